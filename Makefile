@@ -1,0 +1,50 @@
+# Supplier Accountability Registry. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CSS := registry/static/dist/app.css
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint bench assets clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): setup.py pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch node_modules/.package-lock.json
+
+$(CSS): registry/static/app.scss node_modules/.package-lock.json
+	npm run --silent build
+
+assets: $(CSS) ## build the front-end assets (GOV.UK Frontend from npm)
+
+install: $(STAMP) assets ## create .venv and install the package, test tools and front-end assets
+
+run: install ## migrate, seed when empty, and serve on http://127.0.0.1:6543
+	$(BIN)/registry init
+	$(BIN)/registry seed --if-empty
+	$(BIN)/pserve development.ini
+
+test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff, mypy, and the migrations-match-models check
+	$(BIN)/ruff check registry tests bench
+	$(BIN)/ruff format --check registry tests bench
+	$(BIN)/mypy registry
+
+bench: install ## run the benchmarks on SQLite and PostgreSQL; writes bench/RESULTS.md
+	$(BIN)/python -m bench
+
+clean: ## remove the virtualenv, node_modules, compiled assets and the development database
+	rm -rf $(VENV) node_modules registry/static/dist var

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from zope.interface import Interface
+
+
+class IUserService(Interface):
+    def get_user(user_id: int) -> Any:
+        """The active user with this id, or None."""
+
+    def find_by_email(email: str) -> Any:
+        """The user with this e-mail (case-insensitive), or None."""
+
+    def create_user(
+        email: str,
+        password: str,
+        role: str,
+        *,
+        name: str = "",
+        buyer_id: int | None = None,
+        supplier_id: int | None = None,
+        actor: Any = None,
+    ) -> Any:
+        """Create a user with an argon2 hash of the password; audited."""
+
+    def authenticate(email: str, password: str, *, remote_addr: str | None = None) -> Any:
+        """The user when the password matches, else None; failures are audited and rate-limited."""
+
+    def is_rate_limited(email: str) -> bool:
+        """True when too many recent failed logins were made for this e-mail."""

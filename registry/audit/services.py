@@ -1,0 +1,194 @@
+"""Record and verify audit events. Every accountable change calls `record_event`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import enum
+import hashlib
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from registry.db import utcnow
+
+HEAD_ID = 1
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"cannot put {type(value).__name__} in an audit event")
+
+
+def to_json_safe(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What is stored is exactly what is hashed: plain JSON types only."""
+    if value is None:
+        return None
+    result: dict[str, Any] = json.loads(json.dumps(value, default=_json_default))
+    return result
+
+
+def _timestamp(value: datetime.datetime) -> str:
+    # Microsecond precision on both SQLite and PostgreSQL; always UTC.
+    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(event: AuditEvent) -> str:
+    canonical = json.dumps(
+        {
+            "seq": event.seq,
+            "created": _timestamp(event.created),
+            "actor_id": event.actor_id,
+            "actor_label": event.actor_label,
+            "action": event.action,
+            "subject_type": event.subject_type,
+            "subject_id": event.subject_id,
+            "before": event.before,
+            "after": event.after,
+            "reason": event.reason,
+            "prev_hash": event.prev_hash,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _lock_head(db: Session) -> AuditChainHead:
+    # The UPDATE comes first so the row lock (PostgreSQL) or write lock (SQLite) is held before
+    # the last hash is read: two writers can never both extend the same event.
+    result = db.execute(
+        sa.update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(last_seq=AuditChainHead.last_seq + 1)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        db.add(AuditChainHead(id=HEAD_ID, last_seq=1, last_hash=GENESIS_HASH))
+        db.flush()
+    head = db.execute(
+        sa.select(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    return head
+
+
+def record_event(
+    db: Session,
+    *,
+    action: str,
+    subject_type: str,
+    subject_id: str | int,
+    actor: Any = None,
+    actor_label: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    head = _lock_head(db)
+    event = AuditEvent(
+        seq=head.last_seq,
+        created=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_label=actor_label or getattr(actor, "email", None) or "system",
+        action=action,
+        subject_type=subject_type,
+        subject_id=str(subject_id),
+        before=to_json_safe(before),
+        after=to_json_safe(after),
+        reason=reason,
+        prev_hash=head.last_hash,
+    )
+    event.hash = event_hash(event)
+    head.last_hash = event.hash
+    head.updated = event.created
+    db.add(event)
+    db.flush()
+    return event
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainProblem:
+    seq: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"audit event {self.seq}: {self.message}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainReport:
+    events: int
+    problem: ChainProblem | None
+
+    @property
+    def intact(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(db: Session) -> ChainReport:
+    """Walk the chain in order; report the first event that breaks it, if any."""
+    result = db.execute(
+        sa.select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=2000)
+    )
+    try:
+        return _walk(db, result.scalars())
+    finally:
+        result.close()  # a server-side cursor on PostgreSQL: close it even when we stop early
+
+
+def _walk(db: Session, events: Iterator[AuditEvent]) -> ChainReport:
+    expected_seq = 1
+    expected_prev = GENESIS_HASH
+    for event in events:
+        if event.seq != expected_seq:
+            problem = ChainProblem(expected_seq, f"missing (the chain jumps to {event.seq})")
+            return ChainReport(expected_seq - 1, problem)
+        if event.prev_hash != expected_prev:
+            problem = ChainProblem(
+                event.seq, "does not follow the event before it (removed, reordered or rewritten)"
+            )
+            return ChainReport(expected_seq - 1, problem)
+        if event_hash(event) != event.hash:
+            problem = ChainProblem(event.seq, "its contents do not match its hash (changed)")
+            return ChainReport(expected_seq - 1, problem)
+        expected_prev = event.hash
+        expected_seq += 1
+    head = db.get(AuditChainHead, HEAD_ID)
+    last_seq = expected_seq - 1
+    if head is not None and (head.last_seq != last_seq or head.last_hash != expected_prev):
+        problem = ChainProblem(
+            last_seq + 1,
+            f"missing: the chain head records {head.last_seq} events, found {last_seq}",
+        )
+        return ChainReport(last_seq, problem)
+    return ChainReport(last_seq, None)
+
+
+def events_for(db: Session, subject_type: str, subject_id: str | int) -> list[AuditEvent]:
+    """The history of one record, oldest first."""
+    return list(
+        db.execute(
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.subject_type == subject_type, AuditEvent.subject_id == str(subject_id)
+            )
+            .order_by(AuditEvent.seq)
+        ).scalars()
+    )

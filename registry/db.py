@@ -1,0 +1,121 @@
+"""One declarative base, one engine per app, one session per request (joined to request.tm)."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from pyramid.config import Configurator
+from pyramid.request import Request
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+
+# Named constraints let Alembic's SQLite batch mode find and alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime.datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops the zone) and PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime.datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC datetime is required")
+        return value.astimezone(datetime.UTC)
+
+    def process_result_value(self, value: datetime.datetime | None, dialect: Any) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=datetime.UTC)
+        return value.astimezone(datetime.UTC)
+
+
+int_pk = Annotated[int, mapped_column(primary_key=True)]
+bool_false = Annotated[bool, mapped_column(default=False, server_default=sa.false())]
+datetime_now = Annotated[datetime.datetime, mapped_column(UTCDateTime, default=utcnow)]
+
+
+class ModelBase(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # StrEnums are stored by value, as plain strings checked in Python: adding a value needs no
+    # ALTER TYPE on PostgreSQL and behaves the same on SQLite.
+    type_annotation_map = {
+        enum.StrEnum: sa.Enum(
+            enum.StrEnum,
+            native_enum=False,
+            create_constraint=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        datetime.datetime: UTCDateTime,
+        dict[str, Any]: sa.JSON,
+        list[str]: sa.JSON,
+    }
+
+    def __repr__(self) -> str:
+        pk = ", ".join(str(getattr(self, c.key or "")) for c in sa.inspect(type(self)).primary_key)
+        return f"<{type(self).__name__} {pk}>"
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # pysqlite's own transaction handling breaks SAVEPOINT; take it over as SQLAlchemy's docs say.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _request_db(request: Request) -> Session:
+    # Tests hand the app an open connection inside an outer transaction; each request then works
+    # in a SAVEPOINT on it, so a commit or rollback behaves as in production.
+    connection = request.environ.get("registry.db_connection")
+    if connection is not None:
+        session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    else:
+        session = request.registry["sqlalchemy.sessionmaker"]()
+    zope.sqlalchemy.register(session, transaction_manager=request.tm)
+    request.add_finished_callback(lambda _request: session.close())
+    return session
+
+
+def includeme(config: Configurator) -> None:
+    settings = config.get_settings()
+    engine = create_engine(settings["sqlalchemy.url"], pool_pre_ping=True)
+    config.registry["sqlalchemy.engine"] = engine
+    config.registry["sqlalchemy.sessionmaker"] = sessionmaker(bind=engine)
+    config.add_request_method(_request_db, name="db", reify=True)

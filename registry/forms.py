@@ -1,0 +1,64 @@
+"""The base form and the validators every feature's forms share."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import wtforms
+from webob.multidict import MultiDict
+from wtforms import validators
+
+# A field longer than this is refused rather than truncated.
+MAX_TEXT = 10_000
+
+
+class Form(wtforms.Form):
+    """Forms take the request's POST data; `form_errors` holds errors not tied to one field."""
+
+    def __init__(self, formdata: MultiDict | None = None, **kwargs: Any) -> None:
+        super().__init__(formdata=formdata, **kwargs)
+        self.form_errors: list[str] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        return valid and not self.form_errors
+
+    @property
+    def error_list(self) -> list[tuple[str, str]]:
+        """(field id, message) pairs for the GOV.UK error summary, in field order."""
+        pairs = [("", message) for message in self.form_errors]
+        for field in self:
+            pairs.extend((field.id, message) for message in field.errors)
+        return pairs
+
+
+def required(name: str) -> validators.InputRequired:
+    return validators.InputRequired(message=f"Enter {name}")
+
+
+def length(name: str, maximum: int, minimum: int = 0) -> validators.Length:
+    if minimum:
+        message = f"{name.capitalize()} must be between {minimum} and {maximum} characters"
+    else:
+        message = f"{name.capitalize()} must be {maximum} characters or fewer"
+    return validators.Length(min=minimum, max=maximum, message=message)
+
+
+class Pattern:
+    """A regular-expression check whose message names the field and the expected form."""
+
+    def __init__(self, pattern: str, message: str) -> None:
+        self.regex = re.compile(pattern)
+        self.message = message
+
+    def __call__(self, form: wtforms.Form, field: wtforms.Field) -> None:
+        if field.data and not self.regex.fullmatch(str(field.data).strip()):
+            raise validators.ValidationError(self.message)
+
+
+def safe_next_url(value: str | None, default: str = "/") -> str:
+    """Only same-site paths: never a scheme, host or protocol-relative URL."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return default
+    return value

@@ -1,0 +1,51 @@
+"""Page-number pagination for list pages: one query for the page, one for the count."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.orm import Session
+
+DEFAULT_PAGE_SIZE = 25
+
+
+@dataclasses.dataclass
+class Page:
+    items: list[Any]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def first_index(self) -> int:
+        return 0 if self.total == 0 else (self.number - 1) * self.size + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.number * self.size)
+
+
+def page_number(request: Request) -> int:
+    """The ?page= parameter; anything that is not a positive whole number means page 1."""
+    raw = request.params.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+
+
+def paginate(
+    db: Session, query: sa.Select[Any], number: int, size: int = DEFAULT_PAGE_SIZE
+) -> Page:
+    total = db.execute(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    ).scalar_one()
+    pages = max(1, math.ceil(total / size))
+    number = min(number, pages)
+    items = list(db.execute(query.limit(size).offset((number - 1) * size)).scalars())
+    return Page(items=items, number=number, size=size, total=total)

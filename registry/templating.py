@@ -1,0 +1,107 @@
+"""Jinja2 environment: GOV.UK Frontend macros, and filters that format numbers the same everywhere."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, PrefixLoader
+from pyramid.config import Configurator
+from pyramid.csrf import get_csrf_token
+from pyramid.interfaces import IRoutesMapper
+from pyramid_jinja2 import PARENT_RELATIVE_DELIM
+
+
+def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
+    return value.strftime(fmt) if value else "—"
+
+
+def format_datetime(value: datetime.datetime | None) -> str:
+    return value.strftime("%-d %B %Y %H:%M UTC") if value else "—"
+
+
+def format_money(value: Decimal | float | int | None, currency: str | None = "GBP") -> str:
+    if value is None:
+        return "not stated"
+    symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", "")
+    text = f"{value:,.0f}" if abs(Decimal(value)) >= 1000 else f"{value:,.2f}"
+    return f"{symbol}{text}" if symbol else f"{text} {currency or ''}".strip()
+
+
+def format_number(value: float | int | Decimal | None, places: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{places}f}"
+
+
+def format_percent(value: float | None, places: int = 1) -> str:
+    return "—" if value is None else f"{value * 100:.{places}f}%"
+
+
+FILTERS: dict[str, Any] = {
+    "date": format_date,
+    "datetime": format_datetime,
+    "money": format_money,
+    "number": format_number,
+    "percent": format_percent,
+}
+
+
+class GovukFrontendLoader(BaseLoader):
+    """govuk-frontend-jinja's macros, which import each other as "govuk_frontend_jinja/...".
+
+    pyramid_jinja2 names templates relative to their parent ("x@@FROM_PARENT@@y"); these macros
+    are always named absolutely, so the parent part is dropped.
+    """
+
+    def __init__(self) -> None:
+        self.loader = PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")})
+
+    def get_source(self, environment: Environment, template: str) -> Any:
+        name = template.split(PARENT_RELATIVE_DELIM, 1)[0]
+        return self.loader.get_source(environment, name)
+
+
+def configure_environment(config: Configurator) -> None:
+    """Run after commit, once pyramid_jinja2 has made its environment."""
+    env = config.get_jinja2_environment(".html")
+    env.loader = ChoiceLoader([env.loader, GovukFrontendLoader()])
+    env.filters.update(FILTERS)
+    env.globals["service_name"] = "Supplier Accountability Registry"
+    env.globals["csrf_token"] = get_csrf_token
+    env.globals["main_navigation"] = main_navigation
+
+
+# (route name, label, permission needed or None). Routes not yet registered are left out, so a
+# feature appears in the navigation as soon as its package is included.
+NAVIGATION: list[tuple[str, str, str | None]] = [
+    ("frameworks.list", "Frameworks", None),
+    ("suppliers.list", "Suppliers", None),
+    ("buyers.list", "Buyers", None),
+    ("contracts.list", "Contracts", None),
+    ("markets.list", "Markets", None),
+    ("flags.list", "Flags", None),
+    ("search", "Search", None),
+    ("data", "Open data", None),
+    ("review.queue", "Review", "auditor:review:act"),
+]
+
+
+def main_navigation(request: Any) -> list[dict[str, Any]]:
+    mapper = request.registry.queryUtility(IRoutesMapper)
+    current = request.matched_route.name if request.matched_route else ""
+    items = []
+    for route_name, label, permission in NAVIGATION:
+        if mapper.get_route(route_name) is None:
+            continue
+        if permission and not request.has_permission(permission):
+            continue
+        items.append(
+            {
+                "href": request.route_path(route_name),
+                "text": label,
+                "active": current.split(".")[0] == route_name.split(".")[0],
+            }
+        )
+    return items

@@ -1,0 +1,52 @@
+"""Supplier Accountability Registry: holds IT suppliers on public-sector frameworks to account."""
+
+from setuptools import find_packages, setup
+
+install_requires = [
+    "alembic>=1.13",
+    "argon2-cffi>=23.1",
+    "click>=8.1",
+    "email-validator>=2.1",
+    "govuk-frontend-jinja==4.1.0",  # pinned with the govuk-frontend 6.3.0 npm package
+    "ijson>=3.2",
+    "jsonschema>=4.21",
+    "psycopg[binary]>=3.1",
+    "pyramid>=2.0.2,<3",
+    "pyramid_jinja2>=2.10",
+    "pyramid_services>=2.2",
+    "pyramid_tm>=2.5",
+    "rich>=13",
+    "SQLAlchemy>=2.0.30,<2.2",
+    "waitress>=3.0",
+    "whoosh-reloaded>=2.7.5",
+    "WTForms>=3.1",
+    "zope.sqlalchemy>=3.1",
+]
+
+tests_require = [
+    "factory-boy>=3.3",
+    "hypothesis>=6.100",
+    "pytest>=8",
+    "pytest-mock>=3.12",
+    "WebTest>=3.0",
+]
+
+dev_requires = [
+    "mypy>=1.10",
+    "ruff>=0.5",
+]
+
+setup(
+    name="supplier-accountability-registry",
+    version="0.1.0",
+    description=__doc__,
+    python_requires=">=3.11",
+    packages=find_packages(include=["registry", "registry.*"]),
+    include_package_data=True,
+    install_requires=install_requires,
+    extras_require={"test": tests_require, "dev": dev_requires},
+    entry_points={
+        "console_scripts": ["registry = registry.cli:main"],
+        "paste.app_factory": ["main = registry.config:main"],
+    },
+)

@@ -1,0 +1,176 @@
+"""Test fixtures: a real database (SQLite file, or PostgreSQL when REGISTRY_DATABASE_URL says so),
+migrated once; each test in a transaction that is rolled back; the real app through WebTest."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import webtest
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.orm import Session
+
+from registry.config import configure
+from registry.db import create_engine
+from registry.migrate import upgrade_to_head
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+if not SHARED_DATA.exists():  # CI clones main elsewhere with shared/ beside it
+    SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def _server_url() -> URL | None:
+    value = os.environ.get("REGISTRY_DATABASE_URL", "")
+    return make_url(value) if value.startswith("postgresql") else None
+
+
+@contextlib.contextmanager
+def _postgres_database(base: URL, name: str, template: str | None = None) -> Iterator[URL]:
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"{clause}')
+    try:
+        yield base.set(database=name)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+class DatabaseFactory:
+    """Makes fresh, migrated databases for tests that need their own (CLI runs, imports)."""
+
+    def __init__(self, tmp: Path, server: URL | None, exit_stack: contextlib.ExitStack) -> None:
+        self.tmp = tmp
+        self.server = server
+        self.stack = exit_stack
+        self._template: str | None = None
+        self._template_file: Path | None = None
+
+    def _migrated_template(self) -> None:
+        if self.server is not None and self._template is None:
+            name = f"{self.server.database}_tpl"
+            url = self.stack.enter_context(_postgres_database(self.server, name))
+            upgrade_to_head(url.render_as_string(hide_password=False))
+            sa.create_engine(url).dispose()
+            self._template = name
+        elif self.server is None and self._template_file is None:
+            self._template_file = self.tmp / "template.db"
+            upgrade_to_head(f"sqlite:///{self._template_file}")
+
+    def fresh(self) -> str:
+        self._migrated_template()
+        if self.server is not None:
+            name = f"{self.server.database}_{uuid.uuid4().hex[:8]}"
+            url = self.stack.enter_context(_postgres_database(self.server, name, self._template))
+            return url.render_as_string(hide_password=False)
+        assert self._template_file is not None
+        path = self.tmp / f"{uuid.uuid4().hex[:8]}.db"
+        path.write_bytes(self._template_file.read_bytes())
+        return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def database_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    with contextlib.ExitStack() as stack:
+        yield DatabaseFactory(tmp_path_factory.mktemp("databases"), _server_url(), stack)
+
+
+@pytest.fixture(scope="session")
+def database_url(database_factory: DatabaseFactory) -> str:
+    return database_factory.fresh()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = create_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db_connection(engine: Engine) -> Iterator[Connection]:
+    """One connection in an outer transaction that is rolled back after the test."""
+    connection = engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def db_session(db_connection: Connection) -> Iterator[Session]:
+    session = Session(bind=db_connection, join_transaction_mode="create_savepoint")
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    var = tmp_path_factory.mktemp("var")
+    return {
+        "sqlalchemy.url": database_url,
+        "registry.environment": "development",
+        "registry.var_dir": str(var),
+        "registry.index_dir": str(var / "index"),
+        "session.secret": "test-only-secret-" + uuid.uuid4().hex,
+    }
+
+
+@pytest.fixture(scope="session")
+def wsgi_app(app_settings: dict[str, Any]) -> Iterator[Any]:
+    config = configure(dict(app_settings))
+    yield config.make_wsgi_app()
+    config.registry["sqlalchemy.engine"].dispose()
+
+
+@pytest.fixture
+def webtest_app(wsgi_app: Any, db_connection: Connection) -> webtest.TestApp:
+    """The real app; every request works in a SAVEPOINT of the test's rolled-back transaction."""
+    return webtest.TestApp(
+        wsgi_app, extra_environ={"registry.db_connection": db_connection, "HTTP_HOST": "localhost"}
+    )
+
+
+def login(app: webtest.TestApp, email: str, password: str = TEST_PASSWORD) -> webtest.TestResponse:
+    form = app.get("/login").forms[0]
+    form["email"] = email
+    form["password"] = password
+    return form.submit().maybe_follow()
+
+
+@pytest.fixture
+def make_user(db_session: Session) -> Any:
+    from registry.accounts.services import DatabaseUserService
+
+    def _make_user(role: str, email: str | None = None, **kwargs: Any) -> Any:
+        email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.org"
+        user = DatabaseUserService(db_session).create_user(email, TEST_PASSWORD, role, **kwargs)
+        db_session.commit()  # releases the savepoint: visible to the app's requests
+        return user
+
+    return _make_user
+
+
+@pytest.fixture
+def login_as(webtest_app: webtest.TestApp, make_user: Any) -> Any:
+    def _login_as(role: str, **kwargs: Any) -> Any:
+        user = make_user(role, **kwargs)
+        login(webtest_app, user.email)
+        return user
+
+    return _login_as
