@@ -83,6 +83,19 @@ def configure(settings: dict[str, Any] | None = None) -> Configurator:
     config.include(".accounts")
     config.include(".home")
     config.include(".errors")
+    # The registry core: what is recorded.
+    config.include(".frameworks")
+    config.include(".suppliers")
+    config.include(".buyers")
+    config.include(".contracts")
+    config.include(".csvimport")
+    # What is computed and published from it.
+    config.include(".scoring")
+    config.include(".markets")
+    config.include(".flags")
+    config.include(".opendata")
+    config.include(".search")
+    config.include(".api")
 
     config.include(".routes")
     config.scan(ignore=["registry.migrations", "registry.cli"])

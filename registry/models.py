@@ -1,9 +1,44 @@
 """Every feature's models, imported so that the metadata Alembic compares against is complete."""
 
 from registry.accounts.models import User
+from registry.api import models as _api_models  # noqa: F401
 from registry.audit.models import AuditChainHead, AuditEvent
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract, ContractExtension
 from registry.db import ModelBase
+from registry.flags import models as _flags_models  # noqa: F401
+from registry.frameworks.models import (
+    Framework,
+    FrameworkStatusChange,
+    Lot,
+    Membership,
+    MembershipStatusChange,
+    Obligation,
+)
+from registry.opendata import models as _opendata_models  # noqa: F401
+
+# Features that own further tables register them by being imported here.
+from registry.scoring import models as _scoring_models  # noqa: F401
+from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
 
 metadata = ModelBase.metadata
 
-__all__ = ["AuditChainHead", "AuditEvent", "ModelBase", "User", "metadata"]
+__all__ = [
+    "AuditChainHead",
+    "AuditEvent",
+    "Buyer",
+    "Contract",
+    "ContractExtension",
+    "Framework",
+    "FrameworkStatusChange",
+    "Lot",
+    "Membership",
+    "MembershipStatusChange",
+    "ModelBase",
+    "Obligation",
+    "Supplier",
+    "SupplierGroup",
+    "SupplierMerge",
+    "User",
+    "metadata",
+]

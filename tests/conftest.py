@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from registry.config import configure
 from registry.db import create_engine
 from registry.migrate import upgrade_to_head
+from tests.common.db import base as factories
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if not SHARED_DATA.exists():  # CI clones main elsewhere with shared/ beside it
@@ -113,9 +114,11 @@ def db_connection(engine: Engine) -> Iterator[Connection]:
 @pytest.fixture
 def db_session(db_connection: Connection) -> Iterator[Session]:
     session = Session(bind=db_connection, join_transaction_mode="create_savepoint")
+    factories.bind(session)
     try:
         yield session
     finally:
+        factories.bind(None)
         session.close()
 
 

@@ -23,6 +23,12 @@ class User(ModelBase):
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created: Mapped[datetime_now]
     last_login: Mapped[datetime.datetime | None]
+    buyer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("buyers.id"), comment="the buyer an officer works for"
+    )
+    supplier_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("suppliers.id"), comment="the supplier a supplier user speaks for"
+    )
 
     def principals(self) -> list[str]:
         principals = [Everyone, Authenticated, f"user:{self.id}", role_principal(self.role)]
@@ -30,5 +36,10 @@ class User(ModelBase):
         return principals
 
     def organisation_principals(self) -> list[str]:
-        """Extended by the registry core with the buyer or supplier the user acts for."""
-        return []
+        """The organisation the user acts for: officers' buyer, supplier users' supplier."""
+        principals = []
+        if self.buyer_id is not None:
+            principals.append(f"org:buyer:{self.buyer_id}")
+        if self.supplier_id is not None:
+            principals.append(f"org:supplier:{self.supplier_id}")
+        return principals

@@ -1,0 +1,93 @@
+"""Contracts and call-offs: who bought what from whom, how it was awarded, and how it was extended."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import ModelBase, datetime_now, int_pk
+from registry.records import Publication, RecordMixin, RetractableMixin
+
+if TYPE_CHECKING:
+    from registry.buyers.models import Buyer
+    from registry.frameworks.models import Lot
+    from registry.suppliers.models import Supplier
+
+
+class ProcurementMethod(enum.StrEnum):
+    open = "open"
+    selective = "selective"
+    limited = "limited"
+    direct_award = "direct award"
+    further_competition = "further competition"
+
+
+# Methods with no open competition: repeat-award and non-competitive detectors count these.
+NON_COMPETITIVE_METHODS = frozenset({ProcurementMethod.limited, ProcurementMethod.direct_award})
+
+
+class Contract(RecordMixin, RetractableMixin, ModelBase):
+    __tablename__ = "contracts"
+    __table_args__ = (
+        sa.Index(None, "buyer_id", "supplier_id"),
+        sa.CheckConstraint("value_amount IS NULL OR value_amount >= 0", name="value_not_negative"),
+        sa.CheckConstraint(
+            "number_of_tenderers IS NULL OR number_of_tenderers >= 0", name="tenderers_not_negative"
+        ),
+    )
+
+    id: Mapped[int_pk]
+    reference: Mapped[str | None] = mapped_column(
+        sa.String(200), unique=True, comment="the publisher's contract or award id"
+    )
+    ocid: Mapped[str | None] = mapped_column(sa.String(200), index=True, comment="OCDS ocid")
+    title: Mapped[str] = mapped_column(sa.String(500))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("buyers.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lots.id"), index=True)
+    value_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
+    currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
+    award_date: Mapped[datetime.date | None]
+    start_date: Mapped[datetime.date | None]
+    end_date: Mapped[datetime.date | None] = mapped_column(
+        comment="the end now, extensions included"
+    )
+    original_end_date: Mapped[datetime.date | None] = mapped_column(comment="the end when awarded")
+    procurement_method: Mapped[ProcurementMethod | None]
+    number_of_tenderers: Mapped[int | None]
+    predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contracts.id"))
+    cpv_code: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    publication: Mapped[Publication] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(
+        sa.String(40), default="form", comment="form, csv, ocds, seed"
+    )
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    buyer: Mapped[Buyer] = relationship()
+    supplier: Mapped[Supplier] = relationship()
+    lot: Mapped[Lot | None] = relationship()
+    predecessor: Mapped[Contract | None] = relationship(remote_side="Contract.id")
+    extensions: Mapped[list[ContractExtension]] = relationship(
+        back_populates="contract", order_by="ContractExtension.extended_on"
+    )
+
+
+class ContractExtension(ModelBase):
+    __tablename__ = "contract_extensions"
+
+    id: Mapped[int_pk]
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id"), index=True)
+    extended_on: Mapped[datetime.date]
+    previous_end_date: Mapped[datetime.date | None]
+    new_end_date: Mapped[datetime.date]
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    created: Mapped[datetime_now]
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    contract: Mapped[Contract] = relationship(back_populates="extensions")

@@ -1,0 +1,1 @@
+"""Models of the flags feature (none yet)."""

@@ -1,0 +1,7 @@
+"""Frameworks, lots, memberships and obligations."""
+
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    pass

@@ -1,0 +1,31 @@
+"""markets and lock-in flags (issue 5)
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-25
+
+Rules for every migration here:
+- it runs the same on SQLite (batch mode) and PostgreSQL: no dialect-only SQL;
+- it changes structure only: reference and seed data go through `registry seed`, never here;
+- it never drops an accountable column or table without keeping its data somewhere.
+
+This revision belongs to the flags feature: its tables are created here, and nowhere else.
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+import registry.db  # noqa: F401
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,1 @@
+"""Models of the scoring feature (none yet)."""
