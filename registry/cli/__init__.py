@@ -80,4 +80,17 @@ def main(ctx: click.Context, config_path: str) -> None:
 
 
 # The commands register themselves on `main`.
-from registry.cli import audit, database, seed, users  # noqa: E402, F401
+from registry.cli import (  # noqa: E402, F401
+    audit,
+    database,
+    detect,
+    export,
+    import_csv,
+    import_ocds,
+    imports,
+    reindex,
+    score,
+    seed,
+    tokens,
+    users,
+)

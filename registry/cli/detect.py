@@ -1,0 +1,1 @@
+"""registry detect: commands registered on `registry.cli.main`."""

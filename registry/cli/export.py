@@ -1,0 +1,1 @@
+"""registry export: commands registered on `registry.cli.main`."""

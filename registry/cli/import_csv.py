@@ -1,0 +1,1 @@
+"""registry import csv (CSV import): commands registered on `registry.cli.main`."""

@@ -1,0 +1,1 @@
+"""registry import ocds (OCDS import): commands registered on `registry.cli.main`."""

@@ -1,0 +1,1 @@
+"""registry reindex: commands registered on `registry.cli.main`."""

@@ -1,0 +1,1 @@
+"""registry score: commands registered on `registry.cli.main`."""

@@ -1,0 +1,1 @@
+"""registry token (API tokens): commands registered on `registry.cli.main`."""
