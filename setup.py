@@ -26,6 +26,7 @@ install_requires = [
 tests_require = [
     "factory-boy>=3.3",
     "hypothesis>=6.100",
+    "playwright>=1.45",  # drives Debian's chromium (/usr/bin/chromium); no browser download
     "pytest>=8",
     "pytest-mock>=3.12",
     "WebTest>=3.0",

@@ -1,0 +1,110 @@
+"""Browser journeys: the real app served by waitress on a loopback port, driven through
+Playwright in Debian's chromium, with axe-core checking every page visited."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from waitress.server import create_server
+
+from registry import PROJECT_ROOT
+from registry.config import configure
+
+CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# Without these, chromium reaches for Google's hosts, which this network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(
+            f"browser tests need {CHROMIUM}: .ci/run installs Debian's chromium"
+        )
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed (apt-get install chromium)")
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(skip)
+
+
+class LiveServer:
+    def __init__(self, app: Any) -> None:
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
+        self.url = f"http://127.0.0.1:{self.server.effective_port}"
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.close()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_database_url(database_factory: Any) -> str:
+    """A database of its own: the server commits for real, outside any test transaction."""
+    return database_factory.fresh()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    live_database_url: str, app_settings: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    settings = dict(app_settings)
+    settings["sqlalchemy.url"] = live_database_url
+    settings["registry.index_dir"] = str(tmp_path_factory.mktemp("live-index"))
+    config = configure(settings)
+    with LiveServer(config.make_wsgi_app()) as server:
+        yield server
+    config.registry["sqlalchemy.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    # bypass_csp lets the test inject axe-core; the app's own pages run under its real CSP.
+    context = browser.new_context(base_url=live_server.url, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def assert_accessible(page: Any) -> None:
+    """axe-core finds no serious or critical violation on the page as it stands."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"accessibility violations on {page.url}:\n" + "\n".join(serious)
