@@ -39,11 +39,18 @@ def error_response(request: Request, status: int, message: str) -> Response:
         response = Response(json_body={"error": {"status": status, "message": message}})
         response.status = status
         return response
-    response = render_to_response(
-        "errors/error.html",
-        {"status": status, "title": TITLES.get(status, "Error"), "message": message},
-        request=request,
-    )
+    title = TITLES.get(status, "Error")
+    try:
+        response = render_to_response(
+            "errors/error.html",
+            {"status": status, "title": title, "message": message},
+            request=request,
+        )
+    except Exception:
+        # The page itself could not be drawn (the database may be what failed): plain text, still
+        # without a traceback.
+        log.exception("could not render the %s page", status)
+        response = Response(f"{title}\n\n{message}\n", content_type="text/plain")
     response.status = status
     return response
 
