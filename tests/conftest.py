@@ -177,3 +177,58 @@ def login_as(webtest_app: webtest.TestApp, make_user: Any) -> Any:
         return user
 
     return _login_as
+
+
+# --- Seeded database: the real seed_data/, loaded once per session through `registry seed`. -----
+# Tests that need the GP Systems of Choice case (counts, concentration, detectors) use these;
+# each test runs in a rolled-back transaction on it, as db_connection/db_session/webtest_app do.
+
+
+@pytest.fixture(scope="session")
+def seeded_database_url(
+    database_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    from tests.common.cli import run_cli, write_ini
+
+    url = database_factory.fresh()
+    result = run_cli(write_ini(tmp_path_factory.mktemp("seeded"), url), "seed")
+    assert result.exit_code == 0, result.output
+    return url
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(seeded_database_url: str) -> Iterator[Engine]:
+    engine = create_engine(seeded_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded_db_connection(seeded_engine: Engine) -> Iterator[Connection]:
+    connection = seeded_engine.connect()
+    transaction = connection.begin()
+    try:
+        yield connection
+    finally:
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def seeded_db_session(seeded_db_connection: Connection) -> Iterator[Session]:
+    session = Session(bind=seeded_db_connection, join_transaction_mode="create_savepoint")
+    factories.bind(session)
+    try:
+        yield session
+    finally:
+        factories.bind(None)
+        session.close()
+
+
+@pytest.fixture
+def seeded_webtest_app(wsgi_app: Any, seeded_db_connection: Connection) -> webtest.TestApp:
+    """The real app on the seeded database; each request in a SAVEPOINT of the test's transaction."""
+    return webtest.TestApp(
+        wsgi_app,
+        extra_environ={"registry.db_connection": seeded_db_connection, "HTTP_HOST": "localhost"},
+    )

@@ -2,6 +2,9 @@
 
 from pyramid.config import Configurator
 
+from registry.buyers.interfaces import IBuyerService
+from registry.buyers.services import buyer_service_factory
+
 
 def includeme(config: Configurator) -> None:
-    pass
+    config.register_service_factory(buyer_service_factory, IBuyerService)

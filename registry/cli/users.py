@@ -5,6 +5,7 @@ import sys
 import click
 from sqlalchemy.orm import Session
 
+from registry.accounts.organisations import find_organisation
 from registry.accounts.services import AccountError, DatabaseUserService
 from registry.authnz import Role
 from registry.cli import CLIContext, main, pass_context
@@ -61,6 +62,4 @@ def resolve_organisation(db: Session, role: str, organisation: str | None) -> di
         if role in (Role.officer, Role.supplier):
             raise AccountError(f"A {role} needs --organisation")
         return {}
-    from registry.core.organisations import find_organisation
-
     return find_organisation(db, role, organisation)

@@ -2,6 +2,9 @@
 
 from pyramid.config import Configurator
 
+from registry.suppliers.interfaces import ISupplierService
+from registry.suppliers.services import supplier_service_factory
+
 
 def includeme(config: Configurator) -> None:
-    pass
+    config.register_service_factory(supplier_service_factory, ISupplierService)

@@ -1,0 +1,204 @@
+"""Buyers: create and edit, with identifiers checked per scheme. Every change is audited."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from zope.interface import implementer
+
+from registry.audit.services import record_event
+from registry.buyers.interfaces import IBuyerService
+from registry.buyers.models import Buyer, BuyerType
+from registry.identifiers import is_ods_code, normalise_name
+
+SUBJECT = "buyer"
+ODS_SCHEME = "GB-NHS-ODS"
+# org-id.guide style: a country code, a hyphen, then the register's code.
+SCHEME_RE = re.compile(r"[A-Z]{2}-[A-Z0-9-]{2,37}")
+
+Problem = tuple[str, str]
+
+
+class BuyerError(ValueError):
+    """The change cannot be made as asked. `errors` are (field name, message) pairs."""
+
+    def __init__(self, errors: list[Problem]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(message for _, message in errors))
+
+
+@dataclasses.dataclass
+class BuyerInput:
+    name: str
+    buyer_type: str
+    region: str | None = None
+    identifier_scheme: str | None = None
+    identifier: str | None = None
+    party_id: str | None = None
+    illustrative: bool = False
+
+    @classmethod
+    def from_buyer(cls, buyer: Buyer) -> BuyerInput:
+        return cls(
+            name=buyer.name,
+            buyer_type=buyer.buyer_type.value,
+            region=buyer.region,
+            identifier_scheme=buyer.identifier_scheme,
+            identifier=buyer.identifier,
+            party_id=buyer.party_id,
+        )
+
+
+def snapshot(buyer: Buyer) -> dict[str, Any]:
+    return {
+        "name": buyer.name,
+        "buyer_type": buyer.buyer_type,
+        "region": buyer.region,
+        "identifier_scheme": buyer.identifier_scheme,
+        "identifier": buyer.identifier,
+        "party_id": buyer.party_id,
+    }
+
+
+def _clean(value: str | None) -> str | None:
+    value = re.sub(r"\s+", " ", value or "").strip()
+    return value or None
+
+
+@implementer(IBuyerService)
+class BuyerService:
+    def __init__(self, db: Session) -> None:
+        self.db = db
+
+    def get(self, buyer_id: int) -> Buyer | None:
+        return self.db.get(Buyer, buyer_id)
+
+    def find(self, text: str) -> Buyer | None:
+        text = (text or "").strip()
+        if not text:
+            return None
+        if text.isdigit() and len(text) < 10:
+            buyer = self.db.get(Buyer, int(text))
+            if buyer is not None:
+                return buyer
+        matches = list(
+            self.db.execute(
+                sa.select(Buyer)
+                .where(
+                    sa.or_(
+                        Buyer.identifier == text,
+                        Buyer.identifier == text.upper(),
+                        Buyer.party_id == text,
+                    )
+                )
+                .limit(2)
+            ).scalars()
+        )
+        # The same identifier in two schemes is ambiguous: better no answer than a wrong one.
+        return matches[0] if len(matches) == 1 else None
+
+    def _validate(self, data: BuyerInput, buyer: Buyer | None) -> dict[str, Any]:
+        problems: list[Problem] = []
+        name = _clean(data.name)
+        if not name:
+            problems.append(("name", "Enter the buyer's name"))
+        elif len(name) > 300:
+            problems.append(("name", "Name must be 300 characters or fewer"))
+        buyer_type: BuyerType | None = None
+        try:
+            buyer_type = BuyerType(data.buyer_type)
+        except ValueError:
+            problems.append(("buyer_type", "Choose the type of public body from the list"))
+        region = _clean(data.region)
+        if region and len(region) > 100:
+            problems.append(("region", "Region must be 100 characters or fewer"))
+        scheme = (_clean(data.identifier_scheme) or "").upper() or None
+        identifier = _clean(data.identifier)
+        if scheme and not SCHEME_RE.fullmatch(scheme):
+            problems.append(
+                (
+                    "identifier_scheme",
+                    "Identifier scheme must be a code like GB-NHS-ODS or GB-GOR",
+                )
+            )
+        elif scheme and not identifier:
+            problems.append(("identifier", "Enter the identifier, or leave the scheme empty"))
+        elif identifier and not scheme:
+            problems.append(("identifier_scheme", "Enter the scheme the identifier belongs to"))
+        elif scheme == ODS_SCHEME and identifier:
+            identifier = identifier.upper()
+            if not is_ods_code(identifier):
+                problems.append(
+                    ("identifier", "ODS code must be 3 to 6 letters and digits, like RR8 or A81001")
+                )
+        if identifier and len(identifier) > 100:
+            problems.append(("identifier", "Identifier must be 100 characters or fewer"))
+        if scheme and identifier and not problems:
+            query = sa.select(Buyer.id).where(
+                Buyer.identifier_scheme == scheme, Buyer.identifier == identifier
+            )
+            if buyer is not None:
+                query = query.where(Buyer.id != buyer.id)
+            if self.db.execute(query.limit(1)).first() is not None:
+                problems.append(
+                    (
+                        "identifier",
+                        f"Another buyer already has the {scheme} identifier {identifier}",
+                    )
+                )
+        party_id = _clean(data.party_id)
+        if party_id and len(party_id) > 200:
+            problems.append(("party_id", "Party identifier must be 200 characters or fewer"))
+        if problems:
+            raise BuyerError(problems)
+        assert name is not None and buyer_type is not None
+        return {
+            "name": name,
+            "normalised_name": normalise_name(name) or name.lower(),
+            "buyer_type": buyer_type,
+            "region": region,
+            "identifier_scheme": scheme,
+            "identifier": identifier,
+            "party_id": party_id,
+        }
+
+    def create(self, data: BuyerInput, *, actor: Any) -> Buyer:
+        buyer = Buyer(illustrative=data.illustrative, **self._validate(data, None))
+        self.db.add(buyer)
+        self.db.flush()
+        record_event(
+            self.db,
+            action="buyer.created",
+            subject_type=SUBJECT,
+            subject_id=buyer.id,
+            actor=actor,
+            after=snapshot(buyer),
+        )
+        return buyer
+
+    def update(self, buyer: Buyer, data: BuyerInput, *, actor: Any) -> Buyer:
+        values = self._validate(data, buyer)
+        before = snapshot(buyer)
+        for key, value in values.items():
+            setattr(buyer, key, value)
+        after = snapshot(buyer)
+        if before != after:
+            self.db.flush()
+            record_event(
+                self.db,
+                action="buyer.updated",
+                subject_type=SUBJECT,
+                subject_id=buyer.id,
+                actor=actor,
+                before={k: v for k, v in before.items() if after[k] != v},
+                after={k: v for k, v in after.items() if before[k] != v},
+            )
+        return buyer
+
+
+def buyer_service_factory(context: Any, request: Any) -> BuyerService:
+    return BuyerService(request.db)

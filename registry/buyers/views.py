@@ -1,0 +1,285 @@
+"""Buyer pages: the public list and profile, and admins' forms to record and edit buyers."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config, view_defaults
+from sqlalchemy.orm import Session, selectinload
+
+from registry.authnz import Permissions
+from registry.buyers.forms import BuyerForm
+from registry.buyers.interfaces import IBuyerService
+from registry.buyers.models import Buyer, BuyerType
+from registry.buyers.services import BuyerError, BuyerInput
+from registry.contracts.models import Contract
+from registry.pagination import page_number, paginate
+from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.queries import PUBLISHED
+
+MAX_QUERY = 200
+SORTS = {
+    "name": "Name (A to Z)",
+    "type": "Type",
+    "region": "Region",
+    "value": "Published contract value (highest first)",
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
+    if not buyer_ids:
+        return {}
+    rows = db.execute(
+        sa.select(
+            Contract.buyer_id,
+            sa.func.count(Contract.id),
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+        )
+        .where(PUBLISHED, Contract.buyer_id.in_(buyer_ids))
+        .group_by(Contract.buyer_id)
+    ).all()
+    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
+
+
+@view_config(
+    route_name="buyers.list",
+    renderer="buyers/list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def buyer_list(request: Request) -> dict[str, Any]:
+    errors: list[str] = []
+    query = sa.select(Buyer)
+    q = request.params.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
+        q = ""
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Buyer.name).like(pattern, escape="\\"),
+                Buyer.identifier == q.upper(),
+                Buyer.identifier == q,
+            )
+        )
+    buyer_type = request.params.get("type", "")
+    if buyer_type in {t.value for t in BuyerType}:
+        query = query.where(Buyer.buyer_type == BuyerType(buyer_type))
+    elif buyer_type:
+        errors.append("Type must be one of the types listed")
+        buyer_type = ""
+    regions = [
+        r
+        for r in request.db.execute(
+            sa.select(Buyer.region)
+            .where(Buyer.region.is_not(None))
+            .distinct()
+            .order_by(Buyer.region)
+        ).scalars()
+    ]
+    region = request.params.get("region", "")
+    if region in regions:
+        query = query.where(Buyer.region == region)
+    elif region:
+        errors.append("Region must be one of the regions listed")
+        region = ""
+    sort = request.params.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    name_order = [sa.func.lower(Buyer.name), Buyer.id]
+    if sort == "type":
+        query = query.order_by(Buyer.buyer_type, *name_order)
+    elif sort == "region":
+        query = query.order_by(
+            sa.case((Buyer.region.is_(None), 1), else_=0), Buyer.region, *name_order
+        )
+    elif sort == "value":
+        value = (
+            sa.select(Contract.buyer_id, sa.func.sum(Contract.value_amount).label("value"))
+            .where(PUBLISHED)
+            .group_by(Contract.buyer_id)
+            .subquery()
+        )
+        query = query.outerjoin(value, value.c.buyer_id == Buyer.id).order_by(
+            sa.func.coalesce(value.c.value, 0).desc(), *name_order
+        )
+    else:
+        query = query.order_by(*name_order)
+    page = paginate(request.db, query, page_number(request))
+    return {
+        "page": page,
+        "stats": _stats(request.db, [b.id for b in page.items]),
+        "errors": errors,
+        "q": q,
+        "buyer_type": buyer_type,
+        "types": [t.value for t in BuyerType],
+        "region": region,
+        "regions": regions,
+        "sort": sort,
+        "sorts": SORTS,
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+@dataclasses.dataclass
+class GroupShare:
+    group_id: int
+    group_name: str
+    contracts: int
+    value: Decimal
+    share: float | None
+    suppliers: list[tuple[int, str]]
+
+
+def group_shares(db: Session, buyer_id: int) -> list[GroupShare]:
+    """The buyer's published spend by supplier group: concentration is measured on groups."""
+    rows = db.execute(
+        sa.select(
+            SupplierGroup.id,
+            SupplierGroup.name,
+            sa.func.count(Contract.id),
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+        )
+        .select_from(Contract)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
+        .where(PUBLISHED, Contract.buyer_id == buyer_id)
+        .group_by(SupplierGroup.id, SupplierGroup.name)
+        .order_by(
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0).desc(), SupplierGroup.name
+        )
+    ).all()
+    names: dict[int, list[tuple[int, str]]] = {}
+    for group_id, supplier_id, name in db.execute(
+        sa.select(Supplier.group_id, Supplier.id, Supplier.name)
+        .where(
+            Supplier.id.in_(
+                sa.select(Contract.supplier_id).where(PUBLISHED, Contract.buyer_id == buyer_id)
+            )
+        )
+        .order_by(Supplier.name)
+    ).all():
+        names.setdefault(group_id, []).append((supplier_id, name))
+    total = sum((Decimal(row[3] or 0) for row in rows), Decimal(0))
+    return [
+        GroupShare(
+            group_id=row[0],
+            group_name=row[1],
+            contracts=row[2],
+            value=Decimal(row[3] or 0),
+            share=float(Decimal(row[3] or 0) / total) if total else None,
+            suppliers=names.get(row[0], []),
+        )
+        for row in rows
+    ]
+
+
+def _get_buyer(request: Request) -> Buyer:
+    buyer = request.db.get(Buyer, int(request.matchdict["id"]))
+    if buyer is None:
+        raise HTTPNotFound()
+    return buyer
+
+
+@view_config(
+    route_name="buyers.detail",
+    renderer="buyers/detail.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def buyer_detail(request: Request) -> dict[str, Any]:
+    buyer = _get_buyer(request)
+    db = request.db
+    count, value = _stats(db, [buyer.id]).get(buyer.id, (0, Decimal(0)))
+    latest = list(
+        db.execute(
+            sa.select(Contract)
+            .options(selectinload(Contract.supplier))
+            .where(PUBLISHED, Contract.buyer_id == buyer.id)
+            .order_by(
+                sa.case((Contract.award_date.is_(None), 1), else_=0),
+                Contract.award_date.desc(),
+                Contract.id.desc(),
+            )
+            .limit(10)
+        ).scalars()
+    )
+    return {
+        "buyer": buyer,
+        "contract_count": count,
+        "contract_value": value,
+        "latest": latest,
+        "shares": group_shares(db, buyer.id),
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+class _BuyerForm:
+    _form_class = BuyerForm
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.service = request.find_service(IBuyerService)
+
+
+@view_defaults(
+    route_name="buyers.new", renderer="buyers/form.html", permission=Permissions.AdminSuppliersWrite
+)
+class NewBuyerViews(_BuyerForm):
+    @view_config(request_method="GET")
+    def show(self) -> dict[str, Any]:
+        return {"form": self._form_class(), "buyer": None}
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        form = self._form_class(self.request.POST)
+        if form.validate():
+            try:
+                buyer = self.service.create(form.to_input(), actor=self.request.identity)
+            except BuyerError as exc:
+                form.add_errors(exc.errors)
+            else:
+                self.request.session.flash(f"{buyer.name} added.", queue="success")
+                return HTTPSeeOther(self.request.route_path("buyers.detail", id=buyer.id))
+        self.request.response.status = 400
+        return {"form": form, "buyer": None}
+
+
+@view_defaults(
+    route_name="buyers.edit",
+    renderer="buyers/form.html",
+    permission=Permissions.AdminSuppliersWrite,
+)
+class EditBuyerViews(_BuyerForm):
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.buyer = _get_buyer(request)
+
+    @view_config(request_method="GET")
+    def show(self) -> dict[str, Any]:
+        data = dataclasses.asdict(BuyerInput.from_buyer(self.buyer))
+        return {"form": self._form_class(data=data), "buyer": self.buyer}
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        form = self._form_class(self.request.POST)
+        if form.validate():
+            try:
+                self.service.update(self.buyer, form.to_input(), actor=self.request.identity)
+            except BuyerError as exc:
+                form.add_errors(exc.errors)
+            else:
+                self.request.session.flash("Buyer updated.", queue="success")
+                return HTTPSeeOther(self.request.route_path("buyers.detail", id=self.buyer.id))
+        self.request.response.status = 400
+        return {"form": form, "buyer": self.buyer}

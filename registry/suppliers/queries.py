@@ -1,0 +1,178 @@
+"""Read-only questions the public supplier and group pages ask: set-based, published data only."""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.records import Publication
+from registry.suppliers.models import Supplier, SupplierMerge
+
+# What the public may see of contracts: published and not retracted.
+PUBLISHED = sa.and_(Contract.publication == Publication.published, Contract.retracted_at.is_(None))
+
+
+def contract_stats(db: Session, supplier_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
+    """(published contract count, value) for each supplier in the list."""
+    if not supplier_ids:
+        return {}
+    rows = db.execute(
+        sa.select(
+            Contract.supplier_id,
+            sa.func.count(Contract.id),
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+        )
+        .where(PUBLISHED, Contract.supplier_id.in_(supplier_ids))
+        .group_by(Contract.supplier_id)
+    ).all()
+    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
+
+
+def value_by_supplier() -> Any:
+    """A subquery of each supplier's published contract value, for sorting the list."""
+    return (
+        sa.select(
+            Contract.supplier_id.label("supplier_id"),
+            sa.func.sum(Contract.value_amount).label("value"),
+        )
+        .where(PUBLISHED)
+        .group_by(Contract.supplier_id)
+        .subquery()
+    )
+
+
+@dataclasses.dataclass
+class BuyerTypeRow:
+    buyer_type: str
+    currency: str | None
+    count: int
+    value: Decimal
+
+
+def contracts_by_buyer_type(db: Session, supplier_id: int) -> list[BuyerTypeRow]:
+    rows = db.execute(
+        sa.select(
+            Buyer.buyer_type,
+            Contract.currency,
+            sa.func.count(Contract.id),
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+        )
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(PUBLISHED, Contract.supplier_id == supplier_id)
+        .group_by(Buyer.buyer_type, Contract.currency)
+        .order_by(sa.func.sum(Contract.value_amount).desc(), Buyer.buyer_type)
+    ).all()
+    return [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+
+
+def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Contract]:
+    return list(
+        db.execute(
+            sa.select(Contract)
+            .options(selectinload(Contract.buyer))
+            .where(PUBLISHED, Contract.supplier_id == supplier_id)
+            .order_by(
+                sa.case((Contract.award_date.is_(None), 1), else_=0),
+                Contract.award_date.desc(),
+                Contract.id.desc(),
+            )
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def memberships(db: Session, supplier_id: int) -> list[Membership]:
+    """The lots the supplier is on, on frameworks that have not been retracted."""
+    return list(
+        db.execute(
+            sa.select(Membership)
+            .join(Lot, Lot.id == Membership.lot_id)
+            .join(Framework, Framework.id == Lot.framework_id)
+            .options(selectinload(Membership.lot).selectinload(Lot.framework))
+            .where(
+                Membership.supplier_id == supplier_id,
+                Framework.retracted_at.is_(None),
+                Lot.retracted_at.is_(None),
+            )
+            .order_by(Framework.reference, Lot.number)
+        ).scalars()
+    )
+
+
+def obligations(db: Session, supplier_id: int) -> list[Obligation]:
+    """Obligations made by this supplier alone, and those on every supplier of its lots and
+    frameworks."""
+    lot_ids = sa.select(Membership.lot_id).where(Membership.supplier_id == supplier_id)
+    framework_ids = (
+        sa.select(Lot.framework_id)
+        .join(Membership, Membership.lot_id == Lot.id)
+        .where(Membership.supplier_id == supplier_id)
+    )
+    applies = sa.or_(
+        Obligation.supplier_id == supplier_id,
+        sa.and_(
+            Obligation.supplier_id.is_(None),
+            sa.or_(
+                Obligation.lot_id.in_(lot_ids),
+                sa.and_(Obligation.lot_id.is_(None), Obligation.framework_id.in_(framework_ids)),
+            ),
+        ),
+    )
+    return list(
+        db.execute(
+            sa.select(Obligation)
+            .join(Framework, Framework.id == Obligation.framework_id)
+            .options(selectinload(Obligation.framework), selectinload(Obligation.lot))
+            .where(applies, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
+            .order_by(Framework.reference, Obligation.category, Obligation.title)
+        ).scalars()
+    )
+
+
+def merges_into(db: Session, supplier_id: int) -> list[SupplierMerge]:
+    """Records merged into this one (reversed merges too: the history is kept)."""
+    return list(
+        db.execute(
+            sa.select(SupplierMerge)
+            .options(selectinload(SupplierMerge.merged))
+            .where(SupplierMerge.survivor_id == supplier_id)
+            .order_by(SupplierMerge.merged_at.desc())
+        ).scalars()
+    )
+
+
+def group_members(db: Session, group_id: int, *, include_merged: bool) -> list[Supplier]:
+    query = sa.select(Supplier).where(Supplier.group_id == group_id)
+    if not include_merged:
+        query = query.where(Supplier.merged_into_id.is_(None))
+    return list(db.execute(query.order_by(sa.func.lower(Supplier.name))).scalars())
+
+
+def group_counts(db: Session, group_ids: list[int]) -> dict[int, int]:
+    """Live (unmerged) suppliers in each group."""
+    if not group_ids:
+        return {}
+    rows = db.execute(
+        sa.select(Supplier.group_id, sa.func.count(Supplier.id))
+        .where(Supplier.group_id.in_(group_ids), Supplier.merged_into_id.is_(None))
+        .group_by(Supplier.group_id)
+    ).all()
+    return {row[0]: row[1] for row in rows}
+
+
+def group_value(db: Session, group_id: int) -> tuple[int, Decimal]:
+    row = db.execute(
+        sa.select(
+            sa.func.count(Contract.id), sa.func.coalesce(sa.func.sum(Contract.value_amount), 0)
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .where(PUBLISHED, Supplier.group_id == group_id)
+    ).one()
+    return row[0], Decimal(row[1] or 0)

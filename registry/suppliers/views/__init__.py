@@ -1,0 +1,1 @@
+"""Supplier and group pages: public (public.py) and admin forms (admin.py)."""

@@ -1,0 +1,216 @@
+"""Public supplier and group pages: the list, a supplier's profile, groups and their subsidiaries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
+
+from registry.authnz import Permissions
+from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.pagination import page_number, paginate
+from registry.suppliers import queries
+from registry.suppliers.models import Supplier, SupplierGroup
+
+MAX_QUERY = 200
+
+
+SORTS: dict[str, str] = {
+    "name": "Name (A to Z)",
+    "-name": "Name (Z to A)",
+    "value": "Published contract value (highest first)",
+    "newest": "Most recently added",
+}
+SME_FILTERS = {"yes": "SMEs only", "no": "Not SMEs", "unknown": "SME status not known"}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_clause(q: str) -> Any:
+    """Name, other names or Companies House number; case-insensitive, punctuation forgiven."""
+    pattern = f"%{_escape_like(q.lower())}%"
+    clauses: list[Any] = [
+        sa.func.lower(Supplier.name).like(pattern, escape="\\"),
+        # Aliases are a JSON list: searched as its text, which holds every alias.
+        sa.func.lower(sa.cast(Supplier.aliases, sa.Text)).like(pattern, escape="\\"),
+    ]
+    normalised = normalise_name(q)
+    if normalised:
+        clauses.append(Supplier.normalised_name.like(f"%{_escape_like(normalised)}%", escape="\\"))
+    number = normalise_companies_house_number(q)
+    if number:
+        clauses.append(Supplier.companies_house_number == number)
+    return sa.or_(*clauses)
+
+
+@view_config(
+    route_name="suppliers.list",
+    renderer="suppliers/list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def supplier_list(request: Request) -> dict[str, Any]:
+    errors: list[str] = []
+    query = sa.select(Supplier).options(selectinload(Supplier.group))
+    q = request.params.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
+        q = ""
+    if q:
+        query = query.where(search_clause(q))
+    group: SupplierGroup | None = None
+    group_text = request.params.get("group", "").strip()
+    if group_text:
+        if group_text.isdigit() and len(group_text) < 10:
+            group = request.db.get(SupplierGroup, int(group_text))
+        if group is None:
+            errors.append("Group must be the number of a supplier group, like 12")
+        else:
+            query = query.where(Supplier.group_id == group.id)
+    sme = request.params.get("sme", "")
+    if sme == "yes":
+        query = query.where(Supplier.sme.is_(True))
+    elif sme == "no":
+        query = query.where(Supplier.sme.is_(False))
+    elif sme == "unknown":
+        query = query.where(Supplier.sme.is_(None))
+    else:
+        sme = ""
+    include_merged = request.params.get("merged") == "include"
+    if not include_merged:
+        query = query.where(Supplier.merged_into_id.is_(None))
+    sort = request.params.get("sort", "name")
+    if sort not in SORTS:
+        sort = "name"
+    if sort == "value":
+        value = queries.value_by_supplier()
+        query = query.outerjoin(value, value.c.supplier_id == Supplier.id).order_by(
+            sa.func.coalesce(value.c.value, 0).desc(), sa.func.lower(Supplier.name), Supplier.id
+        )
+    elif sort == "-name":
+        query = query.order_by(sa.func.lower(Supplier.name).desc(), Supplier.id.desc())
+    elif sort == "newest":
+        query = query.order_by(Supplier.id.desc())
+    else:
+        query = query.order_by(sa.func.lower(Supplier.name), Supplier.id)
+    page = paginate(request.db, query, page_number(request))
+    return {
+        "page": page,
+        "stats": queries.contract_stats(request.db, [s.id for s in page.items]),
+        "errors": errors,
+        "q": q,
+        "group": group,
+        "sme": sme,
+        "sme_filters": SME_FILTERS,
+        "include_merged": include_merged,
+        "sort": sort,
+        "sorts": SORTS,
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+def get_supplier(request: Request) -> Supplier:
+    supplier = request.db.get(Supplier, int(request.matchdict["id"]))
+    if supplier is None:
+        raise HTTPNotFound()
+    return supplier
+
+
+def get_group(request: Request) -> SupplierGroup:
+    group = request.db.get(SupplierGroup, int(request.matchdict["id"]))
+    if group is None:
+        raise HTTPNotFound()
+    return group
+
+
+@view_config(
+    route_name="suppliers.detail",
+    renderer="suppliers/detail.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def supplier_detail(request: Request) -> dict[str, Any]:
+    supplier = get_supplier(request)
+    db = request.db
+    stats = queries.contract_stats(db, [supplier.id]).get(supplier.id)
+    return {
+        "supplier": supplier,
+        "memberships": queries.memberships(db, supplier.id),
+        "obligations": queries.obligations(db, supplier.id),
+        "by_buyer_type": queries.contracts_by_buyer_type(db, supplier.id),
+        "latest": queries.latest_contracts(db, supplier.id),
+        "contract_count": stats[0] if stats else 0,
+        "merges": queries.merges_into(db, supplier.id),
+        "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+@view_config(
+    route_name="suppliers.groups.list",
+    renderer="suppliers/groups.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def group_list(request: Request) -> dict[str, Any]:
+    errors: list[str] = []
+    query = sa.select(SupplierGroup)
+    q = request.params.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
+        q = ""
+    if q:
+        query = query.where(
+            sa.func.lower(SupplierGroup.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
+        )
+    sort = request.params.get("sort", "name")
+    if sort == "size":
+        size = (
+            sa.select(Supplier.group_id, sa.func.count(Supplier.id).label("n"))
+            .where(Supplier.merged_into_id.is_(None))
+            .group_by(Supplier.group_id)
+            .subquery()
+        )
+        query = query.outerjoin(size, size.c.group_id == SupplierGroup.id).order_by(
+            sa.func.coalesce(size.c.n, 0).desc(), sa.func.lower(SupplierGroup.name)
+        )
+    else:
+        sort = "name"
+        query = query.order_by(sa.func.lower(SupplierGroup.name), SupplierGroup.id)
+    page = paginate(request.db, query, page_number(request))
+    return {
+        "page": page,
+        "counts": queries.group_counts(request.db, [g.id for g in page.items]),
+        "errors": errors,
+        "q": q,
+        "sort": sort,
+        "sorts": {"name": "Name (A to Z)", "size": "Most suppliers"},
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+@view_config(
+    route_name="suppliers.groups.detail",
+    renderer="suppliers/group.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def group_detail(request: Request) -> dict[str, Any]:
+    group = get_group(request)
+    members = queries.group_members(request.db, group.id, include_merged=True)
+    count, value = queries.group_value(request.db, group.id)
+    return {
+        "group": group,
+        "members": [s for s in members if not s.is_merged],
+        "merged_members": [s for s in members if s.is_merged],
+        "stats": queries.contract_stats(request.db, [s.id for s in members]),
+        "contract_count": count,
+        "contract_value": value,
+        "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
