@@ -14,33 +14,85 @@ def includeme(config: Configurator) -> None:
     config.add_route("audit.trail", "/audit")
 
     # Frameworks, lots, obligations and memberships
+    # (/frameworks/new before the parametrised routes, which Pyramid would match first)
+    framework = "/frameworks/{reference}"
     config.add_route("frameworks.list", "/frameworks")
-    config.add_route("frameworks.detail", "/frameworks/{reference}")
+    config.add_route("frameworks.new", "/frameworks/new")
+    config.add_route("frameworks.detail", framework)
+    config.add_route("frameworks.edit", framework + "/edit")
+    config.add_route("frameworks.status", framework + "/status")
+    config.add_route("frameworks.retract", framework + "/retract")
+    config.add_route("frameworks.lots.new", framework + "/lots/new")
+    config.add_route("frameworks.lots.detail", framework + "/lots/{number}")
+    config.add_route("frameworks.lots.edit", framework + "/lots/{number}/edit")
+    config.add_route("frameworks.lots.retract", framework + "/lots/{number}/retract")
+    config.add_route("frameworks.memberships.new", framework + "/lots/{number}/suppliers/new")
+    config.add_route("frameworks.memberships.status", framework + "/memberships/{id:\\d+}/status")
+    config.add_route("frameworks.obligations.new", framework + "/obligations/new")
+    config.add_route("frameworks.obligations.edit", framework + "/obligations/{id:\\d+}/edit")
+    config.add_route("frameworks.obligations.retract", framework + "/obligations/{id:\\d+}/retract")
 
-    # Suppliers and groups
+    # Suppliers and groups (literal paths before the parametrised ones)
     config.add_route("suppliers.list", "/suppliers")
+    config.add_route("suppliers.new", "/suppliers/new")
+    config.add_route("suppliers.groups.list", "/suppliers/groups")
+    config.add_route("suppliers.groups.new", "/suppliers/groups/new")
+    config.add_route("suppliers.groups.detail", "/suppliers/groups/{id:\\d+}")
+    config.add_route("suppliers.groups.edit", "/suppliers/groups/{id:\\d+}/edit")
+    config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:\\d+}/reverse")
     config.add_route("suppliers.detail", "/suppliers/{id:\\d+}")
+    config.add_route("suppliers.edit", "/suppliers/{id:\\d+}/edit")
+    config.add_route("suppliers.group", "/suppliers/{id:\\d+}/group")
+    config.add_route("suppliers.merge", "/suppliers/{id:\\d+}/merge")
 
     # Buyers
     config.add_route("buyers.list", "/buyers")
+    config.add_route("buyers.new", "/buyers/new")
     config.add_route("buyers.detail", "/buyers/{id:\\d+}")
+    config.add_route("buyers.edit", "/buyers/{id:\\d+}/edit")
 
-    # Contracts
+    # Contracts (/contracts/new before the parametrised routes; those load the contract and its ACL)
+    contract = "registry.contracts.resources.ContractContext"
     config.add_route("contracts.list", "/contracts")
-    config.add_route("contracts.detail", "/contracts/{id:\\d+}")
+    config.add_route("contracts.new", "/contracts/new")
+    config.add_route("contracts.detail", "/contracts/{id:\\d+}", factory=contract)
+    config.add_route("contracts.edit", "/contracts/{id:\\d+}/edit", factory=contract)
+    config.add_route("contracts.publish", "/contracts/{id:\\d+}/publish", factory=contract)
+    config.add_route("contracts.retract", "/contracts/{id:\\d+}/retract", factory=contract)
+    config.add_route("contracts.extend", "/contracts/{id:\\d+}/extend", factory=contract)
 
     # Scoring: assessments, review queue, replies, methodology
     config.add_route("review.queue", "/review")
     config.add_route("methodology", "/methodology")
+    assessment = "registry.scoring.resources.AssessmentContext"
+    config.add_route("assessments.list", "/assessments")
+    config.add_route(
+        "assessments.new",
+        "/contracts/{id:\\d+}/assessments/new",
+        factory="registry.scoring.resources.ContractAssessmentContext",
+    )
+    config.add_route("assessments.detail", "/assessments/{id:\\d+}", factory=assessment)
+    config.add_route("assessments.edit", "/assessments/{id:\\d+}/edit", factory=assessment)
+    config.add_route("assessments.submit", "/assessments/{id:\\d+}/submit", factory=assessment)
+    config.add_route("assessments.reply", "/assessments/{id:\\d+}/reply", factory=assessment)
+    config.add_route("assessments.retract", "/assessments/{id:\\d+}/retract", factory=assessment)
+    config.add_route("review.item", "/review/{id:\\d+}", factory=assessment)
+    config.add_route("remedies.supplier", "/suppliers/{id:\\d+}/remedies")
 
     # Markets and lock-in flags
     config.add_route("markets.list", "/markets")
     config.add_route("markets.detail", "/markets/{key}")
     config.add_route("flags.list", "/flags")
     config.add_route("flags.detail", "/flags/{id:\\d+}")
+    config.add_route("flags.status", "/flags/{id:\\d+}/status")
 
     # Open data
     config.add_route("data", "/data")
+    config.add_route("data.ocds", "/data/ocds.json")
+    config.add_route("data.import", "/data/import")
+    # One CSV and one JSON per public table (frameworks, lots, obligations, memberships,
+    # supplier_groups, suppliers, buyers, contracts, contract_extensions): list pages link here.
+    config.add_route("data.table", "/data/{table}.{format:csv|json}")
 
     # Search and comparison
     config.add_route("search", "/search")
@@ -48,3 +100,10 @@ def includeme(config: Configurator) -> None:
 
     # JSON API (token-authenticated writes; no CSRF)
     config.add_route("api.openapi", "/api/v1/openapi.json")
+    config.add_route("api.frameworks", "/api/v1/frameworks")
+    config.add_route("api.suppliers", "/api/v1/suppliers")
+    config.add_route("api.supplier_scores", "/api/v1/suppliers/{id}/scores")
+    config.add_route("api.flags", "/api/v1/flags")
+    config.add_route("api.markets", "/api/v1/markets")
+    config.add_route("api.search", "/api/v1/search")
+    config.add_route("api.contracts", "/api/v1/contracts")
