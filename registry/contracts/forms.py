@@ -1,0 +1,198 @@
+"""Forms for recording, publishing, retracting and extending contracts.
+
+The forms parse what was typed (dates, numbers) with messages naming the field; the rules about
+the contract itself (dates in order, references that exist) are the service's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+from typing import Any
+
+import wtforms
+from wtforms import validators
+from wtforms.fields.choices import SelectChoice
+
+from registry.contracts.models import ProcurementMethod
+from registry.contracts.services import ContractInput
+from registry.forms import Form, length, required
+
+
+def _date(label: str, name: str, description: str = "", optional: bool = True) -> wtforms.DateField:
+    return wtforms.DateField(
+        label,
+        validators=[validators.Optional()] if optional else [required(name)],
+        description=description or "For example, 2024-03-31",
+        invalid_value_message=f"{name.capitalize()} must be a real date, like 2024-03-31",
+    )
+
+
+class MoneyField(wtforms.DecimalField):
+    """A decimal that forgives the ways people write amounts: "£1,200,000.00"."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist:
+            valuelist = [re.sub(r"[£$€,\s]", "", str(valuelist[0]))]
+        super().process_formdata(valuelist)
+        value: Decimal | None = getattr(self, "data", None)
+        if value is not None and not value.is_finite():
+            self.data = None
+            raise ValueError(self.invalid_value_message)
+
+
+METHOD_CHOICES = [SelectChoice("", "Not known")] + [
+    SelectChoice(m.value, m.value.capitalize()) for m in ProcurementMethod
+]
+
+
+class SelectField(wtforms.SelectField):
+    """A select whose refusal names the field (named SelectField: the form macro renders by type)."""
+
+    def pre_validate(self, form: wtforms.Form) -> None:
+        if self.data not in {choice.value for choice in self.choices}:
+            raise validators.ValidationError(f"Select a {self.label.text.lower()} from the list")
+
+
+class ContractForm(Form):
+    title = wtforms.StringField(
+        "Title", validators=[required("the contract's title"), length("title", 500)]
+    )
+    reference = wtforms.StringField(
+        "Contract reference (optional)",
+        validators=[validators.Optional(), length("contract reference", 200)],
+        description="Your organisation's contract or award number. It must be unique.",
+    )
+    buyer = wtforms.StringField(
+        "Buyer",
+        validators=[validators.Optional(), length("buyer", 100)],
+        description="The buyer's identifier (an ODS code for NHS bodies) or registry number",
+    )
+    supplier = wtforms.StringField(
+        "Supplier",
+        validators=[
+            required("the supplier's Companies House number or name"),
+            length("supplier", 300),
+        ],
+        description="The Companies House number, the registry number shown on the supplier's "
+        "page, or the supplier's exact name",
+    )
+    description = wtforms.TextAreaField(
+        "Description (optional)", validators=[validators.Optional(), length("description", 10_000)]
+    )
+    framework_reference = wtforms.StringField(
+        "Framework reference (optional)",
+        validators=[validators.Optional(), length("framework reference", 40)],
+        description="For a call-off from a framework, like RM6116",
+    )
+    lot_number = wtforms.StringField(
+        "Lot number (optional)",
+        validators=[validators.Optional(), length("lot number", 20)],
+        description="Needed when the framework has more than one lot",
+    )
+    value_amount = MoneyField(
+        "Value (optional)",
+        places=2,
+        validators=[validators.Optional()],
+        description="The total value awarded, like 1200000.00",
+        invalid_value_message="Value must be a number, like 1200000.00",
+    )
+    currency = wtforms.StringField(
+        "Currency",
+        default="GBP",
+        validators=[validators.Optional(), length("currency", 3)],
+        description="A 3-letter ISO 4217 code, like GBP",
+    )
+    award_date = _date("Award date (optional)", "award date")
+    start_date = _date("Start date (optional)", "start date")
+    end_date = _date("End date (optional)", "end date")
+    original_end_date = _date(
+        "Original end date (optional)",
+        "original end date",
+        "The end date when the contract was awarded, before any extension. "
+        "Left empty, it is the end date.",
+    )
+    procurement_method = SelectField(
+        "Procurement method", choices=METHOD_CHOICES, validators=[validators.Optional()]
+    )
+    number_of_tenderers = wtforms.IntegerField(
+        "Number of tenderers (optional)",
+        validators=[validators.Optional()],
+        invalid_value_message="Number of tenderers must be a whole number, like 3",
+    )
+    predecessor = wtforms.StringField(
+        "Predecessor contract (optional)",
+        validators=[validators.Optional(), length("predecessor", 200)],
+        description="The contract this one replaces: its reference or registry number",
+    )
+    cpv_code = wtforms.StringField(
+        "CPV code (optional)",
+        validators=[validators.Optional(), length("CPV code", 10)],
+        description="The Common Procurement Vocabulary code, like 48000000-8",
+    )
+
+    def to_input(self, *, buyer_id: int | None) -> ContractInput:
+        method = self.procurement_method.data or None
+        return ContractInput(
+            title=self.title.data or "",
+            supplier=self.supplier.data or "",
+            buyer_id=buyer_id,
+            buyer=self.buyer.data if buyer_id is None else None,
+            reference=self.reference.data,
+            description=self.description.data or "",
+            framework_reference=self.framework_reference.data,
+            lot_number=self.lot_number.data,
+            predecessor=self.predecessor.data,
+            value_amount=self.value_amount.data,
+            currency=self.currency.data,
+            award_date=self.award_date.data,
+            start_date=self.start_date.data,
+            end_date=self.end_date.data,
+            original_end_date=self.original_end_date.data,
+            procurement_method=ProcurementMethod(method) if method else None,
+            number_of_tenderers=self.number_of_tenderers.data,
+            cpv_code=self.cpv_code.data,
+        )
+
+    def add_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Put the service's problems on the fields they name."""
+        for name, message in errors:
+            field = self._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
+
+
+class RetractForm(Form):
+    reason = wtforms.TextAreaField(
+        "Why is this contract being retracted?",
+        validators=[
+            required("why the contract is being retracted"),
+            length("reason", 2000),
+        ],
+        description="This is published with the contract. For example: recorded twice, or "
+        "recorded against the wrong supplier.",
+    )
+
+
+class ExtendForm(Form):
+    extended_on = _date(
+        "Date the extension was agreed", "the date the extension was agreed", optional=False
+    )
+    new_end_date = _date("New end date", "the new end date", optional=False)
+    reason = wtforms.TextAreaField(
+        "Reason for the extension",
+        validators=[required("the reason for the extension"), length("reason", 2000)],
+    )
+
+    def validate_extended_on(self, field: wtforms.Field) -> None:
+        if field.data and field.data > datetime.date.today() + datetime.timedelta(days=366):
+            raise validators.ValidationError(
+                "Date the extension was agreed cannot be more than a year in the future"
+            )
+
+
+class ConfirmForm(Form):
+    """A POST with only the CSRF token: publishing needs nothing else."""
