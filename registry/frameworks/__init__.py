@@ -2,6 +2,9 @@
 
 from pyramid.config import Configurator
 
+from registry.frameworks.interfaces import IFrameworkService
+from registry.frameworks.services import framework_service_factory
+
 
 def includeme(config: Configurator) -> None:
-    pass
+    config.register_service_factory(framework_service_factory, IFrameworkService)

@@ -1,0 +1,242 @@
+"""Public framework pages: the list, a framework with its lots, suppliers and obligations, a lot."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
+
+from registry.authnz import Permissions
+from registry.frameworks.models import (
+    Framework,
+    FrameworkStatus,
+    Lot,
+    Membership,
+    MembershipStatus,
+    Obligation,
+    ObligationCategory,
+)
+from registry.frameworks.services import allowed_statuses
+from registry.pagination import page_number, paginate
+from registry.suppliers.models import Supplier
+
+# Lifecycle order, so "status" sorts coming → expired rather than alphabetically.
+_STATUS_ORDER = sa.case(
+    {status.value: index for index, status in enumerate(FrameworkStatus)},
+    value=Framework.status,
+    else_=len(FrameworkStatus),
+)
+
+
+def _nulls_last(column: Any) -> Any:
+    # NULLS LAST spelled so SQLite and PostgreSQL sort alike.
+    return sa.case((column.is_(None), 1), else_=0)
+
+
+SORTS: dict[str, tuple[str, Any]] = {
+    "reference": ("Reference", sa.func.lower(Framework.reference)),
+    "title": ("Title", sa.func.lower(Framework.title)),
+    "status": ("Status", _STATUS_ORDER),
+    "start": ("Start", Framework.start_date),
+    "end": ("End", Framework.end_date),
+}
+RETRACTED = "retracted"
+
+
+def framework_or_404(request: Request) -> Framework:
+    framework = request.db.execute(
+        sa.select(Framework).where(Framework.reference == request.matchdict["reference"])
+    ).scalar_one_or_none()
+    if framework is None:
+        raise HTTPNotFound()
+    return framework
+
+
+def lot_or_404(request: Request, framework: Framework) -> Lot:
+    lot = request.db.execute(
+        sa.select(Lot).where(
+            Lot.framework_id == framework.id, Lot.number == request.matchdict["number"]
+        )
+    ).scalar_one_or_none()
+    if lot is None:
+        raise HTTPNotFound()
+    return lot
+
+
+def _counts(request: Request, framework_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Live lots and suppliers (not removed) per framework, two grouped queries for the page."""
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"lots": 0, "suppliers": 0})
+    if not framework_ids:
+        return counts
+    lots = request.db.execute(
+        sa.select(Lot.framework_id, sa.func.count(Lot.id))
+        .where(Lot.framework_id.in_(framework_ids), Lot.retracted_at.is_(None))
+        .group_by(Lot.framework_id)
+    )
+    for framework_id, n in lots:
+        counts[framework_id]["lots"] = n
+    suppliers = request.db.execute(
+        sa.select(Lot.framework_id, sa.func.count(sa.distinct(Membership.supplier_id)))
+        .join(Membership, Membership.lot_id == Lot.id)
+        .where(
+            Lot.framework_id.in_(framework_ids),
+            Lot.retracted_at.is_(None),
+            Membership.status != MembershipStatus.removed,
+        )
+        .group_by(Lot.framework_id)
+    )
+    for framework_id, n in suppliers:
+        counts[framework_id]["suppliers"] = n
+    return counts
+
+
+@view_config(
+    route_name="frameworks.list",
+    renderer="frameworks/list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def framework_list(request: Request) -> dict[str, Any]:
+    errors: list[str] = []
+    query = sa.select(Framework)
+    status = request.params.get("status", "").strip()
+    if status == RETRACTED:
+        query = query.where(Framework.retracted_at.is_not(None))
+    else:
+        # Retracted frameworks are kept, but listed only when asked for.
+        query = query.where(Framework.retracted_at.is_(None))
+        if status in {s.value for s in FrameworkStatus}:
+            query = query.where(Framework.status == FrameworkStatus(status))
+        elif status:
+            errors.append("Status must be one of the statuses listed")
+            status = ""
+    owners = list(
+        request.db.execute(
+            sa.select(Framework.owner_body).distinct().order_by(Framework.owner_body)
+        ).scalars()
+    )
+    owner = request.params.get("owner", "").strip()
+    if owner:
+        if owner in owners:
+            query = query.where(Framework.owner_body == owner)
+        else:
+            errors.append("Owner must be one of the owners listed")
+            owner = ""
+    sort = request.params.get("sort", "reference")
+    if sort not in SORTS:
+        sort = "reference"
+    descending = request.params.get("order") == "desc"
+    column = SORTS[sort][1]
+    order = [column.desc() if descending else column, Framework.reference]
+    if sort in ("start", "end"):
+        order.insert(0, _nulls_last(column))
+    query = query.order_by(*order)
+    page = paginate(request.db, query, page_number(request))
+    return {
+        "page": page,
+        "counts": _counts(request, [f.id for f in page.items]),
+        "errors": errors,
+        "status": status,
+        "statuses": [s.value for s in FrameworkStatus],
+        "owner": owner,
+        "owners": owners,
+        "sort": sort,
+        "descending": descending,
+        "sorts": {key: label for key, (label, _) in SORTS.items()},
+        "can_write": request.has_permission(Permissions.AdminFrameworksWrite),
+    }
+
+
+def _obligation_groups(obligations: list[Obligation]) -> list[tuple[str, list[Obligation]]]:
+    """Obligations by category in the category list's order; retracted ones last in each."""
+    groups: dict[str, list[Obligation]] = defaultdict(list)
+    for obligation in obligations:
+        groups[obligation.category.value].append(obligation)
+    return [
+        (category.value, sorted(groups[category.value], key=lambda o: (o.is_retracted, o.id)))
+        for category in ObligationCategory
+        if groups.get(category.value)
+    ]
+
+
+def _memberships_by_lot(request: Request, lot_ids: list[int]) -> dict[int, list[Membership]]:
+    result: dict[int, list[Membership]] = defaultdict(list)
+    if not lot_ids:
+        return result
+    memberships = request.db.execute(
+        sa.select(Membership)
+        .join(Supplier, Supplier.id == Membership.supplier_id)
+        .where(Membership.lot_id.in_(lot_ids))
+        .options(selectinload(Membership.supplier), selectinload(Membership.status_changes))
+        .order_by(
+            sa.case((Membership.status == MembershipStatus.removed, 1), else_=0),
+            sa.func.lower(Supplier.name),
+        )
+    ).scalars()
+    for membership in memberships:
+        result[membership.lot_id].append(membership)
+    return result
+
+
+def _obligations(request: Request, *where: Any) -> list[Obligation]:
+    return list(
+        request.db.execute(
+            sa.select(Obligation)
+            .where(*where)
+            .options(selectinload(Obligation.lot), selectinload(Obligation.supplier))
+            .order_by(Obligation.id)
+        ).scalars()
+    )
+
+
+@view_config(
+    route_name="frameworks.detail",
+    renderer="frameworks/detail.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def framework_detail(request: Request) -> dict[str, Any]:
+    framework = framework_or_404(request)
+    lots = list(framework.lots)
+    return {
+        "framework": framework,
+        "lots": lots,
+        "memberships": _memberships_by_lot(request, [lot.id for lot in lots]),
+        "obligation_groups": _obligation_groups(
+            _obligations(request, Obligation.framework_id == framework.id)
+        ),
+        "status_changes": framework.status_changes,
+        "next_statuses": allowed_statuses(framework),
+        "can_write": request.has_permission(Permissions.AdminFrameworksWrite)
+        and not framework.is_retracted,
+    }
+
+
+@view_config(
+    route_name="frameworks.lots.detail",
+    renderer="frameworks/lot.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def lot_detail(request: Request) -> dict[str, Any]:
+    framework = framework_or_404(request)
+    lot = lot_or_404(request, framework)
+    obligations = _obligations(
+        request,
+        Obligation.framework_id == framework.id,
+        sa.or_(Obligation.lot_id.is_(None), Obligation.lot_id == lot.id),
+    )
+    return {
+        "framework": framework,
+        "lot": lot,
+        "memberships": _memberships_by_lot(request, [lot.id])[lot.id],
+        "obligation_groups": _obligation_groups(obligations),
+        "can_write": request.has_permission(Permissions.AdminFrameworksWrite)
+        and not framework.is_retracted
+        and not lot.is_retracted,
+    }
