@@ -9,6 +9,13 @@ def includeme(config: Configurator) -> None:
     # Accounts
     config.add_route("accounts.login", "/login")
     config.add_route("accounts.logout", "/logout")
+    config.add_route("accounts.users", "/admin/users")
+    config.add_route("accounts.user_new", "/admin/users/new")
+    config.add_route("accounts.user_detail", "/admin/users/{id:\\d+}")
+    config.add_route("accounts.user_role", "/admin/users/{id:\\d+}/role")
+    config.add_route("accounts.user_deactivate", "/admin/users/{id:\\d+}/deactivate")
+    config.add_route("accounts.user_reactivate", "/admin/users/{id:\\d+}/reactivate")
+    config.add_route("accounts.user_password", "/admin/users/{id:\\d+}/password")
 
     # Audit trail
     config.add_route("audit.trail", "/audit")

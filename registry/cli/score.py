@@ -1,1 +1,43 @@
-"""registry score: commands registered on `registry.cli.main`."""
+"""registry score: recompute every supplier's scores (set-based), or verify the published ones."""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+
+from registry.cli import CLIContext, main, pass_context
+from registry.scoring import scores
+
+
+@main.command()
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Score as of this date (YYYY-MM-DD); today by default.",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Re-derive every current score from the assessments and report mismatches (exit 1).",
+)
+@pass_context
+def score(cli: CLIContext, as_of: datetime.datetime | None, verify: bool) -> None:
+    """Recompute suppliers' scores per framework and overall, one per year, by the documented
+    method (see /methodology). Superseded scores are kept, marked not current."""
+    if verify:
+        with cli.session() as db:
+            problems = scores.verify(db)
+        for problem in problems:
+            click.echo(problem)
+        if problems:
+            click.echo(f"{len(problems)} mismatches.", err=True)
+            raise SystemExit(1)
+        click.echo("Every current score matches its assessments.")
+        return
+    day = as_of.date() if as_of else datetime.datetime.now(datetime.UTC).date()
+    with cli.session() as db:
+        summary = scores.recompute(db, day)
+    click.echo(f"Computed {summary.scores} scores over {summary.periods} periods as of {day}.")

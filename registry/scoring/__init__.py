@@ -1,7 +1,36 @@
 """KPI assessments, the review queue, the supplier's reply, scores and scorecards."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
+
+from registry.scoring.assessments import DEFAULT_REPLY_WINDOW_DAYS
+
+REPLY_WINDOW_SETTING = "registry.scoring.reply_window_days"
+
+
+def reply_window_days(settings: dict[str, Any]) -> int:
+    """The supplier's reply window in days: a whole number from 1 to 90 (CPARS gives 14)."""
+    raw = str(settings.get(REPLY_WINDOW_SETTING, DEFAULT_REPLY_WINDOW_DAYS)).strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= 90:
+        raise ConfigurationError(
+            f"{REPLY_WINDOW_SETTING} must be a whole number of days from 1 to 90, not {raw!r}"
+        )
+    return int(raw)
 
 
 def includeme(config: Configurator) -> None:
-    pass
+    settings = config.get_settings()
+    # Checked at start-up, so a bad value stops the app rather than a supplier's reply.
+    settings[REPLY_WINDOW_SETTING] = reply_window_days(settings)
+    # The scorecard partial asks for its data, so the supplier page needs no scoring code.
+    config.add_request_method(_supplier_scorecard, name="supplier_scorecard")
+
+
+def _supplier_scorecard(request: Any, supplier_id: int) -> dict[str, Any]:
+    from registry.scoring.scorecard import scorecard
+
+    return scorecard(request.db, supplier_id)

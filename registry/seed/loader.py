@@ -65,7 +65,13 @@ def load_seed_data(db: Session, directory: Path | None = None) -> dict[str, int]
         raise SeedDataError(problems)
     practices = generate(seed.practices.data)
     _refuse_existing(db, seed, practices)
-    return _Writer(db, seed).write(practices)
+    counts = _Writer(db, seed).write(practices)
+    # Scoring (issue 4): illustrative assessments, replies, remedies and scores, from
+    # seed_data/scoring/; imported here, as it builds on what was just written.
+    from registry.scoring.seed import load_scoring_seed
+
+    counts.update(load_scoring_seed(db, seed.directory))
+    return counts
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

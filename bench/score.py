@@ -1,0 +1,203 @@
+"""Benchmark `registry score`: at least 1,000,000 published assessments, scored set-based.
+
+    python -m bench.score [--database-url URL] [--suppliers N] [--periods N]
+
+Builds a fresh database (a temporary SQLite file unless --database-url names one; it must be
+empty or disposable), inserts the assessments with one INSERT ... SELECT over small helper
+tables, then times the same computation `registry score` runs (scores.recompute) beside one plain
+GROUP BY scan of the assessments table, and prints both and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import cast
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.db import UTCDateTime, create_engine, utcnow
+from registry.frameworks.models import Framework, FrameworkStatus, Obligation, ObligationCategory
+from registry.migrate import upgrade_to_head
+from registry.scoring import scores
+from registry.scoring.models import Assessment, AssessmentStatus
+from registry.suppliers.models import Supplier, SupplierGroup
+
+FRAMEWORKS = 10  # one obligation each: every supplier is assessed on every framework
+AS_OF = datetime.date(2026, 6, 30)
+RATINGS = ["Good", "Approaching target", "Requires improvement", "Inadequate", "Other"]
+
+helpers = sa.MetaData()
+bench_suppliers = sa.Table(
+    "bench_suppliers", helpers, sa.Column("id", sa.Integer, primary_key=True)
+)
+bench_periods = sa.Table(
+    "bench_periods",
+    helpers,
+    sa.Column("idx", sa.Integer, primary_key=True),
+    sa.Column("period_start", sa.Date),
+    sa.Column("period_end", sa.Date),
+    sa.Column("period_end_day", sa.Integer),
+)
+
+
+def _month_periods(count: int) -> list[dict[str, object]]:
+    rows = []
+    year, month = AS_OF.year, AS_OF.month
+    for idx in range(count):
+        start = datetime.date(year, month, 1)
+        end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+        rows.append(
+            {
+                "idx": idx,
+                "period_start": start,
+                "period_end": end,
+                "period_end_day": end.toordinal(),
+            }
+        )
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return rows
+
+
+def build(db: Session, suppliers: int, periods: int) -> int:
+    db.execute(sa.insert(SupplierGroup), [{"name": f"Bench group {i}"} for i in range(suppliers)])
+    group_ids = list(db.scalars(sa.select(SupplierGroup.id).order_by(SupplierGroup.id)))
+    db.execute(
+        sa.insert(Supplier),
+        [
+            {
+                "name": f"Bench supplier {i}",
+                "normalised_name": f"bench supplier {i}",
+                "group_id": gid,
+                "aliases": [],
+            }
+            for i, gid in enumerate(group_ids)
+        ],
+    )
+    for n in range(FRAMEWORKS):
+        framework = Framework(
+            reference=f"BENCH{n}",
+            title=f"Bench framework {n}",
+            owner_body="Bench",
+            status=FrameworkStatus.live,
+        )
+        db.add(framework)
+        db.flush()
+        db.add(
+            Obligation(
+                framework_id=framework.id,
+                category=ObligationCategory.security,
+                title=f"Bench KPI {n}",
+                weight=Decimal(1 + n % 3),
+            )
+        )
+    db.flush()
+    helpers.create_all(db.connection())
+    db.execute(sa.insert(bench_suppliers).from_select(["id"], sa.select(Supplier.id)))
+    db.execute(sa.insert(bench_periods), _month_periods(periods))
+
+    s, o, p = bench_suppliers.c, Obligation.__table__.c, bench_periods.c
+    mix = (s.id * 7 + o.id * 13 + p.idx * 17) % 100
+    rating = sa.case(
+        (mix < 45, RATINGS[0]),
+        (mix < 70, RATINGS[1]),
+        (mix < 85, RATINGS[2]),
+        (mix < 95, RATINGS[3]),
+        else_=RATINGS[4],
+    )
+    key = (
+        sa.literal("obligation:")
+        + sa.cast(o.id, sa.String(12))
+        + sa.literal(":supplier:")
+        + sa.cast(s.id, sa.String(12))
+    )
+    columns = {
+        "obligation_id": o.id,
+        "supplier_id": s.id,
+        "framework_id": o.framework_id,
+        "kpi": o.title,
+        "kpi_key": key,
+        "period_start": p.period_start,
+        "period_end": p.period_end,
+        "period_end_day": p.period_end_day,
+        "rating": rating,
+        "weight": o.weight,
+        "evidence": sa.literal(""),
+        "evidence_links": sa.literal([], sa.JSON),
+        "assessor_name": sa.literal("bench"),
+        "status": sa.literal(AssessmentStatus.published.value),
+        "version": sa.literal(1),
+        "created": sa.literal(utcnow(), UTCDateTime),
+        "illustrative": sa.true(),
+    }
+    source = sa.select(*[value.label(name) for name, value in columns.items()]).select_from(
+        bench_suppliers.join(Obligation.__table__, sa.true()).join(bench_periods, sa.true())
+    )
+    db.execute(sa.insert(cast(sa.Table, Assessment.__table__)).from_select(list(columns), source))
+    helpers.drop_all(db.connection())
+    return db.scalar(sa.select(sa.func.count()).select_from(Assessment)) or 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--suppliers", type=int, default=2000)
+    parser.add_argument("--periods", type=int, default=50, help="monthly periods per KPI")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench-score.db'}"
+        upgrade_to_head(url)
+        engine = create_engine(url)
+        try:
+            started = time.perf_counter()
+            with Session(engine) as db, db.begin():
+                count = build(db, args.suppliers, args.periods)
+            print(f"assessments: {count:,} inserted in {time.perf_counter() - started:.1f}s")
+
+            with Session(engine) as db, db.begin():
+                started = time.perf_counter()
+                db.execute(
+                    sa.select(
+                        Assessment.supplier_id,
+                        Assessment.framework_id,
+                        sa.func.count(),
+                        sa.func.sum(Assessment.weight),
+                    ).group_by(Assessment.supplier_id, Assessment.framework_id)
+                ).all()
+                baseline = time.perf_counter() - started
+
+            with Session(engine) as db, db.begin():
+                started = time.perf_counter()
+                summary = scores.recompute(db, AS_OF)
+                scoring = time.perf_counter() - started
+            print(
+                f"registry score: {summary.scores:,} scores over {summary.periods} periods "
+                f"in {scoring:.2f}s"
+            )
+            print(f"baseline (one GROUP BY scan of assessments): {baseline:.2f}s")
+            print(
+                f"ratio: {scoring / baseline:.1f}x the baseline scan "
+                f"(one grouped scan per period, {summary.periods} periods, plus writing the scores)"
+            )
+
+            with Session(engine) as db:
+                started = time.perf_counter()
+                problems = scores.verify(db)
+                print(
+                    f"registry score --verify: {len(problems)} mismatches "
+                    f"in {time.perf_counter() - started:.2f}s"
+                )
+        finally:
+            engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

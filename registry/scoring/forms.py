@@ -1,0 +1,120 @@
+"""Forms for assessments, replies and reviews. They parse what was typed; the rules about the
+assessment itself (the scale, periods, windows, who may act) are the services'."""
+
+from __future__ import annotations
+
+import wtforms
+from wtforms import validators
+from wtforms.fields.choices import SelectChoice
+
+from registry.forms import Form, length
+from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
+from registry.scoring.models import Rating
+
+RATING_CHOICES = [SelectChoice(r.value, r.value) for r in Rating]
+
+
+def _date(label: str, name: str) -> wtforms.DateField:
+    return wtforms.DateField(
+        label,
+        validators=[validators.Optional()],
+        description="For example, 2024-03-31",
+        invalid_value_message=f"{name.capitalize()} must be a real date, like 2024-03-31",
+    )
+
+
+class _ErrorsMixin:
+    def add_errors(self, errors: list[tuple[str, str]]) -> None:
+        for name, message in errors:
+            field = getattr(self, name, None)
+            if name and isinstance(field, wtforms.Field):
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)  # type: ignore[attr-defined]
+
+
+class AssessmentForm(_ErrorsMixin, Form):
+    obligation_id = wtforms.SelectField(
+        "Framework obligation (optional)",
+        choices=[SelectChoice("", "None: a KPI of this contract only")],
+        validate_choice=False,
+        description="When the KPI is one the supplier promised on the framework, its weight counts",
+    )
+    kpi = wtforms.StringField(
+        "KPI",
+        validators=[length("KPI", 300)],
+        description="The key performance indicator, like 'System availability in core hours'. "
+        "Left empty with an obligation chosen, it is the obligation's title.",
+    )
+    period_start = _date("Period start", "period start")
+    period_end = _date("Period end", "period end")
+    rating = wtforms.RadioField(
+        "Rating",
+        choices=RATING_CHOICES,
+        validate_choice=False,
+        description="The Procurement Act 2023 scale",
+    )
+    measured_value = wtforms.DecimalField(
+        "Measured value (optional)",
+        validators=[validators.Optional()],
+        invalid_value_message="Measured value must be a number, like 99.5",
+    )
+    unit = wtforms.StringField(
+        "Unit (optional)", validators=[length("unit", 40)], description="For example, %"
+    )
+    evidence = wtforms.TextAreaField(
+        "Evidence",
+        validators=[length("evidence", 10_000)],
+        description="What the rating rests on: reports, incidents, measurements",
+    )
+    evidence_links = wtforms.TextAreaField(
+        "Evidence links (optional)", description="One web address a line, starting https://"
+    )
+
+    def to_input(self) -> AssessmentInput:
+        links = parse_links(self.evidence_links.data or "")
+        raw = self.obligation_id.data or ""
+        if raw and not raw.isdigit():
+            raise AssessmentError([("obligation_id", "Choose an obligation from the list")])
+        return AssessmentInput(
+            kpi=self.kpi.data or "",
+            obligation_id=int(raw) if raw else None,
+            period_start=self.period_start.data,
+            period_end=self.period_end.data,
+            rating=self.rating.data or "",
+            measured_value=self.measured_value.data,
+            unit=self.unit.data,
+            evidence=self.evidence.data or "",
+            evidence_links=links,
+        )
+
+
+class ReplyForm(_ErrorsMixin, Form):
+    text = wtforms.TextAreaField(
+        "Your reply",
+        validators=[length("your reply", 10_000)],
+        description="Published beside the rating. You can reply once.",
+    )
+
+
+class ReviewForm(_ErrorsMixin, Form):
+    action = wtforms.HiddenField()
+    version = wtforms.HiddenField()
+    reason = wtforms.TextAreaField(
+        "Reason",
+        validators=[length("reason", 10_000)],
+        description="Required to send back or adjust; shown in the history",
+    )
+    new_rating = wtforms.SelectField(
+        "New rating",
+        choices=[SelectChoice("", "Choose a rating"), *RATING_CHOICES],
+        validate_choice=False,
+    )
+
+
+class RetractForm(_ErrorsMixin, Form):
+    reason = wtforms.TextAreaField(
+        "Why is the assessment being retracted?",
+        validators=[length("reason", 10_000)],
+        description="Shown publicly beside the retracted assessment",
+    )

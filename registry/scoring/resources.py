@@ -1,0 +1,75 @@
+"""Route factories: the assessment (or the contract it is about) loaded once; cheap ACLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+
+from registry.authnz import Permissions, Role, RootFactory, role_principal
+from registry.contracts.models import Contract
+from registry.scoring.models import Assessment
+
+WRITE = Permissions.OfficerAssessmentsWrite
+REPLY = Permissions.SupplierRepliesWrite
+REVIEW = Permissions.AuditorReviewAct
+
+
+def _load_id(request: Request) -> int:
+    raw = request.matchdict["id"]
+    if len(raw) > 12:
+        raise HTTPNotFound()
+    return int(raw)
+
+
+def _acl(buyer_id: int | None, supplier_id: int | None) -> list[tuple[Any, ...]]:
+    acl: list[tuple[Any, ...]] = [
+        (Allow, role_principal(Role.admin), ALL_PERMISSIONS),
+        # Only officers write for a buyer, and only the assessed supplier's users reply.
+        (Deny, role_principal(Role.auditor), (WRITE, REPLY)),
+        (Deny, role_principal(Role.supplier), (WRITE, REVIEW)),
+        (Deny, role_principal(Role.officer), (REPLY, REVIEW)),
+        (Allow, role_principal(Role.auditor), REVIEW),
+    ]
+    if buyer_id is not None:
+        acl.append((Allow, f"org:buyer:{buyer_id}", WRITE))
+    if supplier_id is not None:
+        acl.append((Allow, f"org:supplier:{supplier_id}", REPLY))
+    acl.append((Deny, Everyone, (WRITE, REPLY, REVIEW)))
+    return acl
+
+
+class AssessmentContext:
+    """/assessments/{id}/... and /review/{id}."""
+
+    __name__ = "assessment"
+
+    def __init__(self, request: Request) -> None:
+        self.__parent__ = RootFactory(request)
+        assessment = request.db.get(Assessment, _load_id(request))
+        if assessment is None:
+            raise HTTPNotFound()
+        self.assessment: Assessment = assessment
+
+    @property
+    def __acl__(self) -> list[tuple[Any, ...]]:
+        return _acl(self.assessment.buyer_id, self.assessment.supplier_id)
+
+
+class ContractAssessmentContext:
+    """/contracts/{id}/assessments/new: officers of the contract's buyer only."""
+
+    __name__ = "contract-assessments"
+
+    def __init__(self, request: Request) -> None:
+        self.__parent__ = RootFactory(request)
+        contract = request.db.get(Contract, _load_id(request))
+        if contract is None:
+            raise HTTPNotFound()
+        self.contract: Contract = contract
+
+    @property
+    def __acl__(self) -> list[tuple[Any, ...]]:
+        return _acl(self.contract.buyer_id, None)

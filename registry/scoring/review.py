@@ -1,0 +1,208 @@
+"""The auditor's review queue (/review), one item with its actions, and the methodology page."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy.orm import selectinload
+
+from registry.audit.services import events_for
+from registry.authnz import Permissions
+from registry.db import utcnow
+from registry.frameworks.models import Framework
+from registry.pagination import page_number, paginate
+from registry.scoring import assessments as service
+from registry.scoring import method
+from registry.scoring.assessments import AssessmentConflict, AssessmentError, ReviewAction
+from registry.scoring.forms import ReviewForm
+from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.resources import AssessmentContext
+from registry.scoring.views import today
+from registry.suppliers.models import Supplier
+
+CONFLICT = (
+    "Another auditor acted on this assessment while you were looking at it, so your action was "
+    "not saved. Open the assessment again to see what they did, then decide."
+)
+STAGES = {
+    "review": ("Awaiting review", (AssessmentStatus.submitted,)),
+    "publication": ("Awaiting publication", (AssessmentStatus.approved, AssessmentStatus.adjusted)),
+}
+AGES = {"7": "Waiting over 7 days", "14": "Waiting over 14 days", "30": "Waiting over 30 days"}
+
+
+@view_config(
+    route_name="review.queue",
+    renderer="scoring/queue.html",
+    permission=Permissions.AuditorReviewAct,
+    request_method="GET",
+)
+def review_queue(request: Request) -> dict[str, Any]:
+    params = request.params
+    stage = params.get("stage", "review")
+    if stage not in STAGES:
+        stage = "review"
+    query = (
+        sa.select(Assessment)
+        .where(Assessment.status.in_(STAGES[stage][1]), Assessment.retracted_at.is_(None))
+        .options(
+            selectinload(Assessment.supplier),
+            selectinload(Assessment.framework),
+            selectinload(Assessment.reply),
+        )
+    )
+    errors: list[str] = []
+    framework = params.get("framework", "").strip()[:40]
+    if framework:
+        query = query.where(
+            Assessment.framework_id.in_(
+                sa.select(Framework.id).where(Framework.reference == framework)
+            )
+        )
+    supplier = params.get("supplier", "").strip()
+    if supplier:
+        if supplier.isdigit() and len(supplier) < 10:
+            query = query.where(Assessment.supplier_id == int(supplier))
+        else:
+            errors.append("Supplier must be chosen from the list")
+            supplier = ""
+    rating = params.get("rating", "")
+    if rating:
+        if rating in {r.value for r in Rating}:
+            query = query.where(Assessment.rating == Rating(rating))
+        else:
+            errors.append(f"Rating must be one of: {service.RATING_NAMES}")
+            rating = ""
+    age = params.get("age", "")
+    if age in AGES:
+        cutoff = utcnow() - datetime.timedelta(days=int(age))
+        query = query.where(Assessment.submitted_at <= cutoff)
+    else:
+        age = ""
+    # Oldest first: whoever has waited longest is seen first.
+    query = query.order_by(Assessment.submitted_at, Assessment.id)
+    suppliers = request.db.execute(
+        sa.select(Supplier.id, Supplier.name)
+        .where(
+            Supplier.id.in_(
+                sa.select(Assessment.supplier_id).where(Assessment.status.in_(STAGES[stage][1]))
+            )
+        )
+        .order_by(Supplier.name)
+    ).all()
+    frameworks = request.db.execute(
+        sa.select(Framework.reference, Framework.title).order_by(Framework.reference)
+    ).all()
+    return {
+        "page": paginate(request.db, query, page_number(request)),
+        "stage": stage,
+        "stages": {key: label for key, (label, _) in STAGES.items()},
+        "framework": framework,
+        "frameworks": frameworks,
+        "supplier": supplier,
+        "suppliers": suppliers,
+        "rating": rating,
+        "ratings": [r.value for r in Rating],
+        "age": age,
+        "ages": AGES,
+        "errors": errors,
+        "today": today(),
+    }
+
+
+def _item(request: Request, a: Assessment, form: ReviewForm | None = None) -> dict[str, Any]:
+    return {
+        "assessment": a,
+        "form": form or ReviewForm(version=str(a.version)),
+        "history": events_for(request.db, service.SUBJECT, a.id),
+        "awaiting_reply": service.awaiting_reply(a, today()),
+        "today": today(),
+    }
+
+
+@view_config(
+    route_name="review.item",
+    renderer="scoring/review_item.html",
+    permission=Permissions.AuditorReviewAct,
+    request_method="GET",
+)
+def review_item(context: AssessmentContext, request: Request) -> dict[str, Any]:
+    return _item(request, context.assessment)
+
+
+DONE = {
+    ReviewAction.approve: "Assessment approved. Publish it when you are ready.",
+    ReviewAction.challenge: "Assessment sent back to the assessor with your reason.",
+    ReviewAction.adjust: "Rating adjusted. Publish it when you are ready.",
+    ReviewAction.publish: "Assessment published. It now counts in scores once they are recomputed.",
+}
+
+
+@view_config(
+    route_name="review.item",
+    renderer="scoring/review_item.html",
+    permission=Permissions.AuditorReviewAct,
+    request_method="POST",
+)
+def review_act(context: AssessmentContext, request: Request) -> Any:
+    a = context.assessment
+    form = ReviewForm(request.POST)
+    version = form.version.data or ""
+    if not version.isdigit():
+        form.form_errors.append("The form is missing the assessment's version: reload the page")
+        request.response.status = 400
+        return _item(request, a, form)
+    try:
+        service.review(
+            request.db,
+            a,
+            request.identity,
+            form.action.data or "",
+            int(version),
+            today(),
+            reason=form.reason.data or "",
+            new_rating=form.new_rating.data or None,
+        )
+    except AssessmentConflict as exc:
+        raise HTTPConflict(detail=CONFLICT) from exc
+    except AssessmentError as exc:
+        form.add_errors(exc.errors)
+        request.response.status = 400
+        return _item(request, a, form)
+    request.session.flash(DONE[form.action.data or ""], queue="success")
+    if form.action.data == ReviewAction.publish:
+        return HTTPSeeOther(request.route_path("assessments.detail", id=a.id))
+    return HTTPSeeOther(request.route_path("review.queue"))
+
+
+@view_config(
+    route_name="methodology",
+    renderer="scoring/methodology.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def methodology(request: Request) -> dict[str, Any]:
+    example = method.compute(
+        method.Aggregates(
+            count=2,
+            weight=2.0,
+            weighted_points=200.0,
+            weighted_points_sq=20000.0,
+            ratings={"Good": 2},
+        ),
+        60.0,
+        datetime.date(2024, 12, 31),
+    )
+    return {
+        "method": method,
+        "points": [(r.value, p) for r, p in method.POINTS.items()],
+        "example": example,
+        "reply_window_days": request.registry.settings.get(
+            "registry.scoring.reply_window_days", service.DEFAULT_REPLY_WINDOW_DAYS
+        ),
+    }

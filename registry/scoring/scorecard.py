@@ -1,0 +1,115 @@
+"""The public scorecard of one supplier: current scores, the trend, and what they rest on.
+
+Published data only: current scores (computed from published assessments), published and
+unretracted assessments with their replies, and published remedies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from registry.scoring import method
+from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.remedies import public_remedies
+
+# The chart's drawing area, in SVG user units (the CSS scales it to the column).
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 480, 240, 44, 16, 16, 36
+
+
+@dataclasses.dataclass
+class Chart:
+    points: str  # the polyline's points
+    dots: list[dict[str, Any]]
+    y_ticks: list[dict[str, Any]]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right: int = WIDTH - RIGHT
+    top: int = TOP
+    bottom: int = HEIGHT - BOTTOM
+
+
+def chart(trend: list[Score]) -> Chart | None:
+    """A line of the overall score per period, on a fixed 0 to 100 axis."""
+    if not trend:
+        return None
+    span_x = WIDTH - LEFT - RIGHT
+    span_y = HEIGHT - TOP - BOTTOM
+    step = span_x / max(1, len(trend) - 1)
+    dots = []
+    for index, score in enumerate(trend):
+        x = LEFT + (step * index if len(trend) > 1 else span_x / 2)
+        y = TOP + span_y * (1 - float(score.score) / 100)
+        dots.append(
+            {
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "label": score.period,
+                "value": f"{float(score.score):.1f}",
+            }
+        )
+    ticks = [
+        {"y": round(TOP + span_y * (1 - v / 100), 1), "value": v} for v in (0, 25, 50, 75, 100)
+    ]
+    return Chart(points=" ".join(f"{d['x']},{d['y']}" for d in dots), dots=dots, y_ticks=ticks)
+
+
+def counts_on(a: Assessment, as_of: datetime.date) -> bool:
+    age = (as_of - a.period_end).days
+    return a.rating != Rating.other and 0 <= age < method.WINDOW_DAYS
+
+
+def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None) -> dict[str, Any]:
+    today = today or datetime.date.today()
+    current = list(
+        db.execute(
+            sa.select(Score)
+            .where(Score.supplier_id == supplier_id, Score.current.is_(True))
+            .options(selectinload(Score.framework))
+            .order_by(Score.period_end)
+        ).scalars()
+    )
+    latest_end = max((s.period_end for s in current), default=None)
+    latest = [s for s in current if s.period_end == latest_end]
+    overall = next((s for s in latest if s.framework_id is None), None)
+    by_framework = sorted(
+        (s for s in latest if s.framework_id is not None),
+        key=lambda s: s.framework.reference if s.framework else "",
+    )
+    trend = [s for s in current if s.framework_id is None]
+    assessments = list(
+        db.execute(
+            sa.select(Assessment)
+            .where(
+                Assessment.supplier_id == supplier_id,
+                Assessment.status == AssessmentStatus.published,
+                Assessment.retracted_at.is_(None),
+            )
+            .options(
+                selectinload(Assessment.reply),
+                selectinload(Assessment.framework),
+                selectinload(Assessment.contract),
+            )
+            .order_by(Assessment.period_end.desc(), Assessment.id.desc())
+        ).scalars()
+    )
+    # The breakdown lists the assessments the latest scores counted: within the recency window.
+    by_framework_assessments: dict[int | None, list[Assessment]] = {}
+    for a in assessments:
+        if latest_end is not None and counts_on(a, latest_end):
+            by_framework_assessments.setdefault(a.framework_id, []).append(a)
+    return {
+        "overall": overall,
+        "by_framework": by_framework,
+        "trend": trend,
+        "chart": chart(trend),
+        "assessments": assessments,
+        "assessments_by_framework": by_framework_assessments,
+        "today": today,
+        **public_remedies(db, supplier_id),
+    }

@@ -1,0 +1,126 @@
+"""Scores from the database: the SQL aggregates agree with the hand-computed method, drafts and
+retracted assessments never count, and `registry score --verify` catches a tampered row."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.db import create_engine, utcnow
+from registry.scoring import scores
+from registry.scoring.models import AssessmentStatus, Rating, Score
+from tests.common.cli import run_cli, write_ini
+from tests.common.db import base as factories
+from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
+from tests.common.db.scoring import AssessmentFactory
+
+AS_OF = datetime.date(2024, 12, 31)
+
+
+def _world() -> dict[str, Any]:
+    """Supplier A: Good now, Good 548 days ago (recency 0.5); supplier B: Inadequate now.
+    Framework mean = (100 + 50 + 0) / 2.5 = 60; A = (150 + 180) / 4.5 = 73.33; B = 180 / 4 = 45.
+    Drafts, retracted, Other and too-old assessments must not move these numbers."""
+    framework = FrameworkFactory.create(reference="RM1000")
+    lot = LotFactory.create(framework=framework)
+    a, b = SupplierFactory.create(name="A Ltd"), SupplierFactory.create(name="B Ltd")
+    contract_a = ContractFactory.create(supplier=a, lot=lot)
+    contract_b = ContractFactory.create(supplier=b, lot=lot)
+    AssessmentFactory.create(contract=contract_a, period_end=AS_OF)
+    AssessmentFactory.create(
+        contract=contract_a,
+        period_start=datetime.date(2023, 1, 1),
+        period_end=datetime.date(2023, 7, 2),
+    )
+    AssessmentFactory.create(contract=contract_b, rating=Rating.inadequate, period_end=AS_OF)
+    # None of these count.
+    AssessmentFactory.create(contract=contract_b, status=AssessmentStatus.draft, period_end=AS_OF)
+    AssessmentFactory.create(
+        contract=contract_b, status=AssessmentStatus.approved, period_end=AS_OF
+    )
+    AssessmentFactory.create(contract=contract_b, rating=Rating.other, period_end=AS_OF)
+    AssessmentFactory.create(
+        contract=contract_b, period_end=AS_OF, retracted_at=utcnow(), retraction_reason="wrong"
+    )
+    AssessmentFactory.create(
+        contract=contract_b,
+        period_start=datetime.date(2021, 1, 1),
+        period_end=datetime.date(2021, 12, 31),  # 1,096 days before: outside the window
+    )
+    return {"framework": framework, "a": a, "b": b}
+
+
+def test_sql_aggregates_give_the_hand_computed_scores(db_session: Session) -> None:
+    world = _world()
+    results = scores.compute_period(db_session, AS_OF)
+    framework_id = world["framework"].id
+    a = results[(world["a"].id, framework_id)]
+    b = results[(world["b"].id, framework_id)]
+    assert (a.count, a.score, a.prior_mean) == (2, 73.33, pytest.approx(60.0))
+    assert (b.count, b.score) == (1, 45.0)
+    assert results[(world["a"].id, None)].score == 73.33  # overall: same assessments, same mean
+    assert a.inputs["weight"] == pytest.approx(1.5)
+    assert a.inputs["ratings"]["Good"] == 2
+
+
+def test_recompute_keeps_superseded_scores(db_session: Session) -> None:
+    _world()
+    first = scores.recompute(db_session, AS_OF)
+    assert first.periods == 4  # 2021 to 2024
+    scores.recompute(db_session, AS_OF)
+    current = db_session.execute(
+        sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
+    ).scalar_one()
+    total = db_session.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one()
+    assert current == first.scores and total == 2 * first.scores
+    assert scores.verify(db_session) == []
+
+
+def test_score_cli_verify_reports_a_tampered_row(database_factory: Any, tmp_path: Path) -> None:
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            factories.bind(session)
+            try:
+                world = _world()
+                session.commit()
+            finally:
+                factories.bind(None)
+            supplier_a = world["a"].id
+        ini = write_ini(tmp_path, url)
+        result = run_cli(ini, "score", "--as-of", "2024-12-31")
+        assert result.exit_code == 0, result.output
+        assert "over 4 periods" in result.output
+        result = run_cli(ini, "score", "--verify")
+        assert result.exit_code == 0, result.output
+        assert "Every current score matches" in result.output
+
+        with engine.begin() as conn:
+            tampered = conn.execute(
+                sa.select(Score.id).where(
+                    Score.supplier_id == supplier_a,
+                    Score.framework_id.is_not(None),
+                    Score.period == "2024",
+                    Score.current.is_(True),
+                )
+            ).scalar_one()
+            conn.execute(sa.update(Score).where(Score.id == tampered).values(score=99))
+        result = run_cli(ini, "score", "--verify")
+        assert result.exit_code == 1
+        assert f"score {tampered} (supplier {supplier_a}" in result.output
+        assert "stored 99.00, re-derived 73.33" in result.output
+    finally:
+        engine.dispose()
+
+
+def test_score_cli_refuses_a_bad_date(database_factory: Any, tmp_path: Path) -> None:
+    ini = write_ini(tmp_path, database_factory.fresh())
+    result = run_cli(ini, "score", "--as-of", "31/12/2024")
+    assert result.exit_code == 2
+    assert "--as-of" in result.output
