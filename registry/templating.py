@@ -85,6 +85,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("search", "Search", None),
     ("data", "Open data", None),
     ("review.queue", "Review", "auditor:review:act"),
+    ("accounts.users", "Users", "admin:users:manage"),
 ]
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import wtforms
 from wtforms import validators
+from wtforms.fields.choices import SelectChoice
 
-from registry.forms import Form, length
+from registry.accounts.services import MIN_PASSWORD_LENGTH
+from registry.forms import Form, length, required
 
 
 class LoginForm(Form):
@@ -26,3 +28,106 @@ class LoginForm(Form):
         ],
     )
     next = wtforms.HiddenField()
+
+
+ROLE_CHOICES = [
+    SelectChoice("officer", "Officer (works for a buyer)"),
+    SelectChoice("supplier", "Supplier user (speaks for a supplier)"),
+    SelectChoice("auditor", "Auditor"),
+    SelectChoice("admin", "Admin"),
+]
+ORGANISATION_HINT = (
+    "For an officer, the buyer: its registry number or identifier (such as an ODS code). "
+    "For a supplier user, the supplier: its registry number or Companies House number. "
+    "Leave empty for auditors and admins."
+)
+PASSWORD_HINT = (
+    f"At least {MIN_PASSWORD_LENGTH} characters. Pass it on to the user securely; "
+    "they should not reuse it elsewhere."
+)
+
+
+def _password_fields() -> tuple[wtforms.PasswordField, wtforms.PasswordField]:
+    password = wtforms.PasswordField(
+        "Password",
+        description=PASSWORD_HINT,
+        validators=[
+            validators.InputRequired(message="Enter a password"),
+            validators.Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"The password must be between {MIN_PASSWORD_LENGTH} and 1024 characters",
+            ),
+        ],
+    )
+    confirm = wtforms.PasswordField(
+        "Confirm the password",
+        validators=[
+            validators.InputRequired(message="Enter the password again"),
+            validators.EqualTo("password", message="The passwords do not match"),
+        ],
+    )
+    return password, confirm
+
+
+def _organisation_field() -> wtforms.StringField:
+    return wtforms.StringField(
+        "Organisation",
+        description=ORGANISATION_HINT,
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[length("organisation", 200)],
+    )
+
+
+def _role_field(blank: bool = False) -> wtforms.SelectField:
+    choices = [SelectChoice("", "Choose a role"), *ROLE_CHOICES] if blank else ROLE_CHOICES
+    return wtforms.SelectField(
+        "Role",
+        choices=choices,
+        validate_choice=True,
+        validators=[validators.InputRequired(message="Choose a role")],
+    )
+
+
+def _reason_field() -> wtforms.TextAreaField:
+    return wtforms.TextAreaField(
+        "Reason",
+        description="Kept in the audit trail with the change.",
+        validators=[required("the reason for the change"), length("reason", 2000)],
+    )
+
+
+class NewUserForm(Form):
+    email = wtforms.EmailField(
+        "E-mail address",
+        description="The user signs in with this address.",
+        validators=[
+            validators.InputRequired(message="Enter the user's e-mail address"),
+            length("e-mail address", 320),
+            validators.Email(
+                message="Enter an e-mail address in the right form, like name@example.org",
+                check_deliverability=False,
+            ),
+        ],
+    )
+    name = wtforms.StringField(
+        "Full name", validators=[required("the user's full name"), length("full name", 200)]
+    )
+    role = _role_field(blank=True)
+    organisation = _organisation_field()
+    password, confirm = _password_fields()
+
+
+class RoleForm(Form):
+    role = _role_field()
+    organisation = _organisation_field()
+    reason = _reason_field()
+
+
+class ReasonForm(Form):
+    reason = _reason_field()
+
+
+class PasswordForm(Form):
+    password, confirm = _password_fields()
+    reason = _reason_field()

@@ -24,6 +24,26 @@ class IUserService(Interface):
     ) -> Any:
         """Create a user with an argon2 hash of the password; audited."""
 
+    def change_role(
+        user: Any,
+        role: str,
+        *,
+        buyer_id: int | None = None,
+        supplier_id: int | None = None,
+        actor: Any,
+        reason: str,
+    ) -> None:
+        """Change the role and organisation; audited. Admins cannot remove their own admin role."""
+
+    def deactivate(user: Any, *, actor: Any, reason: str) -> None:
+        """Stop the user signing in (no hard delete); audited. Admins cannot deactivate themselves."""
+
+    def reactivate(user: Any, *, actor: Any, reason: str) -> None:
+        """Let a deactivated user sign in again; audited."""
+
+    def set_password(user: Any, password: str, *, actor: Any, reason: str) -> None:
+        """Replace the password (at least 12 characters); audited without the hash."""
+
     def authenticate(email: str, password: str, *, remote_addr: str | None = None) -> Any:
         """The user when the password matches, else None; failures are audited and rate-limited."""
 

@@ -29,7 +29,14 @@ _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 
 
 class AccountError(ValueError):
-    """A user cannot be created or changed as asked; the message says why."""
+    """A user cannot be created or changed as asked; the message says why.
+
+    `field` names the form field the problem belongs to, when there is one.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -77,7 +84,7 @@ class DatabaseUserService:
             ) from None
         validate_password(password)
         if self.find_by_email(email) is not None:
-            raise AccountError(f"A user with the e-mail {email} already exists")
+            raise AccountError(f"A user with the e-mail {email} already exists", field="email")
         user = User(email=email, name=name, role=role, password_hash=_hasher.hash(password))
         for attribute, value in (("buyer_id", buyer_id), ("supplier_id", supplier_id)):
             if value is not None:
@@ -94,6 +101,88 @@ class DatabaseUserService:
             after={"email": email, "role": role, "buyer_id": buyer_id, "supplier_id": supplier_id},
         )
         return user
+
+    def change_role(
+        self,
+        user: User,
+        role: str,
+        *,
+        buyer_id: int | None = None,
+        supplier_id: int | None = None,
+        actor: Any,
+        reason: str,
+    ) -> None:
+        try:
+            new_role = Role(role)
+        except ValueError:
+            raise AccountError(f"{role!r} is not a role", field="role") from None
+        check_organisation(new_role, buyer_id, supplier_id)
+        _check_reason(reason)
+        if _is_self(user, actor) and new_role != Role.admin:
+            raise AccountError(
+                "You cannot remove your own admin role: ask another admin to do it, "
+                "so the registry always keeps an admin who can sign in",
+                field="role",
+            )
+        before = _role_state(user)
+        after = {"role": new_role.value, "buyer_id": buyer_id, "supplier_id": supplier_id}
+        if before == after:
+            raise AccountError("The role and organisation are the same as now", field="role")
+        user.role = new_role
+        user.buyer_id = buyer_id
+        user.supplier_id = supplier_id
+        self._audit("account.role_changed", user, actor, before, after, reason)
+
+    def deactivate(self, user: User, *, actor: Any, reason: str) -> None:
+        _check_reason(reason)
+        if _is_self(user, actor):
+            raise AccountError("You cannot deactivate your own account: ask another admin to do it")
+        if not user.is_active:
+            raise AccountError(f"{user.email} is already deactivated")
+        user.is_active = False
+        self._audit(
+            "account.deactivated", user, actor, {"is_active": True}, {"is_active": False}, reason
+        )
+
+    def reactivate(self, user: User, *, actor: Any, reason: str) -> None:
+        _check_reason(reason)
+        if user.is_active:
+            raise AccountError(f"{user.email} is already active")
+        user.is_active = True
+        self._audit(
+            "account.reactivated", user, actor, {"is_active": False}, {"is_active": True}, reason
+        )
+
+    def set_password(self, user: User, password: str, *, actor: Any, reason: str) -> None:
+        try:
+            validate_password(password)
+        except AccountError as exc:
+            raise AccountError(str(exc), field="password") from None
+        _check_reason(reason)
+        user.password_hash = _hasher.hash(password)
+        # Never the hash itself: only that it changed.
+        self._audit("account.password_set", user, actor, None, {"password": "changed"}, reason)
+
+    def _audit(
+        self,
+        action: str,
+        user: User,
+        actor: Any,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+        reason: str,
+    ) -> None:
+        self.db.flush()
+        record_event(
+            self.db,
+            action=action,
+            subject_type="user",
+            subject_id=user.id,
+            actor=actor,
+            before=before,
+            after=after,
+            reason=reason.strip(),
+        )
 
     def is_rate_limited(self, email: str) -> bool:
         since = utcnow() - FAILED_LOGIN_WINDOW
@@ -140,6 +229,35 @@ class DatabaseUserService:
             after={"remote_addr": remote_addr, "known_user": user is not None},
         )
         return None
+
+
+def check_organisation(role: Role, buyer_id: int | None, supplier_id: int | None) -> None:
+    """Officers act for one buyer, supplier users for one supplier, auditors and admins for none."""
+    if role == Role.officer and (buyer_id is None or supplier_id is not None):
+        raise AccountError("An officer must work for a buyer: enter the buyer", "organisation")
+    if role == Role.supplier and (supplier_id is None or buyer_id is not None):
+        raise AccountError(
+            "A supplier user must speak for a supplier: enter the supplier", "organisation"
+        )
+    if role in (Role.auditor, Role.admin) and (buyer_id is not None or supplier_id is not None):
+        raise AccountError(
+            f"An {role} does not act for an organisation: leave the organisation empty",
+            "organisation",
+        )
+
+
+def _check_reason(reason: str) -> None:
+    # Checked before anything changes, so a refused request writes nothing.
+    if not reason or not reason.strip():
+        raise AccountError("Enter the reason for the change", field="reason")
+
+
+def _is_self(user: User, actor: Any) -> bool:
+    return actor is not None and getattr(actor, "id", None) == user.id
+
+
+def _role_state(user: User) -> dict[str, Any]:
+    return {"role": user.role.value, "buyer_id": user.buyer_id, "supplier_id": user.supplier_id}
 
 
 def database_user_service_factory(context: Any, request: Any) -> DatabaseUserService:

@@ -1,0 +1,344 @@
+"""Admins' user management: list, add, change role, deactivate, reactivate, set a password.
+
+Nothing is deleted: a user who should no longer sign in is deactivated. Every change is audited
+with the reason, and an admin cannot lock themselves out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config
+from sqlalchemy.orm import Session
+
+from registry.accounts.forms import NewUserForm, PasswordForm, ReasonForm, RoleForm
+from registry.accounts.interfaces import IUserService
+from registry.accounts.models import User
+from registry.accounts.organisations import find_organisation
+from registry.accounts.services import AccountError, check_organisation, normalise_email
+from registry.audit.models import AuditEvent
+from registry.authnz import Permissions, Role
+from registry.buyers.models import Buyer
+from registry.forms import Form
+from registry.pagination import page_number, paginate
+from registry.suppliers.models import Supplier
+
+MAX_QUERY = 200
+RECENT_EVENTS = 20
+SORTS = {
+    "email": "E-mail address (A to Z)",
+    "role": "Role",
+    "last_login": "Last sign-in (most recent first)",
+    "created": "Added (newest first)",
+}
+ACTIVE_CHOICES = {"yes": "Active", "no": "Deactivated"}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def organisation_names(db: Session, users: list[User]) -> dict[tuple[str, int], str]:
+    """{("buyer", id): name, ("supplier", id): name} for the organisations these users act for."""
+    names: dict[tuple[str, int], str] = {}
+    buyer_ids = {u.buyer_id for u in users if u.buyer_id is not None}
+    supplier_ids = {u.supplier_id for u in users if u.supplier_id is not None}
+    if buyer_ids:
+        for id_, name in db.execute(sa.select(Buyer.id, Buyer.name).where(Buyer.id.in_(buyer_ids))):
+            names[("buyer", id_)] = name
+    if supplier_ids:
+        rows = db.execute(
+            sa.select(Supplier.id, Supplier.name).where(Supplier.id.in_(supplier_ids))
+        )
+        for id_, name in rows:
+            names[("supplier", id_)] = name
+    return names
+
+
+@view_config(
+    route_name="accounts.users",
+    renderer="accounts/users.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="GET",
+)
+def user_list(request: Request) -> dict[str, Any]:
+    errors: list[str] = []
+    query = sa.select(User)
+    q = request.params.get("q", "").strip()
+    if len(q) > MAX_QUERY:
+        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
+        q = ""
+    if q:
+        pattern = f"%{_escape_like(normalise_email(q))}%"
+        query = query.where(
+            sa.or_(
+                User.email.like(pattern, escape="\\"),
+                sa.func.lower(User.name).like(pattern, escape="\\"),
+            )
+        )
+    role = request.params.get("role", "")
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    elif role:
+        errors.append("Role must be one of the roles listed")
+        role = ""
+    active = request.params.get("active", "")
+    if active in ACTIVE_CHOICES:
+        query = query.where(User.is_active.is_(active == "yes"))
+    elif active:
+        errors.append("Status must be active or deactivated")
+        active = ""
+    sort = request.params.get("sort", "email")
+    if sort not in SORTS:
+        sort = "email"
+    if sort == "role":
+        query = query.order_by(User.role, User.email)
+    elif sort == "last_login":
+        # Never signed in goes last on both databases.
+        query = query.order_by(
+            sa.case((User.last_login.is_(None), 1), else_=0), User.last_login.desc(), User.email
+        )
+    elif sort == "created":
+        query = query.order_by(User.created.desc(), User.id.desc())
+    else:
+        query = query.order_by(User.email)
+    page = paginate(request.db, query, page_number(request))
+    return {
+        "page": page,
+        "organisations": organisation_names(request.db, page.items),
+        "errors": errors,
+        "q": q,
+        "role": role,
+        "roles": [r.value for r in Role],
+        "active": active,
+        "active_choices": ACTIVE_CHOICES,
+        "sort": sort,
+        "sorts": SORTS,
+    }
+
+
+def _resolve_organisation(db: Session, form: NewUserForm | RoleForm) -> dict[str, int] | None:
+    """The buyer_id/supplier_id for the form's role and organisation; None after a field error."""
+    role = form.role.data
+    if form.role.errors or form.organisation.errors:
+        return None
+    text = form.organisation.data or ""
+    try:
+        ids = find_organisation(db, role, text) if text else {}
+        check_organisation(Role(role), ids.get("buyer_id"), ids.get("supplier_id"))
+    except AccountError as exc:
+        if text and role in (Role.auditor, Role.admin):
+            message = f"An {role} does not act for an organisation: leave the organisation empty"
+        else:
+            message = str(exc)
+        form.organisation.errors = [*form.organisation.errors, message]
+        return None
+    return ids
+
+
+def _add_error(form: Form, exc: AccountError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
+@view_config(
+    route_name="accounts.user_new",
+    renderer="accounts/user_new.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="GET",
+)
+def user_new(request: Request) -> dict[str, Any]:
+    return {"form": NewUserForm()}
+
+
+@view_config(
+    route_name="accounts.user_new",
+    renderer="accounts/user_new.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="POST",
+)
+def user_create(request: Request) -> Any:
+    form = NewUserForm(request.POST)
+    valid = form.validate()
+    # The organisation is checked even when other fields are wrong, so all problems show at once.
+    ids = _resolve_organisation(request.db, form)
+    if valid and ids is not None:
+        service = request.find_service(IUserService, context=None)
+        try:
+            user = service.create_user(
+                form.email.data,
+                form.password.data,
+                form.role.data,
+                name=form.name.data.strip(),
+                actor=request.identity,
+                **ids,
+            )
+        except AccountError as exc:
+            _add_error(form, exc)
+        else:
+            request.session.flash(
+                f"Added {user.email} as {user.role}. Pass the password on to them securely.",
+                queue="success",
+            )
+            return HTTPSeeOther(request.route_path("accounts.user_detail", id=user.id))
+    request.response.status = 400
+    return {"form": form}
+
+
+def _get_user(request: Request) -> User:
+    user = request.db.get(User, int(request.matchdict["id"]))
+    if user is None:
+        raise HTTPNotFound()
+    return user
+
+
+def _organisation_text(user: User) -> str:
+    value = user.buyer_id if user.buyer_id is not None else user.supplier_id
+    return "" if value is None else str(value)
+
+
+def _detail(request: Request, user: User, **forms: Form) -> dict[str, Any]:
+    db = request.db
+    # As events_for(db, "user", id), newest first and limited: every sign-in adds an event.
+    about = list(
+        db.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.subject_type == "user", AuditEvent.subject_id == str(user.id))
+            .order_by(AuditEvent.seq.desc())
+            .limit(RECENT_EVENTS)
+        ).scalars()
+    )
+    acted = list(
+        db.execute(
+            sa.select(AuditEvent)
+            .where(AuditEvent.actor_id == user.id)
+            .order_by(AuditEvent.seq.desc())
+            .limit(RECENT_EVENTS)
+        ).scalars()
+    )
+    return {
+        "user": user,
+        "organisations": organisation_names(db, [user]),
+        "is_self": request.identity is not None and request.identity.id == user.id,
+        "events_about": about,
+        "events_by": acted,
+        "role_form": forms.get("role_form")
+        or RoleForm(prefix="role-", role=user.role.value, organisation=_organisation_text(user)),
+        "status_form": forms.get("status_form") or ReasonForm(prefix="status-"),
+        "password_form": forms.get("password_form") or PasswordForm(prefix="password-"),
+    }
+
+
+@view_config(
+    route_name="accounts.user_detail",
+    renderer="accounts/user_detail.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="GET",
+)
+def user_detail(request: Request) -> dict[str, Any]:
+    return _detail(request, _get_user(request))
+
+
+def _done(request: Request, user: User, message: str) -> HTTPSeeOther:
+    request.session.flash(message, queue="success")
+    return HTTPSeeOther(request.route_path("accounts.user_detail", id=user.id))
+
+
+def _refused(request: Request, user: User, **forms: Form) -> dict[str, Any]:
+    request.response.status = 400
+    return _detail(request, user, **forms)
+
+
+@view_config(
+    route_name="accounts.user_role",
+    renderer="accounts/user_detail.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="POST",
+)
+def user_role(request: Request) -> Any:
+    user = _get_user(request)
+    form = RoleForm(request.POST, prefix="role-")
+    valid = form.validate()
+    ids = _resolve_organisation(request.db, form)
+    if valid and ids is not None:
+        service = request.find_service(IUserService, context=None)
+        try:
+            service.change_role(
+                user,
+                form.role.data,
+                actor=request.identity,
+                reason=form.reason.data,
+                **ids,
+            )
+        except AccountError as exc:
+            _add_error(form, exc)
+        else:
+            return _done(request, user, f"{user.email} is now {user.role}")
+    return _refused(request, user, role_form=form)
+
+
+def _status_change(request: Request, activate: bool) -> Any:
+    user = _get_user(request)
+    form = ReasonForm(request.POST, prefix="status-")
+    if form.validate():
+        service = request.find_service(IUserService, context=None)
+        try:
+            if activate:
+                service.reactivate(user, actor=request.identity, reason=form.reason.data)
+            else:
+                service.deactivate(user, actor=request.identity, reason=form.reason.data)
+        except AccountError as exc:
+            _add_error(form, exc)
+        else:
+            if activate:
+                return _done(request, user, f"Reactivated {user.email}: they can sign in again")
+            return _done(request, user, f"Deactivated {user.email}: they can no longer sign in")
+    return _refused(request, user, status_form=form)
+
+
+@view_config(
+    route_name="accounts.user_deactivate",
+    renderer="accounts/user_detail.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="POST",
+)
+def user_deactivate(request: Request) -> Any:
+    return _status_change(request, activate=False)
+
+
+@view_config(
+    route_name="accounts.user_reactivate",
+    renderer="accounts/user_detail.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="POST",
+)
+def user_reactivate(request: Request) -> Any:
+    return _status_change(request, activate=True)
+
+
+@view_config(
+    route_name="accounts.user_password",
+    renderer="accounts/user_detail.html",
+    permission=Permissions.AdminUsersManage,
+    request_method="POST",
+)
+def user_password(request: Request) -> Any:
+    user = _get_user(request)
+    form = PasswordForm(request.POST, prefix="password-")
+    if form.validate():
+        service = request.find_service(IUserService, context=None)
+        try:
+            service.set_password(
+                user, form.password.data, actor=request.identity, reason=form.reason.data
+            )
+        except AccountError as exc:
+            _add_error(form, exc)
+        else:
+            return _done(request, user, f"Set a new password for {user.email}")
+    return _refused(request, user, password_form=form)
