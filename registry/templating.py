@@ -89,6 +89,15 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
 ]
 
 
+# Sections whose routes share a prefix with routes outside them (sign-in is not "Users").
+SECTION_PREFIXES = {"accounts.users": ("accounts.user",)}
+
+
+def _in_section(current: str, route_name: str) -> bool:
+    prefixes = SECTION_PREFIXES.get(route_name, (route_name.split(".")[0] + ".",))
+    return current == route_name or current.startswith(prefixes)
+
+
 def main_navigation(request: Any) -> list[dict[str, Any]]:
     mapper = request.registry.queryUtility(IRoutesMapper)
     current = request.matched_route.name if request.matched_route else ""
@@ -102,7 +111,7 @@ def main_navigation(request: Any) -> list[dict[str, Any]]:
             {
                 "href": request.route_path(route_name),
                 "text": label,
-                "active": current.split(".")[0] == route_name.split(".")[0],
+                "active": _in_section(current, route_name),
             }
         )
     return items
