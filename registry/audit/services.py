@@ -76,6 +76,9 @@ def _lock_head(db: Session) -> AuditChainHead:
         sa.update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
         .values(last_seq=AuditChainHead.last_seq + 1)
+        # The head is re-read below with populate_existing; "evaluate" synchronisation would scan
+        # every object in the session on each event (quadratic when many events share a session).
+        .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
         db.add(AuditChainHead(id=HEAD_ID, last_seq=1, last_hash=GENESIS_HASH))

@@ -1,1 +1,60 @@
-"""registry detect: commands registered on `registry.cli.main`."""
+"""registry detect: run the lock-in detectors and print the open flags."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from pyramid.exceptions import ConfigurationError
+
+from registry.cli import CLIContext, main, pass_context
+from registry.flags.detectors import DETECTORS, load_settings
+from registry.flags.services import active_flags, as_json, run_detection
+
+
+def _epilog() -> str:
+    lines = ["\b", "Detectors, with their thresholds and defaults:"]
+    for detector in DETECTORS.values():
+        defaults = ", ".join(
+            f"{t.name}={int(t.default) if float(t.default).is_integer() else t.default}"
+            for t in detector.thresholds
+        )
+        lines.append(f"  {detector.id}: {defaults}")
+    return "\n".join(lines)
+
+
+@main.command(epilog=_epilog())
+@click.option(
+    "--detector",
+    "detector_id",
+    type=click.Choice(list(DETECTORS)),
+    default=None,
+    help="Run only this detector (and print only its flags).",
+)
+@click.option(
+    "--json", "as_json_output", is_flag=True, help="Print the open flags as a JSON array."
+)
+@pass_context
+def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> None:
+    """Run the lock-in detectors: raise, update and resolve flags; print the open ones.
+
+    Open flags are those open or acknowledged. Thresholds come from the ini file's
+    `registry.detectors.<detector>.<threshold>` settings.
+    """
+    try:
+        settings = load_settings(cli.settings)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with cli.session() as db:
+        runs = run_detection(db, settings, [detector_id] if detector_id else None)
+        flags = [as_json(flag) for flag in active_flags(db, detector_id)]
+    if as_json_output:
+        click.echo(json.dumps(flags, indent=2, ensure_ascii=False))
+        return
+    for run in runs:
+        click.echo(
+            f"{run.detector:<26} found {run.found:>6}  raised {run.raised:>5}  "
+            f"updated {run.updated:>5}  reopened {run.reopened:>4}  resolved {run.resolved:>5}  "
+            f"({run.seconds:.2f}s)"
+        )
+    click.echo(f"{len(flags)} open flags.")

@@ -4,4 +4,7 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
-    pass
+    from registry.markets.services import cpv_depth
+
+    # A bad depth stops start-up, naming the setting.
+    config.registry["registry.markets.cpv_depth"] = cpv_depth(config.get_settings())

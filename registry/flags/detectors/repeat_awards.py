@@ -1,0 +1,117 @@
+"""Repeat awards: a buyer keeps awarding to the same group without open competition.
+
+Source: the idea of Open Contracting Partnership red flag R055 (repeat awards to one supplier)
+and the National Audit Office's reports on HMRC's Aspire contract, re-let to the incumbent
+without competition (HC 1115, 2014).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
+from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.models import Severity, SubjectType
+from registry.flags.sql import gbp_value, public_contract
+from registry.markets.cpv import cpv_name
+from registry.suppliers.models import Supplier, SupplierGroup
+
+
+def find(ctx: RunContext) -> list[Finding]:
+    market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
+    when = sa.func.coalesce(Contract.award_date, Contract.start_date)
+    uncompeted = sa.case((Contract.procurement_method.in_(NON_COMPETITIVE_METHODS), 1), else_=0)
+    # Gaps and islands: within a buyer's awards in a market, in order, a run of awards to one
+    # group that were all uncompeted has a constant difference between the two row numbers.
+    ordered = (
+        sa.select(
+            Contract.id,
+            Contract.buyer_id,
+            Supplier.group_id,
+            market.label("market"),
+            when.label("awarded"),
+            gbp_value().label("value"),
+            uncompeted.label("uncompeted"),
+            (
+                sa.func.row_number().over(
+                    partition_by=[Contract.buyer_id, market], order_by=[when, Contract.id]
+                )
+                - sa.func.row_number().over(
+                    partition_by=[Contract.buyer_id, market, Supplier.group_id, uncompeted],
+                    order_by=[when, Contract.id],
+                )
+            ).label("island"),
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .where(
+            public_contract(), when.is_not(None), sa.func.length(Contract.cpv_code) >= ctx.cpv_depth
+        )
+        .subquery()
+    )
+    runs = (
+        sa.select(
+            ordered.c.buyer_id,
+            ordered.c.group_id,
+            ordered.c.market,
+            sa.func.count().label("awards"),
+            sa.func.min(ordered.c.awarded).label("first_award"),
+            sa.func.max(ordered.c.awarded).label("last_award"),
+            sa.func.sum(ordered.c.value).label("value"),
+            sa.func.min(ordered.c.id).label("first_id"),
+            sa.func.max(ordered.c.id).label("last_id"),
+        )
+        .where(ordered.c.uncompeted == 1)
+        .group_by(ordered.c.buyer_id, ordered.c.group_id, ordered.c.market, ordered.c.island)
+        .having(sa.func.count() >= int(ctx.thresholds["min_awards"]))
+        .subquery()
+    )
+    rows = ctx.db.execute(
+        sa.select(runs, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
+        .join(Buyer, Buyer.id == runs.c.buyer_id)
+        .join(SupplierGroup, SupplierGroup.id == runs.c.group_id)
+        .order_by(runs.c.awards.desc())
+    )
+    findings: dict[str, Finding] = {}
+    for row in rows:
+        key = f"{row.buyer_id}/{row.group_id}/cpv-{row.market}"
+        if key in findings:  # rows come longest run first: keep that one
+            continue
+        label = cpv_name(row.market) or f"CPV {row.market}"
+        findings[key] = Finding(
+            subject_type=SubjectType.buyer_supplier,
+            subject_key=key,
+            subject_label=f"{row.buyer} and {row.group} in {label} (CPV {row.market})",
+            severity=Severity.medium,
+            metrics={
+                "consecutive_awards": int(row.awards),
+                "first_award": str(row.first_award),
+                "last_award": str(row.last_award),
+                "value": float(row.value) if row.value is not None else None,
+                "market": f"cpv-{row.market}",
+            },
+            market_key=f"cpv-{row.market}",
+            buyer_id=row.buyer_id,
+            group_id=row.group_id,
+        )
+    return list(findings.values())
+
+
+DETECTOR = Detector(
+    id="repeat_awards",
+    title="Repeat awards without competition",
+    rule=(
+        "A buyer made at least {min_awards} consecutive awards in a market to the same supplier "
+        "group, each by direct award or limited procedure (no open competition)."
+    ),
+    source=(
+        "The idea of OCP red flag R055 (repeat awards); National Audit Office on HMRC's Aspire "
+        "contract (HC 1115, 2014)."
+    ),
+    source_url="https://www.nao.org.uk/reports/managing-and-replacing-the-aspire-contract/",
+    thresholds=(
+        Threshold("min_awards", 3, 2, 1000, "consecutive uncompeted awards that flag the pair"),
+    ),
+    subjects="buyer and supplier-group pairs in a market",
+    find=find,
+)

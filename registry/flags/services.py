@@ -1,0 +1,311 @@
+"""Running the detectors into flags (idempotent), the flag lifecycle, and what pages ask of flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.audit.services import record_event, to_json_safe
+from registry.db import utcnow
+from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
+from registry.flags.models import (
+    ACTIVE_STATUSES,
+    CONDITION_CLEARED,
+    FLAG_TRANSITIONS,
+    Flag,
+    FlagGroup,
+    FlagStatus,
+    FlagStatusChange,
+)
+
+DETECTOR_LABEL = "detector"
+LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
+
+
+@dataclasses.dataclass
+class DetectorRun:
+    detector: str
+    found: int = 0
+    raised: int = 0
+    updated: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    seconds: float = 0.0
+
+
+class FlagError(Exception):
+    """A lifecycle change that is not allowed; the message says why, for the person asking."""
+
+
+def run_detection(
+    db: Session, settings: DetectionSettings, only: Sequence[str] | None = None
+) -> list[DetectorRun]:
+    """Run the detectors (all, or those named) and bring their flags into line with what they find."""
+    runs = []
+    cache: dict[Any, Any] = {}
+    for detector_id in only or list(DETECTORS):
+        detector = DETECTORS[detector_id]
+        thresholds = settings.thresholds[detector_id]
+        started = time.perf_counter()
+        findings = detector.find(RunContext(db, thresholds, settings.cpv_depth, cache))
+        run = apply_findings(db, detector, thresholds, findings)
+        run.seconds = time.perf_counter() - started
+        runs.append(run)
+    return runs
+
+
+def _snapshot(flag: Flag) -> dict[str, Any]:
+    return {
+        "status": flag.status,
+        "severity": flag.severity,
+        "metrics": flag.metrics,
+        "thresholds": flag.thresholds,
+        "subject_label": flag.subject_label,
+    }
+
+
+def apply_findings(
+    db: Session, detector: Detector, thresholds: dict[str, Any], findings: Iterable[Finding]
+) -> DetectorRun:
+    """Raise new flags, update changed ones, reopen ones the detector had resolved, and resolve
+    active ones whose pattern is gone. A flag people dismissed or resolved keeps that state."""
+    run = DetectorRun(detector.id)
+    now = utcnow()
+    rule = detector.describe(thresholds)
+    thresholds = to_json_safe(thresholds) or {}
+    existing = {
+        (flag.subject_type.value, flag.subject_key): flag
+        for flag in db.execute(sa.select(Flag).where(Flag.detector == detector.id)).scalars()
+    }
+    linked: dict[int, set[int]] = {}
+    for flag_id, group_id in db.execute(
+        sa.select(FlagGroup.flag_id, FlagGroup.group_id)
+        .join(Flag, Flag.id == FlagGroup.flag_id)
+        .where(Flag.detector == detector.id)
+    ):
+        linked.setdefault(flag_id, set()).add(group_id)
+    wanted: dict[int, frozenset[int]] = {}
+    seen: list[int] = []
+    raised: list[tuple[Flag, Finding]] = []
+    for finding in findings:
+        run.found += 1
+        metrics = to_json_safe(finding.metrics) or {}
+        links = {name: getattr(finding, name) for name in LINK_FIELDS}
+        flag = existing.pop((finding.subject_type.value, finding.subject_key), None)
+        if flag is None:
+            flag = Flag(
+                detector=detector.id,
+                subject_type=finding.subject_type,
+                subject_key=finding.subject_key,
+                subject_label=finding.subject_label[:500],
+                severity=finding.severity,
+                status=FlagStatus.open,
+                metrics=metrics,
+                rule=rule,
+                thresholds=thresholds,
+                source=detector.source,
+                first_detected=now,
+                last_detected=now,
+                status_changed_at=now,
+                **links,
+            )
+            db.add(flag)
+            raised.append((flag, finding))
+            continue
+        seen.append(flag.id)
+        wanted[flag.id] = finding.all_group_ids
+        if flag.status == FlagStatus.resolved and flag.resolved_by_detector:
+            _move(db, flag, FlagStatus.open, "condition detected again", now, actor=None)
+            run.reopened += 1
+        before = _snapshot(flag)
+        flag.metrics, flag.severity, flag.thresholds = metrics, finding.severity, thresholds
+        flag.subject_label, flag.rule, flag.source = (
+            finding.subject_label[:500],
+            rule,
+            detector.source,
+        )
+        for name, value in links.items():
+            setattr(flag, name, value)
+        if _snapshot(flag) != before:
+            record_event(
+                db,
+                action="flag.updated",
+                subject_type="flag",
+                subject_id=flag.id,
+                actor_label=DETECTOR_LABEL,
+                before=before,
+                after=_snapshot(flag),
+            )
+            run.updated += 1
+    # New flags are inserted together (one flush), then each gets its history and audit event.
+    db.flush()
+    for flag, finding in raised:
+        wanted[flag.id] = finding.all_group_ids
+        _history(db, flag, None, FlagStatus.open, "detected", now)
+        record_event(
+            db,
+            action="flag.raised",
+            subject_type="flag",
+            subject_id=flag.id,
+            actor_label=DETECTOR_LABEL,
+            after={"detector": detector.id, "subject": flag.subject_key, **_snapshot(flag)},
+        )
+        run.raised += 1
+    for flag in existing.values():
+        if flag.status in ACTIVE_STATUSES:
+            _move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, actor=None)
+            flag.resolved_by_detector = True
+            run.resolved += 1
+    _link_groups(db, linked, wanted)
+    # When each flag was last seen is bookkeeping, not an accountable change: one bulk UPDATE.
+    for start in range(0, len(seen), 500):
+        db.execute(
+            sa.update(Flag)
+            .where(Flag.id.in_(seen[start : start + 500]))
+            .values(last_detected=now)
+            .execution_options(synchronize_session=False)
+        )
+    db.flush()
+    return run
+
+
+def _link_groups(
+    db: Session, linked: dict[int, set[int]], wanted: dict[int, frozenset[int]]
+) -> None:
+    """Bring flag_groups into line with the findings: an index of who each flag concerns."""
+    add = [
+        {"flag_id": flag_id, "group_id": group_id}
+        for flag_id, groups in wanted.items()
+        for group_id in groups - linked.get(flag_id, set())
+    ]
+    if add:
+        db.execute(sa.insert(FlagGroup), add)
+    for flag_id, groups in wanted.items():
+        gone = linked.get(flag_id, set()) - groups
+        if gone:
+            db.execute(
+                sa.delete(FlagGroup).where(
+                    FlagGroup.flag_id == flag_id, FlagGroup.group_id.in_(gone)
+                )
+            )
+
+
+def _history(
+    db: Session,
+    flag: Flag,
+    from_status: FlagStatus | None,
+    to_status: FlagStatus,
+    reason: str,
+    when: Any,
+    actor: Any = None,
+) -> None:
+    db.add(
+        FlagStatusChange(
+            flag_id=flag.id,
+            from_status=from_status,
+            to_status=to_status,
+            changed_at=when,
+            actor_id=getattr(actor, "id", None),
+            actor_label=getattr(actor, "email", None) or DETECTOR_LABEL,
+            reason=reason,
+        )
+    )
+
+
+def _move(
+    db: Session, flag: Flag, to_status: FlagStatus, reason: str, when: Any, actor: Any
+) -> None:
+    before = _snapshot(flag)
+    from_status = flag.status
+    flag.status = to_status
+    flag.status_reason = reason
+    flag.status_changed_at = when
+    flag.resolved_by_detector = False
+    _history(db, flag, from_status, to_status, reason, when, actor)
+    record_event(
+        db,
+        action=f"flag.{'reopened' if from_status == FlagStatus.resolved else to_status.value}",
+        subject_type="flag",
+        subject_id=flag.id,
+        actor=actor,
+        actor_label=None if actor is not None else DETECTOR_LABEL,
+        before=before,
+        after=_snapshot(flag),
+        reason=reason,
+    )
+
+
+def change_status(
+    db: Session, flag: Flag, to_status: FlagStatus, *, actor: Any, reason: str
+) -> None:
+    """An auditor moves a flag on: open → acknowledged → resolved | dismissed, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise FlagError("Enter the reason for the change")
+    if to_status not in FLAG_TRANSITIONS[flag.status]:
+        raise FlagError(f"A flag that is {flag.status} cannot be marked {to_status}")
+    _move(db, flag, to_status, reason, utcnow(), actor)
+    db.flush()
+
+
+def allowed_moves(flag: Flag) -> list[FlagStatus]:
+    return sorted(FLAG_TRANSITIONS[flag.status], key=list(FlagStatus).index)
+
+
+def flags_for(
+    db: Session,
+    *,
+    group_id: int | None = None,
+    buyer_id: int | None = None,
+    framework_id: int | None = None,
+    active_only: bool = False,
+) -> list[Flag]:
+    """The flags about a supplier group, a buyer or a framework: active first, then newest."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if group_id is not None:
+        conditions.append(
+            Flag.id.in_(sa.select(FlagGroup.flag_id).where(FlagGroup.group_id == group_id))
+        )
+    if buyer_id is not None:
+        conditions.append(Flag.buyer_id == buyer_id)
+    if framework_id is not None:
+        conditions.append(Flag.framework_id == framework_id)
+    if not conditions:
+        return []
+    query = sa.select(Flag).where(sa.or_(*conditions))
+    if active_only:
+        query = query.where(Flag.status.in_(ACTIVE_STATUSES))
+    active_first = sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1)
+    return list(
+        db.execute(
+            query.order_by(active_first, Flag.last_detected.desc(), Flag.id).limit(100)
+        ).scalars()
+    )
+
+
+def active_flags(db: Session, detector_id: str | None = None) -> list[Flag]:
+    query = sa.select(Flag).where(Flag.status.in_(ACTIVE_STATUSES))
+    if detector_id:
+        query = query.where(Flag.detector == detector_id)
+    return list(
+        db.execute(query.order_by(Flag.detector, Flag.subject_type, Flag.subject_key)).scalars()
+    )
+
+
+def as_json(flag: Flag) -> dict[str, Any]:
+    """The shape `registry detect --json` prints (../shared/DESIGN.md, "Interfaces")."""
+    return {
+        "detector": flag.detector,
+        "subject_type": str(flag.subject_type),
+        "subject": flag.subject_key,
+        "subject_label": flag.subject_label,
+        "severity": str(flag.severity),
+        "status": str(flag.status),
+        "id": flag.id,
+        "metrics": flag.metrics,
+    }

@@ -1,0 +1,66 @@
+"""SQL pieces the detectors and markets share; each renders for both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from registry.contracts.models import Contract
+from registry.records import Publication
+
+
+class days_between(FunctionElement[float]):
+    """Whole days from the second date to the first: date subtraction on PostgreSQL, julianday
+    differences on SQLite (which stores dates as ISO text)."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "days_between"
+
+
+@compiles(days_between)
+def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
+
+
+def public_contract() -> sa.ColumnElement[bool]:
+    """Published and not retracted: the only contracts any figure is computed from."""
+    return sa.and_(Contract.publication == Publication.published, Contract.retracted_at.is_(None))
+
+
+def contract_year() -> sa.ColumnElement[int]:
+    """The award year, or the start year when the award date is unknown."""
+    return sa.cast(
+        sa.extract("year", sa.func.coalesce(Contract.award_date, Contract.start_date)), sa.Integer
+    )
+
+
+def gbp_value() -> sa.ColumnElement[Any]:
+    """The value when it is stated in pounds; null otherwise, so sums compare like with like."""
+    return sa.case(
+        (
+            sa.and_(Contract.currency == "GBP", Contract.value_amount.is_not(None)),
+            Contract.value_amount,
+        ),
+        else_=sa.null(),
+    )
+
+
+def since(year: int | None) -> sa.ColumnElement[bool]:
+    """Contracts in the window: from `year` on, or undated (not known to be older)."""
+    if year is None:
+        return sa.true()
+    return sa.or_(
+        contract_year() >= year,
+        sa.and_(Contract.award_date.is_(None), Contract.start_date.is_(None)),
+    )

@@ -1,0 +1,278 @@
+"""Markets and their concentration, computed with SQL aggregates over published contracts.
+
+A market is either a CPV code prefix (`cpv-48814`, depth set by `registry.markets.cpv_depth`) or a
+framework lot (`lot-12`). Shares are by supplier group, two ways: by contract value (pounds only:
+contracts in other currencies or without a value are left out and counted as such) and by number
+of buyers (a group's buyers over the sum of every group's buyers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.exceptions import ConfigurationError
+from sqlalchemy.orm import Session
+
+from registry.contracts.models import Contract
+from registry.flags.sql import contract_year, gbp_value, public_contract, since
+from registry.frameworks.models import Framework, Lot
+from registry.markets.concentration import EMPTY, Concentration, concentration
+from registry.markets.cpv import cpv_name
+from registry.suppliers.models import Supplier, SupplierGroup
+
+CPV_DEPTH_SETTING = "registry.markets.cpv_depth"
+DEFAULT_CPV_DEPTH = 5
+KEY_PATTERN = re.compile(r"(cpv)-(\d{2,8})|(lot)-(\d{1,12})")
+
+
+def cpv_depth(settings: Mapping[str, Any]) -> int:
+    """How many leading CPV digits make a market (2 = division ... 8 = the full code)."""
+    raw = str(settings.get(CPV_DEPTH_SETTING, DEFAULT_CPV_DEPTH)).strip()
+    if not raw.isdigit() or not 2 <= int(raw) <= 8:
+        raise ConfigurationError(
+            f"{CPV_DEPTH_SETTING} must be a whole number from 2 to 8, not {raw!r}"
+        )
+    return int(raw)
+
+
+@dataclasses.dataclass(frozen=True)
+class MarketKey:
+    kind: str  # "cpv" or "lot"
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}-{self.value}"
+
+    @classmethod
+    def parse(cls, text: str) -> MarketKey | None:
+        match = KEY_PATTERN.fullmatch(text)
+        if match is None:
+            return None
+        if match.group(1):
+            return cls("cpv", match.group(2))
+        return cls("lot", match.group(4))
+
+
+@dataclasses.dataclass
+class GroupShare:
+    group_id: int
+    name: str
+    value: float
+    valued_contracts: int
+    buyers: int
+    contracts: int
+    value_share: float = 0.0
+    buyer_share: float = 0.0
+
+
+@dataclasses.dataclass
+class Market:
+    key: str
+    kind: str
+    label: str
+    contracts: int = 0
+    valued_contracts: int = 0
+    groups: list[GroupShare] = dataclasses.field(default_factory=list)
+    by_value: Concentration = EMPTY
+    by_buyers: Concentration = EMPTY
+    framework_id: int | None = None
+    framework_reference: str | None = None
+
+    @property
+    def excluded_from_value(self) -> int:
+        """Contracts without a value in pounds: left out of the value shares."""
+        return self.contracts - self.valued_contracts
+
+    @property
+    def total_value(self) -> float:
+        return self.by_value.total
+
+    def leading(self, n: int = 2) -> list[GroupShare]:
+        return self.groups[:n]
+
+
+@dataclasses.dataclass
+class YearPoint:
+    year: int
+    contracts: int
+    valued_contracts: int
+    by_value: Concentration
+    by_buyers: Concentration
+
+
+def _market_column(kind: str, depth: int) -> sa.ColumnElement[Any]:
+    if kind == "cpv":
+        return sa.func.substr(Contract.cpv_code, 1, depth)
+    return sa.cast(Contract.lot_id, sa.Integer)
+
+
+def _aggregate(
+    db: Session,
+    kind: str,
+    depth: int,
+    *,
+    by_year: bool = False,
+    only: str | None = None,
+    since_year: int | None = None,
+) -> list[sa.Row[Any]]:
+    """One GROUP BY over contracts: per market (and year), per supplier group."""
+    market = _market_column(kind, depth).label("market")
+    value = gbp_value()
+    columns: list[Any] = [
+        market,
+        Supplier.group_id,
+        sa.cast(sa.func.sum(value), sa.Float).label("value"),
+        sa.func.count(value).label("valued"),
+        sa.func.count(sa.distinct(Contract.buyer_id)).label("buyers"),
+        sa.func.count().label("contracts"),
+    ]
+    group_by: list[Any] = [market, Supplier.group_id]
+    if by_year:
+        year = contract_year().label("year")
+        columns.append(year)
+        group_by.append(year)
+    query = (
+        sa.select(*columns)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .where(public_contract(), since(since_year))
+        .group_by(*group_by)
+    )
+    if kind == "cpv":
+        query = query.where(sa.func.length(Contract.cpv_code) >= depth)
+        if only is not None:
+            query = query.where(Contract.cpv_code.startswith(only, autoescape=True))
+    else:
+        query = query.where(Contract.lot_id.is_not(None))
+        if only is not None:
+            query = query.where(Contract.lot_id == int(only))
+    return list(db.execute(query))
+
+
+def _fill(market: Market, rows: list[sa.Row[Any]], names: Mapping[int, str]) -> None:
+    groups = [
+        GroupShare(
+            group_id=group_id,
+            name=names.get(group_id) or f"Group {group_id}",
+            value=float(value or 0),
+            valued_contracts=int(valued),
+            buyers=int(buyers),
+            contracts=int(contracts),
+        )
+        for _market, group_id, value, valued, buyers, contracts, *_year in map(tuple, rows)
+    ]
+    market.contracts = sum(g.contracts for g in groups)
+    market.valued_contracts = sum(g.valued_contracts for g in groups)
+    market.by_value = concentration({g.group_id: g.value for g in groups})
+    market.by_buyers = concentration({g.group_id: g.buyers for g in groups})
+    value_shares = {s.key: s.share for s in market.by_value.shares}
+    buyer_shares = {s.key: s.share for s in market.by_buyers.shares}
+    for group in groups:
+        group.value_share = value_shares.get(group.group_id, 0.0)
+        group.buyer_share = buyer_shares.get(group.group_id, 0.0)
+    market.groups = sorted(groups, key=lambda g: (-g.buyer_share, -g.value_share, g.name))
+
+
+def _group_names(db: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.execute(
+        sa.select(SupplierGroup.id, SupplierGroup.name).where(SupplierGroup.id.in_(ids))
+    )
+    return {row.id: row.name for row in rows}
+
+
+def _lot_labels(db: Session, ids: set[int]) -> dict[int, tuple[str, int, str]]:
+    if not ids:
+        return {}
+    rows = db.execute(
+        sa.select(Lot.id, Lot.number, Lot.title, Framework.id.label("fid"), Framework.reference)
+        .join(Framework, Framework.id == Lot.framework_id)
+        .where(Lot.id.in_(ids))
+    )
+    return {
+        row.id: (f"{row.reference} lot {row.number}: {row.title}", row.fid, row.reference)
+        for row in rows
+    }
+
+
+def _new_market(kind: str, value: str, lots: Mapping[int, tuple[str, int, str]]) -> Market:
+    if kind == "cpv":
+        name = cpv_name(value)
+        label = f"{name} (CPV {value})" if name else f"CPV {value}"
+        return Market(key=f"cpv-{value}", kind=kind, label=label)
+    label, framework_id, reference = lots.get(int(value), (f"Lot {value}", None, None))
+    return Market(
+        key=f"lot-{value}",
+        kind=kind,
+        label=label,
+        framework_id=framework_id,
+        framework_reference=reference,
+    )
+
+
+def list_markets(
+    db: Session,
+    depth: int,
+    *,
+    since_year: int | None = None,
+    kinds: tuple[str, ...] = ("cpv", "lot"),
+) -> list[Market]:
+    """Every market with at least one published contract, with its concentration."""
+    by_market: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
+    for kind in kinds:
+        for row in _aggregate(db, kind, depth, since_year=since_year):
+            by_market[(kind, str(row.market))].append(row)
+    names = _group_names(db, {row.group_id for rows in by_market.values() for row in rows})
+    lots = _lot_labels(db, {int(v) for (k, v) in by_market if k == "lot"})
+    markets = []
+    for (kind, value), rows in by_market.items():
+        market = _new_market(kind, value, lots)
+        _fill(market, rows, names)
+        markets.append(market)
+    return markets
+
+
+def get_market(db: Session, key: MarketKey, depth: int) -> tuple[Market, list[YearPoint]] | None:
+    """One market over all years, and its concentration year by year (the trend)."""
+    if key.kind == "cpv" and len(key.value) != depth:
+        return None
+    rows = _aggregate(db, key.kind, depth, only=key.value)
+    lots = _lot_labels(db, {int(key.value)} if key.kind == "lot" else set())
+    if key.kind == "lot" and not lots:
+        return None
+    market = _new_market(key.kind, key.value, lots)
+    names = _group_names(db, {row.group_id for row in rows})
+    _fill(market, rows, names)
+    yearly: dict[int, list[sa.Row[Any]]] = defaultdict(list)
+    for row in _aggregate(db, key.kind, depth, by_year=True, only=key.value):
+        if row.year is not None:
+            yearly[int(row.year)].append(row)
+    years = []
+    for year in sorted(yearly):
+        point = Market(key=market.key, kind=market.kind, label=market.label)
+        _fill(point, yearly[year], names)
+        years.append(
+            YearPoint(
+                year, point.contracts, point.valued_contracts, point.by_value, point.by_buyers
+            )
+        )
+    return market, years
+
+
+def latest_year(db: Session) -> int | None:
+    """The most recent contract year in the registry: windows end there, so old data sets work."""
+    value = db.execute(sa.select(sa.func.max(contract_year())).where(public_contract())).scalar()
+    return int(value) if value is not None else None
+
+
+def window_start(db: Session, window_years: int) -> int | None:
+    """The first year of a window of `window_years` ending at the latest year; None for all years."""
+    if window_years <= 0:
+        return None
+    latest = latest_year(db)
+    return None if latest is None else latest - window_years + 1

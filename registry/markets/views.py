@@ -1,0 +1,129 @@
+"""The market pages: every market with its concentration, and one market's shares and trend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from registry.authnz import Permissions
+from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.markets.charts import bar_chart, line_chart
+from registry.markets.services import Market, MarketKey, get_market, list_markets
+from registry.pagination import DEFAULT_PAGE_SIZE, Page, page_number
+
+SORTS = {
+    "hhi": ("HHI", lambda m, basis: _conc(m, basis).hhi),
+    "cr2": ("CR2", lambda m, basis: _conc(m, basis).cr2),
+    "contracts": ("Contracts", lambda m, basis: m.contracts),
+    "value": ("Value", lambda m, basis: m.total_value),
+    "name": ("Name", lambda m, basis: m.label.lower()),
+}
+BASES = {"buyers": "number of buyers", "value": "contract value (pounds)"}
+KINDS = {"all": "All markets", "cpv": "By CPV code", "lot": "By framework lot"}
+
+
+def _conc(market: Market, basis: str) -> Any:
+    return market.by_value if basis == "value" else market.by_buyers
+
+
+def _choice(request: Request, name: str, choices: Any, default: str) -> str:
+    value = request.params.get(name, default)
+    return value if value in choices else default
+
+
+@view_config(
+    route_name="markets.list",
+    renderer="markets/list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def market_list(request: Request) -> dict[str, Any]:
+    basis = _choice(request, "basis", BASES, "buyers")
+    sort = _choice(request, "sort", SORTS, "hhi")
+    kind = _choice(request, "kind", KINDS, "all")
+    descending = _choice(request, "order", ("asc", "desc"), "asc" if sort == "name" else "desc")
+    depth = request.registry["registry.markets.cpv_depth"]
+    markets = list_markets(request.db, depth, kinds=("cpv", "lot") if kind == "all" else (kind,))
+    threshold = request.registry["registry.detection"].thresholds["market_concentration"]
+    # A market of one or two contracts has an HHI of 10,000 and says nothing: like the detector,
+    # the list leaves out markets too small to judge unless asked.
+    min_contracts = int(threshold["min_contracts"])
+    include_small = request.params.get("small") == "1"
+    small = sum(1 for m in markets if m.contracts < min_contracts)
+    if not include_small:
+        markets = [m for m in markets if m.contracts >= min_contracts]
+    key = SORTS[sort][1]
+    markets.sort(key=lambda m: m.label.lower())  # a stable tie-break under the chosen sort
+    markets.sort(key=lambda m: key(m, basis), reverse=descending == "desc")
+    number = page_number(request)
+    pages = max(1, -(-len(markets) // DEFAULT_PAGE_SIZE))
+    number = min(number, pages)
+    start = (number - 1) * DEFAULT_PAGE_SIZE
+    page = Page(markets[start : start + DEFAULT_PAGE_SIZE], number, DEFAULT_PAGE_SIZE, len(markets))
+    return {
+        "page": page,
+        "basis": basis,
+        "bases": BASES,
+        "sort": sort,
+        "sorts": SORTS,
+        "order": descending,
+        "kind": kind,
+        "kinds": KINDS,
+        "depth": depth,
+        "hhi_threshold": threshold["hhi_threshold"],
+        "min_contracts": min_contracts,
+        "include_small": include_small,
+        "small": small,
+    }
+
+
+@view_config(
+    route_name="markets.detail",
+    renderer="markets/detail.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def market_detail(request: Request) -> dict[str, Any]:
+    key = MarketKey.parse(request.matchdict["key"])
+    depth = request.registry["registry.markets.cpv_depth"]
+    found = get_market(request.db, key, depth) if key is not None else None
+    if found is None or found[0].contracts == 0:
+        raise HTTPNotFound("There is no market with that key, or it has no published contracts.")
+    market, years = found
+    basis = _choice(request, "basis", BASES, "buyers")
+    conc = _conc(market, basis)
+    share_of = {s.key: s.share for s in conc.shares}
+    bars = [(g.name, share_of.get(g.group_id, 0.0)) for g in market.groups]
+    bars.sort(key=lambda item: -item[1])
+    threshold = request.registry["registry.detection"].thresholds["market_concentration"]
+    trend = [(p.year, _conc_point(p, basis).hhi) for p in years if _conc_point(p, basis).shares]
+    flags = list(
+        request.db.execute(
+            sa.select(Flag)
+            .where(Flag.market_key == market.key)
+            .order_by(sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1), Flag.id)
+        ).scalars()
+    )
+    return {
+        "market": market,
+        "years": years,
+        "basis": basis,
+        "bases": BASES,
+        "conc": conc,
+        "share_chart": bar_chart(bars[:12]),
+        "trend": trend,
+        "trend_chart": line_chart(trend, threshold=float(threshold["hhi_threshold"]))
+        if trend
+        else None,
+        "hhi_threshold": threshold["hhi_threshold"],
+        "flags": flags,
+        "flags_by_market": [f for f in flags if f.subject_type == "market"],
+    }
+
+
+def _conc_point(point: Any, basis: str) -> Any:
+    return point.by_value if basis == "value" else point.by_buyers

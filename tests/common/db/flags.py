@@ -1,0 +1,66 @@
+"""Builders for the lock-in detectors' tests: markets of given shares, runs of awards, flags."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.flags.detectors import load_settings
+from registry.flags.models import Flag, FlagStatus
+from registry.flags.services import active_flags, run_detection
+from registry.suppliers.models import SupplierGroup
+from tests.common.db.core import (
+    BuyerFactory,
+    ContractFactory,
+    SupplierFactory,
+    SupplierGroupFactory,
+)
+
+
+def market(
+    buyers_by_group: Mapping[str, int],
+    cpv: str = "48814000",
+    value: Decimal | None = Decimal("1000.00"),
+    **contract: Any,
+) -> dict[str, SupplierGroup]:
+    """A market where each group has the given number of buyers, one contract each."""
+    groups = {}
+    for name, count in buyers_by_group.items():
+        group = SupplierGroupFactory(name=name)
+        supplier = SupplierFactory(name=f"{name} Ltd", group=group)
+        groups[name] = group
+        for _ in range(count):
+            ContractFactory(supplier=supplier, cpv_code=cpv, value_amount=value, **contract)
+    return groups
+
+
+def award_run(buyer: Any, supplier: Any, methods: list[str], cpv: str = "72200000") -> list[Any]:
+    """Awards from one buyer to one supplier, a year apart, by the given methods."""
+    return [
+        ContractFactory(
+            buyer=buyer,
+            supplier=supplier,
+            cpv_code=cpv,
+            procurement_method=method,
+            award_date=datetime.date(2015 + i, 3, 1),
+        )
+        for i, method in enumerate(methods)
+    ]
+
+
+def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
+    """Run one detector (thresholds as ini settings would give them); its active flags by subject."""
+    settings = {f"registry.detectors.{detector_id}.{k}": str(v) for k, v in thresholds.items()}
+    run_detection(db, load_settings(settings), [detector_id])
+    return {flag.subject_key: flag for flag in active_flags(db, detector_id)}
+
+
+def new_buyer() -> Any:
+    return BuyerFactory()
+
+
+__all__ = ["FlagStatus", "award_run", "detect", "market", "new_buyer"]

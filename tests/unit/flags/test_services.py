@@ -1,0 +1,187 @@
+"""Detection is idempotent, keeps people's decisions, and resolves flags whose pattern is gone."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.audit.models import AuditEvent
+from registry.audit.services import events_for, verify_chain
+from registry.contracts.models import Contract
+from registry.flags.detectors import load_settings
+from registry.flags.models import CONDITION_CLEARED, Flag, FlagStatus
+from registry.flags.services import FlagError, change_status, flags_for, run_detection
+from registry.suppliers.models import Supplier
+from tests.common.db.core import ContractFactory, FrameworkFactory, SupplierFactory
+from tests.common.db.flags import market
+
+
+def _state(db: Session) -> list[tuple[Any, ...]]:
+    flags = db.execute(sa.select(Flag).order_by(Flag.id)).scalars()
+    return [
+        (f.id, f.detector, f.subject_key, f.status, f.severity, f.metrics, f.first_detected)
+        for f in flags
+    ]
+
+
+def _audit_count(db: Session) -> int:
+    return db.execute(sa.select(sa.func.count()).select_from(AuditEvent)).scalar_one()
+
+
+def _scenario() -> dict[str, Any]:
+    groups = market({"A": 6, "B": 3, "C": 1})
+    contract = ContractFactory(
+        start_date=datetime.date(2020, 1, 1),
+        original_end_date=datetime.date(2021, 1, 1),
+        end_date=datetime.date(2022, 1, 1),
+    )
+    framework = FrameworkFactory(end_date=datetime.date(2026, 1, 1))
+    return {"groups": groups, "contract": contract, "framework": framework}
+
+
+def test_running_detection_twice_changes_nothing(db_session: Session) -> None:
+    _scenario()
+    settings = load_settings({})
+    first = run_detection(db_session, settings)
+    assert sum(run.raised for run in first) >= 5
+    state, events = _state(db_session), _audit_count(db_session)
+
+    second = run_detection(db_session, settings)
+
+    assert _state(db_session) == state
+    assert _audit_count(db_session) == events
+    assert all(run.raised == run.updated == run.resolved == run.reopened == 0 for run in second)
+    # One flag per detector and subject, never duplicated.
+    keys = [(f[1], f[2]) for f in state]
+    assert len(keys) == len(set(keys))
+    assert verify_chain(db_session).intact
+
+
+def test_a_cleared_condition_resolves_its_flag_and_a_returning_one_reopens_it(
+    db_session: Session,
+) -> None:
+    scenario = _scenario()
+    settings = load_settings({})
+    run_detection(db_session, settings, ["extension_creep"])
+    contract = scenario["contract"]
+    flag = db_session.execute(sa.select(Flag).where(Flag.contract_id == contract.id)).scalar_one()
+    assert flag.status == FlagStatus.open
+
+    contract.end_date = datetime.date(2021, 3, 1)  # within half the term of the original end
+    db_session.flush()
+    (run,) = run_detection(db_session, settings, ["extension_creep"])
+    assert run.resolved == 1
+    assert flag.status == FlagStatus.resolved
+    assert flag.status_reason == CONDITION_CLEARED
+    assert [e.action for e in events_for(db_session, "flag", flag.id)] == [
+        "flag.raised",
+        "flag.resolved",
+    ]
+
+    contract.end_date = datetime.date(2023, 1, 1)
+    db_session.flush()
+    (run,) = run_detection(db_session, settings, ["extension_creep"])
+    assert run.reopened == 1
+    assert flag.status == FlagStatus.open
+    assert [c.to_status for c in flag.changes] == ["open", "resolved", "open"]
+    assert flag.metrics["overrun_days"] == 730
+    actions = [e.action for e in events_for(db_session, "flag", flag.id)]
+    assert actions == ["flag.raised", "flag.resolved", "flag.reopened", "flag.updated"]
+
+
+def test_changed_numbers_update_the_flag_and_are_audited(db_session: Session) -> None:
+    groups = market({"A": 6, "B": 3, "C": 1})
+    settings = load_settings({})
+    run_detection(db_session, settings, ["market_concentration"])
+    flag = db_session.execute(sa.select(Flag)).scalar_one()
+    assert flag.metrics["hhi"] == 4600.0
+    supplier = SupplierFactory(group=groups["C"])
+    ContractFactory.create_batch(2, supplier=supplier, cpv_code="48814000")
+    (run,) = run_detection(db_session, settings, ["market_concentration"])
+    assert run.updated == 1 and run.raised == 0
+    assert flag.metrics["hhi"] == 3750.0  # 6, 3, 3 of 12: 2,500 + 625 + 625
+    (event,) = [e for e in events_for(db_session, "flag", flag.id) if e.action == "flag.updated"]
+    assert event.before["metrics"]["hhi"] == 4600.0
+    assert event.after["metrics"]["hhi"] == 3750.0
+
+
+def test_a_dismissed_flag_stays_dismissed_while_the_pattern_lasts_and_after(
+    db_session: Session, make_user: Any
+) -> None:
+    scenario = _scenario()
+    auditor = make_user("auditor")
+    settings = load_settings({})
+    run_detection(db_session, settings, ["over_long_framework"])
+    flag = db_session.execute(
+        sa.select(Flag).where(Flag.framework_id == scenario["framework"].id)
+    ).scalar_one()
+    change_status(db_session, flag, FlagStatus.dismissed, actor=auditor, reason="Agreed exemption")
+    run_detection(db_session, settings, ["over_long_framework"])
+    assert flag.status == FlagStatus.dismissed
+    scenario["framework"].end_date = datetime.date(2023, 1, 1)
+    db_session.flush()
+    run_detection(db_session, settings, ["over_long_framework"])
+    assert flag.status == FlagStatus.dismissed
+    assert flag.status_reason == "Agreed exemption"
+
+
+def test_lifecycle_needs_a_reason_and_follows_the_order(
+    db_session: Session, make_user: Any
+) -> None:
+    market({"A": 10})
+    auditor = make_user("auditor")
+    run_detection(db_session, load_settings({}), ["market_concentration"])
+    flag = db_session.execute(sa.select(Flag)).scalar_one()
+    try:
+        change_status(db_session, flag, FlagStatus.acknowledged, actor=auditor, reason="  ")
+    except FlagError as exc:
+        assert "reason" in str(exc)
+    else:
+        raise AssertionError("a blank reason was accepted")
+    change_status(db_session, flag, FlagStatus.acknowledged, actor=auditor, reason="Looking")
+    change_status(db_session, flag, FlagStatus.resolved, actor=auditor, reason="New framework let")
+    try:
+        change_status(db_session, flag, FlagStatus.open, actor=auditor, reason="again")
+    except FlagError as exc:
+        assert "resolved" in str(exc)
+    else:
+        raise AssertionError("a resolved flag was reopened by hand")
+    actions = [e.action for e in events_for(db_session, "flag", flag.id)]
+    assert actions == ["flag.raised", "flag.acknowledged", "flag.resolved"]
+    assert events_for(db_session, "flag", flag.id)[-1].actor_id == auditor.id
+
+
+def test_value_metrics_are_plain_json(db_session: Session) -> None:
+    market({"A": 6, "B": 4}, value=Decimal("1234.56"))
+    run_detection(db_session, load_settings({}), ["market_concentration"])
+    flag = db_session.execute(sa.select(Flag)).scalar_one()
+    assert isinstance(flag.metrics["other_basis"]["hhi"], float)
+
+
+def test_a_duopoly_flag_concerns_both_groups(db_session: Session) -> None:
+    groups = market({"A": 4, "B": 4, "C": 1, "D": 1})
+    run_detection(db_session, load_settings({}), ["monopoly_duopoly"])
+    (flag,) = flags_for(db_session, group_id=groups["A"].id)
+    assert flags_for(db_session, group_id=groups["B"].id) == [flag]
+    assert flags_for(db_session, group_id=groups["C"].id) == []
+    # B's contracts are retracted: A alone holds the market, and the flag no longer concerns B.
+    db_session.execute(
+        sa.update(Contract)
+        .where(
+            Contract.supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.group_id == groups["B"].id)
+            )
+        )
+        .values(
+            retracted_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
+            retraction_reason="test",
+        )
+    )
+    run_detection(db_session, load_settings({}), ["monopoly_duopoly"])
+    assert flag.metrics["pattern"] == "monopoly"
+    assert flags_for(db_session, group_id=groups["A"].id) == [flag]
+    assert flags_for(db_session, group_id=groups["B"].id) == []
