@@ -10,11 +10,14 @@ install_requires = [
     "govuk-frontend-jinja==4.1.0",  # pinned with the govuk-frontend 6.3.0 npm package
     "ijson>=3.2",
     "jsonschema>=4.21",
+    "ocdsmerge>=0.8",  # compiles record packages that lack a compiledRelease
+    "openapi-core>=0.19",
     "psycopg[binary]>=3.1",
     "pyramid>=2.0.2,<3",
     "pyramid_jinja2>=2.10",
     "pyramid_services>=2.2",
     "pyramid_tm>=2.5",
+    "PyYAML>=6.0",
     "rich>=13",
     "SQLAlchemy>=2.0.30,<2.2",
     "waitress>=3.0",
@@ -29,6 +32,7 @@ tests_require = [
     "playwright>=1.45",  # drives Debian's chromium (/usr/bin/chromium); no browser download
     "pytest>=8",
     "pytest-mock>=3.12",
+    "schemathesis>=4.0",
     "WebTest>=3.0",
 ]
 

@@ -56,6 +56,10 @@ class CLIContext:
     def session(self) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back on any error."""
         with Session(self.engine) as db, db.begin():
+            # Search (issue 7): what the command commits is indexed after the commit.
+            from registry.search.services import attach
+
+            attach(db, self.settings)
             yield db
 
 

@@ -18,3 +18,19 @@ def init(cli: CLIContext) -> None:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     upgrade_to_head(cli.url)
     click.echo(f"Database at {url.render_as_string(hide_password=True)} is at the latest version.")
+    _create_search_index(cli)
+
+
+def _create_search_index(cli: CLIContext) -> None:
+    """Search (issue 7): an index that is missing or unreadable is built from the database."""
+    from registry.search.documents import all_documents
+    from registry.search.services import make_backend
+
+    with cli.session() as db:
+        backend = make_backend(cli.settings, db)
+        if backend.check() is None:
+            backend.create()
+            click.echo(f"The {backend.name} search index is ready.")
+        else:
+            count = backend.rebuild(all_documents(db))
+            click.echo(f"Built the {backend.name} search index: {count:,} records.")

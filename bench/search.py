@@ -1,0 +1,316 @@
+"""Benchmark search: at least 100,000 indexed records; reindex time and query latency p50/p95.
+
+    python -m bench.search [--database-url URL] [--records N] [--queries N]
+
+Builds a fresh database (a temporary SQLite file unless --database-url names one; it must be
+empty or disposable) with frameworks, lots, suppliers, obligations and published contracts
+(bulk INSERTs), times `registry reindex` (the same documents and Whoosh rebuild), then times a
+mix of queries against the Whoosh index beside the baseline of a plain SQL LIKE scan of the
+same names, and prints p50/p95 of each and the ratio. On PostgreSQL it also times the PostgreSQL
+full-text backend.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract
+from registry.db import create_engine, utcnow
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.migrate import upgrade_to_head
+from registry.search.documents import all_documents
+from registry.search.postgres_backend import PostgresSearchService
+from registry.search.whoosh_backend import WhooshSearchService
+from registry.suppliers.models import Supplier, SupplierGroup
+
+WORDS = [
+    "clinical",
+    "health",
+    "data",
+    "systems",
+    "digital",
+    "care",
+    "medical",
+    "cloud",
+    "records",
+    "analytics",
+    "patient",
+    "pathology",
+    "imaging",
+    "pharmacy",
+    "network",
+    "hosting",
+    "security",
+    "identity",
+    "messaging",
+    "scheduling",
+    "integration",
+    "portal",
+    "telehealth",
+    "radiology",
+    "community",
+    "primary",
+    "acute",
+    "mental",
+    "dental",
+]
+CATEGORIES = [
+    "interoperability",
+    "data portability",
+    "open standards",
+    "security",
+    "availability SLA",
+    "exit plan",
+]
+QUERIES = [
+    "health",
+    "systmone",
+    "clinical data",
+    '"care records"',
+    "EMIS",
+    "bulk extract",
+    "Sytmone",
+    "pathology OR imaging",
+    "cloud NOT hosting",
+    "10012345",
+    "RM6000",
+    "messaging integration",
+]
+CHUNK = 10_000
+
+
+def _name(rng: random.Random, n: int, words: int = 3) -> str:
+    return " ".join(rng.choice(WORDS).capitalize() for _ in range(words)) + f" {n}"
+
+
+def _insert(db: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        db.execute(sa.insert(table), rows[start : start + CHUNK])
+
+
+def build(db: Session, records: int) -> dict[str, int]:
+    rng = random.Random(7)
+    now = utcnow()
+    counts = {
+        "frameworks": max(10, records // 100),
+        "lots": max(20, records // 25),
+        "suppliers": int(records * 0.40),
+        "obligations": records // 10,
+    }
+    counts["contracts"] = records - sum(counts.values())
+    common = {"created": now, "illustrative": True}
+    _insert(
+        db,
+        Framework.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "reference": f"RM{6000 + i}",
+                "title": _name(rng, i),
+                "owner_body": "Crown Commercial Service",
+                "description": _name(rng, i, 8),
+                "status": "live",
+                "cpv_codes": ["48000000"],
+            }
+            for i in range(1, counts["frameworks"] + 1)
+        ],
+    )
+    _insert(
+        db,
+        Lot.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "framework_id": (i % counts["frameworks"]) + 1,
+                "number": str(i),
+                "title": _name(rng, i),
+                "description": _name(rng, i, 6),
+                "cpv_codes": [],
+            }
+            for i in range(1, counts["lots"] + 1)
+        ],
+    )
+    suppliers = counts["suppliers"]
+    _insert(
+        db,
+        SupplierGroup.__table__,
+        [{**common, "id": i, "name": f"Group {i}"} for i in range(1, suppliers + 1)],
+    )
+    names = {1: ("EMIS Health Ltd", ["EMIS Web"]), 2: ("The Phoenix Partnership", ["SystmOne"])}
+    supplier_rows = []
+    for i in range(1, suppliers + 1):
+        name, aliases = names.get(i, (_name(rng, i) + " Ltd", []))
+        supplier_rows.append(
+            {
+                **common,
+                "id": i,
+                "name": name,
+                "normalised_name": name.lower(),
+                "aliases": aliases,
+                "companies_house_number": f"{10000000 + i:08d}",
+                "group_id": i,
+            }
+        )
+    _insert(db, Supplier.__table__, supplier_rows)
+    _insert(
+        db,
+        Membership.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "supplier_id": i,
+                "lot_id": (i % counts["lots"]) + 1,
+                "status": "active",
+            }
+            for i in range(1, suppliers + 1)
+        ],
+    )
+    _insert(
+        db,
+        Obligation.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "framework_id": (i % counts["frameworks"]) + 1,
+                "category": CATEGORIES[i % len(CATEGORIES)],
+                "title": ("Bulk extract of " if i % 7 == 0 else "") + _name(rng, i, 4),
+                "description": _name(rng, i, 10),
+                "standard_reference": rng.choice(["IM1", "GP Connect", "DSPT", "ISO 27001"]),
+                "weight": 1,
+                "mandatory": True,
+            }
+            for i in range(1, counts["obligations"] + 1)
+        ],
+    )
+    buyers = 500
+    _insert(
+        db,
+        Buyer.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "name": f"NHS Trust {i}",
+                "normalised_name": f"nhs trust {i}",
+                "buyer_type": "NHS trust",
+            }
+            for i in range(1, buyers + 1)
+        ],
+    )
+    _insert(
+        db,
+        Contract.__table__,
+        [
+            {
+                **common,
+                "id": i,
+                "title": _name(rng, i, 5),
+                "description": "",
+                "buyer_id": (i % buyers) + 1,
+                "supplier_id": (i % suppliers) + 1,
+                "publication": "published",
+                "source": "seed",
+                "cpv_code": "48180000",
+                "value_amount": 1000 * (i % 97 + 1),
+                "currency": "GBP",
+            }
+            for i in range(1, counts["contracts"] + 1)
+        ],
+    )
+    return counts
+
+
+def latencies(run: Callable[[str], Any], queries: int) -> list[float]:
+    timings = []
+    for n in range(queries):
+        q = QUERIES[n % len(QUERIES)]
+        started = time.perf_counter()
+        run(q)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def describe(label: str, timings: list[float]) -> tuple[float, float]:
+    p50 = statistics.median(timings)
+    p95 = statistics.quantiles(timings, n=20)[18]
+    print(f"{label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(timings)} queries")
+    return p50, p95
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=240)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench-search.db'}"
+        upgrade_to_head(url)
+        engine = create_engine(url)
+        try:
+            started = time.perf_counter()
+            with Session(engine) as db, db.begin():
+                counts = build(db, args.records)
+            total = sum(counts.values())
+            print(f"records: {total:,} ({counts}) inserted in {time.perf_counter() - started:.1f}s")
+
+            service = WhooshSearchService(Path(tmp) / "index")
+            with Session(engine) as db:
+                started = time.perf_counter()
+                indexed = service.rebuild(all_documents(db))
+                reindex = time.perf_counter() - started
+            print(f"registry reindex (whoosh): {indexed:,} records in {reindex:.1f}s")
+
+            whoosh = describe("whoosh search", latencies(service.search, args.queries))
+
+            with Session(engine) as db:
+
+                def like(q: str) -> Any:
+                    pattern = f"%{q.strip(chr(34)).split()[0].lower()}%"
+                    return db.execute(
+                        sa.select(Supplier.id)
+                        .where(sa.func.lower(Supplier.name).like(pattern))
+                        .union_all(
+                            sa.select(Contract.id).where(
+                                sa.func.lower(Contract.title).like(pattern)
+                            )
+                        )
+                        .limit(20)
+                    ).all()
+
+                baseline = describe(
+                    "baseline (SQL LIKE over supplier names and contract titles)",
+                    latencies(like, args.queries),
+                )
+                print(
+                    f"ratio: whoosh p50 is {whoosh[0] / baseline[0]:.2f}x the baseline's "
+                    f"(p95 {whoosh[1] / baseline[1]:.2f}x), with ranking, facets and suggestions"
+                )
+                if engine.dialect.name == "postgresql":
+                    postgres = PostgresSearchService(db)
+                    describe(
+                        "postgresql full-text search",
+                        latencies(postgres.search, max(24, args.queries // 10)),
+                    )
+        finally:
+            engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,396 @@
+"""The JSON API under /api/v1: published data only, cursor pagination, JSON errors, and every
+request and response checked against schemas/openapi.yaml."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.authorization import ACLHelper
+from pyramid.httpexceptions import HTTPException
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import exception_view_config, view_config
+
+from registry.api.tokens import find_token
+from registry.api.validation import ApiError, load_spec, validate_request, validate_response
+from registry.authnz import Permissions, RootFactory
+from registry.contracts.interfaces import IContractService
+from registry.contracts.models import Contract, ProcurementMethod
+from registry.contracts.services import ContractError, ContractInput, ContractPermissionError
+from registry.db import utcnow
+from registry.flags.models import Flag
+from registry.flags.services import as_json as flag_json
+from registry.frameworks.models import Framework, Lot
+from registry.markets.services import list_markets
+from registry.scoring.models import Score
+from registry.search.interfaces import ISearchService, SearchUnavailable
+from registry.search.views import result_url
+from registry.suppliers.models import Supplier
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIMIT = 25
+MAX_ID = 2**31 - 1
+
+
+# -- responses, errors and cursors ------------------------------------------------------------
+
+
+def _json(request: Request, body: Any, status: int = 200) -> Response:
+    response = Response(json_body=body, status=status, charset="utf-8")
+    response.content_type = "application/json"
+    validate_response(request, response)
+    return response
+
+
+@exception_view_config(ApiError, path_info=r"^/api/")
+def api_error(exc: ApiError, request: Request) -> Response:
+    body: dict[str, Any] = {"status": exc.status, "message": exc.message}
+    if exc.fields:
+        body["fields"] = exc.fields
+    response = Response(json_body={"error": body}, status=exc.status)
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+    return response
+
+
+@exception_view_config(HTTPException, path_info=r"^/api/")
+def api_http_error(exc: HTTPException, request: Request) -> Response:
+    """404s, 405s and the like under /api are JSON too."""
+    status = exc.code or 500
+    message = {404: "There is nothing at this address", 405: "That method is not allowed here"}
+    body = {"status": status, "message": message.get(status, exc.title or "Error")}
+    return Response(json_body={"error": body}, status=status)
+
+
+def encode_cursor(value: int) -> str:
+    return base64.urlsafe_b64encode(f"c1:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(params: dict[str, Any]) -> int:
+    raw = params.get("cursor")
+    if not raw:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        kind, value = text.split(":", 1)
+        number = int(value)
+        if kind != "c1" or not 0 <= number <= MAX_ID:
+            raise ValueError(text)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise ApiError(
+            400,
+            "The cursor is not one this API gave: follow links.next from the previous page",
+            [{"field": "query.cursor", "message": "not a cursor this API gave"}],
+        ) from None
+    return number
+
+
+def _next_link(request: Request, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    params = [(k, v) for k, v in request.GET.items() if k != "cursor"] + [("cursor", cursor)]
+    return request.path + "?" + "&".join(f"{k}={_quote(v)}" for k, v in params)
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _keyset_page(request: Request, params: dict[str, Any], query: Any, id_column: Any) -> Any:
+    """Items after the cursor's id, one more than asked to know whether a next page exists."""
+    limit = params.get("limit") or DEFAULT_LIMIT
+    after = decode_cursor(params)
+    rows = list(
+        request.db.execute(
+            query.where(id_column > after).order_by(id_column).limit(limit + 1)
+        ).scalars()
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def _number(value: Decimal | float | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _date(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- the document -----------------------------------------------------------------------------
+
+
+@view_config(
+    route_name="api.openapi",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+    require_csrf=False,
+)
+def openapi_document(request: Request) -> Response:
+    return Response(json_body=load_spec(), content_type="application/json", charset="utf-8")
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def framework_json(framework: Framework, lots: list[Lot]) -> dict[str, Any]:
+    return {
+        "id": framework.id,
+        "reference": framework.reference,
+        "title": framework.title,
+        "owner_body": framework.owner_body,
+        "status": framework.status.value,
+        "start_date": _date(framework.start_date),
+        "end_date": _date(framework.end_date),
+        "cpv_codes": list(framework.cpv_codes or []),
+        "lots": [{"id": lot.id, "number": lot.number, "title": lot.title} for lot in lots],
+    }
+
+
+@view_config(route_name="api.frameworks", permission=Permissions.PublicRead, request_method="GET")
+def frameworks(request: Request) -> Response:
+    params = validate_request(request)
+    items, cursor = _keyset_page(
+        request,
+        params,
+        sa.select(Framework).where(Framework.retracted_at.is_(None)),
+        Framework.id,
+    )
+    lots: dict[int, list[Lot]] = {f.id: [] for f in items}
+    if items:
+        for lot in request.db.execute(
+            sa.select(Lot)
+            .where(Lot.framework_id.in_(list(lots)), Lot.retracted_at.is_(None))
+            .order_by(Lot.id)
+        ).scalars():
+            lots[lot.framework_id].append(lot)
+    data = [framework_json(f, lots[f.id]) for f in items]
+    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+
+
+def supplier_json(supplier: Supplier) -> dict[str, Any]:
+    return {
+        "id": supplier.id,
+        "name": supplier.name,
+        "aliases": list(supplier.aliases or []),
+        "companies_house_number": supplier.companies_house_number,
+        "duns": supplier.duns,
+        "party_id": supplier.party_id,
+        "sme": supplier.sme,
+        "group": {"id": supplier.group.id, "name": supplier.group.name},
+    }
+
+
+@view_config(route_name="api.suppliers", permission=Permissions.PublicRead, request_method="GET")
+def suppliers(request: Request) -> Response:
+    params = validate_request(request)
+    items, cursor = _keyset_page(
+        request,
+        params,
+        sa.select(Supplier).where(Supplier.merged_into_id.is_(None)),
+        Supplier.id,
+    )
+    data = [supplier_json(s) for s in items]
+    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+
+
+@view_config(
+    route_name="api.supplier_scores", permission=Permissions.PublicRead, request_method="GET"
+)
+def supplier_scores(request: Request) -> Response:
+    params = validate_request(request)
+    supplier = request.db.get(Supplier, params["id"])
+    if supplier is None or supplier.merged_into_id is not None:
+        raise ApiError(404, f"There is no supplier numbered {params['id']}")
+    scores = request.db.execute(
+        sa.select(Score)
+        .where(Score.supplier_id == supplier.id, Score.current.is_(True))
+        .order_by(Score.framework_id.is_not(None), Score.id)
+    ).scalars()
+    data = [
+        {
+            "framework": score.framework.reference if score.framework else None,
+            "period": score.period,
+            "period_end": _date(score.period_end),
+            "score": _number(score.score),
+            "band_low": _number(score.band_low),
+            "band_high": _number(score.band_high),
+            "assessments_count": score.assessments_count,
+            "method_version": score.method_version,
+            "breakdown": score.breakdown,
+        }
+        for score in scores
+    ]
+    return _json(request, {"supplier": supplier_json(supplier), "data": data})
+
+
+@view_config(route_name="api.flags", permission=Permissions.PublicRead, request_method="GET")
+def flags(request: Request) -> Response:
+    params = validate_request(request)
+    query = sa.select(Flag)
+    if params.get("status"):
+        query = query.where(Flag.status == params["status"])
+    items, cursor = _keyset_page(request, params, query, Flag.id)
+    data = [flag_json(flag) for flag in items]
+    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+
+
+@view_config(route_name="api.markets", permission=Permissions.PublicRead, request_method="GET")
+def markets(request: Request) -> Response:
+    params = validate_request(request)
+    limit = params.get("limit") or DEFAULT_LIMIT
+    offset = decode_cursor(params)
+    depth = request.registry.get("registry.markets.cpv_depth", 5)
+    found = list_markets(request.db, depth)
+    # A stable order, so an offset cursor walks the same list: most concentrated first.
+    found.sort(key=lambda m: (-m.by_value.hhi, m.key))
+    page = found[offset : offset + limit]
+    data = [
+        {
+            "key": m.key,
+            "kind": m.kind,
+            "label": m.label,
+            "contracts": m.contracts,
+            "total_value": float(m.total_value),
+            "hhi_value": float(m.by_value.hhi),
+            "hhi_buyers": float(m.by_buyers.hhi),
+            "cr2_value": float(m.by_value.cr2),
+            "groups": [
+                {
+                    "group_id": g.group_id,
+                    "name": g.name,
+                    "value": float(g.value),
+                    "contracts": g.contracts,
+                    "value_share": float(g.value_share),
+                    "buyer_share": float(g.buyer_share),
+                }
+                for g in m.groups
+            ],
+        }
+        for m in page
+    ]
+    cursor = encode_cursor(offset + limit) if offset + limit < len(found) else None
+    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+
+
+@view_config(route_name="api.search", permission=Permissions.PublicRead, request_method="GET")
+def search(request: Request) -> Response:
+    params = validate_request(request)
+    limit = params.get("limit") or DEFAULT_LIMIT
+    page = decode_cursor(params) or 1
+    filters = {"kind": [params["type"]]} if params.get("type") else None
+    try:
+        results = request.find_service(ISearchService).search(
+            params["q"], filters=filters, page=page, page_size=limit
+        )
+    except SearchUnavailable:
+        raise ApiError(503, "Search is being rebuilt; try again shortly") from None
+    data = [
+        {
+            "type": hit.document.kind,
+            "id": hit.document.record_id,
+            "title": hit.document.title,
+            "summary": hit.document.body[:500],
+            "frameworks": hit.document.frameworks,
+            "category": hit.document.category or None,
+            "url": result_url(request, hit.document.kind, hit.document.link),
+        }
+        for hit in results.hits
+    ]
+    cursor = (
+        encode_cursor(results.page + 1)
+        if results.page < results.pages and page == results.page
+        else None
+    )
+    body = {
+        "data": data,
+        "total": results.total,
+        "suggestion": results.suggestion,
+        "notice": results.notice,
+        "links": {"next": _next_link(request, cursor)},
+    }
+    return _json(request, body)
+
+
+# -- writing ----------------------------------------------------------------------------------
+
+
+def authenticate(request: Request, permission: Permissions) -> Any:
+    """The user an API token acts as, allowed `permission` by the site's ACL; 401/403 otherwise."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise ApiError(
+            401,
+            "An API token is required: send Authorization: Bearer <token>",
+            [{"field": "header.Authorization", "message": "missing API token"}],
+        )
+    token = find_token(request.db, value.strip())
+    if token is None:
+        raise ApiError(
+            401,
+            "The API token is not valid: it may be mistyped, expired or revoked",
+            [{"field": "header.Authorization", "message": "invalid API token"}],
+        )
+    allowed = ACLHelper().permits(RootFactory(request), token.user.principals(), permission)
+    if not allowed:
+        raise ApiError(403, f"This token's user ({token.user.role}) may not do this")
+    token.last_used_at = utcnow()
+    return token.user
+
+
+def contract_json(contract: Contract) -> dict[str, Any]:
+    return {
+        "id": contract.id,
+        "title": contract.title,
+        "reference": contract.reference,
+        "publication": contract.publication.value,
+        "buyer_id": contract.buyer_id,
+        "supplier_id": contract.supplier_id,
+        "lot_id": contract.lot_id,
+        "value_amount": None if contract.value_amount is None else str(contract.value_amount),
+        "currency": contract.currency,
+        "award_date": _date(contract.award_date),
+        "cpv_code": contract.cpv_code,
+    }
+
+
+@view_config(
+    route_name="api.contracts",
+    permission=Permissions.PublicRead,  # the token, not the cookie session, authorises the write
+    request_method="POST",
+    require_csrf=False,
+)
+def record_contract(request: Request) -> Response:
+    user = authenticate(request, Permissions.OfficerContractsWrite)
+    raw = validate_request(request)["body"]
+    body: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+    fields: dict[str, Any] = {
+        k: body[k] for k in ContractInput.__dataclass_fields__ if body.get(k) is not None
+    }
+    if "value_amount" in fields:
+        fields["value_amount"] = Decimal(str(fields["value_amount"]))
+    if "procurement_method" in fields:
+        fields["procurement_method"] = ProcurementMethod(fields["procurement_method"])
+    if "buyer_id" not in fields and user.buyer_id is not None:
+        fields["buyer_id"] = user.buyer_id
+    service = request.find_service(IContractService)
+    try:
+        contract = service.create(ContractInput(**fields), actor=user, source="api")
+        if body.get("publish"):
+            service.publish(contract, actor=user)
+    except ContractError as exc:
+        problems = [{"field": f"$.{name}", "message": message} for name, message in exc.errors]
+        raise ApiError(400, "The contract was not recorded: " + str(exc), problems) from None
+    except ContractPermissionError as exc:
+        raise ApiError(403, str(exc)) from None
+    return _json(request, contract_json(contract), status=201)

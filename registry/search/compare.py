@@ -1,0 +1,232 @@
+"""Two to four suppliers side by side: frameworks and lots, obligations met and unmet, scores
+with their confidence bands, open lock-in flags, and market shares where their markets meet.
+Every figure comes from published data, read set-based (one query per part, not per supplier)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.contracts.models import Contract
+from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
+from registry.records import Publication
+from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.suppliers.models import Supplier
+
+MIN_SUPPLIERS = 2
+MAX_SUPPLIERS = 4
+
+# How the latest published rating of an obligation reads on the comparison.
+MET = {Rating.good: "met", Rating.approaching: "partly met"}
+UNMET = {Rating.requires_improvement, Rating.inadequate}
+
+
+class CompareError(ValueError):
+    """The ids asked for cannot be compared; the message says why, for the page."""
+
+
+@dataclasses.dataclass
+class Comparison:
+    suppliers: list[Supplier]
+    lots: list[dict[str, Any]]  # one row per framework lot any of them is on
+    obligations: list[dict[str, Any]]
+    scores: dict[int, list[Score]]
+    flags: dict[int, list[Flag]]
+    markets: list[dict[str, Any]]
+
+
+def parse_ids(values: list[str]) -> list[int]:
+    """`?ids=1,2&ids=3` → [1, 2, 3], in order, without repeats; a clear error otherwise."""
+    ids: list[int] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 12:
+                raise CompareError(f"“{part[:20]}” is not a supplier number")
+            if int(part) not in ids:
+                ids.append(int(part))
+    if not MIN_SUPPLIERS <= len(ids) <= MAX_SUPPLIERS:
+        raise CompareError(
+            f"Choose between {MIN_SUPPLIERS} and {MAX_SUPPLIERS} suppliers to compare "
+            f"(you chose {len(ids)})"
+        )
+    return ids
+
+
+def compare(db: Session, ids: list[int], cpv_depth: int = 5) -> Comparison:
+    found = {
+        s.id: s
+        for s in db.execute(
+            sa.select(Supplier).where(Supplier.id.in_(ids), Supplier.merged_into_id.is_(None))
+        ).scalars()
+    }
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise CompareError(f"No supplier numbered {', '.join(missing)}")
+    suppliers = [found[i] for i in ids]
+    return Comparison(
+        suppliers=suppliers,
+        lots=_lots(db, ids),
+        obligations=_obligations(db, ids),
+        scores=_scores(db, ids),
+        flags=_flags(db, suppliers),
+        markets=_markets(db, suppliers, cpv_depth),
+    )
+
+
+def _lots(db: Session, ids: list[int]) -> list[dict[str, Any]]:
+    rows = db.execute(
+        sa.select(Membership.supplier_id, Membership.status, Lot, Framework)
+        .join(Lot, Membership.lot_id == Lot.id)
+        .join(Framework, Lot.framework_id == Framework.id)
+        .where(
+            Membership.supplier_id.in_(ids),
+            Lot.retracted_at.is_(None),
+            Framework.retracted_at.is_(None),
+        )
+        .order_by(Framework.reference, Lot.number)
+    )
+    table: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = table.setdefault(
+            row.Lot.id, {"framework": row.Framework, "lot": row.Lot, "status": {}}
+        )
+        entry["status"][row.supplier_id] = row.status
+    return list(table.values())
+
+
+def _obligations(db: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """Obligations that apply to each supplier: its own, its lots', and its frameworks'."""
+    active = Membership.status != MembershipStatus.removed
+    on = (
+        sa.select(Membership.supplier_id, Lot.id.label("lot_id"), Lot.framework_id)
+        .join(Lot, Membership.lot_id == Lot.id)
+        .where(Membership.supplier_id.in_(ids), active)
+        .subquery()
+    )
+    applies = (
+        sa.select(on.c.supplier_id, Obligation)
+        .join(
+            Obligation,
+            sa.and_(
+                Obligation.framework_id == on.c.framework_id,
+                sa.or_(Obligation.lot_id.is_(None), Obligation.lot_id == on.c.lot_id),
+                sa.or_(
+                    Obligation.supplier_id.is_(None), Obligation.supplier_id == on.c.supplier_id
+                ),
+            ),
+        )
+        .where(Obligation.retracted_at.is_(None))
+        .distinct()
+    )
+    table: dict[int, dict[str, Any]] = {}
+    for supplier_id, obligation in db.execute(applies):
+        entry = table.setdefault(obligation.id, {"obligation": obligation, "status": {}})
+        entry["status"][supplier_id] = "not assessed"
+    if not table:
+        return []
+    # The latest published rating of each (obligation, supplier) decides met or unmet.
+    ratings = db.execute(
+        sa.select(Assessment.obligation_id, Assessment.supplier_id, Assessment.rating)
+        .where(
+            Assessment.obligation_id.in_(list(table)),
+            Assessment.supplier_id.in_(ids),
+            Assessment.status == AssessmentStatus.published,
+            Assessment.retracted_at.is_(None),
+        )
+        .order_by(Assessment.period_end, Assessment.id)
+    )
+    for obligation_id, supplier_id, rating in ratings:
+        if obligation_id is None:
+            continue
+        status = table[obligation_id]["status"]
+        if supplier_id in status:
+            status[supplier_id] = MET.get(rating) or ("unmet" if rating in UNMET else "assessed")
+    return sorted(
+        table.values(),
+        key=lambda e: (e["obligation"].category.value, e["obligation"].title.lower()),
+    )
+
+
+def _scores(db: Session, ids: list[int]) -> dict[int, list[Score]]:
+    scores: dict[int, list[Score]] = defaultdict(list)
+    for score in db.execute(
+        sa.select(Score)
+        .where(Score.supplier_id.in_(ids), Score.current.is_(True))
+        .order_by(Score.framework_id.is_not(None), Score.id)
+    ).scalars():
+        scores[score.supplier_id].append(score)
+    return scores
+
+
+def _flags(db: Session, suppliers: list[Supplier]) -> dict[int, list[Flag]]:
+    """Open flags about each supplier's group (concentration is measured on groups)."""
+    by_group: dict[int, list[Flag]] = defaultdict(list)
+    groups = {s.group_id for s in suppliers}
+    for flag in db.execute(
+        sa.select(Flag)
+        .where(Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES))
+        .order_by(Flag.severity, Flag.id)
+    ).scalars():
+        by_group[flag.group_id or 0].append(flag)
+    return {s.id: by_group.get(s.group_id, []) for s in suppliers}
+
+
+def _markets(db: Session, suppliers: list[Supplier], depth: int) -> list[dict[str, Any]]:
+    """Each group's share of value in the CPV markets two or more of the suppliers' groups share."""
+    market = sa.func.substr(Contract.cpv_code, 1, depth)
+    public = sa.and_(
+        Contract.publication == Publication.published,
+        Contract.retracted_at.is_(None),
+        Contract.cpv_code.is_not(None),
+    )
+    groups = {s.group_id for s in suppliers}
+    theirs = (
+        sa.select(market.label("market"))
+        .join(Supplier, Contract.supplier_id == Supplier.id)
+        .where(public, Supplier.group_id.in_(groups))
+        .group_by(market)
+        .having(sa.func.count(sa.distinct(Supplier.group_id)) >= 2)
+    )
+    rows = db.execute(
+        sa.select(
+            market.label("market"),
+            Supplier.group_id,
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0).label("value"),
+            sa.func.count().label("contracts"),
+        )
+        .join(Supplier, Contract.supplier_id == Supplier.id)
+        .where(public, market.in_(theirs))
+        .group_by(market, Supplier.group_id)
+    )
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    values: dict[str, dict[int, Decimal]] = defaultdict(dict)
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        totals[row.market] += Decimal(row.value)
+        counts[row.market] += row.contracts
+        if row.group_id in groups:
+            values[row.market][row.group_id] = Decimal(row.value)
+    result = []
+    for key in sorted(values):
+        total = totals[key]
+        result.append(
+            {
+                "cpv": key,
+                "contracts": counts[key],
+                "total": total,
+                "shares": {
+                    s.id: (values[key].get(s.group_id, Decimal(0)) / total if total else None)
+                    for s in suppliers
+                },
+            }
+        )
+    return result

@@ -1,0 +1,284 @@
+"""What the index holds: published frameworks, lots, suppliers, obligations and contracts, read
+from the database in set-based chunks (one query per kind per chunk, never one per row)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract
+from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
+from registry.records import Publication
+from registry.scoring.models import Score
+from registry.search.interfaces import KINDS, Document
+from registry.suppliers.models import Supplier, SupplierGroup
+
+CHUNK = 2000
+NOT_SCORED = "not yet scored"
+
+
+def score_band(score: Any) -> str:
+    """The band a 0-100 score falls in, as the score-band facet shows it."""
+    value = float(score)
+    if value >= 85:
+        return "85 to 100"
+    if value >= 70:
+        return "70 to 84"
+    if value >= 50:
+        return "50 to 69"
+    return "below 50"
+
+
+def _text(*parts: Any) -> str:
+    return " ".join(str(p) for p in parts if p)
+
+
+def _framework_docs(db: Session, where: Any) -> list[Document]:
+    rows = db.execute(
+        sa.select(Framework).where(where, Framework.retracted_at.is_(None)).order_by(Framework.id)
+    ).scalars()
+    return [
+        Document(
+            kind="framework",
+            record_id=f.id,
+            title=f"{f.reference}: {f.title}",
+            body=_text(f.owner_body, f.description, " ".join(f.cpv_codes or [])),
+            identifiers=f.reference,
+            frameworks=[f.reference],
+            link=f.reference,
+        )
+        for f in rows
+    ]
+
+
+def _lot_docs(db: Session, where: Any) -> list[Document]:
+    rows = db.execute(
+        sa.select(Lot.id, Lot.number, Lot.title, Lot.description, Framework.reference)
+        .join(Framework, Lot.framework_id == Framework.id)
+        .where(where, Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        .order_by(Lot.id)
+    )
+    return [
+        Document(
+            kind="lot",
+            record_id=r.id,
+            title=f"{r.reference} lot {r.number}: {r.title}",
+            body=r.description or "",
+            identifiers=r.reference,
+            frameworks=[r.reference],
+            link=r.reference,
+        )
+        for r in rows
+    ]
+
+
+def _supplier_docs(db: Session, where: Any) -> list[Document]:
+    rows = list(
+        db.execute(
+            sa.select(
+                Supplier,
+                SupplierGroup.name.label("group_name"),
+                SupplierGroup.companies_house_number.label("group_number"),
+            )
+            .join(SupplierGroup, Supplier.group_id == SupplierGroup.id)
+            .where(where, Supplier.merged_into_id.is_(None))
+            .order_by(Supplier.id)
+        )
+    )
+    ids = [r.Supplier.id for r in rows]
+    frameworks: dict[int, set[str]] = defaultdict(set)
+    bands: dict[int, str] = {}
+    flagged: set[int] = set()
+    if ids:
+        for supplier_id, score in db.execute(
+            sa.select(Score.supplier_id, Score.score).where(
+                Score.supplier_id.in_(ids), Score.current.is_(True), Score.framework_id.is_(None)
+            )
+        ):
+            bands[supplier_id] = score_band(score)
+        groups = {r.Supplier.group_id for r in rows}
+        flagged = {
+            group_id
+            for group_id in db.execute(
+                sa.select(Flag.group_id).where(
+                    Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES)
+                )
+            ).scalars()
+            if group_id is not None
+        }
+        for supplier_id, reference in db.execute(
+            sa.select(Membership.supplier_id, Framework.reference)
+            .join(Lot, Membership.lot_id == Lot.id)
+            .join(Framework, Lot.framework_id == Framework.id)
+            .where(
+                Membership.supplier_id.in_(ids),
+                Membership.status != MembershipStatus.removed,
+                Framework.retracted_at.is_(None),
+            )
+        ):
+            frameworks[supplier_id].add(reference)
+    docs = []
+    for row in rows:
+        s = row.Supplier
+        aliases = " ".join(s.aliases or [])
+        docs.append(
+            Document(
+                kind="supplier",
+                record_id=s.id,
+                title=s.name,
+                body=_text(aliases, row.group_name if row.group_name != s.name else ""),
+                identifiers=_text(s.companies_house_number, s.duns, s.party_id, row.group_number),
+                names=_text(s.name, aliases),
+                frameworks=sorted(frameworks[s.id]),
+                score_band=bands.get(s.id, NOT_SCORED),
+                open_flags="yes" if s.group_id in flagged else "no",
+                link=str(s.id),
+            )
+        )
+    return docs
+
+
+def _obligation_docs(db: Session, where: Any) -> list[Document]:
+    rows = db.execute(
+        sa.select(Obligation, Framework.reference)
+        .join(Framework, Obligation.framework_id == Framework.id)
+        .where(where, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        .order_by(Obligation.id)
+    )
+    return [
+        Document(
+            kind="obligation",
+            record_id=r.Obligation.id,
+            title=r.Obligation.title,
+            body=_text(r.Obligation.description, r.Obligation.category.value),
+            identifiers=_text(r.Obligation.standard_reference, r.reference),
+            frameworks=[r.reference],
+            category=r.Obligation.category.value,
+            link=r.reference,
+        )
+        for r in rows
+    ]
+
+
+def _contract_docs(db: Session, where: Any) -> list[Document]:
+    rows = db.execute(
+        sa.select(
+            Contract.id,
+            Contract.title,
+            Contract.description,
+            Contract.reference,
+            Contract.ocid,
+            Buyer.name.label("buyer"),
+            Supplier.name.label("supplier"),
+            Framework.reference.label("framework"),
+        )
+        .join(Buyer, Contract.buyer_id == Buyer.id)
+        .join(Supplier, Contract.supplier_id == Supplier.id)
+        .outerjoin(Lot, Contract.lot_id == Lot.id)
+        .outerjoin(Framework, Lot.framework_id == Framework.id)
+        .where(
+            where,
+            Contract.publication == Publication.published,
+            Contract.retracted_at.is_(None),
+        )
+        .order_by(Contract.id)
+    )
+    return [
+        Document(
+            kind="contract",
+            record_id=r.id,
+            title=r.title,
+            body=_text(r.description, f"Buyer: {r.buyer}.", f"Supplier: {r.supplier}."),
+            identifiers=_text(r.reference, r.ocid),
+            # Contract titles name the products ("SystmOne principal clinical system"): "did you
+            # mean" then knows product names that no supplier record spells out.
+            names=_text(r.supplier, r.title),
+            frameworks=[r.framework] if r.framework else [],
+            link=str(r.id),
+        )
+        for r in rows
+    ]
+
+
+BUILDERS: dict[str, tuple[Any, Callable[[Session, Any], list[Document]]]] = {
+    "framework": (Framework, _framework_docs),
+    "lot": (Lot, _lot_docs),
+    "supplier": (Supplier, _supplier_docs),
+    "obligation": (Obligation, _obligation_docs),
+    "contract": (Contract, _contract_docs),
+}
+
+
+def all_documents(db: Session, chunk: int = CHUNK, *, expunge: bool = True) -> Iterator[Document]:
+    """Every published record, streamed kind by kind in id order (keyset chunks)."""
+    for kind in KINDS:
+        model, build = BUILDERS[kind]
+        last = 0
+        while True:
+            ids = list(
+                db.execute(
+                    sa.select(model.id).where(model.id > last).order_by(model.id).limit(chunk)
+                ).scalars()
+            )
+            if not ids:
+                break
+            yield from build(db, model.id.between(ids[0], ids[-1]))
+            last = ids[-1]
+            if expunge:
+                db.expunge_all()  # keep memory flat over national-scale data
+
+
+def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+    """Changed rows → the documents they appear in (a group's name is in its suppliers' documents,
+    a buyer's name in its contracts', a membership in its supplier's framework facet)."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    groups: set[int] = set()
+    buyers: set[int] = set()
+    frameworks: set[int] = set()
+    for kind, record_id in changes:
+        if kind == "group":
+            groups.add(record_id)
+        elif kind == "buyer":
+            buyers.add(record_id)
+        else:
+            wanted[kind].add(record_id)
+            if kind == "framework":
+                frameworks.add(record_id)
+    for ids, query, kind in (
+        (groups, lambda c: sa.select(Supplier.id).where(Supplier.group_id.in_(c)), "supplier"),
+        (buyers, lambda c: sa.select(Contract.id).where(Contract.buyer_id.in_(c)), "contract"),
+        (frameworks, lambda c: sa.select(Lot.id).where(Lot.framework_id.in_(c)), "lot"),
+        (
+            frameworks,
+            lambda c: sa.select(Obligation.id).where(Obligation.framework_id.in_(c)),
+            "obligation",
+        ),
+    ):
+        for part in _chunks(sorted(ids)):
+            wanted[kind].update(db.execute(query(part)).scalars())
+    return wanted
+
+
+def documents_for(db: Session, wanted: dict[str, set[int]]) -> tuple[list[Document], list[str]]:
+    """The current documents of these records, and the keys of those no longer public."""
+    docs: list[Document] = []
+    removed: list[str] = []
+    for kind, ids in wanted.items():
+        model, build = BUILDERS[kind]
+        for part in _chunks(sorted(ids)):
+            found = build(db, model.id.in_(part))
+            docs.extend(found)
+            present = {d.record_id for d in found}
+            removed.extend(f"{kind}:{i}" for i in part if i not in present)
+    return docs, removed
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -1,0 +1,115 @@
+"""The search page (/search) and the comparison page (/compare)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from registry.authnz import Permissions
+from registry.pagination import page_number
+from registry.search.compare import MAX_SUPPLIERS, CompareError, compare, parse_ids
+from registry.search.highlight import highlight
+from registry.search.interfaces import (
+    FACETS,
+    KIND_LABELS,
+    ISearchService,
+    SearchUnavailable,
+    selected_filters,
+)
+from registry.suppliers.models import Supplier
+
+PAGE_SIZE = 20
+FACET_LABELS = {
+    "kind": "Type",
+    "frameworks": "Framework",
+    "category": "Obligation category",
+    "score_band": "Supplier score",
+    "open_flags": "Open lock-in flags",
+}
+
+
+def result_url(request: Request, kind: str, link: str) -> str:
+    """Where a search result leads: the record's own page, or its framework's."""
+    if kind == "supplier":
+        return request.route_path("suppliers.detail", id=link)
+    if kind == "contract":
+        return request.route_path("contracts.detail", id=link)
+    return request.route_path("frameworks.detail", reference=link)
+
+
+@view_config(
+    route_name="search",
+    renderer="search/search.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def search_page(request: Request) -> dict[str, Any]:
+    q = request.params.get("q", "")
+    filters = selected_filters(request.params)
+    context: dict[str, Any] = {
+        "q": q,
+        "results": None,
+        "unavailable": False,
+        "facet_labels": FACET_LABELS,
+        "kind_labels": KIND_LABELS,
+        "highlight": highlight,
+        "result_url": lambda kind, link: result_url(request, kind, link),
+        "max_compare": MAX_SUPPLIERS,
+        "compare_with": None,
+    }
+    compare_with = request.params.get("compare", "")
+    if compare_with.isdigit() and len(compare_with) < 10:
+        # Arrived from a supplier's page: that supplier is already chosen for comparison.
+        supplier = request.db.get(Supplier, int(compare_with))
+        if supplier is not None and supplier.merged_into_id is None:
+            context["compare_with"] = supplier
+    if not q.strip():
+        return context
+    service = request.find_service(ISearchService)
+    try:
+        results = service.search(q, filters=filters, page=page_number(request), page_size=PAGE_SIZE)
+    except SearchUnavailable:
+        # Committed data is safe in the database; only the index has to be built again.
+        request.response.status = 503
+        context["unavailable"] = True
+        return context
+    context["results"] = results
+    context["facet_links"] = _facet_links(request, results.query, filters)
+    return context
+
+
+def _facet_links(request: Request, q: str, filters: dict[str, list[str]]) -> Any:
+    """The link that ticks or unticks a facet value, keeping the other choices."""
+
+    def link(name: str, value: str) -> str:
+        chosen = {k: list(v) for k, v in filters.items()}
+        values = chosen.setdefault(name, [])
+        if value in values:
+            values.remove(value)
+        else:
+            values.append(value)
+        params = [("q", q)] + [(k, v) for k in FACETS for v in chosen.get(k, [])]
+        if request.params.get("compare", "").isdigit():
+            params.append(("compare", request.params["compare"]))
+        return request.route_path("search") + "?" + urlencode(params)
+
+    return link
+
+
+@view_config(
+    route_name="compare",
+    renderer="search/compare.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def compare_page(request: Request) -> dict[str, Any]:
+    try:
+        ids = parse_ids(request.params.getall("ids"))
+        comparison = compare(request.db, ids, request.registry.get("registry.markets.cpv_depth", 5))
+    except CompareError as exc:
+        request.response.status = 400
+        return {"error": str(exc), "comparison": None}
+    return {"error": None, "comparison": comparison}

@@ -1,0 +1,314 @@
+"""The embedded search backend: a Whoosh index in one local directory (registry.index_dir)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh import qparser, query, sorting
+from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from zope.interface import implementer
+
+from registry.search.highlight import plain_words, tidy_query
+from registry.search.interfaces import (
+    FACETS,
+    Document,
+    FacetValue,
+    Hit,
+    ISearchService,
+    SearchResults,
+    SearchUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+SEARCH_FIELDS = ["title", "body", "identifiers", "names"]
+DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
+WRITE_TIMEOUT = 30.0
+NO_FRAMEWORK = "-"  # seconds to wait for another writer's lock before giving up
+
+
+def make_schema() -> Schema:
+    return Schema(
+        key=ID(unique=True, stored=True),
+        kind=ID(stored=True, sortable=True),  # sortable: facets count from columns, not the index
+        record_id=STORED,
+        title=TEXT(stored=True, field_boost=3.0, analyzer=StemmingAnalyzer()),
+        body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
+        identifiers=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), field_boost=2.0),
+        # Supplier names and aliases alone: "did you mean" corrects against these words.
+        names=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), spelling=True),
+        frameworks=KEYWORD(stored=True, lowercase=False, scorable=False, vector=True),
+        category=ID(stored=True, sortable=True),
+        score_band=ID(stored=True, sortable=True),
+        open_flags=ID(stored=True, sortable=True),
+        link=STORED,
+    )
+
+
+def _fields(doc: Document) -> dict[str, Any]:
+    fields = {
+        "key": doc.key,
+        "kind": doc.kind,
+        "record_id": doc.record_id,
+        "title": doc.title,
+        "body": doc.body,
+        "identifiers": doc.identifiers,
+        "names": doc.names,
+        # Every document has a value, so facet counting can read term vectors.
+        "frameworks": " ".join(doc.frameworks) or NO_FRAMEWORK,
+        "link": doc.link,
+    }
+    for name in ("category", "score_band", "open_flags"):
+        if getattr(doc, name):
+            fields[name] = getattr(doc, name)
+    return fields
+
+
+def _document(stored: dict[str, Any]) -> Document:
+    return Document(
+        kind=stored["kind"],
+        record_id=int(stored["record_id"]),
+        title=stored.get("title", ""),
+        body=stored.get("body", ""),
+        identifiers=stored.get("identifiers", ""),
+        frameworks=[f for f in (stored.get("frameworks") or "").split() if f != NO_FRAMEWORK],
+        category=stored.get("category", ""),
+        score_band=stored.get("score_band", ""),
+        open_flags=stored.get("open_flags", ""),
+        link=stored.get("link", ""),
+    )
+
+
+@functools.cache
+def _parser() -> qparser.QueryParser:
+    """One parser per process: a backend is made per request, parsing is stateless."""
+    parser = qparser.MultifieldParser(SEARCH_FIELDS, make_schema(), group=qparser.AndGroup)
+    # Ranges and boosts are not for the public; words, phrases, AND/OR/NOT, brackets, trailing
+    # wildcards and known field names ("title:EMIS"; unknown ones are searched as words) remain.
+    for plugin in (qparser.RangePlugin, qparser.BoostPlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+@implementer(ISearchService)
+class WhooshSearchService:
+    name = "whoosh"
+
+    indexes_on_commit = True
+
+    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+        self.path = Path(index_dir)
+        self.parser = _parser()
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any], db: Any) -> WhooshSearchService:
+        return cls(settings["registry.index_dir"])
+
+    @staticmethod
+    def check_settings(settings: dict[str, Any]) -> str | None:
+        if not settings.get("registry.index_dir"):
+            return "registry.index_dir is not set (or set REGISTRY_INDEX_DIR)"
+        return None
+
+    # -- reading -----------------------------------------------------------------------------
+    def _open(self) -> Any:
+        try:
+            if not whoosh_index.exists_in(str(self.path)):
+                raise SearchUnavailable(f"there is no search index at {self.path}")
+            return whoosh_index.open_dir(str(self.path))
+        except SearchUnavailable:
+            raise
+        except Exception as exc:  # a damaged index may fail in many ways: all mean "rebuild"
+            raise SearchUnavailable(
+                f"the search index at {self.path} cannot be read: {exc}"
+            ) from exc
+
+    def check(self) -> str | None:
+        try:
+            ix = self._open()
+            with ix.searcher() as searcher:
+                searcher.doc_count()
+            ix.close()
+        except SearchUnavailable as exc:
+            return str(exc)
+        except Exception as exc:
+            return f"the search index at {self.path} cannot be read: {exc}"
+        return None
+
+    def _parse(self, text: str) -> Any:
+        # An operator with nothing on one side ("EMIS AND") would otherwise be searched as a word.
+        text = DANGLING.sub("", text)
+        try:
+            parsed = self.parser.parse(text)
+        except Exception:  # unbalanced quotes or stray operators: search the plain words instead
+            parsed = None
+        if parsed is None or parsed is query.NullQuery:
+            words = plain_words(text)
+            parsed = self.parser.parse(" ".join(words)) if words else query.NullQuery
+        return parsed
+
+    def search(
+        self,
+        query_text: str,
+        *,
+        filters: dict[str, list[str]] | None = None,
+        page: int = 1,
+        page_size: int = 20,
+    ) -> SearchResults:
+        text, notice = tidy_query(query_text)
+        filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+        parsed = self._parse(text)
+        empty = SearchResults(text, [], 0, 1, page_size, {f: [] for f in FACETS}, notice=notice)
+        if parsed is query.NullQuery:
+            return empty
+        ix = self._open()
+        try:
+            with ix.searcher() as searcher:
+                return self._run(searcher, text, parsed, filters, page, page_size, notice)
+        except SearchUnavailable:
+            raise
+        except Exception as exc:
+            log.exception("search failed on the Whoosh index")
+            raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
+        finally:
+            ix.close()
+
+    def _run(
+        self,
+        searcher: Any,
+        text: str,
+        parsed: Any,
+        filters: dict[str, list[str]],
+        page: int,
+        page_size: int,
+        notice: str | None,
+    ) -> SearchResults:
+        restrict = None
+        if filters:
+            restrict = query.And(
+                [
+                    query.Or([query.Term(name, value) for value in values])
+                    for name, values in filters.items()
+                ]
+            )
+        facets = {
+            name: sorting.FieldFacet(
+                name, allow_overlap=(name == "frameworks"), maptype=sorting.Count
+            )
+            for name in FACETS
+        }
+        page = max(1, page)
+        # One pass: the best page * page_size hits, the exact total and every facet's counts.
+        results = searcher.search(parsed, limit=page * page_size, filter=restrict, groupedby=facets)
+        total = len(results)
+        pages = max(1, -(-total // page_size))
+        if page > pages:  # past the end: show the last page
+            page = pages
+            results = searcher.search(
+                parsed, limit=page * page_size, filter=restrict, groupedby=facets
+            )
+        first = results
+        hits = [
+            Hit(document=_document(dict(r)), score=float(r.score or 0))
+            for r in results[(page - 1) * page_size : page * page_size]
+        ]
+        facet_values = {}
+        for name in FACETS:
+            counts = first.groups(name)
+            chosen = set(filters.get(name, []))
+            values = [
+                FacetValue(str(value), int(count), str(value) in chosen)
+                for value, count in counts.items()
+                if value not in (None, "", NO_FRAMEWORK)
+            ]
+            # A chosen value stays on the list (to be unticked) even when nothing matches it.
+            values += [FacetValue(v, 0, True) for v in chosen if v not in {f.value for f in values}]
+            facet_values[name] = sorted(values, key=lambda f: (-f.count, f.value))
+        suggestion = self._suggest(searcher, text) if total == 0 else None
+        return SearchResults(text, hits, total, page, page_size, facet_values, suggestion, notice)
+
+    def _suggest(self, searcher: Any, text: str) -> str | None:
+        words = [w.lower() for w in plain_words(text)]
+        if not words:
+            return None
+        corrector = searcher.corrector("names")
+        corrected = []
+        for word in words:
+            options = corrector.suggest(word, limit=1, maxdist=2, prefix=1) if len(word) > 3 else []
+            corrected.append(options[0] if options else word)
+        if corrected == words:
+            return None
+        return _display_name(searcher, self.parser, corrected) or " ".join(corrected)
+
+    # -- writing -----------------------------------------------------------------------------
+    def create(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        if self.check() is not None:
+            whoosh_index.create_in(str(self.path), make_schema())
+
+    def index(self, documents: Iterable[Document], removed: Iterable[str] = ()) -> None:
+        ix = self._open()
+        try:
+            writer = ix.writer(timeout=WRITE_TIMEOUT)
+            try:
+                for key in removed:
+                    writer.delete_by_term("key", key)
+                for doc in documents:
+                    writer.update_document(**_fields(doc))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+        finally:
+            ix.close()
+
+    def rebuild(self, documents: Iterable[Document]) -> int:
+        """Build beside the live index, then swap it in: searches keep working meanwhile, and a
+        failed rebuild leaves the old index as it was."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = self.path.with_name(f"{self.path.name}.rebuild-{os.getpid()}")
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir()
+        count = 0
+        try:
+            ix = whoosh_index.create_in(str(fresh), make_schema())
+            writer = ix.writer(limitmb=256)
+            try:
+                for doc in documents:
+                    writer.add_document(**_fields(doc))
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+            ix.close()
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)
+            raise
+        old = self.path.with_name(f"{self.path.name}.old-{os.getpid()}")
+        if self.path.exists():
+            self.path.rename(old)
+        fresh.rename(self.path)
+        shutil.rmtree(old, ignore_errors=True)
+        return count
+
+
+def _display_name(searcher: Any, parser: Any, words: list[str]) -> str | None:
+    """The corrected words as a supplier's name or alias writes them ("SystmOne", not "systmone")."""
+    found = searcher.search(parser.parse(" ".join(words)), limit=10)
+    written: dict[str, str] = {}
+    for hit in found:
+        for word in (hit.get("names") or "").split():
+            written.setdefault(word.lower().strip(".,()"), word.strip(".,()"))
+    if all(w in written for w in words):
+        return " ".join(written[w] for w in words)
+    return None

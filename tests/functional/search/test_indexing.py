@@ -1,0 +1,95 @@
+"""The index follows committed data only: a rolled-back change is never searchable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import webtest
+from sqlalchemy.orm import Session
+
+from registry.search.services import attach
+from tests.common.db.core import ContractFactory, SupplierFactory, SupplierGroupFactory
+
+
+def supplier_links(app: webtest.TestApp, q: str) -> list[str]:
+    page = app.get("/search", params={"q": q})
+    return [a.attrs["href"] for a in page.html.select('ul[data-kind="supplier"] li > a')]
+
+
+@pytest.fixture
+def indexed_session(
+    db_session: Session, app_settings: dict[str, Any], search_index: Any
+) -> Session:
+    """The test's session, indexing on commit exactly as a request's or the CLI's does."""
+    attach(db_session, app_settings)
+    return db_session
+
+
+def test_a_rolled_back_change_is_not_searchable(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    SupplierFactory(name="Rollbackia Health Ltd")  # flushed: after_flush has seen it
+    indexed_session.rollback()
+    assert supplier_links(webtest_app, "Rollbackia") == []
+
+
+def test_a_committed_change_is_searchable(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    supplier = SupplierFactory(name="Commitia Health Ltd")
+    assert supplier_links(webtest_app, "Commitia") == []  # flushed, not committed: not indexed
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "Commitia") == [f"/suppliers/{supplier.id}"]
+
+
+def test_a_committed_rename_replaces_the_old_words(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    supplier = SupplierFactory(
+        name="Oldname Medical Ltd", group=SupplierGroupFactory(name="Medics")
+    )
+    indexed_session.commit()
+    supplier.name = "Newname Medical Ltd"
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "Oldname") == []
+    assert supplier_links(webtest_app, "Newname") == [f"/suppliers/{supplier.id}"]
+
+
+def test_a_group_rename_reaches_its_suppliers(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    group = SupplierGroupFactory(name="Parentco Holdings")
+    supplier = SupplierFactory(name="Childco Ltd", group=group)
+    indexed_session.commit()
+    group.name = "Renamedparent Holdings"
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "Renamedparent") == [f"/suppliers/{supplier.id}"]
+
+
+def test_a_merged_supplier_leaves_the_index(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    survivor = SupplierFactory(name="Survivor Systems Ltd")
+    merged = SupplierFactory(name="Survivor Systems Limited Duplicate")
+    indexed_session.commit()
+    merged.merged_into_id = survivor.id
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "duplicate") == []
+
+
+def test_a_contract_is_found_only_once_published(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    from registry.records import Publication
+
+    contract = ContractFactory(title="Pathology results messaging", publication=Publication.draft)
+    indexed_session.commit()
+    page = webtest_app.get("/search", params={"q": "pathology"})
+    assert not page.html.select('ul[data-kind="contract"]')
+    contract.publication = Publication.published
+    indexed_session.commit()
+    page = webtest_app.get("/search", params={"q": "pathology"})
+    assert [a.attrs["href"] for a in page.html.select('ul[data-kind="contract"] li > a')] == [
+        f"/contracts/{contract.id}"
+    ]

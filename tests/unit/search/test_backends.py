@@ -1,0 +1,225 @@
+"""One conformance suite run against every search backend: Whoosh always, PostgreSQL full-text
+search when the test database is PostgreSQL (Kinto's shared backend tests)."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from registry.search.documents import all_documents
+from registry.search.interfaces import MAX_QUERY_LENGTH, ISearchService, SearchUnavailable
+from registry.search.postgres_backend import PostgresSearchService
+from registry.search.services import NullSearchService
+from registry.search.whoosh_backend import WhooshSearchService
+from tests.common.db.core import SupplierFactory
+from tests.common.db.search import EMIS_CH, gp_market
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request: Any, db_session: Session, tmp_path: Path) -> Any:
+    def make() -> Any:
+        if request.param == "postgresql":
+            return PostgresSearchService(db_session)
+        service = WhooshSearchService(tmp_path / "index")
+        service.rebuild(all_documents(db_session, expunge=False))
+        return service
+
+    if request.param == "postgresql" and db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the PostgreSQL backend needs a PostgreSQL test database")
+    return make  # built after the test's data, as `registry reindex` would be
+
+
+def keys(results: Any) -> list[str]:
+    return [hit.document.key for hit in results.hits]
+
+
+@pytest.mark.parametrize("cls", [WhooshSearchService, PostgresSearchService, NullSearchService])
+def test_backends_implement_the_interface(cls: Any) -> None:
+    from zope.interface.verify import verifyClass
+
+    assert verifyClass(ISearchService, cls)
+
+
+class TestConformance:
+    def test_finds_a_supplier_by_name(self, backend: Any) -> None:
+        market = gp_market()
+        results = backend().search("EMIS")
+        assert f"supplier:{market.emis.id}" in keys(results)
+        assert f"supplier:{market.tpp.id}" not in keys(results)
+
+    def test_finds_a_supplier_by_alias_in_any_case(self, backend: Any) -> None:
+        market = gp_market()
+        assert keys(backend().search("systmone"))[0] == f"supplier:{market.tpp.id}"
+
+    def test_finds_a_supplier_by_companies_house_number(self, backend: Any) -> None:
+        market = gp_market()
+        assert keys(backend().search(EMIS_CH)) == [f"supplier:{market.emis.id}"]
+
+    def test_finds_an_obligation_by_words(self, backend: Any) -> None:
+        market = gp_market()
+        results = backend().search("bulk extract")
+        assert keys(results)[0] == f"obligation:{market.bulk.id}"
+        assert results.hits[0].document.category == "data portability"
+
+    def test_suggests_a_misspelt_supplier_name(self, backend: Any) -> None:
+        gp_market()
+        results = backend().search("Sytmone")
+        assert results.total == 0
+        assert results.suggestion == "SystmOne"
+
+    def test_no_suggestion_when_spelt_right(self, backend: Any) -> None:
+        gp_market()
+        assert backend().search("SystmOne").suggestion is None
+
+    def test_only_published_contracts(self, backend: Any) -> None:
+        market = gp_market()
+        service = backend()
+        assert keys(service.search("clinical system")) == [f"contract:{market.published.id}"]
+        assert service.search("confidential draft").total == 0
+
+    def test_facets_count_and_filter(self, backend: Any) -> None:
+        market = gp_market()
+        service = backend()
+        results = service.search("RM9999")
+        kinds = {f.value: f.count for f in results.facets["kind"]}
+        assert kinds["framework"] == 1 and kinds["lot"] == 1 and kinds["obligation"] == 2
+        assert {f.value for f in results.facets["category"]} == {
+            "data portability",
+            "interoperability",
+        }
+        only = service.search("RM9999", filters={"category": ["data portability"]})
+        assert keys(only) == [f"obligation:{market.bulk.id}"]
+        suppliers = service.search("Ltd", filters={"kind": ["supplier"], "frameworks": ["RM9999"]})
+        assert {h.document.record_id for h in suppliers.hits} == {
+            market.emis.id,
+            market.tpp.id,
+            market.vision.id,
+        }
+
+    def test_pages(self, backend: Any) -> None:
+        for n in range(23):
+            SupplierFactory(name=f"Zebracorp {n} Ltd")
+        service = backend()
+        first = service.search("zebracorp", page_size=10)
+        third = service.search("zebracorp", page=3, page_size=10)
+        beyond = service.search("zebracorp", page=99, page_size=10)
+        assert (first.total, len(first.hits), first.pages) == (23, 10, 3)
+        assert len(third.hits) == 3 and third.page == 3
+        assert beyond.page == 3  # a page past the end shows the last one
+        assert not set(keys(first)) & set(keys(third))
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '"unbalanced',
+            "EMIS AND",
+            "OR",
+            "NOT",
+            "(((",
+            "emis)) OR (",
+            "*",
+            "kind:supplier",
+            "\x00",
+            "' OR 1=1 --",
+        ],
+    )
+    def test_bad_syntax_never_raises(self, backend: Any, text: str) -> None:
+        market = gp_market()
+        results = backend().search(text)
+        assert results.total >= 0
+        if "EMIS" in text.upper():
+            assert f"supplier:{market.emis.id}" in keys(results)
+
+    def test_very_long_input_is_shortened_with_a_notice(self, backend: Any) -> None:
+        market = gp_market()
+        results = backend().search("EMIS " + "x" * 5000)
+        assert results.notice and str(MAX_QUERY_LENGTH) in results.notice
+        results = backend().search("EMIS " * 500)
+        assert f"supplier:{market.emis.id}" in keys(results)
+
+
+def test_whoosh_reports_a_missing_index(tmp_path: Path) -> None:
+    service = WhooshSearchService(tmp_path / "nowhere")
+    assert service.check() is not None
+    with pytest.raises(SearchUnavailable):
+        service.search("EMIS")
+    service.create()
+    assert service.check() is None
+    assert service.search("EMIS").total == 0
+
+
+# Whoosh leaves the damaged file open when it gives up on it.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_whoosh_reports_a_corrupt_index(tmp_path: Path) -> None:
+    service = WhooshSearchService(tmp_path / "index")
+    service.create()
+    for toc in (tmp_path / "index").glob("*.toc"):
+        toc.write_bytes(b"not an index")
+    assert service.check() is not None
+    with pytest.raises(SearchUnavailable):
+        service.search("EMIS")
+    gc.collect()  # close what Whoosh left open while this test's warning filters apply
+
+
+def _score(db: Session, supplier: Any, value: str) -> None:
+    import datetime
+    from decimal import Decimal
+
+    from registry.scoring.models import Score
+
+    db.add(
+        Score(
+            supplier_id=supplier.id,
+            period="2024",
+            period_end=datetime.date(2024, 12, 31),
+            method_version="1",
+            score=Decimal(value),
+            band_low=Decimal(value) - 5,
+            band_high=Decimal(value) + 5,
+            assessments_count=4,
+            inputs={},
+            breakdown="",
+        )
+    )
+
+
+def _open_flag(db: Session, group_id: int) -> None:
+    from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
+
+    db.add(
+        Flag(
+            detector="market_concentration",
+            subject_type=SubjectType.supplier_group,
+            subject_key=str(group_id),
+            subject_label="GP systems",
+            severity=Severity.high,
+            status=FlagStatus.open,
+            metrics={},
+            rule="",
+            thresholds={},
+            source="",
+            group_id=group_id,
+        )
+    )
+
+
+def test_score_band_and_open_flag_facets(backend: Any, db_session: Session) -> None:
+    market = gp_market()
+    _score(db_session, market.emis, "62.5")
+    _score(db_session, market.tpp, "90")
+    _open_flag(db_session, market.emis.group_id)
+    db_session.flush()
+    service = backend()
+    results = service.search("Ltd", filters={"kind": ["supplier"]})
+    bands = {f.value: f.count for f in results.facets["score_band"]}
+    assert bands == {"50 to 69": 1, "85 to 100": 1, "not yet scored": 1}
+    assert {f.value: f.count for f in results.facets["open_flags"]} == {"yes": 1, "no": 2}
+    flagged = service.search("Ltd", filters={"open_flags": ["yes"]})
+    assert keys(flagged) == [f"supplier:{market.emis.id}"]
+    top = service.search("Ltd", filters={"score_band": ["85 to 100"]})
+    assert keys(top) == [f"supplier:{market.tpp.id}"]
