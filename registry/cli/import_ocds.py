@@ -1,1 +1,87 @@
-"""registry import ocds (OCDS import): commands registered on `registry.cli.main`."""
+"""registry import ocds FILE...: streamed OCDS import, each file whole or not at all."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from registry.cli import CLIContext, pass_context
+from registry.cli.imports import import_group
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from registry.opendata.importer import ImportSummary
+
+
+@import_group.command("ocds")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+@pass_context
+def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None:
+    """Import OCDS release packages, record packages or JSON Lines (.gz too).
+
+    A file with any invalid release is refused whole: its problems are listed and nothing from
+    it is written. Files before it that were good stay imported.
+    """
+    from registry.opendata.importer import ImportRefused, ImportSummary, import_file
+
+    total = ImportSummary()
+    refused = False
+    show_progress = sys.stderr.isatty() and not as_json
+    for path in files:
+        if not path.exists():
+            click.echo(f"{path}: no such file", err=True)
+            refused = True
+            continue
+        try:
+            with cli.session() as db:
+                if show_progress:
+                    summary = _with_progress(db, path)
+                else:
+                    summary = import_file(db, path, path.name)
+        except ImportRefused as exc:
+            refused = True
+            for line in exc.messages:
+                click.echo(line, err=True)
+            click.echo(f"{path.name}: refused; nothing from it was imported.", err=True)
+            continue
+        total.add(summary)
+        if not as_json:
+            click.echo(_describe(path.name, summary))
+    if as_json:
+        click.echo(json.dumps(total.as_json()))
+    if refused:
+        sys.exit(1)
+
+
+def _with_progress(db: Session, path: Path) -> ImportSummary:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from registry.opendata.importer import import_file
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed} releases"),
+        TimeElapsedColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(f"Importing {path.name}", total=None)
+        return import_file(db, path, path.name, progress=lambda n: bar.advance(task, n))
+
+
+def _describe(name: str, summary: ImportSummary) -> str:
+    s = summary.as_json()
+    reasons = "; ".join(f"{reason}: {n}" for reason, n in s["skip_reasons"].items())
+    return (
+        f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
+        f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped"
+        + (f" ({reasons})" if reasons else "")
+        + (f", {s['unchanged']} unchanged" if s["unchanged"] else "")
+        + "."
+    )

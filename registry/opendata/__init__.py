@@ -4,4 +4,5 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    # Views are found by config.scan(); the importer and exporter are plain functions.
     pass

@@ -70,7 +70,12 @@ def live_server(
     settings = dict(app_settings)
     settings["sqlalchemy.url"] = live_database_url
     settings["registry.index_dir"] = str(tmp_path_factory.mktemp("live-index"))
-    config = configure(settings)
+    # The environment would win over these settings (on PostgreSQL runs it names the bare
+    # server database): the live server must use its own migrated one.
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("REGISTRY_DATABASE_URL", raising=False)
+        env.delenv("REGISTRY_INDEX_DIR", raising=False)
+        config = configure(settings)
     with LiveServer(config.make_wsgi_app()) as server:
         yield server
     config.registry["sqlalchemy.engine"].dispose()

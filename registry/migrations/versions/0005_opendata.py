@@ -12,10 +12,10 @@ Rules for every migration here:
 This revision belongs to the opendata feature: its tables are created here, and nowhere else.
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
-import registry.db  # noqa: F401
+import registry.db
 
 revision = "0005"
 down_revision = "0004"
@@ -24,8 +24,46 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "imported_releases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("ocid", sa.String(length=200), nullable=False, comment="OCDS ocid"),
+        sa.Column("release_id", sa.String(length=200), nullable=False, comment="OCDS release id"),
+        sa.Column(
+            "release_date",
+            registry.db.UTCDateTime(timezone=True),
+            nullable=True,
+            comment="the release's date",
+        ),
+        sa.Column(
+            "content_hash",
+            sa.String(length=64),
+            nullable=False,
+            comment="sha256 of the release's canonical JSON",
+        ),
+        sa.Column(
+            "source_file", sa.String(length=300), nullable=False, comment="the file it came from"
+        ),
+        sa.Column(
+            "outcome",
+            sa.String(length=200),
+            nullable=False,
+            comment="'imported', or why it was skipped",
+        ),
+        sa.Column(
+            "batch", sa.String(length=32), nullable=False, comment="the import run that wrote it"
+        ),
+        sa.Column("imported_at", registry.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_imported_releases")),
+        sa.UniqueConstraint(
+            "ocid", "release_id", name=op.f("uq_imported_releases_ocid_release_id")
+        ),
+    )
+    with op.batch_alter_table("imported_releases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_imported_releases_ocid"), ["ocid"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("imported_releases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_imported_releases_ocid"))
+    op.drop_table("imported_releases")

@@ -1,0 +1,466 @@
+"""Open data out: the public tables as CSV and JSON, and the contracts as an OCDS release package.
+
+Only public rows leave: published, non-retracted contracts; non-retracted frameworks, lots and
+obligations; suppliers that are not merged away; and nothing about users or the audit trail.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime
+import decimal
+import enum
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.records import Publication
+from registry.suppliers.models import Supplier, SupplierGroup
+
+# Ours, for contracts recorded in the registry itself (not imported with an ocid of their own).
+OCID_PREFIX = "ocds-sar000"
+PUBLISHER = {"name": "Supplier Accountability Registry"}
+_SCHEME_ID = re.compile(r"([A-Z]{2}-[A-Za-z0-9]+)-(.+)")
+LICENSE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    name: str
+    description: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+    query: Any  # a function (no arguments) returning the select
+
+    def select(self) -> sa.Select[Any]:
+        return self.query()
+
+
+def _published_contracts() -> Any:
+    return sa.and_(Contract.publication == Publication.published, Contract.retracted_at.is_(None))
+
+
+def _cols(model: Any, spec: list[tuple[str, str]]) -> tuple[Column, ...]:
+    return tuple(Column(name, description) for name, description in spec)
+
+
+TABLES: dict[str, Table] = {}
+
+
+def _table(
+    name: str,
+    title: str,
+    description: str,
+    model: Any,
+    spec: list[tuple[str, str]],
+    where: Any = None,
+    order: Any = None,
+) -> None:
+    columns = _cols(model, spec)
+
+    def query() -> sa.Select[Any]:
+        stmt = sa.select(*(getattr(model, c.name) for c in columns))
+        if where is not None:
+            stmt = stmt.where(where())
+        return stmt.order_by(order() if order is not None else model.id)
+
+    TABLES[name] = Table(name, title, description, columns, query)
+
+
+_table(
+    "frameworks",
+    "Frameworks",
+    "Framework agreements, not retracted.",
+    Framework,
+    [
+        ("id", "the registry's id"),
+        ("reference", "the framework's reference, e.g. RM6116"),
+        ("title", "title"),
+        ("owner_body", "the body that runs it"),
+        ("status", "coming, open, pending, standstill, live or expired"),
+        ("start_date", "start date (ISO 8601)"),
+        ("end_date", "end date (ISO 8601)"),
+        ("extended_end_date", "end date after extensions"),
+        ("max_term_months", "maximum term in months, extensions included"),
+        ("cpv_codes", "CPV codes (JSON array)"),
+        ("source_url", "where it is published"),
+    ],
+    where=lambda: Framework.retracted_at.is_(None),
+)
+_table(
+    "lots",
+    "Lots",
+    "Lots of frameworks, not retracted.",
+    Lot,
+    [
+        ("id", "the registry's id"),
+        ("framework_id", "the framework (frameworks.id)"),
+        ("number", "lot number"),
+        ("title", "title"),
+        ("cpv_codes", "CPV codes (JSON array)"),
+    ],
+    where=lambda: sa.and_(
+        Lot.retracted_at.is_(None),
+        Lot.framework_id.in_(sa.select(Framework.id).where(Framework.retracted_at.is_(None))),
+    ),
+)
+_table(
+    "obligations",
+    "Obligations",
+    "What suppliers signed up to on a framework or lot, not retracted.",
+    Obligation,
+    [
+        ("id", "the registry's id"),
+        ("framework_id", "frameworks.id"),
+        ("lot_id", "lots.id, when the obligation is for one lot"),
+        ("supplier_id", "suppliers.id, when it binds one supplier"),
+        ("category", "interoperability, data portability, open standards, security…"),
+        ("title", "title"),
+        ("standard_reference", "the standard, e.g. IM1 or ISO 27001"),
+        ("kpi_target", "the KPI's target"),
+        ("kpi_unit", "the KPI's unit"),
+        ("kpi_direction", "whether higher or lower is better"),
+        ("weight", "weight in scoring"),
+        ("mandatory", "true when mandatory"),
+    ],
+    where=lambda: Obligation.retracted_at.is_(None),
+)
+_table(
+    "memberships",
+    "Memberships",
+    "Suppliers on framework lots.",
+    Membership,
+    [
+        ("id", "the registry's id"),
+        ("supplier_id", "suppliers.id"),
+        ("lot_id", "lots.id"),
+        ("start_date", "start date"),
+        ("end_date", "end date"),
+        ("status", "active, suspended, in remediation or removed"),
+    ],
+)
+_table(
+    "supplier_groups",
+    "Supplier groups",
+    "Ultimate parent groups: market concentration is measured on these.",
+    SupplierGroup,
+    [
+        ("id", "the registry's id"),
+        ("name", "name"),
+        ("companies_house_number", "the parent's Companies House number"),
+        ("country", "ISO 3166-1 alpha-2"),
+    ],
+)
+_table(
+    "suppliers",
+    "Suppliers",
+    "Suppliers, except records merged into another.",
+    Supplier,
+    [
+        ("id", "the registry's id"),
+        ("name", "name"),
+        ("companies_house_number", "Companies House number"),
+        ("duns", "D-U-N-S number"),
+        ("party_id", "PPON or OCDS party identifier"),
+        ("sme", "true when a small or medium-sized enterprise"),
+        ("group_id", "supplier_groups.id: the ultimate parent"),
+    ],
+    where=lambda: Supplier.merged_into_id.is_(None),
+)
+_table(
+    "buyers",
+    "Buyers",
+    "Public bodies that award contracts.",
+    Buyer,
+    [
+        ("id", "the registry's id"),
+        ("name", "name"),
+        ("buyer_type", "kind of public body"),
+        ("region", "region"),
+        ("identifier_scheme", "identifier scheme, e.g. GB-NHS-ODS"),
+        ("identifier", "identifier in that scheme"),
+        ("party_id", "OCDS party id"),
+    ],
+)
+_table(
+    "contracts",
+    "Contracts",
+    "Published, non-retracted contracts and call-offs.",
+    Contract,
+    [
+        ("id", "the registry's id"),
+        ("reference", "the publisher's reference (OCDS: ocid/award id)"),
+        ("ocid", "OCDS ocid"),
+        ("title", "title"),
+        ("buyer_id", "buyers.id"),
+        ("supplier_id", "suppliers.id"),
+        ("lot_id", "lots.id, for call-offs from a framework lot"),
+        ("value_amount", "value (decimal)"),
+        ("currency", "ISO 4217 currency of the value"),
+        ("award_date", "award date"),
+        ("start_date", "start date"),
+        ("end_date", "end date, extensions included"),
+        ("original_end_date", "end date when awarded"),
+        ("procurement_method", "open, selective, limited, direct award, further competition"),
+        ("number_of_tenderers", "number of tenderers"),
+        ("predecessor_id", "contracts.id of the contract it followed"),
+        ("cpv_code", "main CPV code"),
+        ("source", "how it came in: form, csv, ocds, seed"),
+    ],
+    where=_published_contracts,
+)
+_table(
+    "contract_extensions",
+    "Contract extensions",
+    "Extensions of published contracts.",
+    ContractExtension,
+    [
+        ("id", "the registry's id"),
+        ("contract_id", "contracts.id"),
+        ("extended_on", "date of the extension"),
+        ("previous_end_date", "end date before it"),
+        ("new_end_date", "end date after it"),
+        ("reason", "why"),
+    ],
+    where=lambda: ContractExtension.contract_id.in_(
+        sa.select(Contract.id).where(_published_contracts())
+    ),
+)
+
+
+def plain(value: Any) -> Any:
+    """One JSON- and CSV-friendly value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def rows(db: Session, table: Table) -> Iterator[dict[str, Any]]:
+    result = db.execute(table.select().execution_options(yield_per=1000))
+    names = [c.name for c in table.columns]
+    for row in result:
+        yield {name: plain(value) for name, value in zip(names, row, strict=True)}
+
+
+def write_csv(db: Session, table: Table, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in table.columns])
+    for row in rows(db, table):
+        writer.writerow(
+            [
+                json.dumps(v) if isinstance(v, list) else ("" if v is None else v)
+                for v in row.values()
+            ]
+        )
+
+
+def write_json(db: Session, table: Table, out: TextIO) -> None:
+    out.write("[")
+    for i, row in enumerate(rows(db, table)):
+        out.write(",\n" if i else "\n")
+        out.write(json.dumps(row, ensure_ascii=False))
+    out.write("\n]\n")
+
+
+def csv_text(db: Session, table: Table) -> str:
+    out = io.StringIO()
+    write_csv(db, table, out)
+    return out.getvalue()
+
+
+def json_text(db: Session, table: Table) -> str:
+    out = io.StringIO()
+    write_json(db, table, out)
+    return out.getvalue()
+
+
+# OCDS release package.
+
+_METHODS = {
+    ProcurementMethod.open: ("open", None),
+    ProcurementMethod.selective: ("selective", None),
+    ProcurementMethod.limited: ("limited", None),
+    ProcurementMethod.direct_award: ("direct", None),
+    ProcurementMethod.further_competition: ("selective", "Call-off: further competition"),
+}
+
+
+def _party(kind: str, obj: Buyer | Supplier, role: str) -> dict[str, Any]:
+    party: dict[str, Any] = {"id": f"{kind}-{obj.id}", "name": obj.name, "roles": [role]}
+    if isinstance(obj, Supplier) and obj.companies_house_number:
+        party["identifier"] = {"scheme": "GB-COH", "id": obj.companies_house_number}
+    elif isinstance(obj, Buyer) and obj.identifier_scheme and obj.identifier:
+        party["identifier"] = {"scheme": obj.identifier_scheme, "id": obj.identifier}
+    elif obj.party_id and (scheme := _SCHEME_ID.fullmatch(obj.party_id)):
+        # Imported party ids are "<scheme>-<id>" (org-id.guide schemes): give them back as such.
+        party["identifier"] = {"scheme": scheme.group(1), "id": scheme.group(2)}
+    return party
+
+
+def _award_key(contract: Contract, ocid: str) -> tuple[str, int]:
+    """The award id, and the supplier's place for awards shared by several suppliers."""
+    rest = (contract.reference or str(contract.id)).removeprefix(f"{ocid}/")
+    if contract.value_amount is None:
+        shared = re.fullmatch(r"(.+)/(\d+)", rest)
+        if shared:
+            return shared.group(1), int(shared.group(2))
+    return rest, 0
+
+
+def _period(start: datetime.date | None, end: datetime.date | None) -> dict[str, str] | None:
+    period = {}
+    if start:
+        period["startDate"] = f"{start.isoformat()}T00:00:00Z"
+    if end:
+        period["endDate"] = f"{end.isoformat()}T00:00:00Z"
+    return period or None
+
+
+def releases(db: Session, published_date: str) -> Iterator[dict[str, Any]]:
+    """One release per ocid, with one award (and contract) per registry contract."""
+    ocid_expr = sa.func.coalesce(
+        Contract.ocid, sa.literal(f"{OCID_PREFIX}-") + sa.cast(Contract.id, sa.String)
+    )
+    stmt = (
+        sa.select(Contract)
+        .where(_published_contracts())
+        .order_by(ocid_expr, Contract.reference, Contract.id)
+        .execution_options(yield_per=500)
+    )
+    current: list[Contract] = []
+    for contract in db.execute(stmt).scalars():
+        if current and _ocid(current[0]) != _ocid(contract):
+            yield _release(current, published_date)
+            current = []
+        current.append(contract)
+    if current:
+        yield _release(current, published_date)
+
+
+def _ocid(contract: Contract) -> str:
+    return contract.ocid or f"{OCID_PREFIX}-{contract.id}"
+
+
+def _release(contracts: list[Contract], published_date: str) -> dict[str, Any]:
+    ocid = _ocid(contracts[0])
+    first = contracts[0]
+    parties: dict[str, dict[str, Any]] = {}
+    buyer = _party("buyer", first.buyer, "buyer")
+    parties[buyer["id"]] = buyer
+    awards: dict[str, dict[str, Any]] = {}
+    blocks: list[dict[str, Any]] = []
+    for contract in sorted(contracts, key=lambda c: _award_key(c, ocid)):
+        award_id, _place = _award_key(contract, ocid)
+        supplier = _party("supplier", contract.supplier, "supplier")
+        parties.setdefault(supplier["id"], supplier)
+        award = awards.get(award_id)
+        if award is None:
+            award = {"id": award_id, "title": contract.title, "status": "active", "suppliers": []}
+            if contract.value_amount is not None:
+                award["value"] = {
+                    "amount": float(contract.value_amount),
+                    "currency": contract.currency,
+                }
+            if contract.award_date:
+                award["date"] = f"{contract.award_date.isoformat()}T00:00:00Z"
+            original = _period(contract.start_date, contract.original_end_date or contract.end_date)
+            if original:
+                award["contractPeriod"] = original
+            if contract.description:
+                award["description"] = contract.description
+            awards[award_id] = award
+            block: dict[str, Any] = {
+                "id": f"{award_id}-contract",
+                "awardID": award_id,
+                "status": "active",
+            }
+            current = _period(contract.start_date, contract.end_date)
+            if current:
+                block["period"] = current
+            if contract.extensions:
+                block["amendments"] = [
+                    {
+                        "id": f"extension-{e.id}",
+                        "date": f"{e.extended_on.isoformat()}T00:00:00Z",
+                        "rationale": e.reason or "extension",
+                    }
+                    for e in contract.extensions
+                ]
+            if "period" in block or "amendments" in block:
+                blocks.append(block)
+        if all(s["id"] != supplier["id"] for s in award["suppliers"]):
+            award["suppliers"].append({"id": supplier["id"], "name": supplier["name"]})
+    tender: dict[str, Any] = {"id": f"{ocid}-tender", "title": first.title}
+    if first.procurement_method:
+        method, details = _METHODS[first.procurement_method]
+        tender["procurementMethod"] = method
+        if details:
+            tender["procurementMethodDetails"] = details
+    if first.number_of_tenderers is not None:
+        tender["numberOfTenderers"] = first.number_of_tenderers
+    if first.cpv_code:
+        tender["classification"] = {"scheme": "CPV", "id": first.cpv_code}
+    release: dict[str, Any] = {
+        "ocid": ocid,
+        "id": f"{ocid}-registry",
+        "date": published_date,
+        "tag": ["award", "contract"] if blocks else ["award"],
+        "initiationType": "tender",
+        "parties": list(parties.values()),
+        "buyer": {"id": buyer["id"], "name": buyer["name"]},
+        "tender": tender,
+        "awards": list(awards.values()),
+    }
+    if blocks:
+        release["contracts"] = blocks
+    return release
+
+
+def write_ocds(
+    db: Session, out: TextIO, *, uri: str = "https://example.invalid/data/ocds.json"
+) -> int:
+    """Stream a release package: one release at a time, so memory stays flat. Returns the count."""
+    now = (
+        datetime.datetime.now(datetime.UTC)
+        .replace(microsecond=0)
+        .isoformat()
+        .replace("+00:00", "Z")
+    )
+    head = {
+        "uri": uri,
+        "version": "1.1",
+        "publishedDate": now,
+        "publisher": PUBLISHER,
+        "license": LICENSE,
+        "publicationPolicy": "https://example.invalid/data",
+    }
+    text = json.dumps(head, ensure_ascii=False)
+    out.write(text[:-1] + ', "releases": [')
+    count = 0
+    for release in releases(db, now):
+        out.write(",\n" if count else "\n")
+        out.write(json.dumps(release, ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count

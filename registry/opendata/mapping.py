@@ -1,0 +1,259 @@
+"""From one (structurally valid) OCDS release to the registry's contracts, buyers and suppliers."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from registry.contracts.models import ProcurementMethod
+from registry.identifiers import is_cpv_code, normalise_companies_house_number, normalise_name
+from registry.opendata.validation import parse_datetime
+
+METHODS = {
+    "open": ProcurementMethod.open,
+    "selective": ProcurementMethod.selective,
+    "limited": ProcurementMethod.limited,
+    "direct": ProcurementMethod.direct_award,
+}
+BUYER_ROLES = ("buyer", "procuringEntity")
+
+
+def text(value: Any, limit: int) -> str:
+    """A string safe for any database: no NUL, no lone surrogates, cut to the column's size."""
+    if value is None:
+        return ""
+    result = str(value).replace("\x00", "")
+    try:
+        result.encode("utf-8")
+    except UnicodeEncodeError:
+        result = result.encode("utf-8", "replace").decode("utf-8")
+    return result.strip()[:limit]
+
+
+def match_name(name: str) -> str:
+    # normalise_name keeps ASCII only: names in other scripts (Armenian) would all become "".
+    return normalise_name(name) or text(name.casefold(), 300)
+
+
+@dataclasses.dataclass(frozen=True)
+class Party:
+    name: str
+    party_id: str | None  # "<scheme>-<id>" when the party has an identifier, else its OCDS id
+    scheme: str | None
+    identifier: str | None
+    companies_house_number: str | None
+
+    @property
+    def match_name(self) -> str:
+        return match_name(self.name)
+
+
+@dataclasses.dataclass
+class ContractData:
+    reference: str
+    ocid: str
+    award_id: str
+    buyer: Party
+    supplier: Party
+    fields: dict[str, Any]
+    amount: Decimal | None = None  # the award's value, also when several suppliers share it
+    currency: str | None = None
+
+
+@dataclasses.dataclass
+class ContractBlock:
+    """A `contracts` entry: it may update a contract whose award came in an earlier release."""
+
+    reference: str
+    fields: dict[str, Any]
+    amendments: list[tuple[datetime.date, str]]
+
+
+@dataclasses.dataclass
+class Mapped:
+    contracts: list[ContractData]
+    blocks: list[ContractBlock]
+    reasons: list[str]
+
+
+def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | None:
+    full = {**parties.get(str(org.get("id")), {}), **{k: v for k, v in org.items() if v}}
+    name = text(full.get("name"), 300)
+    identifier: dict[str, Any] = (
+        full["identifier"] if isinstance(full.get("identifier"), dict) else {}
+    )
+    scheme = text(identifier.get("scheme"), 40) or None
+    ident = text(identifier.get("id"), 100) or None
+    if not name:
+        name = text(identifier.get("legalName"), 300)
+    if not name:
+        return None
+    ch = None
+    if scheme == "GB-COH" and ident:
+        ch = normalise_companies_house_number(ident)
+    if scheme and ident:
+        party_id: str | None = text(f"{scheme}-{ident}", 200)
+    else:
+        party_id = text(full.get("id"), 200) or None
+    return Party(name, party_id, scheme, ident, ch)
+
+
+def _date(value: Any) -> datetime.date | None:
+    parsed = parse_datetime(value)
+    return parsed.date() if parsed else None
+
+
+def _amount(value: Any) -> tuple[Decimal | None, str | None]:
+    if not isinstance(value, dict) or value.get("amount") is None:
+        return None, None
+    currency = value.get("currency")
+    return Decimal(value["amount"]).quantize(Decimal("0.01")), (
+        currency.upper() if isinstance(currency, str) else None
+    )
+
+
+def _cpv(release: dict[str, Any]) -> str | None:
+    tender = release.get("tender") or {}
+    candidates = [tender.get("classification")]
+    candidates += [
+        i.get("classification") for i in tender.get("items") or [] if isinstance(i, dict)
+    ]
+    for c in candidates:
+        if isinstance(c, dict) and str(c.get("scheme", "")).upper() == "CPV":
+            code = str(c.get("id", "")).strip()
+            if is_cpv_code(code):
+                return code
+    return None
+
+
+def _method(tender: dict[str, Any]) -> ProcurementMethod | None:
+    details = str(tender.get("procurementMethodDetails") or "").lower()
+    if "further competition" in details:
+        return ProcurementMethod.further_competition
+    method = tender.get("procurementMethod")
+    return METHODS.get(method) if isinstance(method, str) else None
+
+
+def reference(ocid: str, award_id: Any, supplier_index: int | None = None) -> str:
+    base = f"{ocid}/{award_id}"
+    return base if supplier_index is None else f"{base}/{supplier_index + 1}"
+
+
+def map_release(release: dict[str, Any]) -> Mapped:
+    ocid = text(release["ocid"], 200)
+    parties = {
+        str(p.get("id")): p
+        for p in release.get("parties") or []
+        if isinstance(p, dict) and p.get("id") is not None
+    }
+    buyer_org = release.get("buyer")
+    if not isinstance(buyer_org, dict):
+        buyer_org = next(
+            (p for p in parties.values() if any(r in BUYER_ROLES for r in p.get("roles") or [])),
+            None,
+        )
+    buyer = _party(buyer_org, parties) if buyer_org else None
+    tender = release.get("tender") or {}
+    tenderers = tender.get("numberOfTenderers")
+    common = {
+        "procurement_method": _method(tender),
+        "number_of_tenderers": tenderers if isinstance(tenderers, int) else None,
+        "cpv_code": _cpv(release),
+    }
+    blocks_by_award: dict[str, dict[str, Any]] = {}
+    for block in release.get("contracts") or []:
+        if block.get("awardID") is not None:
+            blocks_by_award.setdefault(str(block["awardID"]), block)
+
+    contracts: list[ContractData] = []
+    reasons: list[str] = []
+    awards = release.get("awards") or []
+    if not awards and not release.get("contracts"):
+        reasons.append("no award")
+    for award in awards:
+        award_id = str(award["id"])
+        block = blocks_by_award.get(award_id, {})
+        suppliers = [s for s in award.get("suppliers") or [] if isinstance(s, dict)]
+        found: list[Party] = []
+        for party in (_party(s, parties) for s in suppliers):
+            # The same supplier named twice on one award is one contract, not two.
+            if party is not None and all(
+                (party.party_id or party.match_name) != (p.party_id or p.match_name) for p in found
+            ):
+                found.append(party)
+        amount, currency = _amount(award.get("value"))
+        if amount is None:
+            amount, currency = _amount(block.get("value"))
+        if not found:
+            reasons.append("award without a named supplier")
+            continue
+        if amount is None and len(found) == 1:
+            reasons.append("award without a value")
+            continue
+        if buyer is None:
+            reasons.append("award without a buyer")
+            continue
+        period = block.get("period") or award.get("contractPeriod") or {}
+        original = award.get("contractPeriod") or period
+        title = text(award.get("title") or tender.get("title") or block.get("title"), 500)
+        for index, supplier in enumerate(found):
+            shared = len(found) > 1
+            contracts.append(
+                ContractData(
+                    reference=reference(ocid, award_id, index if shared else None),
+                    ocid=ocid,
+                    award_id=award_id,
+                    buyer=buyer,
+                    supplier=supplier,
+                    amount=amount,
+                    currency=currency,
+                    fields={
+                        **common,
+                        "title": title or f"Contract {ocid}",
+                        "description": text(
+                            award.get("description") or tender.get("description"), 10_000
+                        ),
+                        # A value shared by several suppliers (a framework award) cannot be
+                        # split between them: it is kept on none rather than counted twice.
+                        "value_amount": None if shared else amount,
+                        "currency": None if shared else currency,
+                        "award_date": _date(award.get("date")),
+                        "start_date": _date(period.get("startDate")),
+                        "end_date": _date(period.get("endDate")),
+                        "original_end_date": _date(original.get("endDate")),
+                    },
+                )
+            )
+    awarded = {str(a["id"]) for a in awards}
+    blocks: list[ContractBlock] = []
+    for block in release.get("contracts") or []:
+        award_id = block.get("awardID")
+        if award_id is None or str(award_id) in awarded:
+            continue  # folded into its award above
+        fields: dict[str, Any] = {}
+        amount, currency = _amount(block.get("value"))
+        if amount is not None:
+            fields.update(value_amount=amount, currency=currency)
+        period = block.get("period") or {}
+        if _date(period.get("startDate")):
+            fields["start_date"] = _date(period.get("startDate"))
+        if _date(period.get("endDate")):
+            fields["end_date"] = _date(period.get("endDate"))
+        amendments = [
+            (d, text(a.get("rationale") or a.get("description"), 2000))
+            for a in block.get("amendments") or []
+            if (d := _date(a.get("date")))
+        ]
+        blocks.append(ContractBlock(reference(ocid, award_id), fields, amendments))
+    for award in awards:
+        block = blocks_by_award.get(str(award["id"]))
+        if block and block.get("amendments"):
+            amendments = [
+                (d, text(a.get("rationale") or a.get("description"), 2000))
+                for a in block["amendments"]
+                if (d := _date(a.get("date")))
+            ]
+            blocks.append(ContractBlock(reference(ocid, award["id"]), {}, amendments))
+    return Mapped(contracts, blocks, reasons)

@@ -1,0 +1,274 @@
+"""Stream the releases out of an OCDS file, whatever its shape, without loading it whole.
+
+Shapes: a release package, a record package (each record's compiledRelease, or its releases
+compiled with ocdsmerge), a bare release, JSON Lines of any of these, each optionally gzipped.
+Every release comes with where it was found ("line 3: releases[0]"), for messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from registry.opendata.validation import check_package
+
+# OCDS nests about ten levels deep; extensions rarely add more. Deeper input is refused before
+# it can exhaust memory or the interpreter's stack (JSON Lines: json's own recursion guard, and
+# the importer's hash of each release).
+MAX_DEPTH = 64
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
+
+
+class ReadError(Exception):
+    """The file cannot be read as JSON at all: nothing after this point can be trusted."""
+
+    def __init__(self, where: str, message: str) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.message = message
+
+
+@dataclasses.dataclass
+class Found:
+    """One release, where it was found, or a problem with the item found there."""
+
+    where: str
+    release: dict[str, Any] | None
+    problem: str | None = None
+
+
+def is_json_lines(path: Path) -> bool:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in (".jsonl", ".ndjson")
+
+
+def iter_releases(path: Path, display_name: str | None = None) -> Iterator[Found]:
+    """Every release in the file, in order. Raises ReadError when the file is not JSON."""
+    handle = path.open("rb")
+    try:
+        stream: IO[bytes] = handle
+        if handle.read(2) == b"\x1f\x8b":
+            handle.seek(0)
+            stream = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
+        else:
+            handle.seek(0)
+        if is_json_lines(path):
+            yield from _json_lines(stream)
+        else:
+            yield from _documents(stream)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ReadError("", f"cannot be read ({exc})") from exc
+    finally:
+        handle.close()
+
+
+# JSON Lines: one release or one package per line; a line is small enough to parse whole.
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+_loads = functools.partial(json.loads, parse_float=Decimal, parse_constant=_reject_constant)
+
+
+def _json_lines(stream: IO[bytes]) -> Iterator[Found]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        where = f"line {number}"
+        try:
+            value = _loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ReadError(where, f"not UTF-8 (byte {exc.start + 1})") from exc
+        except RecursionError as exc:
+            raise ReadError(where, f"nested deeper than {MAX_DEPTH} levels") from exc
+        except ValueError as exc:
+            raise ReadError(where, f"not valid JSON ({exc})") from exc
+        yield from _unpack(value, where + ": ")
+
+
+def _unpack(value: Any, prefix: str) -> Iterator[Found]:
+    """A whole parsed document: a package, or a release."""
+    if not isinstance(value, dict):
+        yield Found(prefix.rstrip(": "), None, "not a JSON object (a release or a package)")
+        return
+    for problem in _package_problems(value):
+        yield Found(prefix.rstrip(": "), None, problem)
+    if "releases" in value or "records" in value:
+        for key in ("releases", "records"):
+            if key not in value:
+                continue
+            items = value[key]
+            if not isinstance(items, list):
+                yield Found(f"{prefix}{key}", None, "must be an array")
+                continue
+            for index, item in enumerate(items):
+                yield _item(key, item, f"{prefix}{key}[{index}]")
+    elif "ocid" in value:
+        yield Found(prefix.rstrip(": ") or "release", value)
+    else:
+        yield Found(
+            prefix.rstrip(": ") or "(document)",
+            None,
+            "not a release package, record package or release (no releases, records or ocid)",
+        )
+
+
+def _package_problems(value: dict[str, Any]) -> list[str]:
+    if "releases" not in value and "records" not in value:
+        return []
+    return check_package(value)
+
+
+def _item(key: str, item: Any, where: str) -> Found:
+    if not isinstance(item, dict):
+        return Found(where, None, "not a JSON object")
+    if key == "releases":
+        return Found(where, item)
+    return _record(item, where)
+
+
+def _record(record: dict[str, Any], where: str) -> Found:
+    compiled = record.get("compiledRelease")
+    if isinstance(compiled, dict):
+        if "ocid" not in compiled and isinstance(record.get("ocid"), str):
+            compiled = {**compiled, "ocid": record["ocid"]}
+        return Found(f"{where}.compiledRelease", compiled)
+    if compiled is not None:
+        return Found(f"{where}.compiledRelease", None, "must be an object")
+    releases = record.get("releases")
+    if not isinstance(releases, list) or not releases:
+        return Found(where, None, "has neither a compiledRelease nor releases to compile")
+    full = [r for r in releases if isinstance(r, dict) and "date" in r and "url" not in r]
+    if len(full) != len(releases):
+        return Found(
+            where, None, "has no compiledRelease and its releases are links: cannot compile"
+        )
+    try:
+        compiled = _merger().create_compiled_release(full)
+    except Exception as exc:  # ocdsmerge raises several kinds on malformed input
+        return Found(f"{where}.releases", None, f"cannot be compiled ({exc})")
+    return Found(f"{where}.releases (compiled)", compiled)
+
+
+@functools.cache
+def _merger() -> Any:
+    import ocdsmerge
+
+    # The vendored official schema: ocdsmerge would otherwise download it.
+    schema = json.loads((SCHEMA_DIR / "ocds" / "release-schema-1.1.4.json").read_text())
+    return ocdsmerge.Merger(schema=schema)
+
+
+# One JSON document (or several concatenated): streamed event by event with ijson, so that a
+# release package of any size is read one release at a time.
+
+
+def _documents(stream: IO[bytes]) -> Iterator[Found]:
+    events = ijson.basic_parse(stream, multiple_values=True, use_float=False)
+    depth = 0
+    document = 0
+    top_key: str | None = None
+    index = -1
+    builder: ijson.ObjectBuilder | None = None  # the current release or record
+    rest: ijson.ObjectBuilder | None = None  # the document without its releases/records
+    saw_items = False
+    skip_above: int | None = None
+    where = ""
+    try:
+        for event, value in events:
+            if event in ("start_map", "start_array"):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise ReadError(where, f"nested deeper than {MAX_DEPTH} levels")
+            elif event in ("end_map", "end_array"):
+                depth -= 1
+
+            if depth == 1 and event == "start_map" and rest is None:
+                document += 1
+                rest, top_key, saw_items = ijson.ObjectBuilder(), None, False
+                where = f"document {document}" if document > 1 else ""
+            if rest is None:  # a top-level scalar or array
+                if depth == 0 or (depth == 1 and event == "start_array"):
+                    yield Found(f"document {document + 1}", None, "not a JSON object (a package)")
+                    document += 1
+                    if event == "start_array":
+                        return
+                continue
+
+            if skip_above is not None:
+                # Inside a value being skipped: "releases" that was not an array.
+                if depth <= skip_above:
+                    skip_above = None
+                continue
+            if top_key in ("releases", "records") and index == -2:
+                # The value of "releases" or "records": it must be an array.
+                if event == "start_array":
+                    index = -1
+                    continue
+                yield Found(_prefix(document) + top_key, None, "must be an array")
+                top_key = None
+                if event == "start_map":
+                    skip_above = 1
+                continue
+            if top_key in ("releases", "records") and (depth >= 2 or event == "end_array"):
+                # Inside the array of releases or records.
+                if depth == 1 and event == "end_array":
+                    top_key = None
+                    continue
+                if builder is None:
+                    index += 1
+                    where = _prefix(document) + f"{top_key}[{index}]"
+                    if event not in ("start_map", "start_array"):
+                        yield Found(where, None, "not a JSON object")
+                        continue
+                    builder = ijson.ObjectBuilder()
+                builder.event(event, value)
+                if depth == 2 and event in ("end_map", "end_array"):
+                    item = builder.value
+                    builder = None
+                    yield _item(top_key, item, where)
+                continue
+
+            if depth == 1 and event == "map_key" and value in ("releases", "records"):
+                top_key, index, saw_items = value, -2, True
+                rest.event("map_key", value)
+                rest.event("null", None)
+                continue
+            rest.event(event, value)
+            if depth == 0 and event == "end_map":
+                doc = rest.value
+                rest = None
+                if saw_items:
+                    for problem in _package_problems(doc):
+                        yield Found(_prefix(document).rstrip(": "), None, problem)
+                else:
+                    yield from _unpack(doc, _prefix(document))
+    except ijson.JSONError as exc:
+        raise ReadError(where, f"not valid JSON ({_first_line(exc)})") from exc
+    except UnicodeDecodeError as exc:
+        raise ReadError(where, "not UTF-8") from exc
+    if document == 0:
+        raise ReadError("", "is empty: no JSON in it")
+
+
+def _prefix(document: int) -> str:
+    return f"document {document}: " if document > 1 else ""
+
+
+def _first_line(exc: Exception) -> str:
+    text = exc.args[0] if exc.args else str(exc)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return str(text).strip().splitlines()[0] if str(text).strip() else type(exc).__name__

@@ -1,0 +1,114 @@
+"""/data: the downloads and their data dictionary; CSV/JSON per public table; the admin upload."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.view import view_config, view_defaults
+
+from registry.authnz import Permissions
+from registry.opendata.export import TABLES, csv_text, json_text, write_ocds
+from registry.opendata.importer import ImportRefused, import_file
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+@view_config(
+    route_name="data",
+    renderer="opendata/data.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def data_page(request: Request) -> dict[str, Any]:
+    return {"tables": list(TABLES.values())}
+
+
+@view_config(route_name="data.table", permission=Permissions.PublicRead, request_method="GET")
+def table_download(request: Request) -> Response:
+    table = TABLES.get(request.matchdict["table"])
+    if table is None:
+        raise HTTPNotFound()
+    fmt = request.matchdict["format"]
+    if fmt == "csv":
+        body, content_type = csv_text(request.db, table), "text/csv"
+    else:
+        body, content_type = json_text(request.db, table), "application/json"
+    response = Response(body=body.encode("utf-8"), content_type=content_type, charset="utf-8")
+    response.content_disposition = f'attachment; filename="{table.name}.{fmt}"'
+    return response
+
+
+@view_config(route_name="data.ocds", permission=Permissions.PublicRead, request_method="GET")
+def ocds_download(request: Request) -> Response:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as handle:
+        write_ocds(request.db, handle, uri=request.route_url("data.ocds"))
+        handle.seek(0)
+        body = handle.read()
+    response = Response(body=body.encode("utf-8"), content_type="application/json", charset="utf-8")
+    response.content_disposition = 'attachment; filename="ocds-release-package.json"'
+    return response
+
+
+@view_defaults(
+    route_name="data.import",
+    renderer="opendata/import.html",
+    permission=Permissions.AdminDataImport,
+)
+class ImportViews:
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    @view_config(request_method="GET")
+    def show(self) -> dict[str, Any]:
+        return {"errors": [], "summary": None}
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        request = self.request
+        # WebOb spools large bodies to a temporary file it leaves to the garbage collector.
+        request.add_finished_callback(_close_body)
+        upload = request.POST.get("file")
+        if upload is None or not hasattr(upload, "file") or not upload.filename:
+            request.response.status = 400
+            return {"errors": ["Choose an OCDS file to upload"], "summary": None}
+        name = Path(upload.filename).name
+        with tempfile.TemporaryDirectory() as tmp:
+            # Keep the name's suffixes: they say whether it is JSON Lines.
+            path = Path(tmp) / ("upload-" + "".join(c for c in name if c.isalnum() or c in "._-"))
+            size = 0
+            with upload.file, path.open("wb") as out:
+                while chunk := upload.file.read(1 << 20):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        request.response.status = 400
+                        return {
+                            "errors": [f"{name}: larger than 200 MB: use `registry import ocds`"],
+                            "summary": None,
+                        }
+                    out.write(chunk)
+            try:
+                summary = import_file(request.db, path, name, actor=request.identity)
+            except ImportRefused as exc:
+                request.response.status = 400
+                return {"errors": exc.messages, "summary": None, "name": name}
+        s = summary.as_json()
+        request.session.flash(
+            f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
+            f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped.",
+            queue="success",
+        )
+        return HTTPSeeOther(request.route_path("data.import"))
+
+
+def _close_body(request: Request) -> None:
+    for value in request.POST.values():
+        if hasattr(value, "file") and hasattr(value.file, "close"):
+            value.file.close()
+    body = request.environ.get("wsgi.input")
+    if hasattr(body, "close") and hasattr(body, "fileno"):
+        body.close()
