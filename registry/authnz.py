@@ -32,6 +32,8 @@ class Permissions(enum.StrEnum):
     AuditorFlagsTriage = "auditor:flags:triage"
     AuditTrailRead = "auditor:audit:read"
     SupplierRepliesWrite = "supplier:replies:write"
+    # Granted per assessment: to its buyer's officers and to auditors (see scoring.resources).
+    AssessmentsRetract = "registry:assessments:retract"
 
 
 def role_principal(role: Role | str) -> str:

@@ -15,6 +15,7 @@ from registry.scoring.models import Assessment
 WRITE = Permissions.OfficerAssessmentsWrite
 REPLY = Permissions.SupplierRepliesWrite
 REVIEW = Permissions.AuditorReviewAct
+RETRACT = Permissions.AssessmentsRetract
 
 
 def _load_id(request: Request) -> int:
@@ -31,13 +32,13 @@ def _acl(buyer_id: int | None, supplier_id: int | None) -> list[tuple[Any, ...]]
         (Deny, role_principal(Role.auditor), (WRITE, REPLY)),
         (Deny, role_principal(Role.supplier), (WRITE, REVIEW)),
         (Deny, role_principal(Role.officer), (REPLY, REVIEW)),
-        (Allow, role_principal(Role.auditor), REVIEW),
+        (Allow, role_principal(Role.auditor), (REVIEW, RETRACT)),
     ]
     if buyer_id is not None:
-        acl.append((Allow, f"org:buyer:{buyer_id}", WRITE))
+        acl.append((Allow, f"org:buyer:{buyer_id}", (WRITE, RETRACT)))
     if supplier_id is not None:
         acl.append((Allow, f"org:supplier:{supplier_id}", REPLY))
-    acl.append((Deny, Everyone, (WRITE, REPLY, REVIEW)))
+    acl.append((Deny, Everyone, (WRITE, REPLY, REVIEW, RETRACT)))
     return acl
 
 

@@ -7,7 +7,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
@@ -240,19 +240,13 @@ class ReplyPage(_FormPage):
 @view_config(
     route_name="assessments.retract",
     renderer="scoring/retract.html",
-    permission=Permissions.PublicRead,
+    permission=Permissions.AssessmentsRetract,
     request_method=("GET", "POST"),
 )
 class RetractPage(_FormPage):
     def __call__(self) -> Any:
         a: Assessment = self.context.assessment
         request = self.request
-        # The buyer's officers or an auditor may retract: either permission will do.
-        if not (
-            request.has_permission(Permissions.OfficerAssessmentsWrite, self.context)
-            or request.has_permission(Permissions.AuditorReviewAct, self.context)
-        ):
-            raise HTTPForbidden()
         form = RetractForm(request.POST if request.method == "POST" else None)
         if request.method == "POST":
             if form.validate():

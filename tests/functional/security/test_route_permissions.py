@@ -44,7 +44,9 @@ def test_every_view_on_a_route_declares_a_known_permission(app_settings: dict[st
             permission = view["permission"]
             if permission is None or str(permission) not in known:
                 undeclared.append(f"{route_name} ({view['methods']}): {permission!r}")
-    assert undeclared == [], "views without a declared registry permission:\n" + "\n".join(undeclared)
+    assert undeclared == [], "views without a declared registry permission:\n" + "\n".join(
+        undeclared
+    )
 
 
 def test_login_and_home_have_views(app_settings: dict[str, Any]) -> None:
