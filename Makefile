@@ -30,9 +30,10 @@ assets: $(CSS) ## build the front-end assets (GOV.UK Frontend from npm)
 
 install: $(STAMP) assets ## create .venv and install the package, test tools and front-end assets
 
-run: install ## migrate, seed when empty, and serve on http://127.0.0.1:6543
+run: install ## migrate, seed when empty, detect lock-in, and serve on http://127.0.0.1:6543
 	$(BIN)/registry init
 	$(BIN)/registry seed --if-empty
+	$(BIN)/registry detect
 	$(BIN)/pserve development.ini
 
 test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
