@@ -114,3 +114,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.markets", "/api/v1/markets")
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.contracts", "/api/v1/contracts")
+    config.add_route("api.assessments", "/api/v1/assessments")

@@ -27,7 +27,10 @@ from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
 from registry.frameworks.models import Framework, Lot
 from registry.markets.services import list_markets
-from registry.scoring.models import Score
+from registry.scoring import REPLY_WINDOW_SETTING, assessments
+from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
+from registry.scoring.models import Assessment, Score
+from registry.scoring.resources import ContractAssessmentContext
 from registry.search.interfaces import ISearchService, SearchUnavailable
 from registry.search.views import result_url
 from registry.suppliers.models import Supplier
@@ -394,3 +397,90 @@ def record_contract(request: Request) -> Response:
     except ContractPermissionError as exc:
         raise ApiError(403, str(exc)) from None
     return _json(request, contract_json(contract), status=201)
+
+
+class _ContractAssessments(ContractAssessmentContext):
+    """The web form's context (its ACL: officers of the contract's buyer, and admins), for a
+    contract named in a JSON body rather than in the URL."""
+
+    def __init__(self, request: Request, contract: Contract) -> None:
+        self.__parent__ = RootFactory(request)
+        self.contract = contract
+
+
+def assessment_json(request: Request, a: Assessment) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "url": request.route_url("assessments.detail", id=a.id),
+        "status": a.status.value,
+        "contract_id": a.contract_id,
+        "supplier_id": a.supplier_id,
+        "buyer_id": a.buyer_id,
+        "framework_id": a.framework_id,
+        "obligation_id": a.obligation_id,
+        "kpi": a.kpi,
+        "period_start": _date(a.period_start),
+        "period_end": _date(a.period_end),
+        "rating": a.rating.value,
+        "measured_value": None if a.measured_value is None else str(a.measured_value),
+        "unit": a.unit,
+        "evidence": a.evidence,
+        "evidence_links": list(a.evidence_links or []),
+        "reply_due": _date(a.reply_due),
+    }
+
+
+def _assessment_problems(exc: AssessmentError) -> list[dict[str, str]]:
+    return [{"field": f"$.{name}" if name else "$", "message": msg} for name, msg in exc.errors]
+
+
+@view_config(
+    route_name="api.assessments",
+    permission=Permissions.PublicRead,  # the token, not the cookie session, authorises the write
+    request_method="POST",
+    require_csrf=False,
+)
+def record_assessment(request: Request) -> Response:
+    """A draft assessment of a contract's KPI, or submitted for review at once with submit: true,
+    through the same service (rules and audit events) as the web form."""
+    user = authenticate(request, Permissions.OfficerAssessmentsWrite)
+    raw = validate_request(request)["body"]
+    body: dict[str, Any] = dict(raw) if isinstance(raw, dict) else {}
+    contract = request.db.get(Contract, body["contract_id"])
+    if contract is None or contract.is_retracted:
+        state = "is retracted" if contract is not None else "does not exist"
+        raise ApiError(
+            400,
+            f"The assessment was not recorded: contract {body['contract_id']} {state}",
+            [{"field": "$.contract_id", "message": f"contract {state}"}],
+        )
+    context = _ContractAssessments(request, contract)
+    if not ACLHelper().permits(context, user.principals(), Permissions.OfficerAssessmentsWrite):
+        raise ApiError(403, "Officers may record assessments only of their own buyer's contracts")
+    measured = body.get("measured_value")
+    try:
+        data = AssessmentInput(
+            kpi=body.get("kpi") or "",
+            period_start=body["period_start"],
+            period_end=body["period_end"],
+            rating=body["rating"],
+            obligation_id=body.get("obligation_id"),
+            # To the column's 4 places, so the response shows what is stored.
+            measured_value=None if measured is None else round(Decimal(str(measured)), 4),
+            unit=body.get("unit"),
+            evidence=body.get("evidence") or "",
+            evidence_links=parse_links("\n".join(body.get("evidence_links") or [])),
+        )
+        a = assessments.create_for_contract(request.db, contract, data, user)
+        if body.get("submit"):
+            window = int(request.registry.settings[REPLY_WINDOW_SETTING])
+            assessments.submit(request.db, a, user, utcnow().date(), window)
+    except AssessmentError as exc:
+        # Raised before anything is added; the transaction is aborted in any case.
+        raise ApiError(
+            400, "The assessment was not recorded: " + str(exc), _assessment_problems(exc)
+        ) from None
+    created = assessment_json(request, a)
+    response = _json(request, created, status=201)
+    response.location = created["url"]
+    return response

@@ -42,6 +42,7 @@ def test_serves_the_openapi_document(webtest_app: webtest.TestApp) -> None:
         "/markets",
         "/search",
         "/contracts",
+        "/assessments",
     } <= set(document["paths"])
 
 

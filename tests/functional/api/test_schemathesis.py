@@ -30,8 +30,12 @@ CHECKS = [
 
 
 @pytest.fixture
-def api_token(db_session: Session, make_user: Any) -> str:
-    market = gp_market()
+def market() -> Any:
+    return gp_market()
+
+
+@pytest.fixture
+def api_token(db_session: Session, make_user: Any, market: Any) -> str:
     user = make_user("officer", buyer_id=market.published.buyer_id)
     _, plain = issue_token(db_session, user=user, name="schemathesis", actor=None)
     db_session.commit()
@@ -53,6 +57,7 @@ def test_the_api_keeps_to_its_document(
     db_connection: Connection,
     search_index: Any,
     api_token: str,
+    market: Any,
     path: str,
     method: str,
 ) -> None:
@@ -74,6 +79,14 @@ def test_the_api_keeps_to_its_document(
     )
     def run(case: Any) -> None:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {api_token}"}
+        body = case.body
+        # Random ids name no contract: half the time, the token's buyer's, so writes succeed.
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("contract_id"), int)
+            and body["contract_id"] % 2
+        ):
+            body["contract_id"] = market.published.id
         response = case.call()
         case.validate_response(response, checks=CHECKS)
 
