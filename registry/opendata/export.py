@@ -1,7 +1,8 @@
 """Open data out: the public tables as CSV and JSON, and the contracts as an OCDS release package.
 
 Only public rows leave: published, non-retracted contracts; non-retracted frameworks, lots and
-obligations; suppliers that are not merged away; and nothing about users or the audit trail.
+obligations; suppliers that are not merged away; published, non-retracted assessments and the
+current scores; and nothing about users or the audit trail.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.records import Publication
+from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
 from registry.suppliers.models import Supplier, SupplierGroup
 
 # Ours, for contracts recorded in the registry itself (not imported with an ocid of their own).
@@ -70,14 +72,20 @@ def _table(
     spec: list[tuple[str, str]],
     where: Any = None,
     order: Any = None,
+    expressions: Any = None,
 ) -> None:
+    """`expressions` (a function returning {column name: SQL expression}) supplies columns that
+    are not attributes of the model, e.g. a reply's text from another table."""
     columns = _cols(model, spec)
 
     def query() -> sa.Select[Any]:
-        stmt = sa.select(*(getattr(model, c.name) for c in columns))
+        extra = expressions() if expressions is not None else {}
+        stmt = sa.select(
+            *(extra[c.name] if c.name in extra else getattr(model, c.name) for c in columns)
+        )
         if where is not None:
             stmt = stmt.where(where())
-        return stmt.order_by(order() if order is not None else model.id)
+        return stmt.order_by(*(order() if order is not None else (model.id,)))
 
     TABLES[name] = Table(name, title, description, columns, query)
 
@@ -242,6 +250,62 @@ _table(
     ),
 )
 
+_table(
+    "assessments",
+    "Assessments",
+    "Published, non-retracted ratings of contract KPIs and obligations: what the scores rest on. "
+    "Drafts and ratings under review or challenge are not included.",
+    Assessment,
+    [
+        ("id", "the registry's id"),
+        ("supplier_id", "suppliers.id (the supplier's group is suppliers.group_id)"),
+        ("framework_id", "frameworks.id of the contract's or obligation's framework"),
+        ("contract_id", "contracts.id, when it rates a contract KPI"),
+        ("obligation_id", "obligations.id, when it rates an obligation"),
+        ("buyer_id", "buyers.id of the contract's buyer"),
+        ("kpi", "the KPI's or obligation's name"),
+        ("period_start", "start of the period assessed"),
+        ("period_end", "end of the period assessed: recency in the score counts from here"),
+        ("rating", "Good, Approaching target, Requires improvement, Inadequate or Other"),
+        ("measured_value", "the value measured, when the KPI has one"),
+        ("unit", "its unit"),
+        ("weight", "the weight the score method used (the KPI's or obligation's weight)"),
+        ("published_at", "when it was published"),
+        ("reply", "the supplier's published reply, if any"),
+    ],
+    where=lambda: sa.and_(
+        Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
+    ),
+    expressions=lambda: {
+        "reply": sa.select(AssessmentReply.text)
+        .where(AssessmentReply.assessment_id == Assessment.id)
+        .scalar_subquery()
+    },
+)
+_table(
+    "scores",
+    "Scores",
+    "Suppliers' current scores, per framework and overall, one per year up to the as-of date. "
+    "Computed from the published assessments by the method on the methodology page.",
+    Score,
+    [
+        ("id", "the registry's id"),
+        ("supplier_id", "suppliers.id"),
+        ("framework_id", "frameworks.id; empty for the supplier's overall score"),
+        ("period", "the period scored, e.g. 2024"),
+        ("period_end", "the as-of date the score was computed for"),
+        ("method_version", "the version of the scoring method"),
+        ("score", "the score, 0 to 100"),
+        ("band_low", "the lower end of its 95% band"),
+        ("band_high", "the upper end of its 95% band"),
+        ("assessments_count", "how many assessments counted"),
+        ("inputs", "the aggregates and parameters the score used (JSON object)"),
+        ("breakdown", "the calculation, in words"),
+    ],
+    where=lambda: Score.current.is_(True),
+    order=lambda: (Score.period_end, Score.supplier_id, Score.framework_id, Score.id),
+)
+
 
 def plain(value: Any) -> Any:
     """One JSON- and CSV-friendly value."""
@@ -269,7 +333,7 @@ def write_csv(db: Session, table: Table, out: TextIO) -> None:
     for row in rows(db, table):
         writer.writerow(
             [
-                json.dumps(v) if isinstance(v, list) else ("" if v is None else v)
+                json.dumps(v) if isinstance(v, list | dict) else ("" if v is None else v)
                 for v in row.values()
             ]
         )
