@@ -99,9 +99,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def db_connection(engine: Engine) -> Iterator[Connection]:
-    """One connection in an outer transaction that is rolled back after the test."""
+@contextlib.contextmanager
+def rolled_back_connection(engine: Engine) -> Iterator[Connection]:
+    """One connection in an outer transaction that is rolled back when the block ends."""
     connection = engine.connect()
     transaction = connection.begin()
     try:
@@ -111,15 +111,35 @@ def db_connection(engine: Engine) -> Iterator[Connection]:
         connection.close()
 
 
-@pytest.fixture
-def db_session(db_connection: Connection) -> Iterator[Session]:
-    session = Session(bind=db_connection, join_transaction_mode="create_savepoint")
+@contextlib.contextmanager
+def savepoint_session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits release SAVEPOINTs; the factories flush into it."""
+    session = Session(bind=connection, join_transaction_mode="create_savepoint")
     factories.bind(session)
     try:
         yield session
     finally:
         factories.bind(None)
         session.close()
+
+
+def app_on(wsgi_app: Any, connection: Connection) -> webtest.TestApp:
+    """The real app; every request works in a SAVEPOINT of the test's rolled-back transaction."""
+    return webtest.TestApp(
+        wsgi_app, extra_environ={"registry.db_connection": connection, "HTTP_HOST": "localhost"}
+    )
+
+
+@pytest.fixture
+def db_connection(engine: Engine) -> Iterator[Connection]:
+    with rolled_back_connection(engine) as connection:
+        yield connection
+
+
+@pytest.fixture
+def db_session(db_connection: Connection) -> Iterator[Session]:
+    with savepoint_session(db_connection) as session:
+        yield session
 
 
 @pytest.fixture(scope="session")
@@ -143,10 +163,7 @@ def wsgi_app(app_settings: dict[str, Any]) -> Iterator[Any]:
 
 @pytest.fixture
 def webtest_app(wsgi_app: Any, db_connection: Connection) -> webtest.TestApp:
-    """The real app; every request works in a SAVEPOINT of the test's rolled-back transaction."""
-    return webtest.TestApp(
-        wsgi_app, extra_environ={"registry.db_connection": db_connection, "HTTP_HOST": "localhost"}
-    )
+    return app_on(wsgi_app, db_connection)
 
 
 def login(app: webtest.TestApp, email: str, password: str = TEST_PASSWORD) -> webtest.TestResponse:
@@ -205,30 +222,17 @@ def seeded_engine(seeded_database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def seeded_db_connection(seeded_engine: Engine) -> Iterator[Connection]:
-    connection = seeded_engine.connect()
-    transaction = connection.begin()
-    try:
+    with rolled_back_connection(seeded_engine) as connection:
         yield connection
-    finally:
-        transaction.rollback()
-        connection.close()
 
 
 @pytest.fixture
 def seeded_db_session(seeded_db_connection: Connection) -> Iterator[Session]:
-    session = Session(bind=seeded_db_connection, join_transaction_mode="create_savepoint")
-    factories.bind(session)
-    try:
+    with savepoint_session(seeded_db_connection) as session:
         yield session
-    finally:
-        factories.bind(None)
-        session.close()
 
 
 @pytest.fixture
 def seeded_webtest_app(wsgi_app: Any, seeded_db_connection: Connection) -> webtest.TestApp:
-    """The real app on the seeded database; each request in a SAVEPOINT of the test's transaction."""
-    return webtest.TestApp(
-        wsgi_app,
-        extra_environ={"registry.db_connection": seeded_db_connection, "HTTP_HOST": "localhost"},
-    )
+    """The real app on the seeded database."""
+    return app_on(wsgi_app, seeded_db_connection)
