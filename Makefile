@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CSS := registry/static/dist/app.css
 PYTEST_ARGS ?=
+# One pytest worker per core; a test module stays on one worker, so its fixtures are made once.
+PYTEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench assets clean
@@ -37,7 +39,7 @@ run: install ## migrate, seed when empty, detect lock-in, and serve on http://12
 	$(BIN)/pserve development.ini
 
 test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy, and the migrations-match-models check
 	$(BIN)/ruff check registry tests bench

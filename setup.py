@@ -32,6 +32,7 @@ tests_require = [
     "playwright>=1.45",  # drives Debian's chromium (/usr/bin/chromium); no browser download
     "pytest>=8",
     "pytest-mock>=3.12",
+    "pytest-xdist>=3.5",  # make test runs the suite on every core
     "schemathesis>=4.0",
     "WebTest>=3.0",
 ]

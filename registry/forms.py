@@ -24,6 +24,16 @@ class Form(wtforms.Form):
         valid = super().validate(extra_validators)
         return valid and not self.form_errors
 
+    def add_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Put a service's (field name, message) problems on the fields they name; a problem
+        that names no field of this form goes in `form_errors`, above the fields."""
+        for name, message in errors:
+            field = self._fields.get(name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+            else:
+                self.form_errors.append(message)
+
     @property
     def error_list(self) -> list[tuple[str, str]]:
         """(field id, message) pairs for the GOV.UK error summary, in field order."""

@@ -28,6 +28,10 @@ if not SHARED_DATA.exists():  # CI clones main elsewhere with shared/ beside it
 TEST_PASSWORD = "correct horse battery staple"
 
 
+# Under pytest-xdist each worker makes its own databases beside the others'.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
 def _server_url() -> URL | None:
     value = os.environ.get("REGISTRY_DATABASE_URL", "")
     return make_url(value) if value.startswith("postgresql") else None
@@ -60,7 +64,7 @@ class DatabaseFactory:
 
     def _migrated_template(self) -> None:
         if self.server is not None and self._template is None:
-            name = f"{self.server.database}_tpl"
+            name = f"{self.server.database}_{WORKER}_tpl"
             url = self.stack.enter_context(_postgres_database(self.server, name))
             upgrade_to_head(url.render_as_string(hide_password=False))
             sa.create_engine(url).dispose()
@@ -72,7 +76,7 @@ class DatabaseFactory:
     def fresh(self) -> str:
         self._migrated_template()
         if self.server is not None:
-            name = f"{self.server.database}_{uuid.uuid4().hex[:8]}"
+            name = f"{self.server.database}_{WORKER}_{uuid.uuid4().hex[:8]}"
             url = self.stack.enter_context(_postgres_database(self.server, name, self._template))
             return url.render_as_string(hide_password=False)
         assert self._template_file is not None

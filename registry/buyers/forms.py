@@ -9,14 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from registry.buyers.models import BuyerType
 from registry.buyers.services import BuyerInput
 from registry.forms import Form, length, required
-from registry.suppliers.forms import ServiceErrorsMixin
 
 TYPE_CHOICES = [SelectChoice("", "Choose a type")] + [
     SelectChoice(t.value, t.value[:1].upper() + t.value[1:]) for t in BuyerType
 ]
 
 
-class BuyerForm(ServiceErrorsMixin, Form):
+class BuyerForm(Form):
     name = wtforms.StringField(
         "Name", validators=[required("the buyer's name"), length("name", 300)]
     )

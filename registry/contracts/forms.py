@@ -155,15 +155,6 @@ class ContractForm(Form):
             cpv_code=self.cpv_code.data,
         )
 
-    def add_errors(self, errors: list[tuple[str, str]]) -> None:
-        """Put the service's problems on the fields they name."""
-        for name, message in errors:
-            field = self._fields.get(name)
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)
-
 
 class RetractForm(Form):
     reason = wtforms.TextAreaField(

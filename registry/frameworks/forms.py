@@ -2,7 +2,7 @@
 
 The forms parse what was typed (dates, numbers, choices) with messages naming the field; the rules
 about the records themselves (unique references, dates in order, allowed transitions) are the
-service's, and its problems are put back on the fields by `apply_errors`.
+service's, and its problems are put back on the fields by `Form.add_errors`.
 """
 
 from __future__ import annotations
@@ -29,16 +29,6 @@ def _date(label: str, name: str) -> wtforms.DateField:
         description="For example, 2024-03-31",
         invalid_value_message=f"{name.capitalize()} must be a real date, like 2024-03-31",
     )
-
-
-def apply_errors(form: Form, errors: list[tuple[str, str]]) -> None:
-    """Put the service's (field, message) problems on the form's fields."""
-    for name, message in errors:
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)
 
 
 def _reason() -> wtforms.TextAreaField:

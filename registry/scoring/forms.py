@@ -23,17 +23,7 @@ def _date(label: str, name: str) -> wtforms.DateField:
     )
 
 
-class _ErrorsMixin:
-    def add_errors(self, errors: list[tuple[str, str]]) -> None:
-        for name, message in errors:
-            field = getattr(self, name, None)
-            if name and isinstance(field, wtforms.Field):
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)  # type: ignore[attr-defined]
-
-
-class AssessmentForm(_ErrorsMixin, Form):
+class AssessmentForm(Form):
     obligation_id = wtforms.SelectField(
         "Framework obligation (optional)",
         choices=[SelectChoice("", "None: a KPI of this contract only")],
@@ -89,7 +79,7 @@ class AssessmentForm(_ErrorsMixin, Form):
         )
 
 
-class ReplyForm(_ErrorsMixin, Form):
+class ReplyForm(Form):
     text = wtforms.TextAreaField(
         "Your reply",
         validators=[length("your reply", 10_000)],
@@ -97,7 +87,7 @@ class ReplyForm(_ErrorsMixin, Form):
     )
 
 
-class ReviewForm(_ErrorsMixin, Form):
+class ReviewForm(Form):
     action = wtforms.HiddenField()
     version = wtforms.HiddenField()
     reason = wtforms.TextAreaField(
@@ -112,7 +102,7 @@ class ReviewForm(_ErrorsMixin, Form):
     )
 
 
-class RetractForm(_ErrorsMixin, Form):
+class RetractForm(Form):
     reason = wtforms.TextAreaField(
         "Why is the assessment being retracted?",
         validators=[length("reason", 10_000)],

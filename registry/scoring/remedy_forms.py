@@ -9,7 +9,6 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, length
 from registry.frameworks.models import MembershipStatus
-from registry.scoring.forms import _ErrorsMixin
 from registry.scoring.models import BreachKind, ExclusionKind
 
 
@@ -24,7 +23,7 @@ def _date(label: str, name: str, optional: bool = False) -> wtforms.DateField:
     )
 
 
-class BreachForm(_ErrorsMixin, Form):
+class BreachForm(Form):
     __params__ = ("record", "breach")
     kind = wtforms.SelectField(
         "Kind of notice",
@@ -36,7 +35,7 @@ class BreachForm(_ErrorsMixin, Form):
     description = wtforms.TextAreaField("What happened", validators=[length("description", 10_000)])
 
 
-class PlanForm(_ErrorsMixin, Form):
+class PlanForm(Form):
     __params__ = ("record", "plan")
     membership_id = wtforms.SelectField("Framework lot", choices=[], validate_choice=False)
     gap = wtforms.TextAreaField(
@@ -56,7 +55,7 @@ class PlanForm(_ErrorsMixin, Form):
     )
 
 
-class ExclusionForm(_ErrorsMixin, Form):
+class ExclusionForm(Form):
     __params__ = ("record", "exclusion")
     ground = wtforms.TextAreaField(
         "Exclusion ground",
@@ -72,7 +71,7 @@ class ExclusionForm(_ErrorsMixin, Form):
     expected_end_date = _date("Expected end date", "expected end date")
 
 
-class MembershipForm(_ErrorsMixin, Form):
+class MembershipForm(Form):
     __params__ = ("record", "membership")
     membership_id = wtforms.SelectField("Framework lot", choices=[], validate_choice=False)
     status = wtforms.SelectField(

@@ -10,19 +10,6 @@ from wtforms.fields.choices import SelectChoice
 from registry.forms import MAX_TEXT, Form, length, required
 from registry.suppliers.services import SupplierInput, parse_aliases
 
-
-class ServiceErrorsMixin:
-    """Puts a service's (field, message) problems on the matching fields."""
-
-    def add_errors(self, errors: list[tuple[str, str]]) -> None:
-        for name, message in errors:
-            field = self._fields.get(name)  # type: ignore[attr-defined]
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)  # type: ignore[attr-defined]
-
-
 SME_CHOICES = [SelectChoice("", "Not known"), SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
 GROUP_CHOICES = [
     SelectChoice("own", "It is its own group (a new group named after it)"),
@@ -31,7 +18,7 @@ GROUP_CHOICES = [
 ]
 
 
-class SupplierForm(ServiceErrorsMixin, Form):
+class SupplierForm(Form):
     name = wtforms.StringField(
         "Name", validators=[required("the supplier's name"), length("name", 300)]
     )
@@ -89,7 +76,7 @@ class NewSupplierForm(GroupChoiceMixin, SupplierForm):
     pass
 
 
-class MoveGroupForm(ServiceErrorsMixin, Form):
+class MoveGroupForm(Form):
     group_choice = wtforms.RadioField(
         "Move to",
         choices=[c for c in GROUP_CHOICES if c.value != "own"],
@@ -106,7 +93,7 @@ class MoveGroupForm(ServiceErrorsMixin, Form):
     )
 
 
-class GroupForm(ServiceErrorsMixin, Form):
+class GroupForm(Form):
     name = wtforms.StringField(
         "Group name", validators=[required("the group's name"), length("group name", 300)]
     )
@@ -117,7 +104,7 @@ class GroupForm(ServiceErrorsMixin, Form):
     )
 
 
-class MergeForm(ServiceErrorsMixin, Form):
+class MergeForm(Form):
     survivor = wtforms.StringField(
         "The record to keep",
         validators=[required("the record to keep"), length("record to keep", 40)],
@@ -129,7 +116,7 @@ class MergeForm(ServiceErrorsMixin, Form):
     )
 
 
-class ReasonForm(ServiceErrorsMixin, Form):
+class ReasonForm(Form):
     reason = wtforms.TextAreaField(
         "Why is the merge being reversed?",
         validators=[required("why the merge is being reversed"), length("reason", MAX_TEXT)],

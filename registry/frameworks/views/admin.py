@@ -20,7 +20,6 @@ from registry.frameworks.forms import (
     LotForm,
     RetractForm,
     StatusForm,
-    apply_errors,
 )
 from registry.frameworks.interfaces import IFrameworkService
 from registry.frameworks.models import Framework, FrameworkStatus, Lot
@@ -50,7 +49,7 @@ class AdminView:
         self, form: Form, error: FrameworkError | None = None, **extra: Any
     ) -> dict[str, Any]:
         if error is not None:
-            apply_errors(form, error.errors)
+            form.add_errors(error.errors)
         self.request.response.status = 400
         return self.page(form, **extra)
 
