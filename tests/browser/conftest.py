@@ -43,7 +43,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 class LiveServer:
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, settings: dict[str, Any] | None = None) -> None:
+        self.settings = settings or {}
         self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
         self.url = f"http://127.0.0.1:{self.server.effective_port}"
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -76,7 +77,7 @@ def live_server(
         env.delenv("REGISTRY_DATABASE_URL", raising=False)
         env.delenv("REGISTRY_INDEX_DIR", raising=False)
         config = configure(settings)
-    with LiveServer(config.make_wsgi_app()) as server:
+    with LiveServer(config.make_wsgi_app(), settings) as server:
         yield server
     config.registry["sqlalchemy.engine"].dispose()
 
