@@ -27,7 +27,8 @@ from registry.search.documents import documents_for
 from registry.search.services import make_backend
 from registry.seed.loader import load_seed_data
 from registry.suppliers.models import Supplier
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import assert_accessible
+from tests.common.live import LiveServer
 from tests.conftest import TEST_PASSWORD
 
 OFFICER = "journey-officer@example.org"
