@@ -13,6 +13,9 @@ from tests.common.cli import run_cli
 from tests.functional.faults.conftest import SUPPLIER, App
 
 
+DAMAGE = ["lost", "corrupt"]
+
+
 def _found(app: App) -> bool:
     page = app.get("/search", params={"q": "outage"})
     return SUPPLIER in page.html.find("main").text
@@ -20,7 +23,7 @@ def _found(app: App) -> bool:
 
 @pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.parametrize("damage", ["lost", "corrupt"])
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_a_damaged_index_loses_no_data_and_reindex_restores_it(app: App, damage: str) -> None:
     assert run_cli(app.ini, "reindex").exit_code == 0
     assert _found(app)
