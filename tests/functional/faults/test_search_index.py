@@ -12,7 +12,6 @@ import pytest
 from tests.common.cli import run_cli
 from tests.functional.faults.conftest import SUPPLIER, App
 
-
 DAMAGE = ["lost", "corrupt"]
 
 
