@@ -190,8 +190,10 @@ class Client:
         if not self.signed_in:
             page = self.expect(200, "GET", "/login")
             fields = {"csrf_token": _csrf(page), "email": OFFICER, "password": TEST_PASSWORD}
-            self.expect(200, "POST", "/login", data=urllib.parse.urlencode(fields).encode())
-            self.signed_in = True
+            body = self.expect(200, "POST", "/login", data=urllib.parse.urlencode(fields).encode())
+            self.signed_in = f"Signed in as {OFFICER}" in body
+            if not self.signed_in:
+                return
         page = self.expect(200, "GET", "/contracts/new")
         title = f"Load form contract {self.random.getrandbits(48):x}"
         fields = {
