@@ -24,6 +24,7 @@ install_requires = [
     "whoosh-reloaded>=2.7.5",
     "WTForms>=3.1",
     "zope.sqlalchemy>=3.1",
+    "zxcvbn>=4.5",  # password policy: refuses common and easily guessed passwords
 ]
 
 tests_require = [

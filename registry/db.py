@@ -91,13 +91,22 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        # Writers queue for SQLite's one write lock; under load the queue can pass 10 s on a
+        # busy machine (the load test saw it), so wait longer rather than fail the request.
+        cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Requests that may write take the write lock at BEGIN (IMMEDIATE): a deferred
+        # transaction that reads and then writes fails at once with "database is locked" when
+        # another writer committed in between, which busy_timeout cannot wait out.
+        immediate = conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE"
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _request_db(request: Request) -> Session:
@@ -106,8 +115,12 @@ def _request_db(request: Request) -> Session:
     connection = request.environ.get("registry.db_connection")
     if connection is not None:
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    else:
+    elif request.method in SAFE_METHODS:
         session = request.registry["sqlalchemy.sessionmaker"]()
+    else:
+        session = request.registry["sqlalchemy.sessionmaker"](
+            bind=request.registry["sqlalchemy.writer"]
+        )
     zope.sqlalchemy.register(session, transaction_manager=request.tm)
     request.add_finished_callback(lambda _request: session.close())
     return session
@@ -118,4 +131,6 @@ def includeme(config: Configurator) -> None:
     engine = create_engine(settings["sqlalchemy.url"], pool_pre_ping=True)
     config.registry["sqlalchemy.engine"] = engine
     config.registry["sqlalchemy.sessionmaker"] = sessionmaker(bind=engine)
+    # The same pool; on SQLite its transactions begin IMMEDIATE (see _configure_sqlite).
+    config.registry["sqlalchemy.writer"] = engine.execution_options(sqlite_begin="IMMEDIATE")
     config.add_request_method(_request_db, name="db", reify=True)

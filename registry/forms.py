@@ -71,4 +71,6 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
     """Only same-site paths: never a scheme, host or protocol-relative URL."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
         return default
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):  # browsers drop tabs: "/\t/evil"
+        return default
     return value

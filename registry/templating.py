@@ -80,6 +80,8 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("suppliers.list", "Suppliers", None),
     ("buyers.list", "Buyers", None),
     ("contracts.list", "Contracts", None),
+    # Published ratings for the public; suppliers find their own to reply to here.
+    ("assessments.list", "Assessments", None),
     ("markets.list", "Markets", None),
     ("flags.list", "Flags", None),
     ("search", "Search", None),

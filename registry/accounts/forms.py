@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.accounts.services import MIN_PASSWORD_LENGTH
+from registry.accounts.services import MIN_PASSWORD_LENGTH, guessable_password
 from registry.forms import Form, length, required
 
 
@@ -42,9 +44,17 @@ ORGANISATION_HINT = (
     "Leave empty for auditors and admins."
 )
 PASSWORD_HINT = (
-    f"At least {MIN_PASSWORD_LENGTH} characters. Pass it on to the user securely; "
+    f"At least {MIN_PASSWORD_LENGTH} characters, and not a common or easily guessed password: "
+    "a few unrelated words make a good one. Pass it on to the user securely; "
     "they should not reuse it elsewhere."
 )
+
+
+def _hard_to_guess(form: Any, field: wtforms.Field) -> None:
+    # Only once the length is right: one message at a time.
+    data = field.data or ""
+    if MIN_PASSWORD_LENGTH <= len(data) <= 1024 and (problem := guessable_password(data)):
+        raise validators.ValidationError(problem)
 
 
 def _password_fields() -> tuple[wtforms.PasswordField, wtforms.PasswordField]:
@@ -58,6 +68,7 @@ def _password_fields() -> tuple[wtforms.PasswordField, wtforms.PasswordField]:
                 max=1024,
                 message=f"The password must be between {MIN_PASSWORD_LENGTH} and 1024 characters",
             ),
+            _hard_to_guess,
         ],
     )
     confirm = wtforms.PasswordField(

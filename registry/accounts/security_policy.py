@@ -17,6 +17,8 @@ class RegistrySecurityPolicy:
         self.acl = ACLHelper()
 
     def identity(self, request: Request) -> Any:
+        if request.environ.get("registry.database_unavailable"):
+            return None  # the 503 page is drawn as for a visitor: the user cannot be loaded
         userid = self.helper.authenticated_userid(request)
         if userid is None:
             return None

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session
 from zope.interface import implementer
+from zxcvbn import zxcvbn
 
 from registry.accounts.interfaces import IUserService
 from registry.accounts.models import User
@@ -22,6 +23,7 @@ LOGIN_FAILED = "account.login_failed"
 MAX_FAILED_LOGINS = 5
 FAILED_LOGIN_WINDOW = datetime.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3
 
 _hasher = PasswordHasher()
 # Compared against when the e-mail is unknown, so a miss costs the same time as a wrong password.
@@ -43,9 +45,23 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def guessable_password(password: str) -> str | None:
+    """Why the password is too easy to guess, or None. zxcvbn (Dropbox's estimator, with its
+    lists of common passwords, names and words) scores 0 to 4; below 3 a stolen hash list gives
+    the password up quickly. It reads at most 72 characters: longer ones are judged on those."""
+    result = zxcvbn(password[:72])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    warning = result["feedback"]["warning"] or "It would be easy to guess."
+    return f"Choose a password that is harder to guess. {warning}".strip()
+
+
 def validate_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long")
+    problem = guessable_password(password)
+    if problem:
+        raise AccountError(problem, field="password")
 
 
 @implementer(IUserService)

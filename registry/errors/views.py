@@ -14,6 +14,7 @@ from pyramid.renderers import render_to_response
 from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,11 @@ TITLES = {
     413: "The upload is too large",
     429: "Too many requests",
     500: "Sorry, there is a problem with the service",
+    503: "Sorry, the service is unavailable",
 }
+# Set on a request whose database has gone away: its error page must not touch the database
+# again (the security policy reads it to show who is signed in).
+DATABASE_UNAVAILABLE = "registry.database_unavailable"
 
 
 def is_api(request: Request) -> bool:
@@ -95,6 +100,24 @@ def http_exception(exc: HTTPException, request: Request) -> Response:
 @exception_view_config(HTTPBadRequest)
 def bad_request(exc: HTTPBadRequest, request: Request) -> Response:
     return http_exception(exc, request)
+
+
+@exception_view_config(DBAPIError)
+def database_error(exc: DBAPIError, request: Request) -> Response:
+    """The database refused a connection or dropped it: a 503 to try again, not a traceback.
+    pool_pre_ping replaces dead connections, so the app recovers when the database returns."""
+    if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
+        return server_error(exc, request)
+    log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+    request.environ[DATABASE_UNAVAILABLE] = True
+    response = error_response(
+        request,
+        503,
+        "The register cannot reach its database just now. Nothing you sent was saved. "
+        "Try again in a few minutes.",
+    )
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 @exception_view_config(Exception)

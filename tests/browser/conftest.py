@@ -4,16 +4,15 @@ Playwright in Debian's chromium, with axe-core checking every page visited."""
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from waitress.server import create_server
 
 from registry import PROJECT_ROOT
 from registry.config import configure
+from tests.common.live import LiveServer
 
 CHROMIUM = Path(os.environ.get("REGISTRY_CHROMIUM", "/usr/bin/chromium"))
 AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -42,21 +41,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
-class LiveServer:
-    def __init__(self, app: Any) -> None:
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4)
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.close()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def live_database_url(database_factory: Any) -> str:
     """A database of its own: the server commits for real, outside any test transaction."""
@@ -76,7 +60,7 @@ def live_server(
         env.delenv("REGISTRY_DATABASE_URL", raising=False)
         env.delenv("REGISTRY_INDEX_DIR", raising=False)
         config = configure(settings)
-    with LiveServer(config.make_wsgi_app()) as server:
+    with LiveServer(config.make_wsgi_app(), settings) as server:
         yield server
     config.registry["sqlalchemy.engine"].dispose()
 

@@ -17,6 +17,24 @@ from tests.common import access
 
 VIEWS = access.route_views()
 
+# Every response, whatever its status, carries these (registry/headers.py).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def missing_headers(case: str, response: Any) -> list[str]:
+    return [
+        f"{case}: {response.status} without {name}: {wanted}"
+        for name, wanted in SECURITY_HEADERS.items()
+        if wanted not in response.headers.get(name, "")
+    ]
+
+
 # (route, method) → the bug that makes it fail today. Strict: fixing the bug fails the run until
 # the entry is removed here.
 KNOWN: dict[tuple[str, str], str] = {}
@@ -86,6 +104,7 @@ def test_get(each: Matrix, view: access.RouteView) -> None:
     for case, url, client, allowed in each.cases(view):
         response = client.get(url)
         status = response.status_int
+        problems += missing_headers(case, response)
         if status >= 500:
             problems.append(f"{case}: {access.describe(response)} (server error)")
         elif allowed and (status in (401, 403) or access.is_login_redirect(response)):
@@ -111,6 +130,7 @@ def test_post_with_an_empty_body(each: Matrix, view: access.RouteView) -> None:
         before = each.audit_events()
         response = client.post(url)
         status = response.status_int
+        problems += missing_headers(case, response)
         if status >= 500:
             problems.append(f"{case}: {access.describe(response)} (server error)")
         elif "did not come from this site" in response.text:
@@ -130,3 +150,25 @@ def test_post_with_an_empty_body(each: Matrix, view: access.RouteView) -> None:
             if each.audit_events() != before:
                 problems.append(f"{case}: refused, but an audit event was written")
     assert problems == [], f"{view.route} POST ({view.permission}):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("view", [v for v in _params("POST") if v.values[0].require_csrf])
+def test_post_without_the_csrf_token_is_refused_and_writes_nothing(
+    each: Matrix, view: access.RouteView
+) -> None:
+    """Signed in as a role the route allows, so the token is the only thing missing."""
+    problems = []
+    tried = 0
+    for case, url, client, allowed in each.cases(view):
+        if not allowed:
+            continue
+        tried += 1
+        before = each.row_counts()
+        response = client.post(url, {"reason": "x", "title": "x", "email": "a@example.org"})
+        if response.status_int != 400 or "did not come from this site" not in response.text:
+            problems.append(f"{case}: {access.describe(response)}, wanted the 400 CSRF page")
+        problems += missing_headers(case, response)
+        if each.row_counts() != before:
+            problems.append(f"{case}: refused, but rows were written")
+    assert tried, f"{view.route}: no role may POST here, so CSRF could not be checked"
+    assert problems == [], f"{view.route} POST without a CSRF token:\n" + "\n".join(problems)
