@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from registry.audit.services import record_event
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
+from registry.opendata import ledger
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease
 from registry.opendata.reader import Found, ReadError, iter_releases
@@ -35,6 +36,9 @@ from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_MESSAGES = 20
+EXAMPLES = 5
+REPEATED = ledger.REPEATED
+OLDER = ledger.OLDER
 CHUNK = 500
 # The first pass remembers this many release keys to report repeated ids with their place;
 # beyond it, the write pass still refuses them (from the database), without the place.
@@ -60,6 +64,9 @@ class ImportRefused(Exception):
         self.name = name
         self.problems = problems
         self.total = total
+        # Filled in by import_file, for the ledger entry the caller writes after its rollback.
+        self.source: ledger.Source | None = None
+        self.publishers: collections.Counter[str] = collections.Counter()
         super().__init__(f"{name}: {total} problem(s)")
 
     @property
@@ -79,14 +86,26 @@ class ImportSummary:
     skipped: int = 0
     unchanged: int = 0
     updated: int = 0
+    created: int = 0
+    duplicates: int = 0
     skip_reasons: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    # For the ledger: a few places per skip reason (and for repeats), so a reader can check them.
+    examples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    run_id: int | None = None
 
     def add(self, other: ImportSummary) -> None:
         for field in ("releases", "contracts", "suppliers", "buyers", "skipped"):
             setattr(self, field, getattr(self, field) + getattr(other, field))
         self.unchanged += other.unchanged
         self.updated += other.updated
+        self.created += other.created
+        self.duplicates += other.duplicates
         self.skip_reasons.update(other.skip_reasons)
+
+    def example(self, reason: str, text: str) -> None:
+        found = self.examples.setdefault(reason, [])
+        if len(found) < EXAMPLES:
+            found.append(text)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +116,8 @@ class ImportSummary:
             "skipped": self.skipped,
             "skip_reasons": dict(sorted(self.skip_reasons.items())),
             "unchanged": self.unchanged,
+            "duplicates": self.duplicates,
+            "contracts_created": self.created,
             "contracts_updated": self.updated,
         }
 
@@ -108,8 +129,12 @@ def release_hash(release: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def check_file(path: Path, name: str, progress: Callable[[int], None] | None = None) -> None:
-    """The first pass: raise ImportRefused listing the problems, or return when the file is good."""
+def check_file(
+    path: Path, name: str, progress: Callable[[int], None] | None = None
+) -> collections.Counter[str]:
+    """The first pass: raise ImportRefused listing the problems, or return the file's publishers
+    (package publisher names, with how many packages name each) when the file is good."""
+    publishers = ledger.PublisherCounter()
     problems: list[str] = []
     total = 0
     seen: dict[tuple[str, str], tuple[str, str]] = {}
@@ -121,7 +146,7 @@ def check_file(path: Path, name: str, progress: Callable[[int], None] | None = N
             problems.append(message)
 
     try:
-        for found in iter_releases(path):
+        for found in iter_releases(path, on_package=publishers):
             if progress:
                 progress(1)
             if found.problem:
@@ -147,7 +172,10 @@ def check_file(path: Path, name: str, progress: Callable[[int], None] | None = N
     except ReadError as exc:
         problem(str(exc))
     if total:
-        raise ImportRefused(name, problems, total)
+        refused = ImportRefused(name, problems, total)
+        refused.publishers = publishers.counts
+        raise refused
+    return publishers.counts
 
 
 def import_file(
@@ -157,21 +185,38 @@ def import_file(
     *,
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
+    via: str = ledger.VIA_CLI,
 ) -> ImportSummary:
-    """Validate, then import one file whole, or raise ImportRefused having written nothing."""
-    check_file(path, name)
+    """Validate, then import one file whole, or raise ImportRefused having written nothing.
+
+    A good file's ledger entry is written with it, in the same savepoint. A refused file's is
+    not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
+    in a transaction of its own, after rolling back."""
+    source = ledger.describe(path, name, via=via)
+    try:
+        publishers = check_file(path, name)
+    except ImportRefused as exc:
+        exc.source = source
+        raise
     savepoint = db.begin_nested()
     try:
-        summary = _Writer(db, name).run(iter_releases(path), progress)
+        run = ledger.open_run(db, source, publishers)
+        summary = _Writer(db, name, run.id).run(iter_releases(path), progress)
+        ledger.close_run(db, run, summary)
+        summary.run_id = run.id
         record_event(
             db,
             action="opendata.ocds_imported",
             subject_type="ocds_file",
             subject_id=text(name, 200),
             actor=actor,
-            after=summary.as_json(),
+            after={**summary.as_json(), "import": run.id, "sha256": source.sha256},
             reason="OCDS import",
         )
+    except ImportRefused as exc:
+        savepoint.rollback()
+        exc.source, exc.publishers = source, publishers
+        raise
     except BaseException:
         savepoint.rollback()
         raise
@@ -180,8 +225,9 @@ def import_file(
 
 
 class _Writer:
-    def __init__(self, db: Session, name: str) -> None:
+    def __init__(self, db: Session, name: str, run_id: int | None = None) -> None:
         self.db = db
+        self.run_id = run_id
         self.name = text(name, 300)
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
@@ -334,12 +380,14 @@ class _Writer:
     def write_chunk(self, chunk: list[Found]) -> None:
         releases = [f for f in chunk if f.release is not None]
         ocids = {text(f.release["ocid"], 200) for f in releases if f.release}
+        if self.run_id is not None:
+            ledger.note_ocids(self.db, self.run_id, ocids)
         known: dict[tuple[str, str], ImportedRelease] = {}
         for row in self.db.execute(
             sa.select(ImportedRelease).where(ImportedRelease.ocid.in_(ocids))
         ).scalars():
             known[(row.ocid, row.release_id)] = row
-            if row.release_date and row.outcome != "older than a release already imported":
+            if row.release_date and row.outcome != OLDER:
                 latest = self.latest.get(row.ocid)
                 self.latest[row.ocid] = (
                     max(latest, row.release_date) if latest else row.release_date
@@ -360,7 +408,11 @@ class _Writer:
             date = parse_datetime(release.get("date"))
             previous = known.get(key)
             if previous is not None and previous.content_hash == digest:
-                self.summary.unchanged += 1
+                if previous.batch == self.batch:
+                    self.summary.duplicates += 1
+                    self.summary.example(REPEATED, _place(item, key))
+                else:
+                    self.summary.unchanged += 1
                 continue
             if previous is not None and previous.batch == self.batch:
                 raise ImportRefused(
@@ -368,7 +420,7 @@ class _Writer:
                 )
             latest = self.latest.get(key[0])
             if date and latest and date < latest:
-                outcome = "older than a release already imported"
+                outcome = OLDER
             else:
                 outcome = self.apply(release, key[1])
                 if date:
@@ -376,6 +428,7 @@ class _Writer:
             if outcome != "imported":
                 self.summary.skipped += 1
                 self.summary.skip_reasons[outcome] += 1
+                self.summary.example(outcome, _place(item, key))
             values = {
                 "ocid": key[0],
                 "release_id": key[1],
@@ -459,6 +512,7 @@ class _Writer:
                 changed += 1
             self.extend(contract, block.amendments, release_id)
         self.summary.contracts += created + changed
+        self.summary.created += created
         if mapped.contracts or targets:
             return "imported"
         return mapped.reasons[0] if mapped.reasons else "nothing the registry records"
@@ -580,3 +634,7 @@ class _Writer:
             )
         )
         self.db.flush()
+
+
+def _place(item: Found, key: tuple[str, str]) -> str:
+    return f"{item.where or 'release'}: {key[0]} release {key[1]}"

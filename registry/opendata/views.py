@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
+from registry.opendata import ledger
 from registry.opendata.export import TABLES, csv_text, json_text, write_ocds
 from registry.opendata.importer import ImportRefused, import_file
 
@@ -85,24 +88,52 @@ class ImportViews:
                 while chunk := upload.file.read(1 << 20):
                     size += len(chunk)
                     if size > MAX_UPLOAD_BYTES:
+                        message = f"{name}: larger than 200 MB: use `registry import ocds`"
+                        source = ledger.describe(None, name, via=ledger.VIA_UPLOAD)
+                        entry = _in_own_transaction(
+                            request,
+                            functools.partial(
+                                ledger.record_refusal, source=source, messages=[message]
+                            ),
+                        )
                         request.response.status = 400
-                        return {
-                            "errors": [f"{name}: larger than 200 MB: use `registry import ocds`"],
-                            "summary": None,
-                        }
+                        return {"errors": [message], "summary": None, "entry": entry}
                     out.write(chunk)
             try:
-                summary = import_file(request.db, path, name, actor=request.identity)
+                summary = import_file(
+                    request.db, path, name, actor=request.identity, via=ledger.VIA_UPLOAD
+                )
             except ImportRefused as exc:
+                entry = _in_own_transaction(
+                    request, functools.partial(ledger.record_refused, exc=exc)
+                )
                 request.response.status = 400
-                return {"errors": exc.messages, "summary": None, "name": name}
+                return {"errors": exc.messages, "summary": None, "name": name, "entry": entry}
         s = summary.as_json()
         request.session.flash(
             f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
             f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped.",
             queue="success",
         )
+        if summary.run_id is not None:
+            return HTTPSeeOther(request.route_path("data.imports.detail", id=summary.run_id))
         return HTTPSeeOther(request.route_path("data.import"))
+
+
+def _in_own_transaction(request: Request, write: Callable[..., Any]) -> int | None:
+    """Abort the request's transaction (the failed import's), then write in a new one.
+
+    Why: a refused import's ledger entry must be all that is written, whatever the request did
+    before; pyramid_tm commits the new transaction when the 400 page is returned.
+    """
+    user = request.identity
+    request.tm.abort()
+    request.tm.begin()
+    if user is not None:
+        # The abort closed the session: the page's header still needs the signed-in user.
+        request.db.add(user)
+    entry = write(db=request.db)
+    return entry.id if entry is not None else None
 
 
 def _close_body(request: Request) -> None:
