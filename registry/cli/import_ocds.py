@@ -53,11 +53,9 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
             with cli.session() as db:
                 entry = record_refused(db, exc)
                 number = entry.id if entry else None
-            click.echo(
-                f"{path.name}: refused; nothing from it was imported"
-                + (f" (import ledger entry {number})." if number else "."),
-                err=True,
-            )
+            click.echo(f"{path.name}: refused; nothing from it was imported.", err=True)
+            if number:
+                click.echo(f"{path.name}: the refusal is import ledger entry {number}.", err=True)
             continue
         total.add(summary)
         if not as_json:

@@ -69,7 +69,7 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
     bad = SHARED_DATA / "invalid-missing-ocid.json"
     result = run_cli(ini, "import", "ocds", str(bad))
     assert result.exit_code == 1
-    assert "(import ledger entry 7)" in result.stderr
+    assert "the refusal is import ledger entry 7." in result.stderr
 
     runs = _entries(url)
     assert [r["source"] for r in runs] == [
