@@ -10,11 +10,11 @@ from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.response import Response
+from pyramid.response import FileResponse, Response
 from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
-from registry.opendata import ledger
+from registry.opendata import ledger, snapshots
 from registry.opendata.export import TABLES, csv_text, json_text, write_ocds
 from registry.opendata.importer import ImportRefused, import_file
 
@@ -28,7 +28,23 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
     request_method="GET",
 )
 def data_page(request: Request) -> dict[str, Any]:
-    return {"tables": list(TABLES.values())}
+    root = snapshots.snapshots_root(request.registry.settings)
+    return {"tables": list(TABLES.values()), "snapshots": snapshots.list_snapshots(root)}
+
+
+@view_config(
+    route_name="data.snapshots.file", permission=Permissions.PublicRead, request_method="GET"
+)
+def snapshot_download(request: Request) -> Response:
+    root = snapshots.snapshots_root(request.registry.settings)
+    name, file = request.matchdict["name"], request.matchdict["file"]
+    path = snapshots.snapshot_file(root, name, file)
+    if path is None:
+        raise HTTPNotFound()
+    content_type = "text/csv" if path.suffix == ".csv" else "application/json"
+    response = FileResponse(str(path), request=request, content_type=content_type)
+    response.content_disposition = f'attachment; filename="{name}-{file}"'
+    return response
 
 
 @view_config(route_name="data.table", permission=Permissions.PublicRead, request_method="GET")

@@ -117,6 +117,18 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
     assert _count(url, "audit_events") == events_before
     assert _count(url, "import_run_ocids") == 6  # one per good run: each holds one process
 
+    # A dated snapshot of the same database holds the ledger beside the other tables.
+    result = run_cli(ini, "export", "snapshot", "--out", str(tmp_path / "snapshots"))
+    assert result.exit_code == 0, result.output
+    (snapshot,) = (tmp_path / "snapshots").iterdir()
+    manifest = json.loads((snapshot / "manifest.json").read_text())
+    assert snapshot.name == manifest["date"]
+    listed = {f["name"]: f for f in manifest["files"]}
+    assert {"ocds-release-package.json", "contracts.csv", "imports.csv"} <= set(listed)
+    for name, entry in listed.items():
+        assert hashlib.sha256((snapshot / name).read_bytes()).hexdigest() == entry["sha256"]
+    assert len((snapshot / "imports.csv").read_text().splitlines()) == 1 + 7
+
     # The public pages, the API and the download show the same ledger.
     engine = create_engine(url)
     try:
