@@ -59,8 +59,14 @@ def sources_summary(request: Request) -> list[dict[str, Any]]:
     request_method="GET",
 )
 def imports_list(request: Request) -> dict[str, Any]:
-    page = paginate(request.db, ledger.runs_query(), page_number(request))
-    return {"page": page, "sources": sources_summary(request) if page.number == 1 else []}
+    # ?source= narrows the list to one publisher or source file (the keys in the summary table).
+    source = request.params.get("source", "").strip()[:300]
+    query = ledger.runs_query()
+    if source:
+        query = query.where(ImportRun.source_key == source)
+    page = paginate(request.db, query, page_number(request))
+    summary = sources_summary(request) if page.number == 1 and not source else []
+    return {"page": page, "sources": summary, "source": source}
 
 
 @view_config(

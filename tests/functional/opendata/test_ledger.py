@@ -17,6 +17,7 @@ from registry.db import create_engine
 from registry.opendata.models import ImportedRelease, ImportRun
 from tests.common.cli import run_cli, write_ini
 from tests.conftest import SHARED_DATA, app_on, rolled_back_connection
+from tests.functional.badinput.test_csv_import import HEADER
 from tests.functional.opendata.test_pages import _collect_webob_spools, _upload
 
 MEXICO = SHARED_DATA / "mexico-jalisco-2018" / "release-packages"
@@ -139,6 +140,9 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
                 "/data/imports/7"
             )
             assert f"ocds: {PUBLISHER}" in page.text
+            # One publisher's imports: the five of Jalisco release packages, and no others.
+            page = page.click(f"ocds: {PUBLISHER}")
+            assert "Showing 1 to 5 of 5 imports" in page.text
             detail = app.get("/data/imports/2")
             assert "Older than a release already imported" in detail.text
             assert f"releases[0]: {ONE} release {tender.stem}" in detail.text
@@ -165,6 +169,20 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
             assert json.loads(app.get("/data/imports.json").text)[6]["outcome"] == "refused"
     finally:
         engine.dispose()
+
+    # CSV imports are in the ledger too: a good one with its counts, a refused one with why.
+    good = tmp_path / "suppliers.csv"
+    good.write_bytes(HEADER + b"Ledger Test Systems Ltd,01234599,,,no,,,no\n")
+    assert run_cli(ini, "import", "csv", "suppliers", str(good)).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(HEADER + b"Good Name Ltd,not-a-number,abc,,perhaps,,,no\n")
+    assert run_cli(ini, "import", "csv", "suppliers", str(bad)).exit_code == 1
+    csv_good, csv_bad = _entries(url)[-2:]
+    assert csv_good["kind"] == "csv suppliers" and csv_good["outcome"] == "imported"
+    assert (csv_good["releases_read"], csv_good["records_created"]) == (1, 1)
+    assert csv_bad["outcome"] == "refused"
+    assert csv_bad["file_sha256"] == hashlib.sha256(bad.read_bytes()).hexdigest()
+    assert csv_bad["details"]["problems"][0].startswith(f"{bad}:2: column ")
 
 
 def test_upload_of_a_refused_file_leaves_only_its_ledger_entry(
