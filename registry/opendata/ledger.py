@@ -92,8 +92,15 @@ def _publisher_list(publishers: collections.Counter[str]) -> list[dict[str, Any]
     return [{"name": n, "packages": c} for n, c in publishers.most_common(20)]
 
 
-def open_run(db: Session, source: Source, publishers: collections.Counter[str]) -> ImportRun:
-    """The entry of an import about to be written (in the import's savepoint): flushed for its id."""
+def _add_run(
+    db: Session,
+    source: Source,
+    outcome: ImportOutcome,
+    details: dict[str, Any],
+    publishers: collections.Counter[str] | None = None,
+    **counts: int,
+) -> ImportRun:
+    publishers = publishers or collections.Counter()
     publisher, key = source_key(source, publishers)
     run = ImportRun(
         kind=source.kind,
@@ -104,13 +111,19 @@ def open_run(db: Session, source: Source, publishers: collections.Counter[str]) 
         file_sha256=source.sha256,
         file_bytes=source.size,
         started_at=source.started_at,
-        finished_at=source.started_at,
-        outcome=ImportOutcome.imported,
-        details={"publishers": _publisher_list(publishers)},
+        finished_at=utcnow(),
+        outcome=outcome,
+        details={**details, "publishers": _publisher_list(publishers)},
+        **counts,
     )
     db.add(run)
     db.flush()
     return run
+
+
+def open_run(db: Session, source: Source, publishers: collections.Counter[str]) -> ImportRun:
+    """The entry of an import about to be written (in the import's savepoint): flushed for its id."""
+    return _add_run(db, source, ImportOutcome.imported, {}, publishers)
 
 
 def note_ocids(db: Session, run_id: int, ocids: set[str]) -> None:
@@ -190,52 +203,26 @@ def record_refusal(
 
     Call it in a transaction of its own, after the import's rollback: it is all that is written.
     """
-    publisher, key = source_key(source, publishers or collections.Counter())
-    run = ImportRun(
-        kind=source.kind,
-        source=source.name,
-        via=source.via,
-        publisher=publisher,
-        source_key=key,
-        file_sha256=source.sha256,
-        file_bytes=source.size,
-        started_at=source.started_at,
-        finished_at=utcnow(),
-        outcome=ImportOutcome.refused,
-        details={
-            "problems": messages[:PROBLEMS_SHOWN],
-            "problem_count": max(total or 0, len(messages)),
-            "publishers": _publisher_list(publishers or collections.Counter()),
-        },
-    )
-    db.add(run)
-    db.flush()
-    return run
+    details = {
+        "problems": messages[:PROBLEMS_SHOWN],
+        "problem_count": max(total or 0, len(messages)),
+    }
+    return _add_run(db, source, ImportOutcome.refused, details, publishers)
 
 
 def record_csv_import(
     db: Session, source: Source, *, rows: int, created: int, present: int
 ) -> ImportRun:
     """A good CSV import's entry: rows read, records created, rows already held."""
-    run = ImportRun(
-        kind=source.kind,
-        source=source.name,
-        via=source.via,
-        publisher=None,
-        source_key=f"{source.kind} file: {source.name}"[:300],
-        file_sha256=source.sha256,
-        file_bytes=source.size,
-        started_at=source.started_at,
-        finished_at=utcnow(),
-        outcome=ImportOutcome.imported,
+    return _add_run(
+        db,
+        source,
+        ImportOutcome.imported,
+        {},
         releases_read=rows,
         records_created=created,
         unchanged=present,
-        details={},
     )
-    db.add(run)
-    db.flush()
-    return run
 
 
 # Reading the ledger: the pages, the API and the downloads share one shape.
