@@ -319,7 +319,7 @@ _table(
         ("source", "the file's name"),
         ("via", "command line or upload"),
         ("publisher", "the package publisher the file names, if it names one"),
-        ("source_key", "imports with the same key are compared for missing ocids"),
+        ("source_key", "the publisher, or the file when it names none: the ledger's grouping"),
         ("file_sha256", "sha256 of the file as read"),
         ("file_bytes", "the file's size in bytes"),
         ("started_at", "when the import started (UTC)"),
@@ -332,7 +332,7 @@ _table(
         ("skipped", "releases not taken in (reasons in details)"),
         ("duplicates", "releases repeated within the file"),
         ("out_of_order", "releases older than one already held for their ocid (skipped)"),
-        ("missing", "ocids of earlier imports of the same source that this one lacks"),
+        ("missing", "ocids earlier imports of the same file (same publisher) held, absent now"),
         (
             "details",
             "JSON object: skip_reasons (reason, count, examples), duplicate_examples, "

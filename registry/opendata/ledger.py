@@ -4,7 +4,7 @@ Every import (command line or upload, OCDS or CSV) leaves one `ImportRun`. A goo
 written in the import's own savepoint, so the two stand or fall together; a refused file's entry
 is written by the caller *after* rolling the import back, in a transaction of its own, so it
 holds the reasons and nothing else. The ocids of each good import are kept (`ImportRunOcid`) so
-the next import of the same source can say which processes it held before and not now: published
+the next import of the same file from the same publisher can say which processes it held before and not now: published
 data that silently goes missing is what users of procurement data distrust most.
 """
 
@@ -77,10 +77,10 @@ class PublisherCounter:
 
 
 def source_key(source: Source, publishers: collections.Counter[str]) -> tuple[str | None, str]:
-    """(publisher, key): imports with the same key are compared for missing ocids.
+    """(publisher, key): the key groups the ledger by publisher, or by file when there is none.
 
-    One publisher across the file: that publisher (a paged API's pages are one source). None or
-    several (UK Contracts Finder 2015 names each notice's author): the file's name.
+    One publisher across the file: that publisher. None or several (UK Contracts Finder 2015
+    names each notice's author): the file's name.
     """
     if len(publishers) == 1:
         name = next(iter(publishers))
@@ -143,7 +143,12 @@ def note_ocids(db: Session, run_id: int, ocids: set[str]) -> None:
 
 
 def _missing_query(run: ImportRun) -> sa.Select[Any]:
-    """Ocids held by earlier good imports of the same source and absent from this one."""
+    """Ocids held by earlier good imports of the same file from the same publisher, absent now.
+
+    Why the file and not the whole publisher: a paged publication (Armenia's nine pages of 100)
+    would otherwise report every earlier page as missing; a file imported again under its name
+    (a full dump, a feed re-downloaded) that lost processes is what silently goes missing.
+    """
     earlier = aliased(ImportRunOcid)
     now = aliased(ImportRunOcid)
     return (
@@ -151,6 +156,7 @@ def _missing_query(run: ImportRun) -> sa.Select[Any]:
         .join(ImportRun, ImportRun.id == earlier.run_id)
         .where(
             ImportRun.source_key == run.source_key,
+            ImportRun.source == run.source,
             ImportRun.outcome == ImportOutcome.imported,
             ImportRun.id < run.id,
             ~sa.exists().where(now.run_id == run.id, now.ocid == earlier.ocid),

@@ -57,7 +57,7 @@ class ImportRun(ModelBase):
     source_key: Mapped[str] = mapped_column(
         sa.String(300),
         index=True,
-        comment="imports compared for missing ocids: the publisher, else the file name",
+        comment="the ledger groups by it: the publisher, else the file name",
     )
     file_sha256: Mapped[str | None] = mapped_column(sa.String(64), comment="sha256 of the file")
     file_bytes: Mapped[int | None] = mapped_column(sa.BigInteger, comment="the file's size")
@@ -76,7 +76,7 @@ class ImportRun(ModelBase):
         default=0, comment="releases older than one already held for their ocid"
     )
     missing: Mapped[int] = mapped_column(
-        default=0, comment="ocids of earlier imports of this source absent from this one"
+        default=0, comment="ocids earlier imports of this file from this publisher held, absent now"
     )
     details: Mapped[dict[str, Any]] = mapped_column(
         default=dict, comment="reasons with examples, missing ocids, problems of a refused file"

@@ -42,7 +42,7 @@ def upgrade() -> None:
             "source_key",
             sa.String(length=300),
             nullable=False,
-            comment="imports compared for missing ocids: the publisher, else the file name",
+            comment="the ledger groups by it: the publisher, else the file name",
         ),
         sa.Column("file_sha256", sa.String(length=64), nullable=True, comment="sha256 of the file"),
         sa.Column("file_bytes", sa.BigInteger(), nullable=True, comment="the file's size"),
@@ -76,7 +76,7 @@ def upgrade() -> None:
             "missing",
             sa.Integer(),
             nullable=False,
-            comment="ocids of earlier imports of this source absent from this one",
+            comment="ocids earlier imports of this file from this publisher held, absent now",
         ),
         sa.Column(
             "details",
