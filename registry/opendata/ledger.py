@@ -24,7 +24,7 @@ from registry.db import utcnow
 from registry.opendata.models import ImportOutcome, ImportRun, ImportRunOcid
 
 if TYPE_CHECKING:
-    from registry.opendata.importer import ImportSummary
+    from registry.opendata.checking import ImportSummary
 
 VIA_CLI = "command line"
 VIA_UPLOAD = "upload"
