@@ -97,6 +97,10 @@ def includeme(config: Configurator) -> None:
     config.add_route("data", "/data")
     config.add_route("data.ocds", "/data/ocds.json")
     config.add_route("data.import", "/data/import")
+    # The import ledger and dated snapshots (issue 11): before data.table, whose pattern they fit.
+    config.add_route("data.imports", "/data/imports")
+    config.add_route("data.imports.detail", "/data/imports/{id:\\d+}")
+    config.add_route("data.snapshots.file", "/data/snapshots/{name}/{file}")
     # One CSV and one JSON per public table (frameworks, lots, obligations, memberships,
     # supplier_groups, suppliers, buyers, contracts, contract_extensions): list pages link here.
     config.add_route("data.table", "/data/{table}.{format:csv|json}")
@@ -115,3 +119,5 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.contracts", "/api/v1/contracts")
     config.add_route("api.assessments", "/api/v1/assessments")
+    config.add_route("api.imports", "/api/v1/imports")
+    config.add_route("api.imports.detail", "/api/v1/imports/{id}")

@@ -10,19 +10,36 @@ from registry.cli import CLIContext, main, pass_context
 
 
 @main.command("export")
-@click.argument("kind", type=click.Choice(["ocds", "csv", "json"]))
+@click.argument("kind", type=click.Choice(["ocds", "csv", "json", "snapshot"]))
 @click.option(
     "--out",
     "out",
-    required=True,
     type=click.Path(path_type=Path),
-    help="ocds: the file to write; csv and json: the directory to write one file per table into.",
+    help="ocds: the file to write; csv and json: the directory to write one file per table into; "
+    "snapshot: the snapshot root (default: the registry.snapshots_dir setting).",
 )
 @pass_context
-def export(cli: CLIContext, kind: str, out: Path) -> None:
-    """Export published data: an OCDS 1.1 release package, or every public table as CSV or JSON."""
+def export(cli: CLIContext, kind: str, out: Path | None) -> None:
+    """Export published data: an OCDS 1.1 release package, or every public table as CSV or JSON.
+
+    `snapshot` writes a dated directory (OCDS release package, a CSV per table and manifest.json
+    with each file's sha256) under the snapshot root, which /data lists and serves.
+    """
     from registry.opendata.export import TABLES, write_csv, write_json, write_ocds
 
+    if kind == "snapshot":
+        from registry.opendata.snapshots import snapshots_root, write_snapshot
+
+        root = out or snapshots_root(cli.settings)
+        with cli.session() as db:
+            snapshot = write_snapshot(db, root)
+        click.echo(
+            f"Wrote snapshot {snapshot.name}: {len(snapshot.files)} files, "
+            f"{snapshot.total_bytes} bytes, in {root / snapshot.name}."
+        )
+        return
+    if out is None:
+        raise click.UsageError(f"export {kind} needs --out")
     with cli.session() as db:
         if kind == "ocds":
             if out.is_dir():

@@ -40,16 +40,29 @@ def import_csv_command(
     """
     if file.stat().st_size > MAX_BYTES:
         raise click.ClickException(f"{file} is larger than {MAX_BYTES // 2**20} MB: split it")
+    from registry.opendata import ledger
+
+    source = ledger.describe(file, file.name, via=ledger.VIA_CLI, kind=f"csv {kind}")
     data = file.read_bytes()
     try:
         with cli.session() as db:
             result = import_csv(db, kind, data, str(file))
             if not result.ok:
                 raise _Refused(result)  # rolls the transaction back: nothing is written
+            ledger.record_csv_import(
+                db,
+                source,
+                rows=result.rows,
+                created=len(result.created_ids),
+                present=len(result.present),
+            )
     except _Refused as refused:
         result = refused.result
         for problem in result.problems:
             click.echo(problem, err=True)
+        # The import ledger keeps the refusal, in a transaction of its own.
+        with cli.session() as db:
+            ledger.record_refusal(db, source, result.problems)
         click.echo(f"{len(result.problems)} problem(s) in {file}: nothing was imported.", err=True)
         raise SystemExit(1) from None
     if list_present:

@@ -29,6 +29,7 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
     it is written. Files before it that were good stay imported.
     """
     from registry.opendata.importer import ImportRefused, ImportSummary, import_file
+    from registry.opendata.ledger import record_refused
 
     total = ImportSummary()
     refused = False
@@ -48,7 +49,13 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
             refused = True
             for line in exc.messages:
                 click.echo(line, err=True)
+            # The import was rolled back; its ledger entry is written now, on its own.
+            with cli.session() as db:
+                entry = record_refused(db, exc)
+                number = entry.id if entry else None
             click.echo(f"{path.name}: refused; nothing from it was imported.", err=True)
+            if number:
+                click.echo(f"{path.name}: the refusal is import ledger entry {number}.", err=True)
             continue
         total.add(summary)
         if not as_json:
@@ -83,5 +90,7 @@ def _describe(name: str, summary: ImportSummary) -> str:
         f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped"
         + (f" ({reasons})" if reasons else "")
         + (f", {s['unchanged']} unchanged" if s["unchanged"] else "")
+        + (f", {s['duplicates']} repeated in the file" if s["duplicates"] else "")
+        + (f"; import ledger entry {summary.run_id}" if summary.run_id else "")
         + "."
     )

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.opendata.models import ImportRun
 from registry.records import Publication
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -304,6 +305,40 @@ _table(
     ],
     where=lambda: Score.current.is_(True),
     order=lambda: (Score.period_end, Score.supplier_id, Score.framework_id, Score.id),
+)
+
+_table(
+    "imports",
+    "Import ledger",
+    "Every import of OCDS or CSV data, newest last: what it read, kept, skipped and left out "
+    "(issue 11). Refused files are listed with why, and nothing from them was written.",
+    ImportRun,
+    [
+        ("id", "the import's number, as on /data/imports/{id}"),
+        ("kind", "ocds, or csv and the kind of rows"),
+        ("source", "the file's name"),
+        ("via", "command line or upload"),
+        ("publisher", "the package publisher the file names, if it names one"),
+        ("source_key", "the publisher, or the file when it names none: the ledger's grouping"),
+        ("file_sha256", "sha256 of the file as read"),
+        ("file_bytes", "the file's size in bytes"),
+        ("started_at", "when the import started (UTC)"),
+        ("finished_at", "when it finished (UTC)"),
+        ("outcome", "imported, or refused (then nothing from the file was written)"),
+        ("releases_read", "releases (CSV: rows) read"),
+        ("records_created", "contracts (CSV: records) created"),
+        ("records_updated", "contracts updated"),
+        ("unchanged", "releases identical to ones imported before"),
+        ("skipped", "releases not taken in (reasons in details)"),
+        ("duplicates", "releases repeated within the file"),
+        ("out_of_order", "releases older than one already held for their ocid (skipped)"),
+        ("missing", "ocids earlier imports of the same file (same publisher) held, absent now"),
+        (
+            "details",
+            "JSON object: skip_reasons (reason, count, examples), duplicate_examples, "
+            "missing_ocids (the first 100), publishers, problems of a refused file",
+        ),
+    ],
 )
 
 

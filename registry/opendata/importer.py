@@ -11,10 +11,7 @@ chunks and only the registry's own buyers and suppliers are kept in memory, as i
 from __future__ import annotations
 
 import collections
-import dataclasses
 import datetime
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -27,18 +24,18 @@ from sqlalchemy.orm import Session
 from registry.audit.services import record_event
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
+from registry.opendata import ledger
+from registry.opendata.checking import ImportRefused, ImportSummary, check_file, release_hash
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease
-from registry.opendata.reader import Found, ReadError, iter_releases
-from registry.opendata.validation import check_release, parse_datetime
+from registry.opendata.reader import Found, iter_releases
+from registry.opendata.validation import parse_datetime
 from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierGroup
 
-MAX_MESSAGES = 20
+REPEATED = ledger.REPEATED
+OLDER = ledger.OLDER
 CHUNK = 500
-# The first pass remembers this many release keys to report repeated ids with their place;
-# beyond it, the write pass still refuses them (from the database), without the place.
-DUPLICATE_WINDOW = 100_000
 UPDATABLE = (
     "title",
     "description",
@@ -53,103 +50,6 @@ UPDATABLE = (
 )
 
 
-class ImportRefused(Exception):
-    """The file is invalid: nothing from it was written."""
-
-    def __init__(self, name: str, problems: list[str], total: int) -> None:
-        self.name = name
-        self.problems = problems
-        self.total = total
-        super().__init__(f"{name}: {total} problem(s)")
-
-    @property
-    def messages(self) -> list[str]:
-        lines = [f"{self.name}: {p}" for p in self.problems]
-        if self.total > len(self.problems):
-            lines.append(f"{self.name}: … and {self.total - len(self.problems)} more problems")
-        return lines
-
-
-@dataclasses.dataclass
-class ImportSummary:
-    releases: int = 0
-    contracts: int = 0
-    suppliers: int = 0
-    buyers: int = 0
-    skipped: int = 0
-    unchanged: int = 0
-    updated: int = 0
-    skip_reasons: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
-
-    def add(self, other: ImportSummary) -> None:
-        for field in ("releases", "contracts", "suppliers", "buyers", "skipped"):
-            setattr(self, field, getattr(self, field) + getattr(other, field))
-        self.unchanged += other.unchanged
-        self.updated += other.updated
-        self.skip_reasons.update(other.skip_reasons)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "releases": self.releases,
-            "contracts": self.contracts,
-            "suppliers": self.suppliers,
-            "buyers": self.buyers,
-            "skipped": self.skipped,
-            "skip_reasons": dict(sorted(self.skip_reasons.items())),
-            "unchanged": self.unchanged,
-            "contracts_updated": self.updated,
-        }
-
-
-def release_hash(release: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        release, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def check_file(path: Path, name: str, progress: Callable[[int], None] | None = None) -> None:
-    """The first pass: raise ImportRefused listing the problems, or return when the file is good."""
-    problems: list[str] = []
-    total = 0
-    seen: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def problem(message: str) -> None:
-        nonlocal total
-        total += 1
-        if len(problems) < MAX_MESSAGES:
-            problems.append(message)
-
-    try:
-        for found in iter_releases(path):
-            if progress:
-                progress(1)
-            if found.problem:
-                problem(f"{found.where}: {found.problem}" if found.where else found.problem)
-                continue
-            assert found.release is not None
-            release_problems = check_release(found.release, found.where)
-            for message in release_problems:
-                problem(message)
-            try:
-                digest = release_hash(found.release)
-            except RecursionError:
-                problem(f"{found.where}: nested deeper than Python can follow")
-                continue
-            if not release_problems and len(seen) < DUPLICATE_WINDOW:
-                key = (found.release["ocid"], found.release["id"])
-                if key in seen and seen[key][0] != digest:
-                    problem(
-                        f"{found.where}: repeats the ocid and id of {seen[key][1]} "
-                        "with different content"
-                    )
-                seen.setdefault(key, (digest, found.where))
-    except ReadError as exc:
-        problem(str(exc))
-    if total:
-        raise ImportRefused(name, problems, total)
-
-
 def import_file(
     db: Session,
     path: Path,
@@ -157,21 +57,38 @@ def import_file(
     *,
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
+    via: str = ledger.VIA_CLI,
 ) -> ImportSummary:
-    """Validate, then import one file whole, or raise ImportRefused having written nothing."""
-    check_file(path, name)
+    """Validate, then import one file whole, or raise ImportRefused having written nothing.
+
+    A good file's ledger entry is written with it, in the same savepoint. A refused file's is
+    not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
+    in a transaction of its own, after rolling back."""
+    source = ledger.describe(path, name, via=via)
+    try:
+        publishers = check_file(path, name)
+    except ImportRefused as exc:
+        exc.source = source
+        raise
     savepoint = db.begin_nested()
     try:
-        summary = _Writer(db, name).run(iter_releases(path), progress)
+        run = ledger.open_run(db, source, publishers)
+        summary = _Writer(db, name, run.id).run(iter_releases(path), progress)
+        ledger.close_run(db, run, summary)
+        summary.run_id = run.id
         record_event(
             db,
             action="opendata.ocds_imported",
             subject_type="ocds_file",
             subject_id=text(name, 200),
             actor=actor,
-            after=summary.as_json(),
+            after={**summary.as_json(), "import": run.id, "sha256": source.sha256},
             reason="OCDS import",
         )
+    except ImportRefused as exc:
+        savepoint.rollback()
+        exc.source, exc.publishers = source, publishers
+        raise
     except BaseException:
         savepoint.rollback()
         raise
@@ -180,8 +97,9 @@ def import_file(
 
 
 class _Writer:
-    def __init__(self, db: Session, name: str) -> None:
+    def __init__(self, db: Session, name: str, run_id: int | None = None) -> None:
         self.db = db
+        self.run_id = run_id
         self.name = text(name, 300)
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
@@ -334,12 +252,14 @@ class _Writer:
     def write_chunk(self, chunk: list[Found]) -> None:
         releases = [f for f in chunk if f.release is not None]
         ocids = {text(f.release["ocid"], 200) for f in releases if f.release}
+        if self.run_id is not None:
+            ledger.note_ocids(self.db, self.run_id, ocids)
         known: dict[tuple[str, str], ImportedRelease] = {}
         for row in self.db.execute(
             sa.select(ImportedRelease).where(ImportedRelease.ocid.in_(ocids))
         ).scalars():
             known[(row.ocid, row.release_id)] = row
-            if row.release_date and row.outcome != "older than a release already imported":
+            if row.release_date and row.outcome != OLDER:
                 latest = self.latest.get(row.ocid)
                 self.latest[row.ocid] = (
                     max(latest, row.release_date) if latest else row.release_date
@@ -360,7 +280,11 @@ class _Writer:
             date = parse_datetime(release.get("date"))
             previous = known.get(key)
             if previous is not None and previous.content_hash == digest:
-                self.summary.unchanged += 1
+                if previous.batch == self.batch:
+                    self.summary.duplicates += 1
+                    self.summary.example(REPEATED, _place(item, key))
+                else:
+                    self.summary.unchanged += 1
                 continue
             if previous is not None and previous.batch == self.batch:
                 raise ImportRefused(
@@ -368,7 +292,7 @@ class _Writer:
                 )
             latest = self.latest.get(key[0])
             if date and latest and date < latest:
-                outcome = "older than a release already imported"
+                outcome = OLDER
             else:
                 outcome = self.apply(release, key[1])
                 if date:
@@ -376,6 +300,7 @@ class _Writer:
             if outcome != "imported":
                 self.summary.skipped += 1
                 self.summary.skip_reasons[outcome] += 1
+                self.summary.example(outcome, _place(item, key))
             values = {
                 "ocid": key[0],
                 "release_id": key[1],
@@ -459,6 +384,7 @@ class _Writer:
                 changed += 1
             self.extend(contract, block.amendments, release_id)
         self.summary.contracts += created + changed
+        self.summary.created += created
         if mapped.contracts or targets:
             return "imported"
         return mapped.reasons[0] if mapped.reasons else "nothing the registry records"
@@ -580,3 +506,7 @@ class _Writer:
             )
         )
         self.db.flush()
+
+
+def _place(item: Found, key: tuple[str, str]) -> str:
+    return f"{item.where or 'release'}: {key[0]} release {key[1]}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import enum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,3 +31,62 @@ class ImportedRelease(ModelBase):
     )
     batch: Mapped[str] = mapped_column(sa.String(32), comment="the import run that wrote it")
     imported_at: Mapped[datetime_now]
+
+
+class ImportOutcome(enum.StrEnum):
+    imported = "imported"
+    refused = "refused"
+
+
+class ImportRun(ModelBase):
+    """The import ledger (issue 11): one row per import, whether it succeeded or was refused.
+
+    Why: published data silently goes missing; the ledger says, for each file taken in, what the
+    registry kept of it, what it skipped and why, and which processes it had before and not now.
+    """
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int_pk]
+    kind: Mapped[str] = mapped_column(sa.String(40), comment="'ocds', or 'csv <kind>'")
+    source: Mapped[str] = mapped_column(sa.String(300), comment="the file's name")
+    via: Mapped[str] = mapped_column(sa.String(40), comment="'command line' or 'upload'")
+    publisher: Mapped[str | None] = mapped_column(
+        sa.String(300), comment="the package publisher's name, when the file names one"
+    )
+    source_key: Mapped[str] = mapped_column(
+        sa.String(300),
+        index=True,
+        comment="the ledger groups by it: the publisher, else the file name",
+    )
+    file_sha256: Mapped[str | None] = mapped_column(sa.String(64), comment="sha256 of the file")
+    file_bytes: Mapped[int | None] = mapped_column(sa.BigInteger, comment="the file's size")
+    started_at: Mapped[datetime.datetime]
+    finished_at: Mapped[datetime.datetime]
+    outcome: Mapped[ImportOutcome]
+    releases_read: Mapped[int] = mapped_column(default=0, comment="releases (or rows) read")
+    records_created: Mapped[int] = mapped_column(default=0, comment="records created")
+    records_updated: Mapped[int] = mapped_column(default=0, comment="records updated")
+    unchanged: Mapped[int] = mapped_column(
+        default=0, comment="releases identical to ones imported before"
+    )
+    skipped: Mapped[int] = mapped_column(default=0, comment="releases not taken in")
+    duplicates: Mapped[int] = mapped_column(default=0, comment="releases repeated in the file")
+    out_of_order: Mapped[int] = mapped_column(
+        default=0, comment="releases older than one already held for their ocid"
+    )
+    missing: Mapped[int] = mapped_column(
+        default=0, comment="ocids earlier imports of this file from this publisher held, absent now"
+    )
+    details: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, comment="reasons with examples, missing ocids, problems of a refused file"
+    )
+
+
+class ImportRunOcid(ModelBase):
+    """The ocids each successful import held: what the next import of the source is checked against."""
+
+    __tablename__ = "import_run_ocids"
+
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("import_runs.id"), primary_key=True)
+    ocid: Mapped[str] = mapped_column(sa.String(200), primary_key=True, index=True)

@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -52,8 +52,16 @@ def is_json_lines(path: Path) -> bool:
     return bool(suffixes) and suffixes[-1] in (".jsonl", ".ndjson")
 
 
-def iter_releases(path: Path, display_name: str | None = None) -> Iterator[Found]:
-    """Every release in the file, in order. Raises ReadError when the file is not JSON."""
+OnPackage = Callable[[dict[str, Any]], None]
+
+
+def iter_releases(
+    path: Path, display_name: str | None = None, on_package: OnPackage | None = None
+) -> Iterator[Found]:
+    """Every release in the file, in order. Raises ReadError when the file is not JSON.
+
+    `on_package` is called with each package's metadata (the package without its releases or
+    records), for the import ledger's publisher."""
     handle = path.open("rb")
     try:
         stream: IO[bytes] = handle
@@ -63,9 +71,9 @@ def iter_releases(path: Path, display_name: str | None = None) -> Iterator[Found
         else:
             handle.seek(0)
         if is_json_lines(path):
-            yield from _json_lines(stream)
+            yield from _json_lines(stream, on_package)
         else:
-            yield from _documents(stream)
+            yield from _documents(stream, on_package)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ReadError("", f"cannot be read ({exc})") from exc
     finally:
@@ -82,7 +90,7 @@ def _reject_constant(name: str) -> Any:
 _loads = functools.partial(json.loads, parse_float=Decimal, parse_constant=_reject_constant)
 
 
-def _json_lines(stream: IO[bytes]) -> Iterator[Found]:
+def _json_lines(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterator[Found]:
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
             continue
@@ -95,10 +103,10 @@ def _json_lines(stream: IO[bytes]) -> Iterator[Found]:
             raise ReadError(where, f"nested deeper than {MAX_DEPTH} levels") from exc
         except ValueError as exc:
             raise ReadError(where, f"not valid JSON ({exc})") from exc
-        yield from _unpack(value, where + ": ")
+        yield from _unpack(value, where + ": ", on_package)
 
 
-def _unpack(value: Any, prefix: str) -> Iterator[Found]:
+def _unpack(value: Any, prefix: str, on_package: OnPackage | None = None) -> Iterator[Found]:
     """A whole parsed document: a package, or a release."""
     if not isinstance(value, dict):
         yield Found(prefix.rstrip(": "), None, "not a JSON object (a release or a package)")
@@ -106,6 +114,8 @@ def _unpack(value: Any, prefix: str) -> Iterator[Found]:
     for problem in _package_problems(value):
         yield Found(prefix.rstrip(": "), None, problem)
     if "releases" in value or "records" in value:
+        if on_package:
+            on_package({k: v for k, v in value.items() if k not in ("releases", "records")})
         for key in ("releases", "records"):
             if key not in value:
                 continue
@@ -175,7 +185,7 @@ def _merger() -> Any:
 # release package of any size is read one release at a time.
 
 
-def _documents(stream: IO[bytes]) -> Iterator[Found]:
+def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterator[Found]:
     events = ijson.basic_parse(stream, multiple_values=True, use_float=False)
     depth = 0
     document = 0
@@ -251,6 +261,8 @@ def _documents(stream: IO[bytes]) -> Iterator[Found]:
                 doc = rest.value
                 rest = None
                 if saw_items:
+                    if on_package and isinstance(doc, dict):
+                        on_package(doc)
                     for problem in _package_problems(doc):
                         yield Found(_prefix(document).rstrip(": "), None, problem)
                 else:

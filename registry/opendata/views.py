@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.response import Response
+from pyramid.response import FileResponse, Response
 from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
+from registry.opendata import ledger, snapshots
 from registry.opendata.export import TABLES, csv_text, json_text, write_ocds
 from registry.opendata.importer import ImportRefused, import_file
 
@@ -25,7 +28,23 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
     request_method="GET",
 )
 def data_page(request: Request) -> dict[str, Any]:
-    return {"tables": list(TABLES.values())}
+    root = snapshots.snapshots_root(request.registry.settings)
+    return {"tables": list(TABLES.values()), "snapshots": snapshots.list_snapshots(root)}
+
+
+@view_config(
+    route_name="data.snapshots.file", permission=Permissions.PublicRead, request_method="GET"
+)
+def snapshot_download(request: Request) -> Response:
+    root = snapshots.snapshots_root(request.registry.settings)
+    name, file = request.matchdict["name"], request.matchdict["file"]
+    path = snapshots.snapshot_file(root, name, file)
+    if path is None:
+        raise HTTPNotFound()
+    content_type = "text/csv" if path.suffix == ".csv" else "application/json"
+    response = FileResponse(str(path), request=request, content_type=content_type)
+    response.content_disposition = f'attachment; filename="{name}-{file}"'
+    return response
 
 
 @view_config(route_name="data.table", permission=Permissions.PublicRead, request_method="GET")
@@ -85,24 +104,52 @@ class ImportViews:
                 while chunk := upload.file.read(1 << 20):
                     size += len(chunk)
                     if size > MAX_UPLOAD_BYTES:
+                        message = f"{name}: larger than 200 MB: use `registry import ocds`"
+                        source = ledger.describe(None, name, via=ledger.VIA_UPLOAD)
+                        entry = _in_own_transaction(
+                            request,
+                            functools.partial(
+                                ledger.record_refusal, source=source, messages=[message]
+                            ),
+                        )
                         request.response.status = 400
-                        return {
-                            "errors": [f"{name}: larger than 200 MB: use `registry import ocds`"],
-                            "summary": None,
-                        }
+                        return {"errors": [message], "summary": None, "entry": entry}
                     out.write(chunk)
             try:
-                summary = import_file(request.db, path, name, actor=request.identity)
+                summary = import_file(
+                    request.db, path, name, actor=request.identity, via=ledger.VIA_UPLOAD
+                )
             except ImportRefused as exc:
+                entry = _in_own_transaction(
+                    request, functools.partial(ledger.record_refused, exc=exc)
+                )
                 request.response.status = 400
-                return {"errors": exc.messages, "summary": None, "name": name}
+                return {"errors": exc.messages, "summary": None, "name": name, "entry": entry}
         s = summary.as_json()
         request.session.flash(
             f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
             f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped.",
             queue="success",
         )
+        if summary.run_id is not None:
+            return HTTPSeeOther(request.route_path("data.imports.detail", id=summary.run_id))
         return HTTPSeeOther(request.route_path("data.import"))
+
+
+def _in_own_transaction(request: Request, write: Callable[..., Any]) -> int | None:
+    """Abort the request's transaction (the failed import's), then write in a new one.
+
+    Why: a refused import's ledger entry must be all that is written, whatever the request did
+    before; pyramid_tm commits the new transaction when the 400 page is returned.
+    """
+    user = request.identity
+    request.tm.abort()
+    request.tm.begin()
+    if user is not None:
+        # The abort closed the session: the page's header still needs the signed-in user.
+        request.db.add(user)
+    entry = write(db=request.db)
+    return entry.id if entry is not None else None
 
 
 def _close_body(request: Request) -> None:

@@ -87,7 +87,9 @@ def assessment_list(request: Request) -> dict[str, Any]:
 def assessment_detail(context: AssessmentContext, request: Request) -> dict[str, Any]:
     a = context.assessment
     user = request.identity
-    if not service.can_see(user, a):
+    # Stable archives (issue 11): a published assessment, once retracted, stays at its URL, marked.
+    archived = a.retracted_at is not None and a.published_at is not None
+    if not (service.can_see(user, a) or archived):
         raise HTTPNotFound()  # a draft is not there for those who may not see it
     is_public = a.is_public
     history = events_for(request.db, service.SUBJECT, a.id)

@@ -157,6 +157,12 @@ def plant(db: Session) -> Planted:
         source="CMA merger assessment guidelines",
         market_key=f"lot-{r['lot'].id}",
     )
+    # The import ledger (issue 11): one refused import, public like every entry.
+    from registry.opendata.ledger import describe, record_refusal
+
+    r["import_run"] = record_refusal(
+        db, describe(None, "planted.json", via="upload"), ["planted.json: not valid JSON"]
+    )
     db.add_all([r["merge"], r["flag"]])
     db.flush()
 
@@ -199,6 +205,9 @@ PARAM_DEFAULTS: dict[str, Callable[[Planted], str]] = {
     "key": lambda p: f"lot-{p.lot.id}",
     "table": lambda p: "contracts",
     "format": lambda p: "csv",
+    # Snapshots (issue 11): the one planted, and its manifest.
+    "name": lambda p: p.records["snapshot"].name,
+    "file": lambda p: "manifest.json",
 }
 
 # `{id}` means something different on each route: say what, by route-name prefix (longest wins).
@@ -217,6 +226,8 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "review.item": _own_and_other("assessment", "other_assessment"),
     "flags.": _id("flag"),
     "api.supplier_scores": _id("supplier"),
+    "data.imports.": _id("import_run"),
+    "api.imports.": _id("import_run"),
 }
 
 
@@ -327,6 +338,11 @@ class Planting:
         self.db = Session(bind=self.connection, join_transaction_mode="create_savepoint")
         factories.bind(self.db)
         self.planted = plant(self.db)
+        # A dated snapshot (issue 11) in the app's snapshot root, removed again by close().
+        from registry.opendata.snapshots import snapshots_root, write_snapshot
+
+        self._snapshots = snapshots_root(wsgi_app.registry.settings)
+        self.planted.records["snapshot"] = write_snapshot(self.db, self._snapshots)
         self.db.commit()  # releases the savepoint: the app's requests see the records
         self.clients = {
             role: Client(
@@ -344,6 +360,9 @@ class Planting:
         }
 
     def close(self) -> None:
+        import shutil
+
+        shutil.rmtree(self._snapshots / self.planted.records["snapshot"].name, ignore_errors=True)
         self._factories.bind(None)
         self.db.close()
         self.transaction.rollback()

@@ -28,7 +28,11 @@ BAD_VALUES: dict[str, str | bytes] = {
     "non_utf8": b"\xff\xfe\xfa\xc3\x28",
 }
 # Tables a refused request may still write: a failed sign-in is itself an accountable event.
-REFUSED_MAY_WRITE = {"/login": {"audit_events", "audit_chain_head", "login_attempts"}}
+REFUSED_MAY_WRITE = {
+    "/login": {"audit_events", "audit_chain_head", "login_attempts"},
+    # A refused import leaves its import ledger entry (issue 11), and nothing else.
+    "/data/import": {"import_runs"},
+}
 
 
 class FoundForm:
