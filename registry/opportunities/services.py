@@ -268,9 +268,7 @@ def find_opportunities(
                     contracts=int(row.contracts),
                     valued_buyers=int(row.valued_buyers),
                     total_value=float(row.total_value) if row.total_value is not None else None,
-                    median_value=float(row.median_value)
-                    if row.median_value is not None
-                    else None,
+                    median_value=float(row.median_value) if row.median_value is not None else None,
                     prices=prices.get((market_key, row.group_id, int(row.year)), []),
                 )
             )

@@ -54,7 +54,9 @@ def covered() -> sa.ColumnElement[bool]:
             Obligation.retracted_at.is_(None),
             Lot.id == Contract.lot_id,
             sa.or_(Obligation.lot_id.is_(None), Obligation.lot_id == Contract.lot_id),
-            sa.or_(Obligation.supplier_id.is_(None), Obligation.supplier_id == Contract.supplier_id),
+            sa.or_(
+                Obligation.supplier_id.is_(None), Obligation.supplier_id == Contract.supplier_id
+            ),
         )
     )
 

@@ -141,9 +141,7 @@ DETECTOR = Detector(
     ),
     source_url="https://digital.nhs.uk/services/gp-systems-of-choice",
     thresholds=(
-        Threshold(
-            "max_active_suppliers", 2, 0, 1000, "lots with this many active groups or fewer"
-        ),
+        Threshold("max_active_suppliers", 2, 0, 1000, "lots with this many active groups or fewer"),
         Threshold("max_closed_years", 4, 1, 50, "the longest a lot may stay closed, in years"),
     ),
     subjects="framework lots",
