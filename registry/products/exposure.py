@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -106,7 +106,7 @@ def exposure_query(as_of: datetime.date, grace_days: int) -> sa.Select[Any]:
     """Per buyer and product: the live uncovered contracts past end of support."""
     end = support_end()
     cutoff = as_of - datetime.timedelta(days=grace_days)
-    return (
+    query = (
         sa.select(
             Contract.buyer_id,
             Buyer.name.label("buyer"),
@@ -145,6 +145,7 @@ def exposure_query(as_of: datetime.date, grace_days: int) -> sa.Select[Any]:
             Product.extended_support_end,
         )
     )
+    return cast("sa.Select[Any]", query)  # many columns: typed loosely like the others
 
 
 def _date(value: Any) -> datetime.date | None:
