@@ -39,7 +39,9 @@ def load_products_seed(db: Session, seed: SeedData) -> dict[str, int]:
     data: dict[str, Any] = file.data
     problems: list[str] = []
     group_names = {g["key"]: g["name"] for g in seed.suppliers.data["groups"]}
-    groups = dict(db.execute(sa.select(SupplierGroup.name, SupplierGroup.id)).tuples().all())
+    groups = {
+        row.name: row.id for row in db.execute(sa.select(SupplierGroup.name, SupplierGroup.id))
+    }
     products: dict[str, Product] = {}
     for i, item in enumerate(data["products"]):
         where = f"{file.name}: $.products[{i}]"
@@ -64,13 +66,12 @@ def load_products_seed(db: Session, seed: SeedData) -> dict[str, int]:
         )
     links = data.get("contract_products", [])
     references = {link["contract"] for link in links}
-    contracts = dict(
-        db.execute(
+    contracts = {
+        row.reference: row.id
+        for row in db.execute(
             sa.select(Contract.reference, Contract.id).where(Contract.reference.in_(references))
         )
-        .tuples()
-        .all()
-    )
+    }
     for i, link in enumerate(links):
         where = f"{file.name}: $.contract_products[{i}]"
         if link["contract"] not in contracts:
