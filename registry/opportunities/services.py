@@ -132,7 +132,7 @@ def separate_buying_query(
         .join(Buyer, Buyer.id == Contract.buyer_id)
         .where(*_scope(kind, depth, since_year, year))
         .group_by(market, Supplier.group_id, the_year, Contract.buyer_id)
-        .subquery()
+        .cte("per_buyer")  # read twice below: computed once
     )
     key = [per_buyer.c.market, per_buyer.c.group_id, per_buyer.c.year]
     totals = (
@@ -145,7 +145,7 @@ def separate_buying_query(
         )
         .group_by(*key)
         .having(sa.func.count() >= min_buyers)
-        .subquery()
+        .cte("totals")
     )
     # The median of the buyers' known spend: the middle row (or the two middle rows) by rank.
     ranked = (
@@ -156,6 +156,15 @@ def separate_buying_query(
             .over(partition_by=key, order_by=[per_buyer.c.spend, per_buyer.c.buyer_id])
             .label("rank"),
             sa.func.count().over(partition_by=key).label("n"),
+        )
+        # Only the rows that qualified are ranked: most partitions are far below the minimum.
+        .join(
+            totals,
+            sa.and_(
+                totals.c.market == per_buyer.c.market,
+                totals.c.group_id == per_buyer.c.group_id,
+                totals.c.year == per_buyer.c.year,
+            ),
         )
         .where(per_buyer.c.spend.is_not(None))
         .subquery()

@@ -12,7 +12,7 @@ from pyramid.view import view_config
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import Flag
-from registry.markets.services import MarketKey
+from registry.markets.services import MarketKey, window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
 from registry.pagination import DEFAULT_PAGE_SIZE, Page, page_number
 from registry.suppliers.models import SupplierGroup
@@ -48,8 +48,14 @@ def opportunity_list(request: Request) -> dict[str, Any]:
         errors.append(f"Year must be a year like 2024, not {raw_year[:20]!r}: every year is shown")
     thresholds = _thresholds(request)
     depth = request.registry["registry.markets.cpv_depth"]
+    # The detector's window unless a year is asked for: a national registry holds decades.
+    start = None if year else window_start(request.db, int(thresholds["window_years"]))
     found = find_opportunities(
-        request.db, depth, year=year, kinds=KINDS if kind == "all" else (kind,)
+        request.db,
+        depth,
+        year=year,
+        since_year=start,
+        kinds=KINDS if kind == "all" else (kind,),
     )
     if sort == "buyers":
         found.sort(key=lambda o: (-o.buyers, -(o.total_value or 0), o.market_key, o.group))
@@ -69,6 +75,7 @@ def opportunity_list(request: Request) -> dict[str, Any]:
         "kind": kind,
         "kinds": KIND_CHOICES,
         "year": year,
+        "window_from": start,
         "errors": errors,
         "min_buyers": int(thresholds["min_buyers"]),
         "rule": DETECTOR.describe(thresholds),
