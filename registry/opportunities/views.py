@@ -14,7 +14,7 @@ from registry.flags.detectors import DETECTORS
 from registry.flags.models import Flag
 from registry.markets.services import MarketKey, window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
-from registry.pagination import DEFAULT_PAGE_SIZE, Page, page_number
+from registry.pagination import page_number, paginate_list
 from registry.suppliers.models import SupplierGroup
 
 DETECTOR = DETECTORS["aggregation_opportunity"]
@@ -59,11 +59,7 @@ def opportunity_list(request: Request) -> dict[str, Any]:
     )
     if sort == "buyers":
         found.sort(key=lambda o: (-o.buyers, -(o.total_value or 0), o.market_key, o.group))
-    number = page_number(request)
-    pages = max(1, -(-len(found) // DEFAULT_PAGE_SIZE))
-    number = min(number, pages)
-    start = (number - 1) * DEFAULT_PAGE_SIZE
-    page = Page(found[start : start + DEFAULT_PAGE_SIZE], number, DEFAULT_PAGE_SIZE, len(found))
+    page = paginate_list(found, page_number(request))
     flags = {
         f.subject_key: f
         for f in request.db.execute(sa.select(Flag).where(Flag.detector == DETECTOR.id)).scalars()
