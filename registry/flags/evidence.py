@@ -140,6 +140,8 @@ def _contracts_query(flag: Flag) -> sa.Select[Any] | None:
         if market is not None:
             depth = len(market.value)
             return opportunity_contracts(market, flag.group_id, int(flag.metrics["year"]), depth)
+    if flag.detector == "closed_framework":
+        return None  # judged on the lot's memberships: the framework page lists them
     if flag.subject_type == "market":
         return None  # thousands of contracts: the market page shows them by group and year
     conditions: list[Any] = [public_contract()]
