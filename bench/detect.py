@@ -1,4 +1,4 @@
-"""Time `registry detect` (all nine detectors) on generated contracts, beside one plain GROUP BY
+"""Time `registry detect` (every detector) on generated contracts, beside one plain GROUP BY
 scan of the contracts table measured in the same run, and print the ratio.
 
     python -m bench.detect [--contracts 1000000] [--database-url URL] [--postgres URL]
@@ -6,7 +6,9 @@ scan of the contracts table measured in the same run, and print the ratio.
 Without --database-url a SQLite file under bench/out/ is made afresh; --postgres adds a run on
 that (empty, or created by `make bench`) PostgreSQL database. The data are generated with a fixed
 seed and bulk-inserted straight into the tables: groups with skewed market shares, buyers, IT
-frameworks with and without exit obligations, some direct awards, extensions and creeping ends.
+frameworks with and without exit obligations, some direct awards, extensions and creeping ends;
+lots with one to six member suppliers; products (a fifth past their end of support) on one
+contract in twenty, with unit prices.
 """
 
 from __future__ import annotations
@@ -29,13 +31,15 @@ from registry.contracts.models import Contract, ContractExtension
 from registry.db import create_engine, utcnow
 from registry.flags.detectors import load_settings
 from registry.flags.services import run_detection
-from registry.frameworks.models import Framework, Lot, Obligation
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.migrate import upgrade_to_head
+from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import Supplier, SupplierGroup
 
 OUT = Path(__file__).resolve().parent / "out"
 BATCH = 20_000
 GROUPS, SUPPLIERS_PER_GROUP, BUYERS, FRAMEWORKS, LOTS_PER_FRAMEWORK = 300, 2, 40_000, 20, 3
+PRODUCTS = 50
 CPV_CODES = [f"48{i:03d}000" for i in range(0, 900, 9)] + [
     f"72{i:03d}000" for i in range(0, 900, 9)
 ]
@@ -137,6 +141,39 @@ def generate(url: str, contracts: int, seed: int = 5) -> None:
                     for n in range(LOTS_PER_FRAMEWORK)
                 ],
             )
+            # Issue 10's detectors: members on each lot (closed lots), products to depend on.
+            conn.execute(
+                sa.insert(Membership),
+                [
+                    {
+                        "supplier_id": (lot * 7 + k) % (GROUPS * SUPPLIERS_PER_GROUP) + 1,
+                        "lot_id": lot + 1,
+                        "start_date": datetime.date(2016, 1, 1),
+                        "status": "active",
+                        "created": now,
+                        "illustrative": True,
+                    }
+                    for lot in range(FRAMEWORKS * LOTS_PER_FRAMEWORK)
+                    for k in range(lot % 6 + 1)
+                ],
+            )
+            conn.execute(
+                sa.insert(Product),
+                [
+                    {
+                        "id": p + 1,
+                        "name": f"Product {p + 1}",
+                        "version": "",
+                        "group_id": p % GROUPS + 1,
+                        "mainstream_support_end": datetime.date(2010 + p % 25, 1, 1),
+                        "extended_support_end": datetime.date(2012 + p % 25, 1, 1),
+                        "notes": "",
+                        "created": now,
+                        "illustrative": True,
+                    }
+                    for p in range(PRODUCTS)
+                ],
+            )
             conn.execute(
                 sa.insert(Obligation),
                 [
@@ -205,6 +242,20 @@ def generate(url: str, contracts: int, seed: int = 5) -> None:
         with engine.begin() as conn:
             for batch in _batches(rows()):
                 conn.execute(sa.insert(Contract), batch)
+            # One contract in twenty depends on a product, with a unit price: one INSERT ... SELECT.
+            conn.execute(
+                sa.insert(ContractProduct).from_select(
+                    ["contract_id", "product_id", "quantity", "unit_price", "unit", "created"],
+                    sa.select(
+                        Contract.id,
+                        Contract.id % PRODUCTS + 1,
+                        sa.literal(100),
+                        (Contract.id % 97 + 10).cast(sa.Numeric(18, 2)),
+                        sa.literal("per user per year"),
+                        sa.literal(now, type_=ContractProduct.__table__.c.created.type),
+                    ).where(Contract.id % 20 == 0),
+                )
+            )
             # A few contracts were extended twice.
             extended = [
                 {

@@ -93,6 +93,8 @@ def configure(settings: dict[str, Any] | None = None) -> Configurator:
     config.include(".scoring")
     config.include(".markets")
     config.include(".flags")
+    config.include(".opportunities")
+    config.include(".products")
     config.include(".opendata")
     config.include(".search")
     config.include(".api")

@@ -16,6 +16,7 @@ from registry.frameworks.models import (
     Obligation,
 )
 from registry.opendata import models as _opendata_models  # noqa: F401
+from registry.products import models as _products_models  # noqa: F401
 
 # Features that own further tables register them by being imported here.
 from registry.scoring import models as _scoring_models  # noqa: F401

@@ -49,3 +49,11 @@ def paginate(
     number = min(number, pages)
     items = list(db.execute(query.limit(size).offset((number - 1) * size)).scalars())
     return Page(items=items, number=number, size=size, total=total)
+
+
+def paginate_list(items: list[Any], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """A page of a list already computed in Python (markets, opportunities: figures per row)."""
+    pages = max(1, math.ceil(len(items) / size))
+    number = min(number, pages)
+    start = (number - 1) * size
+    return Page(items[start : start + size], number, size, len(items))

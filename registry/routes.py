@@ -93,6 +93,19 @@ def includeme(config: Configurator) -> None:
     config.add_route("flags.detail", "/flags/{id:\\d+}")
     config.add_route("flags.status", "/flags/{id:\\d+}/status")
 
+    # Beyond lock-in (issue 10): aggregation opportunities, products and their end of support
+    config.add_route("opportunities.list", "/opportunities")
+    config.add_route(
+        "opportunities.detail", "/opportunities/{market}/groups/{group:\\d+}/{year:\\d+}"
+    )
+    config.add_route("exposure", "/exposure")
+    config.add_route("products.list", "/products")
+    config.add_route("products.new", "/products/new")
+    config.add_route("products.detail", "/products/{id:\\d+}")
+    config.add_route("products.edit", "/products/{id:\\d+}/edit")
+    config.add_route("products.contracts", "/products/{id:\\d+}/contracts")
+    config.add_route("products.obligations", "/products/{id:\\d+}/obligations")
+
     # Open data
     config.add_route("data", "/data")
     config.add_route("data.ocds", "/data/ocds.json")

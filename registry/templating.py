@@ -84,6 +84,8 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("assessments.list", "Assessments", None),
     ("markets.list", "Markets", None),
     ("flags.list", "Flags", None),
+    ("opportunities.list", "Opportunities", None),
+    ("exposure", "Unsupported software", None),
     ("search", "Search", None),
     ("data", "Open data", None),
     ("review.queue", "Review", "auditor:review:act"),
@@ -92,7 +94,10 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
 
 
 # Sections whose routes share a prefix with routes outside them (sign-in is not "Users").
-SECTION_PREFIXES = {"accounts.users": ("accounts.user",)}
+SECTION_PREFIXES = {
+    "accounts.users": ("accounts.user",),
+    "exposure": ("exposure", "products."),  # products and their end of support
+}
 
 
 def _in_section(current: str, route_name: str) -> bool:

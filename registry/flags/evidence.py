@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,6 +127,21 @@ def _contracts_query(flag: Flag) -> sa.Select[Any] | None:
     """The published contracts the detector counted for this flag, where they can be listed."""
     if flag.contract_id is not None:
         return sa.select(Contract).where(Contract.id == flag.contract_id)
+    # Issue 10's detectors name their contracts more narrowly than by buyer, group and market.
+    if flag.detector == "end_of_support" and flag.buyer_id is not None:
+        from registry.products.exposure import exposed_contracts
+
+        as_of = datetime.date.fromisoformat(flag.metrics["as_of"])
+        return exposed_contracts(flag.buyer_id, int(flag.metrics["product_id"]), as_of)
+    if flag.detector == "aggregation_opportunity" and flag.market_key and flag.group_id:
+        from registry.opportunities.services import opportunity_contracts
+
+        market = MarketKey.parse(flag.market_key)
+        if market is not None:
+            depth = len(market.value)
+            return opportunity_contracts(market, flag.group_id, int(flag.metrics["year"]), depth)
+    if flag.detector == "closed_framework":
+        return None  # judged on the lot's memberships: the framework page lists them
     if flag.subject_type == "market":
         return None  # thousands of contracts: the market page shows them by group and year
     conditions: list[Any] = [public_contract()]

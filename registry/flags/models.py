@@ -46,6 +46,8 @@ class SubjectType(enum.StrEnum):
     supplier_group = "supplier group"
     framework = "framework"
     contract = "contract"
+    buyer_product = "buyer-product"
+    lot = "framework lot"
 
 
 CONDITION_CLEARED = "condition cleared"

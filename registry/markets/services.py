@@ -276,3 +276,10 @@ def window_start(db: Session, window_years: int) -> int | None:
         return None
     latest = latest_year(db)
     return None if latest is None else latest - window_years + 1
+
+
+def market_labels(db: Session, keys: set[str], depth: int) -> dict[str, str]:
+    """What each market key reads as (`cpv-48814` → "Medical information systems (CPV 48814)")."""
+    parsed = [k for k in map(MarketKey.parse, keys) if k is not None]
+    lots = _lot_labels(db, {int(k.value) for k in parsed if k.kind == "lot"})
+    return {str(k): _new_market(k.kind, k.value, lots).label for k in parsed}

@@ -13,7 +13,7 @@ from registry.authnz import Permissions
 from registry.flags.models import ACTIVE_STATUSES, Flag
 from registry.markets.charts import bar_chart, line_chart
 from registry.markets.services import Market, MarketKey, get_market, list_markets
-from registry.pagination import DEFAULT_PAGE_SIZE, Page, page_number
+from registry.pagination import page_number, paginate_list
 
 SORTS = {
     "hhi": ("HHI", lambda m, basis: _conc(m, basis).hhi),
@@ -59,11 +59,7 @@ def market_list(request: Request) -> dict[str, Any]:
     key = SORTS[sort][1]
     markets.sort(key=lambda m: m.label.lower())  # a stable tie-break under the chosen sort
     markets.sort(key=lambda m: key(m, basis), reverse=descending == "desc")
-    number = page_number(request)
-    pages = max(1, -(-len(markets) // DEFAULT_PAGE_SIZE))
-    number = min(number, pages)
-    start = (number - 1) * DEFAULT_PAGE_SIZE
-    page = Page(markets[start : start + DEFAULT_PAGE_SIZE], number, DEFAULT_PAGE_SIZE, len(markets))
+    page = paginate_list(markets, page_number(request))
     return {
         "page": page,
         "basis": basis,

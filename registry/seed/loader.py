@@ -71,6 +71,10 @@ def load_seed_data(db: Session, directory: Path | None = None) -> dict[str, int]
     from registry.scoring.seed import load_scoring_seed
 
     counts.update(load_scoring_seed(db, seed.directory))
+    # Products and end of support (issue 10): seed_data/products/, linked to the contracts.
+    from registry.products.seed import load_products_seed
+
+    counts.update(load_products_seed(db, seed))
     return counts
 
 

@@ -122,6 +122,7 @@ def plant(db: Session) -> Planted:
         ObligationFactory,
         SupplierFactory,
     )
+    from tests.common.db.products import ProductFactory
     from tests.common.db.scoring import AssessmentFactory
 
     r: dict[str, Any] = {}
@@ -136,6 +137,7 @@ def plant(db: Session) -> Planted:
     r["membership"] = MembershipFactory(supplier=r["supplier"], lot=r["lot"])
     r["contract"] = ContractFactory(buyer=r["buyer"], supplier=r["supplier"], lot=r["lot"])
     r["other_contract"] = ContractFactory(buyer=r["other_buyer"], supplier=r["other_supplier"])
+    r["product"] = ProductFactory(group=r["group"])
     # Submitted and inside the reply window: every assessment action is open to someone.
     window = datetime.date.today() + datetime.timedelta(days=30)
     r["assessment"] = AssessmentFactory(contract=r["contract"], reply_due=window)
@@ -208,6 +210,10 @@ PARAM_DEFAULTS: dict[str, Callable[[Planted], str]] = {
     # Snapshots (issue 11): the one planted, and its manifest.
     "name": lambda p: p.records["snapshot"].name,
     "file": lambda p: "manifest.json",
+    # /opportunities/{market}/groups/{group}/{year}: the planted contract's lot, group and year.
+    "market": lambda p: f"lot-{p.lot.id}",
+    "group": lambda p: str(p.group.id),
+    "year": lambda p: str(p.contract.award_date.year),
 }
 
 # `{id}` means something different on each route: say what, by route-name prefix (longest wins).
@@ -225,6 +231,7 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "assessments.": _own_and_other("assessment", "other_assessment"),
     "review.item": _own_and_other("assessment", "other_assessment"),
     "flags.": _id("flag"),
+    "products.": _id("product"),
     "api.supplier_scores": _id("supplier"),
     "data.imports.": _id("import_run"),
     "api.imports.": _id("import_run"),

@@ -13,7 +13,10 @@ from typing import Any
 from pyramid.exceptions import ConfigurationError
 
 from registry.flags.detectors import (
+    aggregation_opportunity,
     buyer_dependency,
+    closed_framework,
+    end_of_support,
     extension_creep,
     market_concentration,
     missing_exit_portability,
@@ -38,6 +41,10 @@ DETECTORS: dict[str, Detector] = {
         over_long_framework,
         missing_exit_portability,
         proprietary_interfaces,
+        # Issue 10: beyond lock-in.
+        aggregation_opportunity,
+        end_of_support,
+        closed_framework,
     )
 }
 

@@ -1,7 +1,7 @@
 """open data: the import ledger (issue 11)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -18,7 +18,7 @@ from alembic import op
 import registry.db
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -83,7 +83,10 @@ def test_pages_show_the_concentration_and_the_duopoly(
     assert "CR2 90.0%" in text
     assert "(duopoly): EMIS" in text
     listing = seeded_webtest_app.get("/markets")
-    top_two = " ".join(row.text for row in listing.html.select("tbody tr")[:2])
+    rows = listing.html.select("tbody tr")
+    # First, the trusts' Microsoft 365 licences (issue 10's seed): one vendor, HHI 10,000.
+    assert "(CPV 48300)" in rows[0].text and "Microsoft" in rows[0].text
+    top_two = " ".join(row.text for row in rows[1:3])
     assert "Medical information systems (CPV 48814)" in top_two and "GPSoC lot 1" in top_two
 
     flag = seeded_db_session.execute(
@@ -97,3 +100,17 @@ def test_pages_show_the_concentration_and_the_duopoly(
     assert page.html.find("a", href="/markets/cpv-48814")
     flags = seeded_webtest_app.get("/flags", {"subject_type": "market"})
     assert "Medical information systems" in flags.html.find("tbody").text
+
+
+def test_cli_reports_issue_10s_flags_on_the_seed(detected: list[dict[str, Any]]) -> None:
+    by_detector: dict[str, list[dict[str, Any]]] = {}
+    for flag in detected:
+        by_detector.setdefault(flag["detector"], []).append(flag)
+    (licences,) = by_detector["aggregation_opportunity"]
+    assert licences["subject"].startswith("cpv-48300/group-")
+    assert (licences["metrics"]["buyers"], licences["metrics"]["year"]) == (24, 2024)
+    xp = by_detector["end_of_support"]
+    assert len(xp) == 3 and all(f["metrics"]["support_end"] == "2014-04-08" for f in xp)
+    assert all(f["metrics"]["days_past_support"] > 4000 for f in xp)
+    closed = {f["subject"] for f in by_detector["closed_framework"]}
+    assert {"GPSoC/lot-1", "GPSoC/lot-2", "GPSoC/lot-3"} <= closed

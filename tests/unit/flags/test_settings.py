@@ -15,7 +15,7 @@ from tests.common.cli import run_cli, write_ini
 
 def test_every_detector_has_defaults_a_rule_and_a_source() -> None:
     settings = load_settings({})
-    assert len(DETECTORS) == 9
+    assert len(DETECTORS) == 12  # nine lock-in detectors and issue 10's three
     for detector in DETECTORS.values():
         assert settings.thresholds[detector.id] == detector.defaults
         assert detector.source and detector.source_url.startswith("https://")

@@ -1,0 +1,66 @@
+"""Aggregation opportunity: many buyers each buy one supplier group's products separately in a
+market in the same year, where one national contract or call-off could buy for all of them.
+
+Source: the NHS trusts' own case for national deals (NHS Digital's NHS-wide Microsoft agreements:
+Windows 10 Enterprise in 2018, Microsoft 365 in 2020) and the Carter review of NHS operational productivity (2016),
+which found trusts paying widely different prices for the same products.
+"""
+
+from __future__ import annotations
+
+from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.models import Severity, SubjectType
+from registry.markets.services import window_start
+from registry.opportunities.services import Opportunity, find_opportunities
+
+
+def find(ctx: RunContext) -> list[Finding]:
+    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    found = find_opportunities(
+        ctx.db, ctx.cpv_depth, min_buyers=int(ctx.thresholds["min_buyers"]), since_year=start
+    )
+    # One flag per group and market: the year with the most separate buyers (latest on a tie).
+    best: dict[tuple[str, int], Opportunity] = {}
+    years: dict[tuple[str, int], list[int]] = {}
+    for o in found:
+        key = (o.market_key, o.group_id)
+        years.setdefault(key, []).append(o.year)
+        current = best.get(key)
+        if current is None or (o.buyers, o.year) > (current.buyers, current.year):
+            best[key] = o
+    return [
+        Finding(
+            subject_type=SubjectType.market,
+            subject_key=f"{o.market_key}/group-{o.group_id}",
+            subject_label=f"{o.group} in {o.market_label}",
+            severity=Severity.low,
+            metrics={**o.metrics(), "years": sorted(years[key]), "window_from": start},
+            market_key=o.market_key,
+            group_id=o.group_id,
+        )
+        for key, o in best.items()
+    ]
+
+
+DETECTOR = Detector(
+    id="aggregation_opportunity",
+    title="Aggregation opportunity",
+    rule=(
+        "At least {min_buyers} buyers each bought the same supplier group's products in one "
+        "market (CPV prefix or framework lot) under contracts of their own in the same year, "
+        "in the last {window_years} years of data (0: all years). NHS national bodies' "
+        "contracts are the national route and are not counted."
+    ),
+    source=(
+        "NHS trusts' case for national contracts (e.g. NHS Digital's NHS-wide Microsoft "
+        "agreements, 2018 and 2020); Lord Carter's review of NHS operational productivity (2016) on trusts paying "
+        "different prices for the same products."
+    ),
+    source_url="https://www.gov.uk/government/publications/productivity-in-nhs-hospitals",
+    thresholds=(
+        Threshold("min_buyers", 20, 2, 1_000_000, "separate buyers in one year that flag it"),
+        Threshold("window_years", 3, 0, 100, "years up to the latest contract; 0 for all years"),
+    ),
+    subjects="supplier groups in a market",
+    find=find,
+)

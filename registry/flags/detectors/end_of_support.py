@@ -1,0 +1,64 @@
+"""End of support: a buyer's live contracts depend on a product its vendor no longer supports,
+and nothing obliges anyone to extend that support or upgrade it.
+
+Source: National Audit Office, "Investigation: WannaCry cyber attack and the NHS" (HC 414,
+October 2017): trusts kept Windows XP long past the end of Microsoft's extended support on
+8 April 2014, and replacing it fell on each of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.models import Severity, SubjectType
+from registry.products.exposure import find_exposures
+
+HIGH_AFTER_DAYS = 365  # a year or more past support is high severity
+
+
+def today() -> datetime.date:
+    """The day of the check: exposure is counted up to it."""
+    return datetime.date.today()
+
+
+def find(ctx: RunContext) -> list[Finding]:
+    exposures = find_exposures(ctx.db, today(), int(ctx.thresholds["grace_days"]))
+    return [
+        Finding(
+            subject_type=SubjectType.buyer_product,
+            subject_key=f"{e.buyer_id}/product-{e.product_id}",
+            subject_label=f"{e.buyer} on {e.product} ({e.vendor})",
+            severity=Severity.high if e.days_past_support >= HIGH_AFTER_DAYS else Severity.medium,
+            metrics=e.metrics(),
+            buyer_id=e.buyer_id,
+            group_id=e.group_id,
+        )
+        for e in exposures
+    ]
+
+
+DETECTOR = Detector(
+    id="end_of_support",
+    title="Unsupported software",
+    rule=(
+        "A buyer has a live published contract that depends on a product more than "
+        "{grace_days} days past the end of its vendor's support (extended support where the "
+        "vendor offers it, else mainstream), and no obligation on the contract's framework "
+        "covers that product by extended support or an upgrade. Days are counted to the day "
+        "of the check."
+    ),
+    source=(
+        'National Audit Office, "Investigation: WannaCry cyber attack and the NHS" (HC 414, '
+        "2017): Windows XP was kept in NHS trusts years after its extended support ended on "
+        "8 April 2014."
+    ),
+    source_url="https://www.nao.org.uk/reports/investigation-wannacry-cyber-attack-and-the-nhs/",
+    thresholds=(
+        Threshold(
+            "grace_days", 0, 0, 3650, "days past the end of support before a buyer is flagged"
+        ),
+    ),
+    subjects="buyer and product pairs",
+    find=find,
+)

@@ -1,0 +1,321 @@
+"""Where national buying would pay: per supplier group, market and year, the buyers that each
+buy separately, with their number, total and median spend, and the spread of unit prices.
+
+A market is a CPV prefix or a framework lot, as on the market pages. A buyer buys separately
+when it holds its own published contract with the group in that market that year; NHS national
+bodies are left out, since their contracts are the national route itself. Spend is in pounds
+(other currencies and missing values are not summed). The median is over the buyers whose
+spend is known, computed in SQL with window functions so it runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.buyers.models import Buyer, BuyerType
+from registry.contracts.models import Contract
+from registry.flags.sql import contract_year, gbp_value, public_contract, since
+from registry.markets.services import MarketKey, market_labels
+from registry.products.models import ContractProduct, Product
+from registry.suppliers.models import Supplier, SupplierGroup
+
+METHOD_VERSION = "aggregation-1"
+# The national route: their contracts are what aggregation would look like, not separate buying.
+NATIONAL_BUYERS = (BuyerType.nhs_national,)
+KINDS = ("cpv", "lot")
+
+
+@dataclasses.dataclass(frozen=True)
+class PriceSpread:
+    product_id: int
+    product: str
+    unit: str | None
+    priced: int
+    low: float
+    high: float
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times the lowest price the highest is."""
+        return round(self.high / self.low, 2) if self.low > 0 else None
+
+
+@dataclasses.dataclass
+class Opportunity:
+    market_key: str
+    market_label: str
+    group_id: int
+    group: str
+    year: int
+    buyers: int
+    contracts: int
+    valued_buyers: int
+    total_value: float | None
+    median_value: float | None
+    prices: list[PriceSpread] = dataclasses.field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        return {
+            "market": self.market_key,
+            "market_label": self.market_label,
+            "year": self.year,
+            "buyers": self.buyers,
+            "contracts": self.contracts,
+            "total_value": self.total_value,
+            "median_buyer_value": self.median_value,
+            "buyers_with_value": self.valued_buyers,
+            "price_spread": [
+                {
+                    "product": p.product,
+                    "unit": p.unit,
+                    "priced_contracts": p.priced,
+                    "lowest_unit_price": p.low,
+                    "highest_unit_price": p.high,
+                    "ratio": p.ratio,
+                }
+                for p in self.prices
+            ],
+            "method": METHOD_VERSION,
+        }
+
+
+def _market(kind: str, depth: int) -> sa.ColumnElement[Any]:
+    if kind == "cpv":
+        return sa.func.substr(Contract.cpv_code, 1, depth)
+    return sa.cast(Contract.lot_id, sa.Integer)
+
+
+def _scope(kind: str, depth: int, since_year: int | None, year: int | None) -> list[Any]:
+    """The contracts counted: published, in the window, by buyers that buy for themselves."""
+    conditions: list[Any] = [
+        public_contract(),
+        since(since_year),
+        contract_year().is_not(None),
+        Buyer.buyer_type.not_in(NATIONAL_BUYERS),
+    ]
+    if year is not None:
+        conditions.append(contract_year() == year)
+    if kind == "cpv":
+        conditions.append(sa.func.length(Contract.cpv_code) >= depth)
+    else:
+        conditions.append(Contract.lot_id.is_not(None))
+    return conditions
+
+
+def separate_buying_query(
+    kind: str,
+    depth: int,
+    *,
+    min_buyers: int,
+    since_year: int | None = None,
+    year: int | None = None,
+) -> sa.Select[Any]:
+    """The universe and the figures: one row per market, supplier group and year with at least
+    `min_buyers` separate buyers."""
+    market = _market(kind, depth).label("market")
+    the_year = contract_year().label("year")
+    per_buyer = (
+        sa.select(
+            market,
+            Supplier.group_id,
+            the_year,
+            Contract.buyer_id,
+            sa.func.sum(gbp_value()).label("spend"),
+            sa.func.count().label("contracts"),
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(*_scope(kind, depth, since_year, year))
+        .group_by(market, Supplier.group_id, the_year, Contract.buyer_id)
+        .cte("per_buyer")  # read twice below: computed once
+    )
+    key = [per_buyer.c.market, per_buyer.c.group_id, per_buyer.c.year]
+    totals = (
+        sa.select(
+            *key,
+            sa.func.count().label("buyers"),
+            sa.func.sum(per_buyer.c.contracts).label("contracts"),
+            sa.func.count(per_buyer.c.spend).label("valued_buyers"),
+            sa.func.sum(per_buyer.c.spend).label("total_value"),
+        )
+        .group_by(*key)
+        .having(sa.func.count() >= min_buyers)
+        .cte("totals")
+    )
+    # The median of the buyers' known spend: the middle row (or the two middle rows) by rank.
+    ranked = (
+        sa.select(
+            *key,
+            per_buyer.c.spend,
+            sa.func.row_number()
+            .over(partition_by=key, order_by=[per_buyer.c.spend, per_buyer.c.buyer_id])
+            .label("rank"),
+            sa.func.count().over(partition_by=key).label("n"),
+        )
+        # Only the rows that qualified are ranked: most partitions are far below the minimum.
+        .join(
+            totals,
+            sa.and_(
+                totals.c.market == per_buyer.c.market,
+                totals.c.group_id == per_buyer.c.group_id,
+                totals.c.year == per_buyer.c.year,
+            ),
+        )
+        .where(per_buyer.c.spend.is_not(None))
+        .subquery()
+    )
+    median = (
+        sa.select(
+            ranked.c.market,
+            ranked.c.group_id,
+            ranked.c.year,
+            sa.func.avg(ranked.c.spend).label("median_value"),
+        )
+        .where(ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]))
+        .group_by(ranked.c.market, ranked.c.group_id, ranked.c.year)
+        .subquery()
+    )
+    return sa.select(totals, median.c.median_value).outerjoin(
+        median,
+        sa.and_(
+            median.c.market == totals.c.market,
+            median.c.group_id == totals.c.group_id,
+            median.c.year == totals.c.year,
+        ),
+    )
+
+
+def _prices(
+    db: Session, kind: str, depth: int, since_year: int | None, year: int | None
+) -> dict[tuple[str, int, int], list[PriceSpread]]:
+    """Unit prices in pounds from the contracts' product lines, per market, group and year."""
+    market = _market(kind, depth).label("market")
+    the_year = contract_year().label("year")
+    rows = db.execute(
+        sa.select(
+            market,
+            Supplier.group_id,
+            the_year,
+            Product.id.label("product_id"),
+            Product.name,
+            Product.version,
+            ContractProduct.unit,
+            sa.func.count().label("priced"),
+            sa.func.min(ContractProduct.unit_price).label("low"),
+            sa.func.max(ContractProduct.unit_price).label("high"),
+        )
+        .select_from(Contract)
+        .join(ContractProduct, ContractProduct.contract_id == Contract.id)
+        .join(Product, Product.id == ContractProduct.product_id)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(
+            *_scope(kind, depth, since_year, year),
+            ContractProduct.unit_price.is_not(None),
+            Contract.currency == "GBP",
+        )
+        .group_by(
+            market,
+            Supplier.group_id,
+            the_year,
+            Product.id,
+            Product.name,
+            Product.version,
+            ContractProduct.unit,
+        )
+    )
+    spreads: dict[tuple[str, int, int], list[PriceSpread]] = defaultdict(list)
+    for row in rows:
+        spreads[(f"{kind}-{row.market}", row.group_id, int(row.year))].append(
+            PriceSpread(
+                product_id=row.product_id,
+                product=f"{row.name} {row.version}".strip(),
+                unit=row.unit,
+                priced=int(row.priced),
+                low=float(row.low),
+                high=float(row.high),
+            )
+        )
+    return spreads
+
+
+def find_opportunities(
+    db: Session,
+    depth: int,
+    *,
+    min_buyers: int = 2,
+    since_year: int | None = None,
+    year: int | None = None,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[Opportunity]:
+    """Every market, group and year with at least `min_buyers` separate buyers: largest total
+    spend first, then most buyers."""
+    found: list[Opportunity] = []
+    for kind in kinds:
+        query = separate_buying_query(
+            kind, depth, min_buyers=min_buyers, since_year=since_year, year=year
+        )
+        rows = list(db.execute(query))
+        if not rows:
+            continue
+        prices = _prices(db, kind, depth, since_year, year)
+        for row in rows:
+            market_key = f"{kind}-{row.market}"
+            found.append(
+                Opportunity(
+                    market_key=market_key,
+                    market_label=market_key,
+                    group_id=row.group_id,
+                    group="",
+                    year=int(row.year),
+                    buyers=int(row.buyers),
+                    contracts=int(row.contracts),
+                    valued_buyers=int(row.valued_buyers),
+                    total_value=float(row.total_value) if row.total_value is not None else None,
+                    median_value=float(row.median_value) if row.median_value is not None else None,
+                    prices=prices.get((market_key, row.group_id, int(row.year)), []),
+                )
+            )
+    _name(db, found, depth)
+    found.sort(key=lambda o: (-(o.total_value or 0), -o.buyers, o.market_key, o.group, -o.year))
+    return found
+
+
+def _name(db: Session, found: list[Opportunity], depth: int) -> None:
+    if not found:
+        return
+    labels = market_labels(db, {o.market_key for o in found}, depth)
+    groups = dict(
+        db.execute(
+            sa.select(SupplierGroup.id, SupplierGroup.name).where(
+                SupplierGroup.id.in_({o.group_id for o in found})
+            )
+        ).all()
+    )
+    for o in found:
+        o.market_label = labels.get(o.market_key, o.market_key)
+        o.group = groups.get(o.group_id, f"Group {o.group_id}")
+
+
+def opportunity_contracts(
+    market: MarketKey, group_id: int, year: int, depth: int
+) -> sa.Select[Any]:
+    """The contracts behind one opportunity, for its page's links."""
+    kind = market.kind
+    condition = (
+        Contract.cpv_code.startswith(market.value, autoescape=True)
+        if kind == "cpv"
+        else Contract.lot_id == int(market.value)
+    )
+    return (
+        sa.select(Contract)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(*_scope(kind, depth, None, year), condition, Supplier.group_id == group_id)
+        .order_by(Buyer.name, Contract.award_date, Contract.id)
+    )

@@ -1,0 +1,250 @@
+"""Product pages (public list and profile; admins' forms) and the public /exposure page."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.request import Request
+from pyramid.view import view_config, view_defaults
+
+from registry.authnz import Permissions
+from registry.contracts.models import Contract
+from registry.flags.detectors import DETECTORS
+from registry.flags.detectors.end_of_support import today
+from registry.flags.models import Flag
+from registry.frameworks.models import Framework, Obligation
+from registry.pagination import page_number, paginate
+from registry.products.exposure import find_exposures, support_end
+from registry.products.forms import ContractLinkForm, ObligationLinkForm, ProductForm
+from registry.products.models import ContractProduct, Product, ProductObligation, SupportCover
+from registry.products.services import (
+    ProductError,
+    ProductInput,
+    create_product,
+    link_contract,
+    link_obligation,
+    update_product,
+)
+from registry.suppliers.queries import PUBLISHED
+
+DETECTOR = DETECTORS["end_of_support"]
+
+
+def _grace_days(request: Request) -> int:
+    return int(request.registry["registry.detection"].thresholds[DETECTOR.id]["grace_days"])
+
+
+def exposure_flags(request: Request) -> dict[str, Flag]:
+    return {
+        f.subject_key: f
+        for f in request.db.execute(sa.select(Flag).where(Flag.detector == DETECTOR.id)).scalars()
+    }
+
+
+@view_config(
+    route_name="exposure",
+    renderer="products/exposure.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def exposure(request: Request) -> dict[str, Any]:
+    grace = _grace_days(request)
+    return {
+        "exposures": find_exposures(request.db, today(), grace),
+        "flags": exposure_flags(request),
+        "rule": DETECTOR.describe({"grace_days": grace}),
+        "detector": DETECTOR,
+        "as_of": today(),
+    }
+
+
+@view_config(
+    route_name="products.list",
+    renderer="products/list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def product_list(request: Request) -> dict[str, Any]:
+    end = support_end()
+    query = sa.select(Product).where(Product.retracted_at.is_(None))
+    query = query.order_by(sa.case((end.is_(None), 1), else_=0), end, Product.name, Product.id)
+    return {
+        "page": paginate(request.db, query, page_number(request)),
+        "today": today(),
+        "can_write": request.has_permission(Permissions.AdminFrameworksWrite),
+    }
+
+
+def _get_product(request: Request) -> Product:
+    product = request.db.get(Product, int(request.matchdict["id"]))
+    if product is None or product.retracted_at is not None:
+        raise HTTPNotFound("There is no product with that number.")
+    return product
+
+
+def _detail(
+    request: Request,
+    product: Product,
+    contract_form: ContractLinkForm | None = None,
+    obligation_form: ObligationLinkForm | None = None,
+) -> dict[str, Any]:
+    db = request.db
+    contracts = db.execute(
+        sa.select(Contract, ContractProduct)
+        .join(ContractProduct, ContractProduct.contract_id == Contract.id)
+        .where(ContractProduct.product_id == product.id, PUBLISHED)
+        .order_by(Contract.start_date.desc(), Contract.id)
+        .limit(200)
+    ).all()
+    obligations = db.execute(
+        sa.select(Obligation, ProductObligation, Framework.reference)
+        .join(ProductObligation, ProductObligation.obligation_id == Obligation.id)
+        .join(Framework, Framework.id == Obligation.framework_id)
+        .where(ProductObligation.product_id == product.id)
+        .order_by(Framework.reference, Obligation.id)
+    ).all()
+    can_write = bool(request.has_permission(Permissions.AdminFrameworksWrite))
+    return {
+        "product": product,
+        "contracts": contracts,
+        "obligations": obligations,
+        "today": today(),
+        "can_write": can_write,
+        "contract_form": contract_form or (ContractLinkForm() if can_write else None),
+        "obligation_form": obligation_form or (ObligationLinkForm() if can_write else None),
+    }
+
+
+@view_config(
+    route_name="products.detail",
+    renderer="products/detail.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def product_detail(request: Request) -> dict[str, Any]:
+    return _detail(request, _get_product(request))
+
+
+@view_config(
+    route_name="products.contracts",
+    renderer="products/detail.html",
+    permission=Permissions.AdminFrameworksWrite,
+    request_method="POST",
+)
+def product_link_contract(request: Request) -> Any:
+    product = _get_product(request)
+    form = ContractLinkForm(request.POST)
+    if form.validate():
+        try:
+            link_contract(
+                request.db,
+                product,
+                form.contract.data or "",
+                quantity=form.quantity.data,
+                unit_price=form.unit_price.data,
+                unit=form.unit.data,
+                actor=request.identity,
+            )
+        except ProductError as exc:
+            form.add_errors(exc.errors)
+        else:
+            request.session.flash(f"Contract {form.contract.data} linked.", queue="success")
+            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
+    request.response.status = 400
+    return _detail(request, product, contract_form=form)
+
+
+@view_config(
+    route_name="products.obligations",
+    renderer="products/detail.html",
+    permission=Permissions.AdminFrameworksWrite,
+    request_method="POST",
+)
+def product_link_obligation(request: Request) -> Any:
+    product = _get_product(request)
+    form = ObligationLinkForm(request.POST)
+    if form.validate():
+        try:
+            link_obligation(
+                request.db,
+                product,
+                int(form.obligation.data or 0),
+                SupportCover(form.cover.data),
+                actor=request.identity,
+            )
+        except ProductError as exc:
+            form.add_errors(exc.errors)
+        else:
+            request.session.flash("Obligation linked.", queue="success")
+            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
+    request.response.status = 400
+    return _detail(request, product, obligation_form=form)
+
+
+@view_defaults(
+    route_name="products.new",
+    renderer="products/form.html",
+    permission=Permissions.AdminFrameworksWrite,
+)
+class NewProductViews:
+    _form_class = ProductForm
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    @view_config(request_method="GET")
+    def show(self) -> dict[str, Any]:
+        return {"form": self._form_class(), "product": None}
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        form = self._form_class(self.request.POST)
+        if form.validate():
+            try:
+                product = create_product(
+                    self.request.db, form.to_input(), actor=self.request.identity
+                )
+            except ProductError as exc:
+                form.add_errors(exc.errors)
+            else:
+                self.request.session.flash(f"{product.label} added.", queue="success")
+                return HTTPSeeOther(self.request.route_path("products.detail", id=product.id))
+        self.request.response.status = 400
+        return {"form": form, "product": None}
+
+
+@view_defaults(
+    route_name="products.edit",
+    renderer="products/form.html",
+    permission=Permissions.AdminFrameworksWrite,
+)
+class EditProductViews:
+    _form_class = ProductForm
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.product = _get_product(request)
+
+    @view_config(request_method="GET")
+    def show(self) -> dict[str, Any]:
+        data = dataclasses.asdict(ProductInput.from_product(self.product))
+        return {"form": self._form_class(data=data), "product": self.product}
+
+    @view_config(request_method="POST")
+    def submit(self) -> Any:
+        form = self._form_class(self.request.POST)
+        if form.validate():
+            try:
+                update_product(
+                    self.request.db, self.product, form.to_input(), actor=self.request.identity
+                )
+            except ProductError as exc:
+                form.add_errors(exc.errors)
+            else:
+                self.request.session.flash("Product updated.", queue="success")
+                return HTTPSeeOther(self.request.route_path("products.detail", id=self.product.id))
+        self.request.response.status = 400
+        return {"form": form, "product": self.product}
