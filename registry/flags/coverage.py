@@ -110,9 +110,7 @@ def _insert_select(db: Session, stamp: dict[str, Any], select: sa.Select[Any]) -
         subjects.c.subject_label,
         state.label("state"),
         subjects.c.reason,
-        sa.literal(stamp["checked_at"], DetectorCoverage.checked_at.type).label(
-            "checked_at"
-        ),
+        sa.literal(stamp["checked_at"], DetectorCoverage.checked_at.type).label("checked_at"),
     ).where(~already)
     db.execute(
         sa.insert(DetectorCoverage).from_select(

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
+from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.frameworks.money import call_off_columns
 from registry.records import Publication
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -107,8 +109,14 @@ _table(
         ("max_term_months", "maximum term in months, extensions included"),
         ("cpv_codes", "CPV codes (JSON array)"),
         ("source_url", "where it is published"),
+        ("ceiling_amount", "estimated or maximum value of all call-offs: a ceiling, not spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
+        ("call_off_value_gbp", "spend: the sum of its published call-offs' values in pounds"),
+        ("call_off_contracts", "published call-offs on its lots"),
+        ("call_offs_valued_gbp", "of those, call-offs with a value in pounds (summed as spend)"),
     ],
     where=lambda: Framework.retracted_at.is_(None),
+    expressions=lambda: call_off_columns("framework"),
 )
 _table(
     "lots",
@@ -121,7 +129,13 @@ _table(
         ("number", "lot number"),
         ("title", "title"),
         ("cpv_codes", "CPV codes (JSON array)"),
+        ("ceiling_amount", "estimated or maximum value of the lot's call-offs: not spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
+        ("call_off_value_gbp", "spend: the sum of its published call-offs' values in pounds"),
+        ("call_off_contracts", "published call-offs on the lot"),
+        ("call_offs_valued_gbp", "of those, call-offs with a value in pounds (summed as spend)"),
     ],
+    expressions=lambda: call_off_columns("lot"),
     where=lambda: sa.and_(
         Lot.retracted_at.is_(None),
         Lot.framework_id.in_(sa.select(Framework.id).where(Framework.retracted_at.is_(None))),
@@ -221,6 +235,8 @@ _table(
         ("value_amount", "value (decimal)"),
         ("currency", "ISO 4217 currency of the value"),
         ("award_date", "award date"),
+        ("ceiling_amount", "a framework agreement's ceiling (all call-offs): never spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
         ("start_date", "start date"),
         ("end_date", "end date, extensions included"),
         ("original_end_date", "end date when awarded"),
@@ -304,6 +320,26 @@ _table(
     ],
     where=lambda: Score.current.is_(True),
     order=lambda: (Score.period_end, Score.supplier_id, Score.framework_id, Score.id),
+)
+_table(
+    "detector_coverage",
+    "Detector coverage",
+    "What each lock-in detector made of every subject it examined in its latest run: flagged, "
+    "checked (not flagged) or not applicable, with the reason. A flag is a reason to review, "
+    "not proof of wrongdoing.",
+    DetectorCoverage,
+    [
+        ("id", "the registry's id"),
+        ("detector", "the detector's id"),
+        ("method_version", "the detector's method version"),
+        ("subject_type", "market, buyer-supplier, supplier group, framework or contract"),
+        ("subject_key", "the subject's key, as on flags"),
+        ("subject_label", "the subject as people say it"),
+        ("state", "flagged, checked (not flagged) or not applicable"),
+        ("reason", "why not applicable, or what could not be checked"),
+        ("checked_at", "when the detector ran"),
+    ],
+    order=lambda: (DetectorCoverage.detector, DetectorCoverage.id),
 )
 
 
