@@ -109,9 +109,8 @@ def lot_ceiling_use(db: Session, lots: list[Lot]) -> dict[int, CeilingUse]:
     }
 
 
-def framework_ceiling_use(db: Session, framework: Framework, lots: list[Lot]) -> CeilingUse:
+def framework_total(framework: Framework, uses: list[CeilingUse]) -> CeilingUse:
     """The framework's totals: call-off spend over all its lots, against its own ceiling."""
-    uses = lot_ceiling_use(db, lots).values()
     return CeilingUse(
         framework.ceiling_amount,
         framework.ceiling_currency,
