@@ -90,6 +90,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("markets.list", "/markets")
     config.add_route("markets.detail", "/markets/{key}")
     config.add_route("flags.list", "/flags")
+    config.add_route("flags.detector", "/flags/detectors/{detector}")
     config.add_route("flags.detail", "/flags/{id:\\d+}")
     config.add_route("flags.status", "/flags/{id:\\d+}/status")
 
