@@ -11,8 +11,8 @@ from pyramid.view import view_config, view_defaults
 
 from registry.audit.services import events_for
 from registry.authnz import Permissions
-from registry.flags.detectors import DETECTORS
 from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_query
+from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
 from registry.flags.models import (
