@@ -113,6 +113,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.supplier_scores", "/api/v1/suppliers/{id}/scores")
     config.add_route("api.flags", "/api/v1/flags")
     config.add_route("api.markets", "/api/v1/markets")
+    config.add_route("api.detectors", "/api/v1/detectors")
+    config.add_route("api.detector_coverage", "/api/v1/detectors/{id}/coverage")
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.contracts", "/api/v1/contracts")
     config.add_route("api.assessments", "/api/v1/assessments")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.flags.detectors.base import Detector, Examined, Finding, RunContext
-from registry.flags.models import CoverageState, DetectorCoverage
+from registry.flags.models import CoverageState, DetectorCoverage, SubjectType
 
 NOT_DECLARED = "This detector does not report the subjects it checked: only its flags are listed."
 
@@ -169,3 +169,23 @@ def coverage_of(db: Session, detector_id: str, subject_type: str, key: str) -> A
             DetectorCoverage.subject_key == key,
         )
     ).scalar_one_or_none()
+
+
+def market_coverage(db: Session, keys: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """What each market detector made of each of these markets: one query, for the API."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not keys:
+        return found
+    rows = db.execute(
+        sa.select(DetectorCoverage)
+        .where(
+            DetectorCoverage.subject_type == SubjectType.market,
+            DetectorCoverage.subject_key.in_(keys),
+        )
+        .order_by(DetectorCoverage.detector)
+    ).scalars()
+    for row in rows:
+        found.setdefault(row.subject_key, []).append(
+            {"detector": row.detector, "state": row.state.value, "reason": row.reason}
+        )
+    return found
