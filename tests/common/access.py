@@ -199,6 +199,7 @@ PARAM_DEFAULTS: dict[str, Callable[[Planted], str]] = {
     "key": lambda p: f"lot-{p.lot.id}",
     "table": lambda p: "contracts",
     "format": lambda p: "csv",
+    "detector": lambda p: "market_concentration",
 }
 
 # `{id}` means something different on each route: say what, by route-name prefix (longest wins).
@@ -217,6 +218,7 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "review.item": _own_and_other("assessment", "other_assessment"),
     "flags.": _id("flag"),
     "api.supplier_scores": _id("supplier"),
+    "api.detector_coverage": lambda p: [("", {"id": "market_concentration"})],
 }
 
 
