@@ -27,6 +27,7 @@ from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
 from registry.records import Publication
+from registry.scoring.coverage import coverage_select as score_coverage_select
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -340,6 +341,25 @@ _table(
         ("checked_at", "when the detector ran"),
     ],
     order=lambda: (DetectorCoverage.detector, DetectorCoverage.id),
+)
+
+TABLES["score_coverage"] = Table(
+    "score_coverage",
+    "Score coverage",
+    "Every supplier on a framework, scored there or not, with the reason: a missing score is "
+    "not a good one.",
+    _cols(
+        None,
+        [
+            ("supplier_id", "suppliers.id"),
+            ("framework_id", "frameworks.id"),
+            ("supplier", "the supplier's name"),
+            ("framework", "the framework's reference"),
+            ("state", "scored or not scored"),
+            ("reason", "why not scored"),
+        ],
+    ),
+    score_coverage_select,
 )
 
 
