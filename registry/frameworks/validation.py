@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.contracts.currencies import is_currency_code
+from registry.contracts.currencies import check_money
 from registry.frameworks.models import (
     FRAMEWORK_TRANSITIONS,
     Framework,
@@ -281,23 +281,14 @@ def check_ceiling(
     """A ceiling needs its currency and a currency its ceiling; both or neither."""
     code = clean(currency)
     code = code.upper() if code else None
-    if amount is not None:
-        if not amount.is_finite():
-            problems.append(("ceiling_amount", "Ceiling must be a number, like 250000000"))
-        elif amount < 0:
-            problems.append(("ceiling_amount", "Ceiling must be 0 or more"))
-        elif amount >= Decimal(10) ** 16:
-            problems.append(("ceiling_amount", "Ceiling must be less than 10,000 trillion"))
-        if not code:
-            problems.append(("ceiling_currency", "Enter the currency of the ceiling, like GBP"))
-    if code and not is_currency_code(code):
-        problems.append(
-            (
-                "ceiling_currency",
-                f"Currency {code!r} is not an ISO 4217 code: use 3 letters, like GBP",
-            )
-        )
-    elif code and amount is None:
+    problems += check_money(
+        amount,
+        code,
+        fields=("ceiling_amount", "ceiling_currency"),
+        noun="ceiling",
+        example="250000000",
+    )
+    if code and amount is None:
         problems.append(("ceiling_amount", "Enter the ceiling, or leave its currency empty"))
     return {"ceiling_amount": amount, "ceiling_currency": code}
 

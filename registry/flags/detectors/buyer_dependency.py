@@ -19,7 +19,7 @@ from registry.flags.detectors.base import (
     Finding,
     RunContext,
     Threshold,
-    coverage_select,
+    buyer_group_market_coverage,
 )
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract, since
@@ -99,34 +99,20 @@ def find(ctx: RunContext) -> list[Finding]:
 def coverage(ctx: RunContext) -> CoverageSource:
     with_totals, _start = _per_group(ctx)
     minimum = int(ctx.thresholds["min_contracts"])
-    key = (
-        sa.cast(with_totals.c.buyer_id, sa.String)
-        + "/"
-        + sa.cast(with_totals.c.group_id, sa.String)
-        + "/cpv-"
-        + with_totals.c.market
-    )
-    label = Buyer.name + " and " + SupplierGroup.name + " in CPV " + with_totals.c.market
-    columns = coverage_select(
-        SubjectType.buyer_supplier,
-        key,
-        label,
-        not_applicable=[
-            (
-                sa.func.coalesce(with_totals.c.total, 0) <= 0,
-                "no contract values in pounds for this buyer in this market",
-            ),
-            (
-                with_totals.c.total_contracts < minimum,
-                f"fewer than {minimum} of the buyer's contracts in this market have a value",
-            ),
-        ],
-    )
     return [
-        sa.select(*columns)
-        .select_from(with_totals)
-        .join(Buyer, Buyer.id == with_totals.c.buyer_id)
-        .join(SupplierGroup, SupplierGroup.id == with_totals.c.group_id)
+        buyer_group_market_coverage(
+            with_totals,
+            not_applicable=[
+                (
+                    sa.func.coalesce(with_totals.c.total, 0) <= 0,
+                    "no contract values in pounds for this buyer in this market",
+                ),
+                (
+                    with_totals.c.total_contracts < minimum,
+                    f"fewer than {minimum} of the buyer's contracts in this market have a value",
+                ),
+            ],
+        )
     ]
 
 

@@ -17,7 +17,7 @@ from registry.flags.detectors.base import (
     Finding,
     RunContext,
     Threshold,
-    coverage_select,
+    buyer_group_market_coverage,
 )
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract
@@ -123,35 +123,21 @@ def coverage(ctx: RunContext) -> CoverageSource:
         .group_by(Contract.buyer_id, Supplier.group_id, market)
         .subquery()
     )
-    key = (
-        sa.cast(pairs.c.buyer_id, sa.String)
-        + "/"
-        + sa.cast(pairs.c.group_id, sa.String)
-        + "/cpv-"
-        + pairs.c.market
-    )
-    label = Buyer.name + " and " + SupplierGroup.name + " in CPV " + pairs.c.market
-    columns = coverage_select(
-        SubjectType.buyer_supplier,
-        key,
-        label,
-        not_applicable=[
-            (
-                pairs.c.awards < minimum,
-                f"fewer than {minimum} awards from this buyer to this group",
-            ),
-            (
-                pairs.c.dated < minimum,
-                "award and start dates missing: the awards cannot be ordered",
-            ),
-        ],
-        checked_note=[(pairs.c.dated < pairs.c.awards, "undated awards left out of the order")],
-    )
     return [
-        sa.select(*columns)
-        .select_from(pairs)
-        .join(Buyer, Buyer.id == pairs.c.buyer_id)
-        .join(SupplierGroup, SupplierGroup.id == pairs.c.group_id)
+        buyer_group_market_coverage(
+            pairs,
+            not_applicable=[
+                (
+                    pairs.c.awards < minimum,
+                    f"fewer than {minimum} awards from this buyer to this group",
+                ),
+                (
+                    pairs.c.dated < minimum,
+                    "award and start dates missing: the awards cannot be ordered",
+                ),
+            ],
+            checked_note=[(pairs.c.dated < pairs.c.awards, "undated awards left out of the order")],
+        )
     ]
 
 
