@@ -143,6 +143,8 @@ def test_ocds_framework_agreements_land_as_ceilings_not_spend(
     assert (call_off.value_amount, call_off.ceiling_amount) == (Decimal(3_000_000), None)
     spend = db_session.execute(sa.select(sa.func.sum(Contract.value_amount))).scalar_one()
     assert spend < Decimal(400_000_000)  # no ceiling counted as spend
+    contract_page = _text(webtest_app.get(f"/contracts/{espo[0].id}"))
+    assert "Framework ceiling £400,000,000" in contract_page
     buyer = espo[0].buyer_id
     page = _text(webtest_app.get(f"/buyers/{buyer}"))
     assert "34 of them framework agreements, whose value is a ceiling, not spend" in page
