@@ -90,6 +90,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("markets.list", "/markets")
     config.add_route("markets.detail", "/markets/{key}")
     config.add_route("flags.list", "/flags")
+    config.add_route("flags.detector", "/flags/detectors/{detector}")
     config.add_route("flags.detail", "/flags/{id:\\d+}")
     config.add_route("flags.status", "/flags/{id:\\d+}/status")
 
@@ -129,6 +130,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.supplier_scores", "/api/v1/suppliers/{id}/scores")
     config.add_route("api.flags", "/api/v1/flags")
     config.add_route("api.markets", "/api/v1/markets")
+    config.add_route("api.detectors", "/api/v1/detectors")
+    config.add_route("api.detector_coverage", "/api/v1/detectors/{id}/coverage")
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.contracts", "/api/v1/contracts")
     config.add_route("api.assessments", "/api/v1/assessments")

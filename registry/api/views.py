@@ -23,9 +23,11 @@ from registry.contracts.interfaces import IContractService
 from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.services import ContractError, ContractInput, ContractPermissionError
 from registry.db import utcnow
+from registry.flags.coverage import market_coverage
 from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
 from registry.frameworks.models import Framework, Lot
+from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
 from registry.markets.services import list_markets
 from registry.scoring import REPLY_WINDOW_SETTING, assessments
 from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
@@ -145,8 +147,19 @@ def openapi_document(request: Request) -> Response:
 # -- reading ----------------------------------------------------------------------------------
 
 
-def framework_json(framework: Framework, lots: list[Lot]) -> dict[str, Any]:
+def framework_json(
+    framework: Framework, lots: list[Lot], money: dict[int, CeilingUse] | None = None
+) -> dict[str, Any]:
+    """`money`: each lot's ceiling use (registry/frameworks/money.py), for the money fields."""
+    money = money or {}
+
+    def lot_json(lot: Lot) -> dict[str, Any]:
+        use = money.get(lot.id)
+        return {"id": lot.id, "number": lot.number, "title": lot.title, **_money(use)}
+
+    uses = [money[lot.id] for lot in lots if lot.id in money]
     return {
+        **framework_total(framework, uses).as_json(),
         "id": framework.id,
         "reference": framework.reference,
         "title": framework.title,
@@ -155,8 +168,12 @@ def framework_json(framework: Framework, lots: list[Lot]) -> dict[str, Any]:
         "start_date": _date(framework.start_date),
         "end_date": _date(framework.end_date),
         "cpv_codes": list(framework.cpv_codes or []),
-        "lots": [{"id": lot.id, "number": lot.number, "title": lot.title} for lot in lots],
+        "lots": [lot_json(lot) for lot in lots],
     }
+
+
+def _money(use: CeilingUse | None) -> dict[str, Any]:
+    return use.as_json() if use is not None else {}
 
 
 @view_config(route_name="api.frameworks", permission=Permissions.PublicRead, request_method="GET")
@@ -176,7 +193,8 @@ def frameworks(request: Request) -> Response:
             .order_by(Lot.id)
         ).scalars():
             lots[lot.framework_id].append(lot)
-    data = [framework_json(f, lots[f.id]) for f in items]
+    money = lot_ceiling_use(request.db, [lot for group in lots.values() for lot in group])
+    data = [framework_json(f, lots[f.id], money) for f in items]
     return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
 
 
@@ -257,6 +275,7 @@ def markets(request: Request) -> Response:
     # A stable order, so an offset cursor walks the same list: most concentrated first.
     found.sort(key=lambda m: (-m.by_value.hhi, m.key))
     page = found[offset : offset + limit]
+    coverage = market_coverage(request.db, [m.key for m in page])
     data = [
         {
             "key": m.key,
@@ -267,6 +286,9 @@ def markets(request: Request) -> Response:
             "hhi_value": float(m.by_value.hhi),
             "hhi_buyers": float(m.by_buyers.hhi),
             "cr2_value": float(m.by_value.cr2),
+            "valued_contracts": m.valued_contracts,
+            "excluded_from_value": m.excluded_from_value,
+            "coverage": coverage.get(m.key, []),
             "groups": [
                 {
                     "group_id": g.group_id,

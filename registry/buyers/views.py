@@ -18,6 +18,8 @@ from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.services import BuyerError, BuyerInput
 from registry.contracts.models import Contract
+from registry.flags.sql import gbp_value
+from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.queries import PUBLISHED
@@ -148,16 +150,15 @@ def group_shares(db: Session, buyer_id: int) -> list[GroupShare]:
             SupplierGroup.id,
             SupplierGroup.name,
             sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+            # Pounds only: values in other currencies cannot be added to them.
+            sa.func.coalesce(sa.func.sum(gbp_value()), 0),
         )
         .select_from(Contract)
         .join(Supplier, Supplier.id == Contract.supplier_id)
         .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
         .where(PUBLISHED, Contract.buyer_id == buyer_id)
         .group_by(SupplierGroup.id, SupplierGroup.name)
-        .order_by(
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0).desc(), SupplierGroup.name
-        )
+        .order_by(sa.func.coalesce(sa.func.sum(gbp_value()), 0).desc(), SupplierGroup.name)
     ).all()
     names: dict[int, list[tuple[int, str]]] = {}
     for group_id, supplier_id, name in db.execute(
@@ -220,6 +221,7 @@ def buyer_detail(request: Request) -> dict[str, Any]:
         "contract_value": value,
         "latest": latest,
         "shares": group_shares(db, buyer.id),
+        "data_use_figures": data_use(db, Contract.buyer_id == buyer.id),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
     }
 

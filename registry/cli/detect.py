@@ -8,6 +8,7 @@ import click
 from pyramid.exceptions import ConfigurationError
 
 from registry.cli import CLIContext, main, pass_context
+from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
 from registry.flags.services import active_flags, as_json, run_detection
 
@@ -48,6 +49,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
     with cli.session() as db:
         runs = run_detection(db, settings, [detector_id] if detector_id else None)
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
+        coverage = coverage_counts(db)
     if as_json_output:
         click.echo(json.dumps(flags, indent=2, ensure_ascii=False))
         return
@@ -57,4 +59,10 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
             f"updated {run.updated:>5}  reopened {run.reopened:>4}  resolved {run.resolved:>5}  "
             f"({run.seconds:.2f}s)"
         )
+        # Coverage, not silence: what it examined without flagging, and what it could not judge.
+        if counts := coverage.get(run.detector):
+            click.echo(
+                f"{'':<26} checked, not flagged {counts.checked:>6}  "
+                f"not applicable {counts.not_applicable:>6}"
+            )
     click.echo(f"{len(flags)} open flags.")

@@ -8,6 +8,7 @@ import click
 
 from registry.cli import CLIContext, main, pass_context
 from registry.scoring import scores
+from registry.scoring.coverage import score_coverage
 
 
 @main.command()
@@ -40,4 +41,7 @@ def score(cli: CLIContext, as_of: datetime.datetime | None, verify: bool) -> Non
     day = as_of.date() if as_of else datetime.datetime.now(datetime.UTC).date()
     with cli.session() as db:
         summary = scores.recompute(db, day)
+        covered = score_coverage(db)
     click.echo(f"Computed {summary.scores} scores over {summary.periods} periods as of {day}.")
+    # Coverage, not silence: who was not scored, and why (registry/scoring/coverage.py).
+    click.echo(covered.describe())

@@ -53,6 +53,12 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
     lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lots.id"), index=True)
     value_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
     currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
+    # An OCDS framework agreement award states what may be called off, not what was spent: it
+    # lands here, so no total of contract values ever counts it.
+    ceiling_amount: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(18, 2), comment="a framework agreement's ceiling (OCDS award value); not spend"
+    )
+    ceiling_currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
     award_date: Mapped[datetime.date | None]
     start_date: Mapped[datetime.date | None]
     end_date: Mapped[datetime.date | None] = mapped_column(

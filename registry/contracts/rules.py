@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.authnz import Role
-from registry.contracts.currencies import is_currency_code
+from registry.contracts.currencies import check_money
 from registry.contracts.models import Contract
 from registry.identifiers import is_cpv_code
 from registry.records import Publication
@@ -28,20 +28,7 @@ def check_terms(
     number_of_tenderers: int | None,
     cpv_code: str | None,
 ) -> list[Problem]:
-    problems: list[Problem] = []
-    if value_amount is not None:
-        if not value_amount.is_finite():
-            problems.append(("value_amount", "Value must be a number, like 1200000.00"))
-        elif value_amount < 0:
-            problems.append(("value_amount", "Value must be 0 or more"))
-        elif value_amount >= Decimal(10) ** 16:
-            problems.append(("value_amount", "Value must be less than 10,000 trillion"))
-        if not currency:
-            problems.append(("currency", "Enter the currency of the value, like GBP"))
-    if currency and not is_currency_code(currency):
-        problems.append(
-            ("currency", f"Currency {currency!r} is not an ISO 4217 code: use 3 letters, like GBP")
-        )
+    problems = check_money(value_amount, currency)
     if start_date and end_date and end_date < start_date:
         problems.append(("end_date", "End date must be the same as or after the start date"))
     if start_date and original_end_date and original_end_date < start_date:

@@ -188,6 +188,19 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(
             "source_url", "string", "Where the framework is published", format="uri", max_length=500
         ),
+        Column(
+            "ceiling_amount",
+            "decimal",
+            "The estimated or maximum value of all call-offs: a ceiling, never counted as spend",
+            minimum=0,
+        ),
+        Column(
+            "ceiling_currency",
+            "string",
+            "ISO 4217 code of the ceiling, like GBP (needed with a ceiling)",
+            format="iso-4217",
+            max_length=3,
+        ),
         Column("description", "string", "A short description", max_length=10_000, default=""),
         Column(
             "lots",

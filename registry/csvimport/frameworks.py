@@ -51,6 +51,9 @@ def check(db: Session, rows: list[Row], problems: Problems) -> Plan:
             problems.add(row.line, "end_date", "must be the same as or after the start date")
         if v["end_date"] and v["extended_end_date"] and v["extended_end_date"] < v["end_date"]:
             problems.add(row.line, "extended_end_date", "must be the same as or after the end date")
+        if (v["ceiling_amount"] is None) != (v["ceiling_currency"] is None):
+            missing = "ceiling_currency" if v["ceiling_currency"] is None else "ceiling_amount"
+            problems.add(row.line, missing, "a ceiling needs both its amount and its currency")
         lots = parse_lots(v["lots"]) if v["lots"] else []
         if isinstance(lots, str):
             problems.add(row.line, "lots", lots)
@@ -87,6 +90,8 @@ def write(db: Session, plan: Plan) -> list[int]:
                 cpv_codes=v["cpv_codes"] or [],
                 source_url=v["source_url"],
                 illustrative=v["illustrative"],
+                ceiling_amount=v["ceiling_amount"],
+                ceiling_currency=v["ceiling_currency"],
                 lots=[
                     Lot(number=number, title=title, illustrative=v["illustrative"])
                     for number, title in v["lots"]

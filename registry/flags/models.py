@@ -136,3 +136,45 @@ class FlagStatusChange(ModelBase):
     reason: Mapped[str] = mapped_column(sa.Text, default="")
 
     flag: Mapped[Flag] = relationship(back_populates="changes")
+
+
+class CoverageState(enum.StrEnum):
+    """What a detector made of one subject: a red-flag list that only lists failures makes
+    "not applicable" look like "passed", so every subject it examined is recorded."""
+
+    flagged = "flagged"
+    checked = "checked"  # checked — not flagged
+    not_applicable = "not applicable"
+
+
+COVERAGE_LABELS = {
+    CoverageState.flagged: "Flagged",
+    CoverageState.checked: "Checked — not flagged",
+    CoverageState.not_applicable: "Not applicable",
+}
+
+
+class DetectorCoverage(ModelBase):
+    """One subject a detector examined in its latest run, and what it found. Derived data: the
+    rows of a detector are replaced on every run, stamped with the method version that made them."""
+
+    __tablename__ = "detector_coverage"
+    __table_args__ = (sa.UniqueConstraint("detector", "subject_type", "subject_key"),)
+
+    id: Mapped[int_pk]
+    detector: Mapped[str] = mapped_column(sa.String(40), comment="the detector's id")
+    method_version: Mapped[str] = mapped_column(
+        sa.String(20), comment="the detector's method version in the run that wrote the row"
+    )
+    subject_type: Mapped[SubjectType]
+    subject_key: Mapped[str] = mapped_column(sa.String(200), comment="as on flags.subject_key")
+    subject_label: Mapped[str] = mapped_column(sa.String(500))
+    state: Mapped[CoverageState] = mapped_column(index=True)
+    reason: Mapped[str | None] = mapped_column(
+        sa.Text, comment="why not applicable, or what could not be checked"
+    )
+    checked_at: Mapped[datetime_now]
+
+    @property
+    def state_label(self) -> str:
+        return COVERAGE_LABELS[self.state]

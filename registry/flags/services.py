@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event, to_json_safe
 from registry.db import utcnow
+from registry.flags.coverage import record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
 from registry.flags.models import (
     ACTIVE_STATUSES,
@@ -52,8 +53,10 @@ def run_detection(
         detector = DETECTORS[detector_id]
         thresholds = settings.thresholds[detector_id]
         started = time.perf_counter()
-        findings = detector.find(RunContext(db, thresholds, settings.cpv_depth, cache))
+        ctx = RunContext(db, thresholds, settings.cpv_depth, cache)
+        findings = list(detector.find(ctx))
         run = apply_findings(db, detector, thresholds, findings)
+        record_coverage(db, detector, ctx, findings)
         run.seconds = time.perf_counter() - started
         runs.append(run)
     return runs

@@ -11,10 +11,18 @@ from pyramid.view import view_config, view_defaults
 
 from registry.audit.services import events_for
 from registry.authnz import Permissions
+from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_query
 from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
-from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
+from registry.flags.models import (
+    COVERAGE_LABELS,
+    CoverageState,
+    Flag,
+    FlagStatus,
+    Severity,
+    SubjectType,
+)
 from registry.flags.services import FlagError, allowed_moves, change_status
 from registry.pagination import page_number, paginate
 
@@ -64,6 +72,7 @@ def flag_list(request: Request) -> dict[str, Any]:
         "chosen": chosen,
         "errors": errors,
         "detectors": DETECTORS,
+        "coverage": coverage_counts(request.db),
     }
 
 
@@ -93,6 +102,7 @@ class FlagViews:
             "events": events_for(self.request.db, "flag", flag.id) if can_triage else [],
             "form": form if can_triage and (moves or form is not None) else None,
             "moves": moves,
+            "coverage": coverage_counts(self.request.db).get(flag.detector),
         }
 
     @view_config(request_method="GET")
@@ -123,3 +133,51 @@ class FlagViews:
                 return HTTPSeeOther(request.route_path("flags.detail", id=self.flag.id))
         request.response.status = 400
         return self._page(form)
+
+
+# ?state= on a detector's page: the state's name (not_applicable), which reads well in a URL.
+STATES = {state.name: state for state in CoverageState}
+
+
+@view_config(
+    route_name="flags.detector",
+    renderer="flags/detector.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def detector_coverage(request: Request) -> dict[str, Any]:
+    """One detector: its rule and every subject it examined, flagged or not (coverage)."""
+    detector = DETECTORS.get(request.matchdict["detector"])
+    if detector is None:
+        raise HTTPNotFound("There is no detector with that name.")
+    raw = request.params.get("state", "").strip()
+    error = None
+    state = STATES.get(raw)
+    if raw and state is None:
+        error = f"There is no state called {raw[:40]!r}: every subject is shown"
+    page = paginate(request.db, coverage_query(detector.id, state), page_number(request))
+    # The flags behind this page's flagged rows, to link each to its evidence: one query.
+    keys = [(row.subject_type, row.subject_key) for row in page.items]
+    flags = {}
+    if keys:
+        flags = {
+            (flag.subject_type, flag.subject_key): flag
+            for flag in request.db.execute(
+                sa.select(Flag).where(
+                    Flag.detector == detector.id,
+                    sa.tuple_(Flag.subject_type, Flag.subject_key).in_(keys),
+                )
+            ).scalars()
+        }
+    thresholds = request.registry["registry.detection"].thresholds[detector.id]
+    return {
+        "detector": detector,
+        "rule": detector.describe(thresholds),
+        "counts": coverage_counts(request.db).get(detector.id),
+        "page": page,
+        "state": state.name if state else "",
+        "states": {name: COVERAGE_LABELS[s] for name, s in STATES.items()},
+        "error": error,
+        "flags": flags,
+        "not_declared": NOT_DECLARED if detector.coverage is None else None,
+    }

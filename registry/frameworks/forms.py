@@ -13,6 +13,7 @@ import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
+from registry.contracts.forms import MoneyField
 from registry.forms import Form, length, required
 from registry.frameworks.models import (
     FrameworkStatus,
@@ -28,6 +29,25 @@ def _date(label: str, name: str) -> wtforms.DateField:
         validators=[validators.Optional()],
         description="For example, 2024-03-31",
         invalid_value_message=f"{name.capitalize()} must be a real date, like 2024-03-31",
+    )
+
+
+def _ceiling_amount(of: str) -> MoneyField:
+    return MoneyField(
+        "Ceiling (optional)",
+        places=2,
+        validators=[validators.Optional()],
+        description=f"The estimated or maximum value of all call-offs from {of}, like "
+        "250000000. It is a ceiling, never counted as spend: spend is the sum of call-offs.",
+        invalid_value_message="Ceiling must be a number, like 250000000",
+    )
+
+
+def _ceiling_currency() -> wtforms.StringField:
+    return wtforms.StringField(
+        "Ceiling currency (optional)",
+        validators=[length("ceiling currency", 3)],
+        description="A 3-letter ISO 4217 code, like GBP; needed with a ceiling",
     )
 
 
@@ -82,6 +102,8 @@ class FrameworkForm(Form):
         validators=[length("source URL", 500)],
         description="Where the framework is published, starting https://",
     )
+    ceiling_amount = _ceiling_amount("the framework")
+    ceiling_currency = _ceiling_currency()
     illustrative = wtforms.BooleanField(
         "Illustrative", description="Tick when this record is an invented example"
     )
@@ -119,6 +141,8 @@ class LotForm(Form):
         validators=[length("CPV codes", 2000)],
         description="Separated by commas or spaces, like 48000000",
     )
+    ceiling_amount = _ceiling_amount("the lot")
+    ceiling_currency = _ceiling_currency()
     illustrative = wtforms.BooleanField(
         "Illustrative", description="Tick when this record is an invented example"
     )

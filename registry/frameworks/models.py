@@ -56,6 +56,12 @@ class Framework(RecordMixin, RetractableMixin, ModelBase):
     max_term_months: Mapped[int | None] = mapped_column(comment="maximum term, extensions included")
     cpv_codes: Mapped[list[str]] = mapped_column(default=list)
     source_url: Mapped[str | None] = mapped_column(sa.String(500))
+    # A ceiling is what may be bought through the framework, never what was spent: spend is the
+    # sum of call-off contract values (issue 11, "Framework money").
+    ceiling_amount: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(18, 2), comment="estimated or maximum value of all call-offs; not spend"
+    )
+    ceiling_currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
 
     lots: Mapped[list[Lot]] = relationship(back_populates="framework", order_by="Lot.number")
     status_changes: Mapped[list[FrameworkStatusChange]] = relationship(
@@ -89,6 +95,10 @@ class Lot(RecordMixin, RetractableMixin, ModelBase):
     title: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     cpv_codes: Mapped[list[str]] = mapped_column(default=list)
+    ceiling_amount: Mapped[Decimal | None] = mapped_column(
+        sa.Numeric(18, 2), comment="estimated or maximum value of the lot's call-offs; not spend"
+    )
+    ceiling_currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
 
     framework: Mapped[Framework] = relationship(back_populates="lots")
     memberships: Mapped[list[Membership]] = relationship(back_populates="lot")

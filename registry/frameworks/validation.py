@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.contracts.currencies import check_money
 from registry.frameworks.models import (
     FRAMEWORK_TRANSITIONS,
     Framework,
@@ -63,6 +64,8 @@ class FrameworkInput:
     cpv_codes: list[str] = dataclasses.field(default_factory=list)
     source_url: str | None = None
     illustrative: bool = False
+    ceiling_amount: Decimal | None = None
+    ceiling_currency: str | None = None
 
 
 @dataclasses.dataclass
@@ -72,6 +75,8 @@ class LotInput:
     description: str = ""
     cpv_codes: list[str] = dataclasses.field(default_factory=list)
     illustrative: bool = False
+    ceiling_amount: Decimal | None = None
+    ceiling_currency: str | None = None
 
 
 @dataclasses.dataclass
@@ -129,7 +134,16 @@ FRAMEWORK_FIELDS = (
     "source_url",
     "illustrative",
 )
-LOT_FIELDS = ("framework_id", "number", "title", "description", "cpv_codes", "illustrative")
+LOT_FIELDS = (
+    "framework_id",
+    "number",
+    "title",
+    "description",
+    "cpv_codes",
+    "illustrative",
+    "ceiling_amount",
+    "ceiling_currency",
+)
 OBLIGATION_FIELDS = (
     "framework_id",
     "lot_id",
@@ -243,8 +257,10 @@ def validate_framework(
             )
         elif len(source_url) > 500:
             problems.append(("source_url", "Source URL must be 500 characters or fewer"))
+    ceiling = check_ceiling(data.ceiling_amount, data.ceiling_currency, problems)
     raise_problems(problems)
     return {
+        **ceiling,
         "reference": reference,
         "title": title,
         "owner_body": owner,
@@ -257,6 +273,24 @@ def validate_framework(
         "source_url": source_url,
         "illustrative": data.illustrative,
     }
+
+
+def check_ceiling(
+    amount: Decimal | None, currency: str | None, problems: list[Problem]
+) -> dict[str, Any]:
+    """A ceiling needs its currency and a currency its ceiling; both or neither."""
+    code = clean(currency)
+    code = code.upper() if code else None
+    problems += check_money(
+        amount,
+        code,
+        fields=("ceiling_amount", "ceiling_currency"),
+        noun="ceiling",
+        example="250000000",
+    )
+    if code and amount is None:
+        problems.append(("ceiling_amount", "Enter the ceiling, or leave its currency empty"))
+    return {"ceiling_amount": amount, "ceiling_currency": code}
 
 
 def validate_lot(
@@ -290,8 +324,10 @@ def validate_lot(
     elif len(title) > 300:
         problems.append(("title", "Title must be 300 characters or fewer"))
     check_cpv(data.cpv_codes, problems)
+    ceiling = check_ceiling(data.ceiling_amount, data.ceiling_currency, problems)
     raise_problems(problems)
     return {
+        **ceiling,
         "number": number,
         "title": title,
         "description": (data.description or "").strip(),

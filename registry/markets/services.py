@@ -142,15 +142,23 @@ def _aggregate(
         .where(public_contract(), since(since_year))
         .group_by(*group_by)
     )
+    if only is not None:
+        return list(db.execute(query.where(market_condition(MarketKey(kind, only), depth))))
     if kind == "cpv":
         query = query.where(sa.func.length(Contract.cpv_code) >= depth)
-        if only is not None:
-            query = query.where(Contract.cpv_code.startswith(only, autoescape=True))
     else:
         query = query.where(Contract.lot_id.is_not(None))
-        if only is not None:
-            query = query.where(Contract.lot_id == int(only))
     return list(db.execute(query))
+
+
+def market_condition(key: MarketKey, depth: int) -> sa.ColumnElement[bool]:
+    """The contracts of one market (its figures add the published-contract condition)."""
+    if key.kind == "cpv":
+        return sa.and_(
+            sa.func.length(Contract.cpv_code) >= depth,
+            Contract.cpv_code.startswith(key.value, autoescape=True),
+        )
+    return Contract.lot_id == int(key.value)
 
 
 def _fill(market: Market, rows: list[sa.Row[Any]], names: Mapping[int, str]) -> None:

@@ -10,9 +10,17 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
-from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.flags.detectors import DETECTORS
+from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.charts import bar_chart, line_chart
-from registry.markets.services import Market, MarketKey, get_market, list_markets
+from registry.markets.datause import data_use
+from registry.markets.services import (
+    Market,
+    MarketKey,
+    get_market,
+    list_markets,
+    market_condition,
+)
 from registry.pagination import page_number, paginate_list
 
 SORTS = {
@@ -90,6 +98,7 @@ def market_detail(request: Request) -> dict[str, Any]:
     if found is None or found[0].contracts == 0:
         raise HTTPNotFound("There is no market with that key, or it has no published contracts.")
     market, years = found
+    assert key is not None  # found implies a parsed key
     basis = _choice(request, "basis", BASES, "buyers")
     conc = _conc(market, basis)
     share_of = {s.key: s.share for s in conc.shares}
@@ -104,8 +113,18 @@ def market_detail(request: Request) -> dict[str, Any]:
             .order_by(sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1), Flag.id)
         ).scalars()
     )
+    coverage = request.db.execute(
+        sa.select(DetectorCoverage)
+        .where(
+            DetectorCoverage.subject_type == SubjectType.market,
+            DetectorCoverage.subject_key == market.key,
+        )
+        .order_by(DetectorCoverage.detector)
+    ).scalars()
     return {
         "market": market,
+        "use": data_use(request.db, market_condition(key, depth)),
+        "coverage": [(row, _title(row.detector)) for row in coverage],
         "years": years,
         "basis": basis,
         "bases": BASES,
@@ -119,6 +138,11 @@ def market_detail(request: Request) -> dict[str, Any]:
         "flags": flags,
         "flags_by_market": [f for f in flags if f.subject_type == "market"],
     }
+
+
+def _title(detector_id: str) -> str:
+    detector = DETECTORS.get(detector_id)
+    return detector.title if detector else detector_id
 
 
 def _conc_point(point: Any, basis: str) -> Any:

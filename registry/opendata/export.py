@@ -23,9 +23,12 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
+from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.opendata.models import ImportRun
+from registry.frameworks.money import call_off_columns
 from registry.records import Publication
+from registry.scoring.coverage import coverage_select as score_coverage_select
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -108,8 +111,14 @@ _table(
         ("max_term_months", "maximum term in months, extensions included"),
         ("cpv_codes", "CPV codes (JSON array)"),
         ("source_url", "where it is published"),
+        ("ceiling_amount", "estimated or maximum value of all call-offs: a ceiling, not spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
+        ("call_off_value_gbp", "spend: the sum of its published call-offs' values in pounds"),
+        ("call_off_contracts", "published call-offs on its lots"),
+        ("call_offs_valued_gbp", "of those, call-offs with a value in pounds (summed as spend)"),
     ],
     where=lambda: Framework.retracted_at.is_(None),
+    expressions=lambda: call_off_columns("framework"),
 )
 _table(
     "lots",
@@ -122,7 +131,13 @@ _table(
         ("number", "lot number"),
         ("title", "title"),
         ("cpv_codes", "CPV codes (JSON array)"),
+        ("ceiling_amount", "estimated or maximum value of the lot's call-offs: not spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
+        ("call_off_value_gbp", "spend: the sum of its published call-offs' values in pounds"),
+        ("call_off_contracts", "published call-offs on the lot"),
+        ("call_offs_valued_gbp", "of those, call-offs with a value in pounds (summed as spend)"),
     ],
+    expressions=lambda: call_off_columns("lot"),
     where=lambda: sa.and_(
         Lot.retracted_at.is_(None),
         Lot.framework_id.in_(sa.select(Framework.id).where(Framework.retracted_at.is_(None))),
@@ -222,6 +237,8 @@ _table(
         ("value_amount", "value (decimal)"),
         ("currency", "ISO 4217 currency of the value"),
         ("award_date", "award date"),
+        ("ceiling_amount", "a framework agreement's ceiling (all call-offs): never spend"),
+        ("ceiling_currency", "ISO 4217 currency of the ceiling"),
         ("start_date", "start date"),
         ("end_date", "end date, extensions included"),
         ("original_end_date", "end date when awarded"),
@@ -305,6 +322,45 @@ _table(
     ],
     where=lambda: Score.current.is_(True),
     order=lambda: (Score.period_end, Score.supplier_id, Score.framework_id, Score.id),
+)
+_table(
+    "detector_coverage",
+    "Detector coverage",
+    "What each lock-in detector made of every subject it examined in its latest run: flagged, "
+    "checked (not flagged) or not applicable, with the reason. A flag is a reason to review, "
+    "not proof of wrongdoing.",
+    DetectorCoverage,
+    [
+        ("id", "the registry's id"),
+        ("detector", "the detector's id"),
+        ("method_version", "the detector's method version"),
+        ("subject_type", "market, buyer-supplier, supplier group, framework or contract"),
+        ("subject_key", "the subject's key, as on flags"),
+        ("subject_label", "the subject as people say it"),
+        ("state", "flagged, checked (not flagged) or not applicable"),
+        ("reason", "why not applicable, or what could not be checked"),
+        ("checked_at", "when the detector ran"),
+    ],
+    order=lambda: (DetectorCoverage.detector, DetectorCoverage.id),
+)
+
+TABLES["score_coverage"] = Table(
+    "score_coverage",
+    "Score coverage",
+    "Every supplier on a framework, scored there or not, with the reason: a missing score is "
+    "not a good one.",
+    _cols(
+        None,
+        [
+            ("supplier_id", "suppliers.id"),
+            ("framework_id", "frameworks.id"),
+            ("supplier", "the supplier's name"),
+            ("framework", "the framework's reference"),
+            ("state", "scored or not scored"),
+            ("reason", "why not scored"),
+        ],
+    ),
+    score_coverage_select,
 )
 
 _table(

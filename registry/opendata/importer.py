@@ -47,6 +47,8 @@ UPDATABLE = (
     "procurement_method",
     "number_of_tenderers",
     "cpv_code",
+    "ceiling_amount",
+    "ceiling_currency",
 )
 
 
@@ -348,8 +350,9 @@ class _Writer:
                     mapped.reasons.append("award without a value")
                     continue
                 only.reference = reference(only.ocid, award_id)
-                only.fields["value_amount"] = only.amount
-                only.fields["currency"] = only.currency
+                if only.fields.get("ceiling_amount") is None:  # a framework's value is no spend
+                    only.fields["value_amount"] = only.amount
+                    only.fields["currency"] = only.currency
             else:
                 for index, data in enumerate(distinct):
                     data.reference = reference(data.ocid, award_id, index)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -136,6 +137,27 @@ def _method(tender: dict[str, Any]) -> ProcurementMethod | None:
     return METHODS.get(method) if isinstance(method, str) else None
 
 
+# Notices that set up a framework agreement (UK Contracts Finder says so in words; OCDS 1.1's
+# techniques extension says so in `hasFrameworkAgreement`). Call-offs from one are spend.
+FRAMEWORK_AGREEMENT = re.compile(
+    r"\b(?:establish(?:ing|ment of)?|set up|put in place) an? (?:multi[- ]supplier )?"
+    r"framework(?: agreement)?\b|\bframework agreement is open for use",
+    re.IGNORECASE,
+)
+
+
+def is_framework_agreement(tender: dict[str, Any]) -> bool:
+    """Whether the award establishes a framework: its value is then a ceiling, not spend."""
+    techniques = tender.get("techniques")
+    if isinstance(techniques, dict) and techniques.get("hasFrameworkAgreement") is True:
+        return True
+    details = str(tender.get("procurementMethodDetails") or "").lower()
+    if "call-off" in details or "call off" in details:
+        return False
+    words = f"{tender.get('title') or ''} {tender.get('description') or ''}"
+    return FRAMEWORK_AGREEMENT.search(words) is not None
+
+
 def reference(ocid: str, award_id: Any, supplier_index: int | None = None) -> str:
     base = f"{ocid}/{award_id}"
     return base if supplier_index is None else f"{base}/{supplier_index + 1}"
@@ -198,6 +220,7 @@ def map_release(release: dict[str, Any]) -> Mapped:
         period = block.get("period") or award.get("contractPeriod") or {}
         original = award.get("contractPeriod") or period
         title = text(award.get("title") or tender.get("title") or block.get("title"), 500)
+        framework = is_framework_agreement(tender)
         for index, supplier in enumerate(found):
             shared = len(found) > 1
             contracts.append(
@@ -217,8 +240,11 @@ def map_release(release: dict[str, Any]) -> Mapped:
                         ),
                         # A value shared by several suppliers (a framework award) cannot be
                         # split between them: it is kept on none rather than counted twice.
-                        "value_amount": None if shared else amount,
-                        "currency": None if shared else currency,
+                        "value_amount": None if shared or framework else amount,
+                        "currency": None if shared or framework else currency,
+                        # A framework agreement's value is its ceiling: kept, never spend.
+                        "ceiling_amount": amount if framework else None,
+                        "ceiling_currency": currency if framework else None,
                         "award_date": _date(award.get("date")),
                         "start_date": _date(period.get("startDate")),
                         "end_date": _date(period.get("endDate")),

@@ -163,6 +163,14 @@ def _decimal(value: float | int | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
+def _ceiling(data: dict[str, Any]) -> dict[str, Any]:
+    """A framework's or lot's ceiling: what may be called off, kept apart from spend."""
+    return {
+        "ceiling_amount": _decimal(data.get("ceiling_amount")),
+        "ceiling_currency": data.get("ceiling_currency"),
+    }
+
+
 class _Writer:
     def __init__(self, db: Session, seed: SeedData) -> None:
         self.db = db
@@ -269,6 +277,7 @@ class _Writer:
             cpv_codes=data["cpv_codes"],
             source_url=data.get("source_url"),
             illustrative=data.get("illustrative", False),
+            **_ceiling(data),
         )
         self.db.add(framework)
         # The lifecycle history starts at the status the seed data records.
@@ -286,6 +295,7 @@ class _Writer:
                 description=item.get("description", ""),
                 cpv_codes=item.get("cpv_codes", []),
                 illustrative=item.get("illustrative", False),
+                **_ceiling(item),
             )
             # SQLAlchemy 2 does not cascade along backrefs: add each new object explicitly.
             self.db.add(lot)

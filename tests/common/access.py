@@ -214,6 +214,7 @@ PARAM_DEFAULTS: dict[str, Callable[[Planted], str]] = {
     "market": lambda p: f"lot-{p.lot.id}",
     "group": lambda p: str(p.group.id),
     "year": lambda p: str(p.contract.award_date.year),
+    "detector": lambda p: "market_concentration",
 }
 
 # `{id}` means something different on each route: say what, by route-name prefix (longest wins).
@@ -235,6 +236,7 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "api.supplier_scores": _id("supplier"),
     "data.imports.": _id("import_run"),
     "api.imports.": _id("import_run"),
+    "api.detector_coverage": lambda p: [("", {"id": "market_concentration"})],
 }
 
 

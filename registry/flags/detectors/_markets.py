@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from registry.flags.detectors.base import RunContext
+from registry.flags.detectors.base import Examined, RunContext
+from registry.flags.models import SubjectType
 from registry.markets.concentration import Concentration
 from registry.markets.services import Market, list_markets, window_start
 
@@ -59,3 +60,25 @@ def market_metrics(
         "other_basis": {"basis": "value" if basis == "buyers" else "buyers", **other.as_metrics()},
         "window_from": start,
     }
+
+
+def market_coverage(ctx: RunContext) -> list[Examined]:
+    """Every market in the window: judged on the bases with enough contracts, as `first_basis`
+    judges them; a market too small on both is not applicable."""
+    min_contracts = int(ctx.thresholds["min_contracts"])
+    markets, _start = markets_in_window(ctx)
+    examined = []
+    for market in markets:
+        reason = None
+        applicable = market.contracts >= min_contracts and bool(market.by_buyers.shares)
+        if not applicable:
+            reason = f"fewer than {min_contracts} contracts ({market.contracts})"
+        elif market.valued_contracts == 0:
+            reason = "no contract values in pounds in this market: judged by number of buyers only"
+        elif market.valued_contracts < min_contracts:
+            reason = (
+                f"only {market.valued_contracts} of {market.contracts} contracts have a value in "
+                "pounds: judged by number of buyers only"
+            )
+        examined.append(Examined(SubjectType.market, market.key, market.label, applicable, reason))
+    return examined

@@ -4,9 +4,10 @@ the published source it follows, and a function of one or a few SQL aggregate qu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,52 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class Examined:
+    """One subject a detector looked at (flagged or not), for its coverage. `applicable` False
+    means the rule could not be applied; `reason` says why, or what could not be checked."""
+
+    subject_type: SubjectType
+    subject_key: str
+    subject_label: str
+    applicable: bool = True
+    reason: str | None = None
+
+
+# What a detector's `coverage` hook returns: SQL selects (run as INSERT ... SELECT, so national
+# data never passes through Python) whose columns are labelled as in COVERAGE_COLUMNS, and/or
+# Examined rows (bulk-inserted) when the detector already holds its subjects in memory.
+CoverageSource = Sequence["sa.Select[Any] | Examined"]
+COVERAGE_COLUMNS = ("subject_type", "subject_key", "subject_label", "applicable", "reason")
+
+
+def coverage_select(
+    subject_type: SubjectType,
+    key: Any,
+    label: Any,
+    not_applicable: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
+    checked_note: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
+) -> list[Any]:
+    """The five labelled columns of a coverage select: the first `not_applicable` condition that
+    holds gives the reason the rule could not be applied; otherwise the first `checked_note`
+    condition that holds says what could not be checked."""
+    whens = [(cond, sa.literal(reason)) for cond, reason in not_applicable]
+    notes = [(cond, sa.literal(note)) for cond, note in checked_note]
+    applicable: Any = (
+        sa.case(*((cond, 0) for cond, _ in not_applicable), else_=1)
+        if not_applicable
+        else sa.literal(1)
+    )
+    reason: Any = sa.case(*whens, *notes, else_=sa.null()) if whens or notes else sa.null()
+    return [
+        sa.literal(subject_type.value, sa.String).label("subject_type"),
+        sa.cast(key, sa.String).label("subject_key"),
+        sa.func.substr(label, 1, 500).label("subject_label"),
+        applicable.label("applicable"),
+        sa.cast(reason, sa.Text).label("reason"),
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
 class RunContext:
     db: Session
     thresholds: Mapping[str, int | float]
@@ -86,6 +133,11 @@ class Detector:
     thresholds: tuple[Threshold, ...]
     subjects: str  # what it flags, as the flag pages say it
     find: Callable[[RunContext], list[Finding]]
+    # Every subject the detector examined (docs/DEVELOPING.md, "Detectors"). None: only its flags
+    # are recorded as coverage, and its page says the rest was not reported.
+    coverage: Callable[[RunContext], CoverageSource] | None = None
+    # The method's version, stamped on its coverage rows: bump it when the rule's logic changes.
+    version: str = "1"
 
     @property
     def defaults(self) -> dict[str, int | float]:
@@ -96,3 +148,30 @@ class Detector:
 
     def setting(self, name: str) -> str:
         return f"{SETTINGS_PREFIX}{self.id}.{name}"
+
+
+def buyer_group_market_coverage(
+    pairs: Any,
+    not_applicable: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
+    checked_note: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
+) -> sa.Select[Any]:
+    """Coverage of buyer and supplier-group pairs in a market, from a subquery with buyer_id,
+    group_id and market columns; keys as the findings make them (buyer/group/cpv-market)."""
+    from registry.buyers.models import Buyer  # the models import nothing from here
+    from registry.suppliers.models import SupplierGroup
+
+    key = (
+        sa.cast(pairs.c.buyer_id, sa.String)
+        + "/"
+        + sa.cast(pairs.c.group_id, sa.String)
+        + "/cpv-"
+        + pairs.c.market
+    )
+    label = Buyer.name + " and " + SupplierGroup.name + " in CPV " + pairs.c.market
+    columns = coverage_select(SubjectType.buyer_supplier, key, label, not_applicable, checked_note)
+    return (
+        sa.select(*columns)
+        .select_from(pairs)
+        .join(Buyer, Buyer.id == pairs.c.buyer_id)
+        .join(SupplierGroup, SupplierGroup.id == pairs.c.group_id)
+    )

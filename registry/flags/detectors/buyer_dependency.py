@@ -7,12 +7,20 @@ one supplier"), in "Red flags in public procurement" (2024).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    buyer_group_market_coverage,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract, since
 from registry.markets.cpv import cpv_name
@@ -20,8 +28,8 @@ from registry.markets.services import window_start
 from registry.suppliers.models import Supplier, SupplierGroup
 
 
-def find(ctx: RunContext) -> list[Finding]:
-    share = Decimal(str(ctx.thresholds["share_threshold"]))
+def _per_group(ctx: RunContext) -> tuple[Any, int | None]:
+    """Per buyer, market and group, each row beside its buyer's totals in that market."""
     start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
     market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
     value = gbp_value()
@@ -45,6 +53,12 @@ def find(ctx: RunContext) -> list[Finding]:
         sa.func.sum(per_group.c.value).over(partition_by=buyer_market).label("total"),
         sa.func.sum(per_group.c.contracts).over(partition_by=buyer_market).label("total_contracts"),
     ).subquery()
+    return with_totals, start
+
+
+def find(ctx: RunContext) -> list[Finding]:
+    share = Decimal(str(ctx.thresholds["share_threshold"]))
+    with_totals, start = _per_group(ctx)
     rows = ctx.db.execute(
         sa.select(with_totals, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
         .join(Buyer, Buyer.id == with_totals.c.buyer_id)
@@ -82,6 +96,26 @@ def find(ctx: RunContext) -> list[Finding]:
     return findings
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    with_totals, _start = _per_group(ctx)
+    minimum = int(ctx.thresholds["min_contracts"])
+    return [
+        buyer_group_market_coverage(
+            with_totals,
+            not_applicable=[
+                (
+                    sa.func.coalesce(with_totals.c.total, 0) <= 0,
+                    "no contract values in pounds for this buyer in this market",
+                ),
+                (
+                    with_totals.c.total_contracts < minimum,
+                    f"fewer than {minimum} of the buyer's contracts in this market have a value",
+                ),
+            ],
+        )
+    ]
+
+
 DETECTOR = Detector(
     id="buyer_dependency",
     title="Buyer dependency",
@@ -99,4 +133,5 @@ DETECTOR = Detector(
     ),
     subjects="buyer and supplier-group pairs in a market",
     find=find,
+    coverage=coverage,
 )

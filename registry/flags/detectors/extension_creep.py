@@ -9,7 +9,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract, ContractExtension
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import days_between, public_contract
 
@@ -80,6 +87,26 @@ def find(ctx: RunContext) -> list[Finding]:
     return findings
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    dates_missing = sa.or_(
+        Contract.start_date.is_(None),
+        Contract.original_end_date.is_(None),
+        Contract.end_date.is_(None),
+    )
+    columns = coverage_select(
+        SubjectType.contract,
+        Contract.id,
+        sa.func.coalesce(Contract.reference, Contract.title),
+        checked_note=[
+            (
+                dates_missing,
+                "start, original end or end date missing: only the extensions were counted",
+            )
+        ],
+    )
+    return [sa.select(*columns).where(public_contract())]
+
+
 DETECTOR = Detector(
     id="extension_creep",
     title="Extension creep",
@@ -97,4 +124,5 @@ DETECTOR = Detector(
     ),
     subjects="contracts",
     find=find,
+    coverage=coverage,
 )

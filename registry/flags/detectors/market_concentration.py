@@ -7,7 +7,12 @@ paragraphs 19-21, see concern above 2,000. OCP red flag R051 (high market concen
 
 from __future__ import annotations
 
-from registry.flags.detectors._markets import first_basis, market_metrics, markets_in_window
+from registry.flags.detectors._markets import (
+    first_basis,
+    market_coverage,
+    market_metrics,
+    markets_in_window,
+)
 from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
 from registry.flags.models import Severity, SubjectType
 
@@ -57,4 +62,5 @@ DETECTOR = Detector(
     ),
     subjects="markets",
     find=find,
+    coverage=market_coverage,
 )

@@ -10,7 +10,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract
 from registry.frameworks.models import Framework, Obligation, ObligationCategory
@@ -95,6 +102,31 @@ def find(ctx: RunContext) -> list[Finding]:
     return _frameworks(ctx) + _contracts(ctx)
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    value = gbp_value()
+    minimum = float(ctx.thresholds["contract_min_value"])
+    frameworks = coverage_select(
+        SubjectType.framework, Framework.reference, Framework.reference + ": " + Framework.title
+    )
+    contracts = coverage_select(
+        SubjectType.contract,
+        Contract.id,
+        sa.func.coalesce(Contract.reference, Contract.title),
+        not_applicable=[
+            (
+                Contract.lot_id.is_not(None),
+                "framework call-off: excluded (its framework's obligations are checked)",
+            ),
+            (value.is_(None), "no value in pounds"),
+            (value < minimum, f"worth less than £{minimum:,.0f}"),
+        ],
+    )
+    return [
+        sa.select(*frameworks).where(Framework.retracted_at.is_(None)),
+        sa.select(*contracts).where(public_contract()),
+    ]
+
+
 DETECTOR = Detector(
     id="missing_exit_portability",
     title="Missing exit or portability obligation",
@@ -115,4 +147,5 @@ DETECTOR = Detector(
     ),
     subjects="frameworks and contracts",
     find=find,
+    coverage=coverage,
 )

@@ -12,6 +12,7 @@ from typing import Any
 from registry.flags.detectors._markets import (
     EPSILON,
     first_basis,
+    market_coverage,
     market_metrics,
     markets_in_window,
 )
@@ -90,4 +91,5 @@ DETECTOR = Detector(
     ),
     subjects="markets",
     find=find,
+    coverage=market_coverage,
 )

@@ -11,7 +11,14 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -63,6 +70,33 @@ def find(ctx: RunContext) -> list[Finding]:
     ]
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    minimum = int(ctx.thresholds["min_contracts"])
+    total_value = sa.func.sum(gbp_value())
+    columns = coverage_select(
+        SubjectType.supplier_group,
+        Supplier.group_id,
+        SupplierGroup.name,
+        not_applicable=[
+            (sa.func.count() < minimum, f"fewer than {minimum} contracts"),
+            (sa.func.coalesce(total_value, 0) <= 0, "no contract values in pounds"),
+        ],
+        checked_note=[
+            (
+                sa.func.count(gbp_value()) < sa.func.count(),
+                "contracts without a value in pounds left out of the shares",
+            )
+        ],
+    )
+    return [
+        sa.select(*columns)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
+        .where(public_contract())
+        .group_by(Supplier.group_id, SupplierGroup.name)
+    ]
+
+
 DETECTOR = Detector(
     id="non_competitive_share",
     title="Non-competitive share",
@@ -79,4 +113,5 @@ DETECTOR = Detector(
     ),
     subjects="supplier groups",
     find=find,
+    coverage=coverage,
 )

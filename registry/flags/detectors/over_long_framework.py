@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import days_between
 from registry.frameworks.models import Framework
@@ -53,6 +60,24 @@ def find(ctx: RunContext) -> list[Finding]:
     ]
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    end = sa.func.coalesce(Framework.extended_end_date, Framework.end_date)
+    no_dates = sa.or_(Framework.start_date.is_(None), end.is_(None))
+    columns = coverage_select(
+        SubjectType.framework,
+        Framework.reference,
+        Framework.reference + ": " + Framework.title,
+        not_applicable=[
+            (
+                sa.and_(no_dates, Framework.max_term_months.is_(None)),
+                "no start and end dates and no maximum term",
+            )
+        ],
+        checked_note=[(no_dates, "start or end date missing: only the maximum term was checked")],
+    )
+    return [sa.select(*columns).where(Framework.retracted_at.is_(None))]
+
+
 DETECTOR = Detector(
     id="over_long_framework",
     title="Over-long framework",
@@ -65,4 +90,5 @@ DETECTOR = Detector(
     thresholds=(Threshold("max_years", 4, 1, 50, "the longest term allowed, in years"),),
     subjects="frameworks",
     find=find,
+    coverage=coverage,
 )

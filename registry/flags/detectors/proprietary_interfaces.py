@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.frameworks.models import Framework, Obligation, ObligationCategory
 
@@ -55,6 +62,16 @@ def find(ctx: RunContext) -> list[Finding]:
     ]
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    columns = coverage_select(
+        SubjectType.framework,
+        Framework.reference,
+        Framework.reference + ": " + Framework.title,
+        not_applicable=[(~is_it_framework(), "not an IT framework (no CPV 48, 72 or 302 code)")],
+    )
+    return [sa.select(*columns).where(Framework.retracted_at.is_(None))]
+
+
 DETECTOR = Detector(
     id="proprietary_interfaces",
     title="Proprietary interfaces",
@@ -73,4 +90,5 @@ DETECTOR = Detector(
     ),
     subjects="frameworks",
     find=find,
+    coverage=coverage,
 )

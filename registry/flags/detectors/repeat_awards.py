@@ -11,7 +11,14 @@ import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    buyer_group_market_coverage,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract
 from registry.markets.cpv import cpv_name
@@ -97,6 +104,43 @@ def find(ctx: RunContext) -> list[Finding]:
     return list(findings.values())
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    # Every buyer, group and market with a published award: a pair with fewer awards than a run
+    # needs, or too few dated ones to put in order, cannot show the pattern.
+    market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
+    when = sa.func.coalesce(Contract.award_date, Contract.start_date)
+    minimum = int(ctx.thresholds["min_awards"])
+    pairs = (
+        sa.select(
+            Contract.buyer_id,
+            Supplier.group_id,
+            market.label("market"),
+            sa.func.count().label("awards"),
+            sa.func.count(when).label("dated"),
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .where(public_contract(), sa.func.length(Contract.cpv_code) >= ctx.cpv_depth)
+        .group_by(Contract.buyer_id, Supplier.group_id, market)
+        .subquery()
+    )
+    return [
+        buyer_group_market_coverage(
+            pairs,
+            not_applicable=[
+                (
+                    pairs.c.awards < minimum,
+                    f"fewer than {minimum} awards from this buyer to this group",
+                ),
+                (
+                    pairs.c.dated < minimum,
+                    "award and start dates missing: the awards cannot be ordered",
+                ),
+            ],
+            checked_note=[(pairs.c.dated < pairs.c.awards, "undated awards left out of the order")],
+        )
+    ]
+
+
 DETECTOR = Detector(
     id="repeat_awards",
     title="Repeat awards without competition",
@@ -114,4 +158,5 @@ DETECTOR = Detector(
     ),
     subjects="buyer and supplier-group pairs in a market",
     find=find,
+    coverage=coverage,
 )

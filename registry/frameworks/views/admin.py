@@ -75,6 +75,8 @@ def _framework_input(form: FrameworkForm, status: FrameworkStatus) -> FrameworkI
         cpv_codes=parse_cpv_codes(form.cpv_codes.data),
         source_url=form.source_url.data,
         illustrative=bool(form.illustrative.data),
+        ceiling_amount=form.ceiling_amount.data,
+        ceiling_currency=form.ceiling_currency.data,
     )
 
 
@@ -279,6 +281,8 @@ def _lot_input(form: LotForm) -> LotInput:
         description=form.description.data or "",
         cpv_codes=parse_cpv_codes(form.cpv_codes.data),
         illustrative=bool(form.illustrative.data),
+        ceiling_amount=form.ceiling_amount.data,
+        ceiling_currency=form.ceiling_currency.data,
     )
 
 

@@ -21,6 +21,7 @@ from registry.frameworks.models import (
     Obligation,
     ObligationCategory,
 )
+from registry.frameworks.money import framework_total, lot_ceiling_use
 from registry.frameworks.services import allowed_statuses
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
@@ -203,9 +204,12 @@ def _obligations(request: Request, *where: Any) -> list[Obligation]:
 def framework_detail(request: Request) -> dict[str, Any]:
     framework = framework_or_404(request)
     lots = list(framework.lots)
+    lot_money = lot_ceiling_use(request.db, lots)
     return {
         "framework": framework,
         "lots": lots,
+        "lot_money": lot_money,
+        "money": framework_total(framework, list(lot_money.values())),
         "memberships": _memberships_by_lot(request, [lot.id for lot in lots]),
         "obligation_groups": _obligation_groups(
             _obligations(request, Obligation.framework_id == framework.id)
@@ -234,6 +238,7 @@ def lot_detail(request: Request) -> dict[str, Any]:
     return {
         "framework": framework,
         "lot": lot,
+        "money": lot_ceiling_use(request.db, [lot])[lot.id],
         "memberships": _memberships_by_lot(request, [lot.id])[lot.id],
         "obligation_groups": _obligation_groups(obligations),
         "can_write": request.has_permission(Permissions.AdminFrameworksWrite)

@@ -11,7 +11,9 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
+from registry.contracts.models import Contract
 from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.suppliers import queries
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -146,6 +148,7 @@ def supplier_detail(request: Request) -> dict[str, Any]:
         "by_buyer_type": queries.contracts_by_buyer_type(db, supplier.id),
         "latest": queries.latest_contracts(db, supplier.id),
         "contract_count": stats[0] if stats else 0,
+        "data_use_figures": data_use(db, Contract.supplier_id == supplier.id),
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
@@ -205,6 +208,7 @@ def group_detail(request: Request) -> dict[str, Any]:
     group = get_group(request)
     members = queries.group_members(request.db, group.id, include_merged=True)
     count, value = queries.group_value(request.db, group.id)
+    figures = data_use(request.db, Supplier.group_id == group.id, by_group=True)
     return {
         "group": group,
         "members": [s for s in members if not s.is_merged],
@@ -212,5 +216,6 @@ def group_detail(request: Request) -> dict[str, Any]:
         "stats": queries.contract_stats(request.db, [s.id for s in members]),
         "contract_count": count,
         "contract_value": value,
+        "data_use_figures": figures,
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
     }
