@@ -45,9 +45,16 @@ BATCH = 10_000
 DUOPOLY_CPV = "48180000"
 REPEAT_CPV = "72260000"
 # 200 markets: CPV codes under software (48) and IT services (72); the first ones are the busiest.
-CPV_CODES = [DUOPOLY_CPV, REPEAT_CPV] + [
-    f"{division}{n:03d}000" for n in range(0, 990, 10) for division in ("48", "72")
-][:198]
+CPV_CODES = [
+    DUOPOLY_CPV,
+    REPEAT_CPV,
+    *[
+        code
+        for n in range(0, 990, 10)
+        for division in ("48", "72")
+        if (code := f"{division}{n:03d}000") not in (DUOPOLY_CPV, REPEAT_CPV)
+    ][:198],
+]
 METHODS = ["open"] * 70 + ["selective"] * 10 + ["limited"] * 14 + ["direct award"] * 6
 OBLIGATIONS = ["exit plan", "data portability", "interoperability"]
 RATINGS = ["Good"] * 45 + ["Approaching target"] * 25 + ["Requires improvement"] * 15
@@ -94,9 +101,11 @@ class Generator:
             self.rnd.shuffle(order)
             self.market_order[cpv] = (order, group_weights)
         # The duopoly: groups 1 and 2 lead CPV 48180000 with ~90% of it between them.
-        self.market_order[DUOPOLY_CPV] = ([1, 2, *range(3, size.groups + 1)], [0.45, 0.9] + [
-            0.9 + 0.1 * (k + 1) / max(1, size.groups - 2) for k in range(size.groups - 2)
-        ])
+        self.market_order[DUOPOLY_CPV] = (
+            [1, 2, *range(3, size.groups + 1)],
+            [0.45, 0.9]
+            + [0.9 + 0.1 * (k + 1) / max(1, size.groups - 2) for k in range(size.groups - 2)],
+        )
         self.market_weights = _zipf_cumulative(len(CPV_CODES), 0.8)
 
     # -- reference tables ----------------------------------------------------------------------
@@ -298,7 +307,10 @@ def ocds_release(row: dict[str, Any]) -> dict[str, Any]:
     """A contract row as an OCDS 1.1 award release."""
     buyer = {"id": f"GB-BENCH-B{row['buyer_id']}", "name": f"Public Body {row['buyer_id']}"}
     supplier_id = row["supplier_id"]
-    supplier: dict[str, Any] = {"id": f"GB-BENCH-S{supplier_id}", "name": f"Supplier {supplier_id} Ltd"}
+    supplier: dict[str, Any] = {
+        "id": f"GB-BENCH-S{supplier_id}",
+        "name": f"Supplier {supplier_id} Ltd",
+    }
     party = {**supplier, "roles": ["supplier"]}
     if supplier_id % 2:
         party["identifier"] = {"scheme": "GB-COH", "id": f"{10_000_000 + supplier_id:08d}"}
@@ -402,7 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     size = Size().small() if args.small else Size()
     size = dataclasses.replace(
-        size, **{f.name: getattr(args, f.name) for f in dataclasses.fields(Size) if getattr(args, f.name)}
+        size,
+        **{
+            f.name: getattr(args, f.name) for f in dataclasses.fields(Size) if getattr(args, f.name)
+        },
     )
     if not args.database_url and not args.jsonl:
         parser.error("give --database-url, --jsonl or both")
@@ -411,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_to_head(args.database_url)
         started = time.perf_counter()
         timings = load(args.database_url, size)
-        print(f"database filled in {time.perf_counter() - started:.1f}s: "
-              + ", ".join(f"{t} {s:.1f}s" for t, s in timings.items()))
+        print(
+            f"database filled in {time.perf_counter() - started:.1f}s: "
+            + ", ".join(f"{t} {s:.1f}s" for t, s in timings.items())
+        )
     if args.jsonl:
         started = time.perf_counter()
         count = write_jsonl(size, args.jsonl)

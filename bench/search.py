@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench.figures import emit, figure
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.db import create_engine, utcnow
@@ -301,12 +302,38 @@ def main() -> int:
                     f"ratio: whoosh p50 is {whoosh[0] / baseline[0]:.2f}x the baseline's "
                     f"(p95 {whoosh[1] / baseline[1]:.2f}x), with ranking, facets and suggestions"
                 )
+                figures = [
+                    figure(
+                        f"search p50 over {indexed:,} records (Whoosh), ms",
+                        whoosh[0],
+                        baseline[0],
+                        "-",
+                        None,
+                    ),
+                    figure(
+                        f"search p95 over {indexed:,} records (Whoosh), ms",
+                        whoosh[1],
+                        baseline[1],
+                        "<= 30 ms",
+                        whoosh[1] <= 30,
+                    ),
+                ]
                 if engine.dialect.name == "postgresql":
                     postgres = PostgresSearchService(db)
-                    describe(
+                    pg = describe(
                         "postgresql full-text search",
                         latencies(postgres.search, max(24, args.queries // 10)),
                     )
+                    figures.append(
+                        figure(
+                            f"search p95 over {indexed:,} records (PostgreSQL FTS), ms",
+                            pg[1],
+                            baseline[1],
+                            "<= 30 ms",
+                            pg[1] <= 30,
+                        )
+                    )
+                emit(figures)
         finally:
             engine.dispose()
     return 0
