@@ -8,7 +8,6 @@ test's connection, which every request of the app uses.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
