@@ -63,8 +63,11 @@ def make_app(url: str) -> Any:
 
 
 def serve(url: str, port: int) -> None:
+    import logging
+
     import waitress
 
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # a full queue is the point here
     waitress.serve(make_app(url), host="127.0.0.1", port=port, threads=THREADS, _quiet=True)
 
 
