@@ -49,7 +49,9 @@ def make_app(url: str) -> Any:
 
     from registry.config import configure
 
-    registry_app = configure({"sqlalchemy.url": url}).make_wsgi_app()
+    # As production.ini: market figures kept five minutes per process.
+    settings = {"sqlalchemy.url": url, "registry.markets.cache_seconds": "300"}
+    registry_app = configure(settings).make_wsgi_app()
     with Configurator() as config:
         config.add_route("hello", HELLO)
         config.add_view(lambda request: Response("Hello world"), route_name="hello")
