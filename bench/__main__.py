@@ -2,8 +2,8 @@
 
     python -m bench [--small] [--only sqlite|postgresql]
 
-Per engine: a fresh database filled by bench.generate (the national data set, or a fiftieth of it
-with --small), then `registry detect`, `registry score` and the public pages under load measured
+Per engine: a fresh database filled by bench.generate (the national data set with a tenth of its
+contracts and assessments; --full for all of them, --small for a fiftieth of everything), then `registry detect`, `registry score` and the public pages under load measured
 on it; the OCDS import (with its peers) and search run in their own processes on their own
 databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
 same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
@@ -204,12 +204,23 @@ def separate(engine: str, module: str, *args: str) -> tuple[list[str], list[Any]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="a fiftieth of the default size")
+    parser.add_argument("--small", action="store_true", help="a fiftieth of the issue's size")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the issue's full size (1,000,000 contracts and assessments): over 15 minutes here",
+    )
     parser.add_argument("--only", choices=["SQLite", "PostgreSQL"], help="one engine only")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    size = generate.Size().small() if args.small else generate.Size()
+    # The default: the issue's suppliers, buyers and frameworks with a tenth of its contracts and
+    # assessments, the largest that fits `make bench` in about 15 minutes on 2 shared cores.
+    size = generate.Size(contracts=100_000, assessments=100_000)
+    if args.small:
+        size = generate.Size().small()
+    elif args.full:
+        size = generate.Size()
     releases = 2_000 if args.small else 20_000
     records = 20_000 if args.small else 100_000
     seconds = 3 if args.small else 10
@@ -232,6 +243,36 @@ def main(argv: list[str] | None = None) -> int:
             ),
         ),
     ]
+
+    def write(done: bool) -> float:
+        """(Re)write RESULTS.md: after every step, so a run cut short still leaves its figures."""
+        elapsed = time.perf_counter() - started
+        took = (
+            f"took {elapsed / 60:.1f} minutes"
+            if done
+            else f"running for {elapsed / 60:.1f} minutes"
+        )
+        lines = [
+            "# Benchmark results",
+            "",
+            f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {_machine()}",
+            f"- Size: {'--small: ' if args.small else ''}{dataclasses.asdict(size)}; OCDS import "
+            f"{releases:,} releases of it; search {records:,} records; load {seconds} s per page "
+            f"from wrk (2 threads, 8 connections) against waitress ({pages.THREADS} threads)",
+            f"- `make bench` {took}{'' if done else ' (not finished)'}",
+            "",
+            "Each figure beside its baseline, measured in the same run, and the ratio.",
+            "",
+            *table(rows),
+            "",
+            "## Logs",
+            "",
+            *logs,
+        ]
+        args.results.write_text("\n".join(lines) + "\n")
+        return elapsed
+
     for engine in engines:
         for title, step in steps:
             print(f"== {title} on {engine}", flush=True)
@@ -243,26 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             print("\n".join(log), flush=True)
             logs += [f"### {title} on {engine}", "", "```", *log, "```", ""]
             rows += [(engine, f) for f in figures]
-    elapsed = time.perf_counter() - started
-    lines = [
-        "# Benchmark results",
-        "",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {_machine()}",
-        f"- Size: {'--small: ' if args.small else ''}{dataclasses.asdict(size)}; OCDS import "
-        f"{releases:,} releases of it; search {records:,} records; load {seconds} s per page "
-        f"from wrk (2 threads, 8 connections) against waitress ({pages.THREADS} threads)",
-        f"- `make bench` took {elapsed / 60:.1f} minutes",
-        "",
-        "Each figure beside its baseline, measured in the same run, and the ratio.",
-        "",
-        *table(rows),
-        "",
-        "## Logs",
-        "",
-        *logs,
-    ]
-    args.results.write_text("\n".join(lines) + "\n")
+            write(done=False)
+    elapsed = write(done=True)
     print(f"Wrote {args.results} in {elapsed / 60:.1f} minutes")
     return 1 if failed else 0
 
