@@ -46,8 +46,11 @@ lint: install ## ruff, mypy, and the migrations-match-models check
 	$(BIN)/ruff format --check registry tests bench
 	$(BIN)/mypy registry
 
-bench: install ## run the benchmarks on SQLite and PostgreSQL; writes bench/RESULTS.md
-	$(BIN)/python -m bench
+BENCH_ARGS ?=
+bench: install ## run the benchmarks on SQLite and PostgreSQL; writes bench/RESULTS.md (BENCH_ARGS=--small for a quick look)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## remove the virtualenv, node_modules, compiled assets and the development database
 	rm -rf $(VENV) node_modules registry/static/dist var

@@ -43,6 +43,12 @@ dev_requires = [
     "ruff>=0.5",
 ]
 
+# `make bench` only: the OCDS peers our import is measured against.
+bench_requires = [
+    "ocdscardinal>=0.0.8",  # the Open Contracting Partnership's Rust engine (coverage)
+    "ocdskit>=1.1",  # `ocdskit compile`
+]
+
 setup(
     name="supplier-accountability-registry",
     version="0.1.0",
@@ -51,7 +57,7 @@ setup(
     packages=find_packages(include=["registry", "registry.*"]),
     include_package_data=True,
     install_requires=install_requires,
-    extras_require={"test": tests_require, "dev": dev_requires},
+    extras_require={"test": tests_require, "dev": dev_requires, "bench": bench_requires},
     entry_points={
         "console_scripts": ["registry = registry.cli:main"],
         "paste.app_factory": ["main = registry.config:main"],

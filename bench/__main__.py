@@ -1,23 +1,39 @@
 """`make bench`: run every benchmark on SQLite and PostgreSQL and write bench/RESULTS.md.
 
-Each benchmark is a module `bench.<name>` runnable as `python -m bench.<name>`, taking
-`--database-url URL` and printing its figures (with its baseline and the ratio) to stdout.
+    python -m bench [--small] [--only sqlite|postgresql]
+
+Per engine: a fresh database filled by bench.generate (the national data set with a tenth of its
+contracts and assessments; --full for all of them, --small for a fiftieth of everything), then `registry detect`, `registry score` and the public pages under load measured
+on it; the OCDS import (with its peers) and search run in their own processes on their own
+databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
+same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
+on REGISTRY_BENCH_POSTGRES and dropped afterwards.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import dataclasses
 import datetime
 import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
+
+from bench import detect, generate, pages, score
+from bench.figures import figure, parse, table
+from registry.migrate import upgrade_to_head
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["import_ocds", "detect", "score", "search"]
+OUT = HERE / "out"
 POSTGRES_SERVER = os.environ.get(
     "REGISTRY_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
 )
+PREFIX = os.environ.get("REGISTRY_BENCH_DB_PREFIX", "registry_bench_")
 
 
 def _machine() -> str:
@@ -28,65 +44,249 @@ def _machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return f"{platform.node()}: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kb = int(meminfo.read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores, {cpu}{memory}, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
-def _postgres_database(name: str) -> str | None:
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _database(engine: str, name: str) -> str | None:
+    """A fresh, empty database of that engine; None when PostgreSQL is not reachable."""
+    if engine == "SQLite":
+        path = OUT / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
     try:
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
+        _psql(f"DROP DATABASE IF EXISTS {PREFIX}{name}")
+        _psql(f"CREATE DATABASE {PREFIX}{name}")
     except (OSError, subprocess.SubprocessError):
         return None
-    return f"{POSTGRES_SERVER}/{name}"
+    return f"{POSTGRES_SERVER}/{PREFIX}{name}"
 
 
-def main() -> int:
-    out = HERE / "out"
-    out.mkdir(exist_ok=True)
-    lines = [
-        "# Benchmark results",
-        "",
-        f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"- Machine: {_machine()}",
-        "",
-        "Each figure is printed beside its baseline, measured in the same run, and the ratio.",
-        "",
-    ]
-    failed = 0
-    for name in BENCHMARKS:
-        if not (HERE / f"{name}.py").exists():
-            continue
-        targets = {"SQLite": f"sqlite:///{out / (name + '.db')}"}
-        pg = _postgres_database(f"registry_bench_{name}")
-        if pg:
-            targets["PostgreSQL"] = pg
-        for label, url in targets.items():
-            print(f"== {name} on {label}", flush=True)
-            result = subprocess.run(
-                [sys.executable, "-m", f"bench.{name}", "--database-url", url],
-                cwd=HERE.parent,
-                capture_output=True,
-                text=True,
+def _drop(engine: str, name: str) -> None:
+    if engine == "SQLite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{OUT / name}.db{suffix}").unlink(missing_ok=True)
+    else:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            _psql(f"DROP DATABASE IF EXISTS {PREFIX}{name}")
+
+
+def _subprocess(module: str, url: str, *args: str) -> tuple[str, list[dict[str, Any]]]:
+    result = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", "--database-url", url, *args],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"bench.{module} failed ({result.returncode}):\n{result.stderr[-3000:]}")
+    return result.stdout, parse(result.stdout)
+
+
+def national(engine: str, size: generate.Size, seconds: int) -> tuple[list[str], list[Any]]:
+    """Generate, then detect, score and load the pages on one database of that engine."""
+    url = _database(engine, "national")
+    if url is None:
+        return [f"{engine}: not reachable, skipped"], []
+    log: list[str] = []
+    figures: list[dict[str, Any]] = []
+    try:
+        upgrade_to_head(url)
+        started = time.perf_counter()
+        timings = generate.load(url, size)
+        log.append(
+            f"generated in {time.perf_counter() - started:.0f} s: "
+            + ", ".join(f"{t} {s:.1f} s" for t, s in timings.items())
+        )
+
+        found = detect.measure(url)
+        scan = found["baseline"]
+        for label, (seconds_taken, runs) in found["runs"].items():
+            log.append(f"detect, {label}: {seconds_taken:.2f} s; scan {scan:.3f} s")
+            log += [f"    {r.detector:<26} {r.seconds:8.3f} s  raised {r.raised:>6}" for r in runs]
+        first = next(iter(found["runs"].values()))[0]
+        again = list(found["runs"].values())[1][0]
+        figures += [
+            figure(
+                "`registry detect`, all detectors, s",
+                first,
+                scan,
+                "<= 3x the scan",
+                first <= 3 * scan,
+                f"{found['contracts']:,} contracts, first run",
+            ),
+            figure(
+                "`registry detect`, nothing new, s",
+                again,
+                scan,
+                "<= 3x the scan",
+                again <= 3 * scan,
+                "second run",
+            ),
+        ]
+
+        scored = score.measure(url)
+        log.append(
+            f"score: {scored['scores']:,} scores over {scored['periods']} periods in "
+            f"{scored['seconds']:.2f} s; scan {scored['baseline']:.3f} s; "
+            f"verify: {scored['mismatches']} mismatches"
+        )
+        figures.append(
+            figure(
+                "`registry score`, s",
+                scored["seconds"],
+                scored["baseline"],
+                "<= 3x the scan",
+                scored["seconds"] <= 3 * scored["baseline"],
+                f"{scored['assessments']:,} assessments, {scored['periods']} periods",
             )
-            print(result.stdout, result.stderr, sep="\n", flush=True)
-            lines += [f"## {name} on {label}", "", "```", result.stdout.strip(), "```", ""]
-            if result.returncode != 0:
+        )
+
+        loaded = pages.measure(url, seconds)
+        hello = loaded.pop("hello-world view")
+        log.append(f"hello-world view: p95 {hello['p95_ms']:.1f} ms, {hello['rps']:.0f} req/s")
+        for page, f in loaded.items():
+            log.append(
+                f"{page}: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, p99 "
+                f"{f['p99_ms']:.1f} ms, {f['rps']:.1f} req/s, {f['errors']:.0f} errors"
+            )
+            figures.append(
+                figure(
+                    f"{page} page p95, ms",
+                    f["p95_ms"],
+                    hello["p95_ms"],
+                    f"<= 50 ms at {size.contracts:,} contracts",
+                    f["p95_ms"] <= 50,
+                    f"p50 {f['p50_ms']:.1f}, p99 {f['p99_ms']:.1f}",
+                )
+            )
+            figures.append(
+                figure(
+                    f"{page} page, req/s",
+                    f["rps"],
+                    hello["rps"],
+                    ">= 50% of hello-world" if page == "supplier" else "-",
+                    f["rps"] >= hello["rps"] / 2 if page == "supplier" else None,
+                )
+            )
+    finally:
+        _drop(engine, "national")
+    return log, figures
+
+
+def separate(engine: str, module: str, *args: str) -> tuple[list[str], list[Any]]:
+    url = _database(engine, module)
+    if url is None:
+        return [f"{engine}: not reachable, skipped"], []
+    try:
+        stdout, figures = _subprocess(module, url, *args)
+    finally:
+        _drop(engine, module)
+    return [line for line in stdout.splitlines() if not line.startswith("FIGURES")], figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", action="store_true", help="a fiftieth of the issue's size")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="the issue's full size (1,000,000 contracts and assessments): over 15 minutes here",
+    )
+    parser.add_argument("--only", choices=["SQLite", "PostgreSQL"], help="one engine only")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args(argv)
+    OUT.mkdir(exist_ok=True)
+    # The default: the issue's suppliers, buyers and frameworks with a tenth of its contracts and
+    # assessments, the largest that fits `make bench` in about 15 minutes on 2 shared cores.
+    size = generate.Size(contracts=100_000, assessments=100_000)
+    if args.small:
+        size = generate.Size().small()
+    elif args.full:
+        size = generate.Size()
+    releases = 2_000 if args.small else 20_000
+    records = 20_000 if args.small else 100_000
+    seconds = 3 if args.small else 10
+    started = time.perf_counter()
+    engines = [args.only] if args.only else ["SQLite", "PostgreSQL"]
+    rows: list[tuple[str, dict[str, Any]]] = []
+    logs: list[str] = []
+    failed = 0
+    steps = [
+        ("national data: detect, score, pages", lambda e: national(e, size, seconds)),
+        (
+            "OCDS import and peers",
+            lambda e: separate(e, "import_ocds", "--releases", str(releases)),
+        ),
+        # The Whoosh index does not depend on the engine: built and timed once, on SQLite.
+        (
+            "search",
+            lambda e: separate(
+                e, "search", "--records", str(records), *(["--no-whoosh"] if e != "SQLite" else [])
+            ),
+        ),
+    ]
+
+    def write(done: bool) -> float:
+        """(Re)write RESULTS.md: after every step, so a run cut short still leaves its figures."""
+        elapsed = time.perf_counter() - started
+        took = (
+            f"took {elapsed / 60:.1f} minutes"
+            if done
+            else f"running for {elapsed / 60:.1f} minutes"
+        )
+        lines = [
+            "# Benchmark results",
+            "",
+            f"- Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {_machine()}",
+            f"- Size: {'--small: ' if args.small else ''}{dataclasses.asdict(size)}; OCDS import "
+            f"{releases:,} releases of it; search {records:,} records; load {seconds} s per page "
+            f"from wrk (2 threads, 8 connections) against waitress ({pages.THREADS} threads)",
+            f"- `make bench` {took}{'' if done else ' (not finished)'}",
+            "",
+            "Each figure beside its baseline, measured in the same run, and the ratio.",
+            "",
+            *table(rows),
+            "",
+            "## Logs",
+            "",
+            *logs,
+        ]
+        args.results.write_text("\n".join(lines) + "\n")
+        return elapsed
+
+    for engine in engines:
+        for title, step in steps:
+            print(f"== {title} on {engine}", flush=True)
+            try:
+                log, figures = step(engine)
+            except Exception as exc:  # one failed benchmark still leaves the others' figures
                 failed += 1
-                lines += [
-                    f"**Failed** (exit {result.returncode}):",
-                    "",
-                    "```",
-                    result.stderr.strip()[-2000:],
-                    "```",
-                    "",
-                ]
-    (HERE / "RESULTS.md").write_text("\n".join(lines) + "\n")
-    print(f"Wrote {HERE / 'RESULTS.md'}")
+                log, figures = [f"FAILED: {exc}"], []
+            print("\n".join(log), flush=True)
+            logs += [f"### {title} on {engine}", "", "```", *log, "```", ""]
+            rows += [(engine, f) for f in figures]
+            write(done=False)
+    elapsed = write(done=True)
+    print(f"Wrote {args.results} in {elapsed / 60:.1f} minutes")
     return 1 if failed else 0
 
 

@@ -1,20 +1,20 @@
 """Time `registry import ocds` on a generated JSON Lines file, beside parsing the same file with
 ijson alone in the same run, and print the ratio, releases/s, MB/s and peak memory.
 
-    python -m bench.import_ocds [--releases 500000] [--database-url URL] [--keep]
+    python -m bench.import_ocds [--releases 20000] [--database-url URL] [--keep]
 
 Without --database-url a SQLite file under bench/out/ is made afresh (PostgreSQL: pass an empty
-database). The file is generated with a fixed seed: OCDS 1.1 releases with a buyer among 2,000,
-one award to a supplier among 20,000 (half with Companies House numbers), a value, a contract
-period, a CPV code and a procurement method; one release in ten is a tender notice only.
+database). The file is the first contracts of the national data set (bench.generate) as OCDS 1.1
+award releases. The OCDS peers run on the same file: `ocdskit compile` and, when installed,
+`ocdscardinal.coverage` (the `bench` extra installs both).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import random
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,60 +23,41 @@ import ijson
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench.figures import emit, figure
+from bench.generate import Size, write_jsonl
 from registry.db import create_engine
 from registry.migrate import upgrade_to_head
 from registry.opendata.importer import import_file
 
 OUT = Path(__file__).resolve().parent / "out"
-BUYERS, SUPPLIERS = 2_000, 20_000
-METHODS = ["open"] * 6 + ["selective"] * 2 + ["limited", "direct"]
 
 
-def generate(path: Path, releases: int, seed: int = 6) -> None:
-    rng = random.Random(seed)
-    with path.open("w", encoding="utf-8") as out:
-        for n in range(releases):
-            ocid = f"ocds-bench0-{n:08d}"
-            b = rng.randrange(BUYERS)
-            buyer = {"id": f"GB-GOR-B{b:05d}", "name": f"Bench Public Body {b}"}
-            release: dict[str, object] = {
-                "ocid": ocid,
-                "id": f"{ocid}-1",
-                "date": f"2024-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00:00Z",
-                "tag": ["tender"],
-                "initiationType": "tender",
-                "buyer": buyer,
-                "parties": [{**buyer, "roles": ["buyer"]}],
-                "tender": {
-                    "id": f"{ocid}-tender",
-                    "title": f"IT services call-off {n}",
-                    "procurementMethod": rng.choice(METHODS),
-                    "numberOfTenderers": rng.randrange(1, 9),
-                    "classification": {"scheme": "CPV", "id": f"48{rng.randrange(100):02d}0000"},
-                },
-            }
-            if n % 10:
-                s = min(int(rng.paretovariate(1.2)) - 1, SUPPLIERS - 1)
-                supplier = {"id": f"S{s}", "name": f"Bench Supplier {s} Ltd"}
-                party = {**supplier, "roles": ["supplier"]}
-                if s % 2 == 0:
-                    party["identifier"] = {"scheme": "GB-COH", "id": f"{10_000_000 + s:08d}"}
-                release["parties"].append(party)  # type: ignore[attr-defined]
-                release["tag"] = ["award"]
-                release["awards"] = [
-                    {
-                        "id": f"{ocid}-award-1",
-                        "status": "active",
-                        "date": "2024-01-15T00:00:00Z",
-                        "value": {"amount": round(rng.uniform(1e4, 5e6), 2), "currency": "GBP"},
-                        "suppliers": [supplier],
-                        "contractPeriod": {
-                            "startDate": "2024-02-01T00:00:00Z",
-                            "endDate": f"{2025 + n % 4}-01-31T00:00:00Z",
-                        },
-                    }
-                ]
-            out.write(json.dumps(release, separators=(",", ":")) + "\n")
+def generate(path: Path, releases: int) -> None:
+    """The first `releases` contracts of the national data set (bench.generate), as OCDS."""
+    write_jsonl(Size(), path, limit=releases)
+
+
+def peers(data: Path) -> dict[str, float]:
+    """Seconds taken by the OCDS peers on the same file."""
+    timings = {}
+    schema = Path(__file__).resolve().parent.parent / "schemas/ocds/release-schema-1.1.4.json"
+    started = time.perf_counter()
+    with data.open("rb") as handle:
+        subprocess.run(
+            [str(Path(sys.executable).with_name("ocdskit")), "compile", "--schema", str(schema)],
+            stdin=handle,
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
+    timings["ocdskit compile"] = time.perf_counter() - started
+    try:
+        import ocdscardinal  # type: ignore[import-not-found]
+    except ImportError:
+        return timings
+    started = time.perf_counter()
+    ocdscardinal.coverage(str(data))
+    timings["ocdscardinal.coverage"] = time.perf_counter() - started
+    return timings
 
 
 def peak_rss_mb() -> float:
@@ -85,7 +66,7 @@ def peak_rss_mb() -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--releases", type=int, default=500_000)
+    parser.add_argument("--releases", type=int, default=20_000)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the generated file")
     args = parser.parse_args()
@@ -113,6 +94,7 @@ def main() -> int:
     parse_rss = peak_rss_mb()
     assert parsed == args.releases
 
+    peer_s = peers(data)
     engine = create_engine(url)
     try:
         started = time.perf_counter()
@@ -134,7 +116,43 @@ def main() -> int:
         f"{size_mb / import_s:7.1f} MB/s  peak RSS {peak_rss_mb():,.0f} MB"
     )
     print(f"ratio import/parse: {import_s / parse_s:.1f}x")
+    for peer, seconds in peer_s.items():
+        print(
+            f"{peer + ':':<24} {seconds:8.1f} s  {args.releases / seconds:10,.0f} releases/s  "
+            f"import takes {import_s / seconds:.1f}x its time"
+        )
     print(f"summary: {json.dumps(summary.as_json())}; contracts in the database: {contracts:,}")
+    rate, parse_rate = args.releases / import_s, args.releases / parse_s
+    rss = peak_rss_mb()
+    figures = [
+        figure(
+            "OCDS import, releases/s",
+            rate,
+            parse_rate,
+            ">= 50% of parse; >= 10,000/s",
+            rate >= 0.5 * parse_rate and rate >= 10_000,
+            f"{args.releases:,} releases",
+        ),
+        figure(
+            "OCDS import, MB/s",
+            size_mb / import_s,
+            size_mb / parse_s,
+            ">= 50% of parse",
+            import_s <= 2 * parse_s,
+        ),
+        figure("OCDS import, peak RSS MB", rss, parse_rss, "<= 300 MB", rss <= 300),
+    ]
+    for peer, seconds in peer_s.items():
+        figures.append(
+            figure(
+                f"OCDS import, releases/s vs {peer}",
+                rate,
+                args.releases / seconds,
+                "faster than ocdskit compile" if "ocdskit" in peer else "report",
+                rate >= args.releases / seconds if "ocdskit" in peer else None,
+            )
+        )
+    emit(figures)
     return 0 if contracts == summary.contracts else 1
 
 

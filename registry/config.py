@@ -44,6 +44,7 @@ def _session_secret(settings: dict[str, Any]) -> str:
 def normalise_settings(settings: dict[str, Any] | None) -> dict[str, Any]:
     settings = dict(settings or {})
     maybe_set(settings, "sqlalchemy.url", "REGISTRY_DATABASE_URL")
+    maybe_set(settings, "sqlalchemy.url.read", "REGISTRY_DATABASE_URL_READ")
     maybe_set(settings, "registry.index_dir", "REGISTRY_INDEX_DIR")
     maybe_set(settings, "session.secret", "REGISTRY_SESSION_SECRET")
     maybe_set(settings, "registry.environment", "REGISTRY_ENVIRONMENT")

@@ -14,6 +14,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
+from registry.sessions import SESSION_COOKIE
+
 # Named constraints let Alembic's SQLite batch mode find and alter them.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -109,12 +111,38 @@ def _configure_sqlite(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def reads_from_replica(request: Request) -> bool:
+    """A public reader's GET: no session cookie (so no signed-in user, and nothing of theirs to
+    read back at once) and nothing to write. Staff, forms and every write use the primary."""
+    return (
+        "sqlalchemy.read_sessionmaker" in request.registry
+        and request.method in SAFE_METHODS
+        and SESSION_COOKIE not in request.cookies
+    )
+
+
+def _read_only(engine: Engine) -> None:
+    """Every transaction on the replica engine is read-only: a write sent there by mistake fails
+    at once, on a replica or (in tests) on the primary alike."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, connection_record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        dbapi_connection.commit()
+
+
 def _request_db(request: Request) -> Session:
     # Tests hand the app an open connection inside an outer transaction; each request then works
     # in a SAVEPOINT on it, so a commit or rollback behaves as in production.
     connection = request.environ.get("registry.db_connection")
+    replica = reads_from_replica(request)
+    if replica and "registry.db_read_connection" in request.environ:
+        connection = request.environ["registry.db_read_connection"]
     if connection is not None:
         session = Session(bind=connection, join_transaction_mode="create_savepoint")
+    elif replica:
+        session = request.registry["sqlalchemy.read_sessionmaker"]()
     elif request.method in SAFE_METHODS:
         session = request.registry["sqlalchemy.sessionmaker"]()
     else:
@@ -131,6 +159,14 @@ def includeme(config: Configurator) -> None:
     engine = create_engine(settings["sqlalchemy.url"], pool_pre_ping=True)
     config.registry["sqlalchemy.engine"] = engine
     config.registry["sqlalchemy.sessionmaker"] = sessionmaker(bind=engine)
+    # A read replica (sqlalchemy.url.read): public GET pages read from it, so several app servers
+    # can share the reading load while one primary takes the writes.
+    if settings.get("sqlalchemy.url.read"):
+        read_engine = create_engine(settings["sqlalchemy.url.read"], pool_pre_ping=True)
+        if read_engine.dialect.name == "postgresql":
+            _read_only(read_engine)
+        config.registry["sqlalchemy.read_engine"] = read_engine
+        config.registry["sqlalchemy.read_sessionmaker"] = sessionmaker(bind=read_engine)
     # The same pool; on SQLite its transactions begin IMMEDIATE (see _configure_sqlite).
     config.registry["sqlalchemy.writer"] = engine.execution_options(sqlite_begin="IMMEDIATE")
     config.add_request_method(_request_db, name="db", reify=True)

@@ -7,6 +7,7 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
 
 SESSION_TIMEOUT_SECONDS = 8 * 60 * 60
+SESSION_COOKIE = "registry_session"
 
 
 def includeme(config: Configurator) -> None:
@@ -15,7 +16,7 @@ def includeme(config: Configurator) -> None:
     config.set_session_factory(
         SignedCookieSessionFactory(
             settings["session.secret"],
-            cookie_name="registry_session",
+            cookie_name=SESSION_COOKIE,
             httponly=True,
             samesite="Lax",
             secure=secure,

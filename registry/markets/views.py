@@ -12,6 +12,8 @@ from pyramid.view import view_config
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
+from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
 from registry.markets.datause import data_use
 from registry.markets.services import (
@@ -55,7 +57,12 @@ def market_list(request: Request) -> dict[str, Any]:
     kind = _choice(request, "kind", KINDS, "all")
     descending = _choice(request, "order", ("asc", "desc"), "asc" if sort == "name" else "desc")
     depth = request.registry["registry.markets.cpv_depth"]
-    markets = list_markets(request.db, depth, kinds=("cpv", "lot") if kind == "all" else (kind,))
+    kinds = ("cpv", "lot") if kind == "all" else (kind,)
+    markets = list(
+        cached(
+            request, ("list", depth, kinds), lambda: list_markets(request.db, depth, kinds=kinds)
+        )
+    )
     threshold = request.registry["registry.detection"].thresholds["market_concentration"]
     # A market of one or two contracts has an HHI of 10,000 and says nothing: like the detector,
     # the list leaves out markets too small to judge unless asked.
@@ -94,7 +101,11 @@ def market_list(request: Request) -> dict[str, Any]:
 def market_detail(request: Request) -> dict[str, Any]:
     key = MarketKey.parse(request.matchdict["key"])
     depth = request.registry["registry.markets.cpv_depth"]
-    found = get_market(request.db, key, depth) if key is not None else None
+    found = (
+        cached(request, ("detail", depth, str(key)), lambda: get_market(request.db, key, depth))
+        if key is not None
+        else None
+    )
     if found is None or found[0].contracts == 0:
         raise HTTPNotFound("There is no market with that key, or it has no published contracts.")
     market, years = found

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,13 @@ def _document(stored: dict[str, Any]) -> Document:
         open_flags=stored.get("open_flags", ""),
         link=stored.get("link", ""),
     )
+
+
+# Open searchers, per thread (a Whoosh searcher is not shared between threads) and index
+# directory: opening the index's segments cost most of a search. Keyed by the directory's inode,
+# so a rebuild (which swaps in a new directory) is picked up; commits in place by refresh().
+_open_searchers = threading.local()
+MAX_OPEN_SEARCHERS = 4
 
 
 @functools.cache
@@ -170,17 +178,44 @@ class WhooshSearchService:
         empty = SearchResults(text, [], 0, 1, page_size, {f: [] for f in FACETS}, notice=notice)
         if parsed is query.NullQuery:
             return empty
-        ix = self._open()
+        searcher = self._searcher()
         try:
-            with ix.searcher() as searcher:
-                return self._run(searcher, text, parsed, filters, page, page_size, notice)
-        except SearchUnavailable:
-            raise
+            return self._run(searcher, text, parsed, filters, page, page_size, notice)
         except Exception as exc:
+            self._forget()
             log.exception("search failed on the Whoosh index")
             raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
-        finally:
-            ix.close()
+
+    def _searcher(self) -> Any:
+        """This thread's open searcher of the index, reopened when the index was rebuilt and
+        refreshed when documents were committed since it opened."""
+        cache: dict[str, tuple[int, Any]] = _open_searchers.__dict__.setdefault("by_path", {})
+        key = str(self.path)
+        try:
+            inode = os.stat(self.path).st_ino
+        except OSError:
+            inode = -1
+        cached = cache.get(key)
+        if cached is not None and cached[0] == inode:
+            try:
+                searcher = cached[1].refresh()
+            except Exception:  # the index changed under it in a way refresh cannot follow
+                searcher = None
+            if searcher is not None:
+                cache[key] = (inode, searcher)
+                return searcher
+        self._forget()
+        searcher = self._open().searcher()
+        while len(cache) >= MAX_OPEN_SEARCHERS:  # many index dirs (tests): close the oldest
+            _close(cache.pop(next(iter(cache)))[1])
+        cache[key] = (inode, searcher)
+        return searcher
+
+    def _forget(self) -> None:
+        cache = _open_searchers.__dict__.get("by_path", {})
+        cached = cache.pop(str(self.path), None)
+        if cached is not None:
+            _close(cached[1])
 
     def _run(
         self,
@@ -300,6 +335,13 @@ class WhooshSearchService:
         fresh.rename(self.path)
         shutil.rmtree(old, ignore_errors=True)
         return count
+
+
+def _close(searcher: Any) -> None:
+    try:
+        searcher.close()
+    except Exception:  # already closed, or its files were removed by a rebuild
+        log.debug("closing a stale Whoosh searcher failed", exc_info=True)
 
 
 def _display_name(searcher: Any, parser: Any, words: list[str]) -> str | None:
