@@ -12,7 +12,6 @@ from pyramid.view import view_config
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
-from registry.flags.models import ACTIVE_STATUSES, Flag
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
 from registry.markets.datause import data_use

@@ -25,8 +25,8 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
 from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.opendata.models import ImportRun
 from registry.frameworks.money import call_off_columns
+from registry.opendata.models import ImportRun
 from registry.records import Publication
 from registry.scoring.coverage import coverage_select as score_coverage_select
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
