@@ -71,6 +71,7 @@ def includeme(config: Configurator) -> None:
     # Scoring: assessments, review queue, replies, methodology
     config.add_route("review.queue", "/review")
     config.add_route("methodology", "/methodology")
+    config.add_route("clocks", "/assessment-clocks")  # assessment clocks: due, overdue, rules
     assessment = "registry.scoring.resources.AssessmentContext"
     config.add_route("assessments.list", "/assessments")
     config.add_route(
@@ -115,3 +116,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.search", "/api/v1/search")
     config.add_route("api.contracts", "/api/v1/contracts")
     config.add_route("api.assessments", "/api/v1/assessments")
+    config.add_route("api.buyer_accountability", "/api/v1/buyers/{id}/accountability")
