@@ -161,10 +161,10 @@ def _contracts(scope: Scope, prefix: str) -> Any:
 
 
 def _assessed(scope: Scope, contracts: Any, prefix: str) -> Any:
-    """The assessments that stop a clock: submitted (published, for public figures), not
+    """The assessments that stop a clock: submitted, or published for public figures; not
     retracted; with each one's previous period end for the same KPI."""
     ref = kpi_ref(Assessment.obligation_id, Assessment.kpi_key)
-    where: list[Any] = [Assessment.retracted_at.is_(None), Assessment.submitted_at.is_not(None)]
+    where: list[Any] = [Assessment.retracted_at.is_(None)]
     if scope.published_only:
         where.append(Assessment.status == AssessmentStatus.published)
     else:
@@ -178,7 +178,12 @@ def _assessed(scope: Scope, contracts: Any, prefix: str) -> Any:
             Assessment.kpi,
             Assessment.rating,
             Assessment.period_end_day,
-            day_number(Assessment.submitted_at).label("submitted_day"),
+            # Submitted for review; records published without that step count from publication.
+            day_number(
+                sa.func.coalesce(
+                    Assessment.submitted_at, Assessment.published_at, Assessment.created
+                )
+            ).label("submitted_day"),
             sa.func.row_number()
             .over(
                 partition_by=partition,
@@ -296,12 +301,11 @@ def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
     )
     dated = sa.select(base, _due_day(base).label("due_day")).subquery("clock_dated")
     today = as_of.toordinal()
+    # The final period has been assessed: nothing more is due.
+    complete = sa.and_(dated.c.end_day.is_not(None), dated.c.last_period_end_day >= dated.c.end_day)
     state = sa.case(
         (dated.c.anchor.is_(None), rules.CANNOT_COMPUTE),
-        (
-            sa.and_(dated.c.end_day.is_not(None), dated.c.last_period_end_day >= dated.c.end_day),
-            rules.COMPLETE,
-        ),
+        (complete, rules.COMPLETE),
         (dated.c.due_day < today, rules.OVERDUE),
         (dated.c.due_day <= today + rules.DUE_SOON_DAYS, rules.DUE_SOON),
         else_=rules.SCHEDULED,
@@ -323,8 +327,8 @@ def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
             dated.c.last_period_end_day,
             dated.c.start_day,
             dated.c.end_day,
-            dated.c.due_day,
-            _due_reason(dated).label("due_reason"),
+            sa.case((complete, sa.null()), else_=dated.c.due_day).label("due_day"),
+            sa.case((complete, sa.null()), else_=_due_reason(dated)).label("due_reason"),
             state.label("state"),
         )
         .join(Contract, Contract.id == dated.c.contract_id)
