@@ -107,6 +107,16 @@ def snapshot(a: Assessment) -> dict[str, Any]:
     }
 
 
+def kpi_key_for_contract(contract: Contract, kpi: str) -> str:
+    return _kpi_key(contract.id, None, contract.supplier_id, kpi)
+
+
+def check_input(db: Session, data: AssessmentInput, key: str) -> Rating:
+    """The rules a new assessment must meet, without writing it (the CSV import checks a whole
+    file first). Raises AssessmentError naming each field."""
+    return _check(db, data, key, None)
+
+
 def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None) -> Rating:
     problems: list[Problem] = []
     rating: Rating | None = None
