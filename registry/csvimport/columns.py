@@ -16,8 +16,8 @@ from typing import Any
 from registry.contracts.currencies import is_currency_code
 from registry.contracts.models import ProcurementMethod
 from registry.frameworks.models import FrameworkStatus, KPIDirection, ObligationCategory
-from registry.scoring.models import Rating
 from registry.identifiers import is_cpv_code, is_duns, normalise_companies_house_number
+from registry.scoring.models import Rating
 
 KINDS = ("frameworks", "suppliers", "obligations", "contracts", "assessments")
 LIST_SEPARATOR = ";"
