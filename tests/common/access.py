@@ -217,6 +217,7 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "review.item": _own_and_other("assessment", "other_assessment"),
     "flags.": _id("flag"),
     "api.supplier_scores": _id("supplier"),
+    "api.buyer_accountability": _id("buyer"),
 }
 
 
