@@ -3,7 +3,6 @@ rate and rating distribution), as SQL selects for registry.opendata.export: one 
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from registry.buyers.models import Buyer
 from registry.scoring import clock_rules as rules
 from registry.scoring import clocks, evidence
 from registry.scoring.models import Assessment, Rating
+from registry.scoring.views import today
 
 CLOCK_COLUMNS = [
     ("contract_id", "contracts.id"),
@@ -46,10 +46,6 @@ RECORD_COLUMNS = [
     ("ratings_total", "the buyer's published ratings"),
     *[(f"ratings_{r.name}", f"of those, rated {r.value}") for r in Rating],
 ]
-
-
-def today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 def clocks_export() -> sa.Select[Any]:

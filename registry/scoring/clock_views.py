@@ -19,14 +19,11 @@ from registry.pagination import Page, page_number
 from registry.scoring import clock_rules as rules
 from registry.scoring import clocks, evidence
 from registry.scoring.models import Rating
+from registry.scoring.views import today
 from registry.suppliers.models import Supplier
 
 PAGE_SIZE = 25
 SUMMARY_ROWS = 10
-
-
-def today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 def clock_page(
