@@ -128,13 +128,12 @@ def _breaches(scope: Scope, kind: BreachKind) -> list[Any]:
     return where
 
 
-def _contracts(scope: Scope, prefix: str) -> Any:
-    termination = (
-        sa.select(Breach.contract_id, sa.func.min(day_number(Breach.occurred_on)).label("day"))
-        .where(*_breaches(scope, BreachKind.termination))
-        .group_by(Breach.contract_id)
-        .subquery(f"{prefix}terminations")
-    )
+# The queries join the real tables (on their keys and indexes) rather than one computed set to
+# another: PostgreSQL cannot estimate computed sets, and a nested loop over two of them is
+# quadratic. The KPIs of a contract come from one UNION ALL and GROUP BY, never a join.
+
+
+def _contract_filter(scope: Scope) -> list[Any]:
     where: list[Any] = [Contract.retracted_at.is_(None)]
     if scope.published_only:
         where.append(Contract.publication == Publication.published)
@@ -145,22 +144,25 @@ def _contracts(scope: Scope, prefix: str) -> Any:
     ):
         if value is not None:
             where.append(column == value)
+    return where
+
+
+def _terminations(scope: Scope, prefix: str) -> Any:
+    """Per contract, the day of its first termination notice."""
     return (
-        sa.select(
-            Contract.id.label("contract_id"),
-            Contract.buyer_id,
-            Contract.supplier_id,
-            Contract.lot_id,
-            day_number(Contract.start_date).label("start_day"),
-            _least(day_number(Contract.end_date), termination.c.day).label("end_day"),
-        )
-        .outerjoin(termination, termination.c.contract_id == Contract.id)
-        .where(*where)
-        .cte(f"{prefix}contracts")
+        sa.select(Breach.contract_id, sa.func.min(day_number(Breach.occurred_on)).label("day"))
+        .where(*_breaches(scope, BreachKind.termination))
+        .group_by(Breach.contract_id)
+        .subquery(f"{prefix}terminations")
     )
 
 
-def _assessed(scope: Scope, contracts: Any, prefix: str) -> Any:
+def _end_day(termination: Any) -> Any:
+    """The contract's end: its end date, or an earlier termination notice's date."""
+    return _least(day_number(Contract.end_date), termination.c.day)
+
+
+def _assessed(scope: Scope, prefix: str) -> Any:
     """The assessments that stop a clock: submitted, or published for public figures; not
     retracted; with each one's previous period end for the same KPI."""
     ref = kpi_ref(Assessment.obligation_id, Assessment.kpi_key)
@@ -194,35 +196,69 @@ def _assessed(scope: Scope, contracts: Any, prefix: str) -> Any:
             .over(partition_by=partition, order_by=(Assessment.period_end_day, Assessment.id))
             .label("previous_day"),
         )
-        .join(contracts, contracts.c.contract_id == Assessment.contract_id)
-        .where(*where)
-        .cte(f"{prefix}assessed")
+        .join(Contract, Contract.id == Assessment.contract_id)
+        .where(*where, *_contract_filter(scope))
+        .subquery(f"{prefix}assessed")
     )
 
 
-def _obligation_kpis(contracts: Any) -> Any:
-    return (
+def _kpis(scope: Scope, assessed: Any) -> Any:
+    """One row per contract and KPI: the obligation it comes from, its name, and its latest
+    assessment (the obligations with a target that apply, and the KPIs assessed)."""
+    from_obligations = (
         sa.select(
-            contracts.c.contract_id,
+            Contract.id.label("contract_id"),
             kpi_ref(Obligation.id, sa.null()).label("kpi_ref"),
             Obligation.id.label("obligation_id"),
-            Obligation.title.label("kpi"),
+            Obligation.title.label("obligation_kpi"),
+            sa.null().label("kpi"),
+            sa.null().label("assessment_id"),
+            sa.null().label("rating"),
+            sa.null().label("period_end_day"),
         )
-        .select_from(contracts)
-        .join(Lot, Lot.id == contracts.c.lot_id)
+        .join(Lot, Lot.id == Contract.lot_id)
         .join(
             Obligation,
             sa.and_(
                 Obligation.framework_id == Lot.framework_id,
-                sa.or_(Obligation.lot_id.is_(None), Obligation.lot_id == contracts.c.lot_id),
+                sa.or_(Obligation.lot_id.is_(None), Obligation.lot_id == Contract.lot_id),
                 sa.or_(
                     Obligation.supplier_id.is_(None),
-                    Obligation.supplier_id == contracts.c.supplier_id,
+                    Obligation.supplier_id == Contract.supplier_id,
                 ),
             ),
         )
-        .where(Obligation.kpi_target.is_not(None), Obligation.retracted_at.is_(None))
-        .cte("clock_obligation_kpis")
+        .where(
+            Obligation.kpi_target.is_not(None),
+            Obligation.retracted_at.is_(None),
+            *_contract_filter(scope),
+        )
+    )
+    from_assessments = sa.select(
+        assessed.c.contract_id,
+        assessed.c.kpi_ref,
+        sa.null(),
+        sa.null(),
+        assessed.c.kpi,
+        assessed.c.assessment_id,
+        assessed.c.rating,
+        assessed.c.period_end_day,
+    ).where(assessed.c.recency == 1)
+    rows = sa.union_all(from_obligations, from_assessments).subquery("clock_kpi_rows")
+    return (
+        sa.select(
+            rows.c.contract_id,
+            rows.c.kpi_ref,
+            sa.func.max(rows.c.obligation_id).label("obligation_id"),
+            sa.func.coalesce(sa.func.max(rows.c.obligation_kpi), sa.func.max(rows.c.kpi)).label(
+                "kpi"
+            ),
+            sa.func.max(rows.c.assessment_id).label("last_assessment_id"),
+            sa.func.max(rows.c.rating).label("last_rating"),
+            sa.func.max(rows.c.period_end_day).label("last_period_end_day"),
+        )
+        .group_by(rows.c.contract_id, rows.c.kpi_ref)
+        .subquery("clock_kpis")
     )
 
 
@@ -264,38 +300,29 @@ def _due_reason(t: Any) -> Any:
 
 def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
     """One row per contract and KPI: the last assessment, the due day and the clock's state."""
-    contracts = _contracts(scope, "clock_")
-    assessed = _assessed(scope, contracts, "clock_")
-    obligations = _obligation_kpis(contracts)
-    kpis = sa.union(
-        sa.select(obligations.c.contract_id, obligations.c.kpi_ref),
-        sa.select(assessed.c.contract_id, assessed.c.kpi_ref),
-    ).subquery("clock_kpis")
-    latest = sa.select(assessed).where(assessed.c.recency == 1).subquery("clock_latest")
-    anchor = sa.func.coalesce(latest.c.period_end_day, contracts.c.start_day)
-    on_kpi = lambda t: sa.and_(  # noqa: E731
-        t.c.contract_id == kpis.c.contract_id, t.c.kpi_ref == kpis.c.kpi_ref
-    )
+    assessed = _assessed(scope, "clock_")
+    kpis = _kpis(scope, assessed)
+    termination = _terminations(scope, "clock_")
+    anchor = sa.func.coalesce(kpis.c.last_period_end_day, day_number(Contract.start_date))
     base = (
         sa.select(
             kpis.c.contract_id,
             kpis.c.kpi_ref,
-            contracts.c.buyer_id,
-            contracts.c.supplier_id,
-            sa.func.coalesce(obligations.c.kpi, latest.c.kpi).label("kpi"),
-            obligations.c.obligation_id,
-            latest.c.assessment_id.label("last_assessment_id"),
-            latest.c.rating.label("last_rating"),
-            latest.c.period_end_day.label("last_period_end_day"),
-            contracts.c.start_day,
-            contracts.c.end_day,
+            Contract.buyer_id,
+            Contract.supplier_id,
+            kpis.c.kpi,
+            kpis.c.obligation_id,
+            kpis.c.last_assessment_id,
+            kpis.c.last_rating,
+            kpis.c.last_period_end_day,
+            day_number(Contract.start_date).label("start_day"),
+            _end_day(termination).label("end_day"),
             anchor.label("anchor"),
             _breach_after(scope, kpis.c.contract_id, anchor).label("breach_day"),
         )
         .select_from(kpis)
-        .join(contracts, contracts.c.contract_id == kpis.c.contract_id)
-        .outerjoin(latest, on_kpi(latest))
-        .outerjoin(obligations, on_kpi(obligations))
+        .join(Contract, Contract.id == kpis.c.contract_id)
+        .outerjoin(termination, termination.c.contract_id == Contract.id)
         .cte("clock_base")
         .prefix_with("MATERIALIZED")  # computed once, not inlined into the due-day CASEs
     )
@@ -347,21 +374,23 @@ def history_select(scope: Scope) -> sa.Select[Any]:
     """One row per assessment that stopped a clock: the day it was due and whether it was
     submitted by then (null when the contract's start is unknown and it was the first)."""
     # Its own names, so one query can hold both this and clocks_select (the open data table).
-    contracts = _contracts(scope, "history_")
-    assessed = _assessed(scope, contracts, "history_")
-    anchor = sa.func.coalesce(assessed.c.previous_day, contracts.c.start_day)
+    assessed = _assessed(scope, "history_")
+    termination = _terminations(scope, "history_")
+    anchor = sa.func.coalesce(assessed.c.previous_day, day_number(Contract.start_date))
     base = (
         sa.select(
             assessed.c.assessment_id,
             assessed.c.contract_id,
-            contracts.c.buyer_id,
+            Contract.buyer_id,
             assessed.c.kpi_ref,
             assessed.c.submitted_day,
-            contracts.c.end_day,
+            _end_day(termination).label("end_day"),
             anchor.label("anchor"),
             _breach_after(scope, assessed.c.contract_id, anchor).label("breach_day"),
         )
-        .join(contracts, contracts.c.contract_id == assessed.c.contract_id)
+        .select_from(assessed)
+        .join(Contract, Contract.id == assessed.c.contract_id)
+        .outerjoin(termination, termination.c.contract_id == Contract.id)
         .cte("history_base")
         .prefix_with("MATERIALIZED")
     )
