@@ -71,6 +71,7 @@ def includeme(config: Configurator) -> None:
     # Scoring: assessments, review queue, replies, methodology
     config.add_route("review.queue", "/review")
     config.add_route("methodology", "/methodology")
+    config.add_route("clocks", "/assessment-clocks")  # assessment clocks: due, overdue, rules
     assessment = "registry.scoring.resources.AssessmentContext"
     config.add_route("assessments.list", "/assessments")
     config.add_route(
@@ -137,3 +138,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.assessments", "/api/v1/assessments")
     config.add_route("api.imports", "/api/v1/imports")
     config.add_route("api.imports.detail", "/api/v1/imports/{id}")
+    config.add_route("api.buyer_accountability", "/api/v1/buyers/{id}/accountability")

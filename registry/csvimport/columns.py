@@ -17,8 +17,9 @@ from registry.contracts.currencies import is_currency_code
 from registry.contracts.models import ProcurementMethod
 from registry.frameworks.models import FrameworkStatus, KPIDirection, ObligationCategory
 from registry.identifiers import is_cpv_code, is_duns, normalise_companies_house_number
+from registry.scoring.models import Rating
 
-KINDS = ("frameworks", "suppliers", "obligations", "contracts")
+KINDS = ("frameworks", "suppliers", "obligations", "contracts", "assessments")
 LIST_SEPARATOR = ";"
 TRUE_WORDS = {"yes", "y", "true", "1"}
 FALSE_WORDS = {"no", "n", "false", "0"}
@@ -352,6 +353,56 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             default="published",
         ),
         ILLUSTRATIVE,
+    ),
+    # Draft KPI assessments of contracts, written through the scoring service (its rules, its
+    # audit events): each needs its evidence narrative, as in the form and the API.
+    "assessments": (
+        Column(
+            "contract_reference",
+            "string",
+            "The assessed contract's reference; it must already be in the registry",
+            True,
+            max_length=200,
+        ),
+        Column(
+            "kpi",
+            "string",
+            "The KPI assessed; may be empty when obligation is given (its title is used)",
+            max_length=300,
+            default="",
+        ),
+        Column(
+            "obligation",
+            "string",
+            "The title of an obligation of the contract's framework, whose KPI target and "
+            "weight then apply",
+            max_length=300,
+        ),
+        Column("period_start", "date", "The first day of the period assessed", True),
+        Column("period_end", "date", "The last day of the period assessed", True),
+        Column(
+            "rating",
+            "enum",
+            "The Procurement Act 2023 rating",
+            True,
+            choices=_values(Rating),
+        ),
+        Column("measured_value", "decimal", "The value measured, in the KPI's unit"),
+        Column("unit", "string", "The unit of the measured value, like %", max_length=40),
+        Column(
+            "evidence",
+            "string",
+            "The evidence narrative the rating rests on, at least 20 characters",
+            True,
+            max_length=10_000,
+        ),
+        Column(
+            "evidence_links",
+            "list",
+            "Web addresses of the evidence",
+            format="uri",
+            default=[],
+        ),
     ),
 }
 

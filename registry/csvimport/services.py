@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
-from registry.csvimport import contracts, frameworks, obligations, suppliers
+from registry.csvimport import assessments, contracts, frameworks, obligations, suppliers
 from registry.csvimport.columns import KINDS
 from registry.csvimport.plan import Plan
 from registry.csvimport.reader import Problems, Row, read_rows
@@ -31,6 +31,7 @@ HANDLERS: dict[str, ModuleType] = {
     "suppliers": suppliers,
     "obligations": obligations,
     "contracts": contracts,
+    "assessments": assessments,
 }
 assert set(HANDLERS) == set(KINDS)
 

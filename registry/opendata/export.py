@@ -619,3 +619,30 @@ def write_ocds(
         count += 1
     out.write("\n]}\n")
     return count
+
+
+# -- assessment clocks and buyers' assessment records (registry.scoring.clock_exports) --------
+# Registered here so /data and `registry export csv|json` list them with the other tables.
+def _register_clock_tables() -> None:
+    from registry.scoring import clock_exports
+
+    TABLES["assessment_clocks"] = Table(
+        "assessment_clocks",
+        "Assessment clocks",
+        "When each KPI of each published contract must next be assessed (Procurement Act 2023 "
+        "s.71: at least every 12 months, on termination, within 30 days of a breach), computed "
+        "from published assessments and breaches as of the download. Overdue means not assessed.",
+        _cols(None, clock_exports.CLOCK_COLUMNS),
+        clock_exports.clocks_export,
+    )
+    TABLES["buyer_assessment_records"] = Table(
+        "buyer_assessment_records",
+        "Buyers' assessment records",
+        "Each buyer's on-time rate for KPI assessments (submitted by their due date out of all "
+        "that fell due) and the distribution of its published ratings, as of the download.",
+        _cols(None, clock_exports.RECORD_COLUMNS),
+        clock_exports.records_export,
+    )
+
+
+_register_clock_tables()

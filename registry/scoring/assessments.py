@@ -22,6 +22,8 @@ from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Obligation
 from registry.records import Publication
+from registry.scoring.clock_rules import MIN_NARRATIVE
+from registry.scoring.evidence import flag_contradictions
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
 from registry.suppliers.models import Supplier
 
@@ -105,6 +107,16 @@ def snapshot(a: Assessment) -> dict[str, Any]:
     }
 
 
+def kpi_key_for_contract(contract: Contract, kpi: str) -> str:
+    return _kpi_key(contract.id, None, contract.supplier_id, kpi)
+
+
+def check_input(db: Session, data: AssessmentInput, key: str) -> Rating:
+    """The rules a new assessment must meet, without writing it (the CSV import checks a whole
+    file first). Raises AssessmentError naming each field."""
+    return _check(db, data, key, None)
+
+
 def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None) -> Rating:
     problems: list[Problem] = []
     rating: Rating | None = None
@@ -114,6 +126,15 @@ def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None)
         problems.extend(exc.errors)
     if not data.kpi.strip():
         problems.append(("kpi", "Enter the KPI being assessed"))
+    # Evidence-bound ratings: every rating rests on a narrative a reader can check.
+    if len(data.evidence.strip()) < MIN_NARRATIVE:
+        problems.append(
+            (
+                "evidence",
+                "Enter the evidence narrative the rating rests on (what was measured, how, and "
+                f"what happened), at least {MIN_NARRATIVE} characters",
+            )
+        )
     if data.period_start is None:
         problems.append(("period_start", "Enter the date the period starts"))
     if data.period_end is None:
@@ -278,10 +299,11 @@ def _transition(
 def submit(
     db: Session, a: Assessment, actor: Any, today: datetime.date, window_days: int
 ) -> Assessment:
-    """Send for review; the supplier's reply window opens now."""
+    """Send for review; the supplier's reply window opens now. A rating that contradicts its
+    measurements is flagged for the auditor in the audit trail."""
     if a.status not in (AssessmentStatus.draft, AssessmentStatus.challenged):
         raise AssessmentError([("", f"A {a.status} assessment cannot be submitted")])
-    return _transition(
+    _transition(
         db,
         a,
         actor,
@@ -290,6 +312,8 @@ def submit(
         submitted_at=utcnow(),
         reply_due=today + datetime.timedelta(days=window_days),
     )
+    flag_contradictions(db, a, actor)
+    return a
 
 
 def reply(

@@ -53,9 +53,11 @@ class AssessmentForm(Form):
         "Unit (optional)", validators=[length("unit", 40)], description="For example, %"
     )
     evidence = wtforms.TextAreaField(
-        "Evidence",
+        "Evidence narrative",
         validators=[length("evidence", 10_000)],
-        description="What the rating rests on: reports, incidents, measurements",
+        description="Required: what the rating rests on (reports, incidents, measurements), "
+        "in at least 20 characters. A rating that contradicts its measurements is flagged "
+        "for the auditor.",
     )
     evidence_links = wtforms.TextAreaField(
         "Evidence links (optional)", description="One web address a line, starting https://"

@@ -17,7 +17,8 @@ from registry.db import utcnow
 from registry.frameworks.models import Framework
 from registry.pagination import page_number, paginate
 from registry.scoring import assessments as service
-from registry.scoring import method
+from registry.scoring import clock_rules as rules
+from registry.scoring import clock_views, clocks, evidence, method
 from registry.scoring.assessments import AssessmentConflict, AssessmentError, ReviewAction
 from registry.scoring.forms import ReviewForm
 from registry.scoring.models import Assessment, AssessmentStatus, Rating
@@ -98,8 +99,28 @@ def review_queue(request: Request) -> dict[str, Any]:
     frameworks = request.db.execute(
         sa.select(Framework.reference, Framework.title).order_by(Framework.reference)
     ).all()
+    page = paginate(request.db, query, page_number(request))
+    # What is due: every submitted assessment stops a clock here, not only published ones.
+    scope = clocks.Scope(published_only=False)
+    as_of = today()
+    totals = clock_views.state_totals(request.db, scope, as_of)
     return {
-        "page": paginate(request.db, query, page_number(request)),
+        "page": page,
+        "contradictions": evidence.contradictions(request.db, [a.id for a in page.items]),
+        "clock_totals": totals,
+        "due_soon": clock_views.clock_page(
+            request.db, scope, as_of, (rules.DUE_SOON,), 1, total=totals[rules.DUE_SOON]
+        ),
+        "overdue": clock_views.clock_page(
+            request.db,
+            scope,
+            as_of,
+            (rules.OVERDUE,),
+            1,
+            clock_views.SUMMARY_ROWS,
+            totals[rules.OVERDUE],
+        ),
+        "clock_labels": rules.STATE_LABELS,
         "stage": stage,
         "stages": {key: label for key, (label, _) in STAGES.items()},
         "framework": framework,
@@ -121,6 +142,7 @@ def _item(request: Request, a: Assessment, form: ReviewForm | None = None) -> di
         "form": form or ReviewForm(version=str(a.version)),
         "history": events_for(request.db, service.SUBJECT, a.id),
         "awaiting_reply": service.awaiting_reply(a, today()),
+        "contradictions": evidence.contradictions(request.db, [a.id]).get(a.id, []),
         "today": today(),
     }
 

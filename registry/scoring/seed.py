@@ -25,7 +25,7 @@ from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.identifiers import normalise_name
 from registry.scoring import assessments as service
-from registry.scoring import remedies, scores
+from registry.scoring import evidence, remedies, scores
 from registry.scoring.models import AssessmentReply, AssessmentStatus, Rating
 from registry.seed.files import SeedDataError
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -148,6 +148,13 @@ class _Loader:
                 contract = self.contract(entry["contract"], f"{where}.contract")
                 if contract is None:
                     return
+                if "obligation" in entry and contract.lot is not None:
+                    obligation = self.obligation(
+                        contract.lot.framework, entry["obligation"], f"{where}.obligation"
+                    )
+                    if obligation is None:
+                        return
+                    data.obligation_id = obligation.id
                 a = service.create_for_contract(self.db, contract, data, None, illustrative=True)
             else:
                 supplier = self.supplier(entry["supplier"], f"{where}.supplier")
@@ -168,16 +175,23 @@ class _Loader:
         status = entry["status"]
         if status == "draft":
             return
-        # A submitted assessment's window has closed, so it waits in the review queue.
+        # A submitted assessment's window has closed, so it waits in the review queue. The day
+        # it was submitted (illustrative) is what the assessment clocks judge as on time or late.
+        submitted_at = utcnow()
+        if "submitted_on" in entry:
+            submitted_at = datetime.datetime.combine(
+                _date(entry["submitted_on"]), datetime.time(12), tzinfo=datetime.UTC
+            )
         service._transition(
             self.db,
             a,
             None,
             "assessment.submit",
             status=AssessmentStatus.submitted,
-            submitted_at=utcnow(),
+            submitted_at=submitted_at,
             reply_due=self.today - datetime.timedelta(days=1),
         )
+        evidence.flag_contradictions(self.db, a, None)
         if "reply" in entry:
             reply = AssessmentReply(
                 supplier_id=a.supplier_id, text=entry["reply"], illustrative=True

@@ -237,6 +237,7 @@ ID_BY_PREFIX: dict[str, Callable[[Planted], Variants]] = {
     "data.imports.": _id("import_run"),
     "api.imports.": _id("import_run"),
     "api.detector_coverage": lambda p: [("", {"id": "market_concentration"})],
+    "api.buyer_accountability": _id("buyer"),
 }
 
 

@@ -245,6 +245,8 @@ def test_bad_input_names_the_field_and_writes_nothing(
         (assessment_body(contract, period_start="2025-02-30"), "$.period_start"),
         (assessment_body(999_999), "$.contract_id"),
         (assessment_body(contract, kpi="  "), "$.kpi"),
+        (assessment_body(contract, evidence=None), "$.evidence"),  # a rating needs a narrative
+        (assessment_body(contract, evidence="ok"), "$.evidence"),
         (assessment_body(contract, obligation_id=other_framework.id), "$.obligation_id"),
         (assessment_body(contract, evidence_links=["javascript:alert(1)"]), "$.evidence_links[0]"),
         (assessment_body(contract, measured_value="lots"), "$.measured_value"),

@@ -321,4 +321,4 @@ def test_a_bom_and_blank_lines_are_fine(db_session: Session) -> None:
 
 def test_unknown_kind_is_refused(db_session: Session) -> None:
     with pytest.raises(ValueError, match="not a CSV kind"):
-        import_csv(db_session, "assessments", b"", "x.csv")
+        import_csv(db_session, "payments", b"", "x.csv")

@@ -11,9 +11,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.audit.models import AuditEvent
 from registry.db import create_engine
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus
 from registry.scoring import scores
+from registry.scoring.evidence import CONTRADICTION_ACTION
 from registry.scoring.models import Assessment, AssessmentStatus, Exclusion, RemediationPlan, Score
 from registry.scoring.seed import ScoringSeedError, load_scoring_seed
 from registry.seed import load_seed_data
@@ -36,7 +38,16 @@ def test_seed_gives_scorecards_with_trends_replies_plans_and_exclusions(
                 ).all()
             )
             assert statuses[AssessmentStatus.draft] == 1
-            assert statuses[AssessmentStatus.submitted] == 1
+            # Two wait for review: one plain, and one whose Good contradicts its measurement.
+            assert statuses[AssessmentStatus.submitted] == 2
+            flagged = db.execute(
+                sa.select(AuditEvent.reason).where(AuditEvent.action == CONTRADICTION_ACTION)
+            ).scalars()
+            # The contradictory submission, and the DSPT rating an auditor later adjusted.
+            assert sorted(r.split(" but ")[0] for r in flagged if r) == [
+                "Rated Good",
+                "Rated Requires improvement",
+            ]
             assert db.scalar(sa.select(sa.func.count()).select_from(RemediationPlan)) == 1
             assert db.scalar(sa.select(sa.func.count()).select_from(Exclusion)) == 1
             tpp_on_gpitf = db.scalars(
