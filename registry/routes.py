@@ -137,3 +137,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.assessments", "/api/v1/assessments")
     config.add_route("api.imports", "/api/v1/imports")
     config.add_route("api.imports.detail", "/api/v1/imports/{id}")
+    config.add_route("api.products", "/api/v1/products")
