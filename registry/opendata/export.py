@@ -368,7 +368,11 @@ _table(
         ("id", "the registry's id"),
         ("detector", "the detector's id"),
         ("method_version", "the detector's method version"),
-        ("subject_type", "market, buyer-supplier, supplier group, framework or contract"),
+        (
+            "subject_type",
+            "market, buyer-supplier, supplier group, framework, contract, buyer-product or "
+            "framework lot",
+        ),
         ("subject_key", "the subject's key, as on flags"),
         ("subject_label", "the subject as people say it"),
         ("state", "flagged, checked (not flagged) or not applicable"),
