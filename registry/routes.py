@@ -139,3 +139,4 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.imports", "/api/v1/imports")
     config.add_route("api.imports.detail", "/api/v1/imports/{id}")
     config.add_route("api.buyer_accountability", "/api/v1/buyers/{id}/accountability")
+    config.add_route("api.products", "/api/v1/products")

@@ -15,8 +15,9 @@ from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
 from registry.opendata import ledger, snapshots
-from registry.opendata.export import TABLES, csv_text, json_text, write_ocds
+from registry.opendata.export import TABLES, csv_text, json_text
 from registry.opendata.importer import ImportRefused, import_file
+from registry.opendata.release import write_ocds
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 

@@ -100,11 +100,15 @@ def _scope(kind: str, depth: int, since_year: int | None, year: int | None) -> l
     ]
     if year is not None:
         conditions.append(contract_year() == year)
-    if kind == "cpv":
-        conditions.append(sa.func.length(Contract.cpv_code) >= depth)
-    else:
-        conditions.append(Contract.lot_id.is_not(None))
+    conditions.append(_in_market(kind, depth))
     return conditions
+
+
+def _in_market(kind: str, depth: int) -> sa.ColumnElement[bool]:
+    """The contract belongs to a market of this kind: a CPV code that long, or a lot."""
+    if kind == "cpv":
+        return sa.func.length(Contract.cpv_code) >= depth
+    return Contract.lot_id.is_not(None)
 
 
 def separate_buying_query(
@@ -187,6 +191,30 @@ def separate_buying_query(
             median.c.group_id == totals.c.group_id,
             median.c.year == totals.c.year,
         ),
+    )
+
+
+def groups_in_markets_query(kind: str, depth: int, since_year: int | None = None) -> sa.Select[Any]:
+    """The aggregation detector's coverage universe: every market and supplier group with a
+    published contract in the window, with how many of its contracts were the national route or
+    undated, and how many separate buyers it had over the whole window."""
+    market = _market(kind, depth).label("market")
+    separate = Buyer.buyer_type.not_in(NATIONAL_BUYERS)
+    dated = contract_year().is_not(None)
+    return (
+        sa.select(
+            market,
+            Supplier.group_id,
+            sa.func.count(sa.case((separate, Contract.id))).label("separate_contracts"),
+            sa.func.count(sa.case((sa.and_(separate, ~dated), Contract.id))).label("undated"),
+            sa.func.count(
+                sa.distinct(sa.case((sa.and_(separate, dated), Contract.buyer_id)))
+            ).label("separate_buyers"),
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(public_contract(), since(since_year), _in_market(kind, depth))
+        .group_by(market, Supplier.group_id)
     )
 
 

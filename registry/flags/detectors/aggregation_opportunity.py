@@ -8,10 +8,28 @@ which found trusts paying widely different prices for the same products.
 
 from __future__ import annotations
 
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from typing import Any
+
+import sqlalchemy as sa
+
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
+from registry.frameworks.models import Framework, Lot
 from registry.markets.services import window_start
-from registry.opportunities.services import Opportunity, find_opportunities
+from registry.opportunities.services import (
+    KINDS,
+    Opportunity,
+    find_opportunities,
+    groups_in_markets_query,
+)
+from registry.suppliers.models import SupplierGroup
 
 
 def find(ctx: RunContext) -> list[Finding]:
@@ -42,6 +60,49 @@ def find(ctx: RunContext) -> list[Finding]:
     ]
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    # Every market and group with a published contract in the window, keyed as the findings are.
+    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    minimum = int(ctx.thresholds["min_buyers"])
+    window = f" since {start}" if start is not None else ""
+    return [_coverage(kind, ctx.cpv_depth, start, minimum, window) for kind in KINDS]
+
+
+def _coverage(
+    kind: str, depth: int, start: int | None, minimum: int, window: str
+) -> sa.Select[Any]:
+    groups = groups_in_markets_query(kind, depth, start).subquery()
+    market = sa.cast(groups.c.market, sa.String)
+    key = f"{kind}-" + market + "/group-" + sa.cast(groups.c.group_id, sa.String)
+    where: Any = "CPV " + market
+    if kind == "lot":
+        where = Framework.reference + " lot " + Lot.number + ": " + Lot.title
+    columns = coverage_select(
+        SubjectType.market,
+        key,
+        SupplierGroup.name + " in " + where,
+        not_applicable=[
+            (
+                groups.c.separate_contracts == 0,
+                "national route: excluded (only NHS national bodies' contracts)",
+            ),
+            (groups.c.separate_buyers == 0, "no award or start date: the year is unknown"),
+            (groups.c.separate_buyers < minimum, f"fewer than {minimum} buyers{window}"),
+        ],
+        checked_note=[(groups.c.undated > 0, "contracts without an award or start date left out")],
+    )
+    query = (
+        sa.select(*columns)
+        .select_from(groups)
+        .join(SupplierGroup, SupplierGroup.id == groups.c.group_id)
+    )
+    if kind == "lot":
+        query = query.join(Lot, Lot.id == groups.c.market).join(
+            Framework, Framework.id == Lot.framework_id
+        )
+    return query
+
+
 DETECTOR = Detector(
     id="aggregation_opportunity",
     title="Aggregation opportunity",
@@ -63,4 +124,5 @@ DETECTOR = Detector(
     ),
     subjects="supplier groups in a market",
     find=find,
+    coverage=coverage,
 )

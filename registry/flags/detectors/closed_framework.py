@@ -14,7 +14,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import days_between
 from registry.frameworks.models import Framework, FrameworkStatus, Lot, Membership, MembershipStatus
@@ -28,10 +35,11 @@ def today() -> datetime.date:
     return datetime.date.today()
 
 
-def lots_query(as_of: datetime.date) -> sa.Select[Any]:
-    """The universe: every lot of a framework past its application stage, each judged on the day
-    of the check or on its framework's last day if that came first, with its active suppliers
-    and the day the last new supplier joined."""
+def lots_query(as_of: datetime.date, *, with_open: bool = False) -> sa.Select[Any]:
+    """The universe: every lot of a framework past its application stage (with `with_open`, of
+    open frameworks too, for the coverage), each judged on the day of the check or on its
+    framework's last day if that came first, with its active suppliers and the day the last new
+    supplier joined."""
     end = sa.func.coalesce(Framework.extended_end_date, Framework.end_date)
     day = sa.literal(as_of, sa.Date)
     judged_on = sa.case((sa.and_(end.is_not(None), end < day), end), else_=day)
@@ -41,7 +49,7 @@ def lots_query(as_of: datetime.date) -> sa.Select[Any]:
         sa.or_(Membership.end_date.is_(None), Membership.end_date >= judged_on),
     )
     closed_since = sa.func.coalesce(sa.func.max(Membership.start_date), Framework.start_date)
-    return (
+    query = (
         sa.select(
             Lot.id,
             Lot.number,
@@ -60,11 +68,7 @@ def lots_query(as_of: datetime.date) -> sa.Select[Any]:
         .join(Framework, Framework.id == Lot.framework_id)
         .outerjoin(Membership, Membership.lot_id == Lot.id)
         .outerjoin(Supplier, Supplier.id == Membership.supplier_id)
-        .where(
-            Lot.retracted_at.is_(None),
-            Framework.retracted_at.is_(None),
-            Framework.status.not_in(OPEN_STATUSES),
-        )
+        .where(Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
         .group_by(
             Lot.id,
             Lot.number,
@@ -77,6 +81,7 @@ def lots_query(as_of: datetime.date) -> sa.Select[Any]:
             Framework.extended_end_date,
         )
     )
+    return query if with_open else query.where(Framework.status.not_in(OPEN_STATUSES))
 
 
 def find(ctx: RunContext) -> list[Finding]:
@@ -124,6 +129,37 @@ def find(ctx: RunContext) -> list[Finding]:
     return findings
 
 
+def coverage(ctx: RunContext) -> CoverageSource:
+    # Every lot, open frameworks' too: those cannot be closed to new suppliers yet. A lot with no
+    # membership is not judged on its count (find), only on how long it has been closed.
+    lots = lots_query(today(), with_open=True).subquery()
+    no_members = lots.c.memberships == 0
+    columns = coverage_select(
+        SubjectType.lot,
+        lots.c.reference + "/lot-" + lots.c.number,
+        lots.c.reference + " lot " + lots.c.number + ": " + lots.c.title,
+        not_applicable=[
+            (lots.c.status.in_(OPEN_STATUSES), "framework still open to applications"),
+            (
+                sa.and_(no_members, lots.c.closed_days.is_(None)),
+                "no memberships recorded for this lot, and no start date for its framework",
+            ),
+        ],
+        checked_note=[
+            (
+                no_members,
+                "no memberships recorded for this lot: only the time closed to new suppliers "
+                "was checked",
+            ),
+            (
+                lots.c.closed_days.is_(None),
+                "no joining or start dates: only the number of active suppliers was checked",
+            ),
+        ],
+    )
+    return [sa.select(*columns).select_from(lots)]
+
+
 DETECTOR = Detector(
     id="closed_framework",
     title="Closed framework lot",
@@ -146,4 +182,5 @@ DETECTOR = Detector(
     ),
     subjects="framework lots",
     find=find,
+    coverage=coverage,
 )

@@ -10,9 +10,23 @@ from __future__ import annotations
 
 import datetime
 
-from registry.flags.detectors.base import Detector, Finding, RunContext, Threshold
+import sqlalchemy as sa
+
+from registry.buyers.models import Buyer
+from registry.contracts.models import Contract
+from registry.flags.detectors.base import (
+    CoverageSource,
+    Detector,
+    Finding,
+    RunContext,
+    Threshold,
+    coverage_select,
+)
 from registry.flags.models import Severity, SubjectType
-from registry.products.exposure import find_exposures
+from registry.flags.sql import public_contract
+from registry.products.exposure import covered, find_exposures, live_on, support_end
+from registry.products.models import ContractProduct, Product
+from registry.suppliers.models import SupplierGroup
 
 HIGH_AFTER_DAYS = 365  # a year or more past support is high severity
 
@@ -35,6 +49,46 @@ def find(ctx: RunContext) -> list[Finding]:
             group_id=e.group_id,
         )
         for e in exposures
+    ]
+
+
+def coverage(ctx: RunContext) -> CoverageSource:
+    # Every buyer and product pair linked through a published contract, live or not: the
+    # flagged ones come from find; the others are within support, or the rule cannot apply.
+    live = live_on(today())
+    pairs = (
+        sa.select(
+            Contract.buyer_id,
+            ContractProduct.product_id,
+            sa.func.count(sa.case((live, Contract.id))).label("live"),
+            sa.func.count(sa.case((sa.and_(live, ~covered()), Contract.id))).label("uncovered"),
+        )
+        .select_from(Contract)
+        .join(ContractProduct, ContractProduct.contract_id == Contract.id)
+        .join(Product, Product.id == ContractProduct.product_id)
+        .where(public_contract(), Product.retracted_at.is_(None))
+        .group_by(Contract.buyer_id, ContractProduct.product_id)
+        .subquery()
+    )
+    key = sa.cast(pairs.c.buyer_id, sa.String) + "/product-" + sa.cast(Product.id, sa.String)
+    product = sa.func.trim(Product.name + " " + Product.version)
+    label = Buyer.name + " on " + product + " (" + SupplierGroup.name + ")"
+    columns = coverage_select(
+        SubjectType.buyer_product,
+        key,
+        label,
+        not_applicable=[
+            (pairs.c.live == 0, "contract not live: ended, or not started yet"),
+            (support_end().is_(None), "no end-of-support date recorded for this product"),
+            (pairs.c.uncovered == 0, "covered by an extended-support or upgrade obligation"),
+        ],
+    )
+    return [
+        sa.select(*columns)
+        .select_from(pairs)
+        .join(Buyer, Buyer.id == pairs.c.buyer_id)
+        .join(Product, Product.id == pairs.c.product_id)
+        .join(SupplierGroup, SupplierGroup.id == Product.group_id)
     ]
 
 
@@ -61,4 +115,5 @@ DETECTOR = Detector(
     ),
     subjects="buyer and product pairs",
     find=find,
+    coverage=coverage,
 )

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.flags.detectors import load_settings
-from registry.flags.models import Flag, FlagStatus
+from registry.flags.models import DetectorCoverage, Flag, FlagStatus
 from registry.flags.services import active_flags, run_detection
 from registry.suppliers.models import SupplierGroup
 from tests.common.db.core import (
@@ -59,8 +60,16 @@ def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
     return {flag.subject_key: flag for flag in active_flags(db, detector_id)}
 
 
+def coverage(db: Session, detector_id: str) -> dict[str, DetectorCoverage]:
+    """The detector's coverage rows by subject key."""
+    rows = db.execute(
+        sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
+    ).scalars()
+    return {row.subject_key: row for row in rows}
+
+
 def new_buyer() -> Any:
     return BuyerFactory()
 
 
-__all__ = ["FlagStatus", "award_run", "detect", "market", "new_buyer"]
+__all__ = ["FlagStatus", "award_run", "coverage", "detect", "market", "new_buyer"]

@@ -6,7 +6,7 @@ import pytest
 import webtest
 
 
-@pytest.mark.parametrize("table", ["frameworks", "suppliers", "buyers", "contracts"])
+@pytest.mark.parametrize("table", ["frameworks", "suppliers", "buyers", "contracts", "products"])
 def test_list_page_links_to_its_downloads(webtest_app: webtest.TestApp, table: str) -> None:
     page = webtest_app.get(f"/{table}")
     for fmt in ("csv", "json"):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import BuyerType
 from registry.flags.detectors import load_settings
+from registry.flags.models import CoverageState
 from registry.frameworks.models import FrameworkStatus, MembershipStatus, ObligationCategory
 from registry.products.models import SupportCover
 from tests.common.db.core import (
@@ -25,7 +26,7 @@ from tests.common.db.core import (
     SupplierFactory,
     SupplierGroupFactory,
 )
-from tests.common.db.flags import detect
+from tests.common.db.flags import coverage, detect
 from tests.common.db.products import (
     ContractProductFactory,
     ProductFactory,
@@ -215,6 +216,143 @@ def test_open_frameworks_are_not_judged(db_session: Session) -> None:
     framework = FrameworkFactory(status=FrameworkStatus.open)
     MembershipFactory(lot=LotFactory(framework=framework))
     assert detect(db_session, "closed_framework") == {}
+
+
+# Coverage, not silence: every subject each detector examined, in one of the three states.
+
+FLAGGED, CHECKED, NOT_APPLICABLE = (
+    CoverageState.flagged,
+    CoverageState.checked,
+    CoverageState.not_applicable,
+)
+
+
+def _states(db: Session, detector_id: str, keys: dict[str, str]) -> dict[str, tuple[str, object]]:
+    rows = coverage(db, detector_id)
+    return {name: (rows[key].state, rows[key].reason) for name, key in keys.items()}
+
+
+def test_aggregation_coverage_states(db_session: Session) -> None:
+    flagged, _ = _separate_buyers(4)
+    checked = SupplierFactory()  # four buyers, but never four in one year
+    for year in (2023, 2023, 2024, 2024):
+        ContractFactory(supplier=checked, cpv_code="72000000", award_date=datetime.date(year, 1, 1))
+    few = SupplierFactory()
+    lot = LotFactory()
+    for _ in range(2):
+        ContractFactory(
+            supplier=few, cpv_code="30200000", award_date=datetime.date(2024, 6, 1), lot=lot
+        )
+    national = SupplierFactory()
+    ContractFactory(
+        supplier=national,
+        cpv_code="79000000",
+        award_date=datetime.date(2024, 1, 1),
+        buyer=BuyerFactory(buyer_type=BuyerType.nhs_national),
+    )
+    detect(db_session, "aggregation_opportunity", min_buyers=4)
+    states = _states(
+        db_session,
+        "aggregation_opportunity",
+        {
+            "flagged": f"cpv-48000/group-{flagged.group_id}",
+            "checked": f"cpv-72000/group-{checked.group_id}",
+            "few": f"cpv-30200/group-{few.group_id}",
+            "few on the lot": f"lot-{lot.id}/group-{few.group_id}",
+            "national": f"cpv-79000/group-{national.group_id}",
+        },
+    )
+    assert states == {
+        "flagged": (FLAGGED, None),
+        "checked": (CHECKED, None),
+        "few": (NOT_APPLICABLE, "fewer than 4 buyers since 2022"),
+        "few on the lot": (NOT_APPLICABLE, "fewer than 4 buyers since 2022"),
+        "national": (
+            NOT_APPLICABLE,
+            "national route: excluded (only NHS national bodies' contracts)",
+        ),
+    }
+    label = coverage(db_session, "aggregation_opportunity")[f"lot-{lot.id}/group-{few.group_id}"]
+    assert label.subject_label.endswith(
+        f"in {lot.framework.reference} lot {lot.number}: {lot.title}"
+    )
+
+
+def test_end_of_support_coverage_states(db_session: Session) -> None:
+    flagged = _live_contract_on(TODAY - datetime.timedelta(days=1))
+    checked = _live_contract_on(TODAY + datetime.timedelta(days=1))
+    ended = _live_contract_on(
+        datetime.date(2014, 4, 8), end_date=TODAY - datetime.timedelta(days=1)
+    )
+    undated = ContractFactory(start_date=datetime.date(2010, 1, 1), end_date=None)
+    ContractProductFactory(
+        contract=undated,
+        product=ProductFactory(mainstream_support_end=None, extended_support_end=None),
+    )
+    lot = LotFactory()
+    covered = _live_contract_on(datetime.date(2014, 4, 8), lot=lot)
+    ProductObligationFactory(
+        product=_product_of(db_session, covered),
+        obligation=ObligationFactory(framework=lot.framework, lot=None),
+        cover=SupportCover.extended_support,
+    )
+    detect(db_session, "end_of_support")
+
+    def key(contract: object) -> str:
+        return f"{contract.buyer_id}/product-{_product_of(db_session, contract).id}"
+
+    states = _states(
+        db_session,
+        "end_of_support",
+        {
+            name: key(contract)
+            for name, contract in [
+                ("flagged", flagged),
+                ("checked", checked),
+                ("ended", ended),
+                ("undated", undated),
+                ("covered", covered),
+            ]
+        },
+    )
+    assert states == {
+        "flagged": (FLAGGED, None),
+        "checked": (CHECKED, None),
+        "ended": (NOT_APPLICABLE, "contract not live: ended, or not started yet"),
+        "undated": (NOT_APPLICABLE, "no end-of-support date recorded for this product"),
+        "covered": (NOT_APPLICABLE, "covered by an extended-support or upgrade obligation"),
+    }
+
+
+def test_closed_framework_coverage_states(db_session: Session) -> None:
+    lots = {
+        "flagged": _lot(2, datetime.date(2020, 1, 1), datetime.date(2021, 1, 1)),
+        "checked": _lot(3, datetime.date(2020, 1, 1), datetime.date(2021, 1, 1)),
+        "open": LotFactory(framework=FrameworkFactory(status=FrameworkStatus.open)),
+        "empty": LotFactory(),  # 2020 to 2024: closed four years, not more
+        "empty, undated": LotFactory(framework=FrameworkFactory(start_date=None)),
+    }
+    detect(db_session, "closed_framework")
+    keys = {name: f"{lot.framework.reference}/lot-{lot.number}" for name, lot in lots.items()}
+    assert _states(db_session, "closed_framework", keys) == {
+        "flagged": (FLAGGED, None),
+        "checked": (CHECKED, None),
+        "open": (NOT_APPLICABLE, "framework still open to applications"),
+        "empty": (
+            CHECKED,
+            "no memberships recorded for this lot: only the time closed to new suppliers was "
+            "checked",
+        ),
+        "empty, undated": (
+            NOT_APPLICABLE,
+            "no memberships recorded for this lot, and no start date for its framework",
+        ),
+    }
+    label = coverage(db_session, "closed_framework")[keys["checked"]].subject_label
+    assert (
+        label
+        == f"{lots['checked'].framework.reference} lot {lots['checked'].number}: {lots['checked'].title}"
+    )
 
 
 @pytest.mark.parametrize(

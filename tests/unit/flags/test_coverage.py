@@ -8,12 +8,11 @@ import datetime
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.flags import detectors as registry_detectors
 from registry.flags.detectors import load_settings
-from registry.flags.models import CoverageState, DetectorCoverage
+from registry.flags.models import CoverageState
 from registry.flags.services import run_detection
 from registry.frameworks.models import ObligationCategory
 from tests.common.db.core import (
@@ -23,14 +22,7 @@ from tests.common.db.core import (
     ObligationFactory,
     SupplierFactory,
 )
-from tests.common.db.flags import detect, market
-
-
-def coverage(db: Session, detector_id: str) -> dict[str, DetectorCoverage]:
-    rows = db.execute(
-        sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
-    ).scalars()
-    return {row.subject_key: row for row in rows}
+from tests.common.db.flags import coverage, detect, market
 
 
 def test_market_detector_states(db_session: Session) -> None:
