@@ -43,20 +43,17 @@ def upgrade() -> None:
             batch_op.add_column(sa.Column(name, sa.Double(), nullable=True, comment=comment))
         for name, comment in RATINGS.items():
             batch_op.add_column(sa.Column(name, sa.Integer(), nullable=True, comment=comment))
-        batch_op.alter_column(
-            "inputs",
-            existing_type=sa.JSON(),
-            nullable=True,
-            existing_comment="the aggregates and parameters used",
-            comment="as computed before 0012; later rows derive it from the aggregates",
-        )
-        batch_op.alter_column(
-            "breakdown",
-            existing_type=sa.Text(),
-            nullable=True,
-            existing_comment="the calculation, in words",
-            comment="as computed before 0012; later rows derive it from the aggregates",
-        )
+        for name, kind, was in [
+            ("inputs", sa.JSON(), "the aggregates and parameters used"),
+            ("breakdown", sa.Text(), "the calculation, in words"),
+        ]:
+            batch_op.alter_column(
+                name,
+                existing_type=kind,
+                nullable=True,
+                existing_comment=was,
+                comment="as computed before 0012; later rows derive it from the aggregates",
+            )
 
 
 def downgrade() -> None:
