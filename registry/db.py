@@ -12,6 +12,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 
 from registry.sessions import SESSION_COOKIE
@@ -85,6 +86,58 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+class RoundHalfEven(sa.sql.functions.FunctionElement[Any]):
+    """round(value, digits) exactly as Python rounds a float: the exact binary value, ties to
+    even. Portable SQL for numbers that must equal the ones Python's float arithmetic gives."""
+
+    inherit_cache = True
+    name = "registry_round"
+
+
+@compiles(RoundHalfEven)
+def _round_sqlite(element: RoundHalfEven, compiler: Any, **kw: Any) -> str:
+    return f"registry_round({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(RoundHalfEven, "postgresql")
+def _round_postgresql(element: RoundHalfEven, compiler: Any, **kw: Any) -> str:
+    value, digits = list(element.clauses)
+    places = int(digits.effective_value)
+    pattern = "FM999999999990" + ("." + "0" * places if places else "")
+    return f"CAST(to_char({compiler.process(value, **kw)}, '{pattern}') AS NUMERIC)"
+
+
+class Greatest(sa.sql.functions.FunctionElement[Any]):
+    """The larger of two values: greatest() on PostgreSQL, two-argument max() on SQLite."""
+
+    inherit_cache = True
+    name = "greatest"
+
+
+class Least(sa.sql.functions.FunctionElement[Any]):
+    """The smaller of two values: least() on PostgreSQL, two-argument min() on SQLite."""
+
+    inherit_cache = True
+    name = "least"
+
+
+@compiles(Greatest)
+@compiles(Least)
+def _extreme(element: Any, compiler: Any, **kw: Any) -> str:
+    name = {"greatest": "max", "least": "min"}[element.name]
+    return f"{name}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Greatest, "postgresql")
+@compiles(Least, "postgresql")
+def _extreme_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"{element.name}({compiler.process(element.clauses, **kw)})"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; take it over as SQLAlchemy's docs say.
     @event.listens_for(engine, "connect")
@@ -98,6 +151,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        # SQLite's round() and printf round a decimal approximation half away from zero; Python
+        # (and the C printf behind PostgreSQL's to_char) round the exact binary value half to
+        # even. Set-based SQL that must give Python's numbers rounds with this (see RoundHalfEven).
+        dbapi_connection.create_function("registry_round", 2, _round, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -31,6 +31,7 @@ from registry.products.models import ContractProduct, Product
 from registry.records import Publication
 from registry.scoring.coverage import coverage_select as score_coverage_select
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
+from registry.scoring.scores import explain
 from registry.suppliers.models import Supplier, SupplierGroup
 
 LICENSE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -49,6 +50,8 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     query: Any  # a function (no arguments) returning the select
+    # Values derived in Python from a selected row (which may carry extra helper columns).
+    derive: Any = None
 
     def select(self) -> sa.Select[Any]:
         return self.query()
@@ -74,21 +77,26 @@ def _table(
     where: Any = None,
     order: Any = None,
     expressions: Any = None,
+    helpers: Any = None,
+    derive: Any = None,
 ) -> None:
     """`expressions` (a function returning {column name: SQL expression}) supplies columns that
-    are not attributes of the model, e.g. a reply's text from another table."""
+    are not attributes of the model, e.g. a reply's text from another table; `helpers` (a
+    function returning SQL expressions) selects more columns after them, for `derive` (a row to
+    {column name: value}) to compute values in Python."""
     columns = _cols(model, spec)
 
     def query() -> sa.Select[Any]:
         extra = expressions() if expressions is not None else {}
         stmt = sa.select(
-            *(extra[c.name] if c.name in extra else getattr(model, c.name) for c in columns)
+            *(extra[c.name] if c.name in extra else getattr(model, c.name) for c in columns),
+            *(helpers() if helpers is not None else ()),
         )
         if where is not None:
             stmt = stmt.where(where())
         return stmt.order_by(*(order() if order is not None else (model.id,)))
 
-    TABLES[name] = Table(name, title, description, columns, query)
+    TABLES[name] = Table(name, title, description, columns, query, derive)
 
 
 _table(
@@ -334,6 +342,16 @@ _table(
         .scalar_subquery()
     },
 )
+
+
+def _score_text(row: Any) -> dict[str, Any]:
+    """Scores written since migration 0012 keep their aggregates, not the text: derive it."""
+    if row.inputs is not None:
+        return {}
+    result = explain(row)
+    return {"inputs": result.inputs, "breakdown": result.breakdown}
+
+
 _table(
     "scores",
     "Scores",
@@ -356,6 +374,21 @@ _table(
     ],
     where=lambda: Score.current.is_(True),
     order=lambda: (Score.period_end, Score.supplier_id, Score.framework_id, Score.id),
+    expressions=lambda: {
+        "inputs": Score.stored_inputs.label("inputs"),
+        "breakdown": Score.stored_breakdown.label("breakdown"),
+    },
+    helpers=lambda: [
+        Score.weight,
+        Score.weighted_points,
+        Score.weighted_points_sq,
+        Score.prior_mean,
+        Score.good_count,
+        Score.approaching_count,
+        Score.requires_improvement_count,
+        Score.inadequate_count,
+    ],
+    derive=_score_text,
 )
 _table(
     "detector_coverage",
@@ -453,7 +486,10 @@ def rows(db: Session, table: Table) -> Iterator[dict[str, Any]]:
     result = db.execute(table.select().execution_options(yield_per=1000))
     names = [c.name for c in table.columns]
     for row in result:
-        yield {name: plain(value) for name, value in zip(names, row, strict=True)}
+        values = dict(zip(names, row[: len(names)], strict=True))
+        if table.derive is not None:
+            values.update(table.derive(row))
+        yield {name: plain(values[name]) for name in names}
 
 
 def write_csv(db: Session, table: Table, out: TextIO) -> None:

@@ -149,13 +149,70 @@ class Score(ModelBase):
     band_low: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     band_high: Mapped[Decimal] = mapped_column(sa.Numeric(7, 2))
     assessments_count: Mapped[int]
-    inputs: Mapped[dict[str, Any]] = mapped_column(comment="the aggregates and parameters used")
-    breakdown: Mapped[str] = mapped_column(sa.Text, comment="the calculation, in words")
+    # The aggregates the method used (see registry.scoring.method), stored as numbers so that
+    # `registry score` writes every score with one INSERT ... SELECT; `inputs` and `breakdown`
+    # are derived from them when read. Rows written before migration 0012 keep their text.
+    weight: Mapped[float | None] = mapped_column(
+        sa.Double, comment="sum of weight * recency of the assessments counted"
+    )
+    weighted_points: Mapped[float | None] = mapped_column(
+        sa.Double, comment="sum of weight * recency * points"
+    )
+    weighted_points_sq: Mapped[float | None] = mapped_column(
+        sa.Double, comment="sum of weight * recency * points squared"
+    )
+    prior_mean: Mapped[float | None] = mapped_column(
+        sa.Double, comment="the framework mean (or the mean of all suppliers) shrunk toward"
+    )
+    good_count: Mapped[int | None] = mapped_column(comment="assessments counted rated Good")
+    approaching_count: Mapped[int | None] = mapped_column(
+        comment="assessments counted rated Approaching target"
+    )
+    requires_improvement_count: Mapped[int | None] = mapped_column(
+        comment="assessments counted rated Requires improvement"
+    )
+    inadequate_count: Mapped[int | None] = mapped_column(
+        comment="assessments counted rated Inadequate"
+    )
+    stored_inputs: Mapped[dict[str, Any] | None] = mapped_column(
+        "inputs", comment="as computed before 0012; later rows derive it from the aggregates"
+    )
+    stored_breakdown: Mapped[str | None] = mapped_column(
+        "breakdown",
+        sa.Text,
+        comment="as computed before 0012; later rows derive it from the aggregates",
+    )
     computed_at: Mapped[datetime_now]
     current: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     supplier: Mapped[Supplier] = relationship()
     framework: Mapped[Framework | None] = relationship()
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The aggregates and parameters used."""
+        if self.stored_inputs is not None:
+            return self.stored_inputs
+        from registry.scoring.scores import explain  # the method imports this module
+
+        return explain(self).inputs
+
+    @inputs.setter
+    def inputs(self, value: dict[str, Any]) -> None:
+        self.stored_inputs = value
+
+    @property
+    def breakdown(self) -> str:
+        """The calculation, in words."""
+        if self.stored_breakdown is not None:
+            return self.stored_breakdown
+        from registry.scoring.scores import explain
+
+        return explain(self).breakdown
+
+    @breakdown.setter
+    def breakdown(self, value: str) -> None:
+        self.stored_breakdown = value
 
 
 class BreachKind(enum.StrEnum):

@@ -1,8 +1,10 @@
-"""Recompute and verify scores, set-based: SQL aggregates per period, one bulk insert.
+"""Recompute and verify scores, set-based: one INSERT ... SELECT per period.
 
-No query runs per supplier: each period costs one GROUP BY scan of the assessments that count
-(per supplier and framework), rolled up in the same statement per framework, per supplier and
-overall. Python only applies the method's formula to the aggregate rows.
+No query runs per supplier and no score passes through Python: each period costs one GROUP BY
+scan of the assessments that count (per supplier and framework), rolled up in the same statement
+per framework, per supplier and overall, and the method's formula applied in SQL. The scores
+keep the aggregates; their inputs and breakdown in words are derived when read (`explain`).
+`verify` re-derives every score the other way, in Python (method.compute), and compares.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
-from registry.db import utcnow
+from registry.db import Greatest, Least, RoundHalfEven, UTCDateTime, utcnow
 from registry.scoring import method
 from registry.scoring.method import Aggregates
 from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
@@ -165,42 +167,112 @@ class RecomputeSummary:
     scores: int
 
 
-def _rows(
-    period: str, as_of: datetime.date, results: dict[Key, method.Result]
-) -> list[dict[str, Any]]:
-    now = utcnow()
-    return [
-        {
-            "supplier_id": supplier_id,
-            "framework_id": framework_id,
-            "period": period,
-            "period_end": as_of,
-            "method_version": method.METHOD_VERSION,
-            "score": Decimal(str(result.score)),
-            "band_low": Decimal(str(result.band_low)),
-            "band_high": Decimal(str(result.band_high)),
-            "assessments_count": result.count,
-            "inputs": result.inputs,
-            "breakdown": result.breakdown,
-            "computed_at": now,
-            "current": True,
-        }
-        for (supplier_id, framework_id), result in results.items()
-    ]
+def _mean(level: Any) -> Any:
+    """method.mean_of in SQL."""
+    return sa.case((level.c.w > 0, level.c.wp / level.c.w), else_=sa.literal(0.0))
+
+
+def _scored(as_of: datetime.date) -> Any:
+    """Every (supplier, framework) and (supplier, overall) aggregate of one period beside the
+    mean it is shrunk toward: the rows compute_period gives method.compute, as SQL. The means
+    come from the same rollup rows by window functions, not joins, so no plan rescans them."""
+    levels = _rollups(as_of).subquery("levels")
+    mean = _mean(levels)
+    framework_mean = sa.func.max(sa.case((levels.c.kind == "framework", mean))).over(
+        partition_by=levels.c.framework_id
+    )
+    overall_mean = sa.func.max(sa.case((levels.c.kind == "all", mean))).over()
+    with_prior = sa.select(
+        levels,
+        sa.case((levels.c.kind == "pair", framework_mean), else_=overall_mean).label("prior"),
+    ).subquery("with_prior")
+    return (
+        sa.select(with_prior).where(with_prior.c.kind.in_(["pair", "supplier"])).subquery("scored")
+    )
+
+
+def _score_rows(as_of: datetime.date) -> Any:
+    """method.compute in SQL, the same float operations in the same order (IEEE arithmetic,
+    sqrt and pow give the same doubles on both engines and in Python), rounded as Python rounds."""
+    scored = _scored(as_of)
+    w, wp, wpp, prior = scored.c.w, scored.c.wp, scored.c.wpp, scored.c.prior
+    prior_weight = sa.literal(method.PRIOR_WEIGHT)
+    raw_mean = _mean(scored)
+    variance = sa.case(
+        (w > 0, wpp / w - sa.func.power(raw_mean, sa.literal(2.0))), else_=sa.literal(0.0)
+    )
+    spread = (
+        sa.select(
+            scored,
+            ((wp + prior_weight * prior) / (w + prior_weight)).label("exact"),
+            (
+                sa.literal(method.Z_95)
+                * sa.func.sqrt(
+                    Greatest(variance, sa.literal(method.MIN_SD**2)) / (w + prior_weight)
+                )
+            ).label("margin"),
+        )
+    ).subquery("spread")
+    c = spread.c
+    return sa.select(
+        c.supplier_id,
+        c.framework_id,
+        RoundHalfEven(c.exact, 2).label("score"),
+        RoundHalfEven(Greatest(sa.literal(0.0), c.exact - c.margin), 2).label("band_low"),
+        RoundHalfEven(Least(sa.literal(100.0), c.exact + c.margin), 2).label("band_high"),
+        c.n.label("assessments_count"),
+        c.w.label("weight"),
+        c.wp.label("weighted_points"),
+        c.wpp.label("weighted_points_sq"),
+        c.prior.label("prior_mean"),
+        *(c[rating.name].label(f"{rating.name}_count") for rating in method.POINTS),
+    )
+
+
+def _insert_period(db: Session, period: str, as_of: datetime.date, now: datetime.datetime) -> None:
+    """One INSERT ... SELECT writes every score of the period: no row passes through Python."""
+    computed = _score_rows(as_of).subquery("computed")
+    constants: dict[str, Any] = {
+        "period": sa.literal(period, sa.String),
+        "period_end": sa.literal(as_of, sa.Date),
+        "method_version": sa.literal(method.METHOD_VERSION, sa.String),
+        "computed_at": sa.literal(now, UTCDateTime),
+        "current": sa.true(),
+    }
+    source = sa.select(*computed.c, *(value.label(name) for name, value in constants.items()))
+    columns = [*(column.name for column in computed.c), *constants]
+    db.execute(sa.insert(cast(sa.Table, Score.__table__)).from_select(columns, source))
+
+
+def explain(score: Any) -> method.Result:
+    """The inputs and the breakdown in words of a stored score (a Score, or a row with its
+    columns), re-derived by the method from the aggregates the score was computed from."""
+    ratings = {
+        rating.value: int(getattr(score, f"{rating.name}_count") or 0) for rating in method.POINTS
+    }
+    aggregates = Aggregates(
+        count=score.assessments_count,
+        weight=score.weight,
+        weighted_points=score.weighted_points,
+        weighted_points_sq=score.weighted_points_sq,
+        ratings=ratings,
+    )
+    scope = "overall" if score.framework_id is None else "framework"
+    return method.compute(aggregates, score.prior_mean, score.period_end, scope)
 
 
 def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> RecomputeSummary:
     """Replace the current scores with ones computed now. The old rows stay, not current."""
     db.execute(sa.update(Score).where(Score.current.is_(True)).values(current=False))
-    total = 0
+    now = utcnow()
     periods = scoring_periods(db, as_of)
     for period, end in periods:
-        rows = _rows(period, end, compute_period(db, end))
-        if rows:
-            db.execute(
-                sa.insert(cast(sa.Table, Score.__table__)), rows
-            )  # Core executemany: no ORM bookkeeping
-        total += len(rows)
+        _insert_period(db, period, end, now)
+    # pysqlite reports no rowcount for INSERT ... SELECT: count what is current now.
+    total = db.execute(
+        sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
+    ).scalar_one()
+    # One event per run: scores are derived, and the event names what they were derived from.
     record_event(
         db,
         action="scores.recompute",

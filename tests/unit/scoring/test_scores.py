@@ -4,6 +4,8 @@ retracted assessments never count, and `registry score --verify` catches a tampe
 from __future__ import annotations
 
 import datetime
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.db import create_engine, utcnow
+from registry.db import RoundHalfEven, create_engine, utcnow
 from registry.scoring import scores
 from registry.scoring.models import AssessmentStatus, Rating, Score
 from tests.common.cli import run_cli, write_ini
@@ -124,3 +126,30 @@ def test_score_cli_refuses_a_bad_date(database_factory: Any, tmp_path: Path) -> 
     result = run_cli(ini, "score", "--as-of", "31/12/2024")
     assert result.exit_code == 2
     assert "--as-of" in result.output
+
+
+def test_sql_scores_equal_the_python_method_to_the_byte(db_session: Session) -> None:
+    """`recompute` applies the method in SQL and stores aggregates; what is read back (numbers,
+    inputs, breakdown in words) must be exactly what method.compute gives for the same period."""
+    _world()
+    scores.recompute(db_session, AS_OF)
+    stored = db_session.scalars(sa.select(Score).where(Score.current.is_(True))).all()
+    ends = {score.period_end for score in stored}
+    expected = {end: scores.compute_period(db_session, end) for end in ends}
+    assert len(stored) == sum(len(v) for v in expected.values()) > 5
+    for score in stored:
+        result = expected[score.period_end][(score.supplier_id, score.framework_id)]
+        assert score.stored_breakdown is None  # derived when read, from the stored aggregates
+        assert (score.score, score.band_low, score.band_high) == tuple(
+            Decimal(f"{x:.2f}") for x in (result.score, result.band_low, result.band_high)
+        )
+        assert score.inputs == result.inputs
+        assert json.dumps(score.inputs) == json.dumps(result.inputs)
+        assert score.breakdown == result.breakdown
+
+
+@pytest.mark.parametrize("value", [1.125, 81.125, 72.345, 0.005, 2.675, 99.995, 45.0, 73.3333])
+def test_sql_rounding_is_pythons(db_session: Session, value: float) -> None:
+    """SQLite's round() takes 1.125 to 1.13; Python (the method) rounds the binary value to even."""
+    rounded = db_session.execute(sa.select(RoundHalfEven(sa.literal(value), 2))).scalar_one()
+    assert Decimal(str(rounded)) == Decimal(str(round(value, 2)))
