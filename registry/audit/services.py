@@ -8,8 +8,8 @@ import decimal
 import enum
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +18,16 @@ from registry.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from registry.db import utcnow
 
 HEAD_ID = 1
+
+
+class Audited(Protocol):
+    """A record the trail names by its id."""
+
+    @property
+    def id(self) -> int: ...
+
+
+R = TypeVar("R", bound=Audited)
 
 
 def _json_default(value: Any) -> Any:
@@ -124,6 +134,65 @@ def record_event(
     db.add(event)
     db.flush()
     return event
+
+
+def add_audited(
+    db: Session,
+    record: R,
+    *,
+    snapshot: Callable[[R], dict[str, Any]],
+    action: str,
+    subject_type: str,
+    actor: Any,
+) -> R:
+    """Add a new record and its "created" event (the flush gives it the id the event names)."""
+    db.add(record)
+    db.flush()
+    record_event(
+        db,
+        action=action,
+        subject_type=subject_type,
+        subject_id=record.id,
+        actor=actor,
+        after=snapshot(record),
+    )
+    return record
+
+
+def apply_audited(
+    db: Session,
+    record: R,
+    values: Mapping[str, Any],
+    *,
+    snapshot: Callable[[R], dict[str, Any]],
+    action: str,
+    subject_type: str,
+    actor: Any,
+    changes_only: bool = True,
+) -> None:
+    """Set `values` on the record and, if that changed its snapshot, record one event.
+    With `changes_only`, the event's before and after hold only the fields that changed."""
+    before = snapshot(record)
+    for key, value in values.items():
+        setattr(record, key, value)
+    after = snapshot(record)
+    if before == after:
+        return
+    db.flush()
+    if changes_only:
+        before, after = (
+            {k: v for k, v in before.items() if after[k] != v},
+            {k: v for k, v in after.items() if before[k] != v},
+        )
+    record_event(
+        db,
+        action=action,
+        subject_type=subject_type,
+        subject_id=record.id,
+        actor=actor,
+        before=before,
+        after=after,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

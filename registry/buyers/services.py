@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from registry.audit.services import record_event
+from registry.audit.services import add_audited, apply_audited
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.identifiers import is_ods_code, normalise_name
@@ -168,35 +168,26 @@ class BuyerService:
 
     def create(self, data: BuyerInput, *, actor: Any) -> Buyer:
         buyer = Buyer(illustrative=data.illustrative, **self._validate(data, None))
-        self.db.add(buyer)
-        self.db.flush()
-        record_event(
+        return add_audited(
             self.db,
+            buyer,
+            snapshot=snapshot,
             action="buyer.created",
             subject_type=SUBJECT,
-            subject_id=buyer.id,
             actor=actor,
-            after=snapshot(buyer),
         )
-        return buyer
 
     def update(self, buyer: Buyer, data: BuyerInput, *, actor: Any) -> Buyer:
         values = self._validate(data, buyer)
-        before = snapshot(buyer)
-        for key, value in values.items():
-            setattr(buyer, key, value)
-        after = snapshot(buyer)
-        if before != after:
-            self.db.flush()
-            record_event(
-                self.db,
-                action="buyer.updated",
-                subject_type=SUBJECT,
-                subject_id=buyer.id,
-                actor=actor,
-                before={k: v for k, v in before.items() if after[k] != v},
-                after={k: v for k, v in after.items() if before[k] != v},
-            )
+        apply_audited(
+            self.db,
+            buyer,
+            values,
+            snapshot=snapshot,
+            action="buyer.updated",
+            subject_type=SUBJECT,
+            actor=actor,
+        )
         return buyer
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config, view_defaults
+from pyramid.view import view_config
 from sqlalchemy.orm import Session, selectinload
 
 from registry.authnz import Permissions
@@ -19,10 +19,12 @@ from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.services import BuyerError, BuyerInput
 from registry.contracts.models import Contract
 from registry.flags.sql import gbp_value
+from registry.forms import Form
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.queries import PUBLISHED
+from registry.views import FormView, form_views
 
 MAX_QUERY = 200
 SORTS = {
@@ -226,62 +228,37 @@ def buyer_detail(request: Request) -> dict[str, Any]:
     }
 
 
-class _BuyerForm:
-    _form_class = BuyerForm
+class BuyerView(FormView):
+    service_interface = IBuyerService
+    form_class = BuyerForm
+    error_class = BuyerError
+    buyer: Buyer | None = None
 
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(IBuyerService)
+    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
+        return {"form": form, "buyer": self.buyer}
 
-
-@view_defaults(
-    route_name="buyers.new", renderer="buyers/form.html", permission=Permissions.AdminSuppliersWrite
-)
-class NewBuyerViews(_BuyerForm):
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return {"form": self._form_class(), "buyer": None}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                buyer = self.service.create(form.to_input(), actor=self.request.identity)
-            except BuyerError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash(f"{buyer.name} added.", queue="success")
-                return HTTPSeeOther(self.request.route_path("buyers.detail", id=buyer.id))
-        self.request.response.status = 400
-        return {"form": form, "buyer": None}
+    def to_buyer(self, buyer: Buyer, message: str) -> HTTPSeeOther:
+        return self.done(message, self.request.route_path("buyers.detail", id=buyer.id))
 
 
-@view_defaults(
-    route_name="buyers.edit",
-    renderer="buyers/form.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class EditBuyerViews(_BuyerForm):
+@form_views("buyers.new", "buyers/form.html", Permissions.AdminSuppliersWrite)
+class NewBuyerViews(BuyerView):
+    def save(self, form: BuyerForm) -> HTTPSeeOther:
+        buyer = self.service.create(form.to_input(), actor=self.request.identity)
+        return self.to_buyer(buyer, f"{buyer.name} added.")
+
+
+@form_views("buyers.edit", "buyers/form.html", Permissions.AdminSuppliersWrite)
+class EditBuyerViews(BuyerView):
+    buyer: Buyer
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.buyer = _get_buyer(request)
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
-        data = dataclasses.asdict(BuyerInput.from_buyer(self.buyer))
-        return {"form": self._form_class(data=data), "buyer": self.buyer}
+        return self.page(BuyerForm(data=dataclasses.asdict(BuyerInput.from_buyer(self.buyer))))
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                self.service.update(self.buyer, form.to_input(), actor=self.request.identity)
-            except BuyerError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash("Buyer updated.", queue="success")
-                return HTTPSeeOther(self.request.route_path("buyers.detail", id=self.buyer.id))
-        self.request.response.status = 400
-        return {"form": form, "buyer": self.buyer}
+    def save(self, form: BuyerForm) -> HTTPSeeOther:
+        self.service.update(self.buyer, form.to_input(), actor=self.request.identity)
+        return self.to_buyer(self.buyer, "Buyer updated.")

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import record_event
+from registry.audit.services import add_audited, record_event
 from registry.contracts.models import Contract
 from registry.frameworks.models import Obligation
 from registry.products.models import ContractProduct, Product, ProductObligation, SupportCover
@@ -130,17 +130,14 @@ def create_product(db: Session, data: ProductInput, *, actor: Any) -> Product:
     group = _validate(db, data, None)
     product = Product()
     _apply(product, data, group)
-    db.add(product)
-    db.flush()
-    record_event(
+    return add_audited(
         db,
+        product,
+        snapshot=snapshot,
         action="product.created",
         subject_type="product",
-        subject_id=product.id,
         actor=actor,
-        after=snapshot(product),
     )
-    return product
 
 
 def update_product(db: Session, product: Product, data: ProductInput, *, actor: Any) -> None:

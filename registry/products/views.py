@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config, view_defaults
+from pyramid.view import view_config
 
 from registry.authnz import Permissions
 from registry.contracts.models import Contract
 from registry.flags.detectors import DETECTORS
 from registry.flags.detectors.end_of_support import today
 from registry.flags.models import Flag
+from registry.forms import Form
 from registry.frameworks.models import Framework, Obligation
 from registry.pagination import page_number, paginate
 from registry.products.exposure import find_exposures, support_end
@@ -29,6 +30,7 @@ from registry.products.services import (
     update_product,
 )
 from registry.suppliers.queries import PUBLISHED
+from registry.views import FormView, form_views
 
 DETECTOR = DETECTORS["end_of_support"]
 
@@ -184,67 +186,38 @@ def product_link_obligation(request: Request) -> Any:
     return _detail(request, product, obligation_form=form)
 
 
-@view_defaults(
-    route_name="products.new",
-    renderer="products/form.html",
-    permission=Permissions.AdminFrameworksWrite,
-)
-class NewProductViews:
-    _form_class = ProductForm
+class ProductView(FormView):
+    form_class = ProductForm
+    error_class = ProductError
+    product: Product | None = None
+
+    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
+        return {"form": form, "product": self.product}
+
+    def to_product(self, product: Product, message: str) -> HTTPSeeOther:
+        return self.done(message, self.request.route_path("products.detail", id=product.id))
+
+
+@form_views("products.new", "products/form.html", Permissions.AdminFrameworksWrite)
+class NewProductViews(ProductView):
+    def save(self, form: ProductForm) -> HTTPSeeOther:
+        product = create_product(self.request.db, form.to_input(), actor=self.request.identity)
+        return self.to_product(product, f"{product.label} added.")
+
+
+@form_views("products.edit", "products/form.html", Permissions.AdminFrameworksWrite)
+class EditProductViews(ProductView):
+    product: Product
 
     def __init__(self, request: Request) -> None:
-        self.request = request
-
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return {"form": self._form_class(), "product": None}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                product = create_product(
-                    self.request.db, form.to_input(), actor=self.request.identity
-                )
-            except ProductError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash(f"{product.label} added.", queue="success")
-                return HTTPSeeOther(self.request.route_path("products.detail", id=product.id))
-        self.request.response.status = 400
-        return {"form": form, "product": None}
-
-
-@view_defaults(
-    route_name="products.edit",
-    renderer="products/form.html",
-    permission=Permissions.AdminFrameworksWrite,
-)
-class EditProductViews:
-    _form_class = ProductForm
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
+        super().__init__(request)
         self.product = _get_product(request)
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
-        data = dataclasses.asdict(ProductInput.from_product(self.product))
-        return {"form": self._form_class(data=data), "product": self.product}
+        return self.page(
+            ProductForm(data=dataclasses.asdict(ProductInput.from_product(self.product)))
+        )
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                update_product(
-                    self.request.db, self.product, form.to_input(), actor=self.request.identity
-                )
-            except ProductError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash("Product updated.", queue="success")
-                return HTTPSeeOther(self.request.route_path("products.detail", id=self.product.id))
-        self.request.response.status = 400
-        return {"form": form, "product": self.product}
+    def save(self, form: ProductForm) -> HTTPSeeOther:
+        update_product(self.request.db, self.product, form.to_input(), actor=self.request.identity)
+        return self.to_product(self.product, "Product updated.")

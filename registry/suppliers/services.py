@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from registry.audit.services import record_event
+from registry.audit.services import add_audited, apply_audited, record_event
 from registry.identifiers import is_duns, normalise_companies_house_number, normalise_name
 from registry.suppliers import merging
 from registry.suppliers.interfaces import ISupplierService
@@ -301,37 +301,28 @@ class SupplierService:
         if group is None:
             group = self.create_group(new_group_name or values["name"], actor=actor)
         supplier = Supplier(group=group, illustrative=data.illustrative, **values)
-        self.db.add(supplier)
-        self.db.flush()
-        record_event(
+        return add_audited(
             self.db,
+            supplier,
+            snapshot=snapshot,
             action="supplier.created",
             subject_type=SUBJECT,
-            subject_id=supplier.id,
             actor=actor,
-            after=snapshot(supplier),
         )
-        return supplier
 
     def update(self, supplier: Supplier, data: SupplierInput, *, actor: Any) -> Supplier:
         if supplier.is_merged:
             raise SupplierError([("", "A merged record cannot be edited: edit the survivor")])
         values = self._validate(data, supplier)
-        before = snapshot(supplier)
-        for key, value in values.items():
-            setattr(supplier, key, value)
-        after = snapshot(supplier)
-        if after != before:
-            self.db.flush()
-            record_event(
-                self.db,
-                action="supplier.updated",
-                subject_type=SUBJECT,
-                subject_id=supplier.id,
-                actor=actor,
-                before={k: v for k, v in before.items() if after[k] != v},
-                after={k: v for k, v in after.items() if before[k] != v},
-            )
+        apply_audited(
+            self.db,
+            supplier,
+            values,
+            snapshot=snapshot,
+            action="supplier.updated",
+            subject_type=SUBJECT,
+            actor=actor,
+        )
         return supplier
 
     # Groups ----------------------------------------------------------------------------------
@@ -356,17 +347,14 @@ class SupplierService:
         self, name: str, *, companies_house_number: str | None = None, actor: Any
     ) -> SupplierGroup:
         group = SupplierGroup(**self._group_values(name, companies_house_number, None))
-        self.db.add(group)
-        self.db.flush()
-        record_event(
+        return add_audited(
             self.db,
+            group,
+            snapshot=group_snapshot,
             action="supplier_group.created",
             subject_type=GROUP_SUBJECT,
-            subject_id=group.id,
             actor=actor,
-            after=group_snapshot(group),
         )
-        return group
 
     def rename_group(
         self,
@@ -377,21 +365,16 @@ class SupplierService:
         actor: Any,
     ) -> SupplierGroup:
         values = self._group_values(name, companies_house_number, group.id)
-        before = group_snapshot(group)
-        for key, value in values.items():
-            setattr(group, key, value)
-        after = group_snapshot(group)
-        if before != after:
-            self.db.flush()
-            record_event(
-                self.db,
-                action="supplier_group.updated",
-                subject_type=GROUP_SUBJECT,
-                subject_id=group.id,
-                actor=actor,
-                before=before,
-                after=after,
-            )
+        apply_audited(
+            self.db,
+            group,
+            values,
+            snapshot=group_snapshot,
+            action="supplier_group.updated",
+            subject_type=GROUP_SUBJECT,
+            actor=actor,
+            changes_only=False,
+        )
         return group
 
     def move_to_group(

@@ -1,16 +1,14 @@
 """Admin forms: new and edit framework, change its status, retract it; new, edit, retract lot.
 
-Each GET shows the form; each POST validates, calls the service and redirects with a flash, or
-re-renders with status 400 and the problems on their fields (the service writes nothing then).
+Each view is a registry.views.FormView: GET shows the form; POST validates, calls the service
+and redirects with a flash, or re-renders with status 400 and the problems on their fields.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
 from registry.forms import Form
@@ -31,34 +29,40 @@ from registry.frameworks.services import (
     parse_cpv_codes,
 )
 from registry.frameworks.views.public import framework_or_404, lot_or_404
+from registry.views import FormView, form_views
 
 FORM = "frameworks/form.html"
 
 
-class AdminView:
-    """What every admin form shares: the service, the page's words, the 400 re-render."""
+class AdminView(FormView):
+    """The frameworks service, its refusals, and the framework's page to go back to."""
 
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(IFrameworkService)
-
-    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
-        return {"form": form, **extra}
-
-    def invalid(
-        self, form: Form, error: FrameworkError | None = None, **extra: Any
-    ) -> dict[str, Any]:
-        if error is not None:
-            form.add_errors(error.errors)
-        self.request.response.status = 400
-        return self.page(form, **extra)
-
-    def done(self, message: str, url: str) -> HTTPSeeOther:
-        self.request.session.flash(message, queue="success")
-        return HTTPSeeOther(url)
+    service_interface = IFrameworkService
+    error_class = FrameworkError
 
     def framework_url(self, framework: Framework) -> str:
         return self.request.route_path("frameworks.detail", reference=framework.reference)
+
+
+class FrameworkView(AdminView):
+    """A form about one framework, named in the URL."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.framework = framework_or_404(request)
+
+
+class LotView(FrameworkView):
+    """A form about one lot of the framework, named in the URL."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request)
+        self.lot: Lot = lot_or_404(request, self.framework)
+
+    def lot_url(self) -> str:
+        return self.request.route_path(
+            "frameworks.lots.detail", reference=self.framework.reference, number=self.lot.number
+        )
 
 
 def _framework_input(form: FrameworkForm, status: FrameworkStatus) -> FrameworkInput:
@@ -96,11 +100,9 @@ def _framework_formdata(framework: Framework) -> dict[str, Any]:
     }
 
 
-@view_defaults(
-    route_name="frameworks.new", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
+@form_views("frameworks.new", FORM, Permissions.AdminFrameworksWrite)
 class NewFrameworkViews(AdminView):
-    _form_class = FrameworkForm
+    form_class = FrameworkForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -110,39 +112,22 @@ class NewFrameworkViews(AdminView):
             "back": self.request.route_path("frameworks.list"),
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(self._form_class())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
+    def save(self, form: FrameworkForm) -> Any:
         status = (
             FrameworkStatus(form.status.data) if form.status.data in set(FrameworkStatus) else None
         )
         if status is None:
             form.status.errors = ["Choose the framework's status from the list"]
             return self.invalid(form)
-        try:
-            framework = self.service.create_framework(
-                _framework_input(form, status), actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+        framework = self.service.create_framework(
+            _framework_input(form, status), actor=self.request.identity
+        )
         return self.done(f"Framework {framework.reference} recorded", self.framework_url(framework))
 
 
-@view_defaults(
-    route_name="frameworks.edit", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class EditFrameworkViews(AdminView):
-    _form_class = FrameworkEditForm
-
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
+@form_views("frameworks.edit", FORM, Permissions.AdminFrameworksWrite)
+class EditFrameworkViews(FrameworkView):
+    form_class = FrameworkEditForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -156,35 +141,24 @@ class EditFrameworkViews(AdminView):
             else None,
         }
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
-        return self.page(self._form_class(data=_framework_formdata(self.framework)))
+        return self.page(self.form_class(data=_framework_formdata(self.framework)))
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.update_framework(
-                self.framework,
-                _framework_input(form, self.framework.status),
-                actor=self.request.identity,
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: FrameworkEditForm) -> Any:
+        self.service.update_framework(
+            self.framework,
+            _framework_input(form, self.framework.status),
+            actor=self.request.identity,
+        )
         return self.done(
             f"Framework {self.framework.reference} changed", self.framework_url(self.framework)
         )
 
 
-@view_defaults(
-    route_name="frameworks.status", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class FrameworkStatusViews(AdminView):
+@form_views("frameworks.status", FORM, Permissions.AdminFrameworksWrite)
+class FrameworkStatusViews(FrameworkView):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.framework = framework_or_404(request)
         self.allowed = allowed_statuses(self.framework)
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
@@ -204,40 +178,25 @@ class FrameworkStatusViews(AdminView):
             "refused": refused,
         }
 
-    def _form(self, formdata: Any = None) -> StatusForm:
+    def form(self, formdata: Any = None) -> StatusForm:
         return StatusForm(formdata, allowed=self.allowed)
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(self._form())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.change_status(
-                self.framework,
-                form.status.data or "",
-                reason=form.reason.data or "",
-                actor=self.request.identity,
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: StatusForm) -> Any:
+        self.service.change_status(
+            self.framework,
+            form.status.data or "",
+            reason=form.reason.data or "",
+            actor=self.request.identity,
+        )
         return self.done(
             f"Framework {self.framework.reference} is now {self.framework.status.value}",
             self.framework_url(self.framework),
         )
 
 
-@view_defaults(
-    route_name="frameworks.retract", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class RetractFrameworkViews(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
+@form_views("frameworks.retract", FORM, Permissions.AdminFrameworksWrite)
+class RetractFrameworkViews(FrameworkView):
+    form_class = RetractForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -254,21 +213,10 @@ class RetractFrameworkViews(AdminView):
             else None,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(RetractForm())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = RetractForm(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.retract_framework(
-                self.framework, reason=form.reason.data or "", actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: RetractForm) -> Any:
+        self.service.retract_framework(
+            self.framework, reason=form.reason.data or "", actor=self.request.identity
+        )
         return self.done(
             f"Framework {self.framework.reference} retracted", self.framework_url(self.framework)
         )
@@ -286,13 +234,9 @@ def _lot_input(form: LotForm) -> LotInput:
     )
 
 
-@view_defaults(
-    route_name="frameworks.lots.new", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class NewLotViews(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
+@form_views("frameworks.lots.new", FORM, Permissions.AdminFrameworksWrite)
+class NewLotViews(FrameworkView):
+    form_class = LotForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -304,35 +248,17 @@ class NewLotViews(AdminView):
             "refused": "The framework is retracted." if self.framework.is_retracted else None,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(LotForm())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = LotForm(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            lot = self.service.create_lot(
-                self.framework, _lot_input(form), actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: LotForm) -> Any:
+        lot = self.service.create_lot(self.framework, _lot_input(form), actor=self.request.identity)
         return self.done(
             f"Lot {lot.number} added to {self.framework.reference}",
             self.framework_url(self.framework),
         )
 
 
-@view_defaults(
-    route_name="frameworks.lots.edit", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class EditLotViews(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
-        self.lot: Lot = lot_or_404(request, self.framework)
+@form_views("frameworks.lots.edit", FORM, Permissions.AdminFrameworksWrite)
+class EditLotViews(LotView):
+    form_class = LotForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
@@ -340,15 +266,12 @@ class EditLotViews(AdminView):
             "caption": f"{self.framework.reference} lot {self.lot.number}",
             "heading": "Edit the lot",
             "submit": "Save changes",
-            "back": self.request.route_path(
-                "frameworks.lots.detail", reference=self.framework.reference, number=self.lot.number
-            ),
+            "back": self.lot_url(),
             "refused": "The lot or its framework is retracted."
             if self.framework.is_retracted or self.lot.is_retracted
             else None,
         }
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
         lot = self.lot
         data = {
@@ -360,36 +283,14 @@ class EditLotViews(AdminView):
         }
         return self.page(LotForm(data=data))
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = LotForm(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.update_lot(self.lot, _lot_input(form), actor=self.request.identity)
-        except FrameworkError as error:
-            return self.invalid(form, error)
-        return self.done(
-            f"Lot {self.lot.number} changed",
-            self.request.route_path(
-                "frameworks.lots.detail", reference=self.framework.reference, number=self.lot.number
-            ),
-        )
+    def save(self, form: LotForm) -> Any:
+        self.service.update_lot(self.lot, _lot_input(form), actor=self.request.identity)
+        return self.done(f"Lot {self.lot.number} changed", self.lot_url())
 
 
-@view_defaults(
-    route_name="frameworks.lots.retract", renderer=FORM, permission=Permissions.AdminFrameworksWrite
-)
-class RetractLotViews(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
-        self.lot: Lot = lot_or_404(request, self.framework)
-
-    def lot_url(self) -> str:
-        return self.request.route_path(
-            "frameworks.lots.detail", reference=self.framework.reference, number=self.lot.number
-        )
+@form_views("frameworks.lots.retract", FORM, Permissions.AdminFrameworksWrite)
+class RetractLotViews(LotView):
+    form_class = RetractForm
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         refused = None
@@ -410,19 +311,8 @@ class RetractLotViews(AdminView):
             "refused": refused,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(RetractForm())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = RetractForm(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.retract_lot(
-                self.lot, reason=form.reason.data or "", actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: RetractForm) -> Any:
+        self.service.retract_lot(
+            self.lot, reason=form.reason.data or "", actor=self.request.identity
+        )
         return self.done(f"Lot {self.lot.number} retracted", self.lot_url())

@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
-from pyramid.view import view_config, view_defaults
 from wtforms.fields.choices import SelectChoice
 
 from registry.authnz import Permissions
@@ -21,9 +20,9 @@ from registry.frameworks.forms import (
 )
 from registry.frameworks.models import Membership, MembershipStatus, Obligation
 from registry.frameworks.services import FrameworkError, MembershipInput, ObligationInput
-from registry.frameworks.views.admin import FORM, AdminView
-from registry.frameworks.views.public import framework_or_404, lot_or_404
+from registry.frameworks.views.admin import FORM, FrameworkView, LotView
 from registry.suppliers.models import Supplier
+from registry.views import form_views
 
 # The supplier list on the membership form; past this many, admins type the registry number.
 MAX_SUPPLIER_CHOICES = 1000
@@ -52,16 +51,19 @@ def _obligation_input(form: ObligationForm) -> ObligationInput:
     )
 
 
-class ObligationView(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
-
+class ObligationView(FrameworkView):
     def obligation(self) -> Obligation:
         obligation = self.request.db.get(Obligation, int(self.request.matchdict["id"]))
         if obligation is None or obligation.framework_id != self.framework.id:
             raise HTTPNotFound()
         return obligation
+
+    def back(self) -> str:
+        return self.framework_url(self.framework) + "#obligations"
+
+
+class ObligationFormView(ObligationView):
+    """New and edit share the form: its lot choices are the framework's lots."""
 
     def form(self, formdata: Any = None, **kwargs: Any) -> ObligationForm:
         lots = [
@@ -71,21 +73,9 @@ class ObligationView(AdminView):
         ]
         return ObligationForm(formdata, lots=lots, **kwargs)
 
-    def submitted(self, form: ObligationForm) -> ObligationInput | None:
-        if not form.validate():
-            return None
-        return _obligation_input(form)
 
-    def back(self) -> str:
-        return self.framework_url(self.framework) + "#obligations"
-
-
-@view_defaults(
-    route_name="frameworks.obligations.new",
-    renderer=FORM,
-    permission=Permissions.AdminFrameworksWrite,
-)
-class NewObligationViews(ObligationView):
+@form_views("frameworks.obligations.new", FORM, Permissions.AdminFrameworksWrite)
+class NewObligationViews(ObligationFormView):
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {
             "form": form,
@@ -98,31 +88,15 @@ class NewObligationViews(ObligationView):
             "refused": "The framework is retracted." if self.framework.is_retracted else None,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(self.form())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self.form(self.request.POST)
-        data = self.submitted(form)
-        if data is None:
-            return self.invalid(form)
-        try:
-            obligation = self.service.create_obligation(
-                self.framework, data, actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: ObligationForm) -> Any:
+        obligation = self.service.create_obligation(
+            self.framework, _obligation_input(form), actor=self.request.identity
+        )
         return self.done(f"Obligation '{obligation.title}' added", self.back())
 
 
-@view_defaults(
-    route_name="frameworks.obligations.edit",
-    renderer=FORM,
-    permission=Permissions.AdminFrameworksWrite,
-)
-class EditObligationViews(ObligationView):
+@form_views("frameworks.obligations.edit", FORM, Permissions.AdminFrameworksWrite)
+class EditObligationViews(ObligationFormView):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.record = self.obligation()
@@ -139,7 +113,6 @@ class EditObligationViews(ObligationView):
             else None,
         }
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
         o = self.record
         data = {
@@ -158,25 +131,17 @@ class EditObligationViews(ObligationView):
         }
         return self.page(self.form(data=data))
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self.form(self.request.POST)
-        data = self.submitted(form)
-        if data is None:
-            return self.invalid(form)
-        try:
-            self.service.update_obligation(self.record, data, actor=self.request.identity)
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: ObligationForm) -> Any:
+        self.service.update_obligation(
+            self.record, _obligation_input(form), actor=self.request.identity
+        )
         return self.done(f"Obligation '{self.record.title}' changed", self.back())
 
 
-@view_defaults(
-    route_name="frameworks.obligations.retract",
-    renderer=FORM,
-    permission=Permissions.AdminFrameworksWrite,
-)
+@form_views("frameworks.obligations.retract", FORM, Permissions.AdminFrameworksWrite)
 class RetractObligationViews(ObligationView):
+    form_class = RetractForm
+
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.record = self.obligation()
@@ -194,40 +159,15 @@ class RetractObligationViews(ObligationView):
             "refused": "The obligation is already retracted." if self.record.is_retracted else None,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(RetractForm())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = RetractForm(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
-        try:
-            self.service.retract_obligation(
-                self.record, reason=form.reason.data or "", actor=self.request.identity
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+    def save(self, form: RetractForm) -> Any:
+        self.service.retract_obligation(
+            self.record, reason=form.reason.data or "", actor=self.request.identity
+        )
         return self.done(f"Obligation '{self.record.title}' retracted", self.back())
 
 
-@view_defaults(
-    route_name="frameworks.memberships.new",
-    renderer=FORM,
-    permission=Permissions.AdminFrameworksWrite,
-)
-class NewMembershipViews(AdminView):
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.framework = framework_or_404(request)
-        self.lot = lot_or_404(request, self.framework)
-
-    def lot_url(self) -> str:
-        return self.request.route_path(
-            "frameworks.lots.detail", reference=self.framework.reference, number=self.lot.number
-        )
-
+@form_views("frameworks.memberships.new", FORM, Permissions.AdminFrameworksWrite)
+class NewMembershipViews(LotView):
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         retracted = self.framework.is_retracted or self.lot.is_retracted
         return {
@@ -250,15 +190,7 @@ class NewMembershipViews(AdminView):
             formdata, suppliers=[SelectChoice(str(i), f"{name} ({i})") for i, name in rows]
         )
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(self.form())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self.form(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
+    def save(self, form: MembershipForm) -> Any:
         data = MembershipInput(
             supplier_id=form.supplier_id() or 0,
             status=form.status.data,  # the service checks it
@@ -267,24 +199,16 @@ class NewMembershipViews(AdminView):
             reason=form.reason.data or "",
             illustrative=bool(form.illustrative.data),
         )
-        try:
-            membership = self.service.add_membership(self.lot, data, actor=self.request.identity)
-        except FrameworkError as error:
-            return self.invalid(form, error)
+        membership = self.service.add_membership(self.lot, data, actor=self.request.identity)
         return self.done(
             f"{membership.supplier.name} added to lot {self.lot.number}", self.lot_url()
         )
 
 
-@view_defaults(
-    route_name="frameworks.memberships.status",
-    renderer=FORM,
-    permission=Permissions.AdminFrameworksWrite,
-)
-class MembershipStatusViews(AdminView):
+@form_views("frameworks.memberships.status", FORM, Permissions.AdminFrameworksWrite)
+class MembershipStatusViews(FrameworkView):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.framework = framework_or_404(request)
         membership = request.db.get(Membership, int(request.matchdict["id"]))
         if membership is None or membership.lot.framework_id != self.framework.id:
             raise HTTPNotFound()
@@ -320,26 +244,15 @@ class MembershipStatusViews(AdminView):
             "refused": "The framework is retracted." if self.framework.is_retracted else None,
         }
 
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return self.page(self.form())
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self.form(self.request.POST)
-        if not form.validate():
-            return self.invalid(form)
+    def save(self, form: MembershipStatusForm) -> Any:
         if self.framework.is_retracted:
-            return self.invalid(form, FrameworkError([("", "The framework is retracted")]))
-        try:
-            self.service.change_membership_status(
-                self.membership,
-                form.status.data or "",
-                reason=form.reason.data or "",
-                actor=self.request.identity,
-            )
-        except FrameworkError as error:
-            return self.invalid(form, error)
+            raise FrameworkError([("", "The framework is retracted")])
+        self.service.change_membership_status(
+            self.membership,
+            form.status.data or "",
+            reason=form.reason.data or "",
+            actor=self.request.identity,
+        )
         return self.done(
             f"{self.membership.supplier.name} is now {self.membership.status.value} on lot "
             f"{self.membership.lot.number}",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
-from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
+from registry.forms import Form
 from registry.suppliers.forms import (
     GroupForm,
     MergeForm,
@@ -21,6 +21,7 @@ from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
 from registry.suppliers.services import MergeError, SupplierError, find_by_number
 from registry.suppliers.views.public import get_group, get_supplier
+from registry.views import FormView, form_views
 
 
 def _to_supplier(request: Request, supplier: Supplier, message: str) -> HTTPSeeOther:
@@ -61,60 +62,71 @@ def _chosen_group(
     return None, None
 
 
-@view_defaults(
-    route_name="suppliers.new",
-    renderer="suppliers/form.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class NewSupplierViews:
-    _form_class = NewSupplierForm
+class SupplierView(FormView):
+    """The suppliers service and its refusals; `supplier` is the record the page is about."""
+
+    service_interface = ISupplierService
+    error_class: ClassVar[type[Exception]] = SupplierError
+    supplier: Supplier | None = None
+
+    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
+        return {"form": form, "supplier": self.supplier}
+
+    def to_supplier(self, supplier: Supplier, message: str) -> HTTPSeeOther:
+        return _to_supplier(self.request, supplier, message)
+
+
+class OneSupplierView(SupplierView):
+    supplier: Supplier
+    refusal = ""  # why a merged record cannot have this form
 
     def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
-
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return {"form": self._form_class(), "supplier": None}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        valid = form.validate()
-        group, new_name = _chosen_group(self.service, form)
-        if valid and not any(f.errors for f in form):
-            data = form.to_input()
-            data.group_id = group.id if group else None
-            data.new_group_name = new_name
-            try:
-                supplier = self.service.create(data, actor=self.request.identity)
-            except SupplierError as exc:
-                form.add_errors(exc.errors)
-            else:
-                return _to_supplier(self.request, supplier, f"{supplier.name} added.")
-        self.request.response.status = 400
-        return {"form": form, "supplier": None}
-
-
-@view_defaults(
-    route_name="suppliers.edit",
-    renderer="suppliers/form.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class EditSupplierViews:
-    _form_class = SupplierForm
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
+        super().__init__(request)
         self.supplier = get_supplier(request)
 
-    @view_config(request_method="GET")
-    def show(self) -> Any:
+    def refused(self) -> HTTPSeeOther | None:
         if self.supplier.is_merged:
-            return _refuse(self.request, self.supplier, "A merged record cannot be edited.")
+            return _refuse(self.request, self.supplier, self.refusal)
+        return None
+
+    def show(self) -> Any:
+        return self.refused() or super().show()
+
+
+class GroupChoiceView(SupplierView):
+    """Forms with the group radios: the choice is checked even when other fields fail."""
+
+    group: SupplierGroup | None = None
+    new_name: str | None = None
+
+    def validate(self, form: NewSupplierForm | MoveGroupForm) -> bool:
+        valid = form.validate()
+        self.group, self.new_name = _chosen_group(self.service, form)
+        return valid and not any(f.errors for f in form)
+
+
+@form_views("suppliers.new", "suppliers/form.html", Permissions.AdminSuppliersWrite)
+class NewSupplierViews(GroupChoiceView):
+    form_class = NewSupplierForm
+
+    def save(self, form: NewSupplierForm) -> HTTPSeeOther:
+        data = form.to_input()
+        data.group_id = self.group.id if self.group else None
+        data.new_group_name = self.new_name
+        supplier = self.service.create(data, actor=self.request.identity)
+        return self.to_supplier(supplier, f"{supplier.name} added.")
+
+
+@form_views("suppliers.edit", "suppliers/form.html", Permissions.AdminSuppliersWrite)
+class EditSupplierViews(OneSupplierView):
+    form_class = SupplierForm
+    refusal = "A merged record cannot be edited."
+
+    def form(self, formdata: Any = None) -> SupplierForm:
+        if formdata is not None:
+            return SupplierForm(formdata)
         s = self.supplier
-        form = self._form_class(
+        return SupplierForm(
             data={
                 "name": s.name,
                 "companies_house_number": s.companies_house_number,
@@ -124,240 +136,132 @@ class EditSupplierViews:
                 "aliases": "\n".join(s.aliases or []),
             }
         )
-        return {"form": form, "supplier": s}
 
-    @view_config(request_method="POST")
     def submit(self) -> Any:
-        if self.supplier.is_merged:
-            return _refuse(self.request, self.supplier, "A merged record cannot be edited.")
-        form = self._form_class(self.request.POST)
-        if form.validate():
+        return self.refused() or super().submit()
+
+    def save(self, form: SupplierForm) -> HTTPSeeOther:
+        self.service.update(self.supplier, form.to_input(), actor=self.request.identity)
+        return self.to_supplier(self.supplier, "Supplier updated.")
+
+
+@form_views("suppliers.group", "suppliers/move.html", Permissions.AdminSuppliersWrite)
+class MoveGroupViews(OneSupplierView, GroupChoiceView):
+    form_class = MoveGroupForm
+    refusal = "A merged record cannot change group."
+
+    def submit(self) -> Any:
+        return self.refused() or super().submit()
+
+    def save(self, form: MoveGroupForm) -> HTTPSeeOther:
+        actor = self.request.identity
+        group = self.group
+        if group is None:
             try:
-                self.service.update(self.supplier, form.to_input(), actor=self.request.identity)
+                group = self.service.create_group(self.new_name or "", actor=actor)
             except SupplierError as exc:
-                form.add_errors(exc.errors)
-            else:
-                return _to_supplier(self.request, self.supplier, "Supplier updated.")
-        self.request.response.status = 400
-        return {"form": form, "supplier": self.supplier}
+                raise SupplierError(
+                    [("new_group_name" if n == "name" else n, m) for n, m in exc.errors]
+                ) from exc
+        self.service.move_to_group(self.supplier, group, reason=form.reason.data or "", actor=actor)
+        return self.to_supplier(self.supplier, f"{self.supplier.name} is now in {group.name}.")
 
 
-@view_defaults(
-    route_name="suppliers.group",
-    renderer="suppliers/move.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class MoveGroupViews:
-    _form_class = MoveGroupForm
+class GroupView(FormView):
+    service_interface = ISupplierService
+    error_class: ClassVar[type[Exception]] = SupplierError
+    form_class = GroupForm
+    group: SupplierGroup | None = None
+
+    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
+        return {"form": form, "group": self.group}
+
+    def to_group(self, group: SupplierGroup, message: str) -> HTTPSeeOther:
+        return self.done(message, self.request.route_path("suppliers.groups.detail", id=group.id))
+
+
+@form_views("suppliers.groups.new", "suppliers/group_form.html", Permissions.AdminSuppliersWrite)
+class NewGroupViews(GroupView):
+    def save(self, form: GroupForm) -> HTTPSeeOther:
+        group = self.service.create_group(
+            form.name.data or "",
+            companies_house_number=form.companies_house_number.data,
+            actor=self.request.identity,
+        )
+        return self.to_group(group, f"Group {group.name} added.")
+
+
+@form_views("suppliers.groups.edit", "suppliers/group_form.html", Permissions.AdminSuppliersWrite)
+class EditGroupViews(GroupView):
+    group: SupplierGroup
 
     def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
-        self.supplier = get_supplier(request)
-
-    @view_config(request_method="GET")
-    def show(self) -> Any:
-        if self.supplier.is_merged:
-            return _refuse(self.request, self.supplier, "A merged record cannot change group.")
-        return {"form": self._form_class(), "supplier": self.supplier}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        if self.supplier.is_merged:
-            return _refuse(self.request, self.supplier, "A merged record cannot change group.")
-        form = self._form_class(self.request.POST)
-        valid = form.validate()
-        group, new_name = _chosen_group(self.service, form)
-        if valid and not any(f.errors for f in form):
-            actor = self.request.identity
-            try:
-                if group is None:
-                    try:
-                        group = self.service.create_group(new_name or "", actor=actor)
-                    except SupplierError as exc:
-                        raise SupplierError(
-                            [("new_group_name" if n == "name" else n, m) for n, m in exc.errors]
-                        ) from exc
-                self.service.move_to_group(
-                    self.supplier, group, reason=form.reason.data or "", actor=actor
-                )
-            except SupplierError as exc:
-                form.add_errors(exc.errors)
-            else:
-                return _to_supplier(
-                    self.request, self.supplier, f"{self.supplier.name} is now in {group.name}."
-                )
-        self.request.response.status = 400
-        return {"form": form, "supplier": self.supplier}
-
-
-@view_defaults(
-    route_name="suppliers.groups.new",
-    renderer="suppliers/group_form.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class NewGroupViews:
-    _form_class = GroupForm
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
-
-    @view_config(request_method="GET")
-    def show(self) -> dict[str, Any]:
-        return {"form": self._form_class(), "group": None}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                group = self.service.create_group(
-                    form.name.data or "",
-                    companies_house_number=form.companies_house_number.data,
-                    actor=self.request.identity,
-                )
-            except SupplierError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash(f"Group {group.name} added.", queue="success")
-                return HTTPSeeOther(self.request.route_path("suppliers.groups.detail", id=group.id))
-        self.request.response.status = 400
-        return {"form": form, "group": None}
-
-
-@view_defaults(
-    route_name="suppliers.groups.edit",
-    renderer="suppliers/group_form.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class EditGroupViews:
-    _form_class = GroupForm
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
+        super().__init__(request)
         self.group = get_group(request)
 
-    @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
-        form = self._form_class(
-            data={
-                "name": self.group.name,
-                "companies_house_number": self.group.companies_house_number,
-            }
+        data = {
+            "name": self.group.name,
+            "companies_house_number": self.group.companies_house_number,
+        }
+        return self.page(GroupForm(data=data))
+
+    def save(self, form: GroupForm) -> HTTPSeeOther:
+        self.service.rename_group(
+            self.group,
+            form.name.data or "",
+            companies_house_number=form.companies_house_number.data,
+            actor=self.request.identity,
         )
-        return {"form": form, "group": self.group}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                self.service.rename_group(
-                    self.group,
-                    form.name.data or "",
-                    companies_house_number=form.companies_house_number.data,
-                    actor=self.request.identity,
-                )
-            except SupplierError as exc:
-                form.add_errors(exc.errors)
-            else:
-                self.request.session.flash("Group updated.", queue="success")
-                return HTTPSeeOther(
-                    self.request.route_path("suppliers.groups.detail", id=self.group.id)
-                )
-        self.request.response.status = 400
-        return {"form": form, "group": self.group}
+        return self.to_group(self.group, "Group updated.")
 
 
-@view_defaults(
-    route_name="suppliers.merge",
-    renderer="suppliers/merge.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class MergeViews:
-    _form_class = MergeForm
+@form_views("suppliers.merge", "suppliers/merge.html", Permissions.AdminSuppliersWrite)
+class MergeViews(OneSupplierView):
+    form_class = MergeForm
+    error_class = MergeError
+    refusal = "This record has already been merged."
+
+    def save(self, form: MergeForm) -> HTTPSeeOther:
+        survivor = find_by_number(self.request.db, form.survivor.data or "")
+        if survivor is None:
+            raise MergeError(
+                [("survivor", "No supplier has that registry number or Companies House number")]
+            )
+        self.service.merge(
+            self.supplier, survivor, reason=form.reason.data or "", actor=self.request.identity
+        )
+        return self.to_supplier(
+            survivor,
+            f"{self.supplier.name} merged into {survivor.name}. "
+            "The merge can be reversed from this page.",
+        )
+
+
+@form_views("suppliers.merges.reverse", "suppliers/reverse.html", Permissions.AdminSuppliersWrite)
+class ReverseMergeViews(SupplierView):
+    form_class = ReasonForm
+    error_class = MergeError
 
     def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
-        self.supplier = get_supplier(request)
-
-    @view_config(request_method="GET")
-    def show(self) -> Any:
-        if self.supplier.is_merged:
-            return _refuse(self.request, self.supplier, "This record has already been merged.")
-        return {"form": self._form_class(), "supplier": self.supplier}
-
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            survivor = find_by_number(self.request.db, form.survivor.data or "")
-            if survivor is None:
-                form.survivor.errors = [
-                    *form.survivor.errors,
-                    "No supplier has that registry number or Companies House number",
-                ]
-            else:
-                try:
-                    self.service.merge(
-                        self.supplier,
-                        survivor,
-                        reason=form.reason.data or "",
-                        actor=self.request.identity,
-                    )
-                except MergeError as exc:
-                    form.add_errors(exc.errors)
-                else:
-                    return _to_supplier(
-                        self.request,
-                        survivor,
-                        f"{self.supplier.name} merged into {survivor.name}. "
-                        "The merge can be reversed from this page.",
-                    )
-        self.request.response.status = 400
-        return {"form": form, "supplier": self.supplier}
-
-
-@view_defaults(
-    route_name="suppliers.merges.reverse",
-    renderer="suppliers/reverse.html",
-    permission=Permissions.AdminSuppliersWrite,
-)
-class ReverseMergeViews:
-    _form_class = ReasonForm
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-        self.service = request.find_service(ISupplierService)
+        super().__init__(request)
         merge = request.db.get(SupplierMerge, int(request.matchdict["id"]))
         if merge is None:
             raise HTTPNotFound()
         self.merge = merge
 
-    @view_config(request_method="GET")
+    def page(self, form: Form, **extra: Any) -> dict[str, Any]:
+        return {"form": form, "merge": self.merge}
+
     def show(self) -> Any:
         if self.merge.reversed_at is not None:
             return _refuse(self.request, self.merge.survivor, "That merge was already reversed.")
-        return {"form": self._form_class(), "merge": self.merge}
+        return super().show()
 
-    @view_config(request_method="POST")
-    def submit(self) -> Any:
-        form = self._form_class(self.request.POST)
-        if form.validate():
-            try:
-                self.service.reverse_merge(
-                    self.merge, reason=form.reason.data or "", actor=self.request.identity
-                )
-            except MergeError as exc:
-                form.add_errors(exc.errors)
-            else:
-                return _to_supplier(
-                    self.request,
-                    self.merge.merged,
-                    "Merge reversed. Everything it moved is back on this record.",
-                )
-        self.request.response.status = 400
-        return {"form": form, "merge": self.merge}
+    def save(self, form: ReasonForm) -> HTTPSeeOther:
+        self.service.reverse_merge(
+            self.merge, reason=form.reason.data or "", actor=self.request.identity
+        )
+        return self.to_supplier(
+            self.merge.merged, "Merge reversed. Everything it moved is back on this record."
+        )
