@@ -10,24 +10,21 @@ not register a base class's decorated methods for its subclasses.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.forms import Form
+from registry.problems import ServiceError
 
 V = TypeVar("V", bound=type)
 
 
-class ServiceError(Protocol):
-    errors: list[tuple[str, str]]
-
-
 class FormView:
     service_interface: ClassVar[Any] = None  # the zope interface of the feature's service
-    error_class: ClassVar[type[Exception]] = ValueError  # what the service raises to refuse
+    error_class: ClassVar[type[ServiceError]] = ServiceError  # what the service raises to refuse
     form_class: ClassVar[type[Form]] = Form
 
     def __init__(self, request: Request) -> None:
@@ -69,7 +66,7 @@ class FormView:
         try:
             return self.save(form)
         except self.error_class as error:
-            return self.invalid(form, cast(ServiceError, error))
+            return self.invalid(form, error)
 
 
 def form_views(route_name: str, renderer: str, permission: str) -> Callable[[V], V]:

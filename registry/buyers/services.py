@@ -14,21 +14,16 @@ from registry.audit.services import add_audited, apply_audited
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.identifiers import is_ods_code, normalise_name
+from registry.problems import Problem, ServiceError
 
 SUBJECT = "buyer"
 ODS_SCHEME = "GB-NHS-ODS"
 # org-id.guide style: a country code, a hyphen, then the register's code.
 SCHEME_RE = re.compile(r"[A-Z]{2}-[A-Z0-9-]{2,37}")
 
-Problem = tuple[str, str]
 
-
-class BuyerError(ValueError):
+class BuyerError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 @dataclasses.dataclass

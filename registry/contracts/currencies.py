@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from registry.problems import Problem
+
 _CODES = """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP
     BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP
@@ -18,9 +20,6 @@ ISO_4217 = frozenset(_CODES.split())
 
 def is_currency_code(value: str) -> bool:
     return value in ISO_4217
-
-
-Problem = tuple[str, str]
 
 
 def check_money(

@@ -12,10 +12,9 @@ from registry.authnz import Role
 from registry.contracts.currencies import check_money
 from registry.contracts.models import Contract
 from registry.identifiers import is_cpv_code
+from registry.problems import Problem
 from registry.records import Publication
 from registry.suppliers.models import Supplier
-
-Problem = tuple[str, str]
 
 
 def check_terms(

@@ -25,6 +25,7 @@ from registry.contracts.rules import Problem, check_terms, merged_message
 from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot
 from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.problems import ServiceError
 from registry.records import Publication
 from registry.suppliers.models import Supplier
 
@@ -33,12 +34,8 @@ SUBJECT = "contract"
 MAX_CHAIN = 50
 
 
-class ContractError(ValueError):
+class ContractError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 class ContractPermissionError(PermissionError):

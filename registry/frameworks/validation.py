@@ -27,9 +27,8 @@ from registry.frameworks.models import (
     ObligationCategory,
 )
 from registry.identifiers import is_cpv_code
+from registry.problems import Problem, ServiceError
 from registry.suppliers.models import Supplier
-
-Problem = tuple[str, str]
 
 # References appear in URLs (/frameworks/RM6116), so they are one path segment; "new" is a page.
 REFERENCE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
@@ -42,12 +41,8 @@ MAX_KPI_TARGET = Decimal("99999999999999")
 MAX_REASON = 2000
 
 
-class FrameworkError(ValueError):
+class FrameworkError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 @dataclasses.dataclass

@@ -14,18 +14,13 @@ from sqlalchemy.orm import Session
 from registry.audit.services import add_audited, record_event
 from registry.contracts.models import Contract
 from registry.frameworks.models import Obligation
+from registry.problems import Problem, ServiceError
 from registry.products.models import ContractProduct, Product, ProductObligation, SupportCover
 from registry.suppliers.models import SupplierGroup
 
-Problem = tuple[str, str]
 
-
-class ProductError(ValueError):
+class ProductError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 @dataclasses.dataclass

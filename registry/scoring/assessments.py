@@ -21,6 +21,7 @@ from registry.authnz import Role
 from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Obligation
+from registry.problems import Problem, ServiceError
 from registry.records import Publication
 from registry.scoring.clock_rules import MIN_NARRATIVE
 from registry.scoring.evidence import flag_contradictions
@@ -32,15 +33,9 @@ DEFAULT_REPLY_WINDOW_DAYS = 14
 RATING_NAMES = ", ".join(r.value for r in Rating)
 MAX_LINKS = 20
 
-Problem = tuple[str, str]
 
-
-class AssessmentError(ValueError):
+class AssessmentError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 class AssessmentConflict(Exception):

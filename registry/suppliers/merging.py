@@ -24,6 +24,7 @@ from registry.frameworks.models import (
     MembershipStatusChange,
     Obligation,
 )
+from registry.problems import ServiceError
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # The tables whose rows follow a supplier through a merge, by the key used in SupplierMerge.moved.
@@ -37,12 +38,8 @@ REPOINTED: dict[str, Any] = {
 CHUNK = 5000
 
 
-class MergeError(ValueError):
+class MergeError(ServiceError):
     """The merge or its reversal cannot be made; the message says why."""
-
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:

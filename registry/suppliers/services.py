@@ -16,6 +16,7 @@ from zope.interface import implementer
 
 from registry.audit.services import add_audited, apply_audited, record_event
 from registry.identifiers import is_duns, normalise_companies_house_number, normalise_name
+from registry.problems import Problem, ServiceError
 from registry.suppliers import merging
 from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
@@ -26,19 +27,14 @@ MAX_ALIASES = 50
 # Merged records point at their survivor; a chain longer than this would be a loop.
 MAX_MERGE_CHAIN = 20
 
-Problem = tuple[str, str]
 
 CH_MESSAGE = (
     "Companies House number must be 8 digits, or 2 letters and 6 digits, like 01234567 or SC123456"
 )
 
 
-class SupplierError(ValueError):
+class SupplierError(ServiceError):
     """The change cannot be made as asked. `errors` are (field name, message) pairs."""
-
-    def __init__(self, errors: list[Problem]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(message for _, message in errors))
 
 
 MergeError = merging.MergeError

@@ -9,6 +9,7 @@ from pyramid.request import Request
 
 from registry.authnz import Permissions
 from registry.forms import Form
+from registry.problems import ServiceError
 from registry.suppliers.forms import (
     GroupForm,
     MergeForm,
@@ -66,7 +67,7 @@ class SupplierView(FormView):
     """The suppliers service and its refusals; `supplier` is the record the page is about."""
 
     service_interface = ISupplierService
-    error_class: ClassVar[type[Exception]] = SupplierError
+    error_class: ClassVar[type[ServiceError]] = SupplierError
     supplier: Supplier | None = None
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
@@ -169,7 +170,7 @@ class MoveGroupViews(OneSupplierView, GroupChoiceView):
 
 class GroupView(FormView):
     service_interface = ISupplierService
-    error_class: ClassVar[type[Exception]] = SupplierError
+    error_class = SupplierError
     form_class = GroupForm
     group: SupplierGroup | None = None
 
