@@ -20,6 +20,11 @@ from registry.scoring.remedies import public_remedies
 # The chart's drawing area, in SVG user units (the CSS scales it to the column).
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 480, 240, 44, 16, 16, 36
 
+# How many published assessments the supplier page lists (overall, and per framework in the
+# breakdown); the rest are one link away, on the paginated assessments list.
+LATEST = 10
+NEWEST_FIRST = (Assessment.period_end.desc(), Assessment.id.desc())
+
 
 @dataclasses.dataclass
 class Chart:
@@ -59,11 +64,6 @@ def chart(trend: list[Score]) -> Chart | None:
     return Chart(points=" ".join(f"{d['x']},{d['y']}" for d in dots), dots=dots, y_ticks=ticks)
 
 
-def counts_on(a: Assessment, as_of: datetime.date) -> bool:
-    age = (as_of - a.period_end).days
-    return a.rating != Rating.other and 0 <= age < method.WINDOW_DAYS
-
-
 def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None) -> dict[str, Any]:
     today = today or datetime.date.today()
     current = list(
@@ -82,34 +82,75 @@ def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None)
         key=lambda s: s.framework.reference if s.framework else "",
     )
     trend = [s for s in current if s.framework_id is None]
+    published = (
+        Assessment.supplier_id == supplier_id,
+        Assessment.status == AssessmentStatus.published,
+        Assessment.retracted_at.is_(None),
+    )
+    # Issue 8: a supplier may have thousands of assessments; the page shows the latest few, loaded
+    # with a LIMIT, and links to the full list. The scores above come from stored scores, which
+    # count every assessment, so bounding this list changes no figure.
+    total = db.execute(
+        sa.select(sa.func.count()).select_from(Assessment).where(*published)
+    ).scalar_one()
     assessments = list(
         db.execute(
             sa.select(Assessment)
-            .where(
-                Assessment.supplier_id == supplier_id,
-                Assessment.status == AssessmentStatus.published,
-                Assessment.retracted_at.is_(None),
-            )
+            .where(*published)
             .options(
                 selectinload(Assessment.reply),
                 selectinload(Assessment.framework),
                 selectinload(Assessment.contract),
             )
-            .order_by(Assessment.period_end.desc(), Assessment.id.desc())
+            .order_by(*NEWEST_FIRST)
+            .limit(LATEST)
         ).scalars()
     )
-    # The breakdown lists the assessments the latest scores counted: within the recency window.
-    by_framework_assessments: dict[int | None, list[Assessment]] = {}
-    for a in assessments:
-        if latest_end is not None and counts_on(a, latest_end):
-            by_framework_assessments.setdefault(a.framework_id, []).append(a)
     return {
         "overall": overall,
         "by_framework": by_framework,
         "trend": trend,
         "chart": chart(trend),
         "assessments": assessments,
-        "assessments_by_framework": by_framework_assessments,
+        "assessments_total": total,
+        "assessments_by_framework": _counted_by_framework(db, published, latest_end),
         "today": today,
         **public_remedies(db, supplier_id),
     }
+
+
+def _counted_by_framework(
+    db: Session, published: tuple[Any, ...], as_of: datetime.date | None
+) -> dict[int | None, list[Assessment]]:
+    """The latest LATEST assessments per framework that the latest scores counted (within the
+    recency window of method.WINDOW_DAYS, ending on the latest period), in one windowed query: row_number() runs the same on SQLite
+    and PostgreSQL. The breakdown's full count is the stored score's assessments_count."""
+    if as_of is None:
+        return {}
+    oldest = as_of - datetime.timedelta(days=method.WINDOW_DAYS - 1)
+    ranked = (
+        sa.select(
+            Assessment.id,
+            sa.func.row_number()
+            .over(partition_by=Assessment.framework_id, order_by=NEWEST_FIRST)
+            .label("rank"),
+        )
+        .where(
+            *published,
+            Assessment.framework_id.is_not(None),
+            Assessment.rating != Rating.other,
+            Assessment.period_end.between(oldest, as_of),
+        )
+        .subquery()
+    )
+    rows = db.execute(
+        sa.select(Assessment)
+        .join(ranked, ranked.c.id == Assessment.id)
+        .where(ranked.c.rank <= LATEST)
+        .options(selectinload(Assessment.reply))
+        .order_by(*NEWEST_FIRST)
+    ).scalars()
+    by_framework: dict[int | None, list[Assessment]] = {}
+    for a in rows:
+        by_framework.setdefault(a.framework_id, []).append(a)
+    return by_framework

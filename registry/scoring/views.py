@@ -23,6 +23,14 @@ from registry.scoring.assessments import AssessmentError
 from registry.scoring.forms import AssessmentForm, ReplyForm, RetractForm, ReviewForm
 from registry.scoring.models import Assessment, AssessmentStatus
 from registry.scoring.resources import AssessmentContext
+from registry.suppliers.models import Supplier
+
+# The assessments list's orders: label and ORDER BY (the id breaks ties, newest first).
+LIST_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
+    "newest": ("Newest period first", (Assessment.period_end.desc(),)),
+    "oldest": ("Oldest period first", (Assessment.period_end.asc(),)),
+    "kpi": ("KPI, A to Z", (Assessment.kpi.asc(), Assessment.period_end.desc())),
+}
 
 
 def today() -> datetime.date:
@@ -70,11 +78,26 @@ def assessment_list(request: Request) -> dict[str, Any]:
         query = query.where(Assessment.status == AssessmentStatus(status))
     else:
         status = ""
-    query = query.order_by(Assessment.period_end.desc(), Assessment.id.desc())
+    # ?supplier= narrows the list to one supplier: the "View all" link of the supplier page.
+    supplier = None
+    raw_supplier = request.params.get("supplier", "")
+    if raw_supplier:
+        if raw_supplier.isdigit() and int(raw_supplier) < 2**31:
+            supplier = request.db.get(Supplier, int(raw_supplier))
+        if supplier is None:
+            raise HTTPNotFound("No supplier with that id: check the supplier link.")
+        query = query.where(Assessment.supplier_id == supplier.id)
+    sort = request.params.get("sort", "newest")
+    if sort not in LIST_SORTS:
+        sort = "newest"
+    query = query.order_by(*LIST_SORTS[sort][1], Assessment.id.desc())
     return {
         "page": paginate(request.db, query, page_number(request)),
         "status": status,
         "statuses": statuses,
+        "supplier": supplier,
+        "sort": sort,
+        "sorts": LIST_SORTS,
     }
 
 
