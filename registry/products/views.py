@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,6 +131,24 @@ def product_detail(request: Request) -> dict[str, Any]:
     return _detail(request, _get_product(request))
 
 
+def _link(
+    request: Request, form: Form, form_name: str, link: Callable[[Product], Any], message: str
+) -> Any:
+    """A link form posted from the product page: the service links it, or the page is shown
+    again with the form's problems and status 400 (nothing written)."""
+    product = _get_product(request)
+    if form.validate():
+        try:
+            link(product)
+        except ProductError as exc:
+            form.add_errors(exc.errors)
+        else:
+            request.session.flash(message, queue="success")
+            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
+    request.response.status = 400
+    return _detail(request, product, **{form_name: form})
+
+
 @view_config(
     route_name="products.contracts",
     renderer="products/detail.html",
@@ -137,26 +156,22 @@ def product_detail(request: Request) -> dict[str, Any]:
     request_method="POST",
 )
 def product_link_contract(request: Request) -> Any:
-    product = _get_product(request)
     form = ContractLinkForm(request.POST)
-    if form.validate():
-        try:
-            link_contract(
-                request.db,
-                product,
-                form.contract.data or "",
-                quantity=form.quantity.data,
-                unit_price=form.unit_price.data,
-                unit=form.unit.data,
-                actor=request.identity,
-            )
-        except ProductError as exc:
-            form.add_errors(exc.errors)
-        else:
-            request.session.flash(f"Contract {form.contract.data} linked.", queue="success")
-            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
-    request.response.status = 400
-    return _detail(request, product, contract_form=form)
+    return _link(
+        request,
+        form,
+        "contract_form",
+        lambda product: link_contract(
+            request.db,
+            product,
+            form.contract.data or "",
+            quantity=form.quantity.data,
+            unit_price=form.unit_price.data,
+            unit=form.unit.data,
+            actor=request.identity,
+        ),
+        f"Contract {form.contract.data} linked.",
+    )
 
 
 @view_config(
@@ -166,24 +181,20 @@ def product_link_contract(request: Request) -> Any:
     request_method="POST",
 )
 def product_link_obligation(request: Request) -> Any:
-    product = _get_product(request)
     form = ObligationLinkForm(request.POST)
-    if form.validate():
-        try:
-            link_obligation(
-                request.db,
-                product,
-                int(form.obligation.data or 0),
-                SupportCover(form.cover.data),
-                actor=request.identity,
-            )
-        except ProductError as exc:
-            form.add_errors(exc.errors)
-        else:
-            request.session.flash("Obligation linked.", queue="success")
-            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
-    request.response.status = 400
-    return _detail(request, product, obligation_form=form)
+    return _link(
+        request,
+        form,
+        "obligation_form",
+        lambda product: link_obligation(
+            request.db,
+            product,
+            int(form.obligation.data or 0),
+            SupportCover(form.cover.data),
+            actor=request.identity,
+        ),
+        "Obligation linked.",
+    )
 
 
 class ProductView(FormView):
