@@ -97,3 +97,10 @@ def assert_accessible(page: Any) -> None:
         if v["impact"] in ("serious", "critical")
     ]
     assert serious == [], f"accessibility violations on {page.url}:\n" + "\n".join(serious)
+
+
+def follow(page: Any, target: Any) -> None:
+    """Click a link or submit button and wait for the page it leads to: reading the page while
+    the browser is still between the two documents finds nothing (or the old one)."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()

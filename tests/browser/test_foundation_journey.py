@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.services import DatabaseUserService
 from registry.db import create_engine
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, follow
 from tests.conftest import TEST_PASSWORD
 
 
@@ -25,11 +25,11 @@ def test_auditor_signs_in_and_reads_the_audit_trail(page: Any, live_database_url
     assert page.get_by_role("heading", level=1).inner_text() == "Supplier Accountability Registry"
     assert_accessible(page)
 
-    page.get_by_role("link", name="Sign in").click()
+    follow(page, page.get_by_role("link", name="Sign in"))
     assert_accessible(page)
     page.get_by_label("E-mail address").fill("journey-auditor@example.org")
     page.get_by_label("Password").fill("a wrong password")
-    page.get_by_role("button", name="Sign in").click()
+    follow(page, page.get_by_role("button", name="Sign in"))
     assert (
         "The e-mail address or password is not right"
         in page.locator(".govuk-error-summary").inner_text()
@@ -38,7 +38,7 @@ def test_auditor_signs_in_and_reads_the_audit_trail(page: Any, live_database_url
 
     page.get_by_label("E-mail address").fill("journey-auditor@example.org")
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page, page.get_by_role("button", name="Sign in"))
     assert "Signed in as journey-auditor@example.org" in page.content()
 
     page.goto("/audit")

@@ -27,7 +27,7 @@ from registry.search.documents import documents_for
 from registry.search.services import make_backend
 from registry.seed.loader import load_seed_data
 from registry.suppliers.models import Supplier
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, follow
 from tests.common.live import LiveServer
 from tests.conftest import TEST_PASSWORD
 
@@ -115,7 +115,7 @@ def sign_in(page: Any, email: str) -> None:
     assert_accessible(page)
     page.get_by_label("E-mail address").fill(email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    follow(page, page.get_by_role("button", name="Sign in"))
     assert f"Signed in as {email}" in page.content()
 
 
@@ -133,16 +133,16 @@ def test_public_journey_from_a_market_to_a_scores_download(
     page.goto("/")
     assert_accessible(page)
 
-    page.get_by_role("link", name="Markets").first.click()
+    follow(page, page.get_by_role("link", name="Markets").first)
     assert heading(page) == "Markets and their concentration"
     assert_accessible(page)
 
-    page.locator("main a", has_text="GPSoC lot 1").first.click()
+    follow(page, page.locator("main a", has_text="GPSoC lot 1").first)
     assert "GPSoC lot 1: Principal clinical systems" in heading(page)
     assert "Shares of supplier groups" in main_text(page)
     assert_accessible(page)
 
-    page.locator("main a", has_text="monopoly or duopoly (duopoly)").first.click()
+    follow(page, page.locator("main a", has_text="monopoly or duopoly (duopoly)").first)
     assert heading(page).startswith("Monopoly or duopoly (duopoly)")
     text = main_text(page)
     # The evidence: the numbers, the two holders, the rule and the records it rests on.
@@ -151,7 +151,7 @@ def test_public_journey_from_a_market_to_a_scores_download(
     assert "Its inputs" in text
     assert_accessible(page)
 
-    page.locator("main a[href^='/suppliers/']").first.click()
+    follow(page, page.locator("main a[href^='/suppliers/']").first)
     supplier = heading(page)
     assert "Performance scorecard" in main_text(page)
     assert_accessible(page)
@@ -170,9 +170,9 @@ def test_officer_compares_suppliers_records_a_contract_and_assesses_it(
 ) -> None:
     sign_in(page, OFFICER)
 
-    page.get_by_role("link", name="Search").first.click()
+    follow(page, page.get_by_role("link", name="Search").first)
     page.get_by_label("Supplier, framework, obligation or contract").fill("systems")
-    page.get_by_role("button", name="Search").click()
+    follow(page, page.get_by_role("button", name="Search"))
     assert_accessible(page)
     boxes = page.locator("main input[name=ids][type=checkbox]")
     assert boxes.count() >= 3, main_text(page)
@@ -182,7 +182,7 @@ def test_officer_compares_suppliers_records_a_contract_and_assesses_it(
     ]
     for i in range(3):
         boxes.nth(i).check()
-    page.get_by_role("button", name="Compare chosen suppliers").click()
+    follow(page, page.get_by_role("button", name="Compare chosen suppliers"))
     assert heading(page) == "Compare suppliers"
     header = page.locator("main table").first.locator("thead").inner_text()
     for label in chosen:
@@ -198,16 +198,18 @@ def test_officer_compares_suppliers_records_a_contract_and_assesses_it(
     page.locator("[name=award_date]").fill("2024-01-10")
     page.locator("[name=start_date]").fill("2024-02-01")
     page.locator("[name=end_date]").fill("2025-01-31")
-    page.get_by_role("button", name="Save draft").click()
+    follow(page, page.get_by_role("button", name="Save draft"))
     assert title in heading(page), main_text(page)
     assert "draft" in main_text(page).lower()
     assert seeded_live["buyer"] in main_text(page)
     assert_accessible(page)
 
-    page.locator("main form[action$='/publish'] button, main a[href$='/publish']").first.click()
+    follow(
+        page, page.locator("main form[action$='/publish'] button, main a[href$='/publish']").first
+    )
     if page.url.endswith("/publish"):
         assert_accessible(page)
-        page.get_by_role("button", name="Publish").click()
+        follow(page, page.get_by_role("button", name="Publish"))
     assert "published" in page.inner_text("body").lower()
     contract_url = page.url.split("?")[0]
     assert_accessible(page)
@@ -221,18 +223,18 @@ def test_officer_compares_suppliers_records_a_contract_and_assesses_it(
     page.get_by_label("Evidence narrative", exact=True).fill(
         "Telephony reports, February to July 2024: 91% of calls answered within 30 seconds."
     )
-    page.locator("main form button[type=submit], main form button:not([type])").first.click()
+    follow(page, page.locator("main form button[type=submit], main form button:not([type])").first)
     assert "Helpdesk calls answered within 30 seconds" in page.inner_text("main")
     assert "Approaching target" in main_text(page)
     assert_accessible(page)
 
-    page.get_by_role("button", name="Submit for review").click()
+    follow(page, page.get_by_role("button", name="Submit for review"))
     assert "submitted" in main_text(page).lower()
     assert_accessible(page)
 
     # Signed out, the public sees the contract, not the assessment still under review.
     page.goto("/logout")
-    page.get_by_role("button").first.click()
+    follow(page, page.get_by_role("button").first)
     page.goto("/contracts")
     assert title in main_text(page)
     page.goto("/assessments")
@@ -241,14 +243,14 @@ def test_officer_compares_suppliers_records_a_contract_and_assesses_it(
 
 def _review(page: Any, kpi: str, action: str, reason: str = "", rating: str = "") -> str:
     page.goto("/review")
-    page.locator("main a", has_text=kpi).first.click()
+    follow(page, page.locator("main a", has_text=kpi).first)
     assert kpi in heading(page)
     assert_accessible(page)
     if reason:
         page.get_by_label("Reason").fill(reason)
     if rating:
         page.get_by_label("New rating").select_option(rating)
-    page.get_by_role("button", name=action).click()
+    follow(page, page.get_by_role("button", name=action))
     return str(page.inner_text("body"))
 
 
@@ -257,7 +259,7 @@ def test_auditor_works_the_review_queue_and_acknowledges_a_flag(
 ) -> None:
     sign_in(page, AUDITOR)
 
-    page.get_by_role("link", name="Review").first.click()
+    follow(page, page.get_by_role("link", name="Review").first)
     assert heading(page) == "Review queue"
     queue = main_text(page)
     for kpi in REVIEW_KPIS:
@@ -285,12 +287,12 @@ def test_auditor_works_the_review_queue_and_acknowledges_a_flag(
 
     page.goto("/flags")
     assert_accessible(page)
-    page.locator("main a", has_text="Extension creep").first.click()
+    follow(page, page.locator("main a", has_text="Extension creep").first)
     assert heading(page).startswith("Extension creep")
     assert_accessible(page)
     page.get_by_label("Acknowledge").check()
     page.get_by_label("Reason").fill("The buyer is re-procuring; extensions end in March.")
-    page.get_by_role("button", name="Save").click()
+    follow(page, page.get_by_role("button", name="Save"))
     assert "Acknowledged: The buyer is re-procuring" in main_text(page)
     assert_accessible(page)
 
@@ -300,21 +302,21 @@ def test_supplier_sees_its_rating_and_replies_within_the_window(
 ) -> None:
     sign_in(page, SUPPLIER_USER)
 
-    page.get_by_role("link", name="Assessments").first.click()
+    follow(page, page.get_by_role("link", name="Assessments").first)
     assert_accessible(page)
-    page.locator("main a", has_text=REPLY_KPI).first.click()
+    follow(page, page.locator("main a", has_text=REPLY_KPI).first)
     assert REPLY_KPI in main_text(page)
     assert "Requires improvement" in main_text(page)
     assert seeded_live["assessed_supplier"] in main_text(page)
     assert_accessible(page)
 
-    page.get_by_role("link", name="Reply to this rating").click()
+    follow(page, page.get_by_role("link", name="Reply to this rating"))
     assert heading(page) == "Reply to this rating"
     assert "You may reply until" in main_text(page)
     assert_accessible(page)
     reply = "Two of the slow extracts were delayed by the buyer's own change freeze."
     page.get_by_label("Your reply").fill(reply)
-    page.get_by_role("button", name="Send reply").click()
+    follow(page, page.get_by_role("button", name="Send reply"))
     assert reply in main_text(page)
     assert "Reply to this rating" not in main_text(page)  # once only
     assert_accessible(page)
