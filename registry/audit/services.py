@@ -8,7 +8,7 @@ import decimal
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -79,19 +79,20 @@ def event_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _lock_head(db: Session) -> AuditChainHead:
+def _lock_head(db: Session, count: int = 1) -> AuditChainHead:
+    """Reserve the next `count` positions of the chain; the head comes back holding the last."""
     # The UPDATE comes first so the row lock (PostgreSQL) or write lock (SQLite) is held before
     # the last hash is read: two writers can never both extend the same event.
     result = db.execute(
         sa.update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
-        .values(last_seq=AuditChainHead.last_seq + 1)
+        .values(last_seq=AuditChainHead.last_seq + count)
         # The head is re-read below with populate_existing; "evaluate" synchronisation would scan
         # every object in the session on each event (quadratic when many events share a session).
         .execution_options(synchronize_session=False)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        db.add(AuditChainHead(id=HEAD_ID, last_seq=1, last_hash=GENESIS_HASH))
+        db.add(AuditChainHead(id=HEAD_ID, last_seq=count, last_hash=GENESIS_HASH))
         db.flush()
     head = db.execute(
         sa.select(AuditChainHead)
@@ -99,6 +100,20 @@ def _lock_head(db: Session) -> AuditChainHead:
         .execution_options(populate_existing=True)
     ).scalar_one()
     return head
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """One event to append, as `record_event` takes it."""
+
+    action: str
+    subject_type: str
+    subject_id: str | int
+    actor: Any = None
+    actor_label: str | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str | None = None
 
 
 def record_event(
@@ -114,26 +129,54 @@ def record_event(
     reason: str | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    head = _lock_head(db)
-    event = AuditEvent(
-        seq=head.last_seq,
-        created=utcnow(),
-        actor_id=getattr(actor, "id", None),
-        actor_label=actor_label or getattr(actor, "email", None) or "system",
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        before=to_json_safe(before),
-        after=to_json_safe(after),
-        reason=reason,
-        prev_hash=head.last_hash,
-    )
-    event.hash = event_hash(event)
-    head.last_hash = event.hash
-    head.updated = event.created
-    db.add(event)
+    return record_events(
+        db,
+        [
+            Event(
+                action=action,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                actor=actor,
+                actor_label=actor_label,
+                before=before,
+                after=after,
+                reason=reason,
+            )
+        ],
+    )[0]
+
+
+def record_events(db: Session, events: Sequence[Event]) -> list[AuditEvent]:
+    """Append events to the chain in order, inside the caller's transaction: one lock of the
+    chain head and one flush for them all (a detector run changes thousands of flags at once)."""
+    if not events:
+        return []
+    head = _lock_head(db, len(events))
+    seq = head.last_seq - len(events)
+    prev_hash = head.last_hash
+    added = []
+    for spec in events:
+        seq += 1
+        event = AuditEvent(
+            seq=seq,
+            created=utcnow(),
+            actor_id=getattr(spec.actor, "id", None),
+            actor_label=spec.actor_label or getattr(spec.actor, "email", None) or "system",
+            action=spec.action,
+            subject_type=spec.subject_type,
+            subject_id=str(spec.subject_id),
+            before=to_json_safe(spec.before),
+            after=to_json_safe(spec.after),
+            reason=spec.reason,
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event_hash(event)
+        added.append(event)
+    head.last_hash = prev_hash
+    head.updated = added[-1].created
+    db.add_all(added)
     db.flush()
-    return event
+    return added
 
 
 def add_audited(

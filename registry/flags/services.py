@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import record_event, to_json_safe
+from registry.audit.services import Event, record_events, to_json_safe
 from registry.db import utcnow
 from registry.flags.coverage import record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
@@ -95,6 +95,8 @@ def apply_findings(
     wanted: dict[int, frozenset[int]] = {}
     seen: list[int] = []
     raised: list[tuple[Flag, Finding]] = []
+    # Every change is audited, in the order made, with one append to the chain at the end.
+    events: list[Event] = []
     for finding in findings:
         run.found += 1
         metrics = to_json_safe(finding.metrics) or {}
@@ -123,7 +125,7 @@ def apply_findings(
         seen.append(flag.id)
         wanted[flag.id] = finding.all_group_ids
         if flag.status == FlagStatus.resolved and flag.resolved_by_detector:
-            _move(db, flag, FlagStatus.open, "condition detected again", now, actor=None)
+            events.append(_move(db, flag, FlagStatus.open, "condition detected again", now, None))
             run.reopened += 1
         before = _snapshot(flag)
         flag.metrics, flag.severity, flag.thresholds = metrics, finding.severity, thresholds
@@ -135,14 +137,15 @@ def apply_findings(
         for name, value in links.items():
             setattr(flag, name, value)
         if _snapshot(flag) != before:
-            record_event(
-                db,
-                action="flag.updated",
-                subject_type="flag",
-                subject_id=flag.id,
-                actor_label=DETECTOR_LABEL,
-                before=before,
-                after=_snapshot(flag),
+            events.append(
+                Event(
+                    action="flag.updated",
+                    subject_type="flag",
+                    subject_id=flag.id,
+                    actor_label=DETECTOR_LABEL,
+                    before=before,
+                    after=_snapshot(flag),
+                )
             )
             run.updated += 1
     # New flags are inserted together (one flush), then each gets its history and audit event.
@@ -150,20 +153,22 @@ def apply_findings(
     for flag, finding in raised:
         wanted[flag.id] = finding.all_group_ids
         _history(db, flag, None, FlagStatus.open, "detected", now)
-        record_event(
-            db,
-            action="flag.raised",
-            subject_type="flag",
-            subject_id=flag.id,
-            actor_label=DETECTOR_LABEL,
-            after={"detector": detector.id, "subject": flag.subject_key, **_snapshot(flag)},
+        events.append(
+            Event(
+                action="flag.raised",
+                subject_type="flag",
+                subject_id=flag.id,
+                actor_label=DETECTOR_LABEL,
+                after={"detector": detector.id, "subject": flag.subject_key, **_snapshot(flag)},
+            )
         )
         run.raised += 1
     for flag in existing.values():
         if flag.status in ACTIVE_STATUSES:
-            _move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, actor=None)
+            events.append(_move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, None))
             flag.resolved_by_detector = True
             run.resolved += 1
+    record_events(db, events)
     _link_groups(db, linked, wanted)
     # When each flag was last seen is bookkeeping, not an accountable change: one bulk UPDATE.
     for start in range(0, len(seen), 500):
@@ -222,7 +227,9 @@ def _history(
 
 def _move(
     db: Session, flag: Flag, to_status: FlagStatus, reason: str, when: Any, actor: Any
-) -> None:
+) -> Event:
+    """Move the flag and record its history; the audit event is returned for the caller to
+    append (a detector run appends all of its events at once)."""
     before = _snapshot(flag)
     from_status = flag.status
     flag.status = to_status
@@ -230,8 +237,7 @@ def _move(
     flag.status_changed_at = when
     flag.resolved_by_detector = False
     _history(db, flag, from_status, to_status, reason, when, actor)
-    record_event(
-        db,
+    return Event(
         action=f"flag.{'reopened' if from_status == FlagStatus.resolved else to_status.value}",
         subject_type="flag",
         subject_id=flag.id,
@@ -252,8 +258,7 @@ def change_status(
         raise FlagError("Enter the reason for the change")
     if to_status not in FLAG_TRANSITIONS[flag.status]:
         raise FlagError(f"A flag that is {flag.status} cannot be marked {to_status}")
-    _move(db, flag, to_status, reason, utcnow(), actor)
-    db.flush()
+    record_events(db, [_move(db, flag, to_status, reason, utcnow(), actor)])
 
 
 def allowed_moves(flag: Flag) -> list[FlagStatus]:
