@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +64,41 @@ def concentration(amounts: Mapping[Any, float | int | Decimal]) -> Concentration
         cr1=_cr(shares, 1),
         cr2=_cr(shares, 2),
         cr4=_cr(shares, 4),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Leading(Concentration):
+    """A concentration figured from totals: exact HHI and ratios, only the largest shares listed."""
+
+    count: int = 0
+
+    @property
+    def participants(self) -> int:
+        return self.count
+
+
+def leading(
+    total: float | int | Decimal,
+    sum_of_squares: float | int | Decimal,
+    count: int,
+    largest: Sequence[tuple[Any, float | int | Decimal]],
+) -> Concentration:
+    """What `concentration` gives for amounts whose total, sum of squares and number are known
+    (from SQL), listing only the `largest` (key, amount) pairs, largest first."""
+    total = float(total)
+    if count == 0 or total <= 0:
+        return EMPTY
+    shares = tuple(Share(key, float(amount), float(amount) / total) for key, amount in largest)
+    hhi = 10_000 * float(sum_of_squares) / (total * total)
+    return Leading(
+        total=total,
+        shares=shares,
+        hhi=min(hhi, 10_000.0),
+        cr1=_cr(shares, 1),
+        cr2=_cr(shares, 2),
+        cr4=_cr(shares, 4),
+        count=int(count),
     )
 
 

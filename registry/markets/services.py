@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import Contract
 from registry.flags.sql import contract_year, gbp_value, public_contract, since
 from registry.frameworks.models import Framework, Lot
-from registry.markets.concentration import EMPTY, Concentration, concentration
+from registry.markets.concentration import EMPTY, Concentration, concentration, leading
 from registry.markets.cpv import cpv_name
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -121,6 +121,18 @@ def _aggregate(
     since_year: int | None = None,
 ) -> list[sa.Row[Any]]:
     """One GROUP BY over contracts: per market (and year), per supplier group."""
+    query = _aggregate_query(kind, depth, by_year=by_year, only=only, since_year=since_year)
+    return list(db.execute(query))
+
+
+def _aggregate_query(
+    kind: str,
+    depth: int,
+    *,
+    by_year: bool = False,
+    only: str | None = None,
+    since_year: int | None = None,
+) -> sa.Select[Any]:
     market = _market_column(kind, depth).label("market")
     value = gbp_value()
     columns: list[Any] = [
@@ -143,12 +155,10 @@ def _aggregate(
         .group_by(*group_by)
     )
     if only is not None:
-        return list(db.execute(query.where(market_condition(MarketKey(kind, only), depth))))
+        return query.where(market_condition(MarketKey(kind, only), depth))
     if kind == "cpv":
-        query = query.where(sa.func.length(Contract.cpv_code) >= depth)
-    else:
-        query = query.where(Contract.lot_id.is_not(None))
-    return list(db.execute(query))
+        return query.where(sa.func.length(Contract.cpv_code) >= depth)
+    return query.where(Contract.lot_id.is_not(None))
 
 
 def market_condition(key: MarketKey, depth: int) -> sa.ColumnElement[bool]:
@@ -243,6 +253,94 @@ def list_markets(
         _fill(market, rows, names)
         markets.append(market)
     return markets
+
+
+def list_market_leaders(
+    db: Session, depth: int, *, since_year: int | None = None, leaders: int = 4
+) -> list[Market]:
+    """Every market as `list_markets` has it, its concentration figured in SQL: the totals, HHI
+    and concentration ratios are exact, but only the `leaders` largest groups on each basis are
+    listed (in `groups` and the shares), so a national market's long tail never reaches Python."""
+    markets = []
+    for kind in ("cpv", "lot"):
+        groups = _aggregate_query(kind, depth, since_year=since_year).subquery()
+        value = sa.case((groups.c.value > 0, groups.c.value), else_=sa.null())
+        # Largest first, ties by the key as text, as `concentration` orders its shares.
+        key = sa.cast(groups.c.group_id, sa.String)
+        market = groups.c.market
+        ranked = sa.select(
+            groups,
+            sa.func.row_number()
+            .over(partition_by=market, order_by=[groups.c.buyers.desc(), key])
+            .label("buyer_rank"),
+            sa.func.row_number()
+            .over(partition_by=market, order_by=[sa.func.coalesce(value, 0).desc(), key])
+            .label("value_rank"),
+            sa.func.sum(groups.c.contracts).over(partition_by=market).label("market_contracts"),
+            sa.func.sum(groups.c.valued).over(partition_by=market).label("market_valued"),
+            sa.func.sum(groups.c.buyers).over(partition_by=market).label("buyers_total"),
+            sa.func.sum(groups.c.buyers * groups.c.buyers)
+            .over(partition_by=market)
+            .label("buyers_squares"),
+            sa.func.count().over(partition_by=market).label("buyers_count"),
+            sa.func.sum(value).over(partition_by=market).label("value_total"),
+            sa.func.sum(value * value).over(partition_by=market).label("value_squares"),
+            sa.func.count(value).over(partition_by=market).label("value_count"),
+        ).subquery()
+        rows = db.execute(
+            sa.select(ranked, SupplierGroup.name)
+            .outerjoin(SupplierGroup, SupplierGroup.id == ranked.c.group_id)
+            .where(sa.or_(ranked.c.buyer_rank <= leaders, ranked.c.value_rank <= leaders))
+        ).all()
+        by_market: dict[str, list[sa.Row[Any]]] = defaultdict(list)
+        for row in rows:
+            by_market[str(row.market)].append(row)
+        lots = _lot_labels(db, {int(v) for v in by_market} if kind == "lot" else set())
+        for value_key, found in by_market.items():
+            markets.append(_leading_market(_new_market(kind, value_key, lots), found, leaders))
+    return markets
+
+
+def _leading_market(market: Market, rows: list[sa.Row[Any]], leaders: int) -> Market:
+    first = rows[0]
+    market.contracts = int(first.market_contracts)
+    market.valued_contracts = int(first.market_valued)
+    by_buyers = sorted((r for r in rows if r.buyer_rank <= leaders), key=lambda r: r.buyer_rank)
+    by_value = sorted(
+        (r for r in rows if r.value_rank <= leaders and (r.value or 0) > 0),
+        key=lambda r: r.value_rank,
+    )
+    market.by_buyers = leading(
+        first.buyers_total,
+        first.buyers_squares,
+        first.buyers_count,
+        [(r.group_id, r.buyers) for r in by_buyers],
+    )
+    market.by_value = leading(
+        first.value_total or 0,
+        first.value_squares or 0,
+        first.value_count,
+        [(r.group_id, r.value) for r in by_value],
+    )
+    value_shares = {s.key: s.share for s in market.by_value.shares}
+    buyer_shares = {s.key: s.share for s in market.by_buyers.shares}
+    market.groups = sorted(
+        (
+            GroupShare(
+                group_id=r.group_id,
+                name=r.name or f"Group {r.group_id}",
+                value=float(r.value or 0),
+                valued_contracts=int(r.valued),
+                buyers=int(r.buyers),
+                contracts=int(r.contracts),
+                value_share=value_shares.get(r.group_id, 0.0),
+                buyer_share=buyer_shares.get(r.group_id, 0.0),
+            )
+            for r in rows
+        ),
+        key=lambda g: (-g.buyer_share, -g.value_share, g.name),
+    )
+    return market
 
 
 def get_market(db: Session, key: MarketKey, depth: int) -> tuple[Market, list[YearPoint]] | None:

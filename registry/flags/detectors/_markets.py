@@ -9,7 +9,7 @@ from typing import Any
 from registry.flags.detectors.base import Examined, RunContext
 from registry.flags.models import SubjectType
 from registry.markets.concentration import Concentration
-from registry.markets.services import Market, list_markets, window_start
+from registry.markets.services import Market, list_market_leaders, window_start
 
 EPSILON = 1e-9  # shares are floats: 4/10 + 4/10 must count as 80%
 
@@ -18,7 +18,7 @@ def markets_in_window(ctx: RunContext) -> tuple[list[Market], int | None]:
     start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
     key = ("markets", ctx.cpv_depth, start)
     if key not in ctx.cache:
-        ctx.cache[key] = list_markets(ctx.db, ctx.cpv_depth, since_year=start)
+        ctx.cache[key] = list_market_leaders(ctx.db, ctx.cpv_depth, since_year=start)
     return ctx.cache[key], start
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.flags.detectors import load_settings
 from registry.flags.services import run_detection
+from registry.markets.services import list_market_leaders, list_markets
 from tests.common.db.core import ContractFactory, LotFactory, SupplierFactory
 from tests.common.db.flags import market
 
@@ -108,3 +109,30 @@ def test_market_page_links_its_flags(webtest_app: webtest.TestApp, db_session: S
     warning = page.html.select_one(".govuk-warning-text").text
     assert "monopoly or duopoly (duopoly): EMIS and TPP" in " ".join(warning.split())
     assert "market concentration" in warning
+
+
+def test_market_leaders_figured_in_sql_match_the_full_computation(db_session: Session) -> None:
+    market({"EMIS": 56, "TPP": 34, "Vision": 9, "Microtest": 1, "Tiny": 1, "Other": 2})
+    market({"Alpha": 5, "Beta": 5, "Gamma": 5}, cpv="72200000", value=None)
+    lot = LotFactory()
+    supplier = SupplierFactory()
+    for amount in ("10.00", "30.00", "60.00"):
+        ContractFactory(lot=lot, supplier=supplier, value_amount=Decimal(amount))
+    full = {m.key: m for m in list_markets(db_session, 5)}
+    leaders = {m.key: m for m in list_market_leaders(db_session, 5)}
+    assert leaders.keys() == full.keys() and len(full) == 4  # the lot's contracts: a CPV market too
+    for key, market_ in full.items():
+        summary = leaders[key]
+        assert (summary.label, summary.framework_id) == (market_.label, market_.framework_id)
+        assert (summary.contracts, summary.valued_contracts) == (
+            market_.contracts,
+            market_.valued_contracts,
+        )
+        for basis in ("by_buyers", "by_value"):
+            got, want = getattr(summary, basis), getattr(market_, basis)
+            assert got.as_metrics() == want.as_metrics(), (key, basis)
+            assert got.participants == want.participants
+            assert [(s.key, s.share) for s in got.shares] == [
+                (s.key, s.share) for s in want.shares[:4]
+            ]
+        assert [g.name for g in summary.groups[:4]] == [g.name for g in market_.groups[:4]]

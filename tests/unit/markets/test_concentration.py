@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry.markets.concentration import by_group, concentration
+from registry.markets.concentration import by_group, concentration, leading
 
 amounts = st.dictionaries(
     st.text(min_size=1, max_size=8),
@@ -70,3 +70,25 @@ def test_an_empty_market_is_all_zero_not_a_division_by_zero() -> None:
 
 def test_gpsoc_shares_give_4374() -> None:
     assert concentration({"EMIS": 56, "TPP": 34, "Vision": 9, "Microtest": 1}).hhi == 4374.0
+
+
+@given(st.dictionaries(st.integers(1, 10_000), st.integers(1, 5_000), min_size=1, max_size=40))
+def test_leading_from_totals_matches_the_full_computation(buyers: dict[int, int]) -> None:
+    # Buyer counts are whole numbers: the totals SQL gives make the same HHI to the last digit.
+    full = concentration(buyers)
+    top = [(s.key, s.amount) for s in full.shares[:4]]
+    total, squares = sum(buyers.values()), sum(n * n for n in buyers.values())
+    summary = leading(total, squares, len(buyers), top)
+    assert (summary.hhi, summary.cr1, summary.cr2, summary.cr4) == (
+        full.hhi,
+        full.cr1,
+        full.cr2,
+        full.cr4,
+    )
+    assert summary.shares == full.shares[:4]
+    assert summary.participants == full.participants
+    assert summary.as_metrics() == full.as_metrics()
+
+
+def test_leading_of_nothing_is_empty() -> None:
+    assert leading(0, 0, 0, []) == concentration({})
