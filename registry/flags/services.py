@@ -26,6 +26,7 @@ from registry.flags.models import (
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
+BATCH = 500  # ids per IN list
 
 
 @dataclasses.dataclass
@@ -86,12 +87,16 @@ def apply_findings(
         for flag in db.execute(sa.select(Flag).where(Flag.detector == detector.id)).scalars()
     }
     linked: dict[int, set[int]] = {}
-    for flag_id, group_id in db.execute(
-        sa.select(FlagGroup.flag_id, FlagGroup.group_id)
-        .join(Flag, Flag.id == FlagGroup.flag_id)
-        .where(Flag.detector == detector.id)
-    ):
-        linked.setdefault(flag_id, set()).add(group_id)
+    # By the ids in hand, not a join on the detector: just after a first run the planner's
+    # statistics can still say flags is empty, and PostgreSQL then loops over it per link.
+    ids = [flag.id for flag in existing.values()]
+    for start in range(0, len(ids), BATCH):
+        for flag_id, group_id in db.execute(
+            sa.select(FlagGroup.flag_id, FlagGroup.group_id).where(
+                FlagGroup.flag_id.in_(ids[start : start + BATCH])
+            )
+        ):
+            linked.setdefault(flag_id, set()).add(group_id)
     wanted: dict[int, frozenset[int]] = {}
     seen: list[int] = []
     raised: list[tuple[Flag, Finding]] = []
@@ -171,10 +176,10 @@ def apply_findings(
     record_events(db, events)
     _link_groups(db, linked, wanted)
     # When each flag was last seen is bookkeeping, not an accountable change: one bulk UPDATE.
-    for start in range(0, len(seen), 500):
+    for start in range(0, len(seen), BATCH):
         db.execute(
             sa.update(Flag)
-            .where(Flag.id.in_(seen[start : start + 500]))
+            .where(Flag.id.in_(seen[start : start + BATCH]))
             .values(last_detected=now)
             .execution_options(synchronize_session=False)
         )
