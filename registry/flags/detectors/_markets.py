@@ -9,13 +9,13 @@ from typing import Any
 from registry.flags.detectors.base import Examined, RunContext
 from registry.flags.models import SubjectType
 from registry.markets.concentration import Concentration
-from registry.markets.services import Market, list_market_leaders, window_start
+from registry.markets.services import Market, list_market_leaders
 
 EPSILON = 1e-9  # shares are floats: 4/10 + 4/10 must count as 80%
 
 
 def markets_in_window(ctx: RunContext) -> tuple[list[Market], int | None]:
-    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    start = ctx.window_start(int(ctx.thresholds["window_years"]))
     key = ("markets", ctx.cpv_depth, start)
     if key not in ctx.cache:
         ctx.cache[key] = list_market_leaders(ctx.db, ctx.cpv_depth, since_year=start)

@@ -22,7 +22,6 @@ from registry.flags.detectors.base import (
 )
 from registry.flags.models import Severity, SubjectType
 from registry.frameworks.models import Framework, Lot
-from registry.markets.services import window_start
 from registry.opportunities.services import (
     KINDS,
     Opportunity,
@@ -33,7 +32,7 @@ from registry.suppliers.models import SupplierGroup
 
 
 def find(ctx: RunContext) -> list[Finding]:
-    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    start = ctx.window_start(int(ctx.thresholds["window_years"]))
     found = find_opportunities(
         ctx.db, ctx.cpv_depth, min_buyers=int(ctx.thresholds["min_buyers"]), since_year=start
     )
@@ -62,7 +61,7 @@ def find(ctx: RunContext) -> list[Finding]:
 
 def coverage(ctx: RunContext) -> CoverageSource:
     # Every market and group with a published contract in the window, keyed as the findings are.
-    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    start = ctx.window_start(int(ctx.thresholds["window_years"]))
     minimum = int(ctx.thresholds["min_buyers"])
     window = f" since {start}" if start is not None else ""
     return [_coverage(kind, ctx.cpv_depth, start, minimum, window) for kind in KINDS]

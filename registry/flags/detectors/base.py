@@ -12,6 +12,7 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
 from registry.flags.models import Severity, SubjectType
+from registry.markets.services import window_start
 
 SETTINGS_PREFIX = "registry.detectors."
 
@@ -121,6 +122,15 @@ class RunContext:
     cpv_depth: int
     # Shared by the detectors of one run, so the market figures are computed once.
     cache: dict[Any, Any] = dataclasses.field(default_factory=dict)
+
+    def window_start(self, window_years: int) -> int | None:
+        """The first year of the window (`window_start`), read once per run: each read scans the
+        contracts for the latest year."""
+        key = ("window_start", window_years)
+        if key not in self.cache:
+            self.cache[key] = window_start(self.db, window_years)
+        start: int | None = self.cache[key]
+        return start
 
 
 @dataclasses.dataclass(frozen=True)

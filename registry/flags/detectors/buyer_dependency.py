@@ -24,13 +24,12 @@ from registry.flags.detectors.base import (
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import gbp_value, public_contract, since
 from registry.markets.cpv import cpv_name
-from registry.markets.services import window_start
 from registry.suppliers.models import Supplier, SupplierGroup
 
 
 def _per_group(ctx: RunContext) -> tuple[Any, int | None]:
     """Per buyer, market and group, each row beside its buyer's totals in that market."""
-    start = window_start(ctx.db, int(ctx.thresholds["window_years"]))
+    start = ctx.window_start(int(ctx.thresholds["window_years"]))
     market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
     value = gbp_value()
     # Per buyer, market and group; then each row beside its buyer's total in that market.
