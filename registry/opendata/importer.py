@@ -1,11 +1,11 @@
-"""Import OCDS files: validate the whole file first, then write it in one savepoint.
+"""Import OCDS files: check and write in one pass, inside a savepoint, so a file is imported
+whole or not at all.
 
-Why two passes: the first (read-only, streaming) pass finds *every* structural problem, so the
-user gets the full list at once and the database is never touched for a bad file; the second
-pass writes inside a savepoint that is rolled back on any error it still finds (a release id
-repeated with different content), so a file is imported whole or not at all. Parsing is cheap
-beside writing, so reading twice costs little, and memory stays flat: releases are handled in
-chunks and only the registry's own buyers and suppliers are kept in memory, as ids.
+Why one pass: parsing and hashing are most of the cost once writes are batched, so the file is
+read once. Each release is checked as it is read; at the first problem writing stops, reading
+goes on to list *every* problem at once, and the savepoint is rolled back, so a bad file leaves
+nothing but its ledger entry (written by the caller afterwards). Memory stays flat: releases
+are handled in batches and only the registry's own buyers and suppliers are kept, as ids.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from registry.audit.services import record_event, record_events
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
-from registry.opendata.checking import ImportRefused, ImportSummary, check_file, release_hash
+from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease
-from registry.opendata.reader import Found, iter_releases
+from registry.opendata.reader import Found
 from registry.opendata.validation import parse_datetime
 from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -70,16 +70,15 @@ def import_file(
     not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
     in a transaction of its own, after rolling back."""
     source = ledger.describe(path, name, via=via)
-    try:
-        publishers = check_file(path, name)
-    except ImportRefused as exc:
-        exc.source = source
-        raise
+    check = FileCheck(name)
     savepoint = db.begin_nested()
     try:
-        run = ledger.open_run(db, source, publishers)
-        summary = _Writer(db, name, run.id).run(iter_releases(path), progress)
-        ledger.close_run(db, run, summary)
+        run = ledger.open_run(db, source)
+        summary = _Writer(db, name, run.id).run(check.releases(path, progress))
+        refused = check.refusal()
+        if refused is not None:
+            raise refused
+        ledger.close_run(db, run, summary, check.publishers.counts)
         summary.run_id = run.id
         record_event(
             db,
@@ -92,7 +91,7 @@ def import_file(
         )
     except ImportRefused as exc:
         savepoint.rollback()
-        exc.source, exc.publishers = source, publishers
+        exc.source, exc.publishers = source, check.publishers.counts
         raise
     except BaseException:
         savepoint.rollback()
@@ -285,11 +284,9 @@ class _Writer:
 
     # The write pass.
 
-    def run(self, found: Iterator[Found], progress: Callable[[int], None] | None) -> ImportSummary:
-        chunk: list[Found] = []
-        for item in found:
-            if progress:
-                progress(1)
+    def run(self, checked: Iterator[tuple[Found, str]]) -> ImportSummary:
+        chunk: list[tuple[Found, str]] = []
+        for item in checked:
             chunk.append(item)
             if len(chunk) >= CHUNK:
                 self.write_chunk(chunk)
@@ -298,18 +295,15 @@ class _Writer:
             self.write_chunk(chunk)
         return self.summary
 
-    def write_chunk(self, chunk: list[Found]) -> None:
+    def write_chunk(self, chunk: list[tuple[Found, str]]) -> None:
         # First in memory: each release's key, hash and date, and the mapping of those that
         # may change something; then what the database holds of them, in two queries.
         items = []
-        for item in chunk:
+        for item, digest in chunk:
             release = item.release
-            if release is None:
-                continue
+            assert release is not None
             key = (text(release["ocid"], 200), text(release["id"], 200))
-            items.append(
-                (item, release, key, release_hash(release), parse_datetime(release.get("date")))
-            )
+            items.append((item, release, key, digest, parse_datetime(release.get("date"))))
         ocids = {key[0] for _, _, key, _, _ in items}
         if self.run_id is not None:
             ledger.note_ocids(self.db, self.run_id, ocids)
