@@ -74,7 +74,14 @@ def import_file(
     savepoint = db.begin_nested()
     try:
         run = ledger.open_run(db, source)
-        summary = _Writer(db, name, run.id).run(check.releases(path, progress))
+        checked = check.releases(path, progress)
+        try:
+            summary = _Writer(db, name, run.id).run(checked)
+        except ImportRefused:
+            # A repeat the check's window missed: the file's own problems, if any, come first.
+            collections.deque(checked, maxlen=0)
+            if check.refusal() is None:
+                raise
         refused = check.refusal()
         if refused is not None:
             raise refused
