@@ -12,6 +12,7 @@ install_requires = [
     "jsonschema>=4.21",
     "ocdsmerge>=0.8",  # compiles record packages that lack a compiledRelease
     "openapi-core>=0.19",
+    "orjson>=3.9",  # the import's release hashes: canonical JSON, ten times faster than json
     "psycopg[binary]>=3.1",
     "pyramid>=2.0.2,<3",
     "pyramid_jinja2>=2.10",

@@ -18,6 +18,7 @@ from registry.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
 from registry.db import utcnow
 
 HEAD_ID = 1
+EVENTS: sa.Table = AuditEvent.__table__  # type: ignore[assignment]
 
 
 class Audited(Protocol):
@@ -148,35 +149,39 @@ def record_event(
 
 def record_events(db: Session, events: Sequence[Event]) -> list[AuditEvent]:
     """Append events to the chain in order, inside the caller's transaction: one lock of the
-    chain head and one flush for them all (a detector run changes thousands of flags at once)."""
+    chain head and one bulk insert for them all (a detector run or an import changes thousands
+    of records at once). The events come back detached from the session, as written."""
     if not events:
         return []
     head = _lock_head(db, len(events))
-    seq = head.last_seq - len(events)
-    prev_hash = head.last_hash
-    added = []
-    for spec in events:
-        seq += 1
-        event = AuditEvent(
-            seq=seq,
-            created=utcnow(),
-            actor_id=getattr(spec.actor, "id", None),
-            actor_label=spec.actor_label or getattr(spec.actor, "email", None) or "system",
-            action=spec.action,
-            subject_type=spec.subject_type,
-            subject_id=str(spec.subject_id),
-            before=to_json_safe(spec.before),
-            after=to_json_safe(spec.after),
-            reason=spec.reason,
-            prev_hash=prev_hash,
-        )
-        event.hash = prev_hash = event_hash(event)
-        added.append(event)
-    head.last_hash = prev_hash
-    head.updated = added[-1].created
-    db.add_all(added)
+    first = head.last_seq - len(events) + 1
+    chained = [_chained(head, seq, spec) for seq, spec in enumerate(events, start=first)]
+    db.execute(
+        sa.insert(EVENTS), [{c.key: getattr(e, c.key) for c in EVENTS.columns} for e in chained]
+    )
     db.flush()
-    return added
+    return chained
+
+
+def _chained(head: AuditChainHead, seq: int, spec: Event) -> AuditEvent:
+    """The event at `seq`, hashed onto the head's last hash; the head then ends with it."""
+    event = AuditEvent(
+        seq=seq,
+        created=utcnow(),
+        actor_id=getattr(spec.actor, "id", None),
+        actor_label=spec.actor_label or getattr(spec.actor, "email", None) or "system",
+        action=spec.action,
+        subject_type=spec.subject_type,
+        subject_id=str(spec.subject_id),
+        before=to_json_safe(spec.before),
+        after=to_json_safe(spec.after),
+        reason=spec.reason,
+        prev_hash=head.last_hash,
+    )
+    event.hash = event_hash(event)
+    head.last_hash = event.hash
+    head.updated = event.created
+    return event
 
 
 def add_audited(

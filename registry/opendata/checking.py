@@ -1,5 +1,5 @@
-"""The import's first pass and its results: checking a whole OCDS file, the refusal that lists
-its problems, and the summary of what a good file's import did.
+"""The import's checks and results: checking a whole OCDS file as it is read, the refusal that
+lists its problems, and the summary of what a good file's import did.
 
 Split from importer.py (the write pass) so each stays readable; importer re-exports the names.
 """
@@ -10,12 +10,14 @@ import collections
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from registry.opendata import ledger
-from registry.opendata.reader import ReadError, iter_releases
+from registry.opendata.reader import Found, ReadError, iter_releases
 from registry.opendata.validation import check_release
 
 MAX_MESSAGES = 20
@@ -91,56 +93,75 @@ class ImportSummary:
 
 
 def release_hash(release: dict[str, Any]) -> str:
-    canonical = json.dumps(
-        release, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    """sha256 of the release's canonical JSON: sorted keys, no spaces, UTF-8, numbers as text.
 
-
-def check_file(
-    path: Path, name: str, progress: Callable[[int], None] | None = None
-) -> collections.Counter[str]:
-    """The first pass: raise ImportRefused listing the problems, or return the file's publishers
-    (package publisher names, with how many packages name each) when the file is good."""
-    publishers = ledger.PublisherCounter()
-    problems: list[str] = []
-    total = 0
-    seen: dict[tuple[str, str], tuple[str, str]] = {}
-
-    def problem(message: str) -> None:
-        nonlocal total
-        total += 1
-        if len(problems) < MAX_MESSAGES:
-            problems.append(message)
-
+    orjson writes the very bytes json.dumps does for these options; what it refuses (integers
+    past 64 bits, lone surrogates) goes the slow way, to the same bytes."""
     try:
-        for found in iter_releases(path, on_package=publishers):
-            if progress:
-                progress(1)
-            if found.problem:
-                problem(f"{found.where}: {found.problem}" if found.where else found.problem)
-                continue
-            assert found.release is not None
-            release_problems = check_release(found.release, found.where)
-            for message in release_problems:
-                problem(message)
-            try:
-                digest = release_hash(found.release)
-            except RecursionError:
-                problem(f"{found.where}: nested deeper than Python can follow")
-                continue
-            if not release_problems and len(seen) < DUPLICATE_WINDOW:
-                key = (found.release["ocid"], found.release["id"])
-                if key in seen and seen[key][0] != digest:
-                    problem(
-                        f"{found.where}: repeats the ocid and id of {seen[key][1]} "
-                        "with different content"
+        canonical = orjson.dumps(release, default=str, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        canonical = json.dumps(
+            release, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+        ).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class FileCheck:
+    """Checks a file as the import reads it, in the one pass that also writes it.
+
+    `releases` yields each good release with its hash for as long as the file is good; after
+    the first problem it reads on to list every problem but yields nothing more, and `refusal`
+    then gives the ImportRefused (the caller rolls back what was written)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.publishers = ledger.PublisherCounter()
+        self.problems: list[str] = []
+        self.total = 0
+
+    def problem(self, message: str) -> None:
+        self.total += 1
+        if len(self.problems) < MAX_MESSAGES:
+            self.problems.append(message)
+
+    def releases(
+        self, path: Path, progress: Callable[[int], None] | None = None
+    ) -> Iterator[tuple[Found, str]]:
+        seen: dict[tuple[str, str], tuple[str, str]] = {}
+        try:
+            for found in iter_releases(path, on_package=self.publishers):
+                if progress:
+                    progress(1)
+                if found.problem:
+                    self.problem(
+                        f"{found.where}: {found.problem}" if found.where else found.problem
                     )
-                seen.setdefault(key, (digest, found.where))
-    except ReadError as exc:
-        problem(str(exc))
-    if total:
-        refused = ImportRefused(name, problems, total)
-        refused.publishers = publishers.counts
-        raise refused
-    return publishers.counts
+                    continue
+                assert found.release is not None
+                release_problems = check_release(found.release, found.where)
+                for message in release_problems:
+                    self.problem(message)
+                try:
+                    digest = release_hash(found.release)
+                except RecursionError:
+                    self.problem(f"{found.where}: nested deeper than Python can follow")
+                    continue
+                if not release_problems and len(seen) < DUPLICATE_WINDOW:
+                    key = (found.release["ocid"], found.release["id"])
+                    if key in seen and seen[key][0] != digest:
+                        self.problem(
+                            f"{found.where}: repeats the ocid and id of {seen[key][1]} "
+                            "with different content"
+                        )
+                    seen.setdefault(key, (digest, found.where))
+                if not self.total:
+                    yield found, digest
+        except ReadError as exc:
+            self.problem(str(exc))
+
+    def refusal(self) -> ImportRefused | None:
+        if not self.total:
+            return None
+        refused = ImportRefused(self.name, self.problems, self.total)
+        refused.publishers = self.publishers.counts
+        return refused

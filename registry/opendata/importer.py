@@ -1,11 +1,11 @@
-"""Import OCDS files: validate the whole file first, then write it in one savepoint.
+"""Import OCDS files: check and write in one pass, inside a savepoint, so a file is imported
+whole or not at all.
 
-Why two passes: the first (read-only, streaming) pass finds *every* structural problem, so the
-user gets the full list at once and the database is never touched for a bad file; the second
-pass writes inside a savepoint that is rolled back on any error it still finds (a release id
-repeated with different content), so a file is imported whole or not at all. Parsing is cheap
-beside writing, so reading twice costs little, and memory stays flat: releases are handled in
-chunks and only the registry's own buyers and suppliers are kept in memory, as ids.
+Why one pass: parsing and hashing are most of the cost once writes are batched, so the file is
+read once. Each release is checked as it is read; at the first problem writing stops, reading
+goes on to list *every* problem at once, and the savepoint is rolled back, so a bad file leaves
+nothing but its ledger entry (written by the caller afterwards). Memory stays flat: releases
+are handled in batches and only the registry's own buyers and suppliers are kept, as ids.
 """
 
 from __future__ import annotations
@@ -14,28 +14,31 @@ import collections
 import datetime
 import uuid
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import record_event
+from registry.audit.services import Event, record_event, record_events
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
-from registry.opendata.checking import ImportRefused, ImportSummary, check_file, release_hash
+from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease
-from registry.opendata.reader import Found, iter_releases
+from registry.opendata.reader import Found
 from registry.opendata.validation import parse_datetime
 from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierGroup
 
+# The tables the write pass writes with Core statements, a batch at a time.
+CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
+EXTENSIONS: sa.Table = ContractExtension.__table__  # type: ignore[assignment]
+RELEASES: sa.Table = ImportedRelease.__table__  # type: ignore[assignment]
 REPEATED = ledger.REPEATED
 OLDER = ledger.OLDER
-CHUNK = 500
+CHUNK = 2000
 UPDATABLE = (
     "title",
     "description",
@@ -67,16 +70,22 @@ def import_file(
     not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
     in a transaction of its own, after rolling back."""
     source = ledger.describe(path, name, via=via)
-    try:
-        publishers = check_file(path, name)
-    except ImportRefused as exc:
-        exc.source = source
-        raise
+    check = FileCheck(name)
     savepoint = db.begin_nested()
     try:
-        run = ledger.open_run(db, source, publishers)
-        summary = _Writer(db, name, run.id).run(iter_releases(path), progress)
-        ledger.close_run(db, run, summary)
+        run = ledger.open_run(db, source)
+        checked = check.releases(path, progress)
+        try:
+            summary = _Writer(db, name, run.id).run(checked)
+        except ImportRefused:
+            # A repeat the check's window missed: the file's own problems, if any, come first.
+            collections.deque(checked, maxlen=0)
+            if check.refusal() is None:
+                raise
+        refused = check.refusal()
+        if refused is not None:
+            raise refused
+        ledger.close_run(db, run, summary, check.publishers.counts)
         summary.run_id = run.id
         record_event(
             db,
@@ -89,7 +98,7 @@ def import_file(
         )
     except ImportRefused as exc:
         savepoint.rollback()
-        exc.source, exc.publishers = source, publishers
+        exc.source, exc.publishers = source, check.publishers.counts
         raise
     except BaseException:
         savepoint.rollback()
@@ -98,28 +107,67 @@ def import_file(
     return summary
 
 
+class _New:
+    """A buyer, supplier group or supplier written with its batch: stands for its id until then."""
+
+    __slots__ = ("id", "row")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row = row
+        self.id: int | None = None
+
+
+def _id(value: Any) -> Any:
+    return value.id if isinstance(value, _New) else value
+
+
+class _Contract:
+    """A contract of the batch: its columns as read (or as they will be inserted), kept in step
+    with every change so later releases of the batch compare against the latest values."""
+
+    __slots__ = ("dirty", "id", "new", "values")
+
+    def __init__(self, values: dict[str, Any], id_: int | None = None) -> None:
+        self.id = id_
+        self.values = values
+        self.new = id_ is None
+        self.dirty = False
+
+
 class _Writer:
+    """The write pass, a batch of releases at a time: one SELECT per batch each for the releases
+    and contracts already held, the releases' mapping done in memory, then bulk inserts and
+    updates. No ORM objects per row: at national scale their bookkeeping is the cost."""
+
     def __init__(self, db: Session, name: str, run_id: int | None = None) -> None:
         self.db = db
         self.run_id = run_id
         self.name = text(name, 300)
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
-        self._suppliers: dict[str, dict[str, int]] | None = None
-        self._buyers: dict[str, dict[Any, int]] | None = None
+        self._suppliers: dict[str, dict[str, Any]] | None = None
+        self._buyers: dict[str, dict[Any, Any]] | None = None
         self._group_names: set[str] = set()
         self._identified: set[Any] = set()  # suppliers known by an identifier, not just a name
-        self.latest: dict[str, datetime.datetime] = {}
-        self.new_objects: list[Supplier | Buyer] = []
         self.new_keys: list[tuple[dict[Any, Any], Any]] = []
-        self.chunk_contracts: dict[str, Contract] = {}
+        self.new_groups: list[_New] = []
+        self.new_suppliers: list[_New] = []
+        self.new_buyers: list[_New] = []
+        self.start_batch()
+
+    def start_batch(self) -> None:
+        self.contracts: dict[str, _Contract] = {}
+        self.clashes: dict[str, _Contract] = {}
         self.pending: dict[str, dict[str, Any]] = {}
+        self.events: list[tuple[_Contract, dict[str, Any]]] = []
+        self.extensions: list[tuple[_Contract, dict[str, Any]]] = []
+        self.extended: set[tuple[str, datetime.date]] = set()
 
     # Lookups of the registry's own buyers and suppliers: loaded once, as ids only.
 
-    def suppliers(self) -> dict[str, dict[str, int]]:
+    def suppliers(self) -> dict[str, dict[str, Any]]:
         if self._suppliers is None:
-            index: dict[str, dict[str, int]] = {"ch": {}, "party": {}, "name": {}}
+            index: dict[str, dict[str, Any]] = {"ch": {}, "party": {}, "name": {}}
             rows = self.db.execute(
                 sa.select(
                     sa.func.coalesce(Supplier.merged_into_id, Supplier.id),
@@ -142,9 +190,9 @@ class _Writer:
             self._group_names = set(self.db.execute(sa.select(SupplierGroup.name)).scalars())
         return self._suppliers
 
-    def buyers(self) -> dict[str, dict[Any, int]]:
+    def buyers(self) -> dict[str, dict[Any, Any]]:
         if self._buyers is None:
-            index: dict[str, dict[Any, int]] = {"identifier": {}, "party": {}, "name": {}}
+            index: dict[str, dict[Any, Any]] = {"identifier": {}, "party": {}, "name": {}}
             rows = self.db.execute(
                 sa.select(
                     Buyer.id,
@@ -185,18 +233,19 @@ class _Writer:
             counter += 1
             group_name = text(f"{party.name} ({counter})", 300)
         self._group_names.add(group_name)
-        group = SupplierGroup(name=group_name, companies_house_number=party.companies_house_number)
-        supplier = Supplier(
-            name=party.name,
-            normalised_name=party.match_name,
-            companies_house_number=party.companies_house_number,
-            party_id=party.party_id,
-            group=group,
+        group = _New({"name": group_name, "companies_house_number": party.companies_house_number})
+        new = _New(
+            {
+                "name": party.name,
+                "normalised_name": party.match_name,
+                "companies_house_number": party.companies_house_number,
+                "party_id": party.party_id,
+                "group_id": group,
+            }
         )
-        self.db.add_all([group, supplier])
+        self.new_groups.append(group)
+        self.new_suppliers.append(new)
         self.summary.suppliers += 1
-        # Written with the chunk's contracts, in one flush: until then the object stands for its id.
-        new: Any = supplier
         if party.companies_house_number:
             self.remember(index["ch"], party.companies_house_number, new)
         if party.party_id:
@@ -204,7 +253,6 @@ class _Writer:
         self.remember(index["name"], party.match_name, new)
         if party.scheme:
             self._identified.add(new)
-        self.new_objects.append(supplier)
         return new
 
     def buyer_id(self, party: Party) -> Any:
@@ -217,32 +265,35 @@ class _Writer:
         )
         if found:
             return found
-        buyer = Buyer(
-            name=party.name,
-            normalised_name=party.match_name,
-            buyer_type=BuyerType.other,
-            identifier_scheme=party.scheme if key else None,
-            identifier=party.identifier if key else None,
-            party_id=party.party_id,
+        new = _New(
+            {
+                "name": party.name,
+                "normalised_name": party.match_name,
+                "buyer_type": BuyerType.other,
+                "identifier_scheme": party.scheme if key else None,
+                "identifier": party.identifier if key else None,
+                "party_id": party.party_id,
+            }
         )
-        self.db.add(buyer)
+        self.new_buyers.append(new)
         self.summary.buyers += 1
-        new: Any = buyer
         if key:
             self.remember(index["identifier"], key, new)
         if party.party_id:
             self.remember(index["party"], party.party_id, new)
         self.remember(index["name"], party.match_name, new)
-        self.new_objects.append(buyer)
         return new
+
+    def remember(self, index: dict[Any, Any], key: Any, value: Any) -> None:
+        if key not in index:
+            index[key] = value
+            self.new_keys.append((index, key))
 
     # The write pass.
 
-    def run(self, found: Iterator[Found], progress: Callable[[int], None] | None) -> ImportSummary:
-        chunk: list[Found] = []
-        for item in found:
-            if progress:
-                progress(1)
+    def run(self, checked: Iterator[tuple[Found, str]]) -> ImportSummary:
+        chunk: list[tuple[Found, str]] = []
+        for item in checked:
             chunk.append(item)
             if len(chunk) >= CHUNK:
                 self.write_chunk(chunk)
@@ -251,54 +302,66 @@ class _Writer:
             self.write_chunk(chunk)
         return self.summary
 
-    def write_chunk(self, chunk: list[Found]) -> None:
-        releases = [f for f in chunk if f.release is not None]
-        ocids = {text(f.release["ocid"], 200) for f in releases if f.release}
-        if self.run_id is not None:
-            ledger.note_ocids(self.db, self.run_id, ocids)
-        known: dict[tuple[str, str], ImportedRelease] = {}
-        for row in self.db.execute(
-            sa.select(ImportedRelease).where(ImportedRelease.ocid.in_(ocids))
-        ).scalars():
-            known[(row.ocid, row.release_id)] = row
-            if row.release_date and row.outcome != OLDER:
-                latest = self.latest.get(row.ocid)
-                self.latest[row.ocid] = (
-                    max(latest, row.release_date) if latest else row.release_date
-                )
-        # The registry's contracts of these processes, in one query; new ones gather in pending.
-        self.chunk_contracts = {
-            c.reference or "": c
-            for c in self.db.execute(sa.select(Contract).where(Contract.ocid.in_(ocids))).scalars()
-        }
-        self.pending = {}
-        new_rows: list[dict[str, Any]] = []
-        for item in releases:
+    def write_chunk(self, chunk: list[tuple[Found, str]]) -> None:
+        # First in memory: each release's key, hash and date, and the mapping of those that
+        # may change something; then what the database holds of them, in two queries.
+        items = []
+        for item, digest in chunk:
             release = item.release
             assert release is not None
-            self.summary.releases += 1
             key = (text(release["ocid"], 200), text(release["id"], 200))
-            digest = release_hash(release)
-            date = parse_datetime(release.get("date"))
+            items.append((item, release, key, digest, parse_datetime(release.get("date"))))
+        ocids = {key[0] for _, _, key, _, _ in items}
+        if self.run_id is not None:
+            ledger.note_ocids(self.db, self.run_id, ocids)
+        known: dict[tuple[str, str], dict[str, Any]] = {}
+        latest: dict[str, datetime.datetime] = {}
+        for row in self.db.execute(
+            sa.select(*RELEASES.c).where(ImportedRelease.ocid.in_(ocids))
+        ).mappings():
+            known[(row["ocid"], row["release_id"])] = dict(row)
+            date = row["release_date"]
+            if date and row["outcome"] != OLDER:
+                latest[row["ocid"]] = (
+                    max(latest[row["ocid"]], date) if row["ocid"] in latest else date
+                )
+        mapped_releases: dict[int, Any] = {}
+        references: set[str] = set()
+        for index, (_, release, key, digest, _) in enumerate(items):
             previous = known.get(key)
-            if previous is not None and previous.content_hash == digest:
-                if previous.batch == self.batch:
+            if previous is not None and previous["content_hash"] == digest:
+                continue
+            mapped = map_release(release)
+            mapped_releases[index] = mapped
+            # An award's suppliers found to be one take the award's own reference.
+            for data in mapped.contracts:
+                references.update((data.reference, reference(data.ocid, data.award_id)))
+            references.update(block.reference for block in mapped.blocks)
+        self.load_contracts(ocids, references)
+
+        new_rows: list[dict[str, Any]] = []
+        changed_rows: list[dict[str, Any]] = []
+        for index, (item, _, key, digest, date) in enumerate(items):
+            self.summary.releases += 1
+            previous = known.get(key)
+            if previous is not None and previous["content_hash"] == digest:
+                if previous["batch"] == self.batch:
                     self.summary.duplicates += 1
                     self.summary.example(REPEATED, _place(item, key))
                 else:
                     self.summary.unchanged += 1
                 continue
-            if previous is not None and previous.batch == self.batch:
+            if previous is not None and previous["batch"] == self.batch:
                 raise ImportRefused(
                     self.name, [f"{item.where}: repeats an ocid and id with different content"], 1
                 )
-            latest = self.latest.get(key[0])
-            if date and latest and date < latest:
+            newest = latest.get(key[0])
+            if date and newest and date < newest:
                 outcome = OLDER
             else:
-                outcome = self.apply(release, key[1])
+                outcome = self.apply(mapped_releases[index], key[1])
                 if date:
-                    self.latest[key[0]] = date
+                    latest[key[0]] = date
             if outcome != "imported":
                 self.summary.skipped += 1
                 self.summary.skip_reasons[outcome] += 1
@@ -313,19 +376,32 @@ class _Writer:
                 "batch": self.batch,
             }
             if previous is not None:
-                for attr, value in values.items():
-                    setattr(previous, attr, value)
+                if previous.get("id") is not None:
+                    changed_rows.append({"_id": previous["id"], **values})
+                previous.update(values)
             else:
                 new_rows.append(values)
-                known[key] = ImportedRelease(**values)
-        if self.pending:
-            self.insert_contracts()
-            self.pending = {}
-        self.resolve_new_objects()
-        self.chunk_contracts = {}
-        if new_rows:
-            self.db.execute(sa.insert(ImportedRelease), new_rows)
-        self.db.flush()
+                known[key] = values
+        self.write(new_rows, changed_rows)
+
+    def load_contracts(self, ocids: set[str], references: set[str]) -> None:
+        """The contracts the batch's releases name, in one query: those of these processes, and
+        those recorded under the same reference without this ocid (by hand or from CSV)."""
+        self.start_batch()
+        if not references:
+            return
+        table = CONTRACTS
+        columns = [table.c.id, table.c.reference, table.c.ocid, table.c.original_end_date]
+        columns += [table.c[attr] for attr in UPDATABLE]
+        for row in self.db.execute(
+            sa.select(*columns).where(table.c.reference.in_(references))
+        ).mappings():
+            values = dict(row)
+            contract = _Contract(values, values.pop("id"))
+            if row["ocid"] in ocids:
+                self.contracts[row["reference"] or ""] = contract
+            else:
+                self.clashes[row["reference"] or ""] = contract
 
     def shared_awards(self, mapped: Any) -> None:
         """Several parties of one award that are one registry supplier make one contract."""
@@ -359,31 +435,30 @@ class _Writer:
             kept += distinct
         mapped.contracts = kept
 
-    def apply(self, release: dict[str, Any], release_id: str) -> str:
-        mapped = map_release(release)
+    def apply(self, mapped: Any, release_id: str) -> str:
         self.shared_awards(mapped)
         created = changed = 0
         for data in mapped.contracts:
             pending = self.pending.get(data.reference)
-            contract = self.chunk_contracts.get(data.reference)
+            contract = self.contracts.get(data.reference)
             if pending is not None:
-                # A later release of the same process in the same chunk, before it is written.
+                # A later release of the same process in the same batch, before it is written.
                 pending.update({k: v for k, v in data.fields.items() if v is not None})
             elif contract is None:
                 self.pending[data.reference] = self.contract_row(data)
                 created += 1
-            elif self.update(contract, data.fields, release, release_id):
+            elif self.update(contract, data.fields, release_id):
                 changed += 1
         targets = 0
         for block in mapped.blocks:
             if block.reference in self.pending:
-                self.flush_pending()
-            contract = self.chunk_contracts.get(block.reference)
+                self.settle_pending()
+            contract = self.contracts.get(block.reference)
             if contract is None:
                 mapped.reasons.append("contract for an award not imported")
                 continue
             targets += 1
-            if self.update(contract, block.fields, release, release_id):
+            if self.update(contract, block.fields, release_id):
                 changed += 1
             self.extend(contract, block.amendments, release_id)
         self.summary.contracts += created + changed
@@ -392,57 +467,18 @@ class _Writer:
             return "imported"
         return mapped.reasons[0] if mapped.reasons else "nothing the registry records"
 
-    def flush_pending(self) -> None:
-        """Insert the chunk's new contracts in one statement, and keep them for later blocks."""
-        if not self.pending:
-            return
-        self.insert_contracts()
-        references = list(self.pending)
+    def settle_pending(self) -> None:
+        """The batch's new contracts become contracts the later releases update (and audit),
+        as if written now; one recorded under the same reference without this ocid takes the
+        new values instead."""
+        for ref, row in self.pending.items():
+            clash = self.clashes.pop(ref, None)
+            if clash is not None:
+                self.update(clash, row, ref)
+                self.contracts[ref] = clash
+            else:
+                self.contracts[ref] = _Contract(row)
         self.pending = {}
-        for contract in self.db.execute(
-            sa.select(Contract).where(Contract.reference.in_(references))
-        ).scalars():
-            self.chunk_contracts[contract.reference or ""] = contract
-
-    def resolve_new_objects(self) -> None:
-        """Write the new buyers and suppliers in one flush; the lookups then hold their ids."""
-        if not self.new_objects:
-            return
-        self.db.flush()
-        for index, key in self.new_keys:
-            value = index[key]
-            if not isinstance(value, int):
-                index[key] = value.id
-        self._identified = {v if isinstance(v, int) else v.id for v in self._identified}
-        self.new_objects, self.new_keys = [], []
-
-    def remember(self, index: dict[Any, Any], key: Any, value: Any) -> None:
-        if key not in index:
-            index[key] = value
-            self.new_keys.append((index, key))
-
-    def insert_contracts(self) -> None:
-        self.resolve_new_objects()
-        rows = list(self.pending.values())
-        for row in rows:
-            for column in ("buyer_id", "supplier_id"):
-                if not isinstance(row[column], int):
-                    row[column] = row[column].id
-        # A contract recorded under the same reference but without this ocid (entered by hand or
-        # from CSV) is the same contract: update it rather than break the unique reference.
-        clashes = {
-            c.reference: c
-            for c in self.db.execute(
-                sa.select(Contract).where(Contract.reference.in_([r["reference"] for r in rows]))
-            ).scalars()
-        }
-        for row in rows:
-            contract = clashes.get(row["reference"])
-            if contract is not None:
-                self.update(contract, row, {}, row["reference"])
-        rows = [r for r in rows if r["reference"] not in clashes]
-        if rows:
-            self.db.execute(sa.insert(Contract), rows)
 
     def contract_row(self, data: ContractData) -> dict[str, Any]:
         return {
@@ -455,60 +491,141 @@ class _Writer:
             "source": "ocds",
         }
 
-    def update(
-        self, contract: Contract, fields: dict[str, Any], release: dict[str, Any], release_id: str
-    ) -> bool:
+    def update(self, contract: _Contract, fields: dict[str, Any], release_id: str) -> bool:
         before: dict[str, Any] = {}
         after: dict[str, Any] = {}
+        values = contract.values
         for attr in UPDATABLE:
-            if attr not in fields or fields[attr] is None:
+            new = fields.get(attr)
+            if new is None:
                 continue
-            old, new = getattr(contract, attr), fields[attr]
-            if isinstance(old, Decimal) and isinstance(new, Decimal) and old == new:
-                continue
+            old = values[attr]
             if old != new:
                 before[attr], after[attr] = old, new
-                setattr(contract, attr, new)
+                values[attr] = new
         if not after:
             return False
         self.summary.updated += 1
-        self.db.flush()
-        record_event(
-            self.db,
-            action="contract.updated_from_ocds",
-            subject_type="contract",
-            subject_id=contract.id,
-            before=before,
-            after=after,
-            reason=f"OCDS release {text(release_id, 200)} of {contract.ocid} ({self.name})",
+        contract.dirty = True
+        self.events.append(
+            (
+                contract,
+                {
+                    "action": "contract.updated_from_ocds",
+                    "subject_type": "contract",
+                    "before": before,
+                    "after": after,
+                    "reason": f"OCDS release {text(release_id, 200)} of {values['ocid']} ({self.name})",
+                },
+            )
         )
         return True
 
     def extend(
-        self, contract: Contract, amendments: list[tuple[datetime.date, str]], release_id: str
+        self, contract: _Contract, amendments: list[tuple[datetime.date, str]], release_id: str
     ) -> None:
-        if not amendments or contract.end_date is None:
+        if not amendments or contract.values["end_date"] is None:
             return
         # Only the latest amendment is known to have led to the current end date.
         on, reason = max(amendments)
-        exists = self.db.execute(
-            sa.select(ContractExtension.id).where(
-                ContractExtension.contract_id == contract.id,
-                ContractExtension.extended_on == on,
-            )
-        ).first()
-        if exists:
+        key = (contract.values["reference"] or "", on)
+        if key in self.extended or (not contract.new and self.extension_exists(contract, on)):
             return
-        self.db.add(
-            ContractExtension(
-                contract_id=contract.id,
-                extended_on=on,
-                previous_end_date=contract.original_end_date,
-                new_end_date=contract.end_date,
-                reason=reason or f"OCDS amendment in release {release_id}",
+        self.extended.add(key)
+        self.extensions.append(
+            (
+                contract,
+                {
+                    "extended_on": on,
+                    "previous_end_date": contract.values["original_end_date"],
+                    "new_end_date": contract.values["end_date"],
+                    "reason": reason or f"OCDS amendment in release {release_id}",
+                },
             )
         )
-        self.db.flush()
+
+    def extension_exists(self, contract: _Contract, on: datetime.date) -> bool:
+        return (
+            self.db.execute(
+                sa.select(ContractExtension.id).where(
+                    ContractExtension.contract_id == contract.id,
+                    ContractExtension.extended_on == on,
+                )
+            ).first()
+            is not None
+        )
+
+    # The batch's writes: bulk inserts and updates, in the order the foreign keys need.
+
+    def write(self, new_releases: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+        self.settle_pending()
+        self.insert_new(self.new_buyers, Buyer)
+        self.insert_new(self.new_groups, SupplierGroup)
+        for supplier in self.new_suppliers:
+            supplier.row["group_id"] = _id(supplier.row["group_id"])
+        self.insert_new(self.new_suppliers, Supplier)
+        for index, key in self.new_keys:
+            index[key] = _id(index[key])
+        self._identified = {_id(v) for v in self._identified}
+        self.new_keys, self.new_groups, self.new_suppliers, self.new_buyers = [], [], [], []
+
+        table = CONTRACTS
+        inserted = [c for c in self.contracts.values() if c.new]
+        for contract in inserted:
+            for column in ("buyer_id", "supplier_id"):
+                contract.values[column] = _id(contract.values[column])
+        self.insert_returning(table, inserted)
+        updated = [c for c in self.contracts.values() if c.dirty and not c.new]
+        if updated:
+            # Every updatable column, changed or not: one statement for the whole batch.
+            self.db.execute(
+                sa.update(table).where(table.c.id == sa.bindparam("_id")),
+                [{"_id": c.id, **{attr: c.values[attr] for attr in UPDATABLE}} for c in updated],
+            )
+        if self.extensions:
+            self.db.execute(
+                sa.insert(EXTENSIONS),
+                [{"contract_id": c.id, **row} for c, row in self.extensions],
+            )
+        record_events(self.db, [Event(subject_id=c.id, **event) for c, event in self.events])
+        releases = RELEASES
+        if new_releases:
+            self.db.execute(sa.insert(releases), new_releases)
+        if changed:
+            self.db.execute(
+                sa.update(releases).where(releases.c.id == sa.bindparam("_id")), changed
+            )
+        self.start_batch()
+
+    def insert_new(self, new: list[_New], model: Any) -> None:
+        table: sa.Table = model.__table__
+        for item, id_ in zip(new, self.insert(table, [n.row for n in new]), strict=True):
+            item.id = id_
+
+    def insert_returning(self, table: sa.Table, contracts: list[_Contract]) -> None:
+        for contract, id_ in zip(
+            contracts, self.insert(table, [c.values for c in contracts]), strict=True
+        ):
+            contract.id = id_
+            contract.new = False
+
+    def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the rows in one statement; their ids, in order."""
+        if not rows:
+            return []
+        if self.db.get_bind().dialect.name == "sqlite":
+            # SQLite returns ids a row at a time (no batched RETURNING in order); the import
+            # holds SQLite's one write lock, so the next ids are its own to give.
+            last = self.db.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+            ids = list(range(last + 1, last + 1 + len(rows)))
+            self.db.execute(
+                sa.insert(table), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)]
+            )
+            return ids
+        result = self.db.execute(
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+        return list(result.scalars())
 
 
 def _place(item: Found, key: tuple[str, str]) -> str:

@@ -76,16 +76,18 @@ class PublisherCounter:
             self.counts[name.strip()[:300]] += 1
 
 
-def source_key(source: Source, publishers: collections.Counter[str]) -> tuple[str | None, str]:
+def source_key(
+    kind: str, name: str, publishers: collections.Counter[str]
+) -> tuple[str | None, str]:
     """(publisher, key): the key groups the ledger by publisher, or by file when there is none.
 
     One publisher across the file: that publisher. None or several (UK Contracts Finder 2015
     names each notice's author): the file's name.
     """
     if len(publishers) == 1:
-        name = next(iter(publishers))
-        return name, f"{source.kind}: {name}"[:300]
-    return None, f"{source.kind} file: {source.name}"[:300]
+        publisher = next(iter(publishers))
+        return publisher, f"{kind}: {publisher}"[:300]
+    return None, f"{kind} file: {name}"[:300]
 
 
 def _publisher_list(publishers: collections.Counter[str]) -> list[dict[str, Any]]:
@@ -101,7 +103,7 @@ def _add_run(
     **counts: int,
 ) -> ImportRun:
     publishers = publishers or collections.Counter()
-    publisher, key = source_key(source, publishers)
+    publisher, key = source_key(source.kind, source.name, publishers)
     run = ImportRun(
         kind=source.kind,
         source=source.name,
@@ -121,9 +123,10 @@ def _add_run(
     return run
 
 
-def open_run(db: Session, source: Source, publishers: collections.Counter[str]) -> ImportRun:
-    """The entry of an import about to be written (in the import's savepoint): flushed for its id."""
-    return _add_run(db, source, ImportOutcome.imported, {}, publishers)
+def open_run(db: Session, source: Source) -> ImportRun:
+    """The entry of an import about to be written (in the import's savepoint): flushed for its id.
+    Its publishers are known, and filled in by close_run, once the file has been read."""
+    return _add_run(db, source, ImportOutcome.imported, {})
 
 
 def note_ocids(db: Session, run_id: int, ocids: set[str]) -> None:
@@ -165,8 +168,13 @@ def _missing_query(run: ImportRun) -> sa.Select[Any]:
     )
 
 
-def close_run(db: Session, run: ImportRun, summary: ImportSummary) -> None:
-    """Fill the entry from the import's summary and the comparison with earlier imports."""
+def close_run(
+    db: Session, run: ImportRun, summary: ImportSummary, publishers: collections.Counter[str]
+) -> None:
+    """Fill the entry from the file's publishers, the import's summary and the comparison with
+    earlier imports."""
+    run.publisher, run.source_key = source_key(run.kind, run.source, publishers)
+    run.details = {**run.details, "publishers": _publisher_list(publishers)}
     db.flush()
     missing = _missing_query(run).subquery()
     run.missing = db.execute(sa.select(sa.func.count()).select_from(missing)).scalar_one()

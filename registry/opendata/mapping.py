@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import re
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,8 @@ def text(value: Any, limit: int) -> str:
     return result.strip()[:limit]
 
 
+# Names repeat release after release (the same buyers, the same suppliers): each is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
 def match_name(name: str) -> str:
     # normalise_name keeps ASCII only: names in other scripts (Armenian) would all become "".
     return normalise_name(name) or text(name.casefold(), 300)

@@ -7,6 +7,7 @@ JSON Schema validator run per release, because they run on every release of file
 from __future__ import annotations
 
 import datetime
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +20,12 @@ def parse_datetime(value: Any) -> datetime.datetime | None:
     """An ISO 8601 date or date-time as UTC, or None when it is not one."""
     if not isinstance(value, str) or len(value) < 10 or len(value) > 40:
         return None
+    return _parse_datetime(value)
+
+
+# Releases repeat the same dates (a day's awards, a period's ends): each is parsed once.
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_datetime(value: str) -> datetime.datetime | None:
     try:
         parsed = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

@@ -252,3 +252,45 @@ def test_existing_records_are_matched_not_duplicated(db_session: Session, tmp_pa
         ).scalar_one()
         == 1
     )
+
+
+def _numbered(count: int) -> list[dict[str, Any]]:
+    """`count` good releases of distinct processes, each with its own supplier and award."""
+    releases = []
+    for n in range(count):
+        release = copy.deepcopy(package()["releases"][0])
+        release["ocid"] = release["id"] = f"ocds-test-batch-{n}"
+        release["parties"][1]["identifier"]["id"] = f"{n:08d}"
+        release["parties"][1]["name"] = release["awards"][0]["suppliers"][0]["name"] = f"S{n} Ltd"
+        releases.append(release)
+    return releases
+
+
+def test_a_bad_release_after_whole_batches_refuses_the_file_with_nothing_written(
+    db_session: Session, tmp_path: Path
+) -> None:
+    """The import checks as it writes: batches already written are rolled back with the rest."""
+    from registry.opendata.importer import CHUNK
+
+    releases = _numbered(CHUNK + 10)
+    bad = copy.deepcopy(releases[-1])
+    bad["id"], bad["date"] = "ocds-test-bad", "yesterday"
+    path = tmp_path / "late.jsonl"
+    lines = [json.dumps(r) for r in [*releases, bad]]
+    path.write_text("\n".join(lines) + "\n")
+    before = _counts(db_session)
+    try:
+        import_file(db_session, path, path.name)
+    except ImportRefused as exc:
+        assert exc.messages == [
+            f"late.jsonl: line {CHUNK + 11}.date: must be an ISO 8601 date-time, not 'yesterday'"
+        ]
+    else:
+        raise AssertionError("the file was not refused")
+    assert _counts(db_session) == before
+
+    # The same releases without the bad one import whole, in several batches.
+    path.write_text("\n".join(lines[:-1]) + "\n")
+    summary = import_file(db_session, path, path.name)
+    assert (summary.releases, summary.created, summary.suppliers) == (CHUNK + 10,) * 3
+    assert _counts(db_session)[0] == before[0] + CHUNK + 10
