@@ -159,7 +159,11 @@ class DetectorCoverage(ModelBase):
     rows of a detector are replaced on every run, stamped with the method version that made them."""
 
     __tablename__ = "detector_coverage"
-    __table_args__ = (sa.UniqueConstraint("detector", "subject_type", "subject_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("detector", "subject_type", "subject_key"),
+        # One detector's counts by state (a flag's page) read this index alone.
+        sa.Index(None, "detector", "state"),
+    )
 
     id: Mapped[int_pk]
     detector: Mapped[str] = mapped_column(sa.String(40), comment="the detector's id")
