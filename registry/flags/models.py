@@ -161,8 +161,10 @@ class DetectorCoverage(ModelBase):
     __tablename__ = "detector_coverage"
     __table_args__ = (
         sa.UniqueConstraint("detector", "subject_type", "subject_key"),
-        # One detector's counts by state (a flag's page) read this index alone.
+        # One detector's counts by state (a flag's page) read this index alone; a market's page
+        # finds what every detector made of it by its subject.
         sa.Index(None, "detector", "state"),
+        sa.Index(None, "subject_type", "subject_key"),
     )
 
     id: Mapped[int_pk]

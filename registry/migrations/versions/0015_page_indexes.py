@@ -11,7 +11,8 @@ Rules for every migration here:
 
 A supplier's or buyer's assessment clocks start from the published assessments of its contracts
 (assessments by contract and status); a flag's page counts its detector's coverage by state
-(detector_coverage by detector and state, read from the index alone).
+(detector_coverage by detector and state, read from the index alone), and a market's page what
+every detector made of that market (detector_coverage by subject).
 """
 
 from alembic import op
@@ -31,10 +32,16 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_detector_coverage_detector_state"), ["detector", "state"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_detector_coverage_subject_type_subject_key"),
+            ["subject_type", "subject_key"],
+            unique=False,
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("detector_coverage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_detector_coverage_subject_type_subject_key"))
         batch_op.drop_index(batch_op.f("ix_detector_coverage_detector_state"))
     with op.batch_alter_table("assessments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assessments_contract_id_status"))
