@@ -129,17 +129,19 @@ def _insert_select(db: Session, stamp: dict[str, Any], select: sa.Select[Any]) -
     )
 
 
-def coverage_counts(db: Session) -> dict[str, CoverageCounts]:
-    """Per detector: how many subjects in each state, and the run that recorded them."""
-    rows = db.execute(
-        sa.select(
-            DetectorCoverage.detector,
-            DetectorCoverage.state,
-            sa.func.count(),
-            sa.func.max(DetectorCoverage.method_version),
-            sa.func.max(DetectorCoverage.checked_at),
-        ).group_by(DetectorCoverage.detector, DetectorCoverage.state)
-    )
+def coverage_counts(db: Session, detector: str | None = None) -> dict[str, CoverageCounts]:
+    """Per detector (or for the one named): how many subjects in each state, and the run that
+    recorded them."""
+    query = sa.select(
+        DetectorCoverage.detector,
+        DetectorCoverage.state,
+        sa.func.count(),
+        sa.func.max(DetectorCoverage.method_version),
+        sa.func.max(DetectorCoverage.checked_at),
+    ).group_by(DetectorCoverage.detector, DetectorCoverage.state)
+    if detector is not None:
+        query = query.where(DetectorCoverage.detector == detector)
+    rows = db.execute(query)
     found: dict[str, dict[str, Any]] = {}
     for detector, state, count, version, when in rows:
         entry = found.setdefault(detector, {"method_version": version, "checked_at": when})

@@ -159,7 +159,13 @@ class DetectorCoverage(ModelBase):
     rows of a detector are replaced on every run, stamped with the method version that made them."""
 
     __tablename__ = "detector_coverage"
-    __table_args__ = (sa.UniqueConstraint("detector", "subject_type", "subject_key"),)
+    __table_args__ = (
+        sa.UniqueConstraint("detector", "subject_type", "subject_key"),
+        # One detector's counts by state (a flag's page) read this index alone; a market's page
+        # finds what every detector made of it by its subject.
+        sa.Index(None, "detector", "state"),
+        sa.Index(None, "subject_type", "subject_key"),
+    )
 
     id: Mapped[int_pk]
     detector: Mapped[str] = mapped_column(sa.String(40), comment="the detector's id")

@@ -24,6 +24,7 @@ from registry.flags.models import (
     SubjectType,
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
+from registry.markets.cache import cached
 from registry.pagination import page_number, paginate
 
 FILTERS: dict[str, Any] = {
@@ -35,6 +36,15 @@ FILTERS: dict[str, Any] = {
     },
     "subject_type": {s.value: s.value.capitalize() for s in SubjectType},
 }
+
+
+def _coverage(request: Request, detector: str | None = None) -> Any:
+    """Coverage counts change only when detection runs: kept per process as long as the market
+    figures (`registry.markets.cache_seconds`), one detector's alone where one is shown."""
+    counts = cached(request, ("coverage", detector), lambda: coverage_counts(request.db, detector))
+    return counts if detector is None else counts.get(detector)
+
+
 SEVERITY_ORDER = sa.case(
     (Flag.severity == Severity.high, 0), (Flag.severity == Severity.medium, 1), else_=2
 )
@@ -72,7 +82,7 @@ def flag_list(request: Request) -> dict[str, Any]:
         "chosen": chosen,
         "errors": errors,
         "detectors": DETECTORS,
-        "coverage": coverage_counts(request.db),
+        "coverage": _coverage(request),
     }
 
 
@@ -102,7 +112,7 @@ class FlagViews:
             "events": events_for(self.request.db, "flag", flag.id) if can_triage else [],
             "form": form if can_triage and (moves or form is not None) else None,
             "moves": moves,
-            "coverage": coverage_counts(self.request.db).get(flag.detector),
+            "coverage": _coverage(self.request, flag.detector),
         }
 
     @view_config(request_method="GET")
@@ -173,7 +183,7 @@ def detector_coverage(request: Request) -> dict[str, Any]:
     return {
         "detector": detector,
         "rule": detector.describe(thresholds),
-        "counts": coverage_counts(request.db).get(detector.id),
+        "counts": _coverage(request, detector.id),
         "page": page,
         "state": state.name if state else "",
         "states": {name: COVERAGE_LABELS[s] for name, s in STATES.items()},

@@ -1,6 +1,7 @@
 """Market figures are aggregates over every published contract, the same for every reader: each
 app process keeps them for `registry.markets.cache_seconds` (0, the default, computes them on
-every request; production.ini keeps them five minutes, as fresh as the nightly detection needs)."""
+every request; production.ini keeps them five minutes, as fresh as the nightly detection needs). The flag pages
+keep the detectors' coverage counts the same way: they change only when detection runs."""
 
 from __future__ import annotations
 

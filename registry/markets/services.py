@@ -167,8 +167,19 @@ def market_condition(key: MarketKey, depth: int) -> sa.ColumnElement[bool]:
         return sa.and_(
             sa.func.length(Contract.cpv_code) >= depth,
             Contract.cpv_code.startswith(key.value, autoescape=True),
+            *cpv_prefix_range(key.value),
         )
     return Contract.lot_id == int(key.value)
+
+
+def cpv_prefix_range(prefix: str) -> list[sa.ColumnElement[bool]]:
+    """The codes starting with a prefix of digits, as a range the cpv_code index can seek (LIKE
+    cannot on SQLite, nor on PostgreSQL outside the C collation). The bounds are digit strings,
+    which sort alike in every collation: "48814" <= code < "48815"."""
+    bounds = [Contract.cpv_code >= prefix]
+    if prefix.strip("9"):
+        bounds.append(Contract.cpv_code < str(int(prefix) + 1).zfill(len(prefix)))
+    return bounds
 
 
 def _fill(market: Market, rows: list[sa.Row[Any]], names: Mapping[int, str]) -> None:

@@ -133,7 +133,13 @@ def market_detail(request: Request) -> dict[str, Any]:
     ).scalars()
     return {
         "market": market,
-        "use": data_use(request.db, market_condition(key, depth)),
+        # Hundreds of groups in a large market: a page at a time, the largest first.
+        "groups": paginate_list(market.groups, page_number(request)),
+        "use": cached(
+            request,
+            ("use", depth, str(key)),
+            lambda: data_use(request.db, market_condition(key, depth)),
+        ),
         "coverage": [(row, _title(row.detector)) for row in coverage],
         "years": years,
         "basis": basis,

@@ -26,6 +26,15 @@ PAGE_SIZE = 25
 SUMMARY_ROWS = 10
 
 
+def _soonest_due(clock: Any) -> tuple[Any, ...]:
+    return (
+        sa.case((clock.c.due_day.is_(None), 1), else_=0),
+        clock.c.due_day,
+        clock.c.contract_id,
+        clock.c.kpi_ref,
+    )
+
+
 def clock_page(
     db: Session,
     scope: clocks.Scope,
@@ -40,16 +49,7 @@ def clock_page(
     query = clocks.clocks_select(scope, as_of)
     if states:
         inner = query.subquery("clock_rows")
-        query = (
-            sa.select(inner)
-            .where(inner.c.state.in_(states))
-            .order_by(
-                sa.case((inner.c.due_day.is_(None), 1), else_=0),
-                inner.c.due_day,
-                inner.c.contract_id,
-                inner.c.kpi_ref,
-            )
-        )
+        query = sa.select(inner).where(inner.c.state.in_(states)).order_by(*_soonest_due(inner))
     if total is None:
         total = db.execute(
             sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
@@ -58,6 +58,36 @@ def clock_page(
     number = min(number, pages)
     rows = db.execute(query.limit(size).offset((number - 1) * size))
     return Page(items=clocks.to_clocks(rows), number=number, size=size, total=total)
+
+
+def state_summary(
+    db: Session, scope: clocks.Scope, as_of: datetime.date, state: str, size: int
+) -> tuple[dict[str, int], Page]:
+    """The clocks in each state, and the first `size` in one state, soonest due first: one
+    query, the clocks computed once (each state's first row carries its count)."""
+    clock = clocks.clocks_select(scope, as_of).order_by(None).subquery("clock_rows")
+    ranked = sa.select(
+        clock,
+        sa.func.count().over(partition_by=clock.c.state).label("state_total"),
+        sa.func.row_number()
+        .over(partition_by=clock.c.state, order_by=_soonest_due(clock))
+        .label("state_rank"),
+    ).subquery("ranked_clocks")
+    rows = db.execute(
+        sa.select(ranked)
+        .where(
+            sa.or_(
+                ranked.c.state_rank == 1,
+                sa.and_(ranked.c.state == state, ranked.c.state_rank <= size),
+            )
+        )
+        .order_by(ranked.c.state_rank)
+    ).all()
+    totals = dict.fromkeys(rules.STATE_LABELS, 0)
+    for row in rows:
+        totals[row.state] = row.state_total
+    first = clocks.to_clocks(row for row in rows if row.state == state)
+    return totals, Page(items=first, number=1, size=size, total=totals[state])
 
 
 def state_totals(db: Session, scope: clocks.Scope, as_of: datetime.date) -> dict[str, int]:
@@ -102,17 +132,11 @@ def contract_clocks(request: Request, contract_id: int) -> dict[str, Any]:
 
 
 def supplier_clocks(request: Request, supplier_id: int) -> dict[str, Any]:
-    scope = clocks.Scope(supplier_id=supplier_id)
     as_of = today()
-    totals = state_totals(request.db, scope, as_of)
-    return {
-        "as_of": as_of,
-        "totals": totals,
-        "labels": rules.STATE_LABELS,
-        "overdue": clock_page(
-            request.db, scope, as_of, (rules.OVERDUE,), 1, SUMMARY_ROWS, totals[rules.OVERDUE]
-        ),
-    }
+    totals, overdue = state_summary(
+        request.db, clocks.Scope(supplier_id=supplier_id), as_of, rules.OVERDUE, SUMMARY_ROWS
+    )
+    return {"as_of": as_of, "totals": totals, "labels": rules.STATE_LABELS, "overdue": overdue}
 
 
 def buyer_assessment_record(request: Request, buyer_id: int) -> BuyerRecord:

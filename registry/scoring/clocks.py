@@ -147,11 +147,22 @@ def _contract_filter(scope: Scope) -> list[Any]:
     return where
 
 
+def _of_scoped_contracts(scope: Scope, contract_id: Any) -> list[Any]:
+    """For one contract, buyer or supplier: the condition that a row's contract is in scope, so
+    the query starts from that scope's contracts (by their index) rather than every record."""
+    if scope.contract_id is None and scope.buyer_id is None and scope.supplier_id is None:
+        return []
+    return [contract_id.in_(sa.select(Contract.id).where(*_contract_filter(scope)))]
+
+
 def _terminations(scope: Scope, prefix: str) -> Any:
     """Per contract, the day of its first termination notice."""
     return (
         sa.select(Breach.contract_id, sa.func.min(day_number(Breach.occurred_on)).label("day"))
-        .where(*_breaches(scope, BreachKind.termination))
+        .where(
+            *_breaches(scope, BreachKind.termination),
+            *_of_scoped_contracts(scope, Breach.contract_id),
+        )
         .group_by(Breach.contract_id)
         .subquery(f"{prefix}terminations")
     )
@@ -166,7 +177,10 @@ def _assessed(scope: Scope, prefix: str) -> Any:
     """The assessments that stop a clock: submitted, or published for public figures; not
     retracted; with each one's previous period end for the same KPI."""
     ref = kpi_ref(Assessment.obligation_id, Assessment.kpi_key)
-    where: list[Any] = [Assessment.retracted_at.is_(None)]
+    where: list[Any] = [
+        Assessment.retracted_at.is_(None),
+        *_of_scoped_contracts(scope, Assessment.contract_id),
+    ]
     if scope.published_only:
         where.append(Assessment.status == AssessmentStatus.published)
     else:

@@ -52,6 +52,8 @@ class Assessment(RecordMixin, RetractableMixin, ModelBase):
         ),
         sa.Index(None, "status", "supplier_id", "framework_id"),
         sa.Index(None, "kpi_key", "period_start"),
+        # A supplier's or buyer's clocks start from its contracts' published assessments.
+        sa.Index(None, "contract_id", "status"),
     )
 
     id: Mapped[int_pk]

@@ -23,6 +23,9 @@ WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 480, 240, 44, 16, 16, 36
 # How many published assessments the supplier page lists (overall, and per framework in the
 # breakdown); the rest are one link away, on the paginated assessments list.
 LATEST = 10
+# Each framework's breakdown lists fewer: a large supplier is scored on dozens of frameworks, and
+# the full list is the same link away.
+LATEST_PER_FRAMEWORK = 3
 NEWEST_FIRST = (Assessment.period_end.desc(), Assessment.id.desc())
 
 
@@ -122,9 +125,10 @@ def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None)
 def _counted_by_framework(
     db: Session, published: tuple[Any, ...], as_of: datetime.date | None
 ) -> dict[int | None, list[Assessment]]:
-    """The latest LATEST assessments per framework that the latest scores counted (within the
-    recency window of method.WINDOW_DAYS, ending on the latest period), in one windowed query: row_number() runs the same on SQLite
-    and PostgreSQL. The breakdown's full count is the stored score's assessments_count."""
+    """The latest LATEST_PER_FRAMEWORK assessments per framework that the latest scores counted
+    (within the recency window of method.WINDOW_DAYS, ending on the latest period), in one
+    windowed query: row_number() runs the same on SQLite and PostgreSQL. The breakdown's full
+    count is the stored score's assessments_count."""
     if as_of is None:
         return {}
     oldest = as_of - datetime.timedelta(days=method.WINDOW_DAYS - 1)
@@ -146,7 +150,7 @@ def _counted_by_framework(
     rows = db.execute(
         sa.select(Assessment)
         .join(ranked, ranked.c.id == Assessment.id)
-        .where(ranked.c.rank <= LATEST)
+        .where(ranked.c.rank <= LATEST_PER_FRAMEWORK)
         .options(selectinload(Assessment.reply))
         .order_by(*NEWEST_FIRST)
     ).scalars()

@@ -136,3 +136,24 @@ def test_market_leaders_figured_in_sql_match_the_full_computation(db_session: Se
                 (s.key, s.share) for s in want.shares[:4]
             ]
         assert [g.name for g in summary.groups[:4]] == [g.name for g in market_.groups[:4]]
+
+
+def test_market_page_lists_the_groups_a_page_at_a_time_largest_first(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    # 27 groups: "Group 01" has the most buyers, "Group 27" the fewest (one each from 27 down).
+    market({f"Group {n:02}": 28 - n for n in range(1, 28)}, cpv="48814000")
+    db_session.flush()
+
+    first = webtest_app.get("/markets/cpv-48814")
+    names = [th.text for th in first.html.select("#group-shares tbody th")]
+    assert names == [f"Group {n:02}" for n in range(1, 26)]
+    assert "Showing 1 to 25 of 27 supplier groups" in first.text
+    # Shares are of every group, not of those shown: 27 of 378 buyers (of 375 it would be 7.2%).
+    leader = first.html.select_one("#group-shares tbody tr")
+    assert [td.text for td in leader.select("td")][:2] == ["27", "7.1%"]
+
+    second = webtest_app.get("/markets/cpv-48814", {"page": "2"})
+    names = [th.text for th in second.html.select("#group-shares tbody th")]
+    assert names == ["Group 26", "Group 27"]
+    assert "Showing 26 to 27 of 27 supplier groups" in second.text

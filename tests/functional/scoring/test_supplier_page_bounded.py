@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.scoring import scores
 from registry.scoring.models import AssessmentStatus
-from registry.scoring.scorecard import LATEST
+from registry.scoring.scorecard import LATEST, LATEST_PER_FRAMEWORK
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory
 
@@ -43,7 +43,7 @@ def test_supplier_page_shows_the_latest_assessments_and_links_to_all(
     assert [r.select_one("a").text for r in rows] == [f"KPI {m:02}" for m in range(MORE, 3, -1)]
     assert f"The latest {LATEST} of {MORE} published assessments" in page.text
     # The stored scores still count every assessment, and the breakdown says it lists only some.
-    assert f"The latest {LATEST} of the {MORE} assessments counted" in page.text
+    assert f"The latest {LATEST_PER_FRAMEWORK} of the {MORE} assessments counted" in page.text
     assert "SECRET DRAFT KPI" not in page.text
 
     listing = page.click(f"View all {MORE} assessments")
