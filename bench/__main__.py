@@ -166,9 +166,8 @@ def national(
             started = time.perf_counter()
             timings = generate.load(url, size)
             took = time.perf_counter() - started
-        rows = size.suppliers + size.buyers + size.contracts + size.assessments
         log.append(
-            f"generated in {took:.0f} s ({rows / took:,.0f} rows/s): "
+            f"generated in {took:.0f} s ({size.rows / took:,.0f} rows/s): "
             + ", ".join(f"{t} {s:.1f} s" for t, s in timings.items())
         )
 
