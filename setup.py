@@ -48,6 +48,7 @@ dev_requires = [
 bench_requires = [
     "ocdscardinal>=0.0.8",  # the Open Contracting Partnership's Rust engine (coverage)
     "ocdskit>=1.1",  # `ocdskit compile`
+    "orjson>=3.9",  # bench.generate writes the OCDS JSON Lines with it
 ]
 
 setup(

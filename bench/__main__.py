@@ -1,13 +1,19 @@
 """`make bench`: run every benchmark on SQLite and PostgreSQL and write bench/RESULTS.md.
 
-    python -m bench [--small] [--only sqlite|postgresql]
+    python -m bench [--small | --tenth] [--only SQLite|PostgreSQL]
 
-Per engine: a fresh database filled by bench.generate (the national data set with a tenth of its
-contracts and assessments; --full for all of them, --small for a fiftieth of everything), then `registry detect`, `registry score` and the public pages under load measured
+Per engine: a fresh database filled by bench.generate (the issue's national data set: 1,000,000
+contracts and 1,000,000 assessments; --tenth for a tenth of those, --small for a fiftieth of
+everything), then `registry detect`, `registry score` and the public pages under load measured
 on it; the OCDS import (with its peers) and search run in their own processes on their own
 databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
 same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
 on REGISTRY_BENCH_POSTGRES and dropped afterwards.
+
+Each phase has a time budget (BUDGETS, seconds per engine at the default size) so that the whole
+run fits 15 minutes on 2 cores; RESULTS.md lists every phase's time beside its budget. A phase
+run in its own process is stopped at twice its budget, so one slow benchmark cannot hold up the
+rest.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +41,42 @@ POSTGRES_SERVER = os.environ.get(
     "REGISTRY_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432"
 )
 PREFIX = os.environ.get("REGISTRY_BENCH_DB_PREFIX", "registry_bench_")
+# Seconds per engine at the default size; both engines' phases add up to under 15 minutes.
+BUDGETS = {
+    "generate": 75,
+    "detect": 45,
+    "score": 45,
+    "pages": 75,
+    "OCDS import and peers": 60,
+    "search": 100,
+}
+
+
+@dataclasses.dataclass
+class Phases:
+    """How long each phase took, beside its budget (scaled to the size measured)."""
+
+    scale: float
+    took: list[tuple[str, str, float]] = dataclasses.field(default_factory=list)
+
+    @contextlib.contextmanager
+    def timed(self, engine: str, phase: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.took.append((engine, phase, time.perf_counter() - started))
+
+    def budget(self, phase: str) -> float:
+        return BUDGETS[phase] * self.scale
+
+    def table(self) -> list[str]:
+        lines = ["| engine | phase | seconds | budget | within |", "|---|---|---:|---:|---|"]
+        for engine, phase, seconds in self.took:
+            budget = self.budget(phase)
+            within = "yes" if seconds <= budget else "**no**"
+            lines.append(f"| {engine} | {phase} | {seconds:.0f} | {budget:.0f} | {within} |")
+        return lines
 
 
 def _machine() -> str:
@@ -88,19 +131,29 @@ def _drop(engine: str, name: str) -> None:
             _psql(f"DROP DATABASE IF EXISTS {PREFIX}{name}")
 
 
-def _subprocess(module: str, url: str, *args: str) -> tuple[str, list[dict[str, Any]]]:
-    result = subprocess.run(
-        [sys.executable, "-m", f"bench.{module}", "--database-url", url, *args],
-        cwd=HERE.parent,
-        capture_output=True,
-        text=True,
-    )
+def _subprocess(
+    module: str, url: str, *args: str, timeout: float
+) -> tuple[str, list[dict[str, Any]]]:
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", f"bench.{module}", "--database-url", url, *args],
+            cwd=HERE.parent,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(
+            f"bench.{module} stopped after {timeout:.0f} s (twice its budget)"
+        ) from exc
     if result.returncode != 0:
         raise RuntimeError(f"bench.{module} failed ({result.returncode}):\n{result.stderr[-3000:]}")
     return result.stdout, parse(result.stdout)
 
 
-def national(engine: str, size: generate.Size, seconds: int) -> tuple[list[str], list[Any]]:
+def national(
+    engine: str, size: generate.Size, seconds: int, phases: Phases
+) -> tuple[list[str], list[Any]]:
     """Generate, then detect, score and load the pages on one database of that engine."""
     url = _database(engine, "national")
     if url is None:
@@ -108,15 +161,18 @@ def national(engine: str, size: generate.Size, seconds: int) -> tuple[list[str],
     log: list[str] = []
     figures: list[dict[str, Any]] = []
     try:
-        upgrade_to_head(url)
-        started = time.perf_counter()
-        timings = generate.load(url, size)
+        with phases.timed(engine, "generate"):
+            upgrade_to_head(url)
+            started = time.perf_counter()
+            timings = generate.load(url, size)
+            took = time.perf_counter() - started
         log.append(
-            f"generated in {time.perf_counter() - started:.0f} s: "
+            f"generated in {took:.0f} s ({size.rows / took:,.0f} rows/s): "
             + ", ".join(f"{t} {s:.1f} s" for t, s in timings.items())
         )
 
-        found = detect.measure(url)
+        with phases.timed(engine, "detect"):
+            found = detect.measure(url)
         scan = found["baseline"]
         for label, (seconds_taken, runs) in found["runs"].items():
             log.append(f"detect, {label}: {seconds_taken:.2f} s; scan {scan:.3f} s")
@@ -142,24 +198,13 @@ def national(engine: str, size: generate.Size, seconds: int) -> tuple[list[str],
             ),
         ]
 
-        scored = score.measure(url)
-        log.append(
-            f"score: {scored['scores']:,} scores over {scored['periods']} periods in "
-            f"{scored['seconds']:.2f} s; scan {scored['baseline']:.3f} s; "
-            f"verify: {scored['mismatches']} mismatches"
-        )
-        figures.append(
-            figure(
-                "`registry score`, s",
-                scored["seconds"],
-                scored["baseline"],
-                "<= 3x the scan",
-                scored["seconds"] <= 3 * scored["baseline"],
-                f"{scored['assessments']:,} assessments, {scored['periods']} periods",
-            )
-        )
+        with phases.timed(engine, "score"):
+            scored = score.measure(url)
+        log += score.describe(scored)
+        figures += score.figures(scored)
 
-        loaded = pages.measure(url, seconds)
+        with phases.timed(engine, "pages"):
+            loaded = pages.measure(url, seconds)
         hello = loaded.pop("hello-world view")
         log.append(f"hello-world view: p95 {hello['p95_ms']:.1f} ms, {hello['rps']:.0f} req/s")
         for page, f in loaded.items():
@@ -191,12 +236,12 @@ def national(engine: str, size: generate.Size, seconds: int) -> tuple[list[str],
     return log, figures
 
 
-def separate(engine: str, module: str, *args: str) -> tuple[list[str], list[Any]]:
+def separate(engine: str, module: str, *args: str, budget: float) -> tuple[list[str], list[Any]]:
     url = _database(engine, module)
     if url is None:
         return [f"{engine}: not reachable, skipped"], []
     try:
-        stdout, figures = _subprocess(module, url, *args)
+        stdout, figures = _subprocess(module, url, *args, timeout=2 * budget)
     finally:
         _drop(engine, module)
     return [line for line in stdout.splitlines() if not line.startswith("FIGURES")], figures
@@ -204,23 +249,26 @@ def separate(engine: str, module: str, *args: str) -> tuple[list[str], list[Any]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", action="store_true", help="a fiftieth of the issue's size")
-    parser.add_argument(
-        "--full",
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--small", action="store_true", help="a fiftieth of the issue's size")
+    sizes.add_argument(
+        "--tenth",
         action="store_true",
-        help="the issue's full size (1,000,000 contracts and assessments): over 15 minutes here",
+        help="the issue's suppliers, buyers and frameworks with a tenth of its contracts and "
+        "assessments (100,000 each)",
     )
     parser.add_argument("--only", choices=["SQLite", "PostgreSQL"], help="one engine only")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    # The default: the issue's suppliers, buyers and frameworks with a tenth of its contracts and
-    # assessments, the largest that fits `make bench` in about 15 minutes on 2 shared cores.
-    size = generate.Size(contracts=100_000, assessments=100_000)
+    # The default: the issue's size (1,000,000 contracts and assessments).
+    size = generate.Size()
     if args.small:
         size = generate.Size().small()
-    elif args.full:
-        size = generate.Size()
+    elif args.tenth:
+        size = generate.Size(contracts=100_000, assessments=100_000)
+    # Budgets scale with the national data; the other phases' sizes do not change with --tenth.
+    phases = Phases(scale=0.2 if args.small else 1.0)
     releases = 2_000 if args.small else 20_000
     records = 20_000 if args.small else 100_000
     seconds = 3 if args.small else 10
@@ -229,19 +277,31 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, dict[str, Any]]] = []
     logs: list[str] = []
     failed = 0
-    steps = [
-        ("national data: detect, score, pages", lambda e: national(e, size, seconds)),
-        (
-            "OCDS import and peers",
-            lambda e: separate(e, "import_ocds", "--releases", str(releases)),
-        ),
+
+    def ocds(engine: str) -> tuple[list[str], list[Any]]:
+        phase = "OCDS import and peers"
+        with phases.timed(engine, phase):
+            return separate(
+                engine, "import_ocds", "--releases", str(releases), budget=phases.budget(phase)
+            )
+
+    def search(engine: str) -> tuple[list[str], list[Any]]:
         # The Whoosh index does not depend on the engine: built and timed once, on SQLite.
-        (
-            "search",
-            lambda e: separate(
-                e, "search", "--records", str(records), *(["--no-whoosh"] if e != "SQLite" else [])
-            ),
-        ),
+        whoosh = [] if engine == "SQLite" else ["--no-whoosh"]
+        with phases.timed(engine, "search"):
+            return separate(
+                engine,
+                "search",
+                "--records",
+                str(records),
+                *whoosh,
+                budget=phases.budget("search"),
+            )
+
+    steps = [
+        ("national data: detect, score, pages", lambda e: national(e, size, seconds, phases)),
+        ("OCDS import and peers", ocds),
+        ("search", search),
     ]
 
     def write(done: bool) -> float:
@@ -265,6 +325,12 @@ def main(argv: list[str] | None = None) -> int:
             "Each figure beside its baseline, measured in the same run, and the ratio.",
             "",
             *table(rows),
+            "",
+            "## Time per phase",
+            "",
+            "Each phase beside its budget (seconds per engine, so the whole run fits 15 minutes).",
+            "",
+            *phases.table(),
             "",
             "## Logs",
             "",

@@ -51,6 +51,8 @@ class Assessment(RecordMixin, RetractableMixin, ModelBase):
             "contract_id IS NOT NULL OR obligation_id IS NOT NULL", name="has_subject"
         ),
         sa.Index(None, "status", "supplier_id", "framework_id"),
+        # The first scoring period: min(period_end) of the published ones, one index lookup.
+        sa.Index(None, "status", "period_end"),
         sa.Index(None, "kpi_key", "period_start"),
         # A supplier's or buyer's clocks start from its contracts' published assessments.
         sa.Index(None, "contract_id", "status"),

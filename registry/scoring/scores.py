@@ -1,16 +1,21 @@
-"""Recompute and verify scores, set-based: one INSERT ... SELECT per period.
+"""Recompute and verify scores, set-based: one scan of the assessments for every period at once.
 
-No query runs per supplier and no score passes through Python: each period costs one GROUP BY
-scan of the assessments that count (per supplier and framework), rolled up in the same statement
-per framework, per supplier and overall, and the method's formula applied in SQL. The scores
-keep the aggregates; their inputs and breakdown in words are derived when read (`explain`).
-`verify` re-derives every score the other way, in Python (method.compute), and compares.
+No query runs per supplier or per period and no score passes through Python. `recompute` reads
+the assessments that count once, grouped by supplier, framework and interval of days (within an
+interval every assessment counts in the same periods), keeping n, Σw and Σw·days per rating so
+that each period's recency-weighted sums are arithmetic on those few rows. It then rolls the sums
+up per framework, per supplier and overall, applies the method's formula in SQL, and writes only
+the scores that changed. The scores keep the aggregates; their inputs and breakdown in words are
+derived when read (`explain`). `verify` re-derives every score the other way, period by period
+with each assessment's own recency and the method in Python (method.compute), and compares.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
+import operator
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -25,27 +30,44 @@ from registry.scoring.method import Aggregates
 from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
 
 Key = tuple[int, int | None]  # (supplier id, framework id or None for overall)
+Period = tuple[str, datetime.date]  # (label, the date it is scored as of)
+RATING_COUNTS = [rating.name for rating in method.POINTS]
+SUMS = ["n", "w", "wp", "wpp", *RATING_COUNTS]
 
 
-def _counted(as_of: datetime.date) -> list[Any]:
-    day = as_of.toordinal()
+def _counted() -> list[Any]:
     return [
         Assessment.status == AssessmentStatus.published,
         Assessment.retracted_at.is_(None),
         Assessment.rating != Rating.other,
-        Assessment.period_end_day <= day,
-        Assessment.period_end_day > day - method.WINDOW_DAYS,
     ]
 
 
-def _by_rating(as_of: datetime.date) -> Any:
-    """The one scan of the assessments: count and Σ weight times recency per supplier, framework and
-    rating. Points are constant within a rating, so the rest is arithmetic on these few rows."""
+def _points(rating: Any, squared: bool = False) -> Any:
+    return sa.case(
+        *(
+            (rating == value, sa.literal(float(p * p if squared else p)))
+            for value, p in method.POINTS.items()
+        ),
+        else_=sa.literal(0.0),
+    )
+
+
+def _rating_counts(rating: Any, n: Any) -> list[Any]:
+    return [
+        sa.func.sum(sa.case((rating == value, n), else_=0)).label(value.name)
+        for value in method.POINTS
+    ]
+
+
+def _period_pairs(as_of: datetime.date) -> Any:
+    """The sums of one period per (supplier, framework), each assessment weighted by its own
+    recency: the direct reading of the method, which `verify` re-derives scores from."""
     day = as_of.toordinal()
     recency = sa.literal(1.0) - (sa.literal(day) - Assessment.period_end_day) / sa.literal(
         float(method.WINDOW_DAYS)
     )
-    return (
+    base = (
         sa.select(
             Assessment.supplier_id,
             Assessment.framework_id,
@@ -53,33 +75,134 @@ def _by_rating(as_of: datetime.date) -> Any:
             sa.func.count().label("n"),
             sa.func.sum(sa.cast(Assessment.weight, sa.Float) * recency).label("w"),
         )
-        .where(*_counted(as_of))
+        .where(
+            *_counted(),
+            Assessment.period_end_day <= day,
+            Assessment.period_end_day > day - method.WINDOW_DAYS,
+        )
         .group_by(Assessment.supplier_id, Assessment.framework_id, Assessment.rating)
         .cte("by_rating")
     )
-
-
-def _pair_sums(base: Any) -> list[Any]:
-    def points(squared: bool) -> Any:
-        return sa.case(
-            *(
-                (base.c.rating == rating, sa.literal(float(p * p if squared else p)))
-                for rating, p in method.POINTS.items()
-            ),
-            else_=sa.literal(0.0),
+    return (
+        sa.select(
+            sa.literal(as_of, sa.Date).label("period_end"),
+            base.c.supplier_id,
+            base.c.framework_id,
+            sa.func.sum(base.c.n).label("n"),
+            sa.func.sum(base.c.w).label("w"),
+            sa.func.sum(base.c.w * _points(base.c.rating)).label("wp"),
+            sa.func.sum(base.c.w * _points(base.c.rating, squared=True)).label("wpp"),
+            *_rating_counts(base.c.rating, base.c.n),
         )
+        .group_by(base.c.supplier_id, base.c.framework_id)
+        .cte("pairs")
+    )
 
-    columns = [
-        sa.func.sum(base.c.n).label("n"),
-        sa.func.sum(base.c.w).label("w"),
-        sa.func.sum(base.c.w * points(False)).label("wp"),
-        sa.func.sum(base.c.w * points(True)).label("wpp"),
+
+def _intervals(ends: list[datetime.date]) -> tuple[list[int], list[tuple[int, int]]]:
+    """Day numbers splitting time into intervals inside which every assessment counts in the
+    same periods (descending: interval k runs from after bounds[k + 1] to bounds[k]), and the
+    (interval, period) pairs that count."""
+    days = [end.toordinal() for end in ends]
+    bounds = sorted({*days, *(day - method.WINDOW_DAYS for day in days)}, reverse=True)
+    counts = [
+        (k, i)
+        for k in range(len(bounds) - 1)
+        for i, day in enumerate(days)
+        if day - method.WINDOW_DAYS <= bounds[k + 1] and bounds[k] <= day
     ]
-    for rating in method.POINTS:
-        columns.append(
-            sa.func.sum(sa.case((base.c.rating == rating, base.c.n), else_=0)).label(rating.name)
+    return bounds, counts
+
+
+def _all_periods_pairs(periods: list[Period]) -> Any:
+    """The sums of every period per (supplier, framework) from one scan of the assessments.
+
+    Recency is linear in the day an assessment's period ends: with d its day number less the
+    last as-of date's, and c = window + last as-of day - the period's as-of day, Σ weight *
+    recency = (c * Σ weight + Σ weight * d) / window. So the scan keeps, per supplier, framework,
+    rating and interval, the count, Σ weight and Σ weight * d; these are laid side by side per
+    rating (a few rows per pair), and each period adds up its intervals with numbers only.
+    """
+    ends = [end for _, end in periods]
+    last = max(ends).toordinal()
+    bounds, counts = _intervals(ends)
+    a = Assessment
+    weight = sa.cast(a.weight, sa.Float)
+    day = a.period_end_day
+    interval = sa.case(*((day > bound, k) for k, bound in enumerate(bounds[1:])))
+    scan = (
+        sa.select(
+            a.supplier_id,
+            a.framework_id,
+            a.rating,
+            interval.label("interval"),
+            # Integer counts: PostgreSQL sums bigints as numeric, which is slower.
+            sa.cast(sa.func.count(), sa.Integer).label("n"),
+            sa.func.sum(weight).label("sw"),
+            sa.func.sum(weight * (day - last)).label("swd"),
         )
-    return columns
+        .where(*_counted(), day <= bounds[0], day > bounds[-1])
+        .group_by(a.supplier_id, a.framework_id, a.rating, interval)
+        .subquery("by_rating")
+    )
+
+    def by_rating(value: Rating, column: Any) -> Any:
+        return sa.func.sum(sa.case((scan.c.rating == value, column), else_=0))
+
+    by_interval = (
+        sa.select(
+            scan.c.supplier_id,
+            scan.c.framework_id,
+            scan.c.interval,
+            *(
+                by_rating(value, scan.c[name]).label(f"{name}_{value.name}")
+                for value in method.POINTS
+                for name in ("n", "sw", "swd")
+            ),
+        )
+        .group_by(scan.c.supplier_id, scan.c.framework_id, scan.c.interval)
+        .cte("by_interval")
+    )
+    window = float(method.WINDOW_DAYS)
+    membership = sa.union_all(
+        *(
+            sa.select(
+                sa.literal(k).label("interval"),
+                sa.literal(periods[i][1], sa.Date).label("period_end"),
+                sa.literal(window + last - periods[i][1].toordinal(), sa.Float).label("shift"),
+            )
+            for k, i in counts
+        )
+    ).cte("membership")
+    m, c = membership.c, by_interval.c
+    # Σ weight * recency of each rating's assessments in the interval, for the period's as-of day
+    w = {
+        value: (m.shift * c[f"sw_{value.name}"] + c[f"swd_{value.name}"]) / sa.literal(window)
+        for value in method.POINTS
+    }
+
+    def total(terms: Iterable[Any]) -> Any:
+        return sa.func.sum(functools.reduce(operator.add, terms))
+
+    return (
+        sa.select(
+            m.period_end,
+            c.supplier_id,
+            c.framework_id,
+            total(c[f"n_{value.name}"] for value in method.POINTS).label("n"),
+            total(w.values()).label("w"),
+            total(w[value] * sa.literal(float(p)) for value, p in method.POINTS.items()).label(
+                "wp"
+            ),
+            total(w[value] * sa.literal(float(p * p)) for value, p in method.POINTS.items()).label(
+                "wpp"
+            ),
+            *(sa.func.sum(c[f"n_{value.name}"]).label(value.name) for value in method.POINTS),
+        )
+        .join(membership, m.interval == c.interval)
+        .group_by(m.period_end, c.supplier_id, c.framework_id)
+        .cte("pairs")
+    )
 
 
 def _aggregates(row: Any) -> Aggregates:
@@ -92,45 +215,39 @@ def _aggregates(row: Any) -> Aggregates:
     )
 
 
-def _rollups(as_of: datetime.date) -> Any:
-    """One scan of the assessments per period, grouped by supplier, framework and rating; sums
-    per (supplier, framework) from those, then per framework, per supplier and overall (sums
-    are additive), all in one statement."""
-    base = _by_rating(as_of)
-    pairs = (
-        sa.select(base.c.supplier_id, base.c.framework_id, *_pair_sums(base))
-        .group_by(base.c.supplier_id, base.c.framework_id)
-        .cte("pairs")
-    )
-    names = ["n", "w", "wp", "wpp", *(rating.name for rating in method.POINTS)]
+def _levels(pairs: Any) -> dict[str, Any]:
+    """From the sums per (period, supplier, framework): the same sums per framework, per
+    supplier and overall (sums are additive), one select per kind of row."""
     none = sa.cast(sa.null(), sa.Integer)
+    p = pairs.c
 
     def level(kind: str, supplier: Any, framework: Any, *group_by: Any) -> Any:
-        query = sa.select(
+        return sa.select(
             sa.literal(kind).label("kind"),
+            p.period_end,
             supplier.label("supplier_id"),
             framework.label("framework_id"),
-            *(sa.func.sum(pairs.c[name]).label(name) for name in names),
-        )
-        return query.group_by(*group_by) if group_by else query
+            *(sa.func.sum(p[name]).label(name) for name in SUMS),
+        ).group_by(p.period_end, *group_by)
 
-    return sa.union_all(
-        sa.select(
+    return {
+        "pair": sa.select(
             sa.literal("pair").label("kind"),
-            pairs.c.supplier_id,
-            pairs.c.framework_id,
-            *(pairs.c[name] for name in names),
-        ).where(pairs.c.framework_id.is_not(None)),
-        level("framework", none, pairs.c.framework_id, pairs.c.framework_id),
-        level("supplier", pairs.c.supplier_id, none, pairs.c.supplier_id),
-        level("all", none, none),
-    )
+            p.period_end,
+            p.supplier_id,
+            p.framework_id,
+            *(p[name] for name in SUMS),
+        ).where(p.framework_id.is_not(None)),
+        "framework": level("framework", none, p.framework_id, p.framework_id),
+        "supplier": level("supplier", p.supplier_id, none, p.supplier_id),
+        "all": level("all", none, none),
+    }
 
 
 def compute_period(db: Session, as_of: datetime.date) -> dict[Key, method.Result]:
     """Every supplier's scores as of one date: per framework and overall."""
     rows: dict[str, list[Any]] = {"pair": [], "framework": [], "supplier": [], "all": []}
-    for row in db.execute(_rollups(as_of)):
+    for row in db.execute(sa.union_all(*_levels(_period_pairs(as_of)).values())):
         rows[row.kind].append(row)
     if not rows["all"] or not rows["all"][0].n:
         return {}
@@ -150,7 +267,7 @@ def compute_period(db: Session, as_of: datetime.date) -> dict[Key, method.Result
     return results
 
 
-def scoring_periods(db: Session, as_of: datetime.date) -> list[tuple[str, datetime.date]]:
+def scoring_periods(db: Session, as_of: datetime.date) -> list[Period]:
     first = db.execute(
         sa.select(sa.func.min(Assessment.period_end)).where(
             Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
@@ -165,6 +282,8 @@ def scoring_periods(db: Session, as_of: datetime.date) -> list[tuple[str, dateti
 class RecomputeSummary:
     periods: int
     scores: int
+    written: int = 0  # scores that changed (or are new) and were written this time
+    superseded: int = 0  # current scores this run replaced or found no longer counted
 
 
 def _mean(level: Any) -> Any:
@@ -172,29 +291,39 @@ def _mean(level: Any) -> Any:
     return sa.case((level.c.w > 0, level.c.wp / level.c.w), else_=sa.literal(0.0))
 
 
-def _scored(as_of: datetime.date) -> Any:
-    """Every (supplier, framework) and (supplier, overall) aggregate of one period beside the
+def _scored(pairs: Any) -> Any:
+    """Every (supplier, framework) and (supplier, overall) aggregate of each period beside the
     mean it is shrunk toward: the rows compute_period gives method.compute, as SQL. The means
-    come from the same rollup rows by window functions, not joins, so no plan rescans them."""
-    levels = _rollups(as_of).subquery("levels")
-    mean = _mean(levels)
-    framework_mean = sa.func.max(sa.case((levels.c.kind == "framework", mean))).over(
-        partition_by=levels.c.framework_id
-    )
-    overall_mean = sa.func.max(sa.case((levels.c.kind == "all", mean))).over()
-    with_prior = sa.select(
-        levels,
-        sa.case((levels.c.kind == "pair", framework_mean), else_=overall_mean).label("prior"),
-    ).subquery("with_prior")
-    return (
-        sa.select(with_prior).where(with_prior.c.kind.in_(["pair", "supplier"])).subquery("scored")
-    )
+    (a few rows per period) are joined to the pairs and suppliers by period and framework."""
+    levels = {kind: select.subquery(kind) for kind, select in _levels(pairs).items()}
+
+    def means(kind: str, *keys: str) -> Any:
+        level = levels[kind]
+        return sa.select(*(level.c[key] for key in keys), _mean(level).label("mean")).cte(
+            f"{kind}_means"
+        )
+
+    framework_means = means("framework", "period_end", "framework_id")
+    overall_means = means("all", "period_end")
+    pair, supplier = levels["pair"], levels["supplier"]
+    return sa.union_all(
+        sa.select(pair, framework_means.c.mean.label("prior")).join(
+            framework_means,
+            sa.and_(
+                framework_means.c.period_end == pair.c.period_end,
+                framework_means.c.framework_id == pair.c.framework_id,
+            ),
+        ),
+        sa.select(supplier, overall_means.c.mean.label("prior")).join(
+            overall_means, overall_means.c.period_end == supplier.c.period_end
+        ),
+    ).subquery("scored")
 
 
-def _score_rows(as_of: datetime.date) -> Any:
+def _score_rows(periods: list[Period]) -> Any:
     """method.compute in SQL, the same float operations in the same order (IEEE arithmetic,
     sqrt and pow give the same doubles on both engines and in Python), rounded as Python rounds."""
-    scored = _scored(as_of)
+    scored = _scored(_all_periods_pairs(periods))
     w, wp, wpp, prior = scored.c.w, scored.c.wp, scored.c.wpp, scored.c.prior
     prior_weight = sa.literal(method.PRIOR_WEIGHT)
     raw_mean = _mean(scored)
@@ -214,9 +343,13 @@ def _score_rows(as_of: datetime.date) -> Any:
         )
     ).subquery("spread")
     c = spread.c
+    label = sa.case(*((c.period_end == end, name) for name, end in periods))
     return sa.select(
         c.supplier_id,
         c.framework_id,
+        label.label("period"),
+        c.period_end,
+        sa.literal(method.METHOD_VERSION, sa.String).label("method_version"),
         RoundHalfEven(c.exact, 2).label("score"),
         RoundHalfEven(Greatest(sa.literal(0.0), c.exact - c.margin), 2).label("band_low"),
         RoundHalfEven(Least(sa.literal(100.0), c.exact + c.margin), 2).label("band_high"),
@@ -229,19 +362,67 @@ def _score_rows(as_of: datetime.date) -> Any:
     )
 
 
-def _insert_period(db: Session, period: str, as_of: datetime.date, now: datetime.datetime) -> None:
-    """One INSERT ... SELECT writes every score of the period: no row passes through Python."""
-    computed = _score_rows(as_of).subquery("computed")
-    constants: dict[str, Any] = {
-        "period": sa.literal(period, sa.String),
-        "period_end": sa.literal(as_of, sa.Date),
-        "method_version": sa.literal(method.METHOD_VERSION, sa.String),
-        "computed_at": sa.literal(now, UTCDateTime),
-        "current": sa.true(),
-    }
-    source = sa.select(*computed.c, *(value.label(name) for name, value in constants.items()))
-    columns = [*(column.name for column in computed.c), *constants]
-    db.execute(sa.insert(cast(sa.Table, Score.__table__)).from_select(columns, source))
+def _fresh_table(columns: list[str]) -> sa.Table:
+    """A temporary table for this run's scores, to compare with the current ones (indexed as
+    the scores are, so each comparison is a lookup)."""
+    table = cast(sa.Table, Score.__table__)
+    fresh = sa.Table(
+        "fresh_scores",
+        sa.MetaData(),
+        *(sa.Column(name, table.c[name].type) for name in columns),
+        prefixes=["TEMPORARY"],
+    )
+    sa.Index("ix_fresh_scores_supplier_id_period_end", fresh.c.supplier_id, fresh.c.period_end)
+    return fresh
+
+
+def _same(fresh: sa.Table, columns: list[str]) -> Any:
+    """A fresh score and a stored one agree on everything but when they were computed. Plain
+    equality where a fresh score has no nulls, so PostgreSQL can hash-join on it."""
+    scores = cast(sa.Table, Score.__table__).c
+    return sa.and_(
+        *(
+            scores[name].is_not_distinct_from(fresh.c[name])
+            if name == "framework_id"
+            else scores[name] == fresh.c[name]
+            for name in columns
+        )
+    )
+
+
+def _write(db: Session, periods: list[Period], now: datetime.datetime) -> tuple[int, int]:
+    """Store this run's scores. A current score this run gives again stays as it is; the other
+    current ones are marked not current (kept, so a score once shown can still be traced) and
+    the new ones are written beside them. Returns (written, superseded)."""
+    current = Score.current.is_(True)
+    if not periods:
+        retired = db.execute(sa.update(Score).where(current).values(current=False))
+        return 0, retired.rowcount  # type: ignore[attr-defined]
+    computed = _score_rows(periods).subquery("computed")
+    columns = [column.name for column in computed.c]
+    fresh = _fresh_table(columns)
+    fresh.create(db.connection())
+    db.execute(sa.insert(fresh).from_select(columns, sa.select(computed)))
+    same = _same(fresh, columns)
+    superseded = db.execute(
+        sa.update(Score)
+        .where(current, ~sa.select(fresh.c.supplier_id).where(same).exists())
+        .values(current=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    # What is still current is unchanged: leave it. (Deleting from the temporary table first,
+    # rather than testing the scores table while inserting into it, keeps each step one join.)
+    db.execute(sa.delete(fresh).where(sa.select(Score.id).where(current, same).exists()))
+    source = sa.select(
+        *fresh.c, sa.literal(now, UTCDateTime).label("computed_at"), sa.true().label("current")
+    )
+    written = db.execute(
+        sa.insert(cast(sa.Table, Score.__table__))
+        .from_select([*columns, "computed_at", "current"], source)
+        .execution_options(preserve_rowcount=True)
+    ).rowcount  # type: ignore[attr-defined]
+    fresh.drop(db.connection())
+    return written, superseded
 
 
 def explain(score: Any) -> method.Result:
@@ -262,17 +443,15 @@ def explain(score: Any) -> method.Result:
 
 
 def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> RecomputeSummary:
-    """Replace the current scores with ones computed now. The old rows stay, not current."""
-    db.execute(sa.update(Score).where(Score.current.is_(True)).values(current=False))
-    now = utcnow()
+    """Bring the current scores up to date as of a date: scores that changed are replaced (the
+    old rows stay, not current), unchanged ones are left as they are."""
     periods = scoring_periods(db, as_of)
-    for period, end in periods:
-        _insert_period(db, period, end, now)
-    # pysqlite reports no rowcount for INSERT ... SELECT: count what is current now.
+    written, superseded = _write(db, periods, utcnow())
     total = db.execute(
         sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
     ).scalar_one()
-    # One event per run: scores are derived, and the event names what they were derived from.
+    # One event per run: scores are derived, and the event names what they were derived from
+    # and how many rows it wrote and retired (the rows themselves carry computed_at).
     record_event(
         db,
         action="scores.recompute",
@@ -284,10 +463,14 @@ def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> Recompute
             "as_of": as_of,
             "periods": len(periods),
             "scores": total,
+            "written": written,
+            "superseded": superseded,
             "method_version": method.METHOD_VERSION,
         },
     )
-    return RecomputeSummary(periods=len(periods), scores=total)
+    return RecomputeSummary(
+        periods=len(periods), scores=total, written=written, superseded=superseded
+    )
 
 
 def _differs(stored: Decimal, expected: float) -> bool:
@@ -305,9 +488,12 @@ def verify(db: Session) -> list[str]:
     ).scalars()
     for end in list(ends):
         expected = compute_period(db, end)
+        # Plain rows, not ORM objects: a national run compares hundreds of thousands.
         stored = db.execute(
-            sa.select(Score).where(Score.current.is_(True), Score.period_end == end)
-        ).scalars()
+            sa.select(*cast(sa.Table, Score.__table__).c).where(
+                Score.current.is_(True), Score.period_end == end
+            )
+        )
         seen: set[Key] = set()
         for score in stored:
             key = (score.supplier_id, score.framework_id)
@@ -325,7 +511,7 @@ def _scope(framework_id: int | None) -> str:
     return "overall" if framework_id is None else f"framework {framework_id}"
 
 
-def _compare(score: Score, result: method.Result | None) -> Iterable[str]:
+def _compare(score: Any, result: method.Result | None) -> Iterable[str]:
     where = f"score {score.id} (supplier {score.supplier_id}, {_scope(score.framework_id)}, as of {score.period_end})"
     if result is None:
         yield f"{where}: stored {score.score}, but no assessment counts toward it now"

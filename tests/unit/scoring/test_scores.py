@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.audit.models import AuditEvent
 from registry.db import RoundHalfEven, create_engine, utcnow
 from registry.scoring import scores
 from registry.scoring.models import AssessmentStatus, Rating, Score
@@ -70,17 +71,38 @@ def test_sql_aggregates_give_the_hand_computed_scores(db_session: Session) -> No
     assert a.inputs["ratings"]["Good"] == 2
 
 
-def test_recompute_keeps_superseded_scores(db_session: Session) -> None:
-    _world()
+def test_recompute_rewrites_only_changed_scores_and_keeps_superseded_ones(
+    db_session: Session,
+) -> None:
+    world = _world()
     first = scores.recompute(db_session, AS_OF)
     assert first.periods == 4  # 2021 to 2024
-    scores.recompute(db_session, AS_OF)
-    current = db_session.execute(
-        sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
-    ).scalar_one()
-    total = db_session.execute(sa.select(sa.func.count()).select_from(Score)).scalar_one()
-    assert current == first.scores and total == 2 * first.scores
+    assert first.written == first.scores > 0 and first.superseded == 0
+    again = scores.recompute(db_session, AS_OF)
+    assert (again.scores, again.written, again.superseded) == (first.scores, 0, 0)
+
+    # A new rating for B in 2024 moves B's 2024 scores, the framework mean and so A's 2024
+    # scores, and the mean of all suppliers: the four 2024 scores, and no earlier one.
+    lot = LotFactory.create(framework=world["framework"])
+    contract = ContractFactory.create(supplier=world["b"], lot=lot)
+    AssessmentFactory.create(contract=contract, rating=Rating.good, period_end=AS_OF)
+    changed = scores.recompute(db_session, AS_OF)
+    assert (changed.scores, changed.written, changed.superseded) == (first.scores, 4, 4)
+    rows = db_session.scalars(sa.select(Score)).all()
+    assert len(rows) == first.scores + 4
+    old = [row for row in rows if not row.current]
+    assert {(row.period, row.supplier_id) for row in old} == {
+        ("2024", world["a"].id),
+        ("2024", world["b"].id),
+    }
     assert scores.verify(db_session) == []
+    event = db_session.scalars(
+        sa.select(AuditEvent)
+        .where(AuditEvent.action == "scores.recompute")
+        .order_by(AuditEvent.seq.desc())
+    ).first()
+    assert event is not None and event.after is not None
+    assert (event.after["written"], event.after["superseded"]) == (4, 4)
 
 
 def test_score_cli_verify_reports_a_tampered_row(database_factory: Any, tmp_path: Path) -> None:
