@@ -138,6 +138,29 @@ def _extreme_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"{element.name}({compiler.process(element.clauses, **kw)})"
 
 
+class Unindexed(sa.sql.functions.FunctionElement[Any]):
+    """A column SQLite must not look up by index (unary plus, as SQLite's docs advise): for a
+    condition most rows meet, one pass over the table beats walking an index and reading the
+    table in the index's order. PostgreSQL's planner weighs that itself: the column as it is."""
+
+    inherit_cache = True
+    name = "unindexed"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type  # compared and bound as the column is
+
+
+@compiles(Unindexed)
+def _unindexed_sqlite(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+@compiles(Unindexed, "postgresql")
+def _unindexed_postgresql(element: Unindexed, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; take it over as SQLAlchemy's docs say.
     @event.listens_for(engine, "connect")
