@@ -26,7 +26,7 @@ from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
-from registry.opendata.models import ImportedRelease
+from registry.opendata.models import ImportedRelease, ImportRun
 from registry.opendata.reader import Found
 from registry.opendata.validation import parse_datetime
 from registry.records import Publication
@@ -64,7 +64,7 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     via: str = ledger.VIA_CLI,
 ) -> ImportSummary:
-    """Validate, then import one file whole, or raise ImportRefused having written nothing.
+    """Check and import one file whole, or raise ImportRefused having written nothing.
 
     A good file's ledger entry is written with it, in the same savepoint. A refused file's is
     not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
@@ -73,10 +73,10 @@ def import_file(
     check = FileCheck(name)
     savepoint = db.begin_nested()
     try:
-        run = ledger.open_run(db, source)
         checked = check.releases(path, progress)
+        writer = _Writer(db, name, lambda: ledger.open_run(db, source))
         try:
-            summary = _Writer(db, name, run.id).run(checked)
+            summary = writer.run(checked, failed=lambda: check.total > 0)
         except ImportRefused:
             # A repeat the check's window missed: the file's own problems, if any, come first.
             collections.deque(checked, maxlen=0)
@@ -85,6 +85,7 @@ def import_file(
         refused = check.refusal()
         if refused is not None:
             raise refused
+        run = writer.ledger_entry()
         ledger.close_run(db, run, summary, check.publishers.counts)
         summary.run_id = run.id
         record_event(
@@ -139,9 +140,14 @@ class _Writer:
     and contracts already held, the releases' mapping done in memory, then bulk inserts and
     updates. No ORM objects per row: at national scale their bookkeeping is the cost."""
 
-    def __init__(self, db: Session, name: str, run_id: int | None = None) -> None:
+    def __init__(
+        self, db: Session, name: str, open_run: Callable[[], ImportRun] | None = None
+    ) -> None:
         self.db = db
-        self.run_id = run_id
+        # The ledger entry is added with the first batch: a file refused before then takes no
+        # id (PostgreSQL's sequences do not roll back), so the refusal's entry is the next one.
+        self.open_run = open_run
+        self.entry: ImportRun | None = None
         self.name = text(name, 300)
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
@@ -291,14 +297,23 @@ class _Writer:
 
     # The write pass.
 
-    def run(self, checked: Iterator[tuple[Found, str]]) -> ImportSummary:
+    def ledger_entry(self) -> ImportRun:
+        if self.entry is None:
+            assert self.open_run is not None
+            self.entry = self.open_run()
+        return self.entry
+
+    def run(
+        self, checked: Iterator[tuple[Found, str]], failed: Callable[[], bool]
+    ) -> ImportSummary:
+        """Write the releases a batch at a time; stop writing once the file has `failed`."""
         chunk: list[tuple[Found, str]] = []
         for item in checked:
             chunk.append(item)
             if len(chunk) >= CHUNK:
                 self.write_chunk(chunk)
                 chunk = []
-        if chunk:
+        if chunk and not failed():
             self.write_chunk(chunk)
         return self.summary
 
@@ -312,8 +327,8 @@ class _Writer:
             key = (text(release["ocid"], 200), text(release["id"], 200))
             items.append((item, release, key, digest, parse_datetime(release.get("date"))))
         ocids = {key[0] for _, _, key, _, _ in items}
-        if self.run_id is not None:
-            ledger.note_ocids(self.db, self.run_id, ocids)
+        if self.open_run is not None:
+            ledger.note_ocids(self.db, self.ledger_entry().id, ocids)
         known: dict[tuple[str, str], dict[str, Any]] = {}
         latest: dict[str, datetime.datetime] = {}
         for row in self.db.execute(
