@@ -20,6 +20,7 @@ from registry.products import models as _products_models  # noqa: F401
 
 # Features that own further tables register them by being imported here.
 from registry.scoring import models as _scoring_models  # noqa: F401
+from registry.search import models as _search_models  # noqa: F401
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
 
 metadata = ModelBase.metadata

@@ -1,26 +1,26 @@
 """Search for more than one app server: PostgreSQL full-text search straight over the tables.
 
-Nothing is stored beside the data, so there is no local directory to share, nothing to rebuild,
-and a query can never see another transaction's uncommitted rows. `to_tsvector` is computed in the
-query; a deployment with national data can add expression GIN indexes on the same expressions."""
+The words are kept in the database itself (search_vectors, GIN-indexed, filled by triggers in the
+same transaction as the rows: migration 0016), so there is no local directory to share, nothing to
+rebuild, and a query can never see another transaction's uncommitted rows."""
 
 from __future__ import annotations
 
 import difflib
+import time
 from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
-from registry.frameworks.models import Framework, Lot, Obligation
 from registry.records import Publication
 from registry.search.documents import documents_for
-from registry.search.highlight import plain_words, tidy_query
+from registry.search.highlight import WORD, plain_words, tidy_query
 from registry.search.interfaces import (
     FACETS,
     Document,
@@ -29,82 +29,11 @@ from registry.search.interfaces import (
     ISearchService,
     SearchResults,
 )
-from registry.suppliers.models import Supplier, SupplierGroup
+from registry.search.models import SearchVector
+from registry.suppliers.models import Supplier
 
 CONFIG = "english"
 MATCH_CAP = 1000  # the best matches that are grouped, faceted and paged
-
-
-def _text(*columns: Any) -> Any:
-    return sa.func.concat_ws(" ", *columns)
-
-
-def _sources() -> list[tuple[str, Any, Any, list[Any], list[tuple[Any, Any]]]]:
-    """(kind, id column, text expression, public-only conditions, joins) for each kind: the same
-    words the Whoosh documents hold (a lot's framework reference, a contract's buyer)."""
-    live = Framework.retracted_at.is_(None)
-    return [
-        (
-            "framework",
-            Framework.id,
-            _text(
-                Framework.reference, Framework.title, Framework.owner_body, Framework.description
-            ),
-            [live],
-            [],
-        ),
-        (
-            "lot",
-            Lot.id,
-            _text(Framework.reference, Lot.title, Lot.description),
-            [Lot.retracted_at.is_(None), live],
-            [(Framework, Lot.framework_id == Framework.id)],
-        ),
-        (
-            "supplier",
-            Supplier.id,
-            _text(
-                Supplier.name,
-                sa.cast(Supplier.aliases, sa.Text),
-                SupplierGroup.name,
-                Supplier.companies_house_number,
-                Supplier.duns,
-                Supplier.party_id,
-            ),
-            [Supplier.merged_into_id.is_(None)],
-            [(SupplierGroup, Supplier.group_id == SupplierGroup.id)],
-        ),
-        (
-            "obligation",
-            Obligation.id,
-            _text(
-                Obligation.title,
-                Obligation.description,
-                Obligation.standard_reference,
-                Obligation.category,
-                Framework.reference,
-            ),
-            [Obligation.retracted_at.is_(None), live],
-            [(Framework, Obligation.framework_id == Framework.id)],
-        ),
-        (
-            "contract",
-            Contract.id,
-            _text(
-                Contract.title,
-                Contract.description,
-                Contract.reference,
-                Contract.ocid,
-                Buyer.name,
-                Supplier.name,
-            ),
-            [Contract.publication == Publication.published, Contract.retracted_at.is_(None)],
-            [
-                (Buyer, Contract.buyer_id == Buyer.id),
-                (Supplier, Contract.supplier_id == Supplier.id),
-            ],
-        ),
-    ]
 
 
 @implementer(ISearchService)
@@ -138,22 +67,14 @@ class PostgresSearchService:
         return sum(1 for _ in documents)
 
     def _matches(self, text: str) -> list[tuple[str, int]]:
+        # Only public records have a vector: one GIN-indexed table answers, with no joins.
         tsquery = sa.func.websearch_to_tsquery(CONFIG, text)
-        selects = []
-        for kind, id_column, expression, public, joins in _sources():
-            vector = sa.func.to_tsvector(CONFIG, expression)
-            select = sa.select(
-                sa.literal(kind).label("kind"),
-                id_column.label("record_id"),
-                sa.func.ts_rank(vector, tsquery).label("rank"),
-            ).select_from(id_column.table)
-            for target, on in joins:
-                select = select.join(target, on)
-            selects.append(select.where(vector.op("@@")(tsquery), *public))
-        union = sa.union_all(*selects).subquery()
+        vectors = SearchVector.__table__
+        rank = sa.func.ts_rank(vectors.c.vector, tsquery)
         rows = self.db.execute(
-            sa.select(union.c.kind, union.c.record_id)
-            .order_by(union.c.rank.desc(), union.c.kind, union.c.record_id)
+            sa.select(vectors.c.kind, vectors.c.record_id)
+            .where(vectors.c.vector.op("@@")(tsquery))
+            .order_by(rank.desc(), vectors.c.kind, vectors.c.record_id)
             .limit(MATCH_CAP)
         )
         return [(r.kind, r.record_id) for r in rows]
@@ -188,30 +109,52 @@ class PostgresSearchService:
         return SearchResults(text, hits, total, page, page_size, facets, suggestion, notice)
 
     def _suggest(self, words: list[str]) -> str | None:
-        # Supplier names are thousands, not millions: close matches are found in Python.
-        rows = self.db.execute(
-            sa.select(Supplier.name, Supplier.aliases)
-            .where(Supplier.merged_into_id.is_(None))
-            .limit(50000)
-        ).all()
-        titles = self.db.execute(
-            sa.select(Contract.title)
-            .where(Contract.publication == Publication.published)
-            .distinct()
-            .limit(20000)
-        ).scalars()
-        texts = [" ".join([name, *(aliases or [])]) for name, aliases in rows] + list(titles)
-        vocabulary: dict[str, str] = {}
-        for text in texts:
-            for word in text.split():
-                vocabulary.setdefault(word.lower().strip(".,()"), word.strip(".,()"))
+        vocabulary = _vocabulary(self.db)
         corrected = []
         for word in words:
-            close = difflib.get_close_matches(word.lower(), list(vocabulary), n=1, cutoff=0.75)
-            corrected.append(vocabulary[close[0]] if close and len(word) > 3 else word)
+            # Like Whoosh's corrector (prefix=1): candidates share the first letter.
+            known = vocabulary.get(word[:1].lower(), {})
+            close = difflib.get_close_matches(word.lower(), list(known), n=1, cutoff=0.75)
+            corrected.append(known[close[0]] if close and len(word) > 3 else word)
         if [c.lower() for c in corrected] == [w.lower() for w in words]:
             return None
         return " ".join(corrected)
+
+
+# The words "did you mean" corrects against, per database, by first letter: reading them costs
+# seconds at national scale, so they are kept until a supplier or contract is added, or for a few
+# minutes (a renamed supplier's new name may be suggested that much later).
+VOCABULARY_SECONDS = 300.0
+_vocabularies: dict[Any, tuple[float, dict[str, dict[str, str]]]] = {}
+
+
+def _vocabulary(db: Session) -> dict[str, dict[str, str]]:
+    newest = db.execute(
+        sa.select(sa.select(sa.func.max(Supplier.id)).scalar_subquery(), sa.func.max(Contract.id))
+    ).one()
+    key = (db.get_bind().engine.url.render_as_string(hide_password=True), *newest)
+    cached = _vocabularies.get(key)
+    if cached is not None and time.monotonic() - cached[0] < VOCABULARY_SECONDS:
+        return cached[1]
+    _vocabularies.clear()  # one database's words at a time
+    # Supplier names and aliases, and contract titles (which name the products).
+    names = db.execute(
+        sa.select(sa.func.concat_ws(" ", Supplier.name, sa.cast(Supplier.aliases, sa.Text)))
+        .where(Supplier.merged_into_id.is_(None))
+        .limit(50000)
+    ).scalars()
+    titles = db.execute(
+        sa.select(Contract.title)
+        .where(Contract.publication == Publication.published)
+        .distinct()
+        .limit(20000)
+    ).scalars()
+    vocabulary: dict[str, dict[str, str]] = {}
+    for text in chain(names, titles):
+        for word in WORD.findall(text):
+            vocabulary.setdefault(word[:1].lower(), {}).setdefault(word.lower(), word)
+    _vocabularies[key] = (time.monotonic(), vocabulary)
+    return vocabulary
 
 
 def _values(doc: Document, name: str) -> list[str]:

@@ -8,12 +8,14 @@ import os
 import re
 import shutil
 import threading
+from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, qparser, query
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, sorting
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from zope.interface import implementer
@@ -33,8 +35,8 @@ log = logging.getLogger(__name__)
 
 SEARCH_FIELDS = ["title", "body", "identifiers", "names"]
 DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
-WRITE_TIMEOUT = 30.0
-NO_FRAMEWORK = "-"  # seconds to wait for another writer's lock before giving up
+WRITE_TIMEOUT = 30.0  # seconds to wait for another writer's lock before giving up
+NO_FRAMEWORK = "-"
 
 
 def make_schema() -> Schema:
@@ -47,7 +49,7 @@ def make_schema() -> Schema:
         identifiers=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), field_boost=2.0),
         # Supplier names and aliases alone: "did you mean" corrects against these words.
         names=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), spelling=True),
-        frameworks=KEYWORD(stored=True, lowercase=False, scorable=False, vector=True),
+        frameworks=KEYWORD(stored=True, lowercase=False, scorable=False),
         category=ID(stored=True, sortable=True),
         score_band=ID(stored=True, sortable=True),
         open_flags=ID(stored=True, sortable=True),
@@ -64,7 +66,7 @@ def _fields(doc: Document) -> dict[str, Any]:
         "body": doc.body,
         "identifiers": doc.identifiers,
         "names": doc.names,
-        # Every document has a value, so facet counting can read term vectors.
+        # Every document has a value, so "no framework" can be told from "not indexed".
         "frameworks": " ".join(doc.frameworks) or NO_FRAMEWORK,
         "link": doc.link,
     }
@@ -235,34 +237,26 @@ class WhooshSearchService:
                     for name, values in filters.items()
                 ]
             )
-        facets = {
-            name: sorting.FieldFacet(
-                name, allow_overlap=(name == "frameworks"), maptype=sorting.Count
-            )
-            for name in FACETS
-        }
         page = max(1, page)
-        # One pass: the best page * page_size hits, the exact total and every facet's counts.
-        results = searcher.search(parsed, limit=page * page_size, filter=restrict, groupedby=facets)
-        total = len(results)
+        # One pass: the best page * page_size hits, and every match's document number, from
+        # which the exact total and the facet counts are read.
+        results, matched = _collect(searcher, parsed, page * page_size, restrict)
+        total = sum(len(docnums) for _, docnums in matched.segments)
         pages = max(1, -(-total // page_size))
         if page > pages:  # past the end: show the last page
             page = pages
-            results = searcher.search(
-                parsed, limit=page * page_size, filter=restrict, groupedby=facets
-            )
-        first = results
+            results, _ = _collect(searcher, parsed, page * page_size, restrict)
         hits = [
             Hit(document=_document(dict(r)), score=float(r.score or 0))
             for r in results[(page - 1) * page_size : page * page_size]
         ]
+        counts = _facet_counts(matched)
         facet_values = {}
         for name in FACETS:
-            counts = first.groups(name)
             chosen = set(filters.get(name, []))
             values = [
                 FacetValue(str(value), int(count), str(value) in chosen)
-                for value, count in counts.items()
+                for value, count in counts[name].items()
                 if value not in (None, "", NO_FRAMEWORK)
             ]
             # A chosen value stays on the list (to be unticked) even when nothing matches it.
@@ -335,6 +329,72 @@ class WhooshSearchService:
         fresh.rename(self.path)
         shutil.rmtree(old, ignore_errors=True)
         return count
+
+
+class _Matched(collectors.WrappingCollector):
+    """Collects as its child does, keeping every matching document number by segment: facets
+    are then counted from per-segment tables, not looked up document by document."""
+
+    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
+        super().prepare(top_searcher, q, context)
+        self.segments: list[tuple[Any, list[int]]] = []
+
+    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        self.docnums: list[int] = []
+        self.segments.append((subsearcher.reader(), self.docnums))
+
+    def collect_matches(self) -> None:
+        for sub_docnum in self.matches():
+            self.collect(sub_docnum)
+
+    def collect(self, sub_docnum: int) -> Any:
+        self.docnums.append(sub_docnum)
+        return self.child.collect(sub_docnum)
+
+
+def _collect(searcher: Any, parsed: Any, limit: int, restrict: Any) -> tuple[Any, _Matched]:
+    # Every match is visited for the exact total: no block-quality skipping, and no replacing
+    # the matcher with one that drops documents that cannot reach the top page.
+    matched = _Matched(collectors.TopCollector(limit=limit, usequality=False, replace=0))
+    outer = collectors.FilterCollector(matched, allow=restrict) if restrict else matched
+    searcher.search_with_collector(parsed, outer)
+    return outer.results(), matched
+
+
+def _facet_counts(matched: _Matched) -> dict[str, Counter[str]]:
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for reader, docnums in matched.segments:
+        table = _facet_table(reader)
+        for name in FACETS:
+            values = table[name]
+            if name == "frameworks":
+                counts[name].update(chain.from_iterable(map(values.__getitem__, docnums)))
+            else:
+                counts[name].update(map(values.__getitem__, docnums))
+    return counts
+
+
+def _facet_table(reader: Any) -> dict[str, list[Any]]:
+    """Each facet's value(s) by document number in one segment, read once per segment reader
+    (a refreshed searcher keeps the readers of the segments that did not change)."""
+    table: dict[str, list[Any]] | None = getattr(reader, "_registry_facets", None)
+    if table is not None:
+        return table
+    size = reader.doc_count_all()
+    table = {
+        name: list(reader.column_reader(name)) if reader.has_column(name) else [""] * size
+        for name in FACETS
+        if name != "frameworks"
+    }
+    frameworks: list[list[str]] = [[] for _ in range(size)]
+    for reference in reader.lexicon("frameworks"):
+        name = reference.decode() if isinstance(reference, bytes) else reference
+        for docnum in reader.postings("frameworks", reference).all_ids():
+            frameworks[docnum].append(name)
+    table["frameworks"] = frameworks
+    reader._registry_facets = table
+    return table
 
 
 def _close(searcher: Any) -> None:
