@@ -1,7 +1,7 @@
 """search_vectors: the PostgreSQL search backend's stored tsvectors, GIN-indexed (issue 8)
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

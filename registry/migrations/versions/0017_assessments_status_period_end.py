@@ -1,7 +1,7 @@
 """an index for the first scoring period: assessments by status and period end (issue 8)
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -17,7 +17,7 @@ of the assessments beside the one that computes the scores.
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
