@@ -602,7 +602,11 @@ class _Writer:
                 sa.insert(EXTENSIONS),
                 [{"contract_id": c.id, **row} for c, row in self.extensions],
             )
-        record_events(self.db, [Event(subject_id=c.id, **event) for c, event in self.events])
+        events = []
+        for contract, event in self.events:
+            assert contract.id is not None  # only updates are audited here: their rows exist
+            events.append(Event(subject_id=contract.id, **event))
+        record_events(self.db, events)
         releases = RELEASES
         if new_releases:
             self.db.execute(sa.insert(releases), new_releases)
