@@ -53,7 +53,9 @@ def test_issue_list_and_revoke(database_factory: Any, tmp_path: Path) -> None:
         with Session(engine) as db:
             assert find_token(db, plain) is None
             actions = db.execute(
-                sa.select(AuditEvent.action).where(AuditEvent.subject_type == "api_token")
+                sa.select(AuditEvent.action)
+                .where(AuditEvent.subject_type == "api_token")
+                .order_by(AuditEvent.seq)
             ).scalars()
             assert list(actions) == ["api_token.issued", "api_token.revoked"]
         assert "revoked" in run_cli(ini, "token", "list").output

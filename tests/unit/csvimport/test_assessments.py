@@ -46,7 +46,9 @@ def test_assessments_import_as_audited_drafts_and_again_as_already_present(
         ("Help desk", None, AssessmentStatus.draft),
     ]
     events = db_session.scalars(
-        sa.select(AuditEvent.action).where(AuditEvent.subject_type == "assessment")
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.subject_type == "assessment")
+        .order_by(AuditEvent.seq)
     ).all()
     assert events == ["assessment.create", "assessment.create"]
     again = import_csv(db_session, "assessments", text.encode(), "a.csv")

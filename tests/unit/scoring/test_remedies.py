@@ -119,6 +119,8 @@ def test_membership_moves_to_in_remediation_with_a_reason_and_audit(db_session: 
         (MembershipStatus.in_remediation, MembershipStatus.suspended),
     ]
     events = db_session.scalars(
-        sa.select(AuditEvent.reason).where(AuditEvent.action == "membership.status")
+        sa.select(AuditEvent.reason)
+        .where(AuditEvent.action == "membership.status")
+        .order_by(AuditEvent.seq)
     ).all()
     assert events == ["Availability below target", "Plan missed"]
