@@ -57,13 +57,21 @@ def concentration(amounts: Mapping[Any, float | int | Decimal]) -> Concentration
     # Squares of the amounts over the squared total: whole-number inputs (buyer counts) give an
     # exact HHI, and fsum keeps the result the same whatever order the inputs came in.
     hhi = 10_000 * math.fsum(share.amount * share.amount for share in shares) / (total * total)
-    return Concentration(
+    return _figured(Concentration, total, shares, hhi)
+
+
+def _figured(
+    kind: type[Concentration], total: float, shares: tuple[Share, ...], hhi: float, **extra: Any
+) -> Concentration:
+    """The concentration of `kind` with its ratios read off the shares, largest first."""
+    return kind(
         total=total,
         shares=shares,
         hhi=min(hhi, 10_000.0),
         cr1=_cr(shares, 1),
         cr2=_cr(shares, 2),
         cr4=_cr(shares, 4),
+        **extra,
     )
 
 
@@ -91,15 +99,7 @@ def leading(
         return EMPTY
     shares = tuple(Share(key, float(amount), float(amount) / total) for key, amount in largest)
     hhi = 10_000 * float(sum_of_squares) / (total * total)
-    return Leading(
-        total=total,
-        shares=shares,
-        hhi=min(hhi, 10_000.0),
-        cr1=_cr(shares, 1),
-        cr2=_cr(shares, 2),
-        cr4=_cr(shares, 4),
-        count=int(count),
-    )
+    return _figured(Leading, total, shares, hhi, count=int(count))
 
 
 def _cr(shares: Iterable[Share], n: int) -> float:
