@@ -27,27 +27,48 @@ branch_labels = None
 depends_on = None
 
 CONFIG = "english"
-# kind -> the words of the public records among those whose ids are in the array `ids`, as
-# (record_id, text) rows: a retracted, unpublished or merged record has no vector, so is not found.
+# kind -> (table, the words of the public records among `r`, the rows of that table whose ids are
+# in the array `ids`, as (record_id, text) rows): a retracted, unpublished or merged record has no
+# vector, so is not found. `r` is fetched first by primary key alone (a MATERIALIZED CTE): inside a
+# bulk load the planner's statistics are stale, and given other indexed conditions it would scan
+# the whole table once per statement.
 WORDS = {
-    "framework": """SELECT f.id, concat_ws(' ', f.reference, f.title, f.owner_body, f.description)
-        FROM frameworks f WHERE f.id = ANY(ids) AND f.retracted_at IS NULL""",
-    "lot": """SELECT l.id, concat_ws(' ', f.reference, l.title, l.description)
-        FROM lots l JOIN frameworks f ON f.id = l.framework_id
-        WHERE l.id = ANY(ids) AND l.retracted_at IS NULL AND f.retracted_at IS NULL""",
-    "supplier": """SELECT s.id, concat_ws(' ', s.name, s.aliases::text, g.name,
-            s.companies_house_number, s.duns, s.party_id)
-        FROM suppliers s JOIN supplier_groups g ON g.id = s.group_id
-        WHERE s.id = ANY(ids) AND s.merged_into_id IS NULL""",
-    "obligation": """SELECT o.id, concat_ws(' ', o.title, o.description, o.standard_reference,
-            o.category, f.reference)
-        FROM obligations o JOIN frameworks f ON f.id = o.framework_id
-        WHERE o.id = ANY(ids) AND o.retracted_at IS NULL AND f.retracted_at IS NULL""",
-    "contract": """SELECT c.id, concat_ws(' ', c.title, c.description, c.reference, c.ocid,
+    "framework": (
+        "frameworks",
+        """SELECT r.id, concat_ws(' ', r.reference, r.title, r.owner_body, r.description)
+        FROM r WHERE r.retracted_at IS NULL""",
+    ),
+    "lot": (
+        "lots",
+        """SELECT r.id, concat_ws(' ', f.reference, r.title, r.description)
+        FROM r JOIN frameworks f ON f.id = r.framework_id
+        WHERE r.retracted_at IS NULL AND f.retracted_at IS NULL""",
+    ),
+    "supplier": (
+        "suppliers",
+        """SELECT r.id, concat_ws(' ', r.name, r.aliases::text, g.name,
+            r.companies_house_number, r.duns, r.party_id)
+        FROM r JOIN supplier_groups g ON g.id = r.group_id
+        WHERE r.merged_into_id IS NULL""",
+    ),
+    "obligation": (
+        "obligations",
+        """SELECT r.id, concat_ws(' ', r.title, r.description, r.standard_reference,
+            r.category, f.reference)
+        FROM r JOIN frameworks f ON f.id = r.framework_id
+        WHERE r.retracted_at IS NULL AND f.retracted_at IS NULL""",
+    ),
+    "contract": (
+        "contracts",
+        """SELECT r.id, concat_ws(' ', r.title, r.description, r.reference, r.ocid,
             b.name, s.name)
-        FROM contracts c JOIN buyers b ON b.id = c.buyer_id JOIN suppliers s ON s.id = c.supplier_id
-        WHERE c.id = ANY(ids) AND c.publication = 'published' AND c.retracted_at IS NULL""",
+        FROM r JOIN buyers b ON b.id = r.buyer_id JOIN suppliers s ON s.id = r.supplier_id
+        WHERE r.publication = 'published' AND r.retracted_at IS NULL""",
+    ),
 }
+# Every call plans its statements afresh, from the tables' current sizes: a plan cached while a
+# table was small would scan the whole table once per statement as a bulk load grows it.
+PLANNED = "SET plan_cache_mode = force_custom_plan"
 # table -> (kind it holds or None, [(kind, SQL selecting the ids of the records carrying its words)])
 TABLES = {
     "frameworks": (
@@ -74,13 +95,14 @@ def _refresh_function() -> str:
         f"""which = '{kind}' THEN
         DELETE FROM search_vectors WHERE kind = '{kind}' AND record_id = ANY(ids);
         INSERT INTO search_vectors (kind, record_id, vector)
+        WITH r AS MATERIALIZED (SELECT * FROM {table} WHERE id = ANY(ids))
         SELECT '{kind}', w.id, to_tsvector('{CONFIG}', w.words)
         FROM ({sql}) AS w (id, words);"""
-        for kind, sql in WORDS.items()
+        for kind, (table, sql) in WORDS.items()
     )
     return f"""
-CREATE FUNCTION search_vectors_refresh(which text, ids integer[]) RETURNS void
-LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION search_vectors_refresh(which text, ids integer[]) RETURNS void
+LANGUAGE plpgsql {PLANNED} AS $$
 BEGIN
     IF cardinality(ids) = 0 THEN
         RETURN;
@@ -96,13 +118,31 @@ def _changed_function(table: str, kind: str | None, carriers: list[tuple[str, st
     steps += [f"PERFORM search_vectors_refresh('{k}', ARRAY({sql}));" for k, sql in carriers]
     body = "\n    ".join(steps)
     return f"""
-CREATE FUNCTION search_vectors_{table}_changed() RETURNS trigger
-LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION search_vectors_{table}_changed() RETURNS trigger
+LANGUAGE plpgsql {PLANNED} AS $$
 DECLARE ids integer[];
 BEGIN
     {body}
     RETURN NULL;
 END $$"""
+
+
+def create_functions() -> None:
+    """(Re)define the trigger functions; revision 0018 calls this again to replace the first
+    definitions in databases that ran this revision before it was corrected."""
+    op.execute(_refresh_function())
+    for table, (kind, carriers) in TABLES.items():
+        op.execute(_changed_function(table, kind, carriers))
+        if kind:
+            op.execute(
+                f"""CREATE OR REPLACE FUNCTION search_vectors_{table}_gone() RETURNS trigger
+                LANGUAGE plpgsql {PLANNED} AS $$
+                BEGIN
+                    DELETE FROM search_vectors
+                    WHERE kind = '{kind}' AND record_id IN (SELECT id FROM gone);
+                    RETURN NULL;
+                END $$"""
+            )
 
 
 def upgrade() -> None:
@@ -127,9 +167,8 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(_refresh_function())
-    for table, (kind, carriers) in TABLES.items():
-        op.execute(_changed_function(table, kind, carriers))
+    create_functions()
+    for table, (kind, _) in TABLES.items():
         for event in ("INSERT", "UPDATE"):
             op.execute(
                 f"CREATE TRIGGER search_vectors_{table}_{event.lower()} AFTER {event} ON {table} "
@@ -137,15 +176,6 @@ def upgrade() -> None:
                 f"EXECUTE FUNCTION search_vectors_{table}_changed()"
             )
         if kind:
-            op.execute(
-                f"""CREATE FUNCTION search_vectors_{table}_gone() RETURNS trigger
-                LANGUAGE plpgsql AS $$
-                BEGIN
-                    DELETE FROM search_vectors
-                    WHERE kind = '{kind}' AND record_id IN (SELECT id FROM gone);
-                    RETURN NULL;
-                END $$"""
-            )
             op.execute(
                 f"CREATE TRIGGER search_vectors_{table}_delete AFTER DELETE ON {table} "
                 f"REFERENCING OLD TABLE AS gone FOR EACH STATEMENT "

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
+from registry.search.models import SearchVector
 from registry.search.services import attach
+from registry.suppliers.models import Supplier
 from tests.common.db.core import ContractFactory, SupplierFactory, SupplierGroupFactory
 
 
@@ -93,3 +96,48 @@ def test_a_contract_is_found_only_once_published(
     assert [a.attrs["href"] for a in page.html.select('ul[data-kind="contract"] li > a')] == [
         f"/contracts/{contract.id}"
     ]
+
+
+def test_postgresql_triggers_keep_vectors_for_rows_written_one_statement_at_a_time(
+    db_session: Session,
+) -> None:
+    """Bulk writers (seed, imports) send one INSERT per row: each fires the statement triggers,
+    and each call must plan afresh, or a plan made while the table was small scans it whole
+    every time (revision 0018)."""
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the search_vectors triggers exist on PostgreSQL only")
+    configs = dict(
+        db_session.execute(
+            sa.text(
+                "SELECT proname, array_to_string(proconfig, ',') FROM pg_proc "
+                "WHERE proname LIKE 'search_vectors_%'"
+            )
+        ).all()
+    )
+    assert "search_vectors_refresh" in configs
+    assert all(config == "plan_cache_mode=force_custom_plan" for config in configs.values())
+
+    group = SupplierGroupFactory(name="Onebyone Group")
+    db_session.flush()
+    suppliers: sa.Table = Supplier.__table__  # type: ignore[assignment]
+    db_session.execute(
+        sa.insert(suppliers),
+        [
+            {
+                "name": f"Onebyone Supplier {n}",
+                "normalised_name": f"onebyone supplier {n}",
+                "group_id": group.id,
+                "aliases": [],
+            }
+            for n in range(40)
+        ],
+    )
+    found = db_session.scalar(
+        sa.select(sa.func.count())
+        .select_from(SearchVector)
+        .where(
+            SearchVector.kind == "supplier",
+            SearchVector.vector.op("@@")(sa.func.to_tsquery("english", "onebyone")),
+        )
+    )
+    assert found == 40
