@@ -91,38 +91,9 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
             .order_by(Supplier.id)
         )
     )
-    ids = [r.Supplier.id for r in rows]
-    frameworks: dict[int, set[str]] = defaultdict(set)
-    bands: dict[int, str] = {}
-    flagged: set[int] = set()
-    if ids:
-        for supplier_id, score in db.execute(
-            sa.select(Score.supplier_id, Score.score).where(
-                Score.supplier_id.in_(ids), Score.current.is_(True), Score.framework_id.is_(None)
-            )
-        ):
-            bands[supplier_id] = score_band(score)
-        groups = {r.Supplier.group_id for r in rows}
-        flagged = {
-            group_id
-            for group_id in db.execute(
-                sa.select(Flag.group_id).where(
-                    Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES)
-                )
-            ).scalars()
-            if group_id is not None
-        }
-        for supplier_id, reference in db.execute(
-            sa.select(Membership.supplier_id, Framework.reference)
-            .join(Lot, Membership.lot_id == Lot.id)
-            .join(Framework, Lot.framework_id == Framework.id)
-            .where(
-                Membership.supplier_id.in_(ids),
-                Membership.status != MembershipStatus.removed,
-                Framework.retracted_at.is_(None),
-            )
-        ):
-            frameworks[supplier_id].add(reference)
+    frameworks, bands, flagged = _supplier_facets(
+        db, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
+    )
     docs = []
     for row in rows:
         s = row.Supplier
@@ -142,6 +113,46 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
             )
         )
     return docs
+
+
+def _supplier_facets(
+    db: Session, suppliers: list[tuple[int, int]]
+) -> tuple[dict[int, set[str]], dict[int, str], set[int]]:
+    """For these (supplier id, group id) pairs: each supplier's framework references, the band
+    of its current overall score, and the groups with an open lock-in flag."""
+    frameworks: dict[int, set[str]] = defaultdict(set)
+    bands: dict[int, str] = {}
+    if not suppliers:
+        return frameworks, bands, set()
+    ids = [supplier_id for supplier_id, _ in suppliers]
+    for supplier_id, score in db.execute(
+        sa.select(Score.supplier_id, Score.score).where(
+            Score.supplier_id.in_(ids), Score.current.is_(True), Score.framework_id.is_(None)
+        )
+    ):
+        bands[supplier_id] = score_band(score)
+    groups = {group_id for _, group_id in suppliers}
+    flagged = {
+        group_id
+        for group_id in db.execute(
+            sa.select(Flag.group_id).where(
+                Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES)
+            )
+        ).scalars()
+        if group_id is not None
+    }
+    for supplier_id, reference in db.execute(
+        sa.select(Membership.supplier_id, Framework.reference)
+        .join(Lot, Membership.lot_id == Lot.id)
+        .join(Framework, Lot.framework_id == Framework.id)
+        .where(
+            Membership.supplier_id.in_(ids),
+            Membership.status != MembershipStatus.removed,
+            Framework.retracted_at.is_(None),
+        )
+    ):
+        frameworks[supplier_id].add(reference)
+    return frameworks, bands, flagged
 
 
 def _obligation_docs(db: Session, where: Any) -> list[Document]:
@@ -277,6 +288,79 @@ def documents_for(db: Session, wanted: dict[str, set[int]]) -> tuple[list[Docume
             present = {d.record_id for d in found}
             removed.extend(f"{kind}:{i}" for i in part if i not in present)
     return docs, removed
+
+
+# A record's facet values: {facet name: values}, as its Document holds them.
+FacetValues = dict[str, list[str]]
+
+
+def _facets_of(kind: str, rows: Iterable[Any]) -> Iterator[tuple[str, FacetValues]]:
+    for r in rows:
+        yield (
+            f"{kind}:{r.id}",
+            {
+                "kind": [kind],
+                "frameworks": [r.reference] if r.reference else [],
+                "category": [r.category.value] if getattr(r, "category", None) else [],
+            },
+        )
+
+
+def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, FacetValues]:
+    """The facet values of the public records among these, by document key, read with a few
+    narrow queries: what a search needs to count and filter every match it groups, without
+    building each match's whole document (only the page shown needs those)."""
+    found: dict[str, FacetValues] = {}
+    queries = {
+        "framework": lambda ids: sa.select(Framework.id, Framework.reference).where(
+            Framework.id.in_(ids), Framework.retracted_at.is_(None)
+        ),
+        "lot": lambda ids: (
+            sa.select(Lot.id, Framework.reference)
+            .join(Framework, Lot.framework_id == Framework.id)
+            .where(Lot.id.in_(ids), Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        ),
+        "obligation": lambda ids: (
+            sa.select(Obligation.id, Obligation.category, Framework.reference)
+            .join(Framework, Obligation.framework_id == Framework.id)
+            .where(
+                Obligation.id.in_(ids),
+                Obligation.retracted_at.is_(None),
+                Framework.retracted_at.is_(None),
+            )
+        ),
+        "contract": lambda ids: (
+            sa.select(Contract.id, Framework.reference)
+            .outerjoin(Lot, Contract.lot_id == Lot.id)
+            .outerjoin(Framework, Lot.framework_id == Framework.id)
+            .where(
+                Contract.id.in_(ids),
+                Contract.publication == Publication.published,
+                Contract.retracted_at.is_(None),
+            )
+        ),
+    }
+    for kind, ids in wanted.items():
+        for part in _chunks(sorted(ids)):
+            if kind != "supplier":
+                found.update(_facets_of(kind, db.execute(queries[kind](part))))
+                continue
+            suppliers = db.execute(
+                sa.select(Supplier.id, Supplier.group_id).where(
+                    Supplier.id.in_(part), Supplier.merged_into_id.is_(None)
+                )
+            ).all()
+            frameworks, bands, flagged = _supplier_facets(
+                db, [(r.id, r.group_id) for r in suppliers]
+            )
+            for supplier_id, group_id in suppliers:
+                found[f"supplier:{supplier_id}"] = {
+                    "kind": ["supplier"],
+                    "frameworks": sorted(frameworks[supplier_id]),
+                    "score_band": [bands.get(supplier_id, NOT_SCORED)],
+                    "open_flags": ["yes" if group_id in flagged else "no"],
+                }
+    return found
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:

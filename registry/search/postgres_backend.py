@@ -19,7 +19,7 @@ from zope.interface import implementer
 
 from registry.contracts.models import Contract
 from registry.records import Publication
-from registry.search.documents import documents_for
+from registry.search.documents import FacetValues, documents_for, facet_values_for
 from registry.search.highlight import WORD, plain_words, tidy_query
 from registry.search.interfaces import (
     FACETS,
@@ -94,17 +94,25 @@ class PostgresSearchService:
         wanted: dict[str, set[int]] = {}
         for kind, record_id in matches:
             wanted.setdefault(kind, set()).add(record_id)
-        # The document builder is the one the Whoosh index uses: public records only, and the
-        # same facet values (a lot's framework, a supplier's frameworks).
-        docs, _ = documents_for(self.db, wanted)
-        by_key = {d.key: d for d in docs}
-        ordered = [by_key[f"{k}:{i}"] for k, i in matches if f"{k}:{i}" in by_key]
-        chosen = [d for d in ordered if _passes(d, filters)]
-        facets = {name: _facet(name, chosen, filters) for name in FACETS}
+        # Every match is counted and filtered by its facet values alone; whole documents (built
+        # as the Whoosh index builds them: public records only) are read for the page shown.
+        values = facet_values_for(self.db, wanted)
+        chosen = [
+            key
+            for key in (f"{kind}:{record_id}" for kind, record_id in matches)
+            if key in values and _passes(values[key], filters)
+        ]
+        facets = {name: _facet(name, [values[key] for key in chosen], filters) for name in FACETS}
         total = len(chosen)
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        hits = [Hit(d) for d in chosen[(page - 1) * page_size : page * page_size]]
+        shown = chosen[(page - 1) * page_size : page * page_size]
+        on_page: dict[str, set[int]] = {}
+        for key in shown:
+            kind, number = key.split(":")
+            on_page.setdefault(kind, set()).add(int(number))
+        docs = {d.key: d for d in documents_for(self.db, on_page)[0]}
+        hits = [Hit(docs[key]) for key in shown if key in docs]
         suggestion = self._suggest(words) if words and not matches else None
         return SearchResults(text, hits, total, page, page_size, facets, suggestion, notice)
 
@@ -157,21 +165,14 @@ def _vocabulary(db: Session) -> dict[str, dict[str, str]]:
     return vocabulary
 
 
-def _values(doc: Document, name: str) -> list[str]:
-    if name == "kind":
-        return [doc.kind]
-    if name == "frameworks":
-        return doc.frameworks
-    value = getattr(doc, name, "")
-    return [value] if isinstance(value, str) and value else []
+def _passes(values: FacetValues, filters: dict[str, list[str]]) -> bool:
+    return all(set(values.get(name, ())) & set(chosen) for name, chosen in filters.items())
 
 
-def _passes(doc: Document, filters: dict[str, list[str]]) -> bool:
-    return all(set(_values(doc, name)) & set(values) for name, values in filters.items())
-
-
-def _facet(name: str, docs: list[Document], filters: dict[str, list[str]]) -> list[FacetValue]:
-    counts = Counter(v for d in docs for v in _values(d, name))
+def _facet(
+    name: str, matches: list[FacetValues], filters: dict[str, list[str]]
+) -> list[FacetValue]:
+    counts = Counter(v for values in matches for v in values.get(name, ()))
     chosen = set(filters.get(name, []))
     values = [FacetValue(v, n, v in chosen) for v, n in counts.items()]
     values += [FacetValue(v, 0, True) for v in chosen if v not in counts]

@@ -111,6 +111,8 @@ class TestConformance:
         assert len(third.hits) == 3 and third.page == 3
         assert beyond.page == 3  # a page past the end shows the last one
         assert not set(keys(first)) & set(keys(third))
+        # Facets count every match, not only the page shown.
+        assert {f.value: f.count for f in first.facets["kind"]} == {"supplier": 23}
 
     @pytest.mark.parametrize(
         "text",
