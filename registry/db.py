@@ -86,6 +86,16 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """ANALYZE every table, after a bulk load has committed. Until then the planner's statistics
+    describe the tables as they were before it (empty, after a first seed or import), and the
+    next `registry detect` or page plans for empty tables until autovacuum catches up: three
+    times slower on the seed."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+
+
 def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 

@@ -61,6 +61,7 @@ class DatabaseFactory:
         self.stack = exit_stack
         self._template: str | None = None
         self._template_file: Path | None = None
+        self._seeded: str | None = None
 
     def _migrated_template(self) -> None:
         if self.server is not None and self._template is None:
@@ -74,14 +75,36 @@ class DatabaseFactory:
             upgrade_to_head(f"sqlite:///{self._template_file}")
 
     def fresh(self) -> str:
+        """A new database, migrated and empty."""
         self._migrated_template()
+        return self._copy(self._template, self._template_file)
+
+    def seeded(self) -> str:
+        """A new database holding what `registry seed` loads: the seed runs once per worker
+        (it takes seconds), and every caller gets a copy of its own to change."""
+        if self._seeded is None:
+            from tests.common.cli import run_cli, write_ini
+
+            url = self.fresh()
+            directory = self.tmp / "seeded-template"
+            directory.mkdir()
+            result = run_cli(write_ini(directory, url), "seed")
+            assert result.exit_code == 0, result.output
+            self._seeded = url
         if self.server is not None:
+            return self._copy(make_url(self._seeded).database, None)
+        return self._copy(None, Path(make_url(self._seeded).database or ""))
+
+    def _copy(self, template: str | None, template_file: Path | None) -> str:
+        if self.server is not None:
+            # CREATE DATABASE ... TEMPLATE needs the template free of connections: the CLI and
+            # upgrade_to_head dispose of their engines before returning.
             name = f"{self.server.database}_{WORKER}_{uuid.uuid4().hex[:8]}"
-            url = self.stack.enter_context(_postgres_database(self.server, name, self._template))
+            url = self.stack.enter_context(_postgres_database(self.server, name, template))
             return url.render_as_string(hide_password=False)
-        assert self._template_file is not None
+        assert template_file is not None
         path = self.tmp / f"{uuid.uuid4().hex[:8]}.db"
-        path.write_bytes(self._template_file.read_bytes())
+        path.write_bytes(template_file.read_bytes())
         return f"sqlite:///{path}"
 
 
@@ -206,15 +229,8 @@ def login_as(webtest_app: webtest.TestApp, make_user: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def seeded_database_url(
-    database_factory: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
-) -> str:
-    from tests.common.cli import run_cli, write_ini
-
-    url = database_factory.fresh()
-    result = run_cli(write_ini(tmp_path_factory.mktemp("seeded"), url), "seed")
-    assert result.exit_code == 0, result.output
-    return url
+def seeded_database_url(database_factory: DatabaseFactory) -> str:
+    return database_factory.seeded()
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 
 from registry.cli import CLIContext, main, pass_context
+from registry.db import refresh_statistics
 
 
 @main.command()
@@ -39,5 +40,6 @@ def seed(cli: CLIContext, if_empty: bool, data_dir: Path | None) -> None:
         raise click.ClickException(
             f"seed data not loaded ({len(exc.problems)} problem(s)); nothing was written"
         ) from exc
+    refresh_statistics(cli.engine)
     counts = ", ".join(f"{n:,} {kind.replace('_', ' ')}" for kind, n in summary.items())
     click.echo(f"Seeded: {counts}.")

@@ -25,9 +25,7 @@ def detected(
 ) -> list[dict[str, Any]]:
     # A seeded database of this module's own: `detect` commits, and the shared seeded database
     # must stay as the seed left it for other tests.
-    ini = write_ini(tmp_path_factory.mktemp("detect-seed"), database_factory.fresh())
-    seeded = run_cli(ini, "seed")
-    assert seeded.exit_code == 0, seeded.output
+    ini = write_ini(tmp_path_factory.mktemp("detect-seed"), database_factory.seeded())
     result = run_cli(ini, "detect", "--json")
     assert result.exit_code == 0, result.output
     flags: list[dict[str, Any]] = json.loads(result.output)
