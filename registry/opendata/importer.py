@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, record_event, record_events
+from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
@@ -392,7 +393,7 @@ class _Writer:
             }
             if previous is not None:
                 if previous.get("id") is not None:
-                    changed_rows.append({"_id": previous["id"], **values})
+                    changed_rows.append({"id": previous["id"], **values})
                 previous.update(values)
             else:
                 new_rows.append(values)
@@ -591,29 +592,22 @@ class _Writer:
                 contract.values[column] = _id(contract.values[column])
         self.insert_returning(table, inserted)
         updated = [c for c in self.contracts.values() if c.dirty and not c.new]
-        if updated:
-            # Every updatable column, changed or not: one statement for the whole batch.
-            self.db.execute(
-                sa.update(table).where(table.c.id == sa.bindparam("_id")),
-                [{"_id": c.id, **{attr: c.values[attr] for attr in UPDATABLE}} for c in updated],
-            )
-        if self.extensions:
-            self.db.execute(
-                sa.insert(EXTENSIONS),
-                [{"contract_id": c.id, **row} for c, row in self.extensions],
-            )
+        # Every updatable column, changed or not: one statement for the whole batch.
+        update_rows(
+            self.db,
+            table,
+            [{"id": c.id, **{attr: c.values[attr] for attr in UPDATABLE}} for c in updated],
+        )
+        insert_rows(
+            self.db, EXTENSIONS, [{"contract_id": c.id, **row} for c, row in self.extensions]
+        )
         events = []
         for contract, event in self.events:
             assert contract.id is not None  # only updates are audited here: their rows exist
             events.append(Event(subject_id=contract.id, **event))
         record_events(self.db, events)
-        releases = RELEASES
-        if new_releases:
-            self.db.execute(sa.insert(releases), new_releases)
-        if changed:
-            self.db.execute(
-                sa.update(releases).where(releases.c.id == sa.bindparam("_id")), changed
-            )
+        insert_with_ids(self.db, RELEASES, new_releases)
+        update_rows(self.db, RELEASES, changed)
         self.start_batch()
 
     def insert_new(self, new: list[_New], model: Any) -> None:
@@ -630,21 +624,7 @@ class _Writer:
 
     def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
         """Insert the rows in one statement; their ids, in order."""
-        if not rows:
-            return []
-        if self.db.get_bind().dialect.name == "sqlite":
-            # SQLite returns ids a row at a time (no batched RETURNING in order); the import
-            # holds SQLite's one write lock, so the next ids are its own to give.
-            last = self.db.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            ids = list(range(last + 1, last + 1 + len(rows)))
-            self.db.execute(
-                sa.insert(table), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)]
-            )
-            return ids
-        result = self.db.execute(
-            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return list(result.scalars())
+        return insert_with_ids(self.db, table, rows)
 
 
 def _place(item: Found, key: tuple[str, str]) -> str:
