@@ -235,3 +235,162 @@ def _show(value: Any) -> str:
         text = value if len(value) <= 40 else value[:37] + "..."
         return repr(text)
     return _kind(value)
+
+
+# The same checks as check_release, answering only whether there is any problem: most releases
+# have none, and building each field's JSON path for messages that are never written was most of
+# the check's cost. check_release, which names every problem, runs only when this says no.
+# tests/unit/opendata/test_release_check.py holds the two to the same answer.
+
+
+def _ok_identifier(value: Any, required: bool = False) -> bool:
+    if value is None:
+        return not required
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return False
+    text = str(value)
+    return len(text) <= MAX_KEY_LENGTH and (not required or bool(text.strip()))
+
+
+def _ok_string(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _ok_date(value: Any) -> bool:
+    return value is None or parse_datetime(value) is not None
+
+
+def _ok_value(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    amount = value.get("amount")
+    if amount is not None:
+        if not is_number(amount):
+            return False
+        if not (Decimal(amount).is_finite() and abs(Decimal(amount)) < MAX_AMOUNT) or amount < 0:
+            return False
+    currency = value.get("currency")
+    return currency is None or (
+        isinstance(currency, str) and len(currency) == 3 and currency.isalpha()
+    )
+
+
+def _ok_period(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    return _ok_date(value.get("startDate")) and _ok_date(value.get("endDate"))
+
+
+def _ok_organisation(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    if not (_ok_identifier(value.get("id")) and _ok_string(value.get("name"))):
+        return False
+    identifier = value.get("identifier")
+    if identifier is None:
+        return True
+    if not isinstance(identifier, dict):
+        return False
+    return _ok_string(identifier.get("scheme")) and _ok_identifier(identifier.get("id"))
+
+
+def _ok_strings(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+
+
+def _ok_list(value: Any) -> bool:
+    return value is None or isinstance(value, list)
+
+
+def release_is_sound(release: dict[str, Any]) -> bool:
+    """Whether check_release would find no problem with the release."""
+    get = release.get
+    for key in ("ocid", "id"):
+        value = get(key)
+        if not (isinstance(value, str) and value.strip() and len(value) <= MAX_KEY_LENGTH):
+            return False
+    if parse_datetime(get("date")) is None or not _ok_strings(get("tag")):
+        return False
+    if not _ok_organisation(get("buyer")):
+        return False
+    parties = get("parties")
+    if not _ok_list(parties):
+        return False
+    for party in parties or ():
+        if not _ok_organisation(party):
+            return False
+        if isinstance(party, dict) and not _ok_strings(party.get("roles")):
+            return False
+    tender = get("tender")
+    if tender is not None:
+        if not isinstance(tender, dict):
+            return False
+        tenderers = tender.get("numberOfTenderers")
+        if tenderers is not None and (
+            isinstance(tenderers, bool) or not isinstance(tenderers, int) or tenderers < 0
+        ):
+            return False
+        classification = tender.get("classification")
+        if not (
+            _ok_string(tender.get("title"))
+            and _ok_string(tender.get("procurementMethod"))
+            and _ok_value(tender.get("value"))
+            and (
+                classification is None
+                or (isinstance(classification, dict) and _ok_identifier(classification.get("id")))
+            )
+        ):
+            return False
+    awards = get("awards")
+    if not _ok_list(awards):
+        return False
+    for award in awards or ():
+        if award is None:
+            continue
+        if not isinstance(award, dict):
+            return False
+        suppliers = award.get("suppliers")
+        if not (
+            _ok_identifier(award.get("id"), required=True)
+            and _ok_string(award.get("title"))
+            and _ok_string(award.get("status"))
+            and _ok_date(award.get("date"))
+            and _ok_value(award.get("value"))
+            and _ok_period(award.get("contractPeriod"))
+            and _ok_list(suppliers)
+            and all(_ok_organisation(s) for s in suppliers or ())
+        ):
+            return False
+    contracts = get("contracts")
+    if not _ok_list(contracts):
+        return False
+    for contract in contracts or ():
+        if contract is None:
+            continue
+        if not isinstance(contract, dict):
+            return False
+        amendments = contract.get("amendments")
+        if not (
+            _ok_identifier(contract.get("id"), required=True)
+            and _ok_identifier(contract.get("awardID"))
+            and _ok_string(contract.get("status"))
+            and _ok_value(contract.get("value"))
+            and _ok_period(contract.get("period"))
+            and _ok_date(contract.get("dateSigned"))
+            and _ok_list(amendments)
+        ):
+            return False
+        for amendment in amendments or ():
+            if amendment is None:
+                continue
+            if not isinstance(amendment, dict):
+                return False
+            if not (_ok_date(amendment.get("date")) and _ok_string(amendment.get("rationale"))):
+                return False
+    return True
