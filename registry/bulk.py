@@ -26,7 +26,10 @@ def _processors(table: sa.Table, names: Sequence[str], dialect: Any) -> list[Pro
 
 
 def _values(
-    rows: Sequence[dict[str, Any]], given: Sequence[str], extra: dict[str, Any], procs: list[Processor]
+    rows: Sequence[dict[str, Any]],
+    given: Sequence[str],
+    extra: dict[str, Any],
+    procs: list[Processor],
 ) -> list[tuple[Any, ...]]:
     """Each row's values of the `given` columns then the `extra` ones, as the driver takes them.
 
@@ -52,9 +55,9 @@ def _defaults(table: sa.Table, given: set[str], *, update: bool = False) -> dict
         if column.name in given or default is None:
             continue
         arg = default.arg  # type: ignore[attr-defined]
-        if default.is_callable:  # type: ignore[attr-defined]
+        if default.is_callable:
             filled[column.name] = arg(None)
-        elif default.is_scalar:  # type: ignore[attr-defined]
+        elif default.is_scalar:
             filled[column.name] = arg
     return filled
 
@@ -65,10 +68,11 @@ def _quote(db: Session, name: str) -> str:
 
 def _copy(connection: sa.Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
     """PostgreSQL's COPY FROM STDIN, through psycopg, on the session's own connection."""
-    with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(statement) as copy:
-            for row in values:
-                copy.write_row(row)
+    driver: Any = connection.connection.dbapi_connection  # a psycopg Connection
+    cursor = driver.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def next_ids(db: Session, table: sa.Table, count: int, column: str = "id") -> list[int]:

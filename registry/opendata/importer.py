@@ -169,6 +169,7 @@ class _Writer:
         self.events: list[tuple[_Contract, dict[str, Any]]] = []
         self.extensions: list[tuple[_Contract, dict[str, Any]]] = []
         self.extended: set[tuple[str, datetime.date]] = set()
+        self.held_extensions: set[tuple[int, datetime.date]] | None = None
 
     # Lookups of the registry's own buyers and suppliers: loaded once, as ids only.
 
@@ -561,15 +562,18 @@ class _Writer:
         )
 
     def extension_exists(self, contract: _Contract, on: datetime.date) -> bool:
-        return (
-            self.db.execute(
-                sa.select(ContractExtension.id).where(
-                    ContractExtension.contract_id == contract.id,
-                    ContractExtension.extended_on == on,
+        if self.held_extensions is None:
+            # Asked once a batch: the extensions of every contract the batch loaded, in one query.
+            ids = [c.id for c in (*self.contracts.values(), *self.clashes.values()) if c.id]
+            self.held_extensions = {
+                (contract_id, extended_on)
+                for contract_id, extended_on in self.db.execute(
+                    sa.select(ContractExtension.contract_id, ContractExtension.extended_on).where(
+                        ContractExtension.contract_id.in_(ids)
+                    )
                 )
-            ).first()
-            is not None
-        )
+            }
+        return (contract.id, on) in self.held_extensions
 
     # The batch's writes: bulk inserts and updates, in the order the foreign keys need.
 

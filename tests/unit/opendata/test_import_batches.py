@@ -24,7 +24,9 @@ from registry.opendata.models import ImportedRelease, ImportRunOcid
 from registry.suppliers.models import Supplier
 
 
-def _release(n: int, *, amount: float = 1000.0, date: str = "2024-01-01T00:00:00Z") -> dict[str, Any]:
+def _release(
+    n: int, *, amount: float = 1000.0, date: str = "2024-01-01T00:00:00Z"
+) -> dict[str, Any]:
     return {
         "ocid": f"ocds-batch-{n}",
         "id": f"ocds-batch-{n}-award",
@@ -127,7 +129,9 @@ def test_new_rows_and_updates_across_batches(
     assert contracts["ocds-batch-6"].end_date == datetime.date(2029, 1, 31)
     assert contracts["ocds-batch-0"].value_amount == Decimal("1000.00")
     assert contracts["ocds-batch-0"].created is not None
-    assert contracts["ocds-batch-0"].source == "ocds" and contracts["ocds-batch-0"].description == ""
+    assert (
+        contracts["ocds-batch-0"].source == "ocds" and contracts["ocds-batch-0"].description == ""
+    )
     for n, contract in contracts.items():
         assert contract.supplier.name == f"Supplier {n.rsplit('-', 1)[1]} Ltd"
         assert contract.buyer.name == f"Buyer {int(n.rsplit('-', 1)[1]) % 2} Council"
@@ -160,20 +164,25 @@ def test_new_rows_and_updates_across_batches(
     # Again with one release changed, two new processes and the rest as they were.
     changed = copy.deepcopy(releases)
     changed[0]["awards"][0]["value"]["amount"] = 1750
+    # A release read again with other words for an amendment already held: not held twice.
+    changed[9]["contracts"][0]["amendments"][0]["rationale"] = "extended again"
     changed += [_release(8), _release(9)]
     path = _write(tmp_path / "batches.jsonl", changed)
     suppliers, buyers = _count(db_session, Supplier), _count(db_session, Buyer)
+    extensions = _count(db_session, ContractExtension)
 
     summary = import_file(db_session, path, path.name)
 
-    assert (summary.releases, summary.unchanged, summary.created, summary.updated) == (13, 10, 2, 1)
+    assert (summary.releases, summary.unchanged, summary.created, summary.updated) == (13, 9, 2, 1)
+    assert _count(db_session, ContractExtension) == extensions
     assert (_count(db_session, Supplier), _count(db_session, Buyer)) == (suppliers + 2, buyers)
     contracts = _contracts(db_session)
     assert contracts["ocds-batch-0"].value_amount == Decimal("1750.00")
     assert sorted(contracts) == [f"ocds-batch-{n}" for n in range(10)]
     rows = db_session.execute(
-        sa.select(ImportedRelease.ocid, ImportedRelease.release_id, ImportedRelease.content_hash)
-        .where(ImportedRelease.ocid.like("ocds-batch-%"))
+        sa.select(
+            ImportedRelease.ocid, ImportedRelease.release_id, ImportedRelease.content_hash
+        ).where(ImportedRelease.ocid.like("ocds-batch-%"))
     ).all()
     assert len(rows) == len({(o, r) for o, r, _ in rows}) == 13  # updated in place, no duplicates
     assert len({h for _, _, h in rows}) == 13
