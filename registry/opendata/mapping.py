@@ -103,7 +103,7 @@ def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | N
 
 
 # The same parties come release after release: each is worked out once.
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _known_party(
     raw_name: Any, raw_scheme: Any, raw_ident: Any, legal_name: Any, raw_id: Any
 ) -> Party | None:
