@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.models import GENESIS_HASH, AuditChainHead, AuditEvent
+from registry.bulk import insert_rows
 from registry.db import utcnow
 
 HEAD_ID = 1
@@ -156,10 +157,8 @@ def record_events(db: Session, events: Sequence[Event]) -> list[AuditEvent]:
     head = _lock_head(db, len(events))
     first = head.last_seq - len(events) + 1
     chained = [_chained(head, seq, spec) for seq, spec in enumerate(events, start=first)]
-    db.execute(
-        sa.insert(EVENTS), [{c.key: getattr(e, c.key) for c in EVENTS.columns} for e in chained]
-    )
     db.flush()
+    insert_rows(db, EVENTS, [{c.key: getattr(e, c.key) for c in EVENTS.columns} for e in chained])
     return chained
 
 

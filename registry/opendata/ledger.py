@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from registry.bulk import insert_rows
 from registry.db import utcnow
 from registry.opendata.models import ImportOutcome, ImportRun, ImportRunOcid
 
@@ -141,8 +142,7 @@ def note_ocids(db: Session, run_id: int, ocids: set[str]) -> None:
         ).scalars()
     )
     rows = [{"run_id": run_id, "ocid": o} for o in sorted(ocids - kept)]
-    if rows:
-        db.execute(sa.insert(ImportRunOcid), rows)
+    insert_rows(db, ImportRunOcid.__table__, rows)  # type: ignore[arg-type]
 
 
 def _missing_query(run: ImportRun) -> sa.Select[Any]:

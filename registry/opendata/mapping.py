@@ -26,6 +26,8 @@ def text(value: Any, limit: int) -> str:
     """A string safe for any database: no NUL, no lone surrogates, cut to the column's size."""
     if value is None:
         return ""
+    if type(value) is str and value.isascii() and "\x00" not in value:
+        return value.strip()[:limit]  # the common case: nothing to replace
     result = str(value).replace("\x00", "")
     try:
         result.encode("utf-8")
@@ -84,14 +86,32 @@ class Mapped:
 
 def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | None:
     full = {**parties.get(str(org.get("id")), {}), **{k: v for k, v in org.items() if v}}
-    name = text(full.get("name"), 300)
     identifier: dict[str, Any] = (
         full["identifier"] if isinstance(full.get("identifier"), dict) else {}
     )
-    scheme = text(identifier.get("scheme"), 40) or None
-    ident = text(identifier.get("id"), 100) or None
+    key = (
+        full.get("name"),
+        identifier.get("scheme"),
+        identifier.get("id"),
+        identifier.get("legalName"),
+        full.get("id"),
+    )
+    if all(value is None or type(value) is str for value in key):
+        return _known_party(*key)
+    # Other values are worked out every time: equal keys (1, True, Decimal("1.0")) print apart.
+    return _known_party.__wrapped__(*key)
+
+
+# The same parties come release after release: each is worked out once.
+@functools.lru_cache(maxsize=1 << 14)
+def _known_party(
+    raw_name: Any, raw_scheme: Any, raw_ident: Any, legal_name: Any, raw_id: Any
+) -> Party | None:
+    name = text(raw_name, 300)
+    scheme = text(raw_scheme, 40) or None
+    ident = text(raw_ident, 100) or None
     if not name:
-        name = text(identifier.get("legalName"), 300)
+        name = text(legal_name, 300)
     if not name:
         return None
     ch = None
@@ -100,7 +120,7 @@ def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | N
     if scheme and ident:
         party_id: str | None = text(f"{scheme}-{ident}", 200)
     else:
-        party_id = text(full.get("id"), 200) or None
+        party_id = text(raw_id, 200) or None
     return Party(name, party_id, scheme, ident, ch)
 
 

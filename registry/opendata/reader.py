@@ -87,7 +87,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
-_loads = functools.partial(json.loads, parse_float=Decimal, parse_constant=_reject_constant)
+# One decoder for every line: json.loads with options would build a new one per call.
+_decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant).decode
+
+
+def _loads(text: str) -> Any:
+    if text.startswith("\ufeff"):
+        return json.loads(text)  # refused with json's own message about the BOM
+    return _decode(text)
 
 
 def _json_lines(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterator[Found]:

@@ -1,0 +1,161 @@
+"""Bulk writes of many rows at once, through the driver rather than per-row SQLAlchemy work.
+
+Why: an import writes tens of thousands of rows a batch. SQLAlchemy's executemany prepares each
+row's parameters in Python, and psycopg then sends one statement per row, which also fires the
+statement-level triggers (search vectors) once per row; a multi-row INSERT ... RETURNING makes
+psycopg parse a query with tens of thousands of placeholders. So on PostgreSQL new rows go in
+with one COPY per table (their ids taken beforehand from the table's sequence) and changed rows
+with one COPY into a temporary table and one UPDATE ... FROM it; SQLite, in-process, takes one
+executemany of a plain statement. Either way each value goes through the column type's own bind
+processor, as SQLAlchemy would, and Python-side column defaults and onupdates are filled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+Processor = Callable[[Any], Any] | None
+
+
+def _processors(table: sa.Table, names: Sequence[str], dialect: Any) -> list[Processor]:
+    return [table.c[name].type._cached_bind_processor(dialect) for name in names]
+
+
+def _values(
+    rows: Sequence[dict[str, Any]],
+    given: Sequence[str],
+    extra: dict[str, Any],
+    procs: list[Processor],
+) -> list[tuple[Any, ...]]:
+    """Each row's values of the `given` columns then the `extra` ones, as the driver takes them.
+
+    Column by column, so each column's processor runs in one comprehension."""
+    columns: list[Any] = []
+    for name, process in zip(given, procs, strict=False):
+        column = [row[name] for row in rows]
+        if process is not None:
+            column = [None if v is None else process(v) for v in column]
+        columns.append(column)
+    for value, process in zip(extra.values(), procs[len(given) :], strict=True):
+        value = value if process is None or value is None else process(value)
+        columns.append([value] * len(rows))
+    return list(zip(*columns, strict=True))
+
+
+def _defaults(table: sa.Table, given: set[str], *, update: bool = False) -> dict[str, Any]:
+    """The Python-side defaults (onupdates, for an update) of the columns the rows leave out:
+    one value for the whole batch."""
+    filled: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.onupdate if update else column.default
+        if column.name in given or default is None:
+            continue
+        arg = default.arg  # type: ignore[attr-defined]
+        if default.is_callable:
+            filled[column.name] = arg(None)
+        elif default.is_scalar:
+            filled[column.name] = arg
+    return filled
+
+
+def _quote(db: Session, name: str) -> str:
+    return db.get_bind().dialect.identifier_preparer.quote(name)
+
+
+def _copy(connection: sa.Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+    """PostgreSQL's COPY FROM STDIN, through psycopg, on the session's own connection."""
+    driver: Any = connection.connection.dbapi_connection  # a psycopg Connection
+    cursor = driver.cursor()
+    with cursor, cursor.copy(statement) as copy:
+        for row in values:
+            copy.write_row(row)
+
+
+def next_ids(db: Session, table: sa.Table, count: int, column: str = "id") -> list[int]:
+    """`count` ids for rows about to be inserted, in increasing order.
+
+    PostgreSQL: taken from the column's sequence. SQLite: after the largest id, which is safe
+    because the writer holds SQLite's one write lock until it commits."""
+    if count <= 0:
+        return []
+    if db.get_bind().dialect.name == "postgresql":
+        ids = db.execute(
+            sa.text(
+                "SELECT nextval(pg_get_serial_sequence(:table, :column)) "
+                "FROM generate_series(1, :count)"
+            ),
+            {"table": table.name, "column": column, "count": count},
+        ).scalars()
+        return sorted(ids)
+    last = db.execute(sa.select(sa.func.max(table.c[column]))).scalar() or 0
+    return list(range(last + 1, last + 1 + count))
+
+
+def insert_rows(db: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert the rows (all with the same keys) in one COPY or executemany."""
+    if not rows:
+        return
+    given = list(rows[0])
+    extra = _defaults(table, set(given))
+    names = given + list(extra)
+    db.flush()  # the session's own pending changes first, as its execute would
+    connection = db.connection()
+    dialect = connection.dialect
+    values = _values(rows, given, extra, _processors(table, names, dialect))
+    columns = ", ".join(_quote(db, n) for n in names)
+    if dialect.name == "postgresql":
+        _copy(connection, f"COPY {_quote(db, table.name)} ({columns}) FROM STDIN", values)
+        return
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(
+        f"INSERT INTO {_quote(db, table.name)} ({columns}) VALUES ({marks})", values
+    )
+
+
+def insert_with_ids(
+    db: Session, table: sa.Table, rows: Sequence[dict[str, Any]], column: str = "id"
+) -> list[int]:
+    """Insert the rows with ids given here (not the rows' own); their ids, in order."""
+    ids = next_ids(db, table, len(rows), column)
+    insert_rows(db, table, [{**row, column: id_} for row, id_ in zip(rows, ids, strict=True)])
+    return ids
+
+
+def update_rows(
+    db: Session, table: sa.Table, rows: Sequence[dict[str, Any]], key: str = "id"
+) -> None:
+    """Set each row's columns (all rows with the same keys) on the record whose `key` it holds:
+    one statement for them all (PostgreSQL: UPDATE ... FROM a temporary table filled by COPY),
+    so statement-level triggers fire once."""
+    if not rows:
+        return
+    given = [n for n in rows[0] if n != key]
+    extra = _defaults(table, {*given, key}, update=True)
+    names = [key, *given, *extra]
+    db.flush()  # the session's own pending changes first, as its execute would
+    connection = db.connection()
+    dialect = connection.dialect
+    values = _values(rows, [key, *given], extra, _processors(table, names, dialect))
+    target = _quote(db, table.name)
+    if dialect.name == "postgresql":
+        columns = ", ".join(_quote(db, n) for n in names)
+        connection.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE bulk_update AS SELECT {columns} FROM {target} WITH NO DATA"
+        )
+        _copy(connection, f"COPY bulk_update ({columns}) FROM STDIN", values)
+        sets = ", ".join(f"{_quote(db, n)} = bulk_update.{_quote(db, n)}" for n in names[1:])
+        connection.exec_driver_sql(
+            f"UPDATE {target} SET {sets} FROM bulk_update "
+            f"WHERE {target}.{_quote(db, key)} = bulk_update.{_quote(db, key)}"
+        )
+        connection.exec_driver_sql("DROP TABLE bulk_update")
+        return
+    sets = ", ".join(f"{_quote(db, n)} = ?" for n in names[1:])
+    connection.exec_driver_sql(
+        f"UPDATE {target} SET {sets} WHERE {_quote(db, key)} = ?",
+        [(*v[1:], v[0]) for v in values],
+    )
