@@ -3,6 +3,7 @@ was in, and running the same command again completes with no duplicates (issue 9
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -20,9 +21,25 @@ from tests.conftest import SHARED_DATA
 from tests.functional.opendata.test_import_cli import counts, expected
 
 ARMENIA = SHARED_DATA / "armenia-armeps-2018"
-# Two real files, each its own transaction: the kill lands inside the second, the larger.
-FILES = [ARMENIA / "release-package-1.json", ARMENIA / "release-package-8.json"]
+FIRST = ARMENIA / "release-package-1.json"
 REGISTRY = Path(sys.executable).parent / "registry"
+COPIES = 3
+
+
+def _second_file(directory: Path) -> Path:
+    """Every real Armenian release three times over, under ocids of their own (2,700 releases):
+    more than one of the importer's batches, so the file's transaction stays open, having
+    written, while it maps the next batch. A file of one batch writes for a few milliseconds
+    only, and the kill would race its commit."""
+    path = directory / "armenia-three-times.jsonl"
+    with path.open("w") as out:
+        for copy in range(1, COPIES + 1):
+            for package in sorted(ARMENIA.glob("release-package-*.json")):
+                for release in json.loads(package.read_text())["releases"]:
+                    release["ocid"] = f"{release['ocid']}-copy{copy}"
+                    release["id"] = f"{release['id']}-copy{copy}"
+                    out.write(json.dumps(release) + "\n")
+    return path
 
 
 def _writing(url: str) -> bool:
@@ -55,12 +72,12 @@ def _writing(url: str) -> bool:
         engine.dispose()
 
 
-def _import_and_kill(ini: Path, url: str) -> str:
+def _import_and_kill(ini: Path, url: str, files: list[Path]) -> str:
     """Start `registry import ocds`, wait for the first file to be committed and the second's
     transaction to be writing, then SIGKILL it. Returns what it printed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
     process = subprocess.Popen(
-        [str(REGISTRY), "--config", str(ini), "import", "ocds", *map(str, FILES)],
+        [str(REGISTRY), "--config", str(ini), "import", "ocds", *map(str, files)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -69,7 +86,7 @@ def _import_and_kill(ini: Path, url: str) -> str:
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        assert first.startswith(FILES[0].name), first
+        assert first.startswith(files[0].name), first
         deadline = time.monotonic() + 60
         while not _writing(url):
             assert process.poll() is None, "the import finished before it could be killed"
@@ -92,10 +109,11 @@ def test_a_killed_import_leaves_the_database_consistent_and_reruns_cleanly(
 ) -> None:
     url = database_factory.fresh()
     ini = write_ini(tmp_path, url)
-    _import_and_kill(ini, url)
+    files = [FIRST, _second_file(tmp_path)]
+    _import_and_kill(ini, url, files)
 
     # Exactly the first file is in; nothing of the second; no lock is left behind.
-    first = expected(FILES[:1])
+    first = expected(files[:1])
     rows = counts(url)
     assert rows["imported_releases"] == first["releases"]
     assert rows["contracts"] == first["contracts"]
@@ -113,9 +131,9 @@ def test_a_killed_import_leaves_the_database_consistent_and_reruns_cleanly(
     assert verify.exit_code == 0, verify.output
 
     # Running the same command again completes: the first file is unchanged, the second is in.
-    again = run_cli(ini, "import", "ocds", *map(str, FILES))
+    again = run_cli(ini, "import", "ocds", *map(str, files))
     assert again.exit_code == 0, again.output
-    both = expected(FILES)
+    both = expected(files)
     rows = counts(url)
     assert rows["imported_releases"] == both["releases"]
     assert rows["contracts"] == both["contracts"]
