@@ -11,6 +11,7 @@ import click
 
 from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
+from registry.db import refresh_statistics
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -60,6 +61,8 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
         total.add(summary)
         if not as_json:
             click.echo(_describe(path.name, summary))
+    if total.created or total.updated:
+        refresh_statistics(cli.engine)  # so the next `registry detect` plans for what is here
     if as_json:
         click.echo(json.dumps(total.as_json()))
     if refused:

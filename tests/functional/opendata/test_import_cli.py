@@ -270,3 +270,19 @@ def test_detection_runs_on_imported_data(ini: Any, tmp_path: Path) -> None:
         if metrics.get("window_from") is None:
             want = recomputed[metrics["market"]][metrics["basis"]]
             assert metrics["hhi"] == pytest.approx(round(want, 1), abs=0.05)
+
+
+def test_an_import_leaves_the_planner_statistics_of_what_it_wrote(ini: Any) -> None:
+    path, url = ini
+    result = run_cli(path, "import", "ocds", *map(str, REAL["armenia"][:2]))
+    assert result.exit_code == 0, result.output
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                query = "SELECT count(*) FROM pg_stats WHERE tablename = 'contracts'"
+            else:
+                query = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contracts'"
+            assert conn.execute(sa.text(query)).scalar_one() > 0
+    finally:
+        engine.dispose()
