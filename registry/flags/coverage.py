@@ -1,8 +1,10 @@
 """Coverage, not silence: what each detector made of every subject it examined.
 
-Each run replaces a detector's rows (derived data, so no audit trail is needed for them): its
-flagged subjects first, from its findings; then, set-based, every other subject its `coverage`
-hook names, as "checked — not flagged" or "not applicable" with the reason.
+Each run stages what the detector examined in a temporary table (its flagged subjects first, from
+its findings; then, set-based, every other subject its `coverage` hook names, as "checked — not
+flagged" or "not applicable" with the reason) and applies only the difference to the rows kept
+from earlier runs (derived data, so no audit trail is needed for them). When the subjects were
+checked is the detector's latest run (detector_runs), so unchanged rows are never rewritten.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.flags.detectors.base import Detector, Examined, Finding, RunContext
-from registry.flags.models import CoverageState, DetectorCoverage, SubjectType
+from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
 
 NOT_DECLARED = "This detector does not report the subjects it checked: only its flags are listed."
 
@@ -44,16 +46,58 @@ class CoverageCounts:
         }
 
 
+# This run's coverage of one detector, before it is compared with the rows kept from earlier runs.
+# A temporary table: private to the connection, never logged, dropped after each detector.
+STAGE = sa.Table(
+    "coverage_stage",
+    sa.MetaData(),
+    sa.Column("subject_type", sa.String(32), primary_key=True),
+    sa.Column("subject_key", sa.String(200), primary_key=True),
+    sa.Column("subject_label", sa.String(500), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text),
+    prefixes=["TEMPORARY"],
+)
+
+
 def record_coverage(
     db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding]
-) -> None:
-    """Replace the detector's coverage with this run's: idempotent, whatever ran before."""
+) -> DetectorRunRecord:
+    """Bring the detector's coverage into line with this run's, whatever ran before: subjects new
+    to it are added, those whose state, reason, label or method version changed are updated, and
+    those it no longer examined are removed (coverage is derived, not an accountable record).
+    Rows that did not change are not rewritten: the run record says when they were checked."""
     now = utcnow()
-    db.execute(sa.delete(DetectorCoverage).where(DetectorCoverage.detector == detector.id))
-    stamp = {"detector": detector.id, "method_version": detector.version, "checked_at": now}
+    db.execute(sa.text("DROP TABLE IF EXISTS coverage_stage"))
+    STAGE.create(db.connection())
+    try:
+        _stage(db, detector, ctx, findings)
+        if db.get_bind().dialect.name == "postgresql":
+            db.execute(sa.text("ANALYZE coverage_stage"))  # a temporary table has no statistics
+        _apply(db, detector.id, detector.version, now)
+        counts = dict(
+            db.execute(sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)).all()
+        )
+    finally:
+        db.execute(sa.text("DROP TABLE IF EXISTS coverage_stage"))
+    run = DetectorRunRecord(
+        detector=detector.id,
+        method_version=detector.version,
+        run_at=now,
+        flagged=int(counts.get(CoverageState.flagged.value, 0)),
+        checked=int(counts.get(CoverageState.checked.value, 0)),
+        not_applicable=int(counts.get(CoverageState.not_applicable.value, 0)),
+    )
+    db.add(run)
+    db.flush()
+    return run
+
+
+def _stage(db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding]) -> None:
+    """This run's coverage into the stage: its flagged subjects first, from its findings; then,
+    set-based, every other subject its `coverage` hook names."""
     flagged = {
         (f.subject_type.value, f.subject_key): {
-            **stamp,
             "subject_type": f.subject_type.value,
             "subject_key": f.subject_key,
             "subject_label": f.subject_label[:500],
@@ -63,25 +107,23 @@ def record_coverage(
         for f in findings
     }
     if flagged:
-        db.execute(sa.insert(DetectorCoverage), list(flagged.values()))
+        db.execute(sa.insert(STAGE), list(flagged.values()))
     if detector.coverage is None:
         return
     examined: list[dict[str, Any]] = []
     for source in detector.coverage(ctx):
         if isinstance(source, Examined):
             if (source.subject_type.value, source.subject_key) not in flagged:
-                examined.append(_row(stamp, source))
+                examined.append(_row(source))
             continue
-        _insert_select(db, stamp, source)
+        _insert_select(db, source)
     if examined:
-        db.execute(sa.insert(DetectorCoverage), examined)
-    db.flush()
+        db.execute(sa.insert(STAGE), examined)
 
 
-def _row(stamp: dict[str, Any], subject: Examined) -> dict[str, Any]:
+def _row(subject: Examined) -> dict[str, Any]:
     state = CoverageState.checked if subject.applicable else CoverageState.not_applicable
     return {
-        **stamp,
         "subject_type": subject.subject_type.value,
         "subject_key": subject.subject_key,
         "subject_label": subject.subject_label[:500],
@@ -90,30 +132,73 @@ def _row(stamp: dict[str, Any], subject: Examined) -> dict[str, Any]:
     }
 
 
-def _insert_select(db: Session, stamp: dict[str, Any], select: sa.Select[Any]) -> None:
-    """INSERT ... SELECT the subjects not already recorded as flagged."""
+def _insert_select(db: Session, select: sa.Select[Any]) -> None:
+    """INSERT ... SELECT the subjects not already staged as flagged."""
     subjects = select.subquery()
+    staged = STAGE.alias("staged")
     already = sa.exists().where(
-        DetectorCoverage.detector == stamp["detector"],
-        DetectorCoverage.subject_type == subjects.c.subject_type,
-        DetectorCoverage.subject_key == subjects.c.subject_key,
+        staged.c.subject_type == subjects.c.subject_type,
+        staged.c.subject_key == subjects.c.subject_key,
     )
     state = sa.case(
         (subjects.c.applicable == 1, CoverageState.checked.value),
         else_=CoverageState.not_applicable.value,
     )
     rows = sa.select(
-        sa.literal(stamp["detector"], sa.String).label("detector"),
-        sa.literal(stamp["method_version"], sa.String).label("method_version"),
         subjects.c.subject_type,
         subjects.c.subject_key,
         subjects.c.subject_label,
         state.label("state"),
         subjects.c.reason,
-        sa.literal(stamp["checked_at"], DetectorCoverage.checked_at.type).label("checked_at"),
     ).where(~already)
     db.execute(
-        sa.insert(DetectorCoverage).from_select(
+        sa.insert(STAGE).from_select(
+            ["subject_type", "subject_key", "subject_label", "state", "reason"], rows
+        )
+    )
+
+
+def _apply(db: Session, detector: str, version: str, now: datetime.datetime) -> None:
+    """The difference between the stage and the detector's rows, applied in three statements."""
+    kept = DetectorCoverage
+    same_subject = sa.and_(
+        STAGE.c.subject_type == kept.subject_type, STAGE.c.subject_key == kept.subject_key
+    )
+    db.execute(
+        sa.delete(kept)
+        .where(kept.detector == detector, ~sa.exists().where(same_subject))
+        .execution_options(synchronize_session=False)
+    )
+    changed = sa.or_(
+        kept.state != STAGE.c.state,
+        kept.reason.is_distinct_from(STAGE.c.reason),
+        kept.subject_label != STAGE.c.subject_label,
+        kept.method_version != version,
+    )
+    db.execute(
+        sa.update(kept)
+        .where(kept.detector == detector, same_subject, changed)
+        .values(
+            state=STAGE.c.state,
+            reason=STAGE.c.reason,
+            subject_label=STAGE.c.subject_label,
+            method_version=version,
+            changed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    new = sa.select(
+        sa.literal(detector, sa.String).label("detector"),
+        sa.literal(version, sa.String).label("method_version"),
+        STAGE.c.subject_type,
+        STAGE.c.subject_key,
+        STAGE.c.subject_label,
+        STAGE.c.state,
+        STAGE.c.reason,
+        sa.literal(now, kept.changed_at.type).label("changed_at"),
+    ).where(~sa.exists().where(kept.detector == detector, same_subject))
+    db.execute(
+        sa.insert(kept).from_select(
             [
                 "detector",
                 "method_version",
@@ -122,31 +207,47 @@ def _insert_select(db: Session, stamp: dict[str, Any], select: sa.Select[Any]) -
                 "subject_label",
                 "state",
                 "reason",
-                "checked_at",
+                "changed_at",
             ],
-            rows,
+            new,
         )
+    )
+
+
+def latest_runs() -> sa.Select[Any]:
+    """Each detector's latest run."""
+    latest = sa.select(sa.func.max(DetectorRunRecord.id)).group_by(DetectorRunRecord.detector)
+    return sa.select(DetectorRunRecord).where(DetectorRunRecord.id.in_(latest))
+
+
+def checked_at() -> sa.ScalarSelect[Any]:
+    """When the detector of the coverage row in the enclosing query last ran (for the CSV)."""
+    return (
+        sa.select(DetectorRunRecord.run_at)
+        .where(DetectorRunRecord.detector == DetectorCoverage.detector)
+        .order_by(DetectorRunRecord.id.desc())
+        .limit(1)
+        .correlate(DetectorCoverage)
+        .scalar_subquery()
     )
 
 
 def coverage_counts(db: Session, detector: str | None = None) -> dict[str, CoverageCounts]:
     """Per detector (or for the one named): how many subjects in each state, and the run that
-    recorded them."""
-    query = sa.select(
-        DetectorCoverage.detector,
-        DetectorCoverage.state,
-        sa.func.count(),
-        sa.func.max(DetectorCoverage.method_version),
-        sa.func.max(DetectorCoverage.checked_at),
-    ).group_by(DetectorCoverage.detector, DetectorCoverage.state)
+    recorded them (its latest)."""
+    query = latest_runs()
     if detector is not None:
-        query = query.where(DetectorCoverage.detector == detector)
-    rows = db.execute(query)
-    found: dict[str, dict[str, Any]] = {}
-    for detector, state, count, version, when in rows:
-        entry = found.setdefault(detector, {"method_version": version, "checked_at": when})
-        entry[CoverageState(state).name] = int(count)
-    return {detector: CoverageCounts(**values) for detector, values in found.items()}
+        query = query.where(DetectorRunRecord.detector == detector)
+    return {
+        run.detector: CoverageCounts(
+            flagged=run.flagged,
+            checked=run.checked,
+            not_applicable=run.not_applicable,
+            method_version=run.method_version,
+            checked_at=run.run_at,
+        )
+        for run in db.execute(query).scalars()
+    }
 
 
 def coverage_query(detector_id: str, state: CoverageState | None = None) -> sa.Select[Any]:
