@@ -75,9 +75,12 @@ def record_coverage(
         if db.get_bind().dialect.name == "postgresql":
             db.execute(sa.text("ANALYZE coverage_stage"))  # a temporary table has no statistics
         _apply(db, detector.id, detector.version, now)
-        counts = dict(
-            db.execute(sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)).all()
-        )
+        counts: dict[str, int] = {
+            state: count
+            for state, count in db.execute(
+                sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
+            )
+        }
     finally:
         db.execute(sa.text("DROP TABLE IF EXISTS coverage_stage"))
     run = DetectorRunRecord(
