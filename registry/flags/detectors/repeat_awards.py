@@ -28,6 +28,19 @@ def find(ctx: RunContext) -> list[Finding]:
     market = rc.c.cpv_market
     when = rc.c.awarded
     uncompeted = rc.c.uncompeted
+    minimum = int(ctx.thresholds["min_awards"])
+    # Only a buyer's market where some group had at least `minimum` dated uncompeted awards can
+    # hold a run that long: the others are left out before the ordering (most of them, since
+    # most buyers award a few contracts per market). Each kept market keeps all its awards,
+    # as any of them can break a run.
+    candidates = (
+        sa.select(rc.c.buyer_id, market.label("market"))
+        .where(uncompeted == 1, when.is_not(None), market.is_not(None))
+        .group_by(rc.c.buyer_id, market, rc.c.group_id)
+        .having(sa.func.count() >= minimum)
+        .distinct()
+        .subquery()
+    )
     # Gaps and islands: within a buyer's awards in a market, in order, a run of awards to one
     # group that were all uncompeted has a constant difference between the two row numbers.
     ordered = (
@@ -49,6 +62,10 @@ def find(ctx: RunContext) -> list[Finding]:
                 )
             ).label("island"),
         )
+        .join(
+            candidates,
+            sa.and_(candidates.c.buyer_id == rc.c.buyer_id, candidates.c.market == market),
+        )
         .where(when.is_not(None), market.is_not(None))
         .subquery()
     )
@@ -66,7 +83,7 @@ def find(ctx: RunContext) -> list[Finding]:
         )
         .where(ordered.c.uncompeted == 1)
         .group_by(ordered.c.buyer_id, ordered.c.group_id, ordered.c.market, ordered.c.island)
-        .having(sa.func.count() >= int(ctx.thresholds["min_awards"]))
+        .having(sa.func.count() >= minimum)
         .subquery()
     )
     rows = ctx.db.execute(
