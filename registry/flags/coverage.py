@@ -72,9 +72,12 @@ def record_coverage(
     STAGE.create(db.connection())
     try:
         _stage(db, detector, ctx, findings)
-        if db.get_bind().dialect.name == "postgresql":
-            db.execute(sa.text("ANALYZE coverage_stage"))  # a temporary table has no statistics
-        _apply(db, detector.id, detector.version, now)
+        # (No ANALYZE of the stage: PostgreSQL counts the rows of a table never analyzed from
+        # its size, which is all these plans need.)
+        if _has_run(db, detector.id):
+            _apply(db, detector, now)
+        else:  # nothing kept from earlier runs: every subject is new
+            db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _new_rows(detector, now)))
         counts: dict[str, int] = {
             state: count
             for state, count in db.execute(
@@ -161,15 +164,67 @@ def _insert_select(db: Session, select: sa.Select[Any]) -> None:
     )
 
 
-def _apply(db: Session, detector: str, version: str, now: datetime.datetime) -> None:
+def _has_run(db: Session, detector: str) -> bool:
+    """Whether the detector has run before (so may have coverage rows to compare with)."""
+    return (
+        db.execute(
+            sa.select(DetectorRunRecord.id).where(DetectorRunRecord.detector == detector).limit(1)
+        ).first()
+        is not None
+    )
+
+
+INSERTED = [
+    "detector",
+    "method_version",
+    "subject_type",
+    "subject_key",
+    "subject_label",
+    "state",
+    "reason",
+    "changed_at",
+]
+
+
+def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
+    return sa.select(
+        sa.literal(detector.id, sa.String).label("detector"),
+        sa.literal(detector.version, sa.String).label("method_version"),
+        STAGE.c.subject_type,
+        STAGE.c.subject_key,
+        STAGE.c.subject_label,
+        STAGE.c.state,
+        STAGE.c.reason,
+        sa.literal(now, DetectorCoverage.changed_at.type).label("changed_at"),
+    )
+
+
+def fresh_statistics(db: Session) -> None:
+    """On PostgreSQL, ANALYZE detector_coverage when much of it changed since its statistics
+    were taken (as autovacuum would, but before this run plans its joins on it): planned on
+    statistics from before a first run, the comparisons loop over the index row by row."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    stale = db.execute(
+        sa.text(
+            "SELECT n_mod_since_analyze > 1000 + 0.2 * greatest(n_live_tup, 0) "
+            "FROM pg_stat_user_tables WHERE relid = 'detector_coverage'::regclass"
+        )
+    ).scalar()
+    if stale:
+        db.execute(sa.text("ANALYZE detector_coverage"))
+
+
+def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
     """The difference between the stage and the detector's rows, applied in three statements."""
     kept = DetectorCoverage
+    version = detector.version
     same_subject = sa.and_(
         STAGE.c.subject_type == kept.subject_type, STAGE.c.subject_key == kept.subject_key
     )
     db.execute(
         sa.delete(kept)
-        .where(kept.detector == detector, ~sa.exists().where(same_subject))
+        .where(kept.detector == detector.id, ~sa.exists().where(same_subject))
         .execution_options(synchronize_session=False)
     )
     changed = sa.or_(
@@ -180,7 +235,7 @@ def _apply(db: Session, detector: str, version: str, now: datetime.datetime) -> 
     )
     db.execute(
         sa.update(kept)
-        .where(kept.detector == detector, same_subject, changed)
+        .where(kept.detector == detector.id, same_subject, changed)
         .values(
             state=STAGE.c.state,
             reason=STAGE.c.reason,
@@ -190,31 +245,10 @@ def _apply(db: Session, detector: str, version: str, now: datetime.datetime) -> 
         )
         .execution_options(synchronize_session=False)
     )
-    new = sa.select(
-        sa.literal(detector, sa.String).label("detector"),
-        sa.literal(version, sa.String).label("method_version"),
-        STAGE.c.subject_type,
-        STAGE.c.subject_key,
-        STAGE.c.subject_label,
-        STAGE.c.state,
-        STAGE.c.reason,
-        sa.literal(now, kept.changed_at.type).label("changed_at"),
-    ).where(~sa.exists().where(kept.detector == detector, same_subject))
-    db.execute(
-        sa.insert(kept).from_select(
-            [
-                "detector",
-                "method_version",
-                "subject_type",
-                "subject_key",
-                "subject_label",
-                "state",
-                "reason",
-                "changed_at",
-            ],
-            new,
-        )
+    new = _new_rows(detector, now).where(
+        ~sa.exists().where(kept.detector == detector.id, same_subject)
     )
+    db.execute(sa.insert(kept).from_select(INSERTED, new))
 
 
 def latest_runs() -> sa.Select[Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, record_events, to_json_safe
 from registry.db import utcnow
-from registry.flags.coverage import record_coverage
+from registry.flags.coverage import fresh_statistics, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
 from registry.flags.models import (
     ACTIVE_STATUSES,
@@ -53,6 +53,7 @@ def run_detection(
     # Shared by the detectors of this run: the window's first year, the market figures, and the
     # run's published contracts (a temporary table, built by the first detector that reads it).
     cache: dict[Any, Any] = {}
+    fresh_statistics(db)
     try:
         for detector_id in only or list(DETECTORS):
             detector = DETECTORS[detector_id]
