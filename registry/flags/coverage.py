@@ -72,6 +72,13 @@ def record_coverage(
     STAGE.create(db.connection())
     try:
         _stage(db, detector, ctx, findings)
+        if db.get_bind().dialect.name == "postgresql":
+            # Without statistics the planner reckons the stage's rows from its size, far too
+            # few, and probes detector_coverage's index once per subject instead of hashing. A
+            # small sample is enough for the row count.
+            db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
+            db.execute(sa.text("ANALYZE coverage_stage"))
+            db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
         if _has_run(db, detector.id):
             _apply(db, detector, now)
         else:  # nothing kept from earlier runs: every subject is new
@@ -198,18 +205,19 @@ def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
 
 
 def fresh_statistics(db: Session) -> None:
-    """On PostgreSQL, ANALYZE detector_coverage when much of it changed since its statistics
-    were taken (as autovacuum would, but before this run plans its joins on it): planned on
-    statistics from before a first run, the comparisons loop over the index row by row."""
+    """On PostgreSQL, ANALYZE detector_coverage when the planner's idea of its size is far from
+    what the latest runs left in it (as after a first run, before autovacuum gets to it): planned
+    on statistics from an empty table, the comparisons probe its index once per subject."""
     if db.get_bind().dialect.name != "postgresql":
         return
-    stale = db.execute(
-        sa.text(
-            "SELECT n_mod_since_analyze > 1000 + 0.2 * greatest(n_live_tup, 0) "
-            "FROM pg_stat_user_tables WHERE relid = 'detector_coverage'::regclass"
-        )
+    runs = latest_runs().subquery()
+    rows = db.execute(
+        sa.select(sa.func.sum(runs.c.flagged + runs.c.checked + runs.c.not_applicable))
     ).scalar()
-    if stale:
+    believed = db.execute(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'detector_coverage'::regclass")
+    ).scalar()
+    if rows and rows > 1000 and not rows / 2 <= (believed or 0) <= rows * 2:
         db.execute(sa.text("ANALYZE detector_coverage"))
 
 
@@ -249,10 +257,6 @@ def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
     kept_rows = db.execute(count.select_from(kept).where(kept.detector == detector.id)).scalar()
     if kept_rows == db.execute(count.select_from(STAGE)).scalar():
         return
-    if db.get_bind().dialect.name == "postgresql":
-        # Without statistics the planner reckons the stage's rows from its size, too few for
-        # a national run, and probes detector_coverage's index once per staged subject.
-        db.execute(sa.text("ANALYZE coverage_stage"))
     new = _new_rows(detector, now).where(
         ~sa.exists().where(kept.detector == detector.id, same_subject)
     )
