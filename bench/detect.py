@@ -306,7 +306,8 @@ def measure(url: str) -> dict[str, Any]:
 
 
 def clear_flags(url: str) -> None:
-    """Start detection from nothing on contracts generated earlier (--reuse)."""
+    """Start detection from nothing on contracts generated earlier (--reuse): no flags, no
+    coverage, no runs."""
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -314,6 +315,8 @@ def clear_flags(url: str) -> None:
                 "flag_groups",
                 "flag_status_changes",
                 "flags",
+                "detector_coverage",
+                "detector_runs",
                 "audit_events",
                 "audit_chain_head",
             ):
@@ -326,7 +329,7 @@ def report(name: str, url: str, contracts: int, reuse: bool = False) -> None:
     print(f"# detect on {name}: {url.split('@')[-1]}")
     if reuse:
         clear_flags(url)
-        print("reusing the contracts already generated (flags and audit events cleared)")
+        print("reusing the contracts already generated (flags, coverage and audit events cleared)")
     else:
         seconds, _ = _timed("generate", lambda: generate(url, contracts))
         print(f"generated {contracts:,} contracts in {seconds:.1f}s")
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         "--reuse",
         action="store_true",
         help="time detection on the contracts a previous run generated (a bench database only: "
-        "its flags and audit events are deleted first)",
+        "its flags, coverage, detector runs and audit events are deleted first)",
     )
     args = parser.parse_args(argv)
     if args.contracts < 1:

@@ -1,8 +1,10 @@
 """Coverage, not silence: what each detector made of every subject it examined.
 
-Each run replaces a detector's rows (derived data, so no audit trail is needed for them): its
-flagged subjects first, from its findings; then, set-based, every other subject its `coverage`
-hook names, as "checked — not flagged" or "not applicable" with the reason.
+Each run stages what the detector examined in a temporary table (its flagged subjects first, from
+its findings; then, set-based, every other subject its `coverage` hook names, as "checked — not
+flagged" or "not applicable" with the reason) and applies only the difference to the rows kept
+from earlier runs (derived data, so no audit trail is needed for them). When the subjects were
+checked is the detector's latest run (detector_runs), so unchanged rows are never rewritten.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.flags.detectors.base import Detector, Examined, Finding, RunContext
-from registry.flags.models import CoverageState, DetectorCoverage, SubjectType
+from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
 
 NOT_DECLARED = "This detector does not report the subjects it checked: only its flags are listed."
 
@@ -44,16 +46,69 @@ class CoverageCounts:
         }
 
 
+# This run's coverage of one detector, before it is compared with the rows kept from earlier runs.
+# A temporary table: private to the connection, never logged, dropped after each detector.
+STAGE = sa.Table(
+    "coverage_stage",
+    sa.MetaData(),
+    sa.Column("subject_type", sa.String(32), primary_key=True),
+    sa.Column("subject_key", sa.String(200), primary_key=True),
+    sa.Column("subject_label", sa.String(500), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text),
+    prefixes=["TEMPORARY"],
+)
+
+
 def record_coverage(
     db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding]
-) -> None:
-    """Replace the detector's coverage with this run's: idempotent, whatever ran before."""
+) -> DetectorRunRecord:
+    """Bring the detector's coverage into line with this run's, whatever ran before: subjects new
+    to it are added, those whose state, reason, label or method version changed are updated, and
+    those it no longer examined are removed (coverage is derived, not an accountable record).
+    Rows that did not change are not rewritten: the run record says when they were checked."""
     now = utcnow()
-    db.execute(sa.delete(DetectorCoverage).where(DetectorCoverage.detector == detector.id))
-    stamp = {"detector": detector.id, "method_version": detector.version, "checked_at": now}
+    db.execute(sa.text("DROP TABLE IF EXISTS coverage_stage"))
+    STAGE.create(db.connection())
+    try:
+        _stage(db, detector, ctx, findings)
+        if db.get_bind().dialect.name == "postgresql":
+            # Without statistics the planner reckons the stage's rows from its size, far too
+            # few, and probes detector_coverage's index once per subject instead of hashing. A
+            # small sample is enough for the row count.
+            db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
+            db.execute(sa.text("ANALYZE coverage_stage"))
+            db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
+        if _has_run(db, detector.id):
+            _apply(db, detector, now)
+        else:  # nothing kept from earlier runs: every subject is new
+            db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _new_rows(detector, now)))
+        counts: dict[str, int] = {
+            state: count
+            for state, count in db.execute(
+                sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
+            )
+        }
+    finally:
+        db.execute(sa.text("DROP TABLE IF EXISTS coverage_stage"))
+    run = DetectorRunRecord(
+        detector=detector.id,
+        method_version=detector.version,
+        run_at=now,
+        flagged=int(counts.get(CoverageState.flagged.value, 0)),
+        checked=int(counts.get(CoverageState.checked.value, 0)),
+        not_applicable=int(counts.get(CoverageState.not_applicable.value, 0)),
+    )
+    db.add(run)
+    db.flush()
+    return run
+
+
+def _stage(db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding]) -> None:
+    """This run's coverage into the stage: its flagged subjects first, from its findings; then,
+    set-based, every other subject its `coverage` hook names."""
     flagged = {
         (f.subject_type.value, f.subject_key): {
-            **stamp,
             "subject_type": f.subject_type.value,
             "subject_key": f.subject_key,
             "subject_label": f.subject_label[:500],
@@ -63,25 +118,23 @@ def record_coverage(
         for f in findings
     }
     if flagged:
-        db.execute(sa.insert(DetectorCoverage), list(flagged.values()))
+        db.execute(sa.insert(STAGE), list(flagged.values()))
     if detector.coverage is None:
         return
     examined: list[dict[str, Any]] = []
     for source in detector.coverage(ctx):
         if isinstance(source, Examined):
             if (source.subject_type.value, source.subject_key) not in flagged:
-                examined.append(_row(stamp, source))
+                examined.append(_row(source))
             continue
-        _insert_select(db, stamp, source)
+        _insert_select(db, source)
     if examined:
-        db.execute(sa.insert(DetectorCoverage), examined)
-    db.flush()
+        db.execute(sa.insert(STAGE), examined)
 
 
-def _row(stamp: dict[str, Any], subject: Examined) -> dict[str, Any]:
+def _row(subject: Examined) -> dict[str, Any]:
     state = CoverageState.checked if subject.applicable else CoverageState.not_applicable
     return {
-        **stamp,
         "subject_type": subject.subject_type.value,
         "subject_key": subject.subject_key,
         "subject_label": subject.subject_label[:500],
@@ -90,63 +143,160 @@ def _row(stamp: dict[str, Any], subject: Examined) -> dict[str, Any]:
     }
 
 
-def _insert_select(db: Session, stamp: dict[str, Any], select: sa.Select[Any]) -> None:
-    """INSERT ... SELECT the subjects not already recorded as flagged."""
+def _insert_select(db: Session, select: sa.Select[Any]) -> None:
+    """INSERT ... SELECT the subjects not already staged as flagged."""
     subjects = select.subquery()
+    staged = STAGE.alias("staged")
     already = sa.exists().where(
-        DetectorCoverage.detector == stamp["detector"],
-        DetectorCoverage.subject_type == subjects.c.subject_type,
-        DetectorCoverage.subject_key == subjects.c.subject_key,
+        staged.c.subject_type == subjects.c.subject_type,
+        staged.c.subject_key == subjects.c.subject_key,
     )
     state = sa.case(
         (subjects.c.applicable == 1, CoverageState.checked.value),
         else_=CoverageState.not_applicable.value,
     )
     rows = sa.select(
-        sa.literal(stamp["detector"], sa.String).label("detector"),
-        sa.literal(stamp["method_version"], sa.String).label("method_version"),
         subjects.c.subject_type,
         subjects.c.subject_key,
         subjects.c.subject_label,
         state.label("state"),
         subjects.c.reason,
-        sa.literal(stamp["checked_at"], DetectorCoverage.checked_at.type).label("checked_at"),
     ).where(~already)
     db.execute(
-        sa.insert(DetectorCoverage).from_select(
-            [
-                "detector",
-                "method_version",
-                "subject_type",
-                "subject_key",
-                "subject_label",
-                "state",
-                "reason",
-                "checked_at",
-            ],
-            rows,
+        sa.insert(STAGE).from_select(
+            ["subject_type", "subject_key", "subject_label", "state", "reason"], rows
         )
+    )
+
+
+def _has_run(db: Session, detector: str) -> bool:
+    """Whether the detector has run before (so may have coverage rows to compare with)."""
+    return (
+        db.execute(
+            sa.select(DetectorRunRecord.id).where(DetectorRunRecord.detector == detector).limit(1)
+        ).first()
+        is not None
+    )
+
+
+INSERTED = [
+    "detector",
+    "method_version",
+    "subject_type",
+    "subject_key",
+    "subject_label",
+    "state",
+    "reason",
+    "changed_at",
+]
+
+
+def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
+    return sa.select(
+        sa.literal(detector.id, sa.String).label("detector"),
+        sa.literal(detector.version, sa.String).label("method_version"),
+        STAGE.c.subject_type,
+        STAGE.c.subject_key,
+        STAGE.c.subject_label,
+        STAGE.c.state,
+        STAGE.c.reason,
+        sa.literal(now, DetectorCoverage.changed_at.type).label("changed_at"),
+    )
+
+
+def fresh_statistics(db: Session) -> None:
+    """On PostgreSQL, ANALYZE detector_coverage when the planner's idea of its size is far from
+    what the latest runs left in it (as after a first run, before autovacuum gets to it): planned
+    on statistics from an empty table, the comparisons probe its index once per subject."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    runs = latest_runs().subquery()
+    rows = db.execute(
+        sa.select(sa.func.sum(runs.c.flagged + runs.c.checked + runs.c.not_applicable))
+    ).scalar()
+    believed = db.execute(
+        sa.text("SELECT reltuples FROM pg_class WHERE oid = 'detector_coverage'::regclass")
+    ).scalar()
+    if rows and rows > 1000 and not rows / 2 <= (believed or 0) <= rows * 2:
+        db.execute(sa.text("ANALYZE detector_coverage"))
+
+
+def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
+    """The difference between the stage and the detector's rows, applied in three statements."""
+    kept = DetectorCoverage
+    version = detector.version
+    same_subject = sa.and_(
+        STAGE.c.subject_type == kept.subject_type, STAGE.c.subject_key == kept.subject_key
+    )
+    db.execute(
+        sa.delete(kept)
+        .where(kept.detector == detector.id, ~sa.exists().where(same_subject))
+        .execution_options(synchronize_session=False)
+    )
+    changed = sa.or_(
+        kept.state != STAGE.c.state,
+        kept.reason.is_distinct_from(STAGE.c.reason),
+        kept.subject_label != STAGE.c.subject_label,
+        kept.method_version != version,
+    )
+    db.execute(
+        sa.update(kept)
+        .where(kept.detector == detector.id, same_subject, changed)
+        .values(
+            state=STAGE.c.state,
+            reason=STAGE.c.reason,
+            subject_label=STAGE.c.subject_label,
+            method_version=version,
+            changed_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # Every row kept now has its subject in the stage, and subjects are unique on both sides:
+    # when the counts are equal no subject is new (the usual case), and the anti-join is skipped.
+    count = sa.select(sa.func.count())
+    kept_rows = db.execute(count.select_from(kept).where(kept.detector == detector.id)).scalar()
+    if kept_rows == db.execute(count.select_from(STAGE)).scalar():
+        return
+    new = _new_rows(detector, now).where(
+        ~sa.exists().where(kept.detector == detector.id, same_subject)
+    )
+    db.execute(sa.insert(kept).from_select(INSERTED, new))
+
+
+def latest_runs() -> sa.Select[Any]:
+    """Each detector's latest run."""
+    latest = sa.select(sa.func.max(DetectorRunRecord.id)).group_by(DetectorRunRecord.detector)
+    return sa.select(DetectorRunRecord).where(DetectorRunRecord.id.in_(latest))
+
+
+def checked_at() -> sa.ScalarSelect[Any]:
+    """When the detector of the coverage row in the enclosing query last ran (for the CSV)."""
+    return (
+        sa.select(DetectorRunRecord.run_at)
+        .where(DetectorRunRecord.detector == DetectorCoverage.detector)
+        .order_by(DetectorRunRecord.id.desc())
+        .limit(1)
+        .correlate(DetectorCoverage)
+        .scalar_subquery()
     )
 
 
 def coverage_counts(db: Session, detector: str | None = None) -> dict[str, CoverageCounts]:
     """Per detector (or for the one named): how many subjects in each state, and the run that
-    recorded them."""
-    query = sa.select(
-        DetectorCoverage.detector,
-        DetectorCoverage.state,
-        sa.func.count(),
-        sa.func.max(DetectorCoverage.method_version),
-        sa.func.max(DetectorCoverage.checked_at),
-    ).group_by(DetectorCoverage.detector, DetectorCoverage.state)
+    recorded them (its latest)."""
+    query = latest_runs()
     if detector is not None:
-        query = query.where(DetectorCoverage.detector == detector)
-    rows = db.execute(query)
-    found: dict[str, dict[str, Any]] = {}
-    for detector, state, count, version, when in rows:
-        entry = found.setdefault(detector, {"method_version": version, "checked_at": when})
-        entry[CoverageState(state).name] = int(count)
-    return {detector: CoverageCounts(**values) for detector, values in found.items()}
+        query = query.where(DetectorRunRecord.detector == detector)
+    return {
+        run.detector: CoverageCounts(
+            flagged=run.flagged,
+            checked=run.checked,
+            not_applicable=run.not_applicable,
+            method_version=run.method_version,
+            checked_at=run.run_at,
+        )
+        for run in db.execute(query).scalars()
+    }
 
 
 def coverage_query(detector_id: str, state: CoverageState | None = None) -> sa.Select[Any]:

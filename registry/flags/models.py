@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from registry.db import ModelBase, datetime_now, int_pk
+from registry.db import ModelBase, UTCDateTime, datetime_now, int_pk, utcnow
 
 
 class FlagStatus(enum.StrEnum):
@@ -155,8 +155,10 @@ COVERAGE_LABELS = {
 
 
 class DetectorCoverage(ModelBase):
-    """One subject a detector examined in its latest run, and what it found. Derived data: the
-    rows of a detector are replaced on every run, stamped with the method version that made them."""
+    """One subject a detector examined in its latest run, and what it found. Derived data: each
+    run brings the detector's rows into line with what it examined (new subjects added, changed
+    ones updated, subjects gone removed), stamped with the method version that made them. When
+    the detector last checked them is its latest run's (DetectorRunRecord.run_at)."""
 
     __tablename__ = "detector_coverage"
     __table_args__ = (
@@ -179,8 +181,29 @@ class DetectorCoverage(ModelBase):
     reason: Mapped[str | None] = mapped_column(
         sa.Text, comment="why not applicable, or what could not be checked"
     )
-    checked_at: Mapped[datetime_now]
+    changed_at: Mapped[datetime.datetime] = mapped_column(
+        UTCDateTime,
+        default=utcnow,
+        comment="when the run that last changed the row's state, reason, label or method ran",
+    )
 
     @property
     def state_label(self) -> str:
         return COVERAGE_LABELS[self.state]
+
+
+class DetectorRunRecord(ModelBase):
+    """One run of one detector: when it ran, with which method, and how many subjects it left in
+    each state. The latest run's time is when the detector last checked each of its subjects (the
+    coverage rows it did not change are not rewritten)."""
+
+    __tablename__ = "detector_runs"
+    __table_args__ = (sa.Index(None, "detector", "id"),)
+
+    id: Mapped[int_pk]
+    detector: Mapped[str] = mapped_column(sa.String(40), comment="the detector's id")
+    method_version: Mapped[str] = mapped_column(sa.String(20))
+    run_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    flagged: Mapped[int] = mapped_column(default=0)
+    checked: Mapped[int] = mapped_column(default=0, comment="checked, not flagged")
+    not_applicable: Mapped[int] = mapped_column(default=0)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, record_events, to_json_safe
 from registry.db import utcnow
-from registry.flags.coverage import record_coverage
+from registry.flags.coverage import fresh_statistics, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
 from registry.flags.models import (
     ACTIVE_STATUSES,
@@ -23,6 +23,7 @@ from registry.flags.models import (
     FlagStatus,
     FlagStatusChange,
 )
+from registry.flags.sql import drop_run_contracts
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
@@ -49,17 +50,23 @@ def run_detection(
 ) -> list[DetectorRun]:
     """Run the detectors (all, or those named) and bring their flags into line with what they find."""
     runs = []
+    # Shared by the detectors of this run: the window's first year, the market figures, and the
+    # run's published contracts (a temporary table, built by the first detector that reads it).
     cache: dict[Any, Any] = {}
-    for detector_id in only or list(DETECTORS):
-        detector = DETECTORS[detector_id]
-        thresholds = settings.thresholds[detector_id]
-        started = time.perf_counter()
-        ctx = RunContext(db, thresholds, settings.cpv_depth, cache)
-        findings = list(detector.find(ctx))
-        run = apply_findings(db, detector, thresholds, findings)
-        record_coverage(db, detector, ctx, findings)
-        run.seconds = time.perf_counter() - started
-        runs.append(run)
+    fresh_statistics(db)
+    try:
+        for detector_id in only or list(DETECTORS):
+            detector = DETECTORS[detector_id]
+            thresholds = settings.thresholds[detector_id]
+            started = time.perf_counter()
+            ctx = RunContext(db, thresholds, settings.cpv_depth, cache)
+            findings = list(detector.find(ctx))
+            run = apply_findings(db, detector, thresholds, findings)
+            record_coverage(db, detector, ctx, findings)
+            run.seconds = time.perf_counter() - started
+            runs.append(run)
+    finally:
+        drop_run_contracts(db)
     return runs
 
 

@@ -64,3 +64,95 @@ def since(year: int | None) -> sa.ColumnElement[bool]:
         contract_year() >= year,
         sa.and_(Contract.award_date.is_(None), Contract.start_date.is_(None)),
     )
+
+
+class CreateTempTableAs(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
+    """CREATE TEMPORARY TABLE name AS select: the same statement on SQLite and PostgreSQL."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select[Any]) -> None:
+        self.name = name
+        self.select = select
+
+
+@compiles(CreateTempTableAs)
+def _create_temp_table_as(element: CreateTempTableAs, compiler: Any, **kw: Any) -> str:
+    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.select, **kw)}"
+
+
+# The published contracts of one detection run, with the columns the detectors group and filter
+# on already worked out (market, group, year, value in pounds, competition, the buyer's kind):
+# built once per run, so the detectors read one narrow table instead of each joining contracts,
+# suppliers and buyers and recomputing the same expressions. Its rows are the public contracts.
+RUN_CONTRACTS = sa.Table(
+    "run_contracts",
+    sa.MetaData(),
+    sa.Column("id", sa.Integer),
+    sa.Column("buyer_id", sa.Integer),
+    sa.Column("group_id", sa.Integer),
+    # The CPV market at the run's depth; null when the code is missing or shorter.
+    sa.Column("cpv_market", sa.String),
+    sa.Column("lot_id", sa.Integer),
+    sa.Column("year", sa.Integer),  # contract_year()
+    sa.Column("awarded", sa.Date),  # the award date, or the start date
+    sa.Column("value", sa.Numeric(18, 2)),  # gbp_value()
+    sa.Column("uncompeted", sa.Integer),  # 1: direct award or limited procedure
+    sa.Column("uncompeted_or_single_bid", sa.Integer),  # ... or a single tenderer
+    sa.Column("separate", sa.Integer),  # 1: the buyer buys for itself (not a national body)
+    prefixes=["TEMPORARY"],
+)
+
+
+def create_run_contracts(db: Any, depth: int) -> sa.Table:
+    """Build RUN_CONTRACTS on the session's connection (replacing one left by an earlier run)."""
+    from registry.buyers.models import Buyer, BuyerType  # the models import nothing from here
+    from registry.contracts.models import NON_COMPETITIVE_METHODS
+    from registry.suppliers.models import Supplier
+
+    def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.case((condition, 1), else_=0)
+
+    method = Contract.procurement_method.in_(NON_COMPETITIVE_METHODS)
+    select = (
+        sa.select(
+            Contract.id,
+            Contract.buyer_id,
+            Supplier.group_id,
+            sa.case(
+                (
+                    sa.func.length(Contract.cpv_code) >= depth,
+                    sa.func.substr(Contract.cpv_code, 1, depth),
+                ),
+                else_=sa.null(),
+            ).label("cpv_market"),
+            Contract.lot_id,
+            contract_year().label("year"),
+            sa.func.coalesce(Contract.award_date, Contract.start_date).label("awarded"),
+            gbp_value().label("value"),
+            flag(method).label("uncompeted"),
+            flag(sa.or_(method, Contract.number_of_tenderers == 1)).label(
+                "uncompeted_or_single_bid"
+            ),
+            flag(Buyer.buyer_type.not_in((BuyerType.nhs_national,))).label("separate"),
+        )
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .join(Buyer, Buyer.id == Contract.buyer_id)
+        .where(public_contract())
+    )
+    drop_run_contracts(db)
+    db.execute(CreateTempTableAs(RUN_CONTRACTS.name, select))
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(sa.text(f"ANALYZE {RUN_CONTRACTS.name}"))
+    return RUN_CONTRACTS
+
+
+def drop_run_contracts(db: Any) -> None:
+    db.execute(sa.text(f"DROP TABLE IF EXISTS {RUN_CONTRACTS.name}"))
+
+
+def since_year(table: Any, year: int | None) -> sa.ColumnElement[bool]:
+    """`since` on RUN_CONTRACTS: from `year` on, or undated."""
+    if year is None:
+        return sa.true()
+    return sa.or_(table.c.year >= year, table.c.year.is_(None))

@@ -161,6 +161,26 @@ def _aggregate_query(
     return query.where(Contract.lot_id.is_not(None))
 
 
+def _run_aggregate_query(contracts: Any, kind: str, since_year: int | None) -> sa.Select[Any]:
+    """`_aggregate_query` (per market and group, no year, every market) over a detection run's
+    published contracts (registry.flags.sql.RUN_CONTRACTS), whose market is already worked out."""
+    c = contracts.c
+    market = c.cpv_market if kind == "cpv" else c.lot_id
+    window = sa.true() if since_year is None else sa.or_(c.year >= since_year, c.year.is_(None))
+    return (
+        sa.select(
+            market.label("market"),
+            c.group_id,
+            sa.cast(sa.func.sum(c.value), sa.Float).label("value"),
+            sa.func.count(c.value).label("valued"),
+            sa.func.count(sa.distinct(c.buyer_id)).label("buyers"),
+            sa.func.count().label("contracts"),
+        )
+        .where(market.is_not(None), window)
+        .group_by(market, c.group_id)
+    )
+
+
 def market_condition(key: MarketKey, depth: int) -> sa.ColumnElement[bool]:
     """The contracts of one market (its figures add the published-contract condition)."""
     if key.kind == "cpv":
@@ -267,14 +287,24 @@ def list_markets(
 
 
 def list_market_leaders(
-    db: Session, depth: int, *, since_year: int | None = None, leaders: int = 4
+    db: Session,
+    depth: int,
+    *,
+    since_year: int | None = None,
+    leaders: int = 4,
+    contracts: Any = None,
 ) -> list[Market]:
     """Every market as `list_markets` has it, its concentration figured in SQL: the totals, HHI
     and concentration ratios are exact, but only the `leaders` largest groups on each basis are
-    listed (in `groups` and the shares), so a national market's long tail never reaches Python."""
+    listed (in `groups` and the shares), so a national market's long tail never reaches Python.
+    `contracts`: a detection run's published contracts (RUN_CONTRACTS at this depth) to read
+    instead of joining contracts and suppliers again."""
     markets = []
     for kind in ("cpv", "lot"):
-        groups = _aggregate_query(kind, depth, since_year=since_year).subquery()
+        if contracts is not None:
+            groups = _run_aggregate_query(contracts, kind, since_year).subquery()
+        else:
+            groups = _aggregate_query(kind, depth, since_year=since_year).subquery()
         value = sa.case((groups.c.value > 0, groups.c.value), else_=sa.null())
         # Largest first, ties by the key as text, as `concentration` orders its shares.
         key = sa.cast(groups.c.group_id, sa.String)

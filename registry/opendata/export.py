@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
+from registry.flags.coverage import checked_at as coverage_checked_at
 from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
@@ -410,9 +411,10 @@ _table(
         ("subject_label", "the subject as people say it"),
         ("state", "flagged, checked (not flagged) or not applicable"),
         ("reason", "why not applicable, or what could not be checked"),
-        ("checked_at", "when the detector ran"),
+        ("checked_at", "when the detector ran (its latest run)"),
     ],
     order=lambda: (DetectorCoverage.detector, DetectorCoverage.id),
+    expressions=lambda: {"checked_at": coverage_checked_at().label("checked_at")},
 )
 
 TABLES["score_coverage"] = Table(

@@ -104,6 +104,21 @@ def _scope(kind: str, depth: int, since_year: int | None, year: int | None) -> l
     return conditions
 
 
+def _run_scope(contracts: Any, kind: str, since_year: int | None, year: int | None) -> list[Any]:
+    """`_scope` on a detection run's published contracts (RUN_CONTRACTS)."""
+    c = contracts.c
+    conditions: list[Any] = [
+        c.year.is_not(None),  # which also makes the window's "or undated" moot
+        c.separate == 1,
+        (c.cpv_market if kind == "cpv" else c.lot_id).is_not(None),
+    ]
+    if since_year is not None:
+        conditions.append(c.year >= since_year)
+    if year is not None:
+        conditions.append(c.year == year)
+    return conditions
+
+
 def _in_market(kind: str, depth: int) -> sa.ColumnElement[bool]:
     """The contract belongs to a market of this kind: a CPV code that long, or a lot."""
     if kind == "cpv":
@@ -118,26 +133,41 @@ def separate_buying_query(
     min_buyers: int,
     since_year: int | None = None,
     year: int | None = None,
+    contracts: Any = None,
 ) -> sa.Select[Any]:
     """The universe and the figures: one row per market, supplier group and year with at least
-    `min_buyers` separate buyers."""
-    market = _market(kind, depth).label("market")
-    the_year = contract_year().label("year")
-    per_buyer = (
-        sa.select(
+    `min_buyers` separate buyers. `contracts`: a detection run's published contracts
+    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table."""
+    if contracts is not None:
+        c = contracts.c
+        market: Any = (c.cpv_market if kind == "cpv" else c.lot_id).label("market")
+        per_buyer_rows = sa.select(
             market,
-            Supplier.group_id,
-            the_year,
-            Contract.buyer_id,
-            sa.func.sum(gbp_value()).label("spend"),
+            c.group_id,
+            c.year,
+            c.buyer_id,
+            sa.func.sum(c.value).label("spend"),
             sa.func.count().label("contracts"),
+        ).where(*_run_scope(contracts, kind, since_year, year))
+        per_buyer_rows = per_buyer_rows.group_by(market, c.group_id, c.year, c.buyer_id)
+    else:
+        market = _market(kind, depth).label("market")
+        the_year = contract_year().label("year")
+        per_buyer_rows = (
+            sa.select(
+                market,
+                Supplier.group_id,
+                the_year,
+                Contract.buyer_id,
+                sa.func.sum(gbp_value()).label("spend"),
+                sa.func.count().label("contracts"),
+            )
+            .join(Supplier, Supplier.id == Contract.supplier_id)
+            .join(Buyer, Buyer.id == Contract.buyer_id)
+            .where(*_scope(kind, depth, since_year, year))
+            .group_by(market, Supplier.group_id, the_year, Contract.buyer_id)
         )
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .join(Buyer, Buyer.id == Contract.buyer_id)
-        .where(*_scope(kind, depth, since_year, year))
-        .group_by(market, Supplier.group_id, the_year, Contract.buyer_id)
-        .cte("per_buyer")  # read twice below: computed once
-    )
+    per_buyer = per_buyer_rows.cte("per_buyer")  # read twice below: computed once
     key = [per_buyer.c.market, per_buyer.c.group_id, per_buyer.c.year]
     totals = (
         sa.select(
@@ -194,10 +224,32 @@ def separate_buying_query(
     )
 
 
-def groups_in_markets_query(kind: str, depth: int, since_year: int | None = None) -> sa.Select[Any]:
+def groups_in_markets_query(
+    kind: str, depth: int, since_year: int | None = None, contracts: Any = None
+) -> sa.Select[Any]:
     """The aggregation detector's coverage universe: every market and supplier group with a
     published contract in the window, with how many of its contracts were the national route or
-    undated, and how many separate buyers it had over the whole window."""
+    undated, and how many separate buyers it had over the whole window. `contracts`: as for
+    `separate_buying_query`."""
+    if contracts is not None:
+        c = contracts.c
+        market = c.cpv_market if kind == "cpv" else c.lot_id
+        run_separate = c.separate == 1
+        run_dated = c.year.is_not(None)
+        window = sa.true() if since_year is None else sa.or_(c.year >= since_year, ~run_dated)
+        return (
+            sa.select(
+                market.label("market"),
+                c.group_id,
+                sa.func.count(sa.case((run_separate, c.id))).label("separate_contracts"),
+                sa.func.count(sa.case((sa.and_(run_separate, ~run_dated), c.id))).label("undated"),
+                sa.func.count(
+                    sa.distinct(sa.case((sa.and_(run_separate, run_dated), c.buyer_id)))
+                ).label("separate_buyers"),
+            )
+            .where(market.is_not(None), window)
+            .group_by(market, c.group_id)
+        )
     market = _market(kind, depth).label("market")
     separate = Buyer.buyer_type.not_in(NATIONAL_BUYERS)
     dated = contract_year().is_not(None)
@@ -280,13 +332,19 @@ def find_opportunities(
     since_year: int | None = None,
     year: int | None = None,
     kinds: tuple[str, ...] = KINDS,
+    contracts: Any = None,
 ) -> list[Opportunity]:
     """Every market, group and year with at least `min_buyers` separate buyers: largest total
-    spend first, then most buyers."""
+    spend first, then most buyers. `contracts`: as for `separate_buying_query`."""
     found: list[Opportunity] = []
     for kind in kinds:
         query = separate_buying_query(
-            kind, depth, min_buyers=min_buyers, since_year=since_year, year=year
+            kind,
+            depth,
+            min_buyers=min_buyers,
+            since_year=since_year,
+            year=year,
+            contracts=contracts,
         )
         rows = list(db.execute(query))
         if not rows:

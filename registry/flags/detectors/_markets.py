@@ -18,7 +18,9 @@ def markets_in_window(ctx: RunContext) -> tuple[list[Market], int | None]:
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
     key = ("markets", ctx.cpv_depth, start)
     if key not in ctx.cache:
-        ctx.cache[key] = list_market_leaders(ctx.db, ctx.cpv_depth, since_year=start)
+        ctx.cache[key] = list_market_leaders(
+            ctx.db, ctx.cpv_depth, since_year=start, contracts=ctx.contracts()
+        )
     return ctx.cache[key], start
 
 

@@ -34,7 +34,11 @@ from registry.suppliers.models import SupplierGroup
 def find(ctx: RunContext) -> list[Finding]:
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
     found = find_opportunities(
-        ctx.db, ctx.cpv_depth, min_buyers=int(ctx.thresholds["min_buyers"]), since_year=start
+        ctx.db,
+        ctx.cpv_depth,
+        min_buyers=int(ctx.thresholds["min_buyers"]),
+        since_year=start,
+        contracts=ctx.contracts(),
     )
     # One flag per group and market: the year with the most separate buyers (latest on a tie).
     best: dict[tuple[str, int], Opportunity] = {}
@@ -64,13 +68,14 @@ def coverage(ctx: RunContext) -> CoverageSource:
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
     minimum = int(ctx.thresholds["min_buyers"])
     window = f" since {start}" if start is not None else ""
-    return [_coverage(kind, ctx.cpv_depth, start, minimum, window) for kind in KINDS]
+    contracts = ctx.contracts()
+    return [_coverage(kind, ctx.cpv_depth, start, minimum, window, contracts) for kind in KINDS]
 
 
 def _coverage(
-    kind: str, depth: int, start: int | None, minimum: int, window: str
+    kind: str, depth: int, start: int | None, minimum: int, window: str, contracts: Any
 ) -> sa.Select[Any]:
-    groups = groups_in_markets_query(kind, depth, start).subquery()
+    groups = groups_in_markets_query(kind, depth, start, contracts).subquery()
     market = sa.cast(groups.c.market, sa.String)
     key = f"{kind}-" + market + "/group-" + sa.cast(groups.c.group_id, sa.String)
     where: Any = "CPV " + market

@@ -12,6 +12,7 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
 from registry.flags.models import Severity, SubjectType
+from registry.flags.sql import create_run_contracts
 from registry.markets.services import window_start
 
 SETTINGS_PREFIX = "registry.detectors."
@@ -131,6 +132,14 @@ class RunContext:
             self.cache[key] = window_start(self.db, window_years)
         start: int | None = self.cache[key]
         return start
+
+    def contracts(self) -> sa.Table:
+        """This run's published contracts (`RUN_CONTRACTS`), built at the first call."""
+        key = ("run_contracts", self.cpv_depth)
+        if key not in self.cache:
+            self.cache[key] = create_run_contracts(self.db, self.cpv_depth)
+        table: sa.Table = self.cache[key]
+        return table
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,7 +12,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.contracts.models import Contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -22,28 +21,26 @@ from registry.flags.detectors.base import (
     buyer_group_market_coverage,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import gbp_value, public_contract, since
+from registry.flags.sql import since_year
 from registry.markets.cpv import cpv_name
-from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.models import SupplierGroup
 
 
 def _per_group(ctx: RunContext) -> tuple[Any, int | None]:
     """Per buyer, market and group, each row beside its buyer's totals in that market."""
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
-    market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
-    value = gbp_value()
+    rc = ctx.contracts()
     # Per buyer, market and group; then each row beside its buyer's total in that market.
     per_group = (
         sa.select(
-            Contract.buyer_id,
-            market.label("market"),
-            Supplier.group_id,
-            sa.func.sum(value).label("value"),
-            sa.func.count(value).label("contracts"),
+            rc.c.buyer_id,
+            rc.c.cpv_market.label("market"),
+            rc.c.group_id,
+            sa.func.sum(rc.c.value).label("value"),
+            sa.func.count(rc.c.value).label("contracts"),
         )
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .where(public_contract(), since(start), sa.func.length(Contract.cpv_code) >= ctx.cpv_depth)
-        .group_by(Contract.buyer_id, market, Supplier.group_id)
+        .where(since_year(rc, start), rc.c.cpv_market.is_not(None))
+        .group_by(rc.c.buyer_id, rc.c.cpv_market, rc.c.group_id)
         .subquery()
     )
     buyer_market = [per_group.c.buyer_id, per_group.c.market]

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -20,31 +19,27 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import gbp_value, public_contract
-from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.models import SupplierGroup
 
 
 def find(ctx: RunContext) -> list[Finding]:
     share = Decimal(str(ctx.thresholds["share_threshold"]))
-    uncompeted = sa.or_(
-        Contract.procurement_method.in_(NON_COMPETITIVE_METHODS), Contract.number_of_tenderers == 1
-    )
-    value = gbp_value()
+    rc = ctx.contracts()
+    uncompeted = rc.c.uncompeted_or_single_bid == 1
+    value = rc.c.value
     uncompeted_value = sa.func.coalesce(sa.func.sum(sa.case((uncompeted, value))), 0)
     total_value = sa.func.sum(value)
     rows = ctx.db.execute(
         sa.select(
-            Supplier.group_id,
+            rc.c.group_id,
             SupplierGroup.name,
             total_value.label("value"),
             uncompeted_value.label("uncompeted_value"),
             sa.func.count().label("contracts"),
             sa.func.count(sa.case((uncompeted, 1))).label("uncompeted_contracts"),
         )
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
-        .where(public_contract())
-        .group_by(Supplier.group_id, SupplierGroup.name)
+        .join(SupplierGroup, SupplierGroup.id == rc.c.group_id)
+        .group_by(rc.c.group_id, SupplierGroup.name)
         .having(
             sa.func.count() >= int(ctx.thresholds["min_contracts"]),
             total_value > 0,
@@ -72,10 +67,11 @@ def find(ctx: RunContext) -> list[Finding]:
 
 def coverage(ctx: RunContext) -> CoverageSource:
     minimum = int(ctx.thresholds["min_contracts"])
-    total_value = sa.func.sum(gbp_value())
+    rc = ctx.contracts()
+    total_value = sa.func.sum(rc.c.value)
     columns = coverage_select(
         SubjectType.supplier_group,
-        Supplier.group_id,
+        rc.c.group_id,
         SupplierGroup.name,
         not_applicable=[
             (sa.func.count() < minimum, f"fewer than {minimum} contracts"),
@@ -83,17 +79,16 @@ def coverage(ctx: RunContext) -> CoverageSource:
         ],
         checked_note=[
             (
-                sa.func.count(gbp_value()) < sa.func.count(),
+                sa.func.count(rc.c.value) < sa.func.count(),
                 "contracts without a value in pounds left out of the shares",
             )
         ],
     )
     return [
         sa.select(*columns)
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
-        .where(public_contract())
-        .group_by(Supplier.group_id, SupplierGroup.name)
+        .select_from(rc)
+        .join(SupplierGroup, SupplierGroup.id == rc.c.group_id)
+        .group_by(rc.c.group_id, SupplierGroup.name)
     ]
 
 

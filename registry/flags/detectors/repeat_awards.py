@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -20,40 +19,54 @@ from registry.flags.detectors.base import (
     buyer_group_market_coverage,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import gbp_value, public_contract
 from registry.markets.cpv import cpv_name
-from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.models import SupplierGroup
 
 
 def find(ctx: RunContext) -> list[Finding]:
-    market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
-    when = sa.func.coalesce(Contract.award_date, Contract.start_date)
-    uncompeted = sa.case((Contract.procurement_method.in_(NON_COMPETITIVE_METHODS), 1), else_=0)
+    rc = ctx.contracts()
+    market = rc.c.cpv_market
+    when = rc.c.awarded
+    uncompeted = rc.c.uncompeted
+    minimum = int(ctx.thresholds["min_awards"])
+    # Only a buyer's market where some group had at least `minimum` dated uncompeted awards can
+    # hold a run that long: the others are left out before the ordering (most of them, since
+    # most buyers award a few contracts per market). Each kept market keeps all its awards,
+    # as any of them can break a run.
+    candidates = (
+        sa.select(rc.c.buyer_id, market.label("market"))
+        .where(uncompeted == 1, when.is_not(None), market.is_not(None))
+        .group_by(rc.c.buyer_id, market, rc.c.group_id)
+        .having(sa.func.count() >= minimum)
+        .distinct()
+        .subquery()
+    )
     # Gaps and islands: within a buyer's awards in a market, in order, a run of awards to one
     # group that were all uncompeted has a constant difference between the two row numbers.
     ordered = (
         sa.select(
-            Contract.id,
-            Contract.buyer_id,
-            Supplier.group_id,
+            rc.c.id,
+            rc.c.buyer_id,
+            rc.c.group_id,
             market.label("market"),
             when.label("awarded"),
-            gbp_value().label("value"),
+            rc.c.value.label("value"),
             uncompeted.label("uncompeted"),
             (
                 sa.func.row_number().over(
-                    partition_by=[Contract.buyer_id, market], order_by=[when, Contract.id]
+                    partition_by=[rc.c.buyer_id, market], order_by=[when, rc.c.id]
                 )
                 - sa.func.row_number().over(
-                    partition_by=[Contract.buyer_id, market, Supplier.group_id, uncompeted],
-                    order_by=[when, Contract.id],
+                    partition_by=[rc.c.buyer_id, market, rc.c.group_id, uncompeted],
+                    order_by=[when, rc.c.id],
                 )
             ).label("island"),
         )
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .where(
-            public_contract(), when.is_not(None), sa.func.length(Contract.cpv_code) >= ctx.cpv_depth
+        .join(
+            candidates,
+            sa.and_(candidates.c.buyer_id == rc.c.buyer_id, candidates.c.market == market),
         )
+        .where(when.is_not(None), market.is_not(None))
         .subquery()
     )
     runs = (
@@ -70,7 +83,7 @@ def find(ctx: RunContext) -> list[Finding]:
         )
         .where(ordered.c.uncompeted == 1)
         .group_by(ordered.c.buyer_id, ordered.c.group_id, ordered.c.market, ordered.c.island)
-        .having(sa.func.count() >= int(ctx.thresholds["min_awards"]))
+        .having(sa.func.count() >= minimum)
         .subquery()
     )
     rows = ctx.db.execute(
@@ -107,20 +120,18 @@ def find(ctx: RunContext) -> list[Finding]:
 def coverage(ctx: RunContext) -> CoverageSource:
     # Every buyer, group and market with a published award: a pair with fewer awards than a run
     # needs, or too few dated ones to put in order, cannot show the pattern.
-    market = sa.func.substr(Contract.cpv_code, 1, ctx.cpv_depth)
-    when = sa.func.coalesce(Contract.award_date, Contract.start_date)
+    rc = ctx.contracts()
     minimum = int(ctx.thresholds["min_awards"])
     pairs = (
         sa.select(
-            Contract.buyer_id,
-            Supplier.group_id,
-            market.label("market"),
+            rc.c.buyer_id,
+            rc.c.group_id,
+            rc.c.cpv_market.label("market"),
             sa.func.count().label("awards"),
-            sa.func.count(when).label("dated"),
+            sa.func.count(rc.c.awarded).label("dated"),
         )
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .where(public_contract(), sa.func.length(Contract.cpv_code) >= ctx.cpv_depth)
-        .group_by(Contract.buyer_id, Supplier.group_id, market)
+        .where(rc.c.cpv_market.is_not(None))
+        .group_by(rc.c.buyer_id, rc.c.group_id, rc.c.cpv_market)
         .subquery()
     )
     return [

@@ -4,13 +4,16 @@ states; and how much of the data each figure on market, buyer and supplier pages
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
+from registry.flags import coverage as registry_coverage
 from registry.flags.detectors import load_settings
 from registry.flags.models import Flag
 from registry.flags.services import run_detection
@@ -152,3 +155,28 @@ def test_pages_say_how_much_of_the_data_each_figure_uses(
         m for m in webtest_app.get("/api/v1/markets").json["data"] if m["key"] == "cpv-48814"
     ]
     assert (api_market["valued_contracts"], api_market["excluded_from_value"]) == (2, 3)
+
+
+def test_checked_at_is_the_latest_run_everywhere(
+    webtest_app: webtest.TestApp, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second run changes nothing: no coverage row is rewritten, yet the page, the API and
+    # the CSV all say the subjects were checked by it.
+    FrameworkFactory(cpv_codes=["48000000"])
+    FrameworkFactory(cpv_codes=["45000000"])
+    for hour in (9, 10):
+        latest = datetime.datetime(2026, 1, 1, hour, 30, tzinfo=datetime.UTC)
+        monkeypatch.setattr(registry_coverage, "utcnow", lambda when=latest: when)
+        run_detection(db_session, load_settings({}), ["proprietary_interfaces"])
+    db_session.flush()
+
+    page = _text(webtest_app.get("/flags/detectors/proprietary_interfaces"))
+    assert "Latest run: 1 January 2026 10:30 UTC" in page
+    detectors = webtest_app.get("/api/v1/detectors").json["data"]
+    entry = next(d for d in detectors if d["id"] == "proprietary_interfaces")
+    assert entry["coverage"]["checked_at"] == latest.isoformat()
+    assert entry["coverage"]["flagged"] == 1 and entry["coverage"]["not_applicable"] == 1
+    rows = list(csv.DictReader(io.StringIO(webtest_app.get("/data/detector_coverage.csv").text)))
+    mine = [r for r in rows if r["detector"] == "proprietary_interfaces"]
+    assert len(mine) == 2 and {r["checked_at"] for r in mine} == {latest.isoformat()}
+    assert "changed_at" not in mine[0]  # the CSV's columns are as they were

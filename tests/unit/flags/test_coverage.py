@@ -1,5 +1,6 @@
 """Coverage, not silence: each detector records every subject it examined as flagged, checked —
-not flagged, or not applicable with the reason; replaced per run, stamped with the method version."""
+not flagged, or not applicable with the reason; brought into line with each run (only what
+changed is written), stamped with the method version; when it was checked is the latest run's."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.flags import coverage as registry_coverage
 from registry.flags import detectors as registry_detectors
+from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import load_settings
-from registry.flags.models import CoverageState
+from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord
 from registry.flags.services import run_detection
 from registry.frameworks.models import ObligationCategory
 from tests.common.db.core import (
@@ -130,3 +134,93 @@ def test_a_detector_without_coverage_records_its_flags_only(
     rows = coverage(db_session, "over_long_framework")
     assert list(rows) == [long.reference]
     assert rows[long.reference].state == CoverageState.flagged
+
+
+def _at(monkeypatch: pytest.MonkeyPatch, hour: int) -> datetime.datetime:
+    """Runs from now on happen at this hour (of a fixed day), for the coverage's clock."""
+    when = datetime.datetime(2026, 1, 1, hour, tzinfo=datetime.UTC)
+    monkeypatch.setattr(registry_coverage, "utcnow", lambda: when)
+    return when
+
+
+def test_coverage_applies_only_the_difference_between_runs(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kept = FrameworkFactory(cpv_codes=["48000000"])  # flagged both times: not rewritten
+    fixed = FrameworkFactory(cpv_codes=["48000000"])  # flagged, then checked
+    renamed = FrameworkFactory(cpv_codes=["45000000"])  # not applicable, its label changes
+    gone = FrameworkFactory(cpv_codes=["45000000"])  # retracted: leaves the universe
+    first = _at(monkeypatch, 9)
+    detect(db_session, "proprietary_interfaces")
+    before = coverage(db_session, "proprietary_interfaces")
+    assert {key: row.changed_at for key, row in before.items()} == dict.fromkeys(before, first)
+
+    ObligationFactory(framework=fixed, category=ObligationCategory.open_standards)
+    renamed.title = "Renamed"
+    gone.retracted_at = first
+    new = FrameworkFactory(cpv_codes=["72000000"])  # new to the universe: flagged
+    db_session.flush()
+    second = _at(monkeypatch, 10)
+    detect(db_session, "proprietary_interfaces")
+    db_session.expire_all()
+    after = coverage(db_session, "proprietary_interfaces")
+
+    assert set(after) == {kept.reference, fixed.reference, renamed.reference, new.reference}
+    assert after[kept.reference].id == before[kept.reference].id
+    assert after[kept.reference].changed_at == first  # unchanged: not rewritten
+    assert after[fixed.reference].id == before[fixed.reference].id
+    assert after[fixed.reference].state == CoverageState.checked
+    assert after[fixed.reference].changed_at == second
+    assert after[renamed.reference].subject_label == f"{renamed.reference}: Renamed"
+    assert after[renamed.reference].state == CoverageState.not_applicable
+    assert after[renamed.reference].changed_at == second
+    assert after[new.reference].state == CoverageState.flagged
+    assert after[new.reference].changed_at == second
+
+    # When the subjects were checked is the latest run's time, with its counts.
+    counts = coverage_counts(db_session)["proprietary_interfaces"]
+    assert counts.checked_at == second
+    assert (counts.flagged, counts.checked, counts.not_applicable) == (2, 1, 1)
+    runs = db_session.execute(
+        sa.select(DetectorRunRecord.run_at).where(
+            DetectorRunRecord.detector == "proprietary_interfaces"
+        )
+    ).scalars()
+    assert sorted(runs) == [first, second]
+
+
+def test_a_new_method_version_restamps_every_row(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    FrameworkFactory(cpv_codes=["48000000"])
+    FrameworkFactory(cpv_codes=["45000000"])
+    _at(monkeypatch, 9)
+    detect(db_session, "proprietary_interfaces")
+    old = registry_detectors.DETECTORS["proprietary_interfaces"]
+    monkeypatch.setitem(
+        registry_detectors.DETECTORS,
+        "proprietary_interfaces",
+        dataclasses.replace(old, version="2"),
+    )
+    later = _at(monkeypatch, 11)
+    detect(db_session, "proprietary_interfaces")
+    db_session.expire_all()
+    rows = coverage(db_session, "proprietary_interfaces").values()
+    assert {(row.method_version, row.changed_at) for row in rows} == {("2", later)}
+    assert coverage_counts(db_session)["proprietary_interfaces"].method_version == "2"
+
+
+def test_coverage_of_one_detector_leaves_the_others_alone(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    FrameworkFactory(cpv_codes=["48000000"], end_date=datetime.date(2030, 1, 1))
+    first = _at(monkeypatch, 9)
+    run_detection(db_session, load_settings({}), ["proprietary_interfaces", "over_long_framework"])
+    _at(monkeypatch, 10)
+    detect(db_session, "proprietary_interfaces")
+    db_session.expire_all()
+    other = coverage(db_session, "over_long_framework")
+    assert [row.changed_at for row in other.values()] == [first]
+    assert coverage_counts(db_session)["over_long_framework"].checked_at == first
+    total = db_session.execute(sa.select(sa.func.count()).select_from(DetectorCoverage))
+    assert total.scalar_one() == 2

@@ -206,6 +206,23 @@ def test_an_award_to_another_group_breaks_the_run(db_session: Session) -> None:
     assert not [f for f in detect(db_session, "repeat_awards").values() if f.buyer_id == buyer.id]
 
 
+def test_awards_in_another_market_do_not_break_the_run(db_session: Session) -> None:
+    # Only a buyer's markets with enough uncompeted awards to one group are put in order; the
+    # buyer's other markets, however busy, neither break nor make a run.
+    buyer, supplier = BuyerFactory(), SupplierFactory()
+    award_run(buyer, supplier, ["direct award"] * 3)
+    for year in (2015, 2016, 2017):
+        ContractFactory(
+            buyer=buyer,
+            cpv_code="48000000",
+            procurement_method="direct award",
+            award_date=datetime.date(year, 6, 1),
+        )
+    flags = [f for f in detect(db_session, "repeat_awards").values() if f.buyer_id == buyer.id]
+    (flag,) = flags
+    assert flag.market_key == "cpv-72200" and flag.metrics["consecutive_awards"] == 3
+
+
 # Non-competitive share: >= 50% of a group's value from uncompeted awards or single bids.
 
 
