@@ -67,6 +67,16 @@ def configure_environment(config: Configurator) -> None:
     """Run after commit, once pyramid_jinja2 has made its environment."""
     env = config.get_jinja2_environment(".html")
     env.loader = ChoiceLoader([env.loader, GovukFrontendLoader()])
+    parent_relative = env.join_path
+
+    def join_path(template: str, parent: str) -> str:
+        # The macros are named absolutely: one compiled copy, whichever page imports them (named
+        # relative to each page, every page compiled its own copies on first use).
+        if template.startswith("govuk_frontend_jinja/"):
+            return template
+        return str(parent_relative(template, parent))
+
+    env.join_path = join_path
     env.filters.update(FILTERS)
     env.globals["service_name"] = "Supplier Accountability Registry"
     env.globals["csrf_token"] = get_csrf_token
