@@ -11,12 +11,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
+from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierMerge
 
-# What the public may see of contracts: published and not retracted.
-PUBLISHED = sa.and_(Contract.publication == Publication.published, Contract.retracted_at.is_(None))
+# What the public may see of contracts: published and not retracted (looked up by supplier, never
+# by the publication index, which nearly every contract is in: see flags.sql.public_contract).
+PUBLISHED = public_contract()
 
 
 def contract_stats(db: Session, supplier_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
