@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,7 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
     return f"(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
 
 
+@functools.cache  # built once: the same immutable SQL every time, cheaper to reuse
 def public_contract() -> sa.ColumnElement[bool]:
     """Published and not retracted: the only contracts any figure is computed from.
 
@@ -45,6 +47,7 @@ def public_contract() -> sa.ColumnElement[bool]:
     )
 
 
+@functools.cache
 def contract_year() -> sa.ColumnElement[int]:
     """The award year, or the start year when the award date is unknown."""
     return sa.cast(
@@ -52,6 +55,7 @@ def contract_year() -> sa.ColumnElement[int]:
     )
 
 
+@functools.cache
 def gbp_value() -> sa.ColumnElement[Any]:
     """The value when it is stated in pounds; null otherwise, so sums compare like with like."""
     return sa.case(
