@@ -182,12 +182,20 @@ def group_counts(db: Session, group_ids: list[int]) -> dict[int, int]:
     """Live (unmerged) suppliers in each group."""
     if not group_ids:
         return {}
-    rows = db.execute(
-        sa.select(Supplier.group_id, sa.func.count(Supplier.id))
-        .where(Supplier.group_id.in_(group_ids), Supplier.merged_into_id.is_(None))
-        .group_by(Supplier.group_id)
-    ).all()
+    rows = db.execute(_group_counts(), {"group_ids": group_ids}).all()
     return {row[0]: row[1] for row in rows}
+
+
+@functools.cache
+def _group_counts() -> Any:
+    return (
+        sa.select(Supplier.group_id, sa.func.count(Supplier.id))
+        .where(
+            Supplier.group_id.in_(sa.bindparam("group_ids", expanding=True)),
+            Supplier.merged_into_id.is_(None),
+        )
+        .group_by(Supplier.group_id)
+    )
 
 
 def group_value(db: Session, group_id: int) -> tuple[int, Decimal]:
