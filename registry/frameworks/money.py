@@ -8,6 +8,7 @@ Why: summing framework ceilings as if they were spend inflates values about tenf
 from __future__ import annotations
 
 import dataclasses
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -85,18 +86,24 @@ def lot_spend(db: Session, lot_ids: list[int]) -> dict[int, tuple[Decimal, int, 
     """Per lot: call-off spend in pounds, published call-offs, and those with a value in pounds."""
     if not lot_ids:
         return {}
+    rows = db.execute(_lot_spend_statement(), {"lot_ids": lot_ids})
+    return {lot_id: (Decimal(spend), int(n), int(valued)) for lot_id, spend, n, valued in rows}
+
+
+@functools.cache
+def _lot_spend_statement() -> Any:
+    """lot_spend's statement, built once (the lots are bound when it runs)."""
     value = gbp_value()
-    rows = db.execute(
+    return (
         sa.select(
             Contract.lot_id,
             sa.func.coalesce(sa.func.sum(value), 0),
             sa.func.count(),
             sa.func.count(value),
         )
-        .where(public_contract(), Contract.lot_id.in_(lot_ids))
+        .where(public_contract(), Contract.lot_id.in_(sa.bindparam("lot_ids", expanding=True)))
         .group_by(Contract.lot_id)
     )
-    return {lot_id: (Decimal(spend), int(n), int(valued)) for lot_id, spend, n, valued in rows}
 
 
 def lot_ceiling_use(db: Session, lots: list[Lot]) -> dict[int, CeilingUse]:

@@ -6,6 +6,7 @@ framework agreement whose value is a ceiling, not spend). One aggregate query pe
 from __future__ import annotations
 
 import dataclasses
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -41,10 +42,11 @@ class DataUse:
         }
 
 
-def _columns() -> list[Any]:
+@functools.cache  # the same columns every time: built once
+def _columns() -> tuple[Any, ...]:
     value = gbp_value()
     no_value = Contract.value_amount.is_(None)
-    return [
+    return (
         sa.func.count(Contract.id),
         sa.func.count(value),
         sa.func.coalesce(sa.func.sum(value), 0),
@@ -53,7 +55,7 @@ def _columns() -> list[Any]:
             sa.case((sa.and_(~no_value, sa.func.coalesce(Contract.currency, "") != "GBP"), 1))
         ),
         sa.func.count(sa.case((sa.and_(no_value, Contract.ceiling_amount.is_not(None)), 1))),
-    ]
+    )
 
 
 def _use(row: Any) -> DataUse:

@@ -56,6 +56,8 @@ class Assessment(RecordMixin, RetractableMixin, ModelBase):
         sa.Index(None, "kpi_key", "period_start"),
         # A supplier's or buyer's clocks start from its contracts' published assessments.
         sa.Index(None, "contract_id", "status"),
+        # The supplier page: a supplier's latest published assessments, newest period first.
+        sa.Index(None, "supplier_id", "status", "period_end"),
     )
 
     id: Mapped[int_pk]

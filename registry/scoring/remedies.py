@@ -6,6 +6,7 @@ Each write checks its input (problems as (field, message) pairs, nothing written
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -241,26 +242,25 @@ def change_membership_status(
 
 def public_remedies(db: Session, supplier_id: int) -> dict[str, list[Any]]:
     """What the scorecard shows: published, unretracted breaches, open plans and exclusions."""
+    supplier = {"supplier_id": supplier_id}
+    return {name: list(db.execute(query, supplier).scalars()) for name, query in _public().items()}
+
+
+@functools.cache
+def _public() -> dict[str, Any]:
+    """public_remedies' statements, built once (the supplier is bound when they run)."""
 
     def published(model: Any) -> Any:
         return sa.select(model).where(
-            model.supplier_id == supplier_id,
+            model.supplier_id == sa.bindparam("supplier_id", type_=sa.Integer),
             model.publication == Publication.published,
             model.retracted_at.is_(None),
         )
 
     return {
-        "breaches": list(
-            db.execute(published(Breach).order_by(Breach.occurred_on.desc())).scalars()
-        ),
-        "plans": list(
-            db.execute(
-                published(RemediationPlan)
-                .where(RemediationPlan.status == RemediationStatus.open)
-                .order_by(RemediationPlan.agreed_date)
-            ).scalars()
-        ),
-        "exclusions": list(
-            db.execute(published(Exclusion).order_by(Exclusion.start_date.desc())).scalars()
-        ),
+        "breaches": published(Breach).order_by(Breach.occurred_on.desc()),
+        "plans": published(RemediationPlan)
+        .where(RemediationPlan.status == RemediationStatus.open)
+        .order_by(RemediationPlan.agreed_date),
+        "exclusions": published(Exclusion).order_by(Exclusion.start_date.desc()),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -67,71 +68,18 @@ def chart(trend: list[Score]) -> Chart | None:
     return Chart(points=" ".join(f"{d['x']},{d['y']}" for d in dots), dots=dots, y_ticks=ticks)
 
 
-def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None) -> dict[str, Any]:
-    today = today or datetime.date.today()
-    current = list(
-        db.execute(
-            sa.select(Score)
-            .where(Score.supplier_id == supplier_id, Score.current.is_(True))
-            .options(selectinload(Score.framework))
-            .order_by(Score.period_end)
-        ).scalars()
-    )
-    latest_end = max((s.period_end for s in current), default=None)
-    latest = [s for s in current if s.period_end == latest_end]
-    overall = next((s for s in latest if s.framework_id is None), None)
-    by_framework = sorted(
-        (s for s in latest if s.framework_id is not None),
-        key=lambda s: s.framework.reference if s.framework else "",
-    )
-    trend = [s for s in current if s.framework_id is None]
-    published = (
-        Assessment.supplier_id == supplier_id,
-        Assessment.status == AssessmentStatus.published,
-        Assessment.retracted_at.is_(None),
-    )
-    # Issue 8: a supplier may have thousands of assessments; the page shows the latest few, loaded
-    # with a LIMIT, and links to the full list. The scores above come from stored scores, which
-    # count every assessment, so bounding this list changes no figure.
-    total = db.execute(
-        sa.select(sa.func.count()).select_from(Assessment).where(*published)
-    ).scalar_one()
-    assessments = list(
-        db.execute(
-            sa.select(Assessment)
-            .where(*published)
-            .options(
-                selectinload(Assessment.reply),
-                selectinload(Assessment.framework),
-                selectinload(Assessment.contract),
-            )
-            .order_by(*NEWEST_FIRST)
-            .limit(LATEST)
-        ).scalars()
-    )
-    return {
-        "overall": overall,
-        "by_framework": by_framework,
-        "trend": trend,
-        "chart": chart(trend),
-        "assessments": assessments,
-        "assessments_total": total,
-        "assessments_by_framework": _counted_by_framework(db, published, latest_end),
-        "today": today,
-        **public_remedies(db, supplier_id),
-    }
+# The statements below take longer to build than to run for one supplier: each is built once per
+# process, the supplier and dates bound when it runs (issue 8, the supplier page under load).
+SUPPLIER_ID = sa.bindparam("supplier_id", type_=sa.Integer)
+PUBLISHED = (
+    Assessment.supplier_id == SUPPLIER_ID,
+    Assessment.status == AssessmentStatus.published,
+    Assessment.retracted_at.is_(None),
+)
 
 
-def _counted_by_framework(
-    db: Session, published: tuple[Any, ...], as_of: datetime.date | None
-) -> dict[int | None, list[Assessment]]:
-    """The latest LATEST_PER_FRAMEWORK assessments per framework that the latest scores counted
-    (within the recency window of method.WINDOW_DAYS, ending on the latest period), in one
-    windowed query: row_number() runs the same on SQLite and PostgreSQL. The breakdown's full
-    count is the stored score's assessments_count."""
-    if as_of is None:
-        return {}
-    oldest = as_of - datetime.timedelta(days=method.WINDOW_DAYS - 1)
+@functools.cache
+def _statements() -> dict[str, Any]:
     ranked = (
         sa.select(
             Assessment.id,
@@ -140,19 +88,81 @@ def _counted_by_framework(
             .label("rank"),
         )
         .where(
-            *published,
+            *PUBLISHED,
             Assessment.framework_id.is_not(None),
             Assessment.rating != Rating.other,
-            Assessment.period_end.between(oldest, as_of),
+            Assessment.period_end.between(
+                sa.bindparam("oldest", type_=sa.Date), sa.bindparam("as_of", type_=sa.Date)
+            ),
         )
         .subquery()
     )
-    rows = db.execute(
-        sa.select(Assessment)
+    return {
+        "current": sa.select(Score)
+        .where(Score.supplier_id == SUPPLIER_ID, Score.current.is_(True))
+        .options(selectinload(Score.framework))
+        .order_by(Score.period_end),
+        "total": sa.select(sa.func.count()).select_from(Assessment).where(*PUBLISHED),
+        "latest": sa.select(Assessment)
+        .where(*PUBLISHED)
+        .options(
+            selectinload(Assessment.reply),
+            selectinload(Assessment.framework),
+            selectinload(Assessment.contract),
+        )
+        .order_by(*NEWEST_FIRST)
+        .limit(LATEST),
+        "counted": sa.select(Assessment)
         .join(ranked, ranked.c.id == Assessment.id)
         .where(ranked.c.rank <= LATEST_PER_FRAMEWORK)
         .options(selectinload(Assessment.reply))
-        .order_by(*NEWEST_FIRST)
+        .order_by(*NEWEST_FIRST),
+    }
+
+
+def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None) -> dict[str, Any]:
+    today = today or datetime.date.today()
+    statements = _statements()
+    supplier = {"supplier_id": supplier_id}
+    current = list(db.execute(statements["current"], supplier).scalars())
+    latest_end = max((s.period_end for s in current), default=None)
+    latest = [s for s in current if s.period_end == latest_end]
+    overall = next((s for s in latest if s.framework_id is None), None)
+    by_framework = sorted(
+        (s for s in latest if s.framework_id is not None),
+        key=lambda s: s.framework.reference if s.framework else "",
+    )
+    trend = [s for s in current if s.framework_id is None]
+    # Issue 8: a supplier may have thousands of assessments; the page shows the latest few, loaded
+    # with a LIMIT, and links to the full list. The scores above come from stored scores, which
+    # count every assessment, so bounding this list changes no figure.
+    total = db.execute(statements["total"], supplier).scalar_one()
+    assessments = list(db.execute(statements["latest"], supplier).scalars())
+    return {
+        "overall": overall,
+        "by_framework": by_framework,
+        "trend": trend,
+        "chart": chart(trend),
+        "assessments": assessments,
+        "assessments_total": total,
+        "assessments_by_framework": _counted_by_framework(db, supplier_id, latest_end),
+        "today": today,
+        **public_remedies(db, supplier_id),
+    }
+
+
+def _counted_by_framework(
+    db: Session, supplier_id: int, as_of: datetime.date | None
+) -> dict[int | None, list[Assessment]]:
+    """The latest LATEST_PER_FRAMEWORK assessments per framework that the latest scores counted
+    (within the recency window of method.WINDOW_DAYS, ending on the latest period), in one
+    windowed query: row_number() runs the same on SQLite and PostgreSQL. The breakdown's full
+    count is the stored score's assessments_count."""
+    if as_of is None:
+        return {}
+    oldest = as_of - datetime.timedelta(days=method.WINDOW_DAYS - 1)
+    rows = db.execute(
+        _statements()["counted"], {"supplier_id": supplier_id, "oldest": oldest, "as_of": as_of}
     ).scalars()
     by_framework: dict[int | None, list[Assessment]] = {}
     for a in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -11,12 +12,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
+from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.records import Publication
 from registry.suppliers.models import Supplier, SupplierMerge
 
-# What the public may see of contracts: published and not retracted.
-PUBLISHED = sa.and_(Contract.publication == Publication.published, Contract.retracted_at.is_(None))
+# What the public may see of contracts: published and not retracted (looked up by supplier, never
+# by the publication index, which nearly every contract is in: see flags.sql.public_contract).
+PUBLISHED = public_contract()
+
+# The supplier page's statements take longer to build than to run for one supplier: each is built
+# once per process with the supplier as a bound parameter, and executed with {"supplier_id": id}.
+SUPPLIER_ID = sa.bindparam("supplier_id", type_=sa.Integer)
 
 
 def contract_stats(db: Session, supplier_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
@@ -57,7 +63,13 @@ class BuyerTypeRow:
 
 
 def contracts_by_buyer_type(db: Session, supplier_id: int) -> list[BuyerTypeRow]:
-    rows = db.execute(
+    rows = db.execute(_by_buyer_type(), {"supplier_id": supplier_id}).all()
+    return [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+
+
+@functools.cache
+def _by_buyer_type() -> Any:  # a Select of four columns
+    return (
         sa.select(
             Buyer.buyer_type,
             Contract.currency,
@@ -65,58 +77,68 @@ def contracts_by_buyer_type(db: Session, supplier_id: int) -> list[BuyerTypeRow]
             sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
         )
         .join(Buyer, Buyer.id == Contract.buyer_id)
-        .where(PUBLISHED, Contract.supplier_id == supplier_id)
+        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
         .group_by(Buyer.buyer_type, Contract.currency)
         .order_by(sa.func.sum(Contract.value_amount).desc(), Buyer.buyer_type)
-    ).all()
-    return [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+    )
 
 
 def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Contract]:
-    return list(
-        db.execute(
-            sa.select(Contract)
-            .options(selectinload(Contract.buyer))
-            .where(PUBLISHED, Contract.supplier_id == supplier_id)
-            .order_by(
-                sa.case((Contract.award_date.is_(None), 1), else_=0),
-                Contract.award_date.desc(),
-                Contract.id.desc(),
-            )
-            .limit(limit)
-        ).scalars()
+    return list(db.execute(_latest_contracts(limit), {"supplier_id": supplier_id}).scalars())
+
+
+@functools.lru_cache(maxsize=8)
+def _latest_contracts(limit: int) -> sa.Select[Any]:
+    return (
+        sa.select(Contract)
+        .options(selectinload(Contract.buyer))
+        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
+        .order_by(
+            sa.case((Contract.award_date.is_(None), 1), else_=0),
+            Contract.award_date.desc(),
+            Contract.id.desc(),
+        )
+        .limit(limit)
     )
 
 
 def memberships(db: Session, supplier_id: int) -> list[Membership]:
     """The lots the supplier is on, on frameworks that have not been retracted."""
-    return list(
-        db.execute(
-            sa.select(Membership)
-            .join(Lot, Lot.id == Membership.lot_id)
-            .join(Framework, Framework.id == Lot.framework_id)
-            .options(selectinload(Membership.lot).selectinload(Lot.framework))
-            .where(
-                Membership.supplier_id == supplier_id,
-                Framework.retracted_at.is_(None),
-                Lot.retracted_at.is_(None),
-            )
-            .order_by(Framework.reference, Lot.number)
-        ).scalars()
+    return list(db.execute(_memberships(), {"supplier_id": supplier_id}).scalars())
+
+
+@functools.cache
+def _memberships() -> sa.Select[Any]:
+    return (
+        sa.select(Membership)
+        .join(Lot, Lot.id == Membership.lot_id)
+        .join(Framework, Framework.id == Lot.framework_id)
+        .options(selectinload(Membership.lot).selectinload(Lot.framework))
+        .where(
+            Membership.supplier_id == SUPPLIER_ID,
+            Framework.retracted_at.is_(None),
+            Lot.retracted_at.is_(None),
+        )
+        .order_by(Framework.reference, Lot.number)
     )
 
 
 def obligations(db: Session, supplier_id: int) -> list[Obligation]:
     """Obligations made by this supplier alone, and those on every supplier of its lots and
     frameworks."""
-    lot_ids = sa.select(Membership.lot_id).where(Membership.supplier_id == supplier_id)
+    return list(db.execute(_obligations(), {"supplier_id": supplier_id}).scalars())
+
+
+@functools.cache
+def _obligations() -> sa.Select[Any]:
+    lot_ids = sa.select(Membership.lot_id).where(Membership.supplier_id == SUPPLIER_ID)
     framework_ids = (
         sa.select(Lot.framework_id)
         .join(Membership, Membership.lot_id == Lot.id)
-        .where(Membership.supplier_id == supplier_id)
+        .where(Membership.supplier_id == SUPPLIER_ID)
     )
     applies = sa.or_(
-        Obligation.supplier_id == supplier_id,
+        Obligation.supplier_id == SUPPLIER_ID,
         sa.and_(
             Obligation.supplier_id.is_(None),
             sa.or_(
@@ -125,26 +147,27 @@ def obligations(db: Session, supplier_id: int) -> list[Obligation]:
             ),
         ),
     )
-    return list(
-        db.execute(
-            sa.select(Obligation)
-            .join(Framework, Framework.id == Obligation.framework_id)
-            .options(selectinload(Obligation.framework), selectinload(Obligation.lot))
-            .where(applies, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
-            .order_by(Framework.reference, Obligation.category, Obligation.title)
-        ).scalars()
+    return (
+        sa.select(Obligation)
+        .join(Framework, Framework.id == Obligation.framework_id)
+        .options(selectinload(Obligation.framework), selectinload(Obligation.lot))
+        .where(applies, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        .order_by(Framework.reference, Obligation.category, Obligation.title)
     )
 
 
 def merges_into(db: Session, supplier_id: int) -> list[SupplierMerge]:
     """Records merged into this one (reversed merges too: the history is kept)."""
-    return list(
-        db.execute(
-            sa.select(SupplierMerge)
-            .options(selectinload(SupplierMerge.merged))
-            .where(SupplierMerge.survivor_id == supplier_id)
-            .order_by(SupplierMerge.merged_at.desc())
-        ).scalars()
+    return list(db.execute(_merges_into(), {"supplier_id": supplier_id}).scalars())
+
+
+@functools.cache
+def _merges_into() -> sa.Select[Any]:
+    return (
+        sa.select(SupplierMerge)
+        .options(selectinload(SupplierMerge.merged))
+        .where(SupplierMerge.survivor_id == SUPPLIER_ID)
+        .order_by(SupplierMerge.merged_at.desc())
     )
 
 
@@ -159,12 +182,20 @@ def group_counts(db: Session, group_ids: list[int]) -> dict[int, int]:
     """Live (unmerged) suppliers in each group."""
     if not group_ids:
         return {}
-    rows = db.execute(
-        sa.select(Supplier.group_id, sa.func.count(Supplier.id))
-        .where(Supplier.group_id.in_(group_ids), Supplier.merged_into_id.is_(None))
-        .group_by(Supplier.group_id)
-    ).all()
+    rows = db.execute(_group_counts(), {"group_ids": group_ids}).all()
     return {row[0]: row[1] for row in rows}
+
+
+@functools.cache
+def _group_counts() -> Any:
+    return (
+        sa.select(Supplier.group_id, sa.func.count(Supplier.id))
+        .where(
+            Supplier.group_id.in_(sa.bindparam("group_ids", expanding=True)),
+            Supplier.merged_into_id.is_(None),
+        )
+        .group_by(Supplier.group_id)
+    )
 
 
 def group_value(db: Session, group_id: int) -> tuple[int, Decimal]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -49,9 +50,14 @@ SORTS: dict[str, tuple[str, Any]] = {
 RETRACTED = "retracted"
 
 
+_BY_REFERENCE = sa.select(Framework).where(
+    Framework.reference == sa.bindparam("reference", type_=sa.String)
+)
+
+
 def framework_or_404(request: Request) -> Framework:
     framework = request.db.execute(
-        sa.select(Framework).where(Framework.reference == request.matchdict["reference"])
+        _BY_REFERENCE, {"reference": request.matchdict["reference"]}
     ).scalar_one_or_none()
     if framework is None:
         raise HTTPNotFound()
@@ -169,30 +175,46 @@ def _memberships_by_lot(request: Request, lot_ids: list[int]) -> dict[int, list[
     result: dict[int, list[Membership]] = defaultdict(list)
     if not lot_ids:
         return result
-    memberships = request.db.execute(
-        sa.select(Membership)
-        .join(Supplier, Supplier.id == Membership.supplier_id)
-        .where(Membership.lot_id.in_(lot_ids))
-        .options(selectinload(Membership.supplier), selectinload(Membership.status_changes))
-        .order_by(
-            sa.case((Membership.status == MembershipStatus.removed, 1), else_=0),
-            sa.func.lower(Supplier.name),
-        )
-    ).scalars()
+    memberships = request.db.execute(_memberships_statement(), {"lot_ids": lot_ids}).scalars()
     for membership in memberships:
         result[membership.lot_id].append(membership)
     return result
 
 
-def _obligations(request: Request, *where: Any) -> list[Obligation]:
-    return list(
-        request.db.execute(
-            sa.select(Obligation)
-            .where(*where)
-            .options(selectinload(Obligation.lot), selectinload(Obligation.supplier))
-            .order_by(Obligation.id)
-        ).scalars()
+# The framework page's statements take longer to build than to run for one framework: built once
+# per process, the lots or framework bound when they run (issue 8, public pages under load).
+@functools.cache
+def _memberships_statement() -> sa.Select[Any]:
+    return (
+        sa.select(Membership)
+        .join(Supplier, Supplier.id == Membership.supplier_id)
+        .where(Membership.lot_id.in_(sa.bindparam("lot_ids", expanding=True)))
+        .options(selectinload(Membership.supplier), selectinload(Membership.status_changes))
+        .order_by(
+            sa.case((Membership.status == MembershipStatus.removed, 1), else_=0),
+            sa.func.lower(Supplier.name),
+        )
     )
+
+
+@functools.cache
+def _framework_obligations_statement() -> sa.Select[Any]:
+    return _obligations_query(
+        Obligation.framework_id == sa.bindparam("framework_id", type_=sa.Integer)
+    )
+
+
+def _obligations_query(*where: Any) -> sa.Select[Any]:
+    return (
+        sa.select(Obligation)
+        .where(*where)
+        .options(selectinload(Obligation.lot), selectinload(Obligation.supplier))
+        .order_by(Obligation.id)
+    )
+
+
+def _obligations(request: Request, *where: Any) -> list[Obligation]:
+    return list(request.db.execute(_obligations_query(*where)).scalars())
 
 
 @view_config(
@@ -212,7 +234,11 @@ def framework_detail(request: Request) -> dict[str, Any]:
         "money": framework_total(framework, list(lot_money.values())),
         "memberships": _memberships_by_lot(request, [lot.id for lot in lots]),
         "obligation_groups": _obligation_groups(
-            _obligations(request, Obligation.framework_id == framework.id)
+            list(
+                request.db.execute(
+                    _framework_obligations_statement(), {"framework_id": framework.id}
+                ).scalars()
+            )
         ),
         "status_changes": framework.status_changes,
         "next_statuses": allowed_statuses(framework),

@@ -140,14 +140,15 @@ def get_group(request: Request) -> SupplierGroup:
 def supplier_detail(request: Request) -> dict[str, Any]:
     supplier = get_supplier(request)
     db = request.db
-    stats = queries.contract_stats(db, [supplier.id]).get(supplier.id)
+    by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
     return {
         "supplier": supplier,
         "memberships": queries.memberships(db, supplier.id),
         "obligations": queries.obligations(db, supplier.id),
-        "by_buyer_type": queries.contracts_by_buyer_type(db, supplier.id),
+        "by_buyer_type": by_buyer_type,
         "latest": queries.latest_contracts(db, supplier.id),
-        "contract_count": stats[0] if stats else 0,
+        # Every published contract has a buyer: the rows by buyer type count them all.
+        "contract_count": sum(row.count for row in by_buyer_type),
         "data_use_figures": data_use(db, Contract.supplier_id == supplier.id),
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),

@@ -83,6 +83,7 @@ PAGES: dict[str, Callable[[Registry], str]] = {
     "market": lambda r: f"/markets/cpv-{CPV[:5]}",
     "flag": lambda r: f"/flags/{r.flag.id}",
     "framework": lambda r: f"/frameworks/{r.framework.reference}",
+    "lot": lambda r: f"/frameworks/{r.framework.reference}/lots/{r.lot.number}",
     "search": lambda r: "/search?q=Ltd",
 }
 

@@ -169,6 +169,29 @@ def test_profile_shows_identifiers_frameworks_obligations_and_contracts(
     assert "Edit" not in [a.text for a in page.html.select(".govuk-button-group a")]
 
 
+def test_profiles_one_after_another_each_show_their_own_records(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    """The profile's statements are built once per process, the supplier bound when they run
+    (issue 8): two suppliers' pages, loaded one after the other, each show only their own."""
+    first, second = SupplierFactory.create(), SupplierFactory.create()
+    for supplier, count in ((first, 3), (second, 1)):
+        name = supplier.name
+        lot = LotFactory.create(framework=FrameworkFactory.create(reference=f"FW-{name[:20]}"))
+        MembershipFactory.create(supplier=supplier, lot=lot)
+        ObligationFactory.create(framework=lot.framework, supplier=supplier, title=f"{name} KPI")
+        for n in range(count):
+            ContractFactory.create(supplier=supplier, title=f"{name} contract {n}")
+    db_session.commit()
+    pages = {s.id: webtest_app.get(f"/suppliers/{s.id}").text for s in (first, second, first)}
+    for supplier, other, count in ((first, second, 3), (second, first, 1)):
+        page = pages[supplier.id]
+        assert f"{count} published contract" in page
+        assert f"{supplier.name} contract 0" in page and f"{supplier.name} KPI" in page
+        assert f"FW-{supplier.name[:20]}" in page
+        assert other.name not in page
+
+
 def test_profile_of_unknown_supplier_is_404(webtest_app: webtest.TestApp) -> None:
     webtest_app.get("/suppliers/999999", status=404)
 

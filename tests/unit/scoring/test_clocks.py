@@ -184,3 +184,35 @@ def test_on_time_rate_counts_submissions_by_their_due_date_and_overdue_kpis(
     assert record.due == 3 and record.rate == pytest.approx(1 / 3)
     nothing = on_time(db_session, Scope(buyer_id=BuyerFactory.create().id), AS_OF)
     assert nothing.due == 0 and nothing.rate is None
+
+
+def test_the_supplier_summary_statement_is_built_once_and_bound_per_supplier(
+    db_session: Session, world: dict[str, Any]
+) -> None:
+    """clock_views.state_summary builds its statement once per scope shape and day (issue 8)
+    and binds the supplier when it runs: each supplier still gets its own clocks, the same ones
+    the statement built for that supplier alone finds."""
+    from registry.scoring import clock_views
+
+    other = ContractFactory.create(
+        supplier=SupplierFactory.create(),
+        lot=world["contract"].lot,
+        start_date=D(2024, 1, 1),
+        end_date=D(2026, 1, 1),
+    )
+    _assess(world, "availability", D(2023, 1, 1), D(2023, 6, 30))
+    clock_views._summary_statement.cache_clear()
+    found = {}
+    for contract in (world["contract"], other):
+        scope = Scope(supplier_id=contract.supplier_id)
+        totals, overdue = clock_views.state_summary(db_session, scope, AS_OF, rules.OVERDUE, 10)
+        assert totals == clock_views.state_totals(db_session, scope, AS_OF)
+        assert {c.contract_id for c in overdue.items} <= {contract.id}
+        found[contract.id] = totals
+    assert clock_views._summary_statement.cache_info().misses == 1  # one shape, built once
+    assert found[world["contract"].id] == {
+        **dict.fromkeys(rules.STATE_LABELS, 0),
+        "overdue": 1,
+        "scheduled": 1,
+    }
+    assert found[other.id] == {**dict.fromkeys(rules.STATE_LABELS, 0), "scheduled": 2}
