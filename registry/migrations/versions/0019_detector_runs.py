@@ -1,7 +1,7 @@
 """detector runs: when each detector last checked its subjects; coverage kept between runs
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -21,7 +21,7 @@ from alembic import op
 import registry.db
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """an index for the supplier page: assessments by supplier, status and period end (issue 8)
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0019
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -18,7 +18,7 @@ newest first.
 from alembic import op
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
