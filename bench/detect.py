@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
-from registry.db import create_engine, utcnow
+from registry.db import create_engine, refresh_statistics, utcnow
 from registry.flags.detectors import load_settings
 from registry.flags.services import run_detection
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
@@ -285,8 +285,7 @@ def measure(url: str) -> dict[str, Any]:
     try:
         # Planner statistics after the bulk load, as autovacuum (or ANALYZE) would keep them;
         # without them PostgreSQL plans the aggregates as if the tables were empty.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+        refresh_statistics(engine)
         with engine.connect() as conn:
             scan = sa.select(
                 Contract.supplier_id, sa.func.count(), sa.func.sum(Contract.value_amount)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import wtforms
+from pyramid.config import Configurator
+from pyramid.events import NewRequest
+from pyramid.request import Request
 from webob.multidict import MultiDict
 from wtforms import validators
 
@@ -74,3 +78,26 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in value):  # browsers drop tabs: "/\t/evil"
         return default
     return value
+
+
+def close_uploads(request: Request) -> None:
+    """Close the temporary files webob made for a large body and its uploads once the request
+    is done. webob leaves them to the garbage collector, which may reach them long after (and,
+    with the importer holding collections back, in another request)."""
+    parsed = request.environ.get("webob._parsed_post_vars")
+    for value in parsed[0].values() if parsed else ():
+        upload = getattr(value, "file", None)
+        if upload is not None:
+            upload.close()
+    body = request.environ.get("wsgi.input")
+    # webob's own copy of a body too large to keep in memory (the server's stream is not this).
+    if request.environ.get("webob.is_body_seekable") and isinstance(body, io.BufferedRandom):
+        body.close()
+
+
+def _close_uploads_when_finished(event: NewRequest) -> None:
+    event.request.add_finished_callback(close_uploads)
+
+
+def includeme(config: Configurator) -> None:
+    config.add_subscriber(_close_uploads_when_finished, NewRequest)

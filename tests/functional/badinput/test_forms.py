@@ -128,8 +128,6 @@ def test_forms_are_found(forms: list[FoundForm]) -> None:
     assert len(actions) >= 20
 
 
-# webob parses large multipart parts into temporary files it leaves to the garbage collector.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("kind", list(BAD_VALUES))
 def test_bad_input_in_every_form(
     planting: access.Planting, forms: list[FoundForm], kind: str
