@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -32,6 +33,7 @@ from registry.search.interfaces import (
 )
 
 log = logging.getLogger(__name__)
+OPEN_ATTEMPTS = 5
 
 SEARCH_FIELDS = ["title", "body", "identifiers", "names"]
 DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
@@ -131,11 +133,24 @@ class WhooshSearchService:
 
     # -- reading -----------------------------------------------------------------------------
     def _open(self) -> Any:
+        # A writer in another thread may commit a new generation and remove the one being
+        # opened (FileNotFoundError): the newest is there to read, so look again.
+        for _ in range(OPEN_ATTEMPTS - 1):
+            with contextlib.suppress(FileNotFoundError):
+                return self._open_once()
+        try:
+            return self._open_once()
+        except FileNotFoundError as exc:
+            raise SearchUnavailable(
+                f"the search index at {self.path} cannot be read: {exc}"
+            ) from exc
+
+    def _open_once(self) -> Any:
         try:
             if not whoosh_index.exists_in(str(self.path)):
                 raise SearchUnavailable(f"there is no search index at {self.path}")
             return whoosh_index.open_dir(str(self.path))
-        except SearchUnavailable:
+        except (SearchUnavailable, FileNotFoundError):
             raise
         except Exception as exc:  # a damaged index may fail in many ways: all mean "rebuild"
             raise SearchUnavailable(

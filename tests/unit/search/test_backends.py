@@ -225,3 +225,29 @@ def test_score_band_and_open_flag_facets(backend: Any, db_session: Session) -> N
     assert keys(flagged) == [f"supplier:{market.emis.id}"]
     top = service.search("Ltd", filters={"score_band": ["85 to 100"]})
     assert keys(top) == [f"supplier:{market.tpp.id}"]
+
+
+def test_whoosh_reads_the_next_generation_when_a_writer_removed_the_one_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.search import whoosh_backend
+
+    service = WhooshSearchService(tmp_path / "index")
+    service.create()
+    real_open = whoosh_backend.whoosh_index.open_dir
+    removed = iter([True])  # the first open finds its generation gone, as under load
+
+    def open_dir(*args: Any, **kwargs: Any) -> Any:
+        if next(removed, False):
+            raise FileNotFoundError("_MAIN_136.toc")
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_backend.whoosh_index, "open_dir", open_dir)
+    assert service.search("EMIS").total == 0
+
+    def always_gone(*args: Any, **kwargs: Any) -> Any:
+        raise FileNotFoundError("_MAIN_136.toc")
+
+    monkeypatch.setattr(whoosh_backend.whoosh_index, "open_dir", always_gone)
+    with pytest.raises(SearchUnavailable):
+        WhooshSearchService(tmp_path / "index")._open()
