@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import subprocess
 import sys
@@ -80,7 +81,15 @@ def main() -> int:
     upgrade_to_head(url)
     data = OUT / f"releases-{args.releases}.jsonl"
     started = time.perf_counter()
-    generate(data, args.releases)
+    # In a process of its own: making the national data set holds far more memory than the
+    # import does, and peak RSS is read for this process.
+    maker = multiprocessing.get_context("spawn").Process(
+        target=generate, args=(data, args.releases)
+    )
+    maker.start()
+    maker.join()
+    if maker.exitcode != 0:
+        raise SystemExit(f"generating the releases failed (exit code {maker.exitcode})")
     size_mb = data.stat().st_size / 1e6
     print(
         f"generated {args.releases:,} releases ({size_mb:,.1f} MB) in {time.perf_counter() - started:.1f} s"
