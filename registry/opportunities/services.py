@@ -224,6 +224,18 @@ def separate_buying_query(
     )
 
 
+def _separate_counts(separate: Any, dated: Any, contract_id: Any, buyer_id: Any) -> list[Any]:
+    """A market and group's contracts bought separately (not the national route), those of them
+    undated, and the separate buyers of the dated ones: over the run's contracts or the tables."""
+    return [
+        sa.func.count(sa.case((separate, contract_id))).label("separate_contracts"),
+        sa.func.count(sa.case((sa.and_(separate, ~dated), contract_id))).label("undated"),
+        sa.func.count(sa.distinct(sa.case((sa.and_(separate, dated), buyer_id)))).label(
+            "separate_buyers"
+        ),
+    ]
+
+
 def groups_in_markets_query(
     kind: str, depth: int, since_year: int | None = None, contracts: Any = None
 ) -> sa.Select[Any]:
@@ -241,11 +253,7 @@ def groups_in_markets_query(
             sa.select(
                 market.label("market"),
                 c.group_id,
-                sa.func.count(sa.case((run_separate, c.id))).label("separate_contracts"),
-                sa.func.count(sa.case((sa.and_(run_separate, ~run_dated), c.id))).label("undated"),
-                sa.func.count(
-                    sa.distinct(sa.case((sa.and_(run_separate, run_dated), c.buyer_id)))
-                ).label("separate_buyers"),
+                *_separate_counts(run_separate, run_dated, c.id, c.buyer_id),
             )
             .where(market.is_not(None), window)
             .group_by(market, c.group_id)
@@ -257,11 +265,7 @@ def groups_in_markets_query(
         sa.select(
             market,
             Supplier.group_id,
-            sa.func.count(sa.case((separate, Contract.id))).label("separate_contracts"),
-            sa.func.count(sa.case((sa.and_(separate, ~dated), Contract.id))).label("undated"),
-            sa.func.count(
-                sa.distinct(sa.case((sa.and_(separate, dated), Contract.buyer_id)))
-            ).label("separate_buyers"),
+            *_separate_counts(separate, dated, Contract.id, Contract.buyer_id),
         )
         .join(Supplier, Supplier.id == Contract.supplier_id)
         .join(Buyer, Buyer.id == Contract.buyer_id)
