@@ -4,7 +4,8 @@ GET shows the form; POST validates it and calls `save`, which calls the service 
 the redirect. A service refuses with an error carrying (field, message) pairs: they go on the
 form's fields and the page is shown again with status 400 (the service wrote nothing then).
 `form_views` registers a subclass's `show` (GET) and `submit` (POST) on its route: venusian does
-not register a base class's decorated methods for its subclasses.
+not register a base class's decorated methods for its subclasses. `post_form` is the same POST
+for a form posted from a page that shows several (a user's page, a product's page).
 """
 
 from __future__ import annotations
@@ -20,6 +21,25 @@ from registry.forms import Form
 from registry.problems import ServiceError
 
 V = TypeVar("V", bound=type)
+
+
+def post_form(
+    form: Form,
+    save: Callable[[], Any],
+    refuse: Callable[[], Any],
+    *,
+    error_class: type[ServiceError] = ServiceError,
+    valid: bool | None = None,
+) -> Any:
+    """Validate the posted form (or take `valid`, when the view checked more than the form) and
+    call `save`, which calls the service and returns the redirect. On a problem, or the service's
+    refusal (its errors go on the form's fields), return `refuse()`: the page again, status 400."""
+    if form.validate() if valid is None else valid:
+        try:
+            return save()
+        except error_class as error:
+            form.add_errors(error.errors)
+    return refuse()
 
 
 class FormView:
@@ -46,9 +66,7 @@ class FormView:
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {"form": form, **extra}
 
-    def invalid(self, form: Form, error: ServiceError | None = None, **extra: Any) -> Any:
-        if error is not None:
-            form.add_errors(error.errors)
+    def invalid(self, form: Form, **extra: Any) -> Any:
         self.request.response.status = 400
         return self.page(form, **extra)
 
@@ -61,12 +79,13 @@ class FormView:
 
     def submit(self) -> Any:
         form = self.form(self.request.POST)
-        if not self.validate(form):
-            return self.invalid(form)
-        try:
-            return self.save(form)
-        except self.error_class as error:
-            return self.invalid(form, error)
+        return post_form(
+            form,
+            lambda: self.save(form),
+            lambda: self.invalid(form),
+            error_class=self.error_class,
+            valid=self.validate(form),
+        )
 
 
 def form_views(route_name: str, renderer: str, permission: str) -> Callable[[V], V]:

@@ -6,6 +6,7 @@ with the reason, and an admin cannot lock themselves out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from registry.buyers.models import Buyer
 from registry.forms import Form
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
+from registry.views import post_form
 
 MAX_QUERY = 200
 RECENT_EVENTS = 20
@@ -139,14 +141,6 @@ def _resolve_organisation(db: Session, form: NewUserForm | RoleForm) -> dict[str
     return ids
 
 
-def _add_error(form: Form, exc: AccountError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(exc)]
-    else:
-        form.form_errors.append(str(exc))
-
-
 @view_config(
     route_name="accounts.user_new",
     renderer="accounts/user_new.html",
@@ -168,27 +162,27 @@ def user_create(request: Request) -> Any:
     valid = form.validate()
     # The organisation is checked even when other fields are wrong, so all problems show at once.
     ids = _resolve_organisation(request.db, form)
-    if valid and ids is not None:
-        service = request.find_service(IUserService, context=None)
-        try:
-            user = service.create_user(
-                form.email.data,
-                form.password.data,
-                form.role.data,
-                name=form.name.data.strip(),
-                actor=request.identity,
-                **ids,
-            )
-        except AccountError as exc:
-            _add_error(form, exc)
-        else:
-            request.session.flash(
-                f"Added {user.email} as {user.role}. Pass the password on to them securely.",
-                queue="success",
-            )
-            return HTTPSeeOther(request.route_path("accounts.user_detail", id=user.id))
-    request.response.status = 400
-    return {"form": form}
+
+    def save() -> HTTPSeeOther:
+        user = _service(request).create_user(
+            form.email.data,
+            form.password.data,
+            form.role.data,
+            name=form.name.data.strip(),
+            actor=request.identity,
+            **(ids or {}),
+        )
+        return _done(
+            request,
+            user,
+            f"Added {user.email} as {user.role}. Pass the password on to them securely.",
+        )
+
+    def refuse() -> dict[str, Any]:
+        request.response.status = 400
+        return {"form": form}
+
+    return post_form(form, save, refuse, error_class=AccountError, valid=valid and ids is not None)
 
 
 def _get_user(request: Request) -> User:
@@ -250,9 +244,33 @@ def _done(request: Request, user: User, message: str) -> HTTPSeeOther:
     return HTTPSeeOther(request.route_path("accounts.user_detail", id=user.id))
 
 
-def _refused(request: Request, user: User, **forms: Form) -> dict[str, Any]:
-    request.response.status = 400
-    return _detail(request, user, **forms)
+def _service(request: Request) -> Any:
+    return request.find_service(IUserService, context=None)
+
+
+def _post_user_form(
+    request: Request,
+    user: User,
+    form: Form,
+    form_name: str,
+    change: Callable[[], str],
+    *,
+    valid: bool | None = None,
+) -> Any:
+    """A form posted from the user's page: `change` calls the service and returns the message
+    for the redirect; a problem shows the page again with this form's errors, status 400."""
+
+    def refuse() -> dict[str, Any]:
+        request.response.status = 400
+        return _detail(request, user, **{form_name: form})
+
+    return post_form(
+        form,
+        lambda: _done(request, user, change()),
+        refuse,
+        error_class=AccountError,
+        valid=valid,
+    )
 
 
 @view_config(
@@ -266,40 +284,31 @@ def user_role(request: Request) -> Any:
     form = RoleForm(request.POST, prefix="role-")
     valid = form.validate()
     ids = _resolve_organisation(request.db, form)
-    if valid and ids is not None:
-        service = request.find_service(IUserService, context=None)
-        try:
-            service.change_role(
-                user,
-                form.role.data,
-                actor=request.identity,
-                reason=form.reason.data,
-                **ids,
-            )
-        except AccountError as exc:
-            _add_error(form, exc)
-        else:
-            return _done(request, user, f"{user.email} is now {user.role}")
-    return _refused(request, user, role_form=form)
+
+    def change() -> str:
+        _service(request).change_role(
+            user, form.role.data, actor=request.identity, reason=form.reason.data, **(ids or {})
+        )
+        return f"{user.email} is now {user.role}"
+
+    return _post_user_form(
+        request, user, form, "role_form", change, valid=valid and ids is not None
+    )
 
 
 def _status_change(request: Request, activate: bool) -> Any:
     user = _get_user(request)
     form = ReasonForm(request.POST, prefix="status-")
-    if form.validate():
-        service = request.find_service(IUserService, context=None)
-        try:
-            if activate:
-                service.reactivate(user, actor=request.identity, reason=form.reason.data)
-            else:
-                service.deactivate(user, actor=request.identity, reason=form.reason.data)
-        except AccountError as exc:
-            _add_error(form, exc)
-        else:
-            if activate:
-                return _done(request, user, f"Reactivated {user.email}: they can sign in again")
-            return _done(request, user, f"Deactivated {user.email}: they can no longer sign in")
-    return _refused(request, user, status_form=form)
+
+    def change() -> str:
+        service = _service(request)
+        if activate:
+            service.reactivate(user, actor=request.identity, reason=form.reason.data)
+            return f"Reactivated {user.email}: they can sign in again"
+        service.deactivate(user, actor=request.identity, reason=form.reason.data)
+        return f"Deactivated {user.email}: they can no longer sign in"
+
+    return _post_user_form(request, user, form, "status_form", change)
 
 
 @view_config(
@@ -331,14 +340,11 @@ def user_reactivate(request: Request) -> Any:
 def user_password(request: Request) -> Any:
     user = _get_user(request)
     form = PasswordForm(request.POST, prefix="password-")
-    if form.validate():
-        service = request.find_service(IUserService, context=None)
-        try:
-            service.set_password(
-                user, form.password.data, actor=request.identity, reason=form.reason.data
-            )
-        except AccountError as exc:
-            _add_error(form, exc)
-        else:
-            return _done(request, user, f"Set a new password for {user.email}")
-    return _refused(request, user, password_form=form)
+
+    def change() -> str:
+        _service(request).set_password(
+            user, form.password.data, actor=request.identity, reason=form.reason.data
+        )
+        return f"Set a new password for {user.email}"
+
+    return _post_user_form(request, user, form, "password_form", change)

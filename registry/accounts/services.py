@@ -18,6 +18,7 @@ from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
 from registry.authnz import Role
 from registry.db import utcnow
+from registry.problems import ServiceError
 
 LOGIN_FAILED = "account.login_failed"
 MAX_FAILED_LOGINS = 5
@@ -30,14 +31,14 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password, only for timing")
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A user cannot be created or changed as asked; the message says why.
 
     `field` names the form field the problem belongs to, when there is one.
     """
 
     def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__([(field or "", message)])
         self.field = field
 
 

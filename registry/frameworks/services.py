@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from registry.audit.services import record_event
+from registry.audit.services import R, add_audited, apply_audited, record_event
 from registry.db import utcnow
 from registry.frameworks.interfaces import IFrameworkService
 from registry.frameworks.models import (
@@ -68,6 +68,36 @@ class FrameworkService:
     def __init__(self, db: Session) -> None:
         self.db = db
 
+    def _create(self, record: R, subject_type: str, fields: tuple[str, ...], actor: Any) -> R:
+        return add_audited(
+            self.db,
+            record,
+            snapshot=lambda r: snapshot(r, fields),
+            action=f"{subject_type}.created",
+            subject_type=subject_type,
+            actor=actor,
+        )
+
+    def _update(
+        self,
+        record: Any,
+        values: dict[str, Any],
+        subject_type: str,
+        fields: tuple[str, ...],
+        actor: Any,
+    ) -> None:
+        # The whole snapshot on both sides, as these events have always carried.
+        apply_audited(
+            self.db,
+            record,
+            values,
+            snapshot=lambda r: snapshot(r, fields),
+            action=f"{subject_type}.updated",
+            subject_type=subject_type,
+            actor=actor,
+            changes_only=False,
+        )
+
     # Frameworks
 
     def get_by_reference(self, reference: str) -> Framework | None:
@@ -105,21 +135,7 @@ class FrameworkService:
         if framework.is_retracted:
             raise FrameworkError([("", "A retracted framework cannot be changed")])
         values = validate_framework(self.db, data, framework)
-        before = snapshot(framework, FRAMEWORK_FIELDS)
-        for name, value in values.items():
-            setattr(framework, name, value)
-        self.db.flush()
-        after = snapshot(framework, FRAMEWORK_FIELDS)
-        if after != before:
-            record_event(
-                self.db,
-                action="framework.updated",
-                subject_type="framework",
-                subject_id=framework.id,
-                actor=actor,
-                before=before,
-                after=after,
-            )
+        self._update(framework, values, "framework", FRAMEWORK_FIELDS, actor)
         return framework
 
     def change_status(
@@ -198,38 +214,14 @@ class FrameworkService:
     def create_lot(self, framework: Framework, data: LotInput, *, actor: Any) -> Lot:
         values = validate_lot(self.db, framework, data, None)
         lot = Lot(framework_id=framework.id, **values)
-        self.db.add(lot)
-        self.db.flush()
-        record_event(
-            self.db,
-            action="lot.created",
-            subject_type="lot",
-            subject_id=lot.id,
-            actor=actor,
-            after=snapshot(lot, LOT_FIELDS),
-        )
-        return lot
+        return self._create(lot, "lot", LOT_FIELDS, actor)
 
     def retract_lot(self, lot: Lot, *, reason: str, actor: Any) -> None:
         self._retract(lot, "lot", reason, actor)
 
     def update_lot(self, lot: Lot, data: LotInput, *, actor: Any) -> Lot:
         values = validate_lot(self.db, lot.framework, data, lot)
-        before = snapshot(lot, LOT_FIELDS)
-        for name, value in values.items():
-            setattr(lot, name, value)
-        self.db.flush()
-        after = snapshot(lot, LOT_FIELDS)
-        if after != before:
-            record_event(
-                self.db,
-                action="lot.updated",
-                subject_type="lot",
-                subject_id=lot.id,
-                actor=actor,
-                before=before,
-                after=after,
-            )
+        self._update(lot, values, "lot", LOT_FIELDS, actor)
         return lot
 
     # Obligations
@@ -239,17 +231,7 @@ class FrameworkService:
     ) -> Obligation:
         values = validate_obligation(self.db, framework, data)
         obligation = Obligation(framework_id=framework.id, **values)
-        self.db.add(obligation)
-        self.db.flush()
-        record_event(
-            self.db,
-            action="obligation.created",
-            subject_type="obligation",
-            subject_id=obligation.id,
-            actor=actor,
-            after=snapshot(obligation, OBLIGATION_FIELDS),
-        )
-        return obligation
+        return self._create(obligation, "obligation", OBLIGATION_FIELDS, actor)
 
     def update_obligation(
         self, obligation: Obligation, data: ObligationInput, *, actor: Any
@@ -257,21 +239,7 @@ class FrameworkService:
         if obligation.is_retracted:
             raise FrameworkError([("", "A retracted obligation cannot be changed")])
         values = validate_obligation(self.db, obligation.framework, data)
-        before = snapshot(obligation, OBLIGATION_FIELDS)
-        for name, value in values.items():
-            setattr(obligation, name, value)
-        self.db.flush()
-        after = snapshot(obligation, OBLIGATION_FIELDS)
-        if after != before:
-            record_event(
-                self.db,
-                action="obligation.updated",
-                subject_type="obligation",
-                subject_id=obligation.id,
-                actor=actor,
-                before=before,
-                after=after,
-            )
+        self._update(obligation, values, "obligation", OBLIGATION_FIELDS, actor)
         return obligation
 
     def retract_obligation(self, obligation: Obligation, *, reason: str, actor: Any) -> None:

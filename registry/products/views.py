@@ -31,7 +31,7 @@ from registry.products.services import (
     update_product,
 )
 from registry.suppliers.queries import PUBLISHED
-from registry.views import FormView, form_views
+from registry.views import FormView, form_views, post_form
 
 DETECTOR = DETECTORS["end_of_support"]
 
@@ -137,16 +137,17 @@ def _link(
     """A link form posted from the product page: the service links it, or the page is shown
     again with the form's problems and status 400 (nothing written)."""
     product = _get_product(request)
-    if form.validate():
-        try:
-            link(product)
-        except ProductError as exc:
-            form.add_errors(exc.errors)
-        else:
-            request.session.flash(message, queue="success")
-            return HTTPSeeOther(request.route_path("products.detail", id=product.id))
-    request.response.status = 400
-    return _detail(request, product, **{form_name: form})
+
+    def save() -> HTTPSeeOther:
+        link(product)
+        request.session.flash(message, queue="success")
+        return HTTPSeeOther(request.route_path("products.detail", id=product.id))
+
+    def refuse() -> dict[str, Any]:
+        request.response.status = 400
+        return _detail(request, product, **{form_name: form})
+
+    return post_form(form, save, refuse, error_class=ProductError)
 
 
 @view_config(
