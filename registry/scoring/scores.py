@@ -120,9 +120,9 @@ def _all_periods_pairs(periods: list[Period]) -> Any:
 
     Recency is linear in the day an assessment's period ends: with d its day number less the
     last as-of date's, and c = window + last as-of day - the period's as-of day, Σ weight *
-    recency = (c * Σ weight + Σ weight * d) / window. So the scan keeps, per supplier, framework,
-    rating and interval, the count, Σ weight and Σ weight * d; these are laid side by side per
-    rating (a few rows per pair), and each period adds up its intervals with numbers only.
+    recency = (c * Σ weight + Σ weight * d) / window. So the scan keeps, per supplier, framework
+    and interval, each rating's count, Σ weight and Σ weight * d side by side (a few rows per
+    pair), and each period adds up its intervals with numbers only.
     """
     ends = [end for _, end in periods]
     last = max(ends).toordinal()
@@ -131,38 +131,34 @@ def _all_periods_pairs(periods: list[Period]) -> Any:
     weight = sa.cast(a.weight, sa.Float)
     day = a.period_end_day
     interval = sa.case(*((day > bound, k) for k, bound in enumerate(bounds[1:])))
-    scan = (
+
+    def by_rating(value: Rating, column: Any) -> Any:
+        return sa.func.sum(sa.case((a.rating == value, column), else_=0))
+
+    def count(value: Rating) -> Any:
+        # Integer counts: PostgreSQL sums bigints as numeric, which is slower.
+        return sa.cast(by_rating(value, 1), sa.Integer)
+
+    # Each rating's count, Σ weight and Σ weight * d side by side: one grouping of the scan
+    # (a row per rating first would be about as many rows as assessments, grouped twice).
+    by_interval = (
         sa.select(
             a.supplier_id,
             a.framework_id,
-            a.rating,
             interval.label("interval"),
-            # Integer counts: PostgreSQL sums bigints as numeric, which is slower.
-            sa.cast(sa.func.count(), sa.Integer).label("n"),
-            sa.func.sum(weight).label("sw"),
-            sa.func.sum(weight * (day - last)).label("swd"),
+            *(
+                column.label(f"{name}_{value.name}")
+                for value in method.POINTS
+                for name, column in (
+                    ("n", count(value)),
+                    ("sw", by_rating(value, weight)),
+                    ("swd", by_rating(value, weight * (day - last))),
+                )
+            ),
         )
         # Most assessments count: one pass over the table, not a walk of the status index.
         .where(*_counted(unindexed=True), day <= bounds[0], day > bounds[-1])
-        .group_by(a.supplier_id, a.framework_id, a.rating, interval)
-        .subquery("by_rating")
-    )
-
-    def by_rating(value: Rating, column: Any) -> Any:
-        return sa.func.sum(sa.case((scan.c.rating == value, column), else_=0))
-
-    by_interval = (
-        sa.select(
-            scan.c.supplier_id,
-            scan.c.framework_id,
-            scan.c.interval,
-            *(
-                by_rating(value, scan.c[name]).label(f"{name}_{value.name}")
-                for value in method.POINTS
-                for name in ("n", "sw", "swd")
-            ),
-        )
-        .group_by(scan.c.supplier_id, scan.c.framework_id, scan.c.interval)
+        .group_by(a.supplier_id, a.framework_id, interval)
         .cte("by_interval")
     )
     window = float(method.WINDOW_DAYS)
