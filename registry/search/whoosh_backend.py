@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import heapq
 import logging
+import operator
 import os
 import re
 import shutil
 import threading
-from collections import Counter
-from collections.abc import Iterable
-from itertools import chain
+from array import array
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, qparser, query
 from whoosh import index as whoosh_index
+from whoosh import matching, qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from zope.interface import implementer
@@ -228,6 +230,12 @@ class WhooshSearchService:
         cache[key] = (inode, searcher)
         return searcher
 
+    def _index_key(self) -> tuple[str, int]:
+        """Which index this thread's searcher reads: the directory and its inode (a rebuild
+        swaps in a new directory), for keys of what is kept between searches."""
+        cache = _open_searchers.__dict__.get("by_path", {})
+        return (str(self.path), cache.get(str(self.path), (-1,))[0])
+
     def _forget(self) -> None:
         cache = _open_searchers.__dict__.get("by_path", {})
         cached = cache.pop(str(self.path), None)
@@ -244,28 +252,16 @@ class WhooshSearchService:
         page_size: int,
         notice: str | None,
     ) -> SearchResults:
-        restrict = None
-        if filters:
-            restrict = query.And(
-                [
-                    query.Or([query.Term(name, value) for value in values])
-                    for name, values in filters.items()
-                ]
-            )
         page = max(1, page)
-        # One pass: the best page * page_size hits, and every match's document number, from
-        # which the exact total and the facet counts are read.
-        results, matched = _collect(searcher, parsed, page * page_size, restrict)
-        total = sum(len(docnums) for _, docnums in matched.segments)
+        total, best, counts = _evaluate(
+            searcher, self._index_key(), parsed, filters, page * page_size
+        )
         pages = max(1, -(-total // page_size))
-        if page > pages:  # past the end: show the last page
-            page = pages
-            results, _ = _collect(searcher, parsed, page * page_size, restrict)
+        page = min(page, pages)  # past the end: show the last page
         hits = [
-            Hit(document=_document(dict(r)), score=float(r.score or 0))
-            for r in results[(page - 1) * page_size : page * page_size]
+            Hit(document=_document(searcher.stored_fields(docnum)), score=-negated)
+            for negated, docnum in best[(page - 1) * page_size :]
         ]
-        counts = _facet_counts(matched)
         facet_values = {}
         for name in FACETS:
             chosen = set(filters.get(name, []))
@@ -346,69 +342,228 @@ class WhooshSearchService:
         return count
 
 
-class _Matched(collectors.WrappingCollector):
-    """Collects as its child does, keeping every matching document number by segment: facets
-    are then counted from per-segment tables, not looked up document by document."""
+# -- evaluating a query ----------------------------------------------------------------------
+#
+# Whoosh steps its matchers one posting at a time in Python, and the page needs every match (the
+# exact total and the facet counts): a common word cost a third of a second at 100,000 records.
+# So each matcher tree Whoosh builds is evaluated here as whole sets instead: a term's postings
+# and their scores are read once per index generation and kept (their scores depend on the whole
+# index's statistics, so on its generation), and unions, intersections and exclusions are dict
+# operations. The tree is Whoosh's own, so scores add up in the same order and are the same
+# floats: results and ties come out as the TopCollector would order them.
 
-    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
-        super().prepare(top_searcher, q, context)
-        self.segments: list[tuple[Any, list[int]]] = []
-
-    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
-        super().set_subsearcher(subsearcher, offset)
-        self.docnums: list[int] = []
-        self.segments.append((subsearcher.reader(), self.docnums))
-
-    def collect_matches(self) -> None:
-        for sub_docnum in self.matches():
-            self.collect(sub_docnum)
-
-    def collect(self, sub_docnum: int) -> Any:
-        self.docnums.append(sub_docnum)
-        return self.child.collect(sub_docnum)
+Scores = dict[int, float]  # a segment's document number -> score
+Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
+CACHED_POSTINGS = 3_000_000  # ~36 MB of matches kept across requests and threads
+_cache: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
+_cache_size = 0
+_cache_lock = threading.Lock()
 
 
-def _collect(searcher: Any, parsed: Any, limit: int, restrict: Any) -> tuple[Any, _Matched]:
-    # Every match is visited for the exact total: no block-quality skipping, and no replacing
-    # the matcher with one that drops documents that cannot reach the top page.
-    matched = _Matched(collectors.TopCollector(limit=limit, usequality=False, replace=0))
-    outer = collectors.FilterCollector(matched, allow=restrict) if restrict else matched
-    searcher.search_with_collector(parsed, outer)
-    return outer.results(), matched
-
-
-def _facet_counts(matched: _Matched) -> dict[str, Counter[str]]:
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for reader, docnums in matched.segments:
+def _evaluate(
+    searcher: Any,
+    index_key: tuple[Any, ...],
+    parsed: Any,
+    filters: dict[str, list[str]],
+    limit: int,
+) -> tuple[int, list[tuple[float, int]], dict[str, Counter[str]]]:
+    """How many documents match, the best `limit` as (-score, document number) in the order
+    Whoosh's TopCollector gives (by score, then document number), and the facet counts."""
+    context = searcher.context()
+    total = 0
+    ranked: list[tuple[float, int]] = []
+    tallies: list[Counter[str]] = [Counter() for _ in FACETS]
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
         table = _facet_table(reader)
-        for name in FACETS:
-            values = table[name]
-            if name == "frameworks":
-                counts[name].update(chain.from_iterable(map(values.__getitem__, docnums)))
-            else:
-                counts[name].update(map(values.__getitem__, docnums))
-    return counts
+        # Scores depend on the whole index's statistics: keyed by its generation too.
+        segment = reader.segment().segment_id() if reader.segment() else offset
+        key = (*index_key, searcher.ixreader.generation(), segment)
+        # A repeated search (the same words and operators) is the common case: kept whole,
+        # best first.
+        ids, scores = _cached(
+            (*key, parsed),
+            functools.partial(_query_scores, parsed, subsearcher, context, key),
+            ranked=True,
+        )
+        if filters:
+            kept = table.kept(ids, filters)
+            ids, scores = array("i", [ids[i] for i in kept]), array("d", [scores[i] for i in kept])
+        total += len(ids)
+        ranked += zip(
+            map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True
+        )
+        table.count(ids, tallies)
+    return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
 
 
-def _facet_table(reader: Any) -> dict[str, list[Any]]:
-    """Each facet's value(s) by document number in one segment, read once per segment reader
-    (a refreshed searcher keeps the readers of the segments that did not change)."""
-    table: dict[str, list[Any]] | None = getattr(reader, "_registry_facets", None)
-    if table is not None:
-        return table
-    size = reader.doc_count_all()
-    table = {
-        name: list(reader.column_reader(name)) if reader.has_column(name) else [""] * size
-        for name in FACETS
-        if name != "frameworks"
-    }
-    frameworks: list[list[str]] = [[] for _ in range(size)]
-    for reference in reader.lexicon("frameworks"):
-        name = reference.decode() if isinstance(reference, bytes) else reference
-        for docnum in reader.postings("frameworks", reference).all_ids():
-            frameworks[docnum].append(name)
-    table["frameworks"] = frameworks
-    reader._registry_facets = table
+def _cached(key: tuple[Any, ...], compute: Callable[[], Scores], ranked: bool = False) -> Matches:
+    global _cache_size
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+            return found
+    scores = compute()
+    pairs = sorted(scores.items(), key=_best_first) if ranked else scores.items()
+    found = (array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs]))
+    with _cache_lock:
+        _cache[key] = found
+        _cache_size += len(scores)
+        while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
+            _cache_size -= len(_cache.popitem(last=False)[1][0])
+    return found
+
+
+class _Unsupported(Exception):
+    """The tree holds a matcher that cannot be evaluated as sets."""
+
+
+def _query_scores(parsed: Any, subsearcher: Any, context: Any, key: tuple[Any, ...]) -> Scores:
+    try:
+        return _scores(parsed.matcher(subsearcher, context), key)
+    except _Unsupported:  # phrases, wildcards...: stepped through and scored by Whoosh
+        return _walk(parsed.matcher(subsearcher, context))
+
+
+def _best_first(pair: tuple[int, float]) -> tuple[float, int]:
+    return (-pair[1], pair[0])
+
+
+def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
+    """The matches of the matcher tree `m` and their scores, as Whoosh would score them.
+    Building the tree moved some matchers on (an intersection skips to its first match): each
+    term's postings are read from their start, and the rest is computed from them."""
+    kind = type(m)
+    if kind is matching.NullMatcherClass:
+        return {}
+    if kind is matching.UnionMatcher:
+        a, b = _scores(m.a, key), _scores(m.b, key)
+        both = a.keys() & b.keys()
+        united = {**a, **b}
+        united.update({d: a[d] + b[d] for d in both})
+        return united
+    if kind is matching.IntersectionMatcher:
+        # "cloud NOT hosting": the NOT side's matcher steps through every document the word is
+        # not in; the matches of the other side that lack it are all that are needed.
+        for side, other in ((m.a, m.b), (m.b, m.a)):
+            if type(side) is matching.InverseMatcher:
+                kept = _scores(other, key)
+                left_out = _scores(side.child, key)
+                weight = side.score()
+                return {
+                    d: s + weight
+                    for d, s in kept.items()
+                    if d not in left_out and not side.missing(d)
+                }
+        a, b = _scores(m.a, key), _scores(m.b, key)
+        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+    if kind is matching.AndNotMatcher:
+        a, b = _scores(m.a, key), _scores(m.b, key)
+        return {d: a[d] for d in a.keys() - b.keys()}
+    if kind is matching.WrappingMatcher:  # a boost
+        child = _scores(m.child, key)
+        return {d: s * m.boost for d, s in child.items()} if m.boost != 1.0 else child
+    inner = m.child if kind is matching.FilterMatcher else m  # FilterMatcher: deleted documents
+    if not isinstance(inner, matching.LeafMatcher) or m.term() is None:
+        raise _Unsupported(kind.__name__)
+    return dict(zip(*_cached((*key, m.term()), functools.partial(_walk, m, True)), strict=True))
+
+
+def _walk(m: Any, from_start: bool = False) -> Scores:
+    if from_start:
+        m.reset()
+    scores: Scores = {}
+    while m.is_active():
+        scores[m.id()] = m.score()
+        m.next()
+    return scores
+
+
+class _FacetPart:
+    """Some facets' values in one segment, each document's as the number of its combination of
+    values: counting or filtering matches is one pass over small integers, then a loop over
+    the few combinations. Frameworks (many values) are a part of their own, so the number of
+    combinations stays near the number of values."""
+
+    def __init__(self, names: tuple[str, ...], values: Iterable[tuple[tuple[str, ...], ...]]):
+        self.positions = [FACETS.index(name) for name in names]
+        numbers: dict[tuple[tuple[str, ...], ...], int] = {}
+        self.number_of = [numbers.setdefault(combo, len(numbers)) for combo in values]
+        self.combos = list(numbers)  # number -> each facet's values
+        self._allowed: dict[Any, frozenset[int]] = {}
+
+    def count(self, docnums: Iterable[int], counts: list[Counter[str]]) -> None:
+        for number, count in Counter(map(self.number_of.__getitem__, docnums)).items():
+            for position, values in zip(self.positions, self.combos[number], strict=True):
+                for value in values:
+                    counts[position][value] += count
+
+    def allowed(self, filters: dict[str, list[str]]) -> frozenset[int] | None:
+        """The combinations holding a chosen value of each of this part's filtered facets
+        (None: none of them is filtered)."""
+        wanted = [
+            (i, frozenset(filters[FACETS[position]]))
+            for i, position in enumerate(self.positions)
+            if FACETS[position] in filters
+        ]
+        if not wanted:
+            return None
+        key = tuple(wanted)
+        found = self._allowed.get(key)
+        if found is None:
+            found = self._allowed[key] = frozenset(
+                number
+                for number, combo in enumerate(self.combos)
+                if all(chosen.intersection(combo[i]) for i, chosen in wanted)
+            )
+        return found
+
+
+class _FacetTable:
+    """Each document's facet values in one segment."""
+
+    def __init__(self, reader: Any) -> None:
+        size = reader.doc_count_all()
+        singles = tuple(name for name in FACETS if name != "frameworks")
+        columns = [
+            list(reader.column_reader(name)) if reader.has_column(name) else [""] * size
+            for name in singles
+        ]
+        frameworks: list[list[str]] = [[] for _ in range(size)]
+        for reference in reader.lexicon("frameworks"):
+            name = reference.decode() if isinstance(reference, bytes) else reference
+            for docnum in reader.postings("frameworks", reference).all_ids():
+                frameworks[docnum].append(name)
+        self.parts = [
+            _FacetPart(
+                singles,
+                (tuple((v,) if v else () for v in values) for values in zip(*columns, strict=True)),
+            ),
+            _FacetPart(("frameworks",), ((tuple(f),) for f in frameworks)),
+        ]
+
+    def count(self, docnums: Sequence[int], counts: list[Counter[str]]) -> None:
+        for part in self.parts:
+            part.count(docnums, counts)
+
+    def kept(self, docnums: Sequence[int], filters: dict[str, list[str]]) -> list[int]:
+        """The positions in `docnums` of the documents that pass every filter."""
+        kept: Iterable[int] = range(len(docnums))
+        for part in self.parts:
+            allowed = part.allowed(filters)
+            if allowed is not None:
+                number_of = part.number_of
+                kept = [i for i in kept if number_of[docnums[i]] in allowed]
+        return list(kept)
+
+
+def _facet_table(reader: Any) -> _FacetTable:
+    """Read once per segment reader (a refreshed searcher keeps the readers of the segments
+    that did not change)."""
+    table: _FacetTable | None = getattr(reader, "_registry_facets", None)
+    if table is None:
+        table = reader._registry_facets = _FacetTable(reader)
     return table
 
 
