@@ -408,8 +408,9 @@ def _cached(key: tuple[Any, ...], compute: Callable[[], Scores], ranked: bool = 
     pairs = sorted(scores.items(), key=_best_first) if ranked else scores.items()
     found = (array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs]))
     with _cache_lock:
-        _cache[key] = found
-        _cache_size += len(scores)
+        if key not in _cache:  # another thread may have computed it meanwhile
+            _cache[key] = found
+            _cache_size += len(scores)
         while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
             _cache_size -= len(_cache.popitem(last=False)[1][0])
     return found

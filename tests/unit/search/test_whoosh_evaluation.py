@@ -5,6 +5,7 @@ whatever was searched before and after the index changes."""
 from __future__ import annotations
 
 import random
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,25 @@ def test_results_are_whooshs_own_before_and_after_an_update(tmp_path: Path, coun
     for text in QUERIES:
         assert _ours(service, text, 50) == _whoosh(service, text, 50), text
     assert service.search("beta").total == _whoosh(service, "beta", 1)[0]
+
+
+def test_threads_share_what_is_kept_and_find_the_same(tmp_path: Path) -> None:
+    # Waitress serves searches from several threads: each has its own searcher, all share the
+    # postings kept, and none may see another's half-built results.
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(_documents(5100, seed=3))
+    expected = {text: _whoosh(service, text, 20) for text in QUERIES}
+    found: list[tuple[str, Any]] = []
+
+    def search() -> None:
+        mine = WhooshSearchService(tmp_path / "index")
+        for text in QUERIES * 3:
+            found.append((text, _ours(mine, text, 20)))
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 4 * 3 * len(QUERIES)
+    assert all(result == expected[text] for text, result in found)
