@@ -487,11 +487,16 @@ class _FacetPart:
     the few combinations. Frameworks (many values) are a part of their own, so the number of
     combinations stays near the number of values."""
 
-    def __init__(self, names: tuple[str, ...], values: Iterable[tuple[tuple[str, ...], ...]]):
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        keys: Iterable[tuple[Any, ...]],
+        values: Callable[[Any], tuple[tuple[str, ...], ...]],
+    ) -> None:
         self.positions = [FACETS.index(name) for name in names]
-        numbers: dict[tuple[tuple[str, ...], ...], int] = {}
-        self.number_of = [numbers.setdefault(combo, len(numbers)) for combo in values]
-        self.combos = list(numbers)  # number -> each facet's values
+        numbers: dict[tuple[Any, ...], int] = {}
+        self.number_of = [numbers.setdefault(key, len(numbers)) for key in keys]
+        self.combos = [values(key) for key in numbers]  # number -> each facet's values
         self._allowed: dict[Any, frozenset[int]] = {}
 
     def count(self, docnums: Iterable[int], counts: list[Counter[str]]) -> None:
@@ -525,23 +530,26 @@ class _FacetTable:
     """Each document's facet values in one segment."""
 
     def __init__(self, reader: Any) -> None:
+        # Read from the terms' postings: the columns cost ten times as long (a Python call and
+        # a decode per document), and each facet has few values.
         size = reader.doc_count_all()
         singles = tuple(name for name in FACETS if name != "frameworks")
-        columns = [
-            list(reader.column_reader(name)) if reader.has_column(name) else [""] * size
-            for name in singles
-        ]
+        columns: list[list[str]] = []
+        for name in singles:
+            column = [""] * size
+            for value, docnums in _postings(reader, name):
+                for docnum in docnums:
+                    column[docnum] = value
+            columns.append(column)
         frameworks: list[list[str]] = [[] for _ in range(size)]
-        for reference in reader.lexicon("frameworks"):
-            name = reference.decode() if isinstance(reference, bytes) else reference
-            for docnum in reader.postings("frameworks", reference).all_ids():
-                frameworks[docnum].append(name)
+        for value, docnums in _postings(reader, "frameworks"):
+            for docnum in docnums:
+                frameworks[docnum].append(value)
         self.parts = [
             _FacetPart(
-                singles,
-                (tuple((v,) if v else () for v in values) for values in zip(*columns, strict=True)),
+                singles, zip(*columns, strict=True), lambda k: tuple((v,) if v else () for v in k)
             ),
-            _FacetPart(("frameworks",), ((tuple(f),) for f in frameworks)),
+            _FacetPart(("frameworks",), map(tuple, frameworks), lambda k: (k,)),
         ]
 
     def count(self, docnums: Sequence[int], counts: list[Counter[str]]) -> None:
@@ -557,6 +565,12 @@ class _FacetTable:
                 number_of = part.number_of
                 kept = [i for i in kept if number_of[docnums[i]] in allowed]
         return list(kept)
+
+
+def _postings(reader: Any, name: str) -> Iterable[tuple[str, Iterable[int]]]:
+    for term in reader.lexicon(name):
+        value = term.decode() if isinstance(term, bytes) else term
+        yield value, reader.postings(name, term).all_ids()
 
 
 def _facet_table(reader: Any) -> _FacetTable:
