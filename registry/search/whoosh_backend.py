@@ -46,7 +46,8 @@ NO_FRAMEWORK = "-"
 def make_schema() -> Schema:
     return Schema(
         key=ID(unique=True, stored=True),
-        kind=ID(stored=True, sortable=True),  # sortable: facets count from columns, not the index
+        # Facets are counted from these fields' postings (see _FacetTable): no columns to write.
+        kind=ID(stored=True),
         record_id=STORED,
         title=TEXT(stored=True, field_boost=3.0, analyzer=StemmingAnalyzer()),
         body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
@@ -54,9 +55,9 @@ def make_schema() -> Schema:
         # Supplier names and aliases alone: "did you mean" corrects against these words.
         names=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), spelling=True),
         frameworks=KEYWORD(stored=True, lowercase=False, scorable=False),
-        category=ID(stored=True, sortable=True),
-        score_band=ID(stored=True, sortable=True),
-        open_flags=ID(stored=True, sortable=True),
+        category=ID(stored=True),
+        score_band=ID(stored=True),
+        open_flags=ID(stored=True),
         link=STORED,
     )
 
