@@ -9,14 +9,12 @@ import os
 import re
 import shutil
 import threading
-from collections import Counter
 from collections.abc import Iterable
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, qparser, query
 from whoosh import index as whoosh_index
+from whoosh import qparser, query
 from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from zope.interface import implementer
@@ -31,6 +29,7 @@ from registry.search.interfaces import (
     SearchResults,
     SearchUnavailable,
 )
+from registry.search.whoosh_matches import evaluate
 
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
@@ -44,7 +43,8 @@ NO_FRAMEWORK = "-"
 def make_schema() -> Schema:
     return Schema(
         key=ID(unique=True, stored=True),
-        kind=ID(stored=True, sortable=True),  # sortable: facets count from columns, not the index
+        # Facets are counted from these fields' postings (whoosh_matches): no columns to write.
+        kind=ID(stored=True),
         record_id=STORED,
         title=TEXT(stored=True, field_boost=3.0, analyzer=StemmingAnalyzer()),
         body=TEXT(stored=True, analyzer=StemmingAnalyzer()),
@@ -52,9 +52,9 @@ def make_schema() -> Schema:
         # Supplier names and aliases alone: "did you mean" corrects against these words.
         names=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), spelling=True),
         frameworks=KEYWORD(stored=True, lowercase=False, scorable=False),
-        category=ID(stored=True, sortable=True),
-        score_band=ID(stored=True, sortable=True),
-        open_flags=ID(stored=True, sortable=True),
+        category=ID(stored=True),
+        score_band=ID(stored=True),
+        open_flags=ID(stored=True),
         link=STORED,
     )
 
@@ -228,6 +228,12 @@ class WhooshSearchService:
         cache[key] = (inode, searcher)
         return searcher
 
+    def _index_key(self) -> tuple[str, int]:
+        """Which index this thread's searcher reads: the directory and its inode (a rebuild
+        swaps in a new directory), for keys of what is kept between searches."""
+        cache = _open_searchers.__dict__.get("by_path", {})
+        return (str(self.path), cache.get(str(self.path), (-1,))[0])
+
     def _forget(self) -> None:
         cache = _open_searchers.__dict__.get("by_path", {})
         cached = cache.pop(str(self.path), None)
@@ -244,28 +250,16 @@ class WhooshSearchService:
         page_size: int,
         notice: str | None,
     ) -> SearchResults:
-        restrict = None
-        if filters:
-            restrict = query.And(
-                [
-                    query.Or([query.Term(name, value) for value in values])
-                    for name, values in filters.items()
-                ]
-            )
         page = max(1, page)
-        # One pass: the best page * page_size hits, and every match's document number, from
-        # which the exact total and the facet counts are read.
-        results, matched = _collect(searcher, parsed, page * page_size, restrict)
-        total = sum(len(docnums) for _, docnums in matched.segments)
+        total, best, counts = evaluate(
+            searcher, self._index_key(), parsed, filters, page * page_size
+        )
         pages = max(1, -(-total // page_size))
-        if page > pages:  # past the end: show the last page
-            page = pages
-            results, _ = _collect(searcher, parsed, page * page_size, restrict)
+        page = min(page, pages)  # past the end: show the last page
         hits = [
-            Hit(document=_document(dict(r)), score=float(r.score or 0))
-            for r in results[(page - 1) * page_size : page * page_size]
+            Hit(document=_document(searcher.stored_fields(docnum)), score=-negated)
+            for negated, docnum in best[(page - 1) * page_size :]
         ]
-        counts = _facet_counts(matched)
         facet_values = {}
         for name in FACETS:
             chosen = set(filters.get(name, []))
@@ -344,72 +338,6 @@ class WhooshSearchService:
         fresh.rename(self.path)
         shutil.rmtree(old, ignore_errors=True)
         return count
-
-
-class _Matched(collectors.WrappingCollector):
-    """Collects as its child does, keeping every matching document number by segment: facets
-    are then counted from per-segment tables, not looked up document by document."""
-
-    def prepare(self, top_searcher: Any, q: Any, context: Any) -> None:
-        super().prepare(top_searcher, q, context)
-        self.segments: list[tuple[Any, list[int]]] = []
-
-    def set_subsearcher(self, subsearcher: Any, offset: int) -> None:
-        super().set_subsearcher(subsearcher, offset)
-        self.docnums: list[int] = []
-        self.segments.append((subsearcher.reader(), self.docnums))
-
-    def collect_matches(self) -> None:
-        for sub_docnum in self.matches():
-            self.collect(sub_docnum)
-
-    def collect(self, sub_docnum: int) -> Any:
-        self.docnums.append(sub_docnum)
-        return self.child.collect(sub_docnum)
-
-
-def _collect(searcher: Any, parsed: Any, limit: int, restrict: Any) -> tuple[Any, _Matched]:
-    # Every match is visited for the exact total: no block-quality skipping, and no replacing
-    # the matcher with one that drops documents that cannot reach the top page.
-    matched = _Matched(collectors.TopCollector(limit=limit, usequality=False, replace=0))
-    outer = collectors.FilterCollector(matched, allow=restrict) if restrict else matched
-    searcher.search_with_collector(parsed, outer)
-    return outer.results(), matched
-
-
-def _facet_counts(matched: _Matched) -> dict[str, Counter[str]]:
-    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
-    for reader, docnums in matched.segments:
-        table = _facet_table(reader)
-        for name in FACETS:
-            values = table[name]
-            if name == "frameworks":
-                counts[name].update(chain.from_iterable(map(values.__getitem__, docnums)))
-            else:
-                counts[name].update(map(values.__getitem__, docnums))
-    return counts
-
-
-def _facet_table(reader: Any) -> dict[str, list[Any]]:
-    """Each facet's value(s) by document number in one segment, read once per segment reader
-    (a refreshed searcher keeps the readers of the segments that did not change)."""
-    table: dict[str, list[Any]] | None = getattr(reader, "_registry_facets", None)
-    if table is not None:
-        return table
-    size = reader.doc_count_all()
-    table = {
-        name: list(reader.column_reader(name)) if reader.has_column(name) else [""] * size
-        for name in FACETS
-        if name != "frameworks"
-    }
-    frameworks: list[list[str]] = [[] for _ in range(size)]
-    for reference in reader.lexicon("frameworks"):
-        name = reference.decode() if isinstance(reference, bytes) else reference
-        for docnum in reader.postings("frameworks", reference).all_ids():
-            frameworks[docnum].append(name)
-    table["frameworks"] = frameworks
-    reader._registry_facets = table
-    return table
 
 
 def _close(searcher: Any) -> None:
