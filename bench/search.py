@@ -238,14 +238,27 @@ def build(db: Session, records: int) -> dict[str, int]:
     return counts
 
 
+def _timed(run: Callable[[str], Any], q: str) -> float:
+    started = time.perf_counter()
+    run(q)
+    return (time.perf_counter() - started) * 1000
+
+
 def latencies(run: Callable[[str], Any], queries: int) -> list[float]:
-    timings = []
-    for n in range(queries):
-        q = QUERIES[n % len(QUERIES)]
-        started = time.perf_counter()
-        run(q)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+    """The bench's queries in turn, each asked queries / 12 times (as popular searches are)."""
+    return [_timed(run, QUERIES[n % len(QUERIES)]) for n in range(queries)]
+
+
+def new_queries(count: int) -> list[str]:
+    """Queries each asked once, so no result is reused: pairs of the records' words, with and
+    without a third, as a stream of different users' searches would be."""
+    rng = random.Random(7)
+    pairs = [f"{a} {b}" for a in WORDS for b in WORDS if a < b]
+    rng.shuffle(pairs)
+    return [
+        f"{pair} {rng.choice(WORDS)}" if n % 3 == 0 else pair
+        for n, pair in enumerate(pairs[:count])
+    ]
 
 
 def describe(label: str, timings: list[float]) -> tuple[float, float]:
@@ -291,6 +304,10 @@ def main() -> int:
                 whoosh = describe("whoosh search", timings)
                 # Each query's first run reads its words' postings; later runs reuse them.
                 describe("whoosh search, first run of each query", timings[: len(QUERIES)])
+                fresh = describe(
+                    "whoosh search, queries asked once",
+                    [_timed(service.search, q) for q in new_queries(args.queries // 2)],
+                )
             with Session(engine) as db:
 
                 def like(q: str) -> Any:
@@ -329,6 +346,15 @@ def main() -> int:
                             baseline[1],
                             "<= 30 ms",
                             whoosh[1] <= 30,
+                        ),
+                        # Results are kept per index generation: a query asked before is
+                        # answered from them, so queries never asked before are a figure too.
+                        figure(
+                            f"search p95, {total:,} records, queries asked once (Whoosh), ms",
+                            fresh[1],
+                            baseline[1],
+                            "<= 30 ms",
+                            fresh[1] <= 30,
                         ),
                     ]
                 if engine.dialect.name == "postgresql":
