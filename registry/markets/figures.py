@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.markets.concentration import EMPTY, Concentration, Leading, Share
-from registry.markets.datause import DataUse
-from registry.markets.datause import _columns as use_columns
+from registry.markets.datause import DataUse, use_columns
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
 from registry.markets.services import (
     GroupShare,

@@ -10,6 +10,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.flags import SUBJECT_FLAGS_SHOWN
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
@@ -133,11 +134,18 @@ def market_detail(request: Request) -> dict[str, Any]:
     trend = [
         (p.year, _conc_point(p, basis).hhi) for p in years if _conc_point(p, basis).participants
     ]
+    # A national market has a thousand flags (one per dependent buyer): the first ones are shown,
+    # those about the market itself always among them, with a link to the rest.
     flags = list(
         request.db.execute(
             sa.select(Flag)
             .where(Flag.market_key == market.key)
-            .order_by(sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1), Flag.id)
+            .order_by(
+                sa.case((Flag.subject_type == SubjectType.market, 0), else_=1),
+                sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1),
+                Flag.id,
+            )
+            .limit(SUBJECT_FLAGS_SHOWN + 1)
         ).scalars()
     )
     coverage = request.db.execute(
@@ -164,7 +172,8 @@ def market_detail(request: Request) -> dict[str, Any]:
         if trend
         else None,
         "hhi_threshold": threshold["hhi_threshold"],
-        "flags": flags,
+        "flags": flags[:SUBJECT_FLAGS_SHOWN],
+        "more_flags": len(flags) > SUBJECT_FLAGS_SHOWN,
         "flags_by_market": [f for f in flags if f.subject_type == "market"],
     }
 

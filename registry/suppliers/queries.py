@@ -14,6 +14,7 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.markets.datause import DataUse, add_up, use_columns, use_of
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # What the public may see of contracts: published and not retracted (looked up by supplier, never
@@ -62,19 +63,23 @@ class BuyerTypeRow:
     value: Decimal
 
 
-def contracts_by_buyer_type(db: Session, supplier_id: int) -> list[BuyerTypeRow]:
+def contracts_by_buyer_type(db: Session, supplier_id: int) -> tuple[list[BuyerTypeRow], DataUse]:
+    """The supplier's published contracts by type of buyer and currency, and how much of them a
+    figure in pounds could use: one pass over a large supplier's thousands of contracts."""
     rows = db.execute(_by_buyer_type(), {"supplier_id": supplier_id}).all()
-    return [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+    by_type = [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+    return by_type, add_up(use_of(r[4:]) for r in rows)
 
 
 @functools.cache
-def _by_buyer_type() -> Any:  # a Select of four columns
+def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use columns
     return (
         sa.select(
             Buyer.buyer_type,
             Contract.currency,
             sa.func.count(Contract.id),
             sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+            *use_columns(),
         )
         .join(Buyer, Buyer.id == Contract.buyer_id)
         .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)

@@ -11,7 +11,6 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
-from registry.contracts.models import Contract
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
@@ -140,7 +139,7 @@ def get_group(request: Request) -> SupplierGroup:
 def supplier_detail(request: Request) -> dict[str, Any]:
     supplier = get_supplier(request)
     db = request.db
-    by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
+    by_buyer_type, use = queries.contracts_by_buyer_type(db, supplier.id)
     return {
         "supplier": supplier,
         "memberships": queries.memberships(db, supplier.id),
@@ -149,7 +148,7 @@ def supplier_detail(request: Request) -> dict[str, Any]:
         "latest": queries.latest_contracts(db, supplier.id),
         # Every published contract has a buyer: the rows by buyer type count them all.
         "contract_count": sum(row.count for row in by_buyer_type),
-        "data_use_figures": data_use(db, Contract.supplier_id == supplier.id),
+        "data_use_figures": use,
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
