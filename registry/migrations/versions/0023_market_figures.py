@@ -1,4 +1,4 @@
-"""stored market figures: each market's concentration, its groups' shares and its trend (issue 8)
+"""stored market figures, and a covering index for the supplier page (issue 8)
 
 Revision ID: 0023
 Revises: 0021
@@ -13,6 +13,9 @@ A market page worked out its market's figures from the contracts on every first 
 for a national market. `registry detect` now stores every market's figures at once
 (registry/markets/figures.py); the page reads them, with when and by which method version they
 were computed. The tables start empty: until detection runs, the pages work the figures out live.
+
+The supplier page's pass over a supplier's contracts (by buyer type, with the data-use counts)
+reads a covering index instead of thousands of contract rows.
 """
 
 import sqlalchemy as sa
@@ -119,8 +122,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("market_key", "year", name=op.f("pk_market_year_figures")),
     )
 
+    op.create_index(
+        "ix_contracts_supplier_figures",
+        "contracts",
+        [
+            "supplier_id",
+            "buyer_id",
+            "currency",
+            "value_amount",
+            "ceiling_amount",
+            "publication",
+            "retracted_at",
+        ],
+        unique=False,
+    )
+
 
 def downgrade() -> None:
+    op.drop_index("ix_contracts_supplier_figures", table_name="contracts")
     op.drop_table("market_year_figures")
     op.drop_index(
         op.f("ix_market_group_figures_market_key_rank"), table_name="market_group_figures"
