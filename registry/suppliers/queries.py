@@ -73,18 +73,27 @@ def contracts_by_buyer_type(db: Session, supplier_id: int) -> tuple[list[BuyerTy
 
 @functools.cache
 def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use columns
+    # By buyer first, from the covering index alone; then the few hundred buyers' types.
+    by_buyer = (
+        sa.select(
+            Contract.buyer_id,
+            Contract.currency,
+            sa.func.sum(Contract.value_amount).label("amount"),
+            *(column.label(f"use_{n}") for n, column in enumerate(use_columns())),
+        )
+        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
+        .group_by(Contract.buyer_id, Contract.currency)
+        .subquery()
+    )
+    uses = [sa.func.sum(by_buyer.c[f"use_{n}"]) for n in range(len(use_columns()))]
+    amount = sa.func.sum(by_buyer.c.amount)
     return (
         sa.select(
-            Buyer.buyer_type,
-            Contract.currency,
-            sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
-            *use_columns(),
+            Buyer.buyer_type, by_buyer.c.currency, uses[0], sa.func.coalesce(amount, 0), *uses
         )
-        .join(Buyer, Buyer.id == Contract.buyer_id)
-        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
-        .group_by(Buyer.buyer_type, Contract.currency)
-        .order_by(sa.func.sum(Contract.value_amount).desc(), Buyer.buyer_type)
+        .join(Buyer, Buyer.id == by_buyer.c.buyer_id)
+        .group_by(Buyer.buyer_type, by_buyer.c.currency)
+        .order_by(amount.desc(), Buyer.buyer_type)
     )
 
 
