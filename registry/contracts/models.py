@@ -47,6 +47,15 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
             "publication",
             "retracted_at",
         ),
+        # Covers the framework page's call-off spend per lot, likewise.
+        sa.Index(
+            "ix_contracts_lot_figures",
+            "lot_id",
+            "currency",
+            "value_amount",
+            "publication",
+            "retracted_at",
+        ),
         sa.CheckConstraint("value_amount IS NULL OR value_amount >= 0", name="value_not_negative"),
         sa.CheckConstraint(
             "number_of_tenderers IS NULL OR number_of_tenderers >= 0", name="tenderers_not_negative"

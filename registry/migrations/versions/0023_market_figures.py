@@ -1,4 +1,4 @@
-"""stored market figures, and a covering index for the supplier page (issue 8)
+"""stored market figures, and covering indexes for the supplier and framework pages (issue 8)
 
 Revision ID: 0023
 Revises: 0021
@@ -15,7 +15,8 @@ for a national market. `registry detect` now stores every market's figures at on
 were computed. The tables start empty: until detection runs, the pages work the figures out live.
 
 The supplier page's pass over a supplier's contracts (by buyer type, with the data-use counts)
-reads a covering index instead of thousands of contract rows.
+reads a covering index instead of thousands of contract rows; so does the framework page's
+call-off spend per lot.
 """
 
 import sqlalchemy as sa
@@ -136,9 +137,16 @@ def upgrade() -> None:
         ],
         unique=False,
     )
+    op.create_index(
+        "ix_contracts_lot_figures",
+        "contracts",
+        ["lot_id", "currency", "value_amount", "publication", "retracted_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_contracts_lot_figures", table_name="contracts")
     op.drop_index("ix_contracts_supplier_figures", table_name="contracts")
     op.drop_table("market_year_figures")
     op.drop_index(
