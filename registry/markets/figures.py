@@ -242,11 +242,13 @@ class StoredMarket:
 
 
 def _concentration(
-    total: float, hhi: float, crs: tuple[float, float, float], count: int, shares: list[Share]
+    row: Any, basis: str, total: float, count: int, shares: list[Share]
 ) -> Concentration:
+    """A stored concentration (`basis`: "buyers" or "value"), listing only the largest shares."""
     if count == 0 or total <= 0:
         return EMPTY
-    cr1, cr2, cr4 = crs
+    cr1, cr2, cr4 = (getattr(row, f"{basis}_cr{n}") for n in (1, 2, 4))
+    hhi = getattr(row, f"{basis}_hhi")
     return Leading(
         total=total, shares=tuple(shares), hhi=hhi, cr1=cr1, cr2=cr2, cr4=cr4, count=count
     )
@@ -301,16 +303,16 @@ def stored_market(db: Session, key: MarketKey, depth: int) -> StoredMarket | Non
     by_buyers = sorted((t for t in top if t[0] <= TOP_SHARES), key=lambda t: t[0])
     by_value = sorted((t for t in top if t[1] <= TOP_SHARES and t[2].value > 0), key=lambda t: t[1])
     market.by_buyers = _concentration(
+        row,
+        "buyers",
         row.buyers_total,
-        row.buyers_hhi,
-        (row.buyers_cr1, row.buyers_cr2, row.buyers_cr4),
         row.groups,
         [Share(g.group_id, g.buyers, g.buyer_share) for _b, _v, g in by_buyers],
     )
     market.by_value = _concentration(
+        row,
+        "value",
         row.value_total,
-        row.value_hhi,
-        (row.value_cr1, row.value_cr2, row.value_cr4),
         row.value_groups,
         [Share(g.group_id, g.value, g.value_share) for _b, _v, g in by_value],
     )
@@ -320,12 +322,8 @@ def stored_market(db: Session, key: MarketKey, depth: int) -> StoredMarket | Non
             y.year,
             y.contracts,
             y.valued_contracts,
-            _concentration(
-                1.0, y.value_hhi, (y.value_cr1, y.value_cr2, y.value_cr4), y.value_groups, []
-            ),
-            _concentration(
-                1.0, y.buyers_hhi, (y.buyers_cr1, y.buyers_cr2, y.buyers_cr4), y.buyers_groups, []
-            ),
+            _concentration(y, "value", 1.0, y.value_groups, []),  # the trend shows no shares
+            _concentration(y, "buyers", 1.0, y.buyers_groups, []),
         )
         for y in db.execute(
             sa.select(MarketYearFigures)
