@@ -79,7 +79,9 @@ def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use colu
             Contract.buyer_id,
             Contract.currency,
             sa.func.sum(Contract.value_amount).label("amount"),
-            *(column.label(f"use_{n}") for n, column in enumerate(use_columns())),
+            # count(*), not count(id): PostgreSQL's index holds no id (SQLite's holds the rowid).
+            sa.func.count().label("use_0"),
+            *(column.label(f"use_{n}") for n, column in enumerate(use_columns()) if n),
         )
         .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
         .group_by(Contract.buyer_id, Contract.currency)
