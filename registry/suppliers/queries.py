@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
@@ -107,7 +107,7 @@ def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Con
 def _latest_contracts(limit: int) -> sa.Select[Any]:
     return (
         sa.select(Contract)
-        .options(selectinload(Contract.buyer))
+        .options(joinedload(Contract.buyer))  # many-to-one: in the same query
         .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
         .order_by(
             sa.case((Contract.award_date.is_(None), 1), else_=0),
@@ -129,7 +129,7 @@ def _memberships() -> sa.Select[Any]:
         sa.select(Membership)
         .join(Lot, Lot.id == Membership.lot_id)
         .join(Framework, Framework.id == Lot.framework_id)
-        .options(selectinload(Membership.lot).selectinload(Lot.framework))
+        .options(contains_eager(Membership.lot).contains_eager(Lot.framework))  # joined above
         .where(
             Membership.supplier_id == SUPPLIER_ID,
             Framework.retracted_at.is_(None),
@@ -166,7 +166,7 @@ def _obligations() -> sa.Select[Any]:
     return (
         sa.select(Obligation)
         .join(Framework, Framework.id == Obligation.framework_id)
-        .options(selectinload(Obligation.framework), selectinload(Obligation.lot))
+        .options(contains_eager(Obligation.framework), joinedload(Obligation.lot))
         .where(applies, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
         .order_by(Framework.reference, Obligation.category, Obligation.title)
     )
@@ -181,7 +181,7 @@ def merges_into(db: Session, supplier_id: int) -> list[SupplierMerge]:
 def _merges_into() -> sa.Select[Any]:
     return (
         sa.select(SupplierMerge)
-        .options(selectinload(SupplierMerge.merged))
+        .options(joinedload(SupplierMerge.merged))
         .where(SupplierMerge.survivor_id == SUPPLIER_ID)
         .order_by(SupplierMerge.merged_at.desc())
     )

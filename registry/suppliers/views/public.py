@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.authnz import Permissions
 from registry.identifiers import normalise_companies_house_number, normalise_name
@@ -117,7 +117,10 @@ def supplier_list(request: Request) -> dict[str, Any]:
 
 
 def get_supplier(request: Request) -> Supplier:
-    supplier = request.db.get(Supplier, int(request.matchdict["id"]))
+    # Its group is on every page of it: read in the same query.
+    supplier = request.db.get(
+        Supplier, int(request.matchdict["id"]), options=[joinedload(Supplier.group)]
+    )
     if supplier is None:
         raise HTTPNotFound()
     return supplier
