@@ -173,6 +173,9 @@ def national(
 
         with phases.timed(engine, "detect"):
             found = detect.measure(url)
+            # What `registry detect` does after its detectors: the market pages read these.
+            markets, took = pages.store_market_figures(url)
+        log.append(f"market figures stored: {markets:,} markets in {took:.1f} s")
         scan = found["baseline"]
         for label, (seconds_taken, runs) in found["runs"].items():
             log.append(f"detect, {label}: {seconds_taken:.2f} s; scan {scan:.3f} s")

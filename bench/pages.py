@@ -4,9 +4,10 @@ pages, beside a hello-world Pyramid view served by the same waitress server, thr
     python -m bench.pages --database-url URL [--seconds 10] [--connections 8]
     python -m bench.pages serve --database-url URL --port N     (the server, run by the above)
 
-The database is one `bench.generate` filled (and `registry detect` flagged). The server runs in
-its own process (waitress, 4 threads, as production.ini); the load comes from Debian's wrk on
-loopback, bounded in time, each request to a page drawn at random from a list of real paths.
+The database is one `bench.generate` filled (and `registry detect` flagged, its market figures
+stored: `store_market_figures`). The server runs in its own process (waitress, 4 threads, as
+production.ini); the load comes from Debian's wrk on loopback, bounded in time, each request to a
+page drawn at random from a list of real paths.
 """
 
 from __future__ import annotations
@@ -77,6 +78,24 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def store_market_figures(url: str) -> tuple[int, float]:
+    """What `registry detect` does after its detectors: every market's figures stored, which the
+    market pages read (markets, seconds taken)."""
+    from sqlalchemy.orm import Session
+
+    from registry.markets.figures import refresh_market_figures
+    from registry.markets.services import DEFAULT_CPV_DEPTH
+
+    engine = create_engine(url)
+    try:
+        started = time.perf_counter()
+        with Session(engine) as db, db.begin():
+            count = refresh_market_figures(db, DEFAULT_CPV_DEPTH)
+        return count, time.perf_counter() - started
+    finally:
+        engine.dispose()
 
 
 def sample_paths(url: str, per_page: int = 200) -> dict[str, list[str]]:

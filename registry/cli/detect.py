@@ -11,6 +11,8 @@ from registry.cli import CLIContext, main, pass_context
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
 from registry.flags.services import active_flags, as_json, run_detection
+from registry.markets.figures import refresh_market_figures
+from registry.markets.services import cpv_depth
 
 
 def _epilog() -> str:
@@ -48,6 +50,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
         raise click.ClickException(str(exc)) from exc
     with cli.session() as db:
         runs = run_detection(db, settings, [detector_id] if detector_id else None)
+        refresh_market_figures(db, cpv_depth(cli.settings))
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
         coverage = coverage_counts(db)
     if as_json_output:

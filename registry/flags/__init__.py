@@ -1,17 +1,28 @@
 """Lock-in detectors and the flags they raise, with their evidence."""
 
+import dataclasses
 from typing import Any
 
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+# A large group has hundreds of flags: its page lists the first ones and links to the rest.
+SUBJECT_FLAGS_SHOWN = 20
 
-def subject_flags(request: Request, **subject: Any) -> list[Any]:
+
+@dataclasses.dataclass
+class SubjectFlags:
+    shown: list[Any]
+    more: bool  # more than those shown: the page links to /flags filtered by the subject
+
+
+def subject_flags(request: Request, **subject: Any) -> SubjectFlags:
     """The flags about a supplier group, buyer or framework, for the partial
     templates/flags/_subject_flags.html that their pages include."""
     from registry.flags.services import flags_for
 
-    return flags_for(request.db, **subject)
+    found = flags_for(request.db, **subject, limit=SUBJECT_FLAGS_SHOWN + 1)
+    return SubjectFlags(found[:SUBJECT_FLAGS_SHOWN], len(found) > SUBJECT_FLAGS_SHOWN)
 
 
 def includeme(config: Configurator) -> None:

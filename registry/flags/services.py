@@ -284,6 +284,7 @@ def flags_for(
     buyer_id: int | None = None,
     framework_id: int | None = None,
     active_only: bool = False,
+    limit: int = 100,
 ) -> list[Flag]:
     """The flags about a supplier group, a buyer or a framework: active first, then newest."""
     conditions: list[sa.ColumnElement[bool]] = []
@@ -303,7 +304,7 @@ def flags_for(
     active_first = sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1)
     return list(
         db.execute(
-            query.order_by(active_first, Flag.last_detected.desc(), Flag.id).limit(100)
+            query.order_by(active_first, Flag.last_detected.desc(), Flag.id).limit(limit)
         ).scalars()
     )
 

@@ -19,12 +19,14 @@ from registry.flags.models import (
     COVERAGE_LABELS,
     CoverageState,
     Flag,
+    FlagGroup,
     FlagStatus,
     Severity,
     SubjectType,
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
 from registry.markets.cache import cached
+from registry.markets.services import MarketKey
 from registry.pagination import page_number, paginate
 
 FILTERS: dict[str, Any] = {
@@ -43,6 +45,32 @@ def _coverage(request: Request, detector: str | None = None) -> Any:
     figures (`registry.markets.cache_seconds`), one detector's alone where one is shown."""
     counts = cached(request, ("coverage", detector), lambda: coverage_counts(request.db, detector))
     return counts if detector is None else counts.get(detector)
+
+
+# The flags about one record, linked from its page (which lists only the first of them).
+SUBJECTS: dict[str, tuple[str, Any]] = {
+    "group_id": (
+        "supplier group",
+        lambda v: Flag.id.in_(sa.select(FlagGroup.flag_id).where(FlagGroup.group_id == v)),
+    ),
+    "buyer_id": ("buyer", lambda v: Flag.buyer_id == v),
+    "framework_id": ("framework", lambda v: Flag.framework_id == v),
+    "market_key": ("market", lambda v: Flag.market_key == v),
+}
+
+
+def _subject(request: Request, errors: list[str]) -> tuple[str, Any] | None:
+    """?group_id=, ?buyer_id=, ?framework_id= or ?market_key=: (what it reads as, condition)."""
+    for name, (noun, condition) in SUBJECTS.items():
+        value = request.params.get(name, "").strip()
+        if not value:
+            continue
+        if name == "market_key" and MarketKey.parse(value) is not None:
+            return f"{noun} {value}", condition(value)
+        if name != "market_key" and value.isdigit() and len(value) < 10:
+            return f"{noun} {value}", condition(int(value))
+        errors.append(f"There is no {noun} {value[:40]!r}: the filter was not used")
+    return None
 
 
 SEVERITY_ORDER = sa.case(
@@ -74,12 +102,16 @@ def flag_list(request: Request) -> dict[str, Any]:
             query = query.where(Flag.status.in_([FlagStatus.open, FlagStatus.acknowledged]))
         else:
             query = query.where(getattr(Flag, name) == value)
+    subject = _subject(request, errors)
+    if subject is not None:
+        query = query.where(subject[1])
     query = query.order_by(SEVERITY_ORDER, Flag.last_detected.desc(), Flag.id.desc())
     page = paginate(request.db, query, page_number(request))
     return {
         "page": page,
         "filters": FILTERS,
         "chosen": chosen,
+        "subject": subject[0] if subject else None,
         "errors": errors,
         "detectors": DETECTORS,
         "coverage": _coverage(request),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +44,8 @@ class DataUse:
 
 
 @functools.cache  # the same columns every time: built once
-def _columns() -> tuple[Any, ...]:
+def use_columns() -> tuple[Any, ...]:
+    """count, valued, value, no value, other currency, ceiling only: `use_of` reads them."""
     value = gbp_value()
     no_value = Contract.value_amount.is_(None)
     return (
@@ -58,19 +60,29 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
-def _use(row: Any) -> DataUse:
+def use_of(row: Any) -> DataUse:
     n, valued, value, no_value, other, ceiling = row
     return DataUse(
         int(n), int(valued), Decimal(value or 0), int(no_value), int(other), int(ceiling)
     )
 
 
+def add_up(uses: Iterable[DataUse]) -> DataUse:
+    """The DataUse of disjoint sets of contracts taken together."""
+    total = DataUse()
+    for use in uses:
+        total = DataUse(
+            *(getattr(total, f.name) + getattr(use, f.name) for f in dataclasses.fields(DataUse))
+        )
+    return total
+
+
 def data_use(db: Session, *where: sa.ColumnElement[bool], by_group: bool = False) -> DataUse:
     """The published contracts matching `where` (joined to their supplier when `by_group`)."""
-    query = sa.select(*_columns()).where(public_contract(), *where)
+    query = sa.select(*use_columns()).where(public_contract(), *where)
     if by_group:
         query = query.join(Supplier, Supplier.id == Contract.supplier_id)
-    return _use(db.execute(query).one())
+    return use_of(db.execute(query).one())
 
 
 def data_use_by(db: Session, column: Any, ids: list[int]) -> dict[int, DataUse]:
@@ -78,6 +90,6 @@ def data_use_by(db: Session, column: Any, ids: list[int]) -> dict[int, DataUse]:
     if not ids:
         return {}
     rows = db.execute(
-        sa.select(column, *_columns()).where(public_contract(), column.in_(ids)).group_by(column)
+        sa.select(column, *use_columns()).where(public_contract(), column.in_(ids)).group_by(column)
     )
-    return {row[0]: _use(row[1:]) for row in rows}
+    return {row[0]: use_of(row[1:]) for row in rows}

@@ -78,6 +78,7 @@ class Market:
     contracts: int = 0
     valued_contracts: int = 0
     groups: list[GroupShare] = dataclasses.field(default_factory=list)
+    group_count: int = 0  # all groups, where `groups` holds only the largest
     by_value: Concentration = EMPTY
     by_buyers: Concentration = EMPTY
     framework_id: int | None = None
@@ -224,6 +225,7 @@ def _fill(market: Market, rows: list[sa.Row[Any]], names: Mapping[int, str]) -> 
         group.value_share = value_shares.get(group.group_id, 0.0)
         group.buyer_share = buyer_shares.get(group.group_id, 0.0)
     market.groups = sorted(groups, key=lambda g: (-g.buyer_share, -g.value_share, g.name))
+    market.group_count = len(groups)
 
 
 def _group_names(db: Session, ids: set[int]) -> dict[int, str]:
@@ -381,6 +383,7 @@ def _leading_market(market: Market, rows: list[sa.Row[Any]], leaders: int) -> Ma
         ),
         key=lambda g: (-g.buyer_share, -g.value_share, g.name),
     )
+    market.group_count = int(first.buyers_count)
     return market
 
 

@@ -10,11 +10,13 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.flags import SUBJECT_FLAGS_SHOWN
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
 from registry.markets.datause import data_use
+from registry.markets.figures import TOP_SHARES, group_page, stored_market
 from registry.markets.services import (
     Market,
     MarketKey,
@@ -99,28 +101,51 @@ def market_list(request: Request) -> dict[str, Any]:
 )
 def market_detail(request: Request) -> dict[str, Any]:
     key = MarketKey.parse(request.matchdict["key"])
+    if key is None:
+        raise HTTPNotFound("There is no market with that key.")
     depth = request.registry["registry.markets.cpv_depth"]
-    found = (
-        cached(request, ("detail", depth, str(key)), lambda: get_market(request.db, key, depth))
-        if key is not None
-        else None
-    )
-    if found is None or found[0].contracts == 0:
-        raise HTTPNotFound("There is no market with that key, or it has no published contracts.")
-    market, years = found
-    assert key is not None  # found implies a parsed key
+    # The figures `registry detect` stored; a market it has not seen yet is worked out live.
+    stored = stored_market(request.db, key, depth)
+    if stored is not None:
+        market, years, use = stored.market, stored.years, stored.use
+        groups = group_page(request.db, stored, page_number(request))
+    else:
+        found = cached(
+            request, ("detail", depth, str(key)), lambda: get_market(request.db, key, depth)
+        )
+        if found is None or found[0].contracts == 0:
+            raise HTTPNotFound(
+                "There is no market with that key, or it has no published contracts."
+            )
+        market, years = found
+        use = cached(
+            request,
+            ("use", depth, str(key)),
+            lambda: data_use(request.db, market_condition(key, depth)),
+        )
+        # Hundreds of groups in a large market: a page at a time, the largest first.
+        groups = paginate_list(market.groups, page_number(request))
     basis = _choice(request, "basis", BASES, "buyers")
     conc = _conc(market, basis)
-    share_of = {s.key: s.share for s in conc.shares}
-    bars = [(g.name, share_of.get(g.group_id, 0.0)) for g in market.groups]
+    names = {g.group_id: g.name for g in market.groups}
+    bars = [(names.get(s.key, f"Group {s.key}"), s.share) for s in conc.shares]
     bars.sort(key=lambda item: -item[1])
     threshold = request.registry["registry.detection"].thresholds["market_concentration"]
-    trend = [(p.year, _conc_point(p, basis).hhi) for p in years if _conc_point(p, basis).shares]
+    trend = [
+        (p.year, _conc_point(p, basis).hhi) for p in years if _conc_point(p, basis).participants
+    ]
+    # A national market has a thousand flags (one per dependent buyer): the first ones are shown,
+    # those about the market itself always among them, with a link to the rest.
     flags = list(
         request.db.execute(
             sa.select(Flag)
             .where(Flag.market_key == market.key)
-            .order_by(sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1), Flag.id)
+            .order_by(
+                sa.case((Flag.subject_type == SubjectType.market, 0), else_=1),
+                sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1),
+                Flag.id,
+            )
+            .limit(SUBJECT_FLAGS_SHOWN + 1)
         ).scalars()
     )
     coverage = request.db.execute(
@@ -133,25 +158,22 @@ def market_detail(request: Request) -> dict[str, Any]:
     ).scalars()
     return {
         "market": market,
-        # Hundreds of groups in a large market: a page at a time, the largest first.
-        "groups": paginate_list(market.groups, page_number(request)),
-        "use": cached(
-            request,
-            ("use", depth, str(key)),
-            lambda: data_use(request.db, market_condition(key, depth)),
-        ),
+        "groups": groups,
+        "use": use,
+        "stored": stored,
         "coverage": [(row, _title(row.detector)) for row in coverage],
         "years": years,
         "basis": basis,
         "bases": BASES,
         "conc": conc,
-        "share_chart": bar_chart(bars[:12]),
+        "share_chart": bar_chart(bars[:TOP_SHARES]),
         "trend": trend,
         "trend_chart": line_chart(trend, threshold=float(threshold["hhi_threshold"]))
         if trend
         else None,
         "hhi_threshold": threshold["hhi_threshold"],
-        "flags": flags,
+        "flags": flags[:SUBJECT_FLAGS_SHOWN],
+        "more_flags": len(flags) > SUBJECT_FLAGS_SHOWN,
         "flags_by_market": [f for f in flags if f.subject_type == "market"],
     }
 

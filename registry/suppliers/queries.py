@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.markets.datause import DataUse, add_up, use_columns, use_of
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # What the public may see of contracts: published and not retracted (looked up by supplier, never
@@ -62,24 +63,39 @@ class BuyerTypeRow:
     value: Decimal
 
 
-def contracts_by_buyer_type(db: Session, supplier_id: int) -> list[BuyerTypeRow]:
+def contracts_by_buyer_type(db: Session, supplier_id: int) -> tuple[list[BuyerTypeRow], DataUse]:
+    """The supplier's published contracts by type of buyer and currency, and how much of them a
+    figure in pounds could use: one pass over a large supplier's thousands of contracts."""
     rows = db.execute(_by_buyer_type(), {"supplier_id": supplier_id}).all()
-    return [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+    by_type = [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
+    return by_type, add_up(use_of(r[4:]) for r in rows)
 
 
 @functools.cache
-def _by_buyer_type() -> Any:  # a Select of four columns
+def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use columns
+    # By buyer first, from the covering index alone; then the few hundred buyers' types.
+    by_buyer = (
+        sa.select(
+            Contract.buyer_id,
+            Contract.currency,
+            sa.func.sum(Contract.value_amount).label("amount"),
+            # count(*), not count(id): PostgreSQL's index holds no id (SQLite's holds the rowid).
+            sa.func.count().label("use_0"),
+            *(column.label(f"use_{n}") for n, column in enumerate(use_columns()) if n),
+        )
+        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
+        .group_by(Contract.buyer_id, Contract.currency)
+        .subquery()
+    )
+    uses = [sa.func.sum(by_buyer.c[f"use_{n}"]) for n in range(len(use_columns()))]
+    amount = sa.func.sum(by_buyer.c.amount)
     return (
         sa.select(
-            Buyer.buyer_type,
-            Contract.currency,
-            sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+            Buyer.buyer_type, by_buyer.c.currency, uses[0], sa.func.coalesce(amount, 0), *uses
         )
-        .join(Buyer, Buyer.id == Contract.buyer_id)
-        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
-        .group_by(Buyer.buyer_type, Contract.currency)
-        .order_by(sa.func.sum(Contract.value_amount).desc(), Buyer.buyer_type)
+        .join(Buyer, Buyer.id == by_buyer.c.buyer_id)
+        .group_by(Buyer.buyer_type, by_buyer.c.currency)
+        .order_by(amount.desc(), Buyer.buyer_type)
     )
 
 
@@ -91,7 +107,7 @@ def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Con
 def _latest_contracts(limit: int) -> sa.Select[Any]:
     return (
         sa.select(Contract)
-        .options(selectinload(Contract.buyer))
+        .options(joinedload(Contract.buyer))  # many-to-one: in the same query
         .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
         .order_by(
             sa.case((Contract.award_date.is_(None), 1), else_=0),
@@ -113,7 +129,7 @@ def _memberships() -> sa.Select[Any]:
         sa.select(Membership)
         .join(Lot, Lot.id == Membership.lot_id)
         .join(Framework, Framework.id == Lot.framework_id)
-        .options(selectinload(Membership.lot).selectinload(Lot.framework))
+        .options(contains_eager(Membership.lot).contains_eager(Lot.framework))  # joined above
         .where(
             Membership.supplier_id == SUPPLIER_ID,
             Framework.retracted_at.is_(None),
@@ -150,7 +166,7 @@ def _obligations() -> sa.Select[Any]:
     return (
         sa.select(Obligation)
         .join(Framework, Framework.id == Obligation.framework_id)
-        .options(selectinload(Obligation.framework), selectinload(Obligation.lot))
+        .options(contains_eager(Obligation.framework), joinedload(Obligation.lot))
         .where(applies, Obligation.retracted_at.is_(None), Framework.retracted_at.is_(None))
         .order_by(Framework.reference, Obligation.category, Obligation.title)
     )
@@ -165,7 +181,7 @@ def merges_into(db: Session, supplier_id: int) -> list[SupplierMerge]:
 def _merges_into() -> sa.Select[Any]:
     return (
         sa.select(SupplierMerge)
-        .options(selectinload(SupplierMerge.merged))
+        .options(joinedload(SupplierMerge.merged))
         .where(SupplierMerge.survivor_id == SUPPLIER_ID)
         .order_by(SupplierMerge.merged_at.desc())
     )

@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from registry.authnz import Permissions
-from registry.contracts.models import Contract
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
@@ -118,7 +117,10 @@ def supplier_list(request: Request) -> dict[str, Any]:
 
 
 def get_supplier(request: Request) -> Supplier:
-    supplier = request.db.get(Supplier, int(request.matchdict["id"]))
+    # Its group is on every page of it: read in the same query.
+    supplier = request.db.get(
+        Supplier, int(request.matchdict["id"]), options=[joinedload(Supplier.group)]
+    )
     if supplier is None:
         raise HTTPNotFound()
     return supplier
@@ -140,7 +142,7 @@ def get_group(request: Request) -> SupplierGroup:
 def supplier_detail(request: Request) -> dict[str, Any]:
     supplier = get_supplier(request)
     db = request.db
-    by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
+    by_buyer_type, use = queries.contracts_by_buyer_type(db, supplier.id)
     return {
         "supplier": supplier,
         "memberships": queries.memberships(db, supplier.id),
@@ -149,7 +151,7 @@ def supplier_detail(request: Request) -> dict[str, Any]:
         "latest": queries.latest_contracts(db, supplier.id),
         # Every published contract has a buyer: the rows by buyer type count them all.
         "contract_count": sum(row.count for row in by_buyer_type),
-        "data_use_figures": data_use(db, Contract.supplier_id == supplier.id),
+        "data_use_figures": use,
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),

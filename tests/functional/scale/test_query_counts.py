@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from registry.flags.detectors import load_settings
 from registry.flags.models import Flag
 from registry.flags.services import run_detection
+from registry.markets.figures import refresh_market_figures
 from tests.common.db.core import (
     ContractFactory,
     FrameworkFactory,
@@ -56,17 +57,23 @@ def _content(response: webtest.TestResponse) -> str:
 class Registry:
     """A market with a duopoly flag, a framework whose lot the leading supplier is on."""
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, stored_figures: bool = False) -> None:
         self.db = db
+        self.stored_figures = stored_figures
         groups = market({"EMIS": 4, "TPP": 4, "Vision": 1, "Microtest": 1}, cpv=CPV)
         self.supplier = groups["EMIS"].suppliers[0]
         self.framework = FrameworkFactory()
         self.lot = LotFactory(framework=self.framework)
         MembershipFactory(supplier=self.supplier, lot=self.lot)
         ObligationFactory(framework=self.framework)
-        run_detection(db, load_settings({}), ["monopoly_duopoly", "buyer_dependency"])
+        self.detect()
         self.flag = db.query(Flag).order_by(Flag.id).first()
         db.flush()
+
+    def detect(self) -> None:
+        run_detection(self.db, load_settings({}), ["monopoly_duopoly", "buyer_dependency"])
+        if self.stored_figures:
+            refresh_market_figures(self.db, 5)
 
     def grow(self, n: int = 6) -> None:
         """More of everything the pages list: contracts, buyers, members, obligations, flags."""
@@ -74,13 +81,14 @@ class Registry:
             ContractFactory(supplier=self.supplier, cpv_code=CPV, lot=self.lot)
             MembershipFactory(supplier=SupplierFactory(), lot=self.lot)
             ObligationFactory(framework=self.framework)
-        run_detection(self.db, load_settings({}), ["monopoly_duopoly", "buyer_dependency"])
+        self.detect()
         self.db.flush()
 
 
 PAGES: dict[str, Callable[[Registry], str]] = {
     "supplier": lambda r: f"/suppliers/{r.supplier.id}",
     "market": lambda r: f"/markets/cpv-{CPV[:5]}",
+    "market, stored figures": lambda r: f"/markets/cpv-{CPV[:5]}",
     "flag": lambda r: f"/flags/{r.flag.id}",
     "framework": lambda r: f"/frameworks/{r.framework.reference}",
     "lot": lambda r: f"/frameworks/{r.framework.reference}/lots/{r.lot.number}",
@@ -96,7 +104,7 @@ def test_query_count_does_not_grow_with_the_data(
     db_connection: Connection,
     app_settings: dict[str, Any],
 ) -> None:
-    registry = Registry(db_session)
+    registry = Registry(db_session, stored_figures=page == "market, stored figures")
     index = IndexHelper(app_settings, db_session)
     index.rebuild()
     path = PAGES[page](registry)

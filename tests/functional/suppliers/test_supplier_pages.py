@@ -142,9 +142,19 @@ def test_profile_shows_identifiers_frameworks_obligations_and_contracts(
         supplier=emis, buyer=trust, title="Trust EPR", value_amount=Decimal("2000000")
     )
     ContractFactory.create(supplier=emis, title="Draft one", publication=Publication.draft)
+    ContractFactory.create(supplier=emis, buyer=trust, value_amount=Decimal(50), currency="EUR")
+    ContractFactory.create(
+        supplier=emis, buyer=practice, value_amount=None, ceiling_amount=Decimal(9000)
+    )
     db_session.commit()
 
     page = webtest_app.get(f"/suppliers/{emis.id}")
+    # How much of the data the totals use, worked out by the same pass as the buyer types.
+    use = " ".join(page.html.select_one("p.registry-data-use").text.split())
+    assert use.startswith("Totals in pounds use 12 of 14 published contracts")
+    assert "£2,011,000" in use
+    assert "1 without a value (1 of them framework agreements" in use
+    assert "1 in another currency" in use
     summary = page.html.select_one("dl.govuk-summary-list").text
     for text in ("03113109", "123456789", "Egton Medical Information Systems", emis.group.name):
         assert text in summary
@@ -157,7 +167,7 @@ def test_profile_shows_identifiers_frameworks_obligations_and_contracts(
     for title in ("IM1 interface pairing", "Bulk extract", "EMIS-only promise"):
         assert title in page.text
     assert "Elsewhere" not in page.text and "Withdrawn" not in page.text
-    assert "12 published contracts" in page.text
+    assert "14 published contracts" in page.text
     assert "Draft one" not in page.text
     rows = [r.text for r in page.html.select("table.govuk-table tbody tr")]
     assert any("GP practice" in r and "£11,000" in r for r in rows)
