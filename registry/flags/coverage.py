@@ -81,29 +81,30 @@ def record_coverage(
     those it no longer examined are removed (coverage is derived, not an accountable record).
     Rows that did not change are not rewritten: the run record says when they were checked."""
     now = utcnow()
+    # A first run has nothing to compare with: the subjects its coverage selects name go
+    # straight into detector_coverage (only its flagged and in-memory subjects pass the stage).
+    first = not _has_run(db, detector.id)
     _drop_stage(db)
     STAGE.create(db.connection())
     FLAGGED.create(db.connection())
     try:
-        _stage(db, detector, ctx, findings)
-        db.execute(STAGE_KEY)  # which also refuses a subject staged twice
-        if db.get_bind().dialect.name == "postgresql":
-            # Without statistics the planner reckons the stage's rows from its size, far too
-            # few, and probes detector_coverage's index once per subject instead of hashing. A
-            # small sample is enough for the row count.
-            db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
-            db.execute(sa.text("ANALYZE coverage_stage"))
-            db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
-        if _has_run(db, detector.id):
-            _apply(db, detector, now)
-        else:  # nothing kept from earlier runs: every subject is new
+        _stage(db, detector, ctx, findings, (detector, now) if first else None)
+        if first:
             db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _new_rows(detector, now)))
-        counts: dict[str, int] = {
-            state: count
-            for state, count in db.execute(
-                sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
-            )
-        }
+            kept = DetectorCoverage
+            states = sa.select(kept.state, sa.func.count()).where(kept.detector == detector.id)
+            counts = _counts(db, states.group_by(kept.state))
+        else:
+            db.execute(STAGE_KEY)  # which also refuses a subject staged twice
+            if db.get_bind().dialect.name == "postgresql":
+                # Without statistics the planner reckons the stage's rows from its size, far
+                # too few, and probes detector_coverage's index once per subject instead of
+                # hashing. A small sample is enough for the row count.
+                db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
+                db.execute(sa.text("ANALYZE coverage_stage"))
+                db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
+            _apply(db, detector, now)
+            counts = _counts(db, sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state))
     finally:
         _drop_stage(db)
     run = DetectorRunRecord(
@@ -119,14 +120,25 @@ def record_coverage(
     return run
 
 
+def _counts(db: Session, query: Any) -> dict[str, int]:
+    """Subjects per state (its value), from a query of (state, count) rows."""
+    return {str(getattr(state, "value", state)): int(count) for state, count in db.execute(query)}
+
+
 def _drop_stage(db: Session) -> None:
     for table in (STAGE, FLAGGED):
         db.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
 
 
-def _stage(db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding]) -> None:
+Direct = tuple[Detector, datetime.datetime] | None
+
+
+def _stage(
+    db: Session, detector: Detector, ctx: RunContext, findings: Sequence[Finding], direct: Direct
+) -> None:
     """This run's coverage into the stage: its flagged subjects first, from its findings; then,
-    set-based, every other subject its `coverage` hook names."""
+    set-based, every other subject its `coverage` hook names (`direct`: the subjects its
+    selects name into detector_coverage, as that detector's rows of that time)."""
     flagged = {
         (f.subject_type.value, f.subject_key): {
             "subject_type": f.subject_type.value,
@@ -151,7 +163,7 @@ def _stage(db: Session, detector: Detector, ctx: RunContext, findings: Sequence[
             if (source.subject_type.value, source.subject_key) not in flagged:
                 examined.append(_row(source))
             continue
-        _insert_select(db, source)
+        _insert_select(db, source, direct)
     if examined:
         db.execute(sa.insert(STAGE), examined)
 
@@ -167,8 +179,9 @@ def _row(subject: Examined) -> dict[str, Any]:
     }
 
 
-def _insert_select(db: Session, select: sa.Select[Any]) -> None:
-    """INSERT ... SELECT the subjects not already staged as flagged."""
+def _insert_select(db: Session, select: sa.Select[Any], direct: Direct) -> None:
+    """INSERT ... SELECT the subjects not already staged as flagged, into the stage (or, with
+    `direct`, into detector_coverage)."""
     subjects = select.subquery()
     already = sa.exists().where(
         FLAGGED.c.subject_type == subjects.c.subject_type,
@@ -178,18 +191,20 @@ def _insert_select(db: Session, select: sa.Select[Any]) -> None:
         (subjects.c.applicable == 1, CoverageState.checked.value),
         else_=CoverageState.not_applicable.value,
     )
-    rows = sa.select(
+    columns = [
         subjects.c.subject_type,
         subjects.c.subject_key,
         subjects.c.subject_label,
         state.label("state"),
         subjects.c.reason,
-    ).where(~already)
-    db.execute(
-        sa.insert(STAGE).from_select(
-            ["subject_type", "subject_key", "subject_label", "state", "reason"], rows
-        )
-    )
+    ]
+    if direct is None:
+        rows = sa.select(*columns).where(~already)
+        db.execute(sa.insert(STAGE).from_select([c.name for c in STAGE.columns], rows))
+        return
+    detector, now = direct
+    rows = sa.select(*_kept_columns(detector, now, columns)).where(~already)
+    db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, rows))
 
 
 def _has_run(db: Session, detector: str) -> bool:
@@ -214,17 +229,19 @@ INSERTED = [
 ]
 
 
-def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
-    return sa.select(
+def _kept_columns(detector: Detector, now: datetime.datetime, subject: Sequence[Any]) -> list[Any]:
+    """The INSERTED columns of detector_coverage rows: the detector's and the run's, around the
+    five of the subject (type, key, label, state, reason)."""
+    return [
         sa.literal(detector.id, sa.String).label("detector"),
         sa.literal(detector.version, sa.String).label("method_version"),
-        STAGE.c.subject_type,
-        STAGE.c.subject_key,
-        STAGE.c.subject_label,
-        STAGE.c.state,
-        STAGE.c.reason,
+        *subject,
         sa.literal(now, DetectorCoverage.changed_at.type).label("changed_at"),
-    )
+    ]
+
+
+def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
+    return sa.select(*_kept_columns(detector, now, list(STAGE.columns)))
 
 
 def fresh_statistics(db: Session) -> None:
