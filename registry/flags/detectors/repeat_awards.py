@@ -32,14 +32,13 @@ def find(ctx: RunContext) -> list[Finding]:
     # Only a buyer's market where some group had at least `minimum` dated uncompeted awards can
     # hold a run that long: the others are left out before the ordering (most of them, since
     # most buyers award a few contracts per market). Each kept market keeps all its awards,
-    # as any of them can break a run.
+    # as any of them can break a run. A semi-join (IN), not a join: SQLite then looks each
+    # award's buyer and market up in the candidates, where a join scanned every award for each.
     candidates = (
-        sa.select(rc.c.buyer_id, market.label("market"))
+        sa.select(rc.c.buyer_id, market)
         .where(uncompeted == 1, when.is_not(None), market.is_not(None))
         .group_by(rc.c.buyer_id, market, rc.c.group_id)
         .having(sa.func.count() >= minimum)
-        .distinct()
-        .subquery()
     )
     # Gaps and islands: within a buyer's awards in a market, in order, a run of awards to one
     # group that were all uncompeted has a constant difference between the two row numbers.
@@ -62,11 +61,11 @@ def find(ctx: RunContext) -> list[Finding]:
                 )
             ).label("island"),
         )
-        .join(
-            candidates,
-            sa.and_(candidates.c.buyer_id == rc.c.buyer_id, candidates.c.market == market),
+        .where(
+            when.is_not(None),
+            market.is_not(None),
+            sa.tuple_(rc.c.buyer_id, market).in_(candidates),
         )
-        .where(when.is_not(None), market.is_not(None))
         .subquery()
     )
     runs = (
