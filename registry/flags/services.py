@@ -145,14 +145,20 @@ def apply_findings(
         if flag.status == FlagStatus.resolved and flag.resolved_by_detector:
             events.append(_move(db, flag, FlagStatus.open, "condition detected again", now, None))
             run.reopened += 1
+        values = {
+            "metrics": metrics,
+            "severity": finding.severity,
+            "thresholds": thresholds,
+            "subject_label": finding.subject_label[:500],
+            "rule": rule,
+            "source": detector.source,
+            **links,
+        }
+        # Most flags found again are unchanged: compared first, they are not touched.
+        if all(getattr(flag, name) == value for name, value in values.items()):
+            continue
         before = _snapshot(flag)
-        flag.metrics, flag.severity, flag.thresholds = metrics, finding.severity, thresholds
-        flag.subject_label, flag.rule, flag.source = (
-            finding.subject_label[:500],
-            rule,
-            detector.source,
-        )
-        for name, value in links.items():
+        for name, value in values.items():
             setattr(flag, name, value)
         if _snapshot(flag) != before:
             events.append(
