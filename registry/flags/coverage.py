@@ -204,7 +204,7 @@ def _insert_select(db: Session, select: sa.Select[Any], direct: Direct) -> None:
         return
     detector, now = direct
     rows = sa.select(*_kept_columns(detector, now, columns)).where(~already)
-    db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, rows))
+    db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _in_key_order(rows)))
 
 
 def _has_run(db: Session, detector: str) -> bool:
@@ -241,7 +241,14 @@ def _kept_columns(detector: Detector, now: datetime.datetime, subject: Sequence[
 
 
 def _new_rows(detector: Detector, now: datetime.datetime) -> sa.Select[Any]:
-    return sa.select(*_kept_columns(detector, now, list(STAGE.columns)))
+    return _in_key_order(sa.select(*_kept_columns(detector, now, list(STAGE.columns))))
+
+
+def _in_key_order(rows: sa.Select[Any]) -> sa.Select[Any]:
+    """Rows for detector_coverage in the order of its unique key (subject first): its index then
+    grows at one end instead of at random pages, which makes a first run's bulk insert of
+    hundreds of thousands of subjects much cheaper than the sort."""
+    return rows.order_by(sa.literal_column("subject_type"), sa.literal_column("subject_key"))
 
 
 def fresh_statistics(db: Session) -> None:
