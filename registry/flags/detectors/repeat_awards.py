@@ -89,12 +89,14 @@ def find(ctx: RunContext) -> list[Finding]:
         sa.select(runs, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
         .join(Buyer, Buyer.id == runs.c.buyer_id)
         .join(SupplierGroup, SupplierGroup.id == runs.c.group_id)
-        .order_by(runs.c.awards.desc())
+        # Longest first and, of runs as long, the latest: without the tie-break which run a flag
+        # showed hung on the plan, and could change from one run to the next (version 2).
+        .order_by(runs.c.awards.desc(), runs.c.last_award.desc(), runs.c.last_id.desc())
     )
     findings: dict[str, Finding] = {}
     for row in rows:
         key = f"{row.buyer_id}/{row.group_id}/cpv-{row.market}"
-        if key in findings:  # rows come longest run first: keep that one
+        if key in findings:  # rows come longest (then latest) run first: keep that one
             continue
         label = cpv_name(row.market) or f"CPV {row.market}"
         findings[key] = Finding(
@@ -169,4 +171,5 @@ DETECTOR = Detector(
     subjects="buyer and supplier-group pairs in a market",
     find=find,
     coverage=coverage,
+    version="2",
 )
