@@ -269,16 +269,12 @@ def fresh_statistics(db: Session) -> None:
 
 
 def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
-    """The difference between the stage and the detector's rows, applied in three statements."""
+    """The difference between the stage and the detector's rows: measured first in one join,
+    then applied by only the statements it needs (usually none: nothing changed)."""
     kept = DetectorCoverage
     version = detector.version
     same_subject = sa.and_(
         STAGE.c.subject_type == kept.subject_type, STAGE.c.subject_key == kept.subject_key
-    )
-    db.execute(
-        sa.delete(kept)
-        .where(kept.detector == detector.id, ~sa.exists().where(same_subject))
-        .execution_options(synchronize_session=False)
     )
     changed = sa.or_(
         kept.state != STAGE.c.state,
@@ -286,28 +282,40 @@ def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
         kept.subject_label != STAGE.c.subject_label,
         kept.method_version != version,
     )
-    db.execute(
-        sa.update(kept)
-        .where(kept.detector == detector.id, same_subject, changed)
-        .values(
-            state=STAGE.c.state,
-            reason=STAGE.c.reason,
-            subject_label=STAGE.c.subject_label,
-            method_version=version,
-            changed_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    # Every row kept now has its subject in the stage, and subjects are unique on both sides:
-    # when the counts are equal no subject is new (the usual case), and the anti-join is skipped.
+    # Subjects are unique on both sides: those matched, of them those changed; the rest of the
+    # kept rows are gone, the rest of the staged ones new.
+    matched, changes = db.execute(
+        sa.select(sa.func.count(), sa.func.count(sa.case((changed, 1))))
+        .select_from(STAGE)
+        .join(kept, sa.and_(kept.detector == detector.id, same_subject))
+    ).one()
     count = sa.select(sa.func.count())
     kept_rows = db.execute(count.select_from(kept).where(kept.detector == detector.id)).scalar()
-    if kept_rows == db.execute(count.select_from(STAGE)).scalar():
-        return
-    new = _new_rows(detector, now).where(
-        ~sa.exists().where(kept.detector == detector.id, same_subject)
-    )
-    db.execute(sa.insert(kept).from_select(INSERTED, new))
+    staged = db.execute(count.select_from(STAGE)).scalar()
+    if kept_rows != matched:
+        db.execute(
+            sa.delete(kept)
+            .where(kept.detector == detector.id, ~sa.exists().where(same_subject))
+            .execution_options(synchronize_session=False)
+        )
+    if changes:
+        db.execute(
+            sa.update(kept)
+            .where(kept.detector == detector.id, same_subject, changed)
+            .values(
+                state=STAGE.c.state,
+                reason=STAGE.c.reason,
+                subject_label=STAGE.c.subject_label,
+                method_version=version,
+                changed_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    if staged != matched:
+        new = _new_rows(detector, now).where(
+            ~sa.exists().where(kept.detector == detector.id, same_subject)
+        )
+        db.execute(sa.insert(kept).from_select(INSERTED, new))
 
 
 def latest_runs() -> sa.Select[Any]:
