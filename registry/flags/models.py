@@ -162,11 +162,11 @@ class DetectorCoverage(ModelBase):
 
     __tablename__ = "detector_coverage"
     __table_args__ = (
-        sa.UniqueConstraint("detector", "subject_type", "subject_key"),
-        # One detector's counts by state (a flag's page) read this index alone; a market's page
-        # finds what every detector made of it by its subject.
+        # Subject first: a market's page finds what every detector made of it by its subject.
+        # Few indexes, as a first run inserts a row per subject examined (migration 0022).
+        sa.UniqueConstraint("subject_type", "subject_key", "detector"),
+        # One detector's rows, all or of one state (its page, the API).
         sa.Index(None, "detector", "state"),
-        sa.Index(None, "subject_type", "subject_key"),
     )
 
     id: Mapped[int_pk]
@@ -177,7 +177,7 @@ class DetectorCoverage(ModelBase):
     subject_type: Mapped[SubjectType]
     subject_key: Mapped[str] = mapped_column(sa.String(200), comment="as on flags.subject_key")
     subject_label: Mapped[str] = mapped_column(sa.String(500))
-    state: Mapped[CoverageState] = mapped_column(index=True)
+    state: Mapped[CoverageState]
     reason: Mapped[str | None] = mapped_column(
         sa.Text, comment="why not applicable, or what could not be checked"
     )

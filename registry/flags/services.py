@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, record_events, to_json_safe
+from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.db import utcnow
 from registry.flags.coverage import fresh_statistics, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
@@ -28,6 +29,7 @@ from registry.flags.sql import drop_run_contracts
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
 BATCH = 500  # ids per IN list
+FLAGS: sa.Table = Flag.__table__  # type: ignore[assignment]
 
 
 @dataclasses.dataclass
@@ -70,14 +72,14 @@ def run_detection(
     return runs
 
 
-def _snapshot(flag: Flag) -> dict[str, Any]:
-    return {
-        "status": flag.status,
-        "severity": flag.severity,
-        "metrics": flag.metrics,
-        "thresholds": flag.thresholds,
-        "subject_label": flag.subject_label,
-    }
+SNAPSHOT = ("status", "severity", "metrics", "thresholds", "subject_label")
+
+
+def _snapshot(flag: Flag | dict[str, Any]) -> dict[str, Any]:
+    """What a flag's audit events show of it (a Flag, or a new flag's row before insertion)."""
+    if isinstance(flag, dict):
+        return {name: flag[name] for name in SNAPSHOT}
+    return {name: getattr(flag, name) for name in SNAPSHOT}
 
 
 def apply_findings(
@@ -106,7 +108,7 @@ def apply_findings(
             linked.setdefault(flag_id, set()).add(group_id)
     wanted: dict[int, frozenset[int]] = {}
     seen: list[int] = []
-    raised: list[tuple[Flag, Finding]] = []
+    raised: list[tuple[dict[str, Any], Finding]] = []
     # Every change is audited, in the order made, with one append to the chain at the end.
     events: list[Event] = []
     for finding in findings:
@@ -115,38 +117,48 @@ def apply_findings(
         links = {name: getattr(finding, name) for name in LINK_FIELDS}
         flag = existing.pop((finding.subject_type.value, finding.subject_key), None)
         if flag is None:
-            flag = Flag(
-                detector=detector.id,
-                subject_type=finding.subject_type,
-                subject_key=finding.subject_key,
-                subject_label=finding.subject_label[:500],
-                severity=finding.severity,
-                status=FlagStatus.open,
-                metrics=metrics,
-                rule=rule,
-                thresholds=thresholds,
-                source=detector.source,
-                first_detected=now,
-                last_detected=now,
-                status_changed_at=now,
-                **links,
+            raised.append(
+                (
+                    {
+                        "detector": detector.id,
+                        "subject_type": finding.subject_type,
+                        "subject_key": finding.subject_key,
+                        "subject_label": finding.subject_label[:500],
+                        "severity": finding.severity,
+                        "status": FlagStatus.open,
+                        "metrics": metrics,
+                        "rule": rule,
+                        "thresholds": thresholds,
+                        "source": detector.source,
+                        "first_detected": now,
+                        "last_detected": now,
+                        "status_changed_at": now,
+                        "resolved_by_detector": False,
+                        **links,
+                    },
+                    finding,
+                )
             )
-            db.add(flag)
-            raised.append((flag, finding))
             continue
         seen.append(flag.id)
         wanted[flag.id] = finding.all_group_ids
         if flag.status == FlagStatus.resolved and flag.resolved_by_detector:
             events.append(_move(db, flag, FlagStatus.open, "condition detected again", now, None))
             run.reopened += 1
+        values = {
+            "metrics": metrics,
+            "severity": finding.severity,
+            "thresholds": thresholds,
+            "subject_label": finding.subject_label[:500],
+            "rule": rule,
+            "source": detector.source,
+            **links,
+        }
+        # Most flags found again are unchanged: compared first, they are not touched.
+        if all(getattr(flag, name) == value for name, value in values.items()):
+            continue
         before = _snapshot(flag)
-        flag.metrics, flag.severity, flag.thresholds = metrics, finding.severity, thresholds
-        flag.subject_label, flag.rule, flag.source = (
-            finding.subject_label[:500],
-            rule,
-            detector.source,
-        )
-        for name, value in links.items():
+        for name, value in values.items():
             setattr(flag, name, value)
         if _snapshot(flag) != before:
             events.append(
@@ -160,21 +172,8 @@ def apply_findings(
                 )
             )
             run.updated += 1
-    # New flags are inserted together (one flush), then each gets its history and audit event.
-    db.flush()
-    for flag, finding in raised:
-        wanted[flag.id] = finding.all_group_ids
-        _history(db, flag, None, FlagStatus.open, "detected", now)
-        events.append(
-            Event(
-                action="flag.raised",
-                subject_type="flag",
-                subject_id=flag.id,
-                actor_label=DETECTOR_LABEL,
-                after={"detector": detector.id, "subject": flag.subject_key, **_snapshot(flag)},
-            )
-        )
-        run.raised += 1
+    events.extend(_raise(db, detector, raised, wanted, now))
+    run.raised = len(raised)
     for flag in existing.values():
         if flag.status in ACTIVE_STATUSES:
             events.append(_move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, None))
@@ -182,16 +181,51 @@ def apply_findings(
             run.resolved += 1
     record_events(db, events)
     _link_groups(db, linked, wanted)
-    # When each flag was last seen is bookkeeping, not an accountable change: one bulk UPDATE.
-    for start in range(0, len(seen), BATCH):
-        db.execute(
-            sa.update(Flag)
-            .where(Flag.id.in_(seen[start : start + BATCH]))
-            .values(last_detected=now)
-            .execution_options(synchronize_session=False)
-        )
+    # When each flag was last seen is bookkeeping, not an accountable change: one bulk update.
+    update_rows(db, FLAGS, [{"id": flag_id, "last_detected": now} for flag_id in seen])
     db.flush()
     return run
+
+
+def _raise(
+    db: Session,
+    detector: Detector,
+    raised: list[tuple[dict[str, Any], Finding]],
+    wanted: dict[int, frozenset[int]],
+    now: Any,
+) -> list[Event]:
+    """Insert the new flags and their history in bulk (a first run at national scale raises tens
+    of thousands, too many for the ORM's per-object work); their audit events, in order."""
+    ids = insert_with_ids(db, FLAGS, [row for row, _finding in raised])
+    insert_rows(
+        db,
+        FlagStatusChange.__table__,  # type: ignore[arg-type]
+        [
+            {
+                "flag_id": flag_id,
+                "from_status": None,
+                "to_status": FlagStatus.open,
+                "changed_at": now,
+                "actor_id": None,
+                "actor_label": DETECTOR_LABEL,
+                "reason": "detected",
+            }
+            for flag_id in ids
+        ],
+    )
+    events = []
+    for flag_id, (row, finding) in zip(ids, raised, strict=True):
+        wanted[flag_id] = finding.all_group_ids
+        events.append(
+            Event(
+                action="flag.raised",
+                subject_type="flag",
+                subject_id=flag_id,
+                actor_label=DETECTOR_LABEL,
+                after={"detector": detector.id, "subject": row["subject_key"], **_snapshot(row)},
+            )
+        )
+    return events
 
 
 def _link_groups(
@@ -203,8 +237,7 @@ def _link_groups(
         for flag_id, groups in wanted.items()
         for group_id in groups - linked.get(flag_id, set())
     ]
-    if add:
-        db.execute(sa.insert(FlagGroup), add)
+    insert_rows(db, FlagGroup.__table__, add)  # type: ignore[arg-type]
     for flag_id, groups in wanted.items():
         gone = linked.get(flag_id, set()) - groups
         if gone:

@@ -414,17 +414,21 @@ def get_market(db: Session, key: MarketKey, depth: int) -> tuple[Market, list[Ye
     return market, years
 
 
-def latest_year(db: Session) -> int | None:
-    """The most recent contract year in the registry: windows end there, so old data sets work."""
-    value = db.execute(sa.select(sa.func.max(contract_year())).where(public_contract())).scalar()
+def latest_year(db: Session, contracts: Any = None) -> int | None:
+    """The most recent contract year in the registry: windows end there, so old data sets work.
+    `contracts`: a detection run's published contracts (RUN_CONTRACTS), narrower to scan."""
+    query = sa.select(sa.func.max(contract_year())).where(public_contract())
+    if contracts is not None:
+        query = sa.select(sa.func.max(contracts.c.year))
+    value = db.execute(query).scalar()
     return int(value) if value is not None else None
 
 
-def window_start(db: Session, window_years: int) -> int | None:
+def window_start(db: Session, window_years: int, contracts: Any = None) -> int | None:
     """The first year of a window of `window_years` ending at the latest year; None for all years."""
     if window_years <= 0:
         return None
-    latest = latest_year(db)
+    latest = latest_year(db, contracts)
     return None if latest is None else latest - window_years + 1
 
 

@@ -125,11 +125,11 @@ class RunContext:
     cache: dict[Any, Any] = dataclasses.field(default_factory=dict)
 
     def window_start(self, window_years: int) -> int | None:
-        """The first year of the window (`window_start`), read once per run: each read scans the
-        contracts for the latest year."""
+        """The first year of the window (`window_start`), read once per run from the run's
+        contracts (narrower than the contracts table, and built anyway)."""
         key = ("window_start", window_years)
         if key not in self.cache:
-            self.cache[key] = window_start(self.db, window_years)
+            self.cache[key] = window_start(self.db, window_years, self.contracts())
         start: int | None = self.cache[key]
         return start
 

@@ -32,14 +32,13 @@ def find(ctx: RunContext) -> list[Finding]:
     # Only a buyer's market where some group had at least `minimum` dated uncompeted awards can
     # hold a run that long: the others are left out before the ordering (most of them, since
     # most buyers award a few contracts per market). Each kept market keeps all its awards,
-    # as any of them can break a run.
+    # as any of them can break a run. A semi-join (IN), not a join: SQLite then looks each
+    # award's buyer and market up in the candidates, where a join scanned every award for each.
     candidates = (
-        sa.select(rc.c.buyer_id, market.label("market"))
+        sa.select(rc.c.buyer_id, market)
         .where(uncompeted == 1, when.is_not(None), market.is_not(None))
         .group_by(rc.c.buyer_id, market, rc.c.group_id)
         .having(sa.func.count() >= minimum)
-        .distinct()
-        .subquery()
     )
     # Gaps and islands: within a buyer's awards in a market, in order, a run of awards to one
     # group that were all uncompeted has a constant difference between the two row numbers.
@@ -62,11 +61,11 @@ def find(ctx: RunContext) -> list[Finding]:
                 )
             ).label("island"),
         )
-        .join(
-            candidates,
-            sa.and_(candidates.c.buyer_id == rc.c.buyer_id, candidates.c.market == market),
+        .where(
+            when.is_not(None),
+            market.is_not(None),
+            sa.tuple_(rc.c.buyer_id, market).in_(candidates),
         )
-        .where(when.is_not(None), market.is_not(None))
         .subquery()
     )
     runs = (
@@ -90,12 +89,14 @@ def find(ctx: RunContext) -> list[Finding]:
         sa.select(runs, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
         .join(Buyer, Buyer.id == runs.c.buyer_id)
         .join(SupplierGroup, SupplierGroup.id == runs.c.group_id)
-        .order_by(runs.c.awards.desc())
+        # Longest first and, of runs as long, the latest: without the tie-break which run a flag
+        # showed hung on the plan, and could change from one run to the next (version 2).
+        .order_by(runs.c.awards.desc(), runs.c.last_award.desc(), runs.c.last_id.desc())
     )
     findings: dict[str, Finding] = {}
     for row in rows:
         key = f"{row.buyer_id}/{row.group_id}/cpv-{row.market}"
-        if key in findings:  # rows come longest run first: keep that one
+        if key in findings:  # rows come longest (then latest) run first: keep that one
             continue
         label = cpv_name(row.market) or f"CPV {row.market}"
         findings[key] = Finding(
@@ -170,4 +171,5 @@ DETECTOR = Detector(
     subjects="buyer and supplier-group pairs in a market",
     find=find,
     coverage=coverage,
+    version="2",
 )

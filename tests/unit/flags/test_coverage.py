@@ -101,6 +101,37 @@ def test_extension_creep_notes_what_it_could_not_check(db_session: Session) -> N
     assert "only the extensions were counted" in (rows[str(undated.id)].reason or "")
 
 
+def test_a_first_run_and_a_later_one_record_the_same_coverage(
+    db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A first run writes the subjects its selects name straight into detector_coverage; later
+    # runs stage them and compare. Both must record the same states, reasons and labels, with
+    # the flagged subject once, as flagged.
+    creeping = ContractFactory(
+        start_date=datetime.date(2020, 1, 1),
+        original_end_date=datetime.date(2021, 1, 1),
+        end_date=datetime.date(2023, 1, 1),
+    )
+    ContractFactory()
+    ContractFactory(original_end_date=None)
+    first = _at(monkeypatch, 9)
+    detect(db_session, "extension_creep")
+    rows = coverage(db_session, "extension_creep")
+    assert rows[str(creeping.id)].state == CoverageState.flagged
+    recorded = {key: (r.state, r.reason, r.subject_label) for key, r in rows.items()}
+    assert len(recorded) == 3
+
+    _at(monkeypatch, 10)
+    detect(db_session, "extension_creep")
+    again = coverage(db_session, "extension_creep")
+    assert {key: (r.state, r.reason, r.subject_label) for key, r in again.items()} == recorded
+    assert {r.changed_at for r in again.values()} == {first}  # nothing rewritten
+    runs = db_session.execute(
+        sa.select(DetectorRunRecord).where(DetectorRunRecord.detector == "extension_creep")
+    ).scalars()
+    assert [(r.flagged, r.checked, r.not_applicable) for r in runs] == [(1, 2, 0), (1, 2, 0)]
+
+
 def test_proprietary_interfaces_non_it_framework_is_not_applicable(db_session: Session) -> None:
     it = FrameworkFactory(cpv_codes=["48000000"])
     other = FrameworkFactory(cpv_codes=["45000000"])

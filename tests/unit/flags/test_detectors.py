@@ -187,6 +187,15 @@ def test_three_consecutive_direct_awards_are_flagged(db_session: Session) -> Non
     assert flag.metrics["first_award"] == "2016-03-01"
 
 
+def test_of_two_runs_as_long_the_flag_shows_the_latest(db_session: Session) -> None:
+    # Two runs of three, broken by an open competition: the flag shows the later run, whatever
+    # order the database returns them in (which once hung on the plan).
+    methods = ["direct award"] * 3 + ["open"] + ["limited"] * 3
+    (flag,) = _run(db_session, methods).values()
+    assert flag.metrics["consecutive_awards"] == 3
+    assert (flag.metrics["first_award"], flag.metrics["last_award"]) == ("2019-03-01", "2021-03-01")
+
+
 def test_an_award_to_another_group_breaks_the_run(db_session: Session) -> None:
     buyer, supplier = BuyerFactory(), SupplierFactory()
     award_run(buyer, supplier, ["direct award", "direct award"])

@@ -162,6 +162,39 @@ def test_value_metrics_are_plain_json(db_session: Session) -> None:
     assert isinstance(flag.metrics["other_basis"]["hhi"], float)
 
 
+def test_raised_flags_are_written_whole_with_their_history_and_audit_events(
+    db_session: Session,
+) -> None:
+    # New flags are inserted in bulk, not through the ORM: each must still have every column,
+    # its "detected" history and a "raised" event showing what was raised, in the chain.
+    groups = market({"A": 4, "B": 4, "C": 1, "D": 1})
+    before = _audit_count(db_session)
+    (run,) = run_detection(db_session, load_settings({}), ["monopoly_duopoly"])
+    assert run.raised == 1
+    (flag,) = flags_for(db_session, group_id=groups["A"].id)
+    assert flags_for(db_session, group_id=groups["B"].id) == [flag]
+    assert (flag.status, flag.resolved_by_detector) == (FlagStatus.open, False)
+    assert flag.first_detected == flag.last_detected == flag.status_changed_at
+    assert flag.metrics["pattern"] == "duopoly"
+    assert flag.rule and flag.source and flag.thresholds["pair_share"] == 0.8
+    (change,) = flag.changes
+    assert (change.from_status, change.to_status, change.reason) == (None, "open", "detected")
+    assert change.actor_label == "detector"
+    (event,) = events_for(db_session, "flag", flag.id)
+    assert event.action == "flag.raised"
+    assert event.after == {
+        "detector": "monopoly_duopoly",
+        "subject": flag.subject_key,
+        "status": "open",
+        "severity": str(flag.severity),
+        "metrics": flag.metrics,
+        "thresholds": flag.thresholds,
+        "subject_label": flag.subject_label,
+    }
+    assert _audit_count(db_session) == before + 1
+    assert verify_chain(db_session).intact
+
+
 def test_a_duopoly_flag_concerns_both_groups(db_session: Session) -> None:
     groups = market({"A": 4, "B": 4, "C": 1, "D": 1})
     run_detection(db_session, load_settings({}), ["monopoly_duopoly"])
