@@ -1,7 +1,7 @@
 """stored market figures, and covering indexes for the supplier and framework pages (issue 8)
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-11-27
 
 Rules for every migration here:
@@ -25,7 +25,7 @@ from alembic import op
 import registry.db
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
