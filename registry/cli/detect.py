@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import click
 from pyramid.exceptions import ConfigurationError
@@ -50,7 +51,9 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
         raise click.ClickException(str(exc)) from exc
     with cli.session() as db:
         runs = run_detection(db, settings, [detector_id] if detector_id else None)
-        refresh_market_figures(db, cpv_depth(cli.settings))
+        started = time.perf_counter()
+        markets = refresh_market_figures(db, cpv_depth(cli.settings))
+        stored = time.perf_counter() - started
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
         coverage = coverage_counts(db)
     if as_json_output:
@@ -68,4 +71,5 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
                 f"{'':<26} checked, not flagged {counts.checked:>6}  "
                 f"not applicable {counts.not_applicable:>6}"
             )
+    click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
     click.echo(f"{len(flags)} open flags.")

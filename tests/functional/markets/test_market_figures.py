@@ -174,3 +174,5 @@ def test_detect_stores_every_markets_figures(database_factory: Any, tmp_path: Pa
     finally:
         engine.dispose()
     assert count > 1 and version == METHOD_VERSION
+    # The run says what it stored, as it says what each detector did.
+    assert f"Market figures stored for {count:,} markets" in result.output
