@@ -87,15 +87,21 @@ def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use colu
         .group_by(Contract.buyer_id, Contract.currency)
         .subquery()
     )
-    uses = [sa.func.sum(by_buyer.c[f"use_{n}"]) for n in range(len(use_columns()))]
-    amount = sa.func.sum(by_buyer.c.amount)
+    # Each group's buyer type by its key, not by joining the buyers: PostgreSQL would otherwise
+    # hash all the buyers (tens of thousands) to match a few hundred groups.
+    typed = sa.select(
+        by_buyer,
+        sa.select(Buyer.buyer_type)
+        .where(Buyer.id == by_buyer.c.buyer_id)
+        .scalar_subquery()
+        .label("buyer_type"),
+    ).subquery()
+    uses = [sa.func.sum(typed.c[f"use_{n}"]) for n in range(len(use_columns()))]
+    amount = sa.func.sum(typed.c.amount)
     return (
-        sa.select(
-            Buyer.buyer_type, by_buyer.c.currency, uses[0], sa.func.coalesce(amount, 0), *uses
-        )
-        .join(Buyer, Buyer.id == by_buyer.c.buyer_id)
-        .group_by(Buyer.buyer_type, by_buyer.c.currency)
-        .order_by(amount.desc(), Buyer.buyer_type)
+        sa.select(typed.c.buyer_type, typed.c.currency, uses[0], sa.func.coalesce(amount, 0), *uses)
+        .group_by(typed.c.buyer_type, typed.c.currency)
+        .order_by(amount.desc(), typed.c.buyer_type)
     )
 
 
@@ -105,16 +111,26 @@ def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Con
 
 @functools.lru_cache(maxsize=8)
 def _latest_contracts(limit: int) -> sa.Select[Any]:
+    def newest_first(contract: Any) -> tuple[Any, ...]:
+        return (
+            sa.case((contract.award_date.is_(None), 1), else_=0),
+            contract.award_date.desc(),
+            contract.id.desc(),
+        )
+
+    # The latest few chosen first, then their buyers joined: joined to the whole list, PostgreSQL
+    # would scan every buyer to match a large supplier's thousands of contracts.
+    latest = (
+        sa.select(Contract.id)
+        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
+        .order_by(*newest_first(Contract))
+        .limit(limit)
+    )
     return (
         sa.select(Contract)
         .options(joinedload(Contract.buyer))  # many-to-one: in the same query
-        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
-        .order_by(
-            sa.case((Contract.award_date.is_(None), 1), else_=0),
-            Contract.award_date.desc(),
-            Contract.id.desc(),
-        )
-        .limit(limit)
+        .where(Contract.id.in_(latest))
+        .order_by(*newest_first(Contract))
     )
 
 

@@ -218,3 +218,49 @@ def test_group_pages(
     assert _names(page) == ["In Practice Systems Ltd", "Vision Health Ltd"]
     assert "£5,000,000" in page.text
     webtest_app.get("/suppliers/groups/999999", status=404)
+
+
+def test_profile_lists_the_ten_latest_published_contracts_undated_last(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    """The latest ten are chosen among the published contracts before their buyers are read
+    (issue 8): newest award first, undated ones after every dated one, unpublished never."""
+    supplier = SupplierFactory.create()
+    buyer = BuyerFactory.create(name="Leeds City Council")
+    for year in range(2010, 2022):
+        ContractFactory.create(
+            supplier=supplier,
+            buyer=buyer,
+            title=f"Dated {year}",
+            award_date=datetime.date(year, 1, 1),
+        )
+    ContractFactory.create(supplier=supplier, title="Undated", award_date=None)
+    ContractFactory.create(
+        supplier=supplier,
+        title="Newest draft",
+        award_date=datetime.date(2030, 1, 1),
+        publication=Publication.draft,
+    )
+    ContractFactory.create(
+        supplier=supplier,
+        title="Newest retracted",
+        award_date=datetime.date(2030, 1, 1),
+        retracted_at=utcnow(),
+    )
+    db_session.commit()
+    page = webtest_app.get(f"/suppliers/{supplier.id}")
+    latest = page.html.select("ul.govuk-list--bullet li")
+    assert [li.a.text for li in latest] == [f"Dated {year}" for year in range(2021, 2011, -1)]
+    assert all("Leeds City Council" in li.text for li in latest)
+    assert "13 published contracts" in page.text
+
+    # With fewer dated contracts than the list holds, the undated one comes after them.
+    other = SupplierFactory.create()
+    ContractFactory.create(supplier=other, title="Undated one", award_date=None)
+    ContractFactory.create(supplier=other, title="Dated one", award_date=datetime.date(2020, 1, 1))
+    db_session.commit()
+    page = webtest_app.get(f"/suppliers/{other.id}")
+    assert [li.a.text for li in page.html.select("ul.govuk-list--bullet li")] == [
+        "Dated one",
+        "Undated one",
+    ]
