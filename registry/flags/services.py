@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import Event, record_events, to_json_safe
+from registry.audit.services import Event, append_events, record_events, to_json_safe
 from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.db import utcnow
 from registry.flags.coverage import fresh_statistics, record_coverage
@@ -179,7 +179,7 @@ def apply_findings(
             events.append(_move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, None))
             flag.resolved_by_detector = True
             run.resolved += 1
-    record_events(db, events)
+    append_events(db, events)
     _link_groups(db, linked, wanted)
     # When each flag was last seen is bookkeeping, not an accountable change: one bulk update.
     update_rows(db, FLAGS, [{"id": flag_id, "last_detected": now} for flag_id in seen])
