@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.bulk import insert_rows
 from registry.db import utcnow
 from registry.flags.detectors.base import Detector, Examined, Finding, RunContext
 from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
@@ -150,11 +151,9 @@ def _stage(
         for f in findings
     }
     if flagged:
-        db.execute(sa.insert(STAGE), list(flagged.values()))
-        db.execute(
-            sa.insert(FLAGGED),
-            [{"subject_type": t, "subject_key": k} for t, k in flagged],
-        )
+        # COPY on PostgreSQL: a first run stages tens of thousands of flagged subjects.
+        insert_rows(db, STAGE, list(flagged.values()))
+        insert_rows(db, FLAGGED, [{"subject_type": t, "subject_key": k} for t, k in flagged])
     if detector.coverage is None:
         return
     examined: list[dict[str, Any]] = []
@@ -164,8 +163,7 @@ def _stage(
                 examined.append(_row(source))
             continue
         _insert_select(db, source, direct)
-    if examined:
-        db.execute(sa.insert(STAGE), examined)
+    insert_rows(db, STAGE, examined)
 
 
 def _row(subject: Examined) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import Event, record_event, record_events
+from registry.audit.services import Event, append_events, record_event
 from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
@@ -654,7 +654,7 @@ class _Writer:
         for contract, event in self.events:
             assert contract.id is not None  # only updates are audited here: their rows exist
             events.append(Event(subject_id=contract.id, **event))
-        record_events(self.db, events)
+        append_events(self.db, events)
         insert_with_ids(self.db, RELEASES, new_releases)
         update_rows(self.db, RELEASES, changed)
         self.start_batch()

@@ -12,9 +12,16 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.audit.services import events_for, verify_chain
 from registry.contracts.models import Contract
-from registry.flags.detectors import load_settings
-from registry.flags.models import CONDITION_CLEARED, Flag, FlagStatus
-from registry.flags.services import FlagError, change_status, flags_for, run_detection
+from registry.flags.detectors import DETECTORS, Finding, load_settings
+from registry.flags.models import CONDITION_CLEARED, Flag, FlagStatus, Severity, SubjectType
+from registry.flags.services import (
+    ANALYZE_AFTER,
+    FlagError,
+    apply_findings,
+    change_status,
+    flags_for,
+    run_detection,
+)
 from registry.suppliers.models import Supplier
 from tests.common.db.core import ContractFactory, FrameworkFactory, SupplierFactory
 from tests.common.db.flags import market
@@ -218,3 +225,31 @@ def test_a_duopoly_flag_concerns_both_groups(db_session: Session) -> None:
     assert flag.metrics["pattern"] == "monopoly"
     assert flags_for(db_session, group_id=groups["A"].id) == [flag]
     assert flags_for(db_session, group_id=groups["B"].id) == []
+
+
+def test_a_large_first_run_refreshes_the_planners_idea_of_flags(db_session: Session) -> None:
+    # PostgreSQL checks flag_groups' foreign key with a plan made when flags was nearly empty: a
+    # scan of flags per new link, minutes at national scale, unless flags is analysed first.
+    groups = market({"A": 4, "B": 4, "C": 1, "D": 1})
+    detector = DETECTORS["buyer_dependency"]
+    count = ANALYZE_AFTER + 1
+    findings = [
+        Finding(
+            subject_type=SubjectType.buyer_supplier,
+            subject_key=f"{n}/{groups['A'].id}/cpv-48",
+            subject_label=f"buyer {n}",
+            severity=Severity.medium,
+            metrics={"share": 0.9},
+            group_id=groups["A"].id,
+        )
+        for n in range(count)
+    ]
+    run = apply_findings(db_session, detector, detector.defaults, findings)
+    assert run.raised == count
+    assert len(flags_for(db_session, group_id=groups["A"].id, limit=count + 1)) == count
+    if db_session.get_bind().dialect.name == "postgresql":
+        believed = db_session.execute(
+            sa.text("SELECT reltuples FROM pg_class WHERE oid = 'flags'::regclass")
+        ).scalar()
+        assert believed is not None and believed >= count
+    assert verify_chain(db_session).intact
