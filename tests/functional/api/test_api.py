@@ -171,9 +171,9 @@ def test_records_a_published_contract_with_a_token_audited_and_searchable(
     contract = db_session.get(Contract, created["id"])
     assert contract is not None and contract.source == "api"
     actions = db_session.execute(
-        sa.select(AuditEvent.action).where(
-            AuditEvent.subject_type == "contract", AuditEvent.subject_id == str(contract.id)
-        )
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.subject_type == "contract", AuditEvent.subject_id == str(contract.id))
+        .order_by(AuditEvent.seq)
     ).scalars()
     assert list(actions) == ["contract.created", "contract.published"]
     # Committed by the request, so the after-commit hook indexed it.
@@ -255,9 +255,9 @@ def test_a_revoked_token_stops_working_and_both_are_audited(
         "/api/v1/contracts", contract_body(market), headers=bearer(plain), status=401
     )
     events = db_session.execute(
-        sa.select(AuditEvent.action, AuditEvent.reason).where(
-            AuditEvent.subject_type == "api_token", AuditEvent.subject_id == str(token.id)
-        )
+        sa.select(AuditEvent.action, AuditEvent.reason)
+        .where(AuditEvent.subject_type == "api_token", AuditEvent.subject_id == str(token.id))
+        .order_by(AuditEvent.seq)
     ).all()
     assert [e.action for e in events] == ["api_token.issued", "api_token.revoked"]
     assert events[1].reason == "Supplier of the integration changed"

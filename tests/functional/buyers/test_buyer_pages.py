@@ -145,9 +145,9 @@ def test_admin_creates_and_edits_buyers(
     db_session.refresh(buyer)
     assert buyer.name == "Leeds Teaching Hospitals"
     actions = db_session.execute(
-        sa.select(AuditEvent.action, AuditEvent.actor_id).where(
-            AuditEvent.subject_type == "buyer", AuditEvent.subject_id == str(buyer.id)
-        )
+        sa.select(AuditEvent.action, AuditEvent.actor_id)
+        .where(AuditEvent.subject_type == "buyer", AuditEvent.subject_id == str(buyer.id))
+        .order_by(AuditEvent.seq)  # the trail's order; rows come back in any order otherwise
     ).all()
     assert actions == [("buyer.created", admin.id), ("buyer.updated", admin.id)]
 
