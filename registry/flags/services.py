@@ -206,18 +206,7 @@ def _raise(
     insert_rows(
         db,
         FlagStatusChange.__table__,  # type: ignore[arg-type]
-        [
-            {
-                "flag_id": flag_id,
-                "from_status": None,
-                "to_status": FlagStatus.open,
-                "changed_at": now,
-                "actor_id": None,
-                "actor_label": DETECTOR_LABEL,
-                "reason": "detected",
-            }
-            for flag_id in ids
-        ],
+        [_history_row(flag_id, None, FlagStatus.open, "detected", now) for flag_id in ids],
     )
     events = []
     for flag_id, (row, finding) in zip(ids, raised, strict=True):
@@ -263,17 +252,27 @@ def _history(
     when: Any,
     actor: Any = None,
 ) -> None:
-    db.add(
-        FlagStatusChange(
-            flag_id=flag.id,
-            from_status=from_status,
-            to_status=to_status,
-            changed_at=when,
-            actor_id=getattr(actor, "id", None),
-            actor_label=getattr(actor, "email", None) or DETECTOR_LABEL,
-            reason=reason,
-        )
-    )
+    db.add(FlagStatusChange(**_history_row(flag.id, from_status, to_status, reason, when, actor)))
+
+
+def _history_row(
+    flag_id: int,
+    from_status: FlagStatus | None,
+    to_status: FlagStatus,
+    reason: str,
+    when: Any,
+    actor: Any = None,
+) -> dict[str, Any]:
+    """A flag's status change, as a row: by its actor, or by the detector when none."""
+    return {
+        "flag_id": flag_id,
+        "from_status": from_status,
+        "to_status": to_status,
+        "changed_at": when,
+        "actor_id": getattr(actor, "id", None),
+        "actor_label": getattr(actor, "email", None) or DETECTOR_LABEL,
+        "reason": reason,
+    }
 
 
 def _move(
