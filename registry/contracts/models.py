@@ -27,6 +27,26 @@ class ProcurementMethod(enum.StrEnum):
     further_competition = "further competition"
 
 
+class Classification(ModelBase):
+    """What a contract buys, in a publisher's own scheme when it is not CPV (UNSPSC, a national
+    catalogue), or in its own words where it gives no code: the market such contracts share.
+
+    CPV contracts keep `cpv_code` (their markets are CPV prefixes); this holds the rest, at the
+    depth that makes a market (a UNSPSC segment, a national code as published, a description)."""
+
+    __tablename__ = "classifications"
+    __table_args__ = (sa.UniqueConstraint("scheme", "code"),)
+
+    id: Mapped[int_pk]
+    scheme: Mapped[str] = mapped_column(
+        sa.String(100), comment="as published (UNSPSC, a national scheme); '' for a description"
+    )
+    code: Mapped[str] = mapped_column(
+        sa.String(100), comment="the market's code in the scheme, or the normalised description"
+    )
+    label: Mapped[str] = mapped_column(sa.String(300), comment="what a reader sees")
+
+
 # Methods with no open competition: repeat-award and non-competitive detectors count these.
 NON_COMPETITIVE_METHODS = frozenset({ProcurementMethod.limited, ProcurementMethod.direct_award})
 
@@ -87,9 +107,15 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
     )
     original_end_date: Mapped[datetime.date | None] = mapped_column(comment="the end when awarded")
     procurement_method: Mapped[ProcurementMethod | None]
+    procurement_method_details: Mapped[str | None] = mapped_column(
+        sa.String(300), comment="the publisher's own words for the method, as published"
+    )
     number_of_tenderers: Mapped[int | None]
     predecessor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contracts.id"))
     cpv_code: Mapped[str | None] = mapped_column(sa.String(10), index=True)
+    classification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("classifications.id"), index=True, comment="a non-CPV classification"
+    )
     publication: Mapped[Publication] = mapped_column(index=True)
     source: Mapped[str] = mapped_column(
         sa.String(40), default="form", comment="form, csv, ocds, seed"
@@ -99,6 +125,7 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
     buyer: Mapped[Buyer] = relationship()
     supplier: Mapped[Supplier] = relationship()
     lot: Mapped[Lot | None] = relationship()
+    classification: Mapped[Classification | None] = relationship()
     predecessor: Mapped[Contract | None] = relationship(remote_side="Contract.id")
     extensions: Mapped[list[ContractExtension]] = relationship(
         back_populates="contract", order_by="ContractExtension.extended_on"

@@ -104,10 +104,15 @@ RUN_CONTRACTS = sa.Table(
     sa.Column("group_id", sa.Integer),
     # The CPV market at the run's depth; null when the code is missing or shorter.
     sa.Column("cpv_market", sa.String),
+    # The non-CPV classification market (registry.contracts.models.Classification), when no CPV.
+    sa.Column("classification_id", sa.Integer),
     sa.Column("lot_id", sa.Integer),
     sa.Column("year", sa.Integer),  # contract_year()
     sa.Column("awarded", sa.Date),  # the award date, or the start date
     sa.Column("value", sa.Numeric(18, 2)),  # gbp_value()
+    # The value in its own currency: shares are computed within one currency, never across.
+    sa.Column("amount", sa.Numeric(18, 2)),
+    sa.Column("currency", sa.String(3)),
     sa.Column("uncompeted", sa.Integer),  # 1: direct award or limited procedure
     sa.Column("uncompeted_or_single_bid", sa.Integer),  # ... or a single tenderer
     sa.Column("separate", sa.Integer),  # 1: the buyer buys for itself (not a national body)
@@ -137,10 +142,17 @@ def create_run_contracts(db: Any, depth: int) -> sa.Table:
                 ),
                 else_=sa.null(),
             ).label("cpv_market"),
+            sa.case(
+                (Contract.cpv_code.is_(None), Contract.classification_id), else_=sa.null()
+            ).label("classification_id"),
             Contract.lot_id,
             contract_year().label("year"),
             sa.func.coalesce(Contract.award_date, Contract.start_date).label("awarded"),
             gbp_value().label("value"),
+            Contract.value_amount.label("amount"),
+            sa.case((Contract.value_amount.is_not(None), Contract.currency), else_=sa.null()).label(
+                "currency"
+            ),
             flag(method).label("uncompeted"),
             flag(sa.or_(method, Contract.number_of_tenderers == 1)).label(
                 "uncompeted_or_single_bid"

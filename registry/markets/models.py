@@ -37,6 +37,9 @@ class MarketFigures(ModelBase):
     no_value: Mapped[int]
     other_currency: Mapped[int]
     ceiling_only: Mapped[int] = mapped_column(comment="framework agreements: a ceiling, no value")
+    currency: Mapped[str | None] = mapped_column(
+        sa.String(3), comment="ISO 4217: the one currency the value shares are computed in"
+    )
     method_version: Mapped[str] = mapped_column(sa.String(20))
     computed_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
 

@@ -81,6 +81,33 @@ class ImportRun(ModelBase):
     details: Mapped[dict[str, Any]] = mapped_column(
         default=dict, comment="reasons with examples, missing ocids, problems of a refused file"
     )
+    # Transparency indicators (after opentender.eu): of the releases read, how many state each.
+    with_classification: Mapped[int] = mapped_column(
+        default=0,
+        server_default=sa.text("0"),
+        comment="releases whose tender or items carry a classification",
+    )
+    with_value: Mapped[int] = mapped_column(
+        default=0,
+        server_default=sa.text("0"),
+        comment="releases with a usable award, contract or tender value",
+    )
+    with_suppliers: Mapped[int] = mapped_column(
+        default=0,
+        server_default=sa.text("0"),
+        comment="releases naming at least one supplier (the next one's base)",
+    )
+    with_supplier_identifier: Mapped[int] = mapped_column(
+        default=0,
+        server_default=sa.text("0"),
+        comment="releases whose every named supplier has an identifier",
+    )
+    with_procurement_method: Mapped[int] = mapped_column(
+        default=0, server_default=sa.text("0"), comment="releases stating tender.procurementMethod"
+    )
+    with_tender_period: Mapped[int] = mapped_column(
+        default=0, server_default=sa.text("0"), comment="releases with a tender period"
+    )
 
 
 class ImportRunOcid(ModelBase):
@@ -90,3 +117,23 @@ class ImportRunOcid(ModelBase):
 
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("import_runs.id"), primary_key=True)
     ocid: Mapped[str] = mapped_column(sa.String(200), primary_key=True, index=True)
+
+
+class ImportFinding(ModelBase):
+    """A data-quality finding of one import: a rule the file broke, where, how often, an example.
+
+    Why: real publications break the OCDS schema all the time; the import takes what it can and
+    says here what it could not use, so a publisher (and a reader of any figure) can see it.
+    `path` is the JSON path with array positions left out (`releases[].awards[].value.amount`),
+    so one rule broken in every release is one row; `example_where` names one real place."""
+
+    __tablename__ = "import_findings"
+
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("import_runs.id"), primary_key=True)
+    rule: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    path: Mapped[str] = mapped_column(sa.String(300), primary_key=True)
+    count: Mapped[int]
+    example: Mapped[str] = mapped_column(sa.String(300), default="", comment="a value found")
+    example_where: Mapped[str] = mapped_column(
+        sa.String(300), default="", comment="one place it was found: JSON path and ocid"
+    )
