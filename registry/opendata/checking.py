@@ -1,5 +1,5 @@
-"""The import's checks and results: checking a whole OCDS file as it is read, the refusal that
-lists its problems, and the summary of what a good file's import did.
+"""The import's checks and results: cleaning (or, with --strict, checking) a whole OCDS file as
+it is read, the refusal that lists its problems, and the summary of what a good file's import did.
 
 Split from importer.py (the write pass) so each stays readable; importer re-exports the names.
 """
@@ -17,14 +17,25 @@ from typing import Any
 import orjson
 
 from registry.opendata import ledger
+from registry.opendata.findings import NOTES, FindingLog, generic_path
 from registry.opendata.reader import Found, ReadError, iter_releases
-from registry.opendata.validation import check_release
+from registry.opendata.validation import Report, clean_package, clean_release
 
 MAX_MESSAGES = 20
 EXAMPLES = 5
-# The first pass remembers this many release keys to report repeated ids with their place;
-# beyond it, the write pass still refuses them (from the database), without the place.
+# With --strict, the check remembers this many release keys to report repeated ids with their
+# place; beyond it, the write pass still refuses them (from the database), without the place.
+# Without --strict the write pass alone finds them, from the database: memory stays flat.
 DUPLICATE_WINDOW = 100_000
+# Why an item that cannot be interpreted at all is skipped, by its finding's rule.
+SKIP_REASONS = {
+    "not-an-object": "not a JSON object",
+    "missing-ocid": "no usable ocid",
+    "record-links-only": "a record that only links to its releases",
+    "record-without-releases": "a record with neither a compiledRelease nor releases",
+    "record-not-compiled": "a record whose releases cannot be compiled",
+}
+TOP_RULES = 3
 
 
 class ImportRefused(Exception):
@@ -58,6 +69,7 @@ class ImportSummary:
     updated: int = 0
     created: int = 0
     duplicates: int = 0
+    findings: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     skip_reasons: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     # For the ledger: a few places per skip reason (and for repeats), so a reader can check them.
     examples: dict[str, list[str]] = dataclasses.field(default_factory=dict)
@@ -71,6 +83,12 @@ class ImportSummary:
         self.created += other.created
         self.duplicates += other.duplicates
         self.skip_reasons.update(other.skip_reasons)
+        self.findings.update(other.findings)
+
+    def skip(self, reason: str, place: str) -> None:
+        self.skipped += 1
+        self.skip_reasons[reason] += 1
+        self.example(reason, place)
 
     def example(self, reason: str, text: str) -> None:
         found = self.examples.setdefault(reason, [])
@@ -89,7 +107,18 @@ class ImportSummary:
             "duplicates": self.duplicates,
             "contracts_created": self.created,
             "contracts_updated": self.updated,
+            "findings": sum(self.findings.values()),
+            "findings_by_rule": dict(self.findings.most_common()),
         }
+
+    def top_rules(self) -> str:
+        """The findings in a few words: their count and the most frequent rules."""
+        total = sum(self.findings.values())
+        if not total:
+            return "no findings"
+        top = ", ".join(f"{rule} {n}" for rule, n in self.findings.most_common(TOP_RULES))
+        more = ", …" if len(self.findings) > TOP_RULES else ""
+        return f"{total} findings ({top}{more})"
 
 
 def release_hash(release: dict[str, Any]) -> str:
@@ -106,48 +135,173 @@ def release_hash(release: dict[str, Any]) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+class Indicators:
+    """Transparency indicators (after opentender.eu): how many releases read state each thing.
+    Counted on each release as cleaned, so only usable values count."""
+
+    __slots__ = (
+        "with_classification",
+        "with_procurement_method",
+        "with_supplier_identifier",
+        "with_suppliers",
+        "with_tender_period",
+        "with_value",
+    )
+
+    def __init__(self) -> None:
+        self.with_classification = 0
+        self.with_value = 0
+        self.with_suppliers = 0
+        self.with_supplier_identifier = 0
+        self.with_procurement_method = 0
+        self.with_tender_period = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def count(self, release: dict[str, Any]) -> None:
+        tender = release.get("tender") or {}
+        awards = release.get("awards") or ()
+        contracts = release.get("contracts") or ()
+        if tender.get("procurementMethod"):
+            self.with_procurement_method += 1
+        period = tender.get("tenderPeriod")
+        if period and (period.get("startDate") or period.get("endDate")):
+            self.with_tender_period += 1
+        if _classified(tender.get("classification")) or any(
+            _classified(item.get("classification"))
+            for block in (tender, *awards)
+            for item in block.get("items") or ()
+        ):
+            self.with_classification += 1
+        if any(
+            _valued(block.get("value")) for block in (tender, *awards, *contracts)
+        ):
+            self.with_value += 1
+        named = identified = 0
+        parties: dict[str, dict[str, Any]] | None = None
+        for award in awards:
+            for supplier in award.get("suppliers") or ():
+                if parties is None:
+                    parties = {
+                        str(p["id"]): p for p in release.get("parties") or () if "id" in p
+                    }
+                party = parties.get(str(supplier.get("id")), {}) if "id" in supplier else {}
+                if not (supplier.get("name") or party.get("name")):
+                    continue
+                named += 1
+                identifier = supplier.get("identifier") or party.get("identifier") or {}
+                if identifier.get("scheme") and identifier.get("id") is not None:
+                    identified += 1
+        if named:
+            self.with_suppliers += 1
+            if identified == named:
+                self.with_supplier_identifier += 1
+
+
+def _classified(classification: dict[str, Any] | None) -> bool:
+    return bool(classification) and (
+        classification.get("id") is not None or bool(classification.get("description"))
+    )
+
+
+def _valued(value: dict[str, Any] | None) -> bool:
+    return bool(value) and value.get("amount") is not None and bool(value.get("currency"))
+
+
 class FileCheck:
-    """Checks a file as the import reads it, in the one pass that also writes it.
+    """Cleans a file as the import reads it, in the one pass that also writes it.
 
-    `releases` yields each good release with its hash for as long as the file is good; after
-    the first problem it reads on to list every problem but yields nothing more, and `refusal`
-    then gives the ImportRefused (the caller rolls back what was written)."""
+    `releases` yields each usable release, cleaned, with the hash of it as published. Every
+    deviation is a finding (`findings`); an item that cannot be interpreted at all is skipped
+    and counted in `summary`. What refuses the file: not being JSON, or holding nothing that is
+    OCDS; with `strict`, any finding that is a fault (not a note): then after the first
+    problem it reads on to list every problem but yields nothing more, and `refusal` gives the
+    ImportRefused (the caller rolls back what was written)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(
+        self, name: str, *, strict: bool = False, summary: ImportSummary | None = None
+    ) -> None:
         self.name = name
+        self.strict = strict
+        self.summary = summary if summary is not None else ImportSummary()
         self.publishers = ledger.PublisherCounter()
+        self.findings = FindingLog()
+        self.indicators = Indicators()
         self.problems: list[str] = []
         self.total = 0
+        self.recognised = False  # something in the file is OCDS
+        self.not_ocds: list[str] = []  # the documents that are not, should nothing be
 
     def problem(self, message: str) -> None:
         self.total += 1
         if len(self.problems) < MAX_MESSAGES:
             self.problems.append(message)
 
+    def reporter(self, where: str, base: str, ocid: str | None) -> Report:
+        """Where the cleaning of one item reports: a finding, and with --strict a problem."""
+
+        def report(rule: str, path: str, value: Any, message: str) -> None:
+            self.findings.add(rule, base + generic_path(path), value, where + path, ocid)
+            if self.strict and rule not in NOTES:
+                self.problem(f"{where}{path}: {message}")
+
+        return report
+
+    def on_package(self, package: dict[str, Any], where: str) -> None:
+        self.recognised = True
+        self.publishers(package)
+        clean_package(package, self.reporter(f"{where}: package" if where else "package", "package", None))
+
+    def reject(self, found: Found) -> None:
+        """An item (or a document) that cannot be interpreted at all."""
+        report = self.reporter(found.where, found.base, found.ocid)
+        for note in found.notes:
+            report(*note)
+        message = f"{found.where}: {found.problem}" if found.where else str(found.problem)
+        self.findings.add(found.rule, found.base, found.value, found.where, found.ocid)
+        if self.strict:
+            self.problem(message)
+        elif found.document:
+            self.not_ocds.append(message)
+        else:
+            self.summary.releases += 1
+            self.summary.skip(SKIP_REASONS.get(found.rule, found.rule), found.where)
+
     def releases(
         self, path: Path, progress: Callable[[int], None] | None = None
     ) -> Iterator[tuple[Found, str]]:
         seen: dict[tuple[str, str], tuple[str, str]] = {}
         try:
-            for found in iter_releases(path, on_package=self.publishers):
+            for found in iter_releases(path, on_package=self.on_package):
                 if progress:
                     progress(1)
-                if found.problem:
-                    self.problem(
-                        f"{found.where}: {found.problem}" if found.where else found.problem
-                    )
+                release = found.release
+                if release is None:
+                    self.reject(found)
                     continue
-                assert found.release is not None
-                release_problems = check_release(found.release, found.where)
-                for message in release_problems:
-                    self.problem(message)
                 try:
-                    digest = release_hash(found.release)
+                    digest = release_hash(release)
                 except RecursionError:
                     self.problem(f"{found.where}: nested deeper than Python can follow")
                     continue
-                if not release_problems and len(seen) < DUPLICATE_WINDOW:
-                    key = (found.release["ocid"], found.release["id"])
+                ocid = release.get("ocid")
+                report = self.reporter(
+                    found.where, found.base, ocid if isinstance(ocid, str) else found.ocid
+                )
+                for note in found.notes:
+                    report(*note)
+                before = self.total
+                reason = clean_release(release, report, digest)
+                if reason is not None:
+                    self.recognised = True
+                    self.summary.releases += 1
+                    self.summary.skip(reason, found.where)
+                    continue
+                self.recognised = True
+                self.indicators.count(release)
+                if self.strict and self.total == before and len(seen) < DUPLICATE_WINDOW:
+                    key = (release["ocid"], release["id"])
                     if key in seen and seen[key][0] != digest:
                         self.problem(
                             f"{found.where}: repeats the ocid and id of {seen[key][1]} "
@@ -160,8 +314,15 @@ class FileCheck:
             self.problem(str(exc))
 
     def refusal(self) -> ImportRefused | None:
-        if not self.total:
+        problems, total = self.problems, self.total
+        if not total and not self.recognised and self.not_ocds:
+            problems, total = self.not_ocds[:MAX_MESSAGES], len(self.not_ocds)
+        if not total:
             return None
-        refused = ImportRefused(self.name, self.problems, self.total)
+        refused = ImportRefused(self.name, problems, total)
         refused.publishers = self.publishers.counts
         return refused
+
+    def finish(self) -> None:
+        """Once the file is read: the findings' counts by rule go to the summary."""
+        self.summary.findings.update(self.findings.by_rule)

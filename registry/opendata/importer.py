@@ -1,11 +1,14 @@
-"""Import OCDS files: check and write in one pass, inside a savepoint, so a file is imported
-whole or not at all.
+"""Import OCDS files: clean and write in one pass, inside a savepoint, so a file is imported
+with its findings or not at all.
 
 Why one pass: parsing and hashing are most of the cost once writes are batched, so the file is
-read once. Each release is checked as it is read; at the first problem writing stops, reading
-goes on to list *every* problem at once, and the savepoint is rolled back, so a bad file leaves
-nothing but its ledger entry (written by the caller afterwards). Memory stays flat: releases
-are handled in batches and only the registry's own buyers and suppliers are kept, as ids.
+read once. Each release is cleaned as it is read (registry.opendata.validation): what breaks the
+schema is a finding, and what cannot be interpreted is skipped with its reason. A file that is
+not JSON or not OCDS, or (with `strict`) any fault at all, refuses the file: writing stops,
+reading goes on to list *every* problem at once, and the savepoint is rolled back, so a refused
+file leaves nothing but its ledger entry (written by the caller afterwards). Memory stays flat:
+releases are handled in batches and only the registry's own buyers and suppliers are kept, as
+ids; findings are counted per rule and path, with one example each.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
+from registry.opendata.findings import FindingLog
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease, ImportRun
 from registry.opendata.reader import Found
@@ -42,6 +46,8 @@ EXTENSIONS: sa.Table = ContractExtension.__table__  # type: ignore[assignment]
 RELEASES: sa.Table = ImportedRelease.__table__  # type: ignore[assignment]
 REPEATED = ledger.REPEATED
 OLDER = ledger.OLDER
+# A release whose id repeats one read earlier in the file, with other content and a later date.
+SUPERSEDED = "repeated release id: a later version (by date) kept"
 CHUNK = 2000
 UPDATABLE = (
     "title",
@@ -96,14 +102,18 @@ def import_file(
     actor: Any = None,
     progress: Callable[[int], None] | None = None,
     via: str = ledger.VIA_CLI,
+    strict: bool = False,
 ) -> ImportSummary:
-    """Check and import one file whole, or raise ImportRefused having written nothing.
+    """Import what can be interpreted of one file, with its findings; or raise ImportRefused
+    having written nothing (not JSON, not OCDS, or with `strict` any fault at all).
 
-    A good file's ledger entry is written with it, in the same savepoint. A refused file's is
-    not: the ImportRefused carries what the caller needs to write it (ledger.record_refusal)
-    in a transaction of its own, after rolling back."""
+    A good file's ledger entry (and its findings) is written with it, in the same savepoint.
+    A refused file's is not: the ImportRefused carries what the caller needs to write it
+    (ledger.record_refusal) in a transaction of its own, after rolling back."""
     with fewer_collections():
-        return _import_file(db, path, name, actor=actor, progress=progress, via=via)
+        return _import_file(
+            db, path, name, actor=actor, progress=progress, via=via, strict=strict
+        )
 
 
 def _import_file(
@@ -114,13 +124,15 @@ def _import_file(
     actor: Any,
     progress: Callable[[int], None] | None,
     via: str,
+    strict: bool,
 ) -> ImportSummary:
     source = ledger.describe(path, name, via=via)
-    check = FileCheck(name)
     savepoint = db.begin_nested()
+    writer = _Writer(db, name, lambda: ledger.open_run(db, source), strict=strict)
+    check = FileCheck(name, strict=strict, summary=writer.summary)
+    writer.findings = check.findings
     try:
         checked = check.releases(path, progress)
-        writer = _Writer(db, name, lambda: ledger.open_run(db, source))
         try:
             summary = writer.run(checked, failed=lambda: check.total > 0)
         except ImportRefused:
@@ -131,8 +143,16 @@ def _import_file(
         refused = check.refusal()
         if refused is not None:
             raise refused
+        check.finish()
         run = writer.ledger_entry()
-        ledger.close_run(db, run, summary, check.publishers.counts)
+        ledger.close_run(
+            db,
+            run,
+            summary,
+            check.publishers.counts,
+            findings=check.findings,
+            indicators=check.indicators.as_dict(),
+        )
         summary.run_id = run.id
         record_event(
             db,
@@ -187,9 +207,16 @@ class _Writer:
     updates. No ORM objects per row: at national scale their bookkeeping is the cost."""
 
     def __init__(
-        self, db: Session, name: str, open_run: Callable[[], ImportRun] | None = None
+        self,
+        db: Session,
+        name: str,
+        open_run: Callable[[], ImportRun] | None = None,
+        *,
+        strict: bool = False,
     ) -> None:
         self.db = db
+        self.strict = strict
+        self.findings = FindingLog()  # the file's: a repeated release id is found here
         # The ledger entry is added with the first batch: a file refused before then takes no
         # id (PostgreSQL's sequences do not roll back), so the refusal's entry is the next one.
         self.open_run = open_run
@@ -414,9 +441,8 @@ class _Writer:
                     self.summary.unchanged += 1
                 continue
             if previous is not None and previous["batch"] == self.batch:
-                raise ImportRefused(
-                    self.name, [f"{item.where}: repeats an ocid and id with different content"], 1
-                )
+                if self.repeated(item, key, date, previous["release_date"]):
+                    continue
             newest = latest.get(key[0])
             if date and newest and date < newest:
                 outcome = OLDER
@@ -445,6 +471,29 @@ class _Writer:
                 new_rows.append(values)
                 known[key] = values
         self.write(new_rows, changed_rows)
+
+    def repeated(
+        self,
+        item: Found,
+        key: tuple[str, str],
+        date: datetime.datetime | None,
+        kept: datetime.datetime | None,
+    ) -> bool:
+        """A release id read earlier in this file, with other content: the later by date, then
+        by place in the file, is kept (True: this one is not). The earlier one was written when
+        read, so the later one updates what it wrote, as any later release of the process does.
+        With --strict the file is refused."""
+        if self.strict:
+            raise ImportRefused(
+                self.name, [f"{item.where}: repeats an ocid and id with different content"], 1
+            )
+        self.findings.add(
+            "repeated-release-id", f"{item.base}.id", key[1], f"{item.where}.id", key[0]
+        )
+        if date is not None and kept is not None and date < kept:
+            self.summary.skip(SUPERSEDED, _place(item, key))
+            return True
+        return False
 
     def load_contracts(self, ocids: set[str], references: set[str]) -> None:
         """The contracts the batch's releases name, in one query: those of these processes, and

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.bulk import insert_rows
 from registry.db import utcnow
-from registry.opendata.models import ImportOutcome, ImportRun, ImportRunOcid
+from registry.opendata.models import ImportFinding, ImportOutcome, ImportRun, ImportRunOcid
 
 if TYPE_CHECKING:
     from registry.opendata.checking import ImportSummary
+    from registry.opendata.findings import FindingLog
 
 VIA_CLI = "command line"
 VIA_UPLOAD = "upload"
@@ -169,10 +170,17 @@ def _missing_query(run: ImportRun) -> sa.Select[Any]:
 
 
 def close_run(
-    db: Session, run: ImportRun, summary: ImportSummary, publishers: collections.Counter[str]
+    db: Session,
+    run: ImportRun,
+    summary: ImportSummary,
+    publishers: collections.Counter[str],
+    *,
+    findings: FindingLog | None = None,
+    indicators: dict[str, int] | None = None,
 ) -> None:
     """Fill the entry from the file's publishers, the import's summary and the comparison with
-    earlier imports."""
+    earlier imports; write its data-quality findings (one bulk insert) and set its transparency
+    indicators (`with_*` counts)."""
     run.publisher, run.source_key = source_key(run.kind, run.source, publishers)
     run.details = {**run.details, "publishers": _publisher_list(publishers)}
     db.flush()
@@ -201,8 +209,12 @@ def close_run(
         "suppliers_created": summary.suppliers,
         "buyers_created": summary.buyers,
     }
+    for column, count in (indicators or {}).items():
+        setattr(run, column, count)
     run.finished_at = utcnow()
     db.flush()
+    if findings is not None:
+        insert_rows(db, ImportFinding.__table__, findings.rows(run.id))  # type: ignore[arg-type]
 
 
 def record_refusal(

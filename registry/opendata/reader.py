@@ -18,8 +18,6 @@ from typing import IO, Any
 
 import ijson
 
-from registry.opendata.validation import check_package
-
 # OCDS nests about ten levels deep; extensions rarely add more. Deeper input is refused before
 # it can exhaust memory or the interpreter's stack (JSON Lines: json's own recursion guard, and
 # the importer's hash of each release).
@@ -38,11 +36,22 @@ class ReadError(Exception):
 
 @dataclasses.dataclass
 class Found:
-    """One release, where it was found, or a problem with the item found there."""
+    """One release, where it was found, or a problem with the item found there.
+
+    `base` is where such releases sit in any file of this shape, without positions (the path
+    findings are grouped by); `rule` names the problem's finding; `notes` are findings about a
+    release that is still used (a record compiled from its releases). A problem `document`-wide
+    is not an item of OCDS at all: a file of nothing but those is not OCDS."""
 
     where: str
     release: dict[str, Any] | None
     problem: str | None = None
+    rule: str = ""
+    base: str = "releases[]"
+    document: bool = False
+    ocid: str | None = None
+    value: Any = None  # the value found, for a problem's finding
+    notes: list[tuple[str, str, Any, str]] = dataclasses.field(default_factory=list)
 
 
 def is_json_lines(path: Path) -> bool:
@@ -52,7 +61,8 @@ def is_json_lines(path: Path) -> bool:
     return bool(suffixes) and suffixes[-1] in (".jsonl", ".ndjson")
 
 
-OnPackage = Callable[[dict[str, Any]], None]
+OnPackage = Callable[[dict[str, Any], str], None]  # a package's metadata, and where it is
+BOM = b"\xef\xbb\xbf"
 
 
 def iter_releases(
@@ -61,7 +71,8 @@ def iter_releases(
     """Every release in the file, in order. Raises ReadError when the file is not JSON.
 
     `on_package` is called with each package's metadata (the package without its releases or
-    records), for the import ledger's publisher."""
+    records) and where it is, for the import ledger's publisher and the package's findings. A
+    UTF-8 byte-order mark at the start of the file (or of a line) is ignored."""
     handle = path.open("rb")
     try:
         stream: IO[bytes] = handle
@@ -70,6 +81,8 @@ def iter_releases(
             stream = gzip.GzipFile(fileobj=handle, mode="rb")  # type: ignore[assignment]
         else:
             handle.seek(0)
+        if stream.read(3) != BOM:
+            stream.seek(0)
         if is_json_lines(path):
             yield from _json_lines(stream, on_package)
         else:
@@ -92,8 +105,8 @@ _decode = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
 
 
 def _loads(text: str) -> Any:
-    if text.startswith("\ufeff"):
-        return json.loads(text)  # refused with json's own message about the BOM
+    if text.startswith("\ufeff"):  # a byte-order mark: files joined line by line keep theirs
+        text = text[1:]
     return _decode(text)
 
 
@@ -115,68 +128,124 @@ def _json_lines(stream: IO[bytes], on_package: OnPackage | None = None) -> Itera
 
 def _unpack(value: Any, prefix: str, on_package: OnPackage | None = None) -> Iterator[Found]:
     """A whole parsed document: a package, or a release."""
+    where = prefix.rstrip(": ")
     if not isinstance(value, dict):
-        yield Found(prefix.rstrip(": "), None, "not a JSON object (a release or a package)")
+        yield Found(
+            where or "(document)",
+            None,
+            "not a JSON object (a release or a package)",
+            rule="not-an-object",
+            base="(document)",
+            document=True,
+            value=value,
+        )
         return
-    for problem in _package_problems(value):
-        yield Found(prefix.rstrip(": "), None, problem)
     if "releases" in value or "records" in value:
         if on_package:
-            on_package({k: v for k, v in value.items() if k not in ("releases", "records")})
+            package = {k: v for k, v in value.items() if k not in ("releases", "records")}
+            on_package(package, where)
         for key in ("releases", "records"):
             if key not in value:
                 continue
             items = value[key]
             if not isinstance(items, list):
-                yield Found(f"{prefix}{key}", None, "must be an array")
+                yield _not_an_array(f"{prefix}{key}", key, items)
                 continue
             for index, item in enumerate(items):
                 yield _item(key, item, f"{prefix}{key}[{index}]")
     elif "ocid" in value:
-        yield Found(prefix.rstrip(": ") or "release", value)
+        yield Found(where or "release", value)
     else:
         yield Found(
-            prefix.rstrip(": ") or "(document)",
+            where or "(document)",
             None,
             "not a release package, record package or release (no releases, records or ocid)",
+            rule="not-ocds",
+            base="(document)",
+            document=True,
         )
 
 
-def _package_problems(value: dict[str, Any]) -> list[str]:
-    if "releases" not in value and "records" not in value:
-        return []
-    return check_package(value)
+def _not_an_array(where: str, key: str, value: Any) -> Found:
+    return Found(
+        where, None, "must be an array", rule="wrong-type", base=key, document=True, value=value
+    )
 
 
 def _item(key: str, item: Any, where: str) -> Found:
     if not isinstance(item, dict):
-        return Found(where, None, "not a JSON object")
+        return Found(
+            where, None, "not a JSON object", rule="not-an-object", base=f"{key}[]", value=item
+        )
     if key == "releases":
         return Found(where, item)
     return _record(item, where)
 
 
 def _record(record: dict[str, Any], where: str) -> Found:
+    ocid = record.get("ocid") if isinstance(record.get("ocid"), str) else None
     compiled = record.get("compiledRelease")
     if isinstance(compiled, dict):
-        if "ocid" not in compiled and isinstance(record.get("ocid"), str):
-            compiled = {**compiled, "ocid": record["ocid"]}
-        return Found(f"{where}.compiledRelease", compiled)
+        if "ocid" not in compiled and ocid is not None:
+            compiled = {**compiled, "ocid": ocid}
+        return Found(f"{where}.compiledRelease", compiled, base="records[].compiledRelease")
+    notes: list[tuple[str, str, Any, str]] = []
     if compiled is not None:
-        return Found(f"{where}.compiledRelease", None, "must be an object")
+        notes.append(("wrong-type", ".compiledRelease", compiled, "must be an object"))
     releases = record.get("releases")
+    base = "records[]"
     if not isinstance(releases, list) or not releases:
-        return Found(where, None, "has neither a compiledRelease nor releases to compile")
-    full = [r for r in releases if isinstance(r, dict) and "date" in r and "url" not in r]
-    if len(full) != len(releases):
         return Found(
-            where, None, "has no compiledRelease and its releases are links: cannot compile"
+            where,
+            None,
+            "has neither a compiledRelease nor releases to compile",
+            rule="record-without-releases",
+            base=base,
+            ocid=ocid,
+            notes=notes,
+        )
+    full = [r for r in releases if isinstance(r, dict) and "date" in r and "url" not in r]
+    if not full:
+        return Found(
+            where,
+            None,
+            "has no compiledRelease and its releases are links: cannot compile",
+            rule="record-links-only",
+            base=base,
+            ocid=ocid,
+            notes=notes,
+        )
+    if len(full) != len(releases):
+        notes.append(
+            (
+                "record-partly-linked",
+                ".releases",
+                len(releases) - len(full),
+                "has no compiledRelease and some of its releases are links",
+            )
         )
     try:
         compiled = _merger().create_compiled_release(full)
     except Exception as exc:  # ocdsmerge raises several kinds on malformed input
-        return Found(f"{where}.releases", None, f"cannot be compiled ({exc})")
-    return Found(f"{where}.releases (compiled)", compiled)
+        return Found(
+            f"{where}.releases",
+            None,
+            f"cannot be compiled ({exc})",
+            rule="record-not-compiled",
+            base=base,
+            ocid=ocid,
+            notes=notes,
+        )
+    if "ocid" not in compiled and ocid is not None:
+        compiled["ocid"] = ocid
+    notes.append(("record-compiled", ".releases", len(full), "compiled from its releases"))
+    return Found(
+        f"{where}.releases (compiled)",
+        compiled,
+        base="records[].releases (compiled)",
+        ocid=ocid,
+        notes=notes,
+    )
 
 
 @functools.cache
@@ -218,7 +287,14 @@ def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterat
                 where = f"document {document}" if document > 1 else ""
             if rest is None:  # a top-level scalar or array
                 if depth == 0 or (depth == 1 and event == "start_array"):
-                    yield Found(f"document {document + 1}", None, "not a JSON object (a package)")
+                    yield Found(
+                        f"document {document + 1}",
+                        None,
+                        "not a JSON object (a package)",
+                        rule="not-an-object",
+                        base="(document)",
+                        document=True,
+                    )
                     document += 1
                     if event == "start_array":
                         return
@@ -234,7 +310,7 @@ def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterat
                 if event == "start_array":
                     index = -1
                     continue
-                yield Found(_prefix(document) + top_key, None, "must be an array")
+                yield _not_an_array(_prefix(document) + top_key, top_key, value)
                 top_key = None
                 if event == "start_map":
                     skip_above = 1
@@ -248,7 +324,7 @@ def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterat
                     index += 1
                     where = _prefix(document) + f"{top_key}[{index}]"
                     if event not in ("start_map", "start_array"):
-                        yield Found(where, None, "not a JSON object")
+                        yield _item(top_key, value, where)
                         continue
                     builder = ijson.ObjectBuilder()
                 builder.event(event, value)
@@ -269,9 +345,7 @@ def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterat
                 rest = None
                 if saw_items:
                     if on_package and isinstance(doc, dict):
-                        on_package(doc)
-                    for problem in _package_problems(doc):
-                        yield Found(_prefix(document).rstrip(": "), None, problem)
+                        on_package(doc, _prefix(document).rstrip(": "))
                 else:
                     yield from _unpack(doc, _prefix(document))
     except ijson.JSONError as exc:

@@ -1,19 +1,35 @@
-"""The structure the importer needs from a release: a subset of OCDS 1.0/1.1, checked strictly.
+"""Cleaning a release as it is read: every part the registry uses that breaks the OCDS schema is
+reported as a finding (registry.opendata.findings) and removed or normalised, so that mapping
+always receives a structurally valid release.
 
-A release that breaks it makes the whole file invalid. Checks are plain Python rather than a
-JSON Schema validator run per release, because they run on every release of files with millions.
+The rules, in short: an empty string is a missing value; a value of the wrong JSON type, a date
+that is not one, a currency that is not an ISO 4217 code, an amount that is negative, not finite
+or too large, are removed (no guessing: "three" tenderers is not 3); an award or contract
+without an id gets one derived from its place, a release without an id one derived from its
+content; a release without a usable ocid cannot be interpreted and is skipped. Fields the
+registry does not read (extensions, addresses…) are left as published.
+
+The checks are plain Python, walking only the fields the registry reads, rather than a JSON
+Schema validator run per release: they run on every release of files with millions.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
+from math import isfinite
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 # Contract values are stored as NUMERIC(18, 2).
 MAX_AMOUNT = Decimal(10) ** 16
-MAX_KEY_LENGTH = 190  # ocid and ids make the contract reference, a 200-character column
+MAX_KEY_LENGTH = 190  # a release id, kept in a 200-character column
+MAX_OCID_LENGTH = 160  # with an award id it makes the contract reference, 200 characters
+MAX_REFERENCE = 190
+
+# rule, path within the release (".awards[0].value.amount", with positions), value, message
+Report = Callable[[str, str, Any, str], None]
 
 
 def parse_datetime(value: Any) -> datetime.datetime | None:
@@ -39,181 +55,335 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
 
 
-class Checker:
-    def __init__(self, where: str) -> None:
-        self.where = where
-        self.problems: list[str] = []
+# Each kind of field: keep the value (cleaned in place) or return _DROP, having reported why.
+_DROP = object()
+Kind = Callable[[Any, Report, str], Any]
+Spec = dict[str, Kind]
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(
-            f"{self.where}.{path}: {message}" if path else f"{self.where}: {message}"
-        )
 
-    def obj(self, value: Any, path: str) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        if not isinstance(value, dict):
-            self.add(path, "must be an object")
-            return None
+def _blank(value: Any) -> bool:
+    return type(value) is str and (not value or value.isspace())
+
+
+def _wrong(value: Any, report: Report, path: str, wanted: str) -> Any:
+    if _blank(value):
+        report("empty-string", path, value, "is an empty string")
+    else:
+        report("wrong-type", path, value, f"must be {wanted}, not {_show(value)}")
+    return _DROP
+
+
+def _text(value: Any, report: Report, path: str) -> Any:
+    if type(value) is str and value and not value.isspace():
+        return value
+    return _wrong(value, report, path, "a string")
+
+
+def _ident(value: Any, report: Report, path: str) -> Any:
+    """OCDS ids are strings or integers."""
+    kind = type(value)
+    if (kind is str and value and not value.isspace()) or kind is int:
+        return value
+    return _wrong(value, report, path, "a string or an integer")
+
+
+def _count(value: Any, report: Report, path: str) -> Any:
+    if type(value) is int and value >= 0:
+        return value
+    return _wrong(value, report, path, "a whole number ≥ 0")
+
+
+def _number(value: Any, report: Report, path: str) -> Any:
+    kind = type(value)
+    if kind is int or (kind is Decimal and value.is_finite()) or (kind is float and isfinite(value)):
+        return value
+    return _wrong(value, report, path, "a number")
+
+
+def _flag(value: Any, report: Report, path: str) -> Any:
+    return value if type(value) is bool else _wrong(value, report, path, "true or false")
+
+
+def _date(value: Any, report: Report, path: str) -> Any:
+    if type(value) is str:
+        if parse_datetime(value) is not None:
+            return value
+        if value and not value.isspace():
+            report("invalid-date", path, value, f"must be an ISO 8601 date-time, not {_show(value)}")
+            return _DROP
+    return _wrong(value, report, path, "an ISO 8601 date-time")
+
+
+def _strings(value: Any, report: Report, path: str) -> Any:
+    if type(value) is not list:
+        return _wrong(value, report, path, "an array of strings")
+    if all(type(item) is str and item for item in value):
+        return value
+    for index, item in enumerate(value):
+        if not (type(item) is str and item):
+            _wrong(item, report, f"{path}[{index}]", "a string")
+    value[:] = [item for item in value if type(item) is str and item]
+    return value
+
+
+def _amount(value: Any, report: Report, path: str) -> Any:
+    kind = type(value)
+    if kind is int or kind is Decimal or kind is float:
+        try:
+            usable = 0 <= value < MAX_AMOUNT
+        except ArithmeticError:  # Decimal NaN
+            usable = False
+        if usable:
+            return value
+        report("invalid-amount", path, value, f"is not a finite number below 10^16 and ≥ 0: {_show(value)}")
+        return _DROP
+    return _wrong(value, report, path, "a number")
+
+
+def _currency(value: Any, report: Report, path: str) -> Any:
+    if type(value) is str and len(value) == 3 and value.isascii() and value.isalpha():
+        return value
+    if _blank(value):
+        return _wrong(value, report, path, "")
+    report("invalid-currency", path, value, f"must be a 3-letter ISO 4217 code, not {_show(value)}")
+    return _DROP
+
+
+def _clean(obj: dict[str, Any], spec: Spec, path: str, report: Report) -> None:
+    """Clean the fields of `obj` that `spec` names, in place; others are left as published."""
+    dropped = None
+    for key, value in obj.items():
+        kind = spec.get(key)
+        if kind is None or value is None:
+            continue
+        if kind(value, report, f"{path}.{key}") is _DROP:
+            if dropped is None:
+                dropped = [key]
+            else:
+                dropped.append(key)
+    if dropped:
+        for key in dropped:
+            del obj[key]
+
+
+def _object(spec: Spec) -> Kind:
+    def kind(value: Any, report: Report, path: str) -> Any:
+        if type(value) is not dict:
+            return _wrong(value, report, path, "an object")
+        _clean(value, spec, path, report)
         return value
 
-    def array(self, value: Any, path: str) -> list[Any]:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.add(path, "must be an array")
-            return []
+    return kind
+
+
+def _array(spec: Spec) -> Kind:
+    def kind(value: Any, report: Report, path: str) -> Any:
+        if type(value) is not list:
+            return _wrong(value, report, path, "an array")
+        bad = False
+        for index, item in enumerate(value):
+            if type(item) is dict:
+                _clean(item, spec, f"{path}[{index}]", report)
+            else:
+                _wrong(item, report, f"{path}[{index}]", "an object")
+                bad = True
+        if bad:
+            value[:] = [item for item in value if type(item) is dict]
         return value
 
-    def string(self, value: Any, path: str, *, required: bool = False) -> None:
-        if value is None:
-            if required:
-                self.add(path, "is missing")
-        elif not isinstance(value, str):
-            self.add(path, f"must be a string, not {_kind(value)}")
-        elif required and not value.strip():
-            self.add(path, "must not be empty")
-
-    def identifier(self, value: Any, path: str, *, required: bool = False) -> None:
-        """OCDS ids are strings or integers."""
-        if value is None:
-            if required:
-                self.add(path, "is missing")
-        elif isinstance(value, bool) or not isinstance(value, str | int):
-            self.add(path, f"must be a string or an integer, not {_kind(value)}")
-        elif len(str(value)) > MAX_KEY_LENGTH:
-            self.add(path, f"is longer than {MAX_KEY_LENGTH} characters")
-        elif required and not str(value).strip():
-            self.add(path, "must not be empty")
-
-    def date(self, value: Any, path: str) -> datetime.datetime | None:
-        if value is None:
-            return None
-        parsed = parse_datetime(value)
-        if parsed is None:
-            self.add(path, f"must be an ISO 8601 date-time, not {_show(value)}")
-        return parsed
-
-    def value(self, value: Any, path: str) -> None:
-        value = self.obj(value, path)
-        if value is None:
-            return
-        amount = value.get("amount")
-        if amount is not None:
-            if not is_number(amount):
-                self.add(f"{path}.amount", f"must be a number, not {_show(amount)}")
-            elif not (Decimal(amount).is_finite() and abs(Decimal(amount)) < MAX_AMOUNT):
-                self.add(f"{path}.amount", f"is not a finite number below 10^16: {_show(amount)}")
-            elif amount < 0:
-                self.add(f"{path}.amount", f"must not be negative: {_show(amount)}")
-        currency = value.get("currency")
-        if currency is not None and not (
-            isinstance(currency, str) and len(currency) == 3 and currency.isalpha()
-        ):
-            self.add(f"{path}.currency", f"must be a 3-letter ISO 4217 code, not {_show(currency)}")
-
-    def period(self, value: Any, path: str) -> None:
-        value = self.obj(value, path)
-        if value is None:
-            return
-        # An end before the start is a data-quality matter (real publishers have it), not a
-        # structural one: it is imported as published.
-        self.date(value.get("startDate"), f"{path}.startDate")
-        self.date(value.get("endDate"), f"{path}.endDate")
-
-    def organisation(self, value: Any, path: str) -> None:
-        value = self.obj(value, path)
-        if value is None:
-            return
-        self.identifier(value.get("id"), f"{path}.id")
-        self.string(value.get("name"), f"{path}.name")
-        identifier = self.obj(value.get("identifier"), f"{path}.identifier")
-        if identifier is not None:
-            self.string(identifier.get("scheme"), f"{path}.identifier.scheme")
-            self.identifier(identifier.get("id"), f"{path}.identifier.id")
+    return kind
 
 
-def check_release(release: dict[str, Any], where: str) -> list[str]:
-    """Every problem with the release's structure, each naming its JSON path."""
-    c = Checker(where)
-    c.string(release.get("ocid"), "ocid", required=True)
+def _period(value: Any, report: Report, path: str) -> Any:
+    if type(value) is not dict:
+        return _wrong(value, report, path, "an object")
+    _clean(value, PERIOD, path, report)
+    start, end = parse_datetime(value.get("startDate")), parse_datetime(value.get("endDate"))
+    if start and end and end < start:
+        report("period-order", f"{path}.endDate", value["endDate"], "ends before it starts")
+    return value
+
+
+_value = _object({"amount": _amount, "currency": _currency})
+PERIOD: Spec = {
+    "startDate": _date,
+    "endDate": _date,
+    "maxExtentDate": _date,
+}
+IDENTIFIER: Spec = {"scheme": _text, "id": _ident, "legalName": _text}
+ORGANISATION: Spec = {
+    "id": _ident,
+    "name": _text,
+    "identifier": _object(IDENTIFIER),
+    "additionalIdentifiers": _array(IDENTIFIER),
+}
+PARTY: Spec = {**ORGANISATION, "roles": _strings}
+CLASSIFICATION: Spec = {"scheme": _text, "id": _ident, "description": _text}
+ITEM: Spec = {
+    "id": _ident,
+    "description": _text,
+    "classification": _object(CLASSIFICATION),
+    "additionalClassifications": _array(CLASSIFICATION),
+    "quantity": _number,
+    "unit": _object({"name": _text, "value": _value}),
+}
+_items = _array(ITEM)
+TENDER: Spec = {
+    "id": _ident,
+    "title": _text,
+    "description": _text,
+    "status": _text,
+    "procurementMethod": _text,
+    "procurementMethodDetails": _text,
+    "procurementMethodRationale": _text,
+    "mainProcurementCategory": _text,
+    "numberOfTenderers": _count,
+    "value": _value,
+    "minValue": _value,
+    "classification": _object(CLASSIFICATION),
+    "items": _items,
+    "tenderPeriod": _period,
+    "awardPeriod": _period,
+    "contractPeriod": _period,
+    "procuringEntity": _object(ORGANISATION),
+    "tenderers": _array(ORGANISATION),
+    "techniques": _object({"hasFrameworkAgreement": _flag}),
+}
+AWARD: Spec = {  # "id" is handled with the other awards' ids
+    "title": _text,
+    "description": _text,
+    "status": _text,
+    "date": _date,
+    "value": _value,
+    "suppliers": _array(ORGANISATION),
+    "items": _items,
+    "contractPeriod": _period,
+}
+CONTRACT: Spec = {
+    "awardID": _ident,
+    "title": _text,
+    "description": _text,
+    "status": _text,
+    "value": _value,
+    "period": _period,
+    "dateSigned": _date,
+    "items": _items,
+    "amendments": _array({"id": _ident, "date": _date, "rationale": _text, "description": _text}),
+}
+RELEASE: Spec = {  # "ocid", "id" and "date" are handled first
+    "tag": _strings,
+    "initiationType": _text,
+    "language": _text,
+    "buyer": _object(ORGANISATION),
+    "parties": _array(PARTY),
+    "tender": _object(TENDER),
+    "awards": _array(AWARD),
+    "contracts": _array(CONTRACT),
+}
+
+
+def usable_ocid(ocid: Any) -> bool:
+    return type(ocid) is str and bool(ocid) and not ocid.isspace() and len(ocid) <= MAX_OCID_LENGTH
+
+
+def clean_release(release: dict[str, Any], report: Report, digest: str) -> str | None:
+    """Clean the release in place. None when it can be used, else why it cannot (skipped).
+
+    `digest` is the hash of the release as published: a missing id is derived from it, so the
+    same release gets the same id on every import."""
     ocid = release.get("ocid")
-    if isinstance(ocid, str) and len(ocid) > MAX_KEY_LENGTH:
-        c.add("ocid", f"is longer than {MAX_KEY_LENGTH} characters")
+    if not usable_ocid(ocid):
+        if ocid is None:
+            message = "is missing"
+        elif _blank(ocid):
+            message = "must not be empty"
+        elif type(ocid) is str:
+            message = f"is longer than {MAX_OCID_LENGTH} characters"
+        else:
+            message = f"must be a string, not {_show(ocid)}"
+        report("missing-ocid", ".ocid", ocid, message)
+        return "no usable ocid"
     release_id = release.get("id")
-    c.string(release_id, "id", required=True)
-    if isinstance(release_id, str) and len(release_id) > MAX_KEY_LENGTH:
-        c.add("id", f"is longer than {MAX_KEY_LENGTH} characters")
-    if release.get("date") is None:
-        c.add("date", "is missing")
-    c.date(release.get("date"), "date")
-    tags = release.get("tag")
-    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-        c.add("tag", "must be an array of strings")
-    c.organisation(release.get("buyer"), "buyer")
-    for i, party in enumerate(c.array(release.get("parties"), "parties")):
-        c.organisation(party, f"parties[{i}]")
-        if isinstance(party, dict):
-            roles = party.get("roles")
-            if roles is not None and not (
-                isinstance(roles, list) and all(isinstance(r, str) for r in roles)
-            ):
-                c.add(f"parties[{i}].roles", "must be an array of strings")
-    tender = c.obj(release.get("tender"), "tender")
-    if tender is not None:
-        c.string(tender.get("title"), "tender.title")
-        c.string(tender.get("procurementMethod"), "tender.procurementMethod")
-        tenderers = tender.get("numberOfTenderers")
-        if tenderers is not None and (
-            isinstance(tenderers, bool) or not isinstance(tenderers, int) or tenderers < 0
-        ):
-            c.add("tender.numberOfTenderers", f"must be a whole number ≥ 0, not {_show(tenderers)}")
-        c.value(tender.get("value"), "tender.value")
-        classification = c.obj(tender.get("classification"), "tender.classification")
-        if classification is not None:
-            c.identifier(classification.get("id"), "tender.classification.id")
-    for i, award in enumerate(c.array(release.get("awards"), "awards")):
-        path = f"awards[{i}]"
-        award = c.obj(award, path)
-        if award is None:
-            continue
-        c.identifier(award.get("id"), f"{path}.id", required=True)
-        c.string(award.get("title"), f"{path}.title")
-        c.string(award.get("status"), f"{path}.status")
-        c.date(award.get("date"), f"{path}.date")
-        c.value(award.get("value"), f"{path}.value")
-        c.period(award.get("contractPeriod"), f"{path}.contractPeriod")
-        for j, supplier in enumerate(c.array(award.get("suppliers"), f"{path}.suppliers")):
-            c.organisation(supplier, f"{path}.suppliers[{j}]")
-    for i, contract in enumerate(c.array(release.get("contracts"), "contracts")):
-        path = f"contracts[{i}]"
-        contract = c.obj(contract, path)
-        if contract is None:
-            continue
-        c.identifier(contract.get("id"), f"{path}.id", required=True)
-        c.identifier(contract.get("awardID"), f"{path}.awardID")
-        c.string(contract.get("status"), f"{path}.status")
-        c.value(contract.get("value"), f"{path}.value")
-        c.period(contract.get("period"), f"{path}.period")
-        c.date(contract.get("dateSigned"), f"{path}.dateSigned")
-        for j, amendment in enumerate(c.array(contract.get("amendments"), f"{path}.amendments")):
-            amendment = c.obj(amendment, f"{path}.amendments[{j}]")
-            if amendment is not None:
-                c.date(amendment.get("date"), f"{path}.amendments[{j}].date")
-                c.string(amendment.get("rationale"), f"{path}.amendments[{j}].rationale")
-    return c.problems
+    if not (type(release_id) is str and release_id.strip() and len(release_id) <= MAX_KEY_LENGTH):
+        if release_id is None:
+            message = "is missing"
+        elif _blank(release_id):
+            message = "must not be empty"
+        elif type(release_id) is str:
+            message = f"is longer than {MAX_KEY_LENGTH} characters"
+        else:
+            message = f"must be a string, not {_show(release_id)}"
+        report("missing-release-id", ".id", release_id, message)
+        release["id"] = f"derived-{digest[:16]}"
+    date = release.get("date")
+    if date is None:
+        report("missing-release-date", ".date", None, "is missing")
+    elif _date(date, report, ".date") is _DROP:
+        del release["date"]
+    _clean(release, RELEASE, "", report)
+    _derive_ids(release.get("awards"), "awards", "award", ocid, report)
+    _derive_ids(release.get("contracts"), "contracts", "contract", ocid, report)
+    return None
 
 
-def check_package(package: dict[str, Any]) -> list[str]:
-    c = Checker("package")
+def _derive_ids(
+    blocks: list[dict[str, Any]] | None, key: str, name: str, ocid: str, report: Report
+) -> None:
+    """Give each award (or contract) without a usable id one derived from its place: the same
+    on every import of the same file. One whose id repeats an earlier one's is the same award
+    told twice (as compiling reads it): merged into the first, its own values winning."""
+    if not blocks:
+        return
+    room = MAX_REFERENCE - len(ocid)
+    seen: dict[str, dict[str, Any]] = {}
+    repeats = []
+    for index, block in enumerate(blocks):
+        value = block.get("id")
+        kind = type(value)
+        if (kind is str and value and not value.isspace()) or kind is int:
+            text = str(value)
+            if text in seen:
+                report(f"repeated-{name}-id", f".{key}[{index}].id", value, "repeats another's id")
+                seen[text].update(block)
+                repeats.append(index)
+                continue
+            if len(text) <= room:
+                seen[text] = block
+                continue
+            message = "is too long"
+        else:
+            message = "is missing" if value is None else f"must be a string, not {_show(value)}"
+        derived = f"derived-{name}-{index + 1}"
+        while derived in seen:
+            derived += "x"
+        seen[derived] = block
+        block["id"] = derived
+        report(f"derived-{name}-id", f".{key}[{index}].id", value, message)
+    if repeats:
+        blocks[:] = [block for index, block in enumerate(blocks) if index not in repeats]
+
+
+def clean_package(package: dict[str, Any], report: Report) -> None:
+    """Package metadata of the wrong type or form: a finding, and not used."""
     version = package.get("version")
-    if version is not None and not isinstance(version, str):
-        c.add("version", f'must be a string such as "1.1", not {_show(version)}')
+    if version is not None and type(version) is not str:
+        report(
+            "package-metadata",
+            ".version",
+            version,
+            f'must be a string such as "1.1", not {_show(version)}',
+        )
     publisher = package.get("publisher")
-    if publisher is not None and not isinstance(publisher, dict):
-        c.add("publisher", "must be an object with a name")
-    c.date(package.get("publishedDate"), "publishedDate")
-    return c.problems
+    if publisher is not None and type(publisher) is not dict:
+        report("package-metadata", ".publisher", publisher, "must be an object with a name")
+    published = package.get("publishedDate")
+    if published is not None and parse_datetime(published) is None:
+        report(
+            "package-metadata",
+            ".publishedDate",
+            published,
+            f"must be an ISO 8601 date-time, not {_show(published)}",
+        )
 
 
 def _kind(value: Any) -> str:
