@@ -22,12 +22,21 @@ if TYPE_CHECKING:
 @import_group.command("ocds")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of text.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse a file whole at any departure from the OCDS schema (to check your own files).",
+)
 @pass_context
-def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None:
+def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict: bool) -> None:
     """Import OCDS release packages, record packages or JSON Lines (.gz too).
 
-    A file with any invalid release is refused whole: its problems are listed and nothing from
-    it is written. Files before it that were good stay imported.
+    What can be interpreted is imported; each departure from the OCDS schema is a data-quality
+    finding in the import ledger (counted per rule, with its JSON path and an example), and a
+    release that cannot be interpreted at all (not an object, no ocid) is skipped with its
+    reason. A file that is not JSON, or not OCDS, is refused whole: nothing from it is written
+    but its ledger entry. With --strict any finding refuses the file. Files before a refused
+    one stay imported.
     """
     from registry.opendata.importer import ImportRefused, ImportSummary, import_file
     from registry.opendata.ledger import record_refused
@@ -43,9 +52,9 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
         try:
             with cli.session() as db:
                 if show_progress:
-                    summary = _with_progress(db, path)
+                    summary = _with_progress(db, path, strict)
                 else:
-                    summary = import_file(db, path, path.name)
+                    summary = import_file(db, path, path.name, strict=strict)
         except ImportRefused as exc:
             refused = True
             for line in exc.messages:
@@ -69,7 +78,7 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool) -> None
         sys.exit(1)
 
 
-def _with_progress(db: Session, path: Path) -> ImportSummary:
+def _with_progress(db: Session, path: Path, strict: bool) -> ImportSummary:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from registry.opendata.importer import import_file
@@ -82,7 +91,9 @@ def _with_progress(db: Session, path: Path) -> ImportSummary:
         transient=True,
     ) as bar:
         task = bar.add_task(f"Importing {path.name}", total=None)
-        return import_file(db, path, path.name, progress=lambda n: bar.advance(task, n))
+        return import_file(
+            db, path, path.name, progress=lambda n: bar.advance(task, n), strict=strict
+        )
 
 
 def _describe(name: str, summary: ImportSummary) -> str:
@@ -94,6 +105,7 @@ def _describe(name: str, summary: ImportSummary) -> str:
         + (f" ({reasons})" if reasons else "")
         + (f", {s['unchanged']} unchanged" if s["unchanged"] else "")
         + (f", {s['duplicates']} repeated in the file" if s["duplicates"] else "")
+        + f"; {summary.top_rules()}"
         + (f"; import ledger entry {summary.run_id}" if summary.run_id else "")
         + "."
     )

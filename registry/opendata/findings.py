@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+from decimal import Decimal
 from typing import Any
 
 RULES: dict[str, str] = {
@@ -72,11 +73,27 @@ def generic_path(path: str) -> str:
 
 def show(value: Any) -> str:
     """A value found, as JSON (so an empty string shows as ""), cut to the column's size."""
+    if isinstance(value, Decimal):  # a number as published: 1.1, 1E+309
+        return str(value)[:EXAMPLE_LENGTH]
     try:
-        shown = json.dumps(value, ensure_ascii=False, default=str)
+        shown = json.dumps(value, ensure_ascii=False, default=_number)
     except (ValueError, RecursionError):
         shown = repr(value)
-    return shown[:EXAMPLE_LENGTH]
+    return safe(shown[:EXAMPLE_LENGTH])
+
+
+def _number(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else str(value)
+
+
+def safe(text: str) -> str:
+    """Text any database takes: no NUL, no lone surrogates (published data has both)."""
+    text = text.replace("\x00", "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 class FindingLog:
@@ -97,7 +114,7 @@ class FindingLog:
             entry[0] += 1
             return
         place = f"{where} (ocid {ocid})" if ocid else where
-        self.entries[key] = [1, show(value), place[:EXAMPLE_LENGTH]]
+        self.entries[key] = [1, show(value), safe(place[:EXAMPLE_LENGTH])]
 
     @property
     def total(self) -> int:

@@ -20,6 +20,7 @@ from registry.opendata.importer import ImportRefused, import_file
 from registry.opendata.release import write_ocds
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+IMPORTED = "opendata.imported"  # the flash queue of an upload's result
 
 
 @view_config(
@@ -85,7 +86,12 @@ class ImportViews:
 
     @view_config(request_method="GET")
     def show(self) -> dict[str, Any]:
-        return {"errors": [], "summary": None}
+        return {"errors": [], "summary": None, "results": self._results()}
+
+    def _results(self) -> list[dict[str, Any]]:
+        # The last upload's result, flashed as data so the page can link to its ledger entry.
+        flashed = self.request.session.pop_flash(IMPORTED)
+        return [r for r in flashed if isinstance(r, dict)]
 
     @view_config(request_method="POST")
     def submit(self) -> Any:
@@ -118,7 +124,12 @@ class ImportViews:
                     out.write(chunk)
             try:
                 summary = import_file(
-                    request.db, path, name, actor=request.identity, via=ledger.VIA_UPLOAD
+                    request.db,
+                    path,
+                    name,
+                    actor=request.identity,
+                    via=ledger.VIA_UPLOAD,
+                    strict=request.POST.get("strict") == "yes",
                 )
             except ImportRefused as exc:
                 entry = _in_own_transaction(
@@ -128,12 +139,19 @@ class ImportViews:
                 return {"errors": exc.messages, "summary": None, "name": name, "entry": entry}
         s = summary.as_json()
         request.session.flash(
-            f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
-            f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, {s['skipped']} skipped.",
-            queue="success",
+            {
+                "text": f"{name}: {s['releases']} releases, {s['contracts']} contracts, "
+                f"{s['suppliers']} new suppliers, {s['buyers']} new buyers, "
+                f"{s['skipped']} skipped.",
+                "findings": s["findings"],
+                "rules": summary.top_rules(),
+                "entry": summary.run_id,
+                "url": request.route_path("data.imports.detail", id=summary.run_id)
+                if summary.run_id is not None
+                else None,
+            },
+            queue=IMPORTED,
         )
-        if summary.run_id is not None:
-            return HTTPSeeOther(request.route_path("data.imports.detail", id=summary.run_id))
         return HTTPSeeOther(request.route_path("data.import"))
 
 

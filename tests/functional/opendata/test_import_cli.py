@@ -191,26 +191,87 @@ BROKEN = {
     "invalid-missing-ocid.json": [
         "releases[0].ocid: is missing",
         "releases[1].ocid: must not be empty",
-        "releases[1].id: is missing",
         "releases[3]: repeats the ocid and id of releases[2] with different content",
     ],
 }
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
-def test_broken_files_are_refused_whole(name: str, ini: Any) -> None:
+def test_broken_files_are_refused_whole_with_strict(name: str, ini: Any) -> None:
     path, url = ini
     good = (
         SHARED_DATA / "mexico-jalisco-2018" / "record-packages" / "ocds-xs1qbl-02-0070-00-2017.json"
     )
     assert run_cli(path, "import", "ocds", str(good)).exit_code == 0
     before = counts(url)
-    result = run_cli(path, "import", "ocds", str(SHARED_DATA / name))
+    result = run_cli(path, "import", "ocds", "--strict", str(SHARED_DATA / name))
     assert result.exit_code == 1
     for message in BROKEN[name]:
         assert f"{name}: {message}" in result.stderr
     assert f"{name}: refused; nothing from it was imported." in result.stderr
     assert counts(url) == before
+
+
+# Without --strict: what the README says each hand-made file breaks, as (rule, path, example).
+FAULTS = {
+    "invalid-wrong-types.json": [
+        ("package-metadata", "package.version", "1.1"),
+        ("package-metadata", "package.publisher", '"Cabinet Office"'),
+        ("package-metadata", "package.publishedDate", '"18/10/2022 17:08"'),
+        ("missing-release-id", "releases[].id", "581847"),
+        ("invalid-date", "releases[].date", '"yesterday"'),
+        ("wrong-type", "releases[].tag", '"award"'),
+        ("wrong-type", "releases[].buyer", '"THE FINANCIAL CONDUCT AUTHORITY"'),
+        ("wrong-type", "releases[].tender.title", '["RStudio License and Support"]'),
+        ("wrong-type", "releases[].tender.numberOfTenderers", '"three"'),
+        ("wrong-type", "releases[].tender.value.amount", '"44,341.25"'),
+        ("invalid-currency", "releases[].tender.value.currency", "826"),
+        ("wrong-type", "releases[].awards", None),
+        ("derived-contract-id", "releases[].contracts[].id", "null"),
+        ("wrong-type", "releases[].contracts[].period", '"2022-11-17/2024-03-31"'),
+        ("not-an-object", "releases[]", "null"),
+        ("invalid-amount", "releases[].awards[].value.amount", "1E+309"),
+    ],
+    "invalid-missing-ocid.json": [
+        ("missing-ocid", "releases[].ocid", "null"),
+        ("repeated-release-id", "releases[].id", '"dup-1"'),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_faulty_files_import_what_they_can_with_their_faults_as_findings(
+    name: str, ini: Any
+) -> None:
+    """Neither holds a usable award: no contract is written, and every fault is a finding."""
+    path, url = ini
+    before = counts(url)
+    result = run_cli(path, "import", "ocds", "--json", str(SHARED_DATA / name))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    after = counts(url)
+    assert after["contracts"] == before["contracts"]
+    assert summary["findings"] == sum(summary["findings_by_rule"].values()) > 0
+    assert summary["skipped"] == summary["releases"] == 4
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = {
+                (rule, where): example
+                for rule, where, example in conn.execute(
+                    sa.text("SELECT rule, path, example FROM import_findings")
+                )
+            }
+            indicators = conn.execute(
+                sa.text("SELECT with_value, with_classification FROM import_runs")
+            ).one()
+    finally:
+        engine.dispose()
+    for rule, where, example in FAULTS[name]:
+        assert (rule, where) in rows
+        if example is not None:
+            assert rows[(rule, where)] == example
+    assert indicators == (0, 0)  # nothing usable is counted as stated
 
 
 def test_messages_are_capped_with_a_count(ini: Any, tmp_path: Path) -> None:
@@ -222,7 +283,7 @@ def test_messages_are_capped_with_a_count(ini: Any, tmp_path: Path) -> None:
             for _ in range(30)
         )
     )
-    result = run_cli(path, "import", "ocds", str(bad))
+    result = run_cli(path, "import", "ocds", "--strict", str(bad))
     assert result.exit_code == 1
     assert "many.jsonl: line 1: ocid: must not be empty" in result.stderr.replace(
         "line 1.ocid", "line 1: ocid"

@@ -69,7 +69,7 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
     contracts_before = _count(url, "contracts")
     events_before = _count(url, "audit_events")
     bad = SHARED_DATA / "invalid-missing-ocid.json"
-    result = run_cli(ini, "import", "ocds", str(bad))
+    result = run_cli(ini, "import", "ocds", "--strict", str(bad))
     assert result.exit_code == 1
     assert "the refusal is import ledger entry 7." in result.stderr
 

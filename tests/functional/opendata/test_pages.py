@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.contracts.models import Contract
-from registry.opendata.models import ImportedRelease
+from registry.opendata.models import ImportedRelease, ImportRun
 from registry.records import Publication
 from tests.common.db.core import ContractFactory
 from tests.conftest import SHARED_DATA
@@ -86,9 +86,12 @@ def _collect_webob_spools() -> None:
         gc.collect()
 
 
-def _upload(app: webtest.TestApp, name: str, content: bytes, status: int = 303) -> Any:
+def _upload(
+    app: webtest.TestApp, name: str, content: bytes, status: int = 303, strict: bool = False
+) -> Any:
     form = app.get("/data/import").forms[0]
     form["file"] = webtest.Upload(name, content)
+    form["strict"].checked = strict
     return form.submit(status=status)
 
 
@@ -102,6 +105,7 @@ def test_admin_uploads_an_ocds_file(
     assert (
         f"{name}: 1 releases, 1 contracts, 1 new suppliers, 1 new buyers, 0 skipped." in page.text
     )
+    assert "0 data-quality finding(s) recorded." in page.text
     imported = (
         db_session.execute(sa.select(Contract).where(Contract.source == "ocds")).scalars().all()
     )
@@ -119,7 +123,7 @@ def test_admin_uploads_an_ocds_file(
     )
 
 
-def test_upload_of_a_broken_file_lists_problems_and_writes_nothing(
+def test_upload_of_a_faulty_file_imports_it_with_findings_unless_strict(
     webtest_app: webtest.TestApp, login_as: Any, db_session: Session
 ) -> None:
     login_as("admin")
@@ -129,10 +133,11 @@ def test_upload_of_a_broken_file_lists_problems_and_writes_nothing(
         _count(db_session, AuditEvent),
     )
     path = SHARED_DATA / "invalid-missing-ocid.json"
-    page = _upload(webtest_app, path.name, path.read_bytes(), status=400)
+    # Strict: refused whole, every problem listed, nothing written.
+    page = _upload(webtest_app, path.name, path.read_bytes(), status=400, strict=True)
     assert "The file was not imported" in page.text
     assert "invalid-missing-ocid.json: releases[0].ocid: is missing" in page.text
-    assert "releases[1].id: is missing" in page.text
+    assert "releases[1].ocid: must not be empty" in page.text
     db_session.expire_all()
     after = (
         _count(db_session, Contract),
@@ -140,6 +145,19 @@ def test_upload_of_a_broken_file_lists_problems_and_writes_nothing(
         _count(db_session, AuditEvent),
     )
     assert after[:2] == before[:2]
+
+    # By default: imported, its faults recorded; the result links to the ledger entry.
+    page = _upload(webtest_app, path.name, path.read_bytes()).follow()
+    db_session.expire_all()
+    run = db_session.execute(sa.select(ImportRun).order_by(ImportRun.id.desc())).scalars().first()
+    assert run is not None and run.outcome == "imported"
+    assert "Imported invalid-missing-ocid.json: 4 releases, 0 contracts" in page.text
+    assert "3 data-quality finding(s) recorded: 3 findings (missing-ocid 2" in page.text
+    link = page.html.select_one(f'a[href="/data/imports/{run.id}"]')
+    assert link is not None and f"import ledger entry {run.id}" in link.text
+    assert _count(db_session, ImportedRelease) == before[1] + 1  # the repeated id, kept once
+    # The result is shown once.
+    assert "finding(s) recorded" not in webtest_app.get("/data/import").text
 
     page = _upload(webtest_app, "bad.json", b"\xff\xfe not json", status=400)
     assert "bad.json: not valid JSON" in page.text

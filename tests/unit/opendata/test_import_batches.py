@@ -20,7 +20,9 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import importer
 from registry.opendata.importer import import_file
-from registry.opendata.models import ImportedRelease, ImportRunOcid
+from registry.opendata.checking import release_hash
+from registry.opendata.models import ImportedRelease, ImportFinding, ImportRunOcid
+from registry.opendata.reader import iter_releases
 from registry.suppliers.models import Supplier
 
 
@@ -196,16 +198,55 @@ def test_new_rows_and_updates_across_batches(
     assert _count(db_session, AuditEvent) == counts[2] + 1  # the file's own event only
 
 
-def test_a_repeat_with_other_content_in_a_later_batch_writes_nothing(
+def test_a_repeated_release_id_keeps_the_later_version_across_batches(
     db_session: Session, tmp_path: Path, small_batches: int
 ) -> None:
-    """A repeat the first pass catches is refused with its place; rows of earlier batches go."""
+    """The later by date, then by place in the file, is kept; the repeat is a finding. Batches
+    make no difference: the earlier version's row is in the database when the repeat comes."""
     releases = [_release(n) for n in range(7)]
-    releases.append(_release(1, amount=5))
+    releases.append(_release(1, amount=5))  # same date, later place: kept
+    releases.append(_release(2, amount=7, date="2023-01-01T00:00:00Z"))  # older: not kept
+    releases.append(_release(8))
+    releases.append(_release(8, amount=9, date="2025-01-01T00:00:00Z"))  # same batch, newer
+    path = _write(tmp_path / "repeat.jsonl", releases)
+    published = [found.release for found in iter_releases(path)]
+
+    summary = import_file(db_session, path, path.name)
+
+    contracts = _contracts(db_session)
+    assert contracts["ocds-batch-1"].value_amount == Decimal("5.00")
+    assert contracts["ocds-batch-2"].value_amount == Decimal("1000.00")
+    assert contracts["ocds-batch-8"].value_amount == Decimal("9.00")
+    assert summary.skip_reasons == {importer.SUPERSEDED: 1}
+    assert summary.findings == {"repeated-release-id": 3}
+    rows = db_session.execute(
+        sa.select(ImportedRelease.ocid, ImportedRelease.content_hash).where(
+            ImportedRelease.ocid.like("ocds-batch-%")
+        )
+    ).all()
+    assert len(rows) == 8
+    hashes = dict(rows)
+    assert hashes["ocds-batch-1"] == release_hash(published[7])
+    assert hashes["ocds-batch-2"] == release_hash(published[2])
+    (finding,) = db_session.execute(
+        sa.select(ImportFinding).where(ImportFinding.run_id == summary.run_id)
+    ).scalars()
+    assert (finding.rule, finding.path, finding.count) == ("repeated-release-id", "releases[].id", 3)
+    assert finding.example == '"ocds-batch-1-award"'
+    assert finding.example_where == "line 8.id (ocid ocds-batch-1)"
+
+
+def test_a_repeat_with_other_content_is_refused_with_strict(
+    db_session: Session, tmp_path: Path, small_batches: int
+) -> None:
+    """--strict: a repeat the first pass catches is refused with its place; rows of earlier
+    batches go."""
+    releases = [_release(n) for n in range(20, 27)]
+    releases.append(_release(21, amount=5))
     path = _write(tmp_path / "repeat.jsonl", releases)
     counts = [_count(db_session, m) for m in (Contract, ImportedRelease, AuditEvent, Supplier)]
     with pytest.raises(importer.ImportRefused) as refused:
-        import_file(db_session, path, path.name)
+        import_file(db_session, path, path.name, strict=True)
     assert refused.value.messages == [
         "repeat.jsonl: line 8: repeats the ocid and id of line 2 with different content"
     ]

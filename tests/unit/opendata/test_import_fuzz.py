@@ -148,16 +148,17 @@ def _counts(db: Session) -> tuple[int, ...]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(raw=mutated(), jsonl=st.booleans())
+@given(raw=mutated(), jsonl=st.booleans(), strict=st.booleans())
 def test_mutated_packages_import_or_are_refused_cleanly(
-    db_session: Session, raw: bytes, jsonl: bool
+    db_session: Session, raw: bytes, jsonl: bool, strict: bool
 ) -> None:
+    """Cleaned (or, with strict, checked): whatever is let through, mapping and the writer take."""
     before = _counts(db_session)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / ("mutant.jsonl" if jsonl else "mutant.json")
         path.write_bytes(raw.replace(b"\n", b" ") if jsonl else raw)
         try:
-            summary = import_file(db_session, path, path.name)
+            summary = import_file(db_session, path, path.name, strict=strict)
         except ImportRefused as exc:
             assert exc.messages and all(m.startswith("mutant.json") for m in exc.messages)
             assert _counts(db_session) == before
@@ -269,7 +270,8 @@ def _numbered(count: int) -> list[dict[str, Any]]:
 def test_a_bad_release_after_whole_batches_refuses_the_file_with_nothing_written(
     db_session: Session, tmp_path: Path
 ) -> None:
-    """The import checks as it writes: batches already written are rolled back with the rest."""
+    """--strict: the import checks as it writes: batches already written are rolled back with
+    the rest. Without it, the bad date is a finding and the release is imported without it."""
     from registry.opendata.importer import CHUNK
 
     releases = _numbered(CHUNK + 10)
@@ -280,7 +282,7 @@ def test_a_bad_release_after_whole_batches_refuses_the_file_with_nothing_written
     path.write_text("\n".join(lines) + "\n")
     before = _counts(db_session)
     try:
-        import_file(db_session, path, path.name)
+        import_file(db_session, path, path.name, strict=True)
     except ImportRefused as exc:
         assert exc.messages == [
             f"late.jsonl: line {CHUNK + 11}.date: must be an ISO 8601 date-time, not 'yesterday'"
@@ -291,6 +293,16 @@ def test_a_bad_release_after_whole_batches_refuses_the_file_with_nothing_written
 
     # The same releases without the bad one import whole, in several batches.
     path.write_text("\n".join(lines[:-1]) + "\n")
-    summary = import_file(db_session, path, path.name)
+    summary = import_file(db_session, path, path.name, strict=True)
     assert (summary.releases, summary.created, summary.suppliers) == (CHUNK + 10,) * 3
     assert _counts(db_session)[0] == before[0] + CHUNK + 10
+
+    # Without --strict the bad one imports too, its date left out and reported.
+    path.write_text("\n".join(lines) + "\n")
+    summary = import_file(db_session, path, path.name)
+    assert (summary.releases, summary.unchanged, summary.updated) == (CHUNK + 11, CHUNK + 10, 0)
+    assert summary.findings == {"invalid-date": 1}
+    release = db_session.execute(
+        sa.select(ImportedRelease).where(ImportedRelease.release_id == "ocds-test-bad")
+    ).scalar_one()
+    assert release.release_date is None and release.outcome == "imported"
