@@ -162,20 +162,15 @@ class Indicators:
     def count(self, release: dict[str, Any]) -> None:
         tender = release.get("tender") or {}
         awards = release.get("awards") or ()
-        contracts = release.get("contracts") or ()
         if tender.get("procurementMethod"):
             self.with_procurement_method += 1
         period = tender.get("tenderPeriod")
         if period and (period.get("startDate") or period.get("endDate")):
             self.with_tender_period += 1
-        if _classified(tender.get("classification")) or any(
-            _classified(item.get("classification"))
-            for block in (tender, *awards)
-            for item in block.get("items") or ()
-        ):
+        if _classified(tender, awards):
             self.with_classification += 1
-        if any(
-            _valued(block.get("value")) for block in (tender, *awards, *contracts)
+        if _valued(tender.get("value")) or any(
+            _valued(block.get("value")) for block in (*awards, *(release.get("contracts") or ()))
         ):
             self.with_value += 1
         named = identified = 0
@@ -186,7 +181,7 @@ class Indicators:
                     parties = {
                         str(p["id"]): p for p in release.get("parties") or () if "id" in p
                     }
-                party = parties.get(str(supplier.get("id")), {}) if "id" in supplier else {}
+                party = parties.get(str(supplier["id"]), {}) if "id" in supplier else {}
                 if not (supplier.get("name") or party.get("name")):
                     continue
                 named += 1
@@ -199,7 +194,18 @@ class Indicators:
                 self.with_supplier_identifier += 1
 
 
-def _classified(classification: dict[str, Any] | None) -> bool:
+def _classified(tender: dict[str, Any], awards: Any) -> bool:
+    """A classification (a code or a description) on the tender, its items or awards' items."""
+    if _is_classification(tender.get("classification")):
+        return True
+    for block in (tender, *awards):
+        for item in block.get("items") or ():
+            if _is_classification(item.get("classification")):
+                return True
+    return False
+
+
+def _is_classification(classification: dict[str, Any] | None) -> bool:
     return bool(classification) and (
         classification.get("id") is not None or bool(classification.get("description"))
     )

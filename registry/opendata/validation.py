@@ -57,7 +57,7 @@ def is_number(value: Any) -> bool:
 
 # Each kind of field: keep the value (cleaned in place) or return _DROP, having reported why.
 _DROP = object()
-Kind = Callable[[Any, Report, str], Any]
+Kind = Callable[[Any, Report, str, str], Any]  # value, report, parent's path, key
 Spec = dict[str, Kind]
 
 
@@ -66,6 +66,7 @@ def _blank(value: Any) -> bool:
 
 
 def _wrong(value: Any, report: Report, path: str, wanted: str) -> Any:
+    """Report a value of the wrong type (or an empty string) at `path`; drop it."""
     if _blank(value):
         report("empty-string", path, value, "is an empty string")
     else:
@@ -73,60 +74,71 @@ def _wrong(value: Any, report: Report, path: str, wanted: str) -> Any:
     return _DROP
 
 
-def _text(value: Any, report: Report, path: str) -> Any:
+def _text(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is str and value and not value.isspace():
         return value
-    return _wrong(value, report, path, "a string")
+    return _wrong(value, report, f"{parent}.{key}", "a string")
 
 
-def _ident(value: Any, report: Report, path: str) -> Any:
+def _ident(value: Any, report: Report, parent: str, key: str) -> Any:
     """OCDS ids are strings or integers."""
     kind = type(value)
     if (kind is str and value and not value.isspace()) or kind is int:
         return value
-    return _wrong(value, report, path, "a string or an integer")
+    return _wrong(value, report, f"{parent}.{key}", "a string or an integer")
 
 
-def _count(value: Any, report: Report, path: str) -> Any:
+def _count(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is int and value >= 0:
         return value
-    return _wrong(value, report, path, "a whole number ≥ 0")
+    return _wrong(value, report, f"{parent}.{key}", "a whole number ≥ 0")
 
 
-def _number(value: Any, report: Report, path: str) -> Any:
+def _number(value: Any, report: Report, parent: str, key: str) -> Any:
     kind = type(value)
-    if kind is int or (kind is Decimal and value.is_finite()) or (kind is float and isfinite(value)):
+    if (
+        kind is int
+        or (kind is Decimal and value.is_finite())
+        or (kind is float and isfinite(value))
+    ):
         return value
-    return _wrong(value, report, path, "a number")
+    return _wrong(value, report, f"{parent}.{key}", "a number")
 
 
-def _flag(value: Any, report: Report, path: str) -> Any:
-    return value if type(value) is bool else _wrong(value, report, path, "true or false")
+def _flag(value: Any, report: Report, parent: str, key: str) -> Any:
+    return (
+        value if type(value) is bool else _wrong(value, report, f"{parent}.{key}", "true or false")
+    )
 
 
-def _date(value: Any, report: Report, path: str) -> Any:
+def _date(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is str:
         if parse_datetime(value) is not None:
             return value
         if value and not value.isspace():
-            report("invalid-date", path, value, f"must be an ISO 8601 date-time, not {_show(value)}")
+            report(
+                "invalid-date",
+                f"{parent}.{key}",
+                value,
+                f"must be an ISO 8601 date-time, not {_show(value)}",
+            )
             return _DROP
-    return _wrong(value, report, path, "an ISO 8601 date-time")
+    return _wrong(value, report, f"{parent}.{key}", "an ISO 8601 date-time")
 
 
-def _strings(value: Any, report: Report, path: str) -> Any:
+def _strings(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is not list:
-        return _wrong(value, report, path, "an array of strings")
+        return _wrong(value, report, f"{parent}.{key}", "an array of strings")
     if all(type(item) is str and item for item in value):
         return value
     for index, item in enumerate(value):
         if not (type(item) is str and item):
-            _wrong(item, report, f"{path}[{index}]", "a string")
+            _wrong(item, report, f"{parent}.{key}[{index}]", "a string")
     value[:] = [item for item in value if type(item) is str and item]
     return value
 
 
-def _amount(value: Any, report: Report, path: str) -> Any:
+def _amount(value: Any, report: Report, parent: str, key: str) -> Any:
     kind = type(value)
     if kind is int or kind is Decimal or kind is float:
         try:
@@ -135,17 +147,27 @@ def _amount(value: Any, report: Report, path: str) -> Any:
             usable = False
         if usable:
             return value
-        report("invalid-amount", path, value, f"is not a finite number below 10^16 and ≥ 0: {_show(value)}")
+        report(
+            "invalid-amount",
+            f"{parent}.{key}",
+            value,
+            f"is not a finite number below 10^16 and ≥ 0: {_show(value)}",
+        )
         return _DROP
-    return _wrong(value, report, path, "a number")
+    return _wrong(value, report, f"{parent}.{key}", "a number")
 
 
-def _currency(value: Any, report: Report, path: str) -> Any:
+def _currency(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is str and len(value) == 3 and value.isascii() and value.isalpha():
         return value
     if _blank(value):
-        return _wrong(value, report, path, "")
-    report("invalid-currency", path, value, f"must be a 3-letter ISO 4217 code, not {_show(value)}")
+        return _wrong(value, report, f"{parent}.{key}", "")
+    report(
+        "invalid-currency",
+        f"{parent}.{key}",
+        value,
+        f"must be a 3-letter ISO 4217 code, not {_show(value)}",
+    )
     return _DROP
 
 
@@ -156,7 +178,7 @@ def _clean(obj: dict[str, Any], spec: Spec, path: str, report: Report) -> None:
         kind = spec.get(key)
         if kind is None or value is None:
             continue
-        if kind(value, report, f"{path}.{key}") is _DROP:
+        if kind(value, report, path, key) is _DROP:
             if dropped is None:
                 dropped = [key]
             else:
@@ -167,17 +189,18 @@ def _clean(obj: dict[str, Any], spec: Spec, path: str, report: Report) -> None:
 
 
 def _object(spec: Spec) -> Kind:
-    def kind(value: Any, report: Report, path: str) -> Any:
+    def kind(value: Any, report: Report, parent: str, key: str) -> Any:
         if type(value) is not dict:
-            return _wrong(value, report, path, "an object")
-        _clean(value, spec, path, report)
+            return _wrong(value, report, f"{parent}.{key}", "an object")
+        _clean(value, spec, f"{parent}.{key}", report)
         return value
 
     return kind
 
 
 def _array(spec: Spec) -> Kind:
-    def kind(value: Any, report: Report, path: str) -> Any:
+    def kind(value: Any, report: Report, parent: str, key: str) -> Any:
+        path = f"{parent}.{key}"
         if type(value) is not list:
             return _wrong(value, report, path, "an array")
         bad = False
@@ -194,22 +217,28 @@ def _array(spec: Spec) -> Kind:
     return kind
 
 
-def _period(value: Any, report: Report, path: str) -> Any:
+def _period(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is not dict:
-        return _wrong(value, report, path, "an object")
-    _clean(value, PERIOD, path, report)
-    start, end = parse_datetime(value.get("startDate")), parse_datetime(value.get("endDate"))
+        return _wrong(value, report, f"{parent}.{key}", "an object")
+    path = f"{parent}.{key}"
+    dates = []
+    for name in ("startDate", "endDate", "maxExtentDate"):
+        date = value.get(name)
+        if date is None:
+            dates.append(None)
+            continue
+        parsed = parse_datetime(date)
+        if parsed is None:
+            _date(date, report, path, name)
+            del value[name]
+        dates.append(parsed)
+    start, end, _ = dates
     if start and end and end < start:
         report("period-order", f"{path}.endDate", value["endDate"], "ends before it starts")
     return value
 
 
 _value = _object({"amount": _amount, "currency": _currency})
-PERIOD: Spec = {
-    "startDate": _date,
-    "endDate": _date,
-    "maxExtentDate": _date,
-}
 IDENTIFIER: Spec = {"scheme": _text, "id": _ident, "legalName": _text}
 ORGANISATION: Spec = {
     "id": _ident,
@@ -318,7 +347,7 @@ def clean_release(release: dict[str, Any], report: Report, digest: str) -> str |
     date = release.get("date")
     if date is None:
         report("missing-release-date", ".date", None, "is missing")
-    elif _date(date, report, ".date") is _DROP:
+    elif _date(date, report, "", "date") is _DROP:
         del release["date"]
     _clean(release, RELEASE, "", report)
     _derive_ids(release.get("awards"), "awards", "award", ocid, report)
