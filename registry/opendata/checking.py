@@ -178,9 +178,7 @@ class Indicators:
         for award in awards:
             for supplier in award.get("suppliers") or ():
                 if parties is None:
-                    parties = {
-                        str(p["id"]): p for p in release.get("parties") or () if "id" in p
-                    }
+                    parties = {str(p["id"]): p for p in release.get("parties") or () if "id" in p}
                 party = parties.get(str(supplier["id"]), {}) if "id" in supplier else {}
                 if not (supplier.get("name") or party.get("name")):
                     continue
@@ -206,13 +204,15 @@ def _classified(tender: dict[str, Any], awards: Any) -> bool:
 
 
 def _is_classification(classification: dict[str, Any] | None) -> bool:
-    return bool(classification) and (
-        classification.get("id") is not None or bool(classification.get("description"))
-    )
+    if not classification:
+        return False
+    return classification.get("id") is not None or bool(classification.get("description"))
 
 
 def _valued(value: dict[str, Any] | None) -> bool:
-    return bool(value) and value.get("amount") is not None and bool(value.get("currency"))
+    if not value:
+        return False
+    return value.get("amount") is not None and bool(value.get("currency"))
 
 
 class FileCheck:
@@ -257,7 +257,9 @@ class FileCheck:
     def on_package(self, package: dict[str, Any], where: str) -> None:
         self.recognised = True
         self.publishers(package)
-        clean_package(package, self.reporter(f"{where}: package" if where else "package", "package", None))
+        clean_package(
+            package, self.reporter(f"{where}: package" if where else "package", "package", None)
+        )
 
     def reject(self, found: Found) -> None:
         """An item (or a document) that cannot be interpreted at all."""
@@ -292,11 +294,12 @@ class FileCheck:
                     self.problem(f"{found.where}: nested deeper than Python can follow")
                     continue
                 ocid = release.get("ocid")
-                report = self.reporter(
-                    found.where, found.base, ocid if isinstance(ocid, str) else found.ocid
-                )
-                for note in found.notes:
-                    report(*note)
+                ocid = ocid if isinstance(ocid, str) else found.ocid
+                if found.notes:
+                    noted = self.reporter(found.record, "records[]", ocid)
+                    for note in found.notes:
+                        noted(*note)
+                report = self.reporter(found.where, found.base, ocid)
                 before = self.total
                 reason = clean_release(release, report, digest)
                 if reason is not None:

@@ -35,8 +35,7 @@ RULES: dict[str, str] = {
     # Faults of the same kinds, met on real publications or in the hand-made files.
     "missing-release-date": "A release without a date: ordered by its place in the file",
     "repeated-award-id": (
-        "An award whose id repeats another's in the same release: merged into it, as compiling "
-        "does"
+        "An award whose id repeats another's in the same release: merged into it, as compiling does"
     ),
     "repeated-contract-id": (
         "A contract whose id repeats another's in the same release: merged into it, as "

@@ -111,9 +111,7 @@ def import_file(
     A refused file's is not: the ImportRefused carries what the caller needs to write it
     (ledger.record_refusal) in a transaction of its own, after rolling back."""
     with fewer_collections():
-        return _import_file(
-            db, path, name, actor=actor, progress=progress, via=via, strict=strict
-        )
+        return _import_file(db, path, name, actor=actor, progress=progress, via=via, strict=strict)
 
 
 def _import_file(
@@ -440,9 +438,12 @@ class _Writer:
                 else:
                     self.summary.unchanged += 1
                 continue
-            if previous is not None and previous["batch"] == self.batch:
-                if self.repeated(item, key, date, previous["release_date"]):
-                    continue
+            if (
+                previous is not None
+                and previous["batch"] == self.batch
+                and self.repeated(item, key, date, previous["release_date"])
+            ):
+                continue
             newest = latest.get(key[0])
             if date and newest and date < newest:
                 outcome = OLDER

@@ -52,6 +52,7 @@ class Found:
     document: bool = False
     ocid: str | None = None
     value: Any = None  # the value found, for a problem's finding
+    record: str = ""  # where the record is, for a compiled release: its notes' paths start there
     notes: list[tuple[str, str, Any, str]] = dataclasses.field(default_factory=list)
 
 
@@ -249,6 +250,7 @@ def _record(record: dict[str, Any], where: str) -> Found:
         base="records[].releases (compiled)",
         ocid=ocid,
         notes=notes,
+        record=where,
     )
 
 

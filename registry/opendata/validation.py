@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime
 import functools
-from math import isfinite
 from collections.abc import Callable
 from decimal import Decimal
+from math import isfinite
 from typing import Any
 
 # Contract values are stored as NUMERIC(18, 2).
@@ -221,7 +221,7 @@ def _period(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is not dict:
         return _wrong(value, report, f"{parent}.{key}", "an object")
     path = f"{parent}.{key}"
-    dates = []
+    dates: list[datetime.datetime | None] = []
     for name in ("startDate", "endDate", "maxExtentDate"):
         date = value.get(name)
         if date is None:
@@ -320,7 +320,7 @@ def clean_release(release: dict[str, Any], report: Report, digest: str) -> str |
 
     `digest` is the hash of the release as published: a missing id is derived from it, so the
     same release gets the same id on every import."""
-    ocid = release.get("ocid")
+    ocid: Any = release.get("ocid")
     if not usable_ocid(ocid):
         if ocid is None:
             message = "is missing"

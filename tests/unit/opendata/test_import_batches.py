@@ -19,8 +19,8 @@ from registry.audit.services import verify_chain
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import importer
-from registry.opendata.importer import import_file
 from registry.opendata.checking import release_hash
+from registry.opendata.importer import import_file
 from registry.opendata.models import ImportedRelease, ImportFinding, ImportRunOcid
 from registry.opendata.reader import iter_releases
 from registry.suppliers.models import Supplier
@@ -231,7 +231,11 @@ def test_a_repeated_release_id_keeps_the_later_version_across_batches(
     (finding,) = db_session.execute(
         sa.select(ImportFinding).where(ImportFinding.run_id == summary.run_id)
     ).scalars()
-    assert (finding.rule, finding.path, finding.count) == ("repeated-release-id", "releases[].id", 3)
+    assert (finding.rule, finding.path, finding.count) == (
+        "repeated-release-id",
+        "releases[].id",
+        3,
+    )
     assert finding.example == '"ocds-batch-1-award"'
     assert finding.example_where == "line 8.id (ocid ocds-batch-1)"
 

@@ -51,7 +51,11 @@ def test_every_cleaned_release_holds_to_the_schema_mapping_relies_on() -> None:
     unusable = []
     for where, release in releases:
         faults: list[str] = []
-        reason = clean_release(release, lambda rule, *_: faults.append(rule), release_hash(release))
+
+        def report(rule: str, *_: Any, faults: list[str] = faults) -> None:
+            faults.append(rule)
+
+        reason = clean_release(release, report, release_hash(release))
         if reason is not None:
             unusable.append(where)
             assert "missing-ocid" in faults
