@@ -74,6 +74,11 @@ def _wrong(value: Any, report: Report, path: str, wanted: str) -> Any:
     return _DROP
 
 
+def _bad(report: Report, rule: str, path: str, value: Any, message: str) -> Any:
+    report(rule, path, value, message)
+    return _DROP
+
+
 def _text(value: Any, report: Report, parent: str, key: str) -> Any:
     if type(value) is str and value and not value.isspace():
         return value
@@ -116,13 +121,8 @@ def _date(value: Any, report: Report, parent: str, key: str) -> Any:
         if parse_datetime(value) is not None:
             return value
         if value and not value.isspace():
-            report(
-                "invalid-date",
-                f"{parent}.{key}",
-                value,
-                f"must be an ISO 8601 date-time, not {_show(value)}",
-            )
-            return _DROP
+            message = f"must be an ISO 8601 date-time, not {_show(value)}"
+            return _bad(report, "invalid-date", f"{parent}.{key}", value, message)
     return _wrong(value, report, f"{parent}.{key}", "an ISO 8601 date-time")
 
 
@@ -147,13 +147,8 @@ def _amount(value: Any, report: Report, parent: str, key: str) -> Any:
             usable = False
         if usable:
             return value
-        report(
-            "invalid-amount",
-            f"{parent}.{key}",
-            value,
-            f"is not a finite number below 10^16 and ≥ 0: {_show(value)}",
-        )
-        return _DROP
+        message = f"is not a finite number below 10^16 and ≥ 0: {_show(value)}"
+        return _bad(report, "invalid-amount", f"{parent}.{key}", value, message)
     return _wrong(value, report, f"{parent}.{key}", "a number")
 
 
@@ -162,13 +157,8 @@ def _currency(value: Any, report: Report, parent: str, key: str) -> Any:
         return value
     if _blank(value):
         return _wrong(value, report, f"{parent}.{key}", "")
-    report(
-        "invalid-currency",
-        f"{parent}.{key}",
-        value,
-        f"must be a 3-letter ISO 4217 code, not {_show(value)}",
-    )
-    return _DROP
+    message = f"must be a 3-letter ISO 4217 code, not {_show(value)}"
+    return _bad(report, "invalid-currency", f"{parent}.{key}", value, message)
 
 
 def _clean(obj: dict[str, Any], spec: Spec, path: str, report: Report) -> None:
@@ -311,8 +301,17 @@ RELEASE: Spec = {  # "ocid", "id" and "date" are handled first
 }
 
 
-def usable_ocid(ocid: Any) -> bool:
-    return type(ocid) is str and bool(ocid) and not ocid.isspace() and len(ocid) <= MAX_OCID_LENGTH
+def _key_fault(value: Any, longest: int) -> str | None:
+    """What makes an ocid or a release id unusable as a key, or None when it is usable."""
+    if type(value) is str and value and not value.isspace() and len(value) <= longest:
+        return None
+    if value is None:
+        return "is missing"
+    if _blank(value):
+        return "must not be empty"
+    if type(value) is str:
+        return f"is longer than {longest} characters"
+    return f"must be a string, not {_show(value)}"
 
 
 def clean_release(release: dict[str, Any], report: Report, digest: str) -> str | None:
@@ -321,28 +320,14 @@ def clean_release(release: dict[str, Any], report: Report, digest: str) -> str |
     `digest` is the hash of the release as published: a missing id is derived from it, so the
     same release gets the same id on every import."""
     ocid: Any = release.get("ocid")
-    if not usable_ocid(ocid):
-        if ocid is None:
-            message = "is missing"
-        elif _blank(ocid):
-            message = "must not be empty"
-        elif type(ocid) is str:
-            message = f"is longer than {MAX_OCID_LENGTH} characters"
-        else:
-            message = f"must be a string, not {_show(ocid)}"
-        report("missing-ocid", ".ocid", ocid, message)
+    fault = _key_fault(ocid, MAX_OCID_LENGTH)
+    if fault is not None:
+        report("missing-ocid", ".ocid", ocid, fault)
         return "no usable ocid"
     release_id = release.get("id")
-    if not (type(release_id) is str and release_id.strip() and len(release_id) <= MAX_KEY_LENGTH):
-        if release_id is None:
-            message = "is missing"
-        elif _blank(release_id):
-            message = "must not be empty"
-        elif type(release_id) is str:
-            message = f"is longer than {MAX_KEY_LENGTH} characters"
-        else:
-            message = f"must be a string, not {_show(release_id)}"
-        report("missing-release-id", ".id", release_id, message)
+    fault = _key_fault(release_id, MAX_KEY_LENGTH)
+    if fault is not None:
+        report("missing-release-id", ".id", release_id, fault)
         release["id"] = f"derived-{digest[:16]}"
     date = release.get("date")
     if date is None:
