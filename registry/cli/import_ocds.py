@@ -42,6 +42,7 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict:
     from registry.opendata.ledger import record_refused
 
     total = ImportSummary()
+    per_file: list[dict[str, object]] = []
     refused = False
     show_progress = sys.stderr.isatty() and not as_json
     for path in files:
@@ -68,12 +69,14 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict:
                 click.echo(f"{path.name}: the refusal is import ledger entry {number}.", err=True)
             continue
         total.add(summary)
+        per_file.append({"file": path.name, "import": summary.run_id, **summary.as_json()})
         if not as_json:
             click.echo(_describe(path.name, summary))
     if total.created or total.updated:
         refresh_statistics(cli.engine)  # so the next `registry detect` plans for what is here
     if as_json:
-        click.echo(json.dumps(total.as_json()))
+        # The totals, and each imported file's own figures (its findings among them).
+        click.echo(json.dumps({**total.as_json(), "files": per_file}))
     if refused:
         sys.exit(1)
 

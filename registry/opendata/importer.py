@@ -47,7 +47,7 @@ RELEASES: sa.Table = ImportedRelease.__table__  # type: ignore[assignment]
 REPEATED = ledger.REPEATED
 OLDER = ledger.OLDER
 # A release whose id repeats one read earlier in the file, with other content and a later date.
-SUPERSEDED = "repeated release id: a later version (by date) kept"
+SUPERSEDED = "repeated release id: a later version kept"
 CHUNK = 2000
 UPDATABLE = (
     "title",
@@ -414,9 +414,10 @@ class _Writer:
                 )
         mapped_releases: dict[int, Any] = {}
         references: set[str] = set()
+        losers = _superseded(items)
         for index, (_, release, key, digest, _) in enumerate(items):
             previous = known.get(key)
-            if previous is not None and previous["content_hash"] == digest:
+            if index in losers or (previous is not None and previous["content_hash"] == digest):
                 continue
             mapped = map_release(release)
             mapped_releases[index] = mapped
@@ -430,6 +431,9 @@ class _Writer:
         changed_rows: list[dict[str, Any]] = []
         for index, (item, _, key, digest, date) in enumerate(items):
             self.summary.releases += 1
+            if index in losers:
+                self.repeated(item, key, date, None)
+                continue
             previous = known.get(key)
             if previous is not None and previous["content_hash"] == digest:
                 if previous["batch"] == self.batch:
@@ -480,10 +484,11 @@ class _Writer:
         date: datetime.datetime | None,
         kept: datetime.datetime | None,
     ) -> bool:
-        """A release id read earlier in this file, with other content: the later by date, then
-        by place in the file, is kept (True: this one is not). The earlier one was written when
-        read, so the later one updates what it wrote, as any later release of the process does.
-        With --strict the file is refused."""
+        """A release id repeated in this file with other content: the later by date, then by
+        place in the file, is kept (True: this one is not, and is skipped). In one batch the
+        earlier versions are never applied (`_superseded`); one read in an earlier batch was
+        written then, and a later version updates what it wrote, as any later release of the
+        process does. With --strict the file is refused."""
         if self.strict:
             raise ImportRefused(
                 self.name, [f"{item.where}: repeats an ocid and id with different content"], 1
@@ -491,7 +496,7 @@ class _Writer:
         self.findings.add(
             "repeated-release-id", f"{item.base}.id", key[1], f"{item.where}.id", key[0]
         )
-        if date is not None and kept is not None and date < kept:
+        if kept is None or (date is not None and date < kept):
             self.summary.skip(SUPERSEDED, _place(item, key))
             return True
         return False
@@ -724,6 +729,32 @@ class _Writer:
     def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
         """Insert the rows in one statement; their ids, in order."""
         return insert_with_ids(self.db, table, rows)
+
+
+def _superseded(items: list[tuple[Found, Any, tuple[str, str], str, Any]]) -> set[int]:
+    """The places in the batch of releases whose id a later version repeats with other content:
+    the later by date (an undated one cannot be ordered by it), then by place, is kept."""
+    counts = collections.Counter(key for _, _, key, _, _ in items)
+    if len(counts) == len(items):
+        return set()
+    kept: dict[tuple[str, str], int] = {}
+    losers: set[int] = set()
+    for index, (_, _, key, digest, date) in enumerate(items):
+        if counts[key] == 1:
+            continue
+        best = kept.get(key)
+        if best is None:
+            kept[key] = index
+            continue
+        _, _, _, best_digest, best_date = items[best]
+        if digest == best_digest:
+            continue  # the same content: a duplicate, counted as such
+        if date is not None and best_date is not None and date < best_date:
+            losers.add(index)
+        else:
+            losers.add(best)
+            kept[key] = index
+    return losers
 
 
 def _place(item: Found, key: tuple[str, str]) -> str:

@@ -253,6 +253,8 @@ def test_faulty_files_import_what_they_can_with_their_faults_as_findings(
     assert after["contracts"] == before["contracts"]
     assert summary["findings"] == sum(summary["findings_by_rule"].values()) > 0
     assert summary["skipped"] == summary["releases"] == 4
+    (file,) = summary["files"]
+    assert file["file"] == name and file["findings_by_rule"] == summary["findings_by_rule"]
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -272,6 +274,10 @@ def test_faulty_files_import_what_they_can_with_their_faults_as_findings(
         if example is not None:
             assert rows[(rule, where)] == example
     assert indicators == (0, 0)  # nothing usable is counted as stated
+    # In words: each file's findings and its most frequent rules.
+    text = run_cli(path, "import", "ocds", str(SHARED_DATA / name)).stdout
+    top, count = next(iter(summary["findings_by_rule"].items()))
+    assert f"; {summary['findings']} findings ({top} {count}" in text
 
 
 def test_messages_are_capped_with_a_count(ini: Any, tmp_path: Path) -> None:

@@ -217,7 +217,7 @@ def test_a_repeated_release_id_keeps_the_later_version_across_batches(
     assert contracts["ocds-batch-1"].value_amount == Decimal("5.00")
     assert contracts["ocds-batch-2"].value_amount == Decimal("1000.00")
     assert contracts["ocds-batch-8"].value_amount == Decimal("9.00")
-    assert summary.skip_reasons == {importer.SUPERSEDED: 1}
+    assert summary.skip_reasons == {importer.SUPERSEDED: 2}  # 2's older, 8's first
     assert summary.findings == {"repeated-release-id": 3}
     rows = db_session.execute(
         sa.select(ImportedRelease.ocid, ImportedRelease.content_hash).where(
@@ -238,6 +238,19 @@ def test_a_repeated_release_id_keeps_the_later_version_across_batches(
     )
     assert finding.example == '"ocds-batch-1-award"'
     assert finding.example_where == "line 8.id (ocid ocds-batch-1)"
+    events = _count(db_session, AuditEvent)
+
+    # The same file again: the same versions are kept. A repeat within one batch is not applied
+    # on the way; one across batches is applied again in the file's order (1: two updates).
+    again = import_file(db_session, path, path.name)
+    contracts = _contracts(db_session)
+    assert [contracts[f"ocds-batch-{n}"].value_amount for n in (1, 2, 8)] == [
+        Decimal("5.00"),
+        Decimal("1000.00"),
+        Decimal("9.00"),
+    ]
+    assert again.created == 0 and again.skip_reasons[importer.SUPERSEDED] >= 1
+    assert _count(db_session, AuditEvent) - events == 3  # and the file's own event
 
 
 def test_a_repeat_with_other_content_is_refused_with_strict(
