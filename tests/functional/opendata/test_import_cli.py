@@ -212,6 +212,37 @@ def test_broken_files_are_refused_whole_with_strict(name: str, ini: Any) -> None
     assert counts(url) == before
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("truncated.json", None, "truncated.json: releases[1]: not valid JSON"),
+        ("rows.json", b'{"rows": [{"ocid": "x"}]}', "not a release package, record package"),
+        ("numbers.jsonl", b"1\n[2]\n", "numbers.jsonl: line 1: not a JSON object"),
+    ],
+)
+def test_unreadable_or_not_ocds_files_are_refused_whole_without_strict(
+    name: str, content: bytes | None, message: str, ini: Any, tmp_path: Path
+) -> None:
+    path, url = ini
+    source = SHARED_DATA / "invalid-truncated-release-package.json"
+    file = tmp_path / name
+    file.write_bytes(source.read_bytes() if content is None else content)
+    before = counts(url)
+    result = run_cli(path, "import", "ocds", str(file))
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert f"{name}: refused; nothing from it was imported." in result.stderr
+    assert counts(url) == before
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            runs = conn.execute(sa.text("SELECT outcome FROM import_runs")).scalars().all()
+            findings = conn.execute(sa.text("SELECT count(*) FROM import_findings")).scalar()
+    finally:
+        engine.dispose()
+    assert (runs, findings) == (["refused"], 0)  # its ledger entry, and nothing else
+
+
 # Without --strict: what the README says each hand-made file breaks, as (rule, path, example).
 FAULTS = {
     "invalid-wrong-types.json": [
