@@ -11,8 +11,14 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from registry.api.validation import ApiError, validate_request
-from registry.api.views import DEFAULT_LIMIT, _json, _keyset_page, _next_link, decode_cursor
-from registry.api.views import encode_cursor
+from registry.api.views import (
+    DEFAULT_LIMIT,
+    _json,
+    _keyset_page,
+    _next_link,
+    decode_cursor,
+    encode_cursor,
+)
 from registry.authnz import Permissions
 from registry.opendata import ledger, quality
 from registry.opendata.models import ImportRun

@@ -10,7 +10,7 @@ computed in SQL.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -191,7 +191,7 @@ def _source_quality(db: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
     return quality
 
 
-def _sources_query() -> sa.Select[Any]:
+def _sources_query() -> Any:
     return sa.select(
         ImportRun.source_key,
         sa.func.count().label("imports"),
@@ -202,7 +202,7 @@ def _sources_query() -> sa.Select[Any]:
     ).group_by(ImportRun.source_key)
 
 
-def _summaries(db: Session, runs: list[Any]) -> list[dict[str, Any]]:
+def _summaries(db: Session, runs: Sequence[Any]) -> list[dict[str, Any]]:
     keys = [r[0] for r in runs]
     held = dict(
         db.execute(
