@@ -179,6 +179,28 @@ def test_a_source_without_suppliers_has_no_supplier_identifier_share(
     assert rows["ocds: Planning only"][4] == "— : no releases naming a supplier"
 
 
+def test_a_share_rounds_to_0_or_100_percent_only_when_it_is(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    run = ImportRunFactory(
+        publisher="Almost",
+        releases_read=1000,
+        with_classification=999,
+        with_value=1000,
+        with_suppliers=1000,
+        with_supplier_identifier=1,
+        with_procurement_method=0,
+        with_tender_period=825,
+    )
+    shares = [
+        cell.split(" ")[0]
+        for cell in _source_rows(webtest_app.get("/data/imports"))["ocds: Almost"][2:]
+    ]
+    assert shares == [">99%", "100%", "<1%", "0%", "83%"]
+    text = _text(webtest_app.get(f"/data/imports/{run.id}").html)
+    assert "Classification >99% of 1,000 releases read (999)" in text
+
+
 def test_the_api_carries_findings_and_indicators(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
