@@ -98,18 +98,23 @@ def aggregate_query(
     by_year: bool = False,
     only: str | None = None,
     since_year: int | None = None,
+    within: Any = None,
     extra: Callable[[Any], list[Any]] = lambda value: [],
 ) -> sa.Select[Any]:
-    """Per market of one kind (or the one market `only`), per group (and year), over the
-    published contracts. `extra(value)`: more aggregate columns, given the value expression."""
+    """Per market of one kind (or the one market `only`, or those a select of market values
+    `within` names), per group (and year), over the published contracts. `extra(value)`: more
+    aggregate columns, given the value expression."""
+    market = market_column(kind, depth)
     scope = (
         market_condition(MarketKey(kind, only), depth)
         if only is not None
         else kind_condition(kind, depth)
     )
+    if within is not None:
+        scope = sa.and_(scope, market.in_(within))
     return _grouped(
         kind,
-        market=market_column(kind, depth),
+        market=market,
         group_id=Supplier.group_id,
         buyer_id=Contract.buyer_id,
         amount=Contract.value_amount,

@@ -31,6 +31,15 @@ KIND_NAMES = {
 # Markets of what is bought: the list and the API show these unless asked for buyer-wide ones,
 # one per buyer, which would drown them.
 CLASSIFIED_KINDS = ("cpv", "cls", "lot")
+# The choices of kinds the market list and the API offer, "classified" their default.
+KIND_FILTERS = {
+    "classified": ("What is bought (CPV, other classifications, framework lots)", CLASSIFIED_KINDS),
+    "cpv": ("By CPV code", ("cpv",)),
+    "cls": ("By another classification (UNSPSC, a national scheme, a description)", ("cls",)),
+    "lot": ("By framework lot", ("lot",)),
+    "buyer": ("Buyer-wide (every contract of one buyer)", ("buyer",)),
+    "all": ("All markets, buyer-wide ones too", KINDS),
+}
 KEY_PATTERN = re.compile(r"(cpv)-(\d{2,8})|(cls|lot|buyer)-([1-9]\d{0,11})")
 
 

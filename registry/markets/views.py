@@ -17,7 +17,7 @@ from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
 from registry.markets.datause import data_use_in
 from registry.markets.figures import TOP_SHARES, group_page, stored_market
-from registry.markets.keys import CLASSIFIED_KINDS, KINDS
+from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import (
     Market,
     MarketKey,
@@ -37,16 +37,6 @@ SORTS = {
 BASES = {"buyers": "number of buyers", "value": "contract value"}
 # A buyer-wide market has one buyer: its count shares are by number of contracts.
 BUYER_WIDE_BASES = {"buyers": "number of contracts", "value": "contract value"}
-# The list's choice of kinds: by default the markets of what is bought, since buyer-wide ones
-# (one per buyer, thousands nationally) would drown them.
-KIND_CHOICES = {
-    "classified": ("What is bought (CPV, other classifications, framework lots)", CLASSIFIED_KINDS),
-    "cpv": ("By CPV code", ("cpv",)),
-    "cls": ("By another classification (UNSPSC, a national scheme, a description)", ("cls",)),
-    "lot": ("By framework lot", ("lot",)),
-    "buyer": ("Buyer-wide (every contract of one buyer)", ("buyer",)),
-    "all": ("All markets, buyer-wide ones too", KINDS),
-}
 
 
 def _conc(market: Market, basis: str) -> Any:
@@ -67,10 +57,12 @@ def _choice(request: Request, name: str, choices: Any, default: str) -> str:
 def market_list(request: Request) -> dict[str, Any]:
     basis = _choice(request, "basis", BASES, "buyers")
     sort = _choice(request, "sort", SORTS, "hhi")
-    kind = _choice(request, "kind", KIND_CHOICES, "classified")
+    # By default the markets of what is bought: buyer-wide ones (one per buyer, thousands
+    # nationally) would drown them.
+    kind = _choice(request, "kind", KIND_FILTERS, "classified")
     descending = _choice(request, "order", ("asc", "desc"), "asc" if sort == "name" else "desc")
     depth = request.registry["registry.markets.cpv_depth"]
-    kinds = KIND_CHOICES[kind][1]
+    kinds = KIND_FILTERS[kind][1]
     markets = list(
         cached(
             request, ("list", depth, kinds), lambda: list_markets(request.db, depth, kinds=kinds)
@@ -96,7 +88,7 @@ def market_list(request: Request) -> dict[str, Any]:
         "sorts": SORTS,
         "order": descending,
         "kind": kind,
-        "kinds": {key: label for key, (label, _kinds) in KIND_CHOICES.items()},
+        "kinds": {key: label for key, (label, _kinds) in KIND_FILTERS.items()},
         "buyer_wide_bases": BUYER_WIDE_BASES,
         "depth": depth,
         "hhi_threshold": threshold["hhi_threshold"],
