@@ -4,6 +4,8 @@ market detectors on them (issue 17)."""
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -221,3 +223,34 @@ def test_market_detectors_say_which_currency_they_lacked_values_in(db_session: S
         "only 2 of 8 contracts have a value in COP, the market's currency: judged by number of "
         "buyers only"
     )
+
+
+def test_the_markets_download_has_every_kind_in_its_own_currency(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    segment, _groups = drams_market()
+    buyer = BuyerFactory(name="Ministerio de Salud")
+    market({"Acme": 6, "Bolt": 2}, cpv="48814000", buyer=buyer)
+    refresh_market_figures(db_session, DEPTH)
+    rows = {
+        row["market_key"]: row
+        for row in csv.DictReader(io.StringIO(webtest_app.get("/data/markets.csv").text))
+    }
+    drams = rows[f"cls-{segment.id}"]
+    assert (drams["kind"], drams["label"], drams["currency"], drams["other_currency"]) == (
+        "cls",
+        "IT equipment (UNSPSC 43)",
+        "AMD",
+        "2",
+    )
+    assert float(drams["value_total"]) == 4_000_000 and drams["count_basis"] == "buyers"
+    wide = rows[f"buyer-{buyer.id}"]
+    assert (wide["label"], wide["count_basis"], wide["currency"]) == (
+        "All contracts of Ministerio de Salud",
+        "contracts",
+        "GBP",
+    )
+    assert round(float(wide["count_hhi"])) == 6250
+    assert rows["cpv-48814"]["label"] == "Medical information systems (CPV 48814)"
+    as_json = webtest_app.get("/data/markets.json").json
+    assert {row["market_key"] for row in as_json} == set(rows)
