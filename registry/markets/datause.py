@@ -94,8 +94,10 @@ def data_use(db: Session, *where: sa.ColumnElement[bool], by_group: bool = False
 def data_use_in(db: Session, currency: str | None, *where: sa.ColumnElement[bool]) -> DataUse:
     """`data_use` with values counted in `currency` (None: no contract has a value)."""
     value = sa.case(
-        (sa.and_(Contract.currency == currency, Contract.value_amount.is_not(None)),
-         Contract.value_amount),
+        (
+            sa.and_(Contract.currency == currency, Contract.value_amount.is_not(None)),
+            Contract.value_amount,
+        ),
         else_=sa.null(),
     )
     query = sa.select(*use_columns_in(value)).where(public_contract(), *where)

@@ -70,11 +70,8 @@ def market_column(kind: str, depth: int) -> sa.ColumnElement[Any]:
     """A contract's market of one kind (its key without the kind)."""
     if kind == "cpv":
         return sa.func.substr(Contract.cpv_code, 1, depth)
-    if kind == "cls":
-        return Contract.classification_id
-    if kind == "buyer":
-        return Contract.buyer_id
-    return sa.cast(Contract.lot_id, sa.Integer)
+    column: Any = {"cls": Contract.classification_id, "buyer": Contract.buyer_id}.get(kind)
+    return column if column is not None else sa.cast(Contract.lot_id, sa.Integer)
 
 
 def kind_condition(kind: str, depth: int) -> sa.ColumnElement[bool]:

@@ -92,7 +92,7 @@ class Market:
 
     @property
     def count_basis(self) -> str:
-        """"buyers", or "contracts" in a buyer-wide market (its one buyer counts once)."""
+        """ "buyers", or "contracts" in a buyer-wide market (its one buyer counts once)."""
         return count_basis(self.kind)
 
     def leading(self, n: int = 2) -> list[GroupShare]:
@@ -197,12 +197,14 @@ def described(db: Session, keys: Iterable[MarketKey]) -> dict[MarketKey, Market]
                 code=item.code,
             )
     if buyers := _ids(keys, "buyer"):
-        for row in db.execute(sa.select(Buyer.id, Buyer.name).where(Buyer.id.in_(buyers))):
-            found[MarketKey("buyer", str(row.id))] = Market(
-                key=f"buyer-{row.id}",
+        for buyer_id, name in db.execute(
+            sa.select(Buyer.id, Buyer.name).where(Buyer.id.in_(buyers))
+        ):
+            found[MarketKey("buyer", str(buyer_id))] = Market(
+                key=f"buyer-{buyer_id}",
                 kind="buyer",
-                label=f"All contracts of {row.name}",
-                buyer_id=row.id,
+                label=f"All contracts of {name}",
+                buyer_id=buyer_id,
             )
     return found
 

@@ -19,7 +19,6 @@ from registry.frameworks.models import Framework, Lot, Membership, MembershipSta
 from registry.markets.aggregates import aggregate_query
 from registry.markets.keys import kind_condition, market_column
 from registry.markets.services import market_labels
-from registry.records import Publication
 from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
 from registry.suppliers.models import Supplier
 

@@ -51,7 +51,9 @@ def test_a_market_in_drams_says_its_currency_and_what_it_left_out(
     segment, _groups = drams_market()
     page = webtest_app.get(f"/markets/cls-{segment.id}", {"basis": "value"})
     text = _text(page)
-    assert "IT equipment (UNSPSC 43)" in text and "UNSPSC 43" in page.html.select_one("h1").parent.text
+    assert (
+        "IT equipment (UNSPSC 43)" in text and "UNSPSC 43" in page.html.select_one("h1").parent.text
+    )
     currency = " ".join(page.html.select_one("#market-currency").text.split())
     assert currency.startswith("AMD: the currency of most of this market's valued contracts")
     assert "2 contracts valued in another currency are left out" in currency
@@ -95,7 +97,7 @@ def test_a_buyer_wide_market_and_the_buyer_page_linking_it(
 def test_the_list_shows_markets_of_what_is_bought_unless_asked_for_buyer_wide_ones(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    segment, _groups = drams_market()
+    drams_market()
     buyer = BuyerFactory(name="Ministerio de Salud")
     market({"Acme": 6, "Bolt": 2}, cpv="72200000", buyer=buyer)
 
@@ -148,7 +150,7 @@ def test_the_api_lists_markets_by_kind_with_their_currency_and_count_basis(
 def test_compare_shows_shares_in_a_classification_market_in_its_currency(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    segment, groups = drams_market()
+    segment, _groups = drams_market()
     alpha, beta = (
         db_session.execute(sa.select(Supplier.id).where(Supplier.name == name)).scalar_one()
         for name in ("Alpha LLC", "Beta LLC")

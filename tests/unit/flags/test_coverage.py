@@ -45,7 +45,10 @@ def test_market_detector_states(db_session: Session) -> None:
     buyer_wide = [row for key, row in rows.items() if key.startswith("buyer-")]
     assert len(buyer_wide) == 26  # each contract of `market` has a buyer of its own
     assert {(row.state, row.reason) for row in buyer_wide} == {
-        (CoverageState.not_applicable, "a buyer-wide market: judged by the buyer dependency detector")
+        (
+            CoverageState.not_applicable,
+            "a buyer-wide market: judged by the buyer dependency detector",
+        )
     }
     assert {row.method_version for row in rows.values()} == {"2"}
 
