@@ -54,6 +54,16 @@ def first_currency(counted: Any) -> Any:
     )
 
 
+def _currency_counts(market: Any, amount: Any, currency: Any, where: list[Any]) -> Any:
+    """Per market and currency, the valued contracts: what `first_currency` chooses from."""
+    return (
+        sa.select(market.label("market"), currency.label("currency"), sa.func.count().label("n"))
+        .where(*where, amount.is_not(None), currency.is_not(None))
+        .group_by(market, currency)
+        .subquery()
+    )
+
+
 def _grouped(
     kind: str,
     *,
@@ -67,13 +77,7 @@ def _grouped(
     by: list[Any],
     extra: Callable[[Any], list[Any]] = lambda value: [],
 ) -> sa.Select[Any]:
-    counted = (
-        sa.select(market.label("market"), currency.label("currency"), sa.func.count().label("n"))
-        .where(*where, amount.is_not(None), currency.is_not(None))
-        .group_by(market, currency)
-        .subquery()
-    )
-    chosen = first_currency(counted)
+    chosen = first_currency(_currency_counts(market, amount, currency, where))
     value = sa.case((currency == chosen.c.currency, amount), else_=sa.null())
     basis = sa.func.count() if kind == "buyer" else sa.func.count(sa.distinct(buyer_id))
     columns: list[Any] = [
@@ -147,22 +151,11 @@ def run_aggregate_query(contracts: Any, kind: str, since_year: int | None) -> sa
 
 def market_currency(db: Any, key: MarketKey, depth: int) -> str | None:
     """One market's currency, as `aggregate_query` works it out; None without a valued contract."""
-    market = market_column(key.kind, depth)
-    counted = (
-        sa.select(
-            market.label("market"),
-            Contract.currency.label("currency"),
-            sa.func.count().label("n"),
-        )
-        .where(
-            public_contract(),
-            market_condition(key, depth),
-            Contract.value_amount.is_not(None),
-            Contract.currency.is_not(None),
-        )
-        .group_by(market, Contract.currency)
-        .subquery()
+    counted = _currency_counts(
+        market_column(key.kind, depth),
+        Contract.value_amount,
+        Contract.currency,
+        [public_contract(), market_condition(key, depth)],
     )
-    chosen = first_currency(counted)
-    found: str | None = db.execute(sa.select(chosen.c.currency)).scalar()
+    found: str | None = db.execute(sa.select(first_currency(counted).c.currency)).scalar()
     return found

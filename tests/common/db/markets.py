@@ -12,7 +12,8 @@ import factory
 from registry.contracts.models import Classification
 from registry.suppliers.models import SupplierGroup
 from tests.common.db.base import ModelFactory
-from tests.common.db.core import ContractFactory, SupplierFactory, SupplierGroupFactory
+from tests.common.db.core import ContractFactory, SupplierFactory
+from tests.common.db.flags import market
 
 
 class ClassificationFactory(ModelFactory):
@@ -34,21 +35,27 @@ def classified_market(
 ) -> dict[str, SupplierGroup]:
     """A market of contracts without a CPV code, classified by `classification`: each group has
     the given number of contracts, each from a buyer of its own, valued in `currency`."""
-    groups = {}
-    for name, count in contracts_by_group.items():
-        group = SupplierGroupFactory(name=name)
-        supplier = SupplierFactory(name=f"{name} LLC", group=group)
-        groups[name] = group
-        for _ in range(count):
-            ContractFactory(
-                supplier=supplier,
-                cpv_code=None,
-                classification=classification,
-                value_amount=value,
-                currency=currency,
-                **contract,
-            )
-    return groups
+    return market(
+        contracts_by_group,
+        cpv=None,
+        value=value,
+        classification=classification,
+        currency=currency,
+        **contract,
+    )
 
 
-__all__ = ["ClassificationFactory", "classified_market"]
+def classified_contract(
+    classification: Classification, group: SupplierGroup, amount: int, currency: str
+) -> Any:
+    """One more contract of `group` in the classification market, in `currency`."""
+    return ContractFactory(
+        supplier=SupplierFactory(group=group),
+        cpv_code=None,
+        classification=classification,
+        value_amount=Decimal(amount),
+        currency=currency,
+    )
+
+
+__all__ = ["ClassificationFactory", "classified_contract", "classified_market"]

@@ -18,9 +18,13 @@ from registry.markets.figures import refresh_market_figures, stored_market
 from registry.markets.keys import MarketKey
 from registry.markets.models import MarketFigures
 from registry.suppliers.models import Supplier
-from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
+from tests.common.db.core import BuyerFactory, ContractFactory
 from tests.common.db.flags import coverage, detect, market
-from tests.common.db.markets import ClassificationFactory, classified_market
+from tests.common.db.markets import (
+    ClassificationFactory,
+    classified_contract,
+    classified_market,
+)
 from tests.functional.markets.test_market_figures import assert_same_as_live
 
 DEPTH = 5
@@ -35,13 +39,7 @@ def drams_market() -> tuple[Any, dict[str, Any]]:
     segment = ClassificationFactory(scheme="UNSPSC", code="43", label="IT equipment (UNSPSC 43)")
     groups = classified_market({"Alpha": 6, "Beta": 2}, segment, value=Decimal(500_000))
     for _ in range(2):
-        ContractFactory(
-            supplier=SupplierFactory(group=groups["Beta"]),
-            cpv_code=None,
-            classification=segment,
-            value_amount=Decimal(10**8),
-            currency="GBP",
-        )
+        classified_contract(segment, groups["Beta"], 10**8, "GBP")
     return segment, groups
 
 
@@ -153,7 +151,7 @@ def test_compare_shows_shares_in_a_classification_market_in_its_currency(
     segment, _groups = drams_market()
     alpha, beta = (
         db_session.execute(sa.select(Supplier.id).where(Supplier.name == name)).scalar_one()
-        for name in ("Alpha LLC", "Beta LLC")
+        for name in ("Alpha Ltd", "Beta Ltd")
     )
     page = webtest_app.get("/compare", params={"ids": f"{alpha},{beta}"})
     row = next(
@@ -192,13 +190,7 @@ def test_the_market_detectors_judge_a_classification_market_in_drams(
     # value in drams, Alpha holds 99%. A contract in pounds, worth far more, is left out.
     groups = classified_market({f"G{n}": 1 for n in range(9)}, segment, value=Decimal(10_000))
     classified_market({"Alpha": 1}, segment, value=Decimal(9_000_000))
-    ContractFactory(
-        supplier=SupplierFactory(group=groups["G0"]),
-        cpv_code=None,
-        classification=segment,
-        value_amount=Decimal(10**9),
-        currency="GBP",
-    )
+    classified_contract(segment, groups["G0"], 10**9, "GBP")
     key = f"cls-{segment.id}"
     concentration = detect(db_session, "market_concentration")[key]
     assert concentration.metrics["basis"] == "value"

@@ -19,7 +19,11 @@ from registry.markets.services import (
 )
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
 from tests.common.db.flags import market
-from tests.common.db.markets import ClassificationFactory, classified_market
+from tests.common.db.markets import (
+    ClassificationFactory,
+    classified_contract,
+    classified_market,
+)
 
 DEPTH = 5
 
@@ -64,13 +68,7 @@ def test_value_shares_are_within_the_markets_one_currency(db_session: Session) -
     segment = ClassificationFactory()
     groups = classified_market({"Alpha": 3, "Beta": 1}, segment, value=Decimal(1000))
     # A huge value in pounds: another currency in this market, left out and counted.
-    ContractFactory(
-        supplier=SupplierFactory(group=groups["Beta"]),
-        cpv_code=None,
-        classification=segment,
-        value_amount=Decimal(10**9),
-        currency="GBP",
-    )
+    classified_contract(segment, groups["Beta"], 10**9, "GBP")
     found = get_market(db_session, MarketKey("cls", str(segment.id)), DEPTH)
     assert found is not None
     got, _years = found
@@ -127,13 +125,7 @@ def test_leaders_from_the_run_contracts_match_the_full_computation_on_every_kind
 ) -> None:
     segment = ClassificationFactory()
     groups = classified_market({"Alpha": 4, "Beta": 2, "Gamma": 1}, segment)
-    ContractFactory(
-        supplier=SupplierFactory(group=groups["Gamma"]),
-        cpv_code=None,
-        classification=segment,
-        value_amount=Decimal(50),
-        currency="COP",
-    )
+    classified_contract(segment, groups["Gamma"], 50, "COP")
     buyer = BuyerFactory()
     market({"EMIS": 5, "TPP": 3}, buyer=buyer)
     full = {m.key: m for m in list_markets(db_session, DEPTH, kinds=KINDS)}
