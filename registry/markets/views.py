@@ -22,7 +22,7 @@ from registry.markets.services import (
     Market,
     MarketKey,
     get_market,
-    list_markets,
+    list_market_leaders,
     market_condition,
 )
 from registry.pagination import page_number, paginate_list
@@ -63,9 +63,13 @@ def market_list(request: Request) -> dict[str, Any]:
     descending = _choice(request, "order", ("asc", "desc"), "asc" if sort == "name" else "desc")
     depth = request.registry["registry.markets.cpv_depth"]
     kinds = KIND_FILTERS[kind][1]
+    # Each market's exact totals, HHI and ratios with only its leading groups (the list shows
+    # two): a national market's long tail, or thousands of buyer-wide markets', stays in SQL.
     markets = list(
         cached(
-            request, ("list", depth, kinds), lambda: list_markets(request.db, depth, kinds=kinds)
+            request,
+            ("list", depth, kinds),
+            lambda: list_market_leaders(request.db, depth, kinds=kinds),
         )
     )
     threshold = request.registry["registry.detection"].thresholds["market_concentration"]
