@@ -163,7 +163,9 @@ def test_compare_shows_shares_in_a_classification_market_in_its_currency(
     assert shares == ["25.0%", "75.0%"]  # of the drams; the pounds are not added in
 
 
-def test_stored_figures_equal_the_live_ones_on_the_new_kinds(db_session: Session) -> None:
+def test_stored_figures_equal_the_live_ones_on_the_new_kinds(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
     segment, _groups = drams_market()
     buyer = BuyerFactory()
     market({"Acme": 6, "Bolt": 2, "Core": 1}, cpv="72200000", buyer=buyer)
@@ -180,6 +182,13 @@ def test_stored_figures_equal_the_live_ones_on_the_new_kinds(db_session: Session
     unvalued = stored_market(db_session, MarketKey("cls", str(description.id)), DEPTH)
     assert unvalued is not None and unvalued.market.currency is None
     assert unvalued.use.no_value == 2
+    page = webtest_app.get(f"/markets/cls-{description.id}", {"basis": "value"})
+    currency = " ".join(page.html.select_one("#market-currency").text.split())
+    assert currency == "None: no contract in this market states a value."
+    assert "the publisher's description" in page.html.select_one(".govuk-caption-l").text
+    assert "No shares by contract value to show: no contract in this market has a value." in (
+        _text(page)
+    )
 
 
 def test_the_market_detectors_judge_a_classification_market_in_drams(
