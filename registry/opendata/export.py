@@ -593,3 +593,23 @@ def _register_clock_tables() -> None:
 
 
 _register_clock_tables()
+
+
+# -- markets (registry.markets.exports): each market's stored figures, in its own currency ----
+def _register_market_table() -> None:
+    from registry.markets import exports
+
+    TABLES["markets"] = Table(
+        "markets",
+        "Markets",
+        "Every market (CPV code, other classification, framework lot, buyer-wide) with its "
+        "concentration as `registry detect` last stored it: shares by number of buyers (of "
+        "contracts in a buyer-wide market) and by value within the market's one currency; "
+        "contracts in other currencies are left out and counted, never converted.",
+        _cols(None, exports.COLUMNS),
+        exports.markets_select,
+        exports.market_label,
+    )
+
+
+_register_market_table()
