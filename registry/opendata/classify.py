@@ -46,7 +46,8 @@ def classify(entry: Any) -> Classified | None:
     """The market one OCDS `classification` object names; None when it names none."""
     if not isinstance(entry, dict):
         return None
-    scheme = words(entry.get("scheme"), SCHEME_SIZE)
+    named = words(entry.get("scheme"), LABEL_SIZE)
+    scheme = named[:SCHEME_SIZE]
     code = words(entry.get("id"), CODE_SIZE)
     description = words(entry.get("description"), LABEL_SIZE)
     if scheme.upper() == "CPV" and not is_cpv_code(code):
@@ -60,8 +61,10 @@ def classify(entry: Any) -> Classified | None:
                 return Classified(UNSPSC, segment.group(1), f"UNSPSC segment {segment.group(1)}")
         else:
             # A description that only repeats the scheme's name (Paraguay's) says nothing more.
-            said = description and scheme.casefold() not in description.casefold()
-            label = f"{description} ({scheme} {code})" if said else f"{scheme} {code}"
+            said = description and not f"{description} ".casefold().startswith(
+                f"{named} ".casefold()
+            )
+            label = f"{description} ({named} {code})" if said else f"{named} {code}"
             return Classified(scheme, code, label[:LABEL_SIZE])
     if description:
         return Classified("", description.lower()[:CODE_SIZE], description)

@@ -161,7 +161,7 @@ WORDS: tuple[WordsRule, ...] = (
     WordsRule(
         ("not specified", "not applicable", "not stated", "other"),
         None,
-        "The publisher does not say, or says only \"other\".",
+        'The publisher does not say, or says only "other".',
     ),
 )
 
