@@ -122,13 +122,12 @@ def _amount(value: Any) -> tuple[Decimal | None, str | None]:
     )
 
 
-def _cpv(tender: dict[str, Any], award: dict[str, Any]) -> str | None:
-    """The first CPV code of the tender, its items, then the award's items."""
-    candidates = [tender.get("classification")]
-    for block in (tender, award):
-        items = block.get("items")
-        if isinstance(items, list):
-            candidates += [i.get("classification") for i in items if isinstance(i, dict)]
+def _cpv(block: dict[str, Any]) -> str | None:
+    """The first CPV code of a tender (its own, then its items') or of an award's items."""
+    candidates = [block.get("classification")]
+    items = block.get("items")
+    if isinstance(items, list):
+        candidates += [i.get("classification") for i in items if isinstance(i, dict)]
     for c in candidates:
         if isinstance(c, dict) and str(c.get("scheme", "")).upper() == "CPV":
             code = str(c.get("id", "")).strip()
@@ -185,6 +184,7 @@ def map_release(release: dict[str, Any]) -> Mapped:
         "procurement_method_details": method_words,
         "number_of_tenderers": tenderers if isinstance(tenderers, int) else None,
     }
+    tender_cpv = _cpv(tender)
     blocks_by_award: dict[str, dict[str, Any]] = {}
     for block in release.get("contracts") or []:
         if block.get("awardID") is not None:
@@ -222,7 +222,7 @@ def map_release(release: dict[str, Any]) -> Mapped:
         original = award.get("contractPeriod") or period
         title = text(award.get("title") or tender.get("title") or block.get("title"), 500)
         framework = is_framework_agreement(tender)
-        cpv = _cpv(tender, award)
+        cpv = tender_cpv or _cpv(award)
         classified = None if cpv else classification(tender, award)
         for index, supplier in enumerate(found):
             shared = len(found) > 1

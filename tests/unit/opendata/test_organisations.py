@@ -226,6 +226,15 @@ def test_contracts_without_cpv_share_one_classification_row(
             },
         ),
     ]
+    # A CPV code on the award's items only (as Armenia's awards carry them) is the cpv_code too.
+    releases.append(
+        _release(
+            6,
+            buyer,
+            _org("s", "Theta Ltd", "supplier"),
+            award_items=[{"id": "1", "classification": {"scheme": "CPV", "id": "30192700-8"}}],
+        )
+    )
     _import(db_session, tmp_path, releases, "classified.jsonl")
     # A later file with the same segment reuses the row.
     _import(
@@ -251,6 +260,7 @@ def test_contracts_without_cpv_share_one_classification_row(
         "ocds-orgs-3": (None, "road salt"),
         "ocds-orgs-4": ("34927100-2", None),
         "ocds-orgs-5": (None, "43"),
+        "ocds-orgs-6": ("30192700-8", None),
     }
 
 
