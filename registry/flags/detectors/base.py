@@ -168,29 +168,3 @@ class Detector:
     def setting(self, name: str) -> str:
         return f"{SETTINGS_PREFIX}{self.id}.{name}"
 
-
-def buyer_group_market_coverage(
-    pairs: Any,
-    not_applicable: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
-    checked_note: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
-) -> sa.Select[Any]:
-    """Coverage of buyer and supplier-group pairs in a market, from a subquery with buyer_id,
-    group_id and market columns; keys as the findings make them (buyer/group/cpv-market)."""
-    from registry.buyers.models import Buyer  # the models import nothing from here
-    from registry.suppliers.models import SupplierGroup
-
-    key = (
-        sa.cast(pairs.c.buyer_id, sa.String)
-        + "/"
-        + sa.cast(pairs.c.group_id, sa.String)
-        + "/cpv-"
-        + pairs.c.market
-    )
-    label = Buyer.name + " and " + SupplierGroup.name + " in CPV " + pairs.c.market
-    columns = coverage_select(SubjectType.buyer_supplier, key, label, not_applicable, checked_note)
-    return (
-        sa.select(*columns)
-        .select_from(pairs)
-        .join(Buyer, Buyer.id == pairs.c.buyer_id)
-        .join(SupplierGroup, SupplierGroup.id == pairs.c.group_id)
-    )

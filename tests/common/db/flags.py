@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.flags.detectors import load_settings
-from registry.flags.models import DetectorCoverage, Flag, FlagStatus
+from registry.flags.models import DetectorCoverage, Flag, FlagStatus, SubjectType
 from registry.flags.services import active_flags, run_detection
 from registry.suppliers.models import SupplierGroup
 from tests.common.db.core import (
@@ -60,12 +60,14 @@ def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
     return {flag.subject_key: flag for flag in active_flags(db, detector_id)}
 
 
-def coverage(db: Session, detector_id: str) -> dict[str, DetectorCoverage]:
-    """The detector's coverage rows by subject key."""
-    rows = db.execute(
-        sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
-    ).scalars()
-    return {row.subject_key: row for row in rows}
+def coverage(
+    db: Session, detector_id: str, subject_type: SubjectType | None = None
+) -> dict[str, DetectorCoverage]:
+    """The detector's coverage rows (of one subject type, if given) by subject key."""
+    query = sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
+    if subject_type is not None:
+        query = query.where(DetectorCoverage.subject_type == subject_type)
+    return {row.subject_key: row for row in db.execute(query).scalars()}
 
 
 def new_buyer() -> Any:
