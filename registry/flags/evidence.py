@@ -11,10 +11,10 @@ from pyramid.request import Request
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
+from registry.flags.market_keys import parse_market
 from registry.flags.models import Flag
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
-from registry.markets.services import MarketKey
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_CONTRACTS = 50
@@ -145,7 +145,7 @@ def _contracts_query(flag: Flag) -> sa.Select[Any] | None:
     if flag.detector == "aggregation_opportunity" and flag.market_key and flag.group_id:
         from registry.opportunities.services import opportunity_contracts
 
-        market = MarketKey.parse(flag.market_key)
+        market = parse_market(flag.market_key)
         if market is not None:
             depth = len(market.value)
             return opportunity_contracts(market, flag.group_id, int(flag.metrics["year"]), depth)

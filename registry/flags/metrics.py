@@ -48,7 +48,7 @@ LABELS = {
     "contract_share": "Share by number of contracts",
     "basis": "Judged by",
     "currency": "Currency of the value figures",
-    "hhi": "Concentration (Herfindahl–Hirschman index, 0 to 10,000)",
+    "hhi": "Concentration (Herfindahl-Hirschman index, 0 to 10,000)",
     "cr1": "Share of the largest group",
     "cr2": "Share of the two largest groups",
     "cr4": "Share of the four largest groups",
@@ -97,7 +97,8 @@ class MetricRow:
 def currency_of(metrics: Mapping[str, Any]) -> str | None:
     """The currency the flag's value figures are in: pounds when it names none (every flag
     raised before the detectors named their currency was in pounds)."""
-    return metrics["currency"] if "currency" in metrics else "GBP"
+    currency: str | None = metrics.get("currency", "GBP")
+    return currency
 
 
 def _label(name: str) -> str:
@@ -129,7 +130,11 @@ def metric_rows(metrics: Mapping[str, Any]) -> list[MetricRow]:
     rest by name."""
     currency = currency_of(metrics)
     names = sorted(
-        (name for name, value in metrics.items() if name not in HIDDEN and not isinstance(value, dict)),
+        (
+            name
+            for name, value in metrics.items()
+            if name not in HIDDEN and not isinstance(value, dict)
+        ),
         key=lambda name: (ORDER.get(name, len(ORDER)), name),
     )
     return [MetricRow(_label(name), _text(name, metrics[name], currency)) for name in names]

@@ -167,4 +167,3 @@ class Detector:
 
     def setting(self, name: str) -> str:
         return f"{SETTINGS_PREFIX}{self.id}.{name}"
-

@@ -9,7 +9,7 @@ contracts, classified or not), so a dependence shows even where nothing is class
 buyer-wide market is judged only when it adds something: when the buyer's contracts are not all
 in one classified market (which judges them already).
 
-The share is by value in the (buyer, market)'s currency (`_shares`) when at least
+The share is by value in the (buyer, market)'s currency (`registry.flags.currency`) when at least
 `min_contracts` of the buyer's contracts there carry a value in it; otherwise by number of
 contracts, R040's own measure, which needs no value. Contracts in other currencies are left out
 of the value shares and counted.
@@ -23,17 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.detectors._shares import (
-    buyer_group_market_coverage,
-    buyer_market,
-    classified_market,
-    in_main,
-    in_other,
-    market_labels,
-    sum_if,
-    with_main_currency,
-)
+from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
+from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
+from registry.flags.market_keys import buyer_market, classified_market, market_labels
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import since_year
 from registry.suppliers.models import SupplierGroup
@@ -127,7 +120,7 @@ def find(ctx: RunContext) -> list[Finding]:
     by_count = sa.and_(
         ~by_value,
         t.c.total_contracts >= minimum,
-        t.c.contracts * PARTS >= t.c.total_contracts * int(round(share * PARTS)),
+        t.c.contracts * PARTS >= t.c.total_contracts * round(share * PARTS),
     )
     rows = list(
         ctx.db.execute(
@@ -147,16 +140,16 @@ def find(ctx: RunContext) -> list[Finding]:
         if valued:
             basis = f"value in {row.currency}"
             if other:
-                basis += f"; {other} contract{'s' if other != 1 else ''} in other currencies left out"
+                basis += (
+                    f"; {other} contract{'s' if other != 1 else ''} in other currencies left out"
+                )
         else:
             basis = "number of contracts"
         findings.append(
             Finding(
                 subject_type=SubjectType.buyer_supplier,
                 subject_key=f"{row.buyer_id}/{row.group_id}/{row.market}",
-                subject_label=(
-                    f"{row.buyer} and {row.group} in {labels[row.market]} (by {basis})"
-                ),
+                subject_label=(f"{row.buyer} and {row.group} in {labels[row.market]} (by {basis})"),
                 severity=Severity.medium,
                 metrics={
                     "basis": "value" if valued else "contracts",

@@ -6,7 +6,7 @@ awards, or awards by a non-competitive method).
 
 Two kinds of subject, each judged alone: a supplier group (what it wins without competition) and
 a buyer (what it awards without competition). The share is by value in the subject's currency
-(`_shares`: the currency of most of its valued contracts) when at least `min_contracts` of its
+(`registry.flags.currency`: the currency of most of its valued contracts) when at least `min_contracts` of its
 contracts carry a value in it, otherwise by number of contracts; contracts in other currencies
 are left out of the value shares and counted.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.detectors._shares import in_main, in_other, sum_if, with_main_currency
+from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -94,7 +94,7 @@ def _find(ctx: RunContext, subject_type: SubjectType) -> list[Finding]:
         sa.and_(
             t.c.contracts >= minimum,
             ~by_value,
-            t.c.uncompeted_contracts * PARTS >= t.c.contracts * int(round(share * PARTS)),
+            t.c.uncompeted_contracts * PARTS >= t.c.contracts * round(share * PARTS),
         ),
     )
     rows = ctx.db.execute(
@@ -157,12 +157,13 @@ def coverage(ctx: RunContext) -> CoverageSource:
                     "currency",
                 ),
                 (t.c.other > 0, "contracts in other currencies left out of the value shares"),
-                (t.c.valued < t.c.contracts, "contracts without a value left out of the value shares"),
+                (
+                    t.c.valued < t.c.contracts,
+                    "contracts without a value left out of the value shares",
+                ),
             ],
         )
-        selects.append(
-            sa.select(*columns).select_from(t).join(named, named.id == t.c.subject_id)
-        )
+        selects.append(sa.select(*columns).select_from(t).join(named, named.id == t.c.subject_id))
     return selects
 
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.detectors._shares import (
-    buyer_group_market_coverage,
-    classified_market,
-    market_labels,
-)
+from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
+from registry.flags.market_keys import classified_market, market_labels
 from registry.flags.models import Severity, SubjectType
 from registry.suppliers.models import SupplierGroup
 

@@ -171,7 +171,7 @@ def test_without_values_four_of_five_contracts_to_one_group_is_flagged(
 ) -> None:
     buyer, a = _unvalued_buyer(4, 1)
     (flag,) = _flags(db_session, "buyer_dependency", buyer_id=buyer.id)
-    assert flag.metrics["basis"] == "contracts"
+    assert flag.group_id == a.id and flag.metrics["basis"] == "contracts"
     assert flag.metrics["share"] == 0.8 and flag.metrics["currency"] is None
     assert "by number of contracts" in flag.subject_label
 
@@ -284,3 +284,52 @@ def test_a_run_in_two_currencies_has_no_single_value(db_session: Session) -> Non
         )
     (flag,) = _flags(db_session, "repeat_awards", buyer_id=buyer.id)
     assert flag.metrics["value"] is None and flag.metrics["currencies"] == 2
+
+
+# Aggregation opportunities in a publisher's own classification, spend in drams.
+
+
+def _separate_buying(buyers: int, cls: Any) -> Any:
+    supplier = SupplierFactory()
+    for i in range(buyers):
+        ContractFactory(
+            supplier=supplier,
+            cpv_code=None,
+            classification=cls,
+            award_date=datetime.date(2017, 3, 1),
+            value_amount=Decimal(1000 * (i + 1)),
+            currency="AMD",
+        )
+    return supplier
+
+
+def test_aggregation_in_a_classification_market_sums_drams_only(db_session: Session) -> None:
+    cls = ClassificationFactory(label="Printing services", scheme="CPV-AM")
+    supplier = _separate_buying(4, cls)
+    # One more buyer, in pounds: a buyer all the same, its spend left out and counted.
+    ContractFactory(
+        supplier=supplier,
+        cpv_code=None,
+        classification=cls,
+        award_date=datetime.date(2017, 5, 1),
+        value_amount=Decimal(10**6),
+        currency="GBP",
+    )
+    flags = detect(db_session, "aggregation_opportunity", min_buyers=5)
+    flag = flags[f"cls-{cls.id}/group-{supplier.group_id}"]
+    m = flag.metrics
+    assert (m["buyers"], m["buyers_with_value"]) == (5, 4)
+    assert (m["total_value"], m["currency"], m["other_currency_contracts"]) == (10_000, "AMD", 1)
+    assert m["median_buyer_value"] == 2500.0
+    assert flag.subject_label.endswith("in Printing services (CPV-AM)")
+    rows = coverage(db_session, "aggregation_opportunity")
+    assert rows[f"cls-{cls.id}/group-{supplier.group_id}"].state == CoverageState.flagged
+
+
+def test_aggregation_in_a_classification_market_below_the_minimum(db_session: Session) -> None:
+    cls = ClassificationFactory(label="Printing services")
+    supplier = _separate_buying(4, cls)
+    assert detect(db_session, "aggregation_opportunity", min_buyers=5) == {}
+    row = coverage(db_session, "aggregation_opportunity")[f"cls-{cls.id}/group-{supplier.group_id}"]
+    assert row.state == CoverageState.not_applicable
+    assert "Printing services" in row.subject_label
