@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -153,10 +154,12 @@ def separate_buying_query(
     since_year: int | None = None,
     year: int | None = None,
     contracts: Any = None,
+    currencies: Sequence[str] | None = None,
 ) -> sa.Select[Any]:
     """The universe and the figures: one row per market, supplier group and year with at least
     `min_buyers` separate buyers. `contracts`: a detection run's published contracts
-    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table."""
+    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table;
+    `currencies`: every currency they hold, when known (`with_main_currency`)."""
     if contracts is not None:
         c = contracts.c
         market: Any = _run_market(contracts, kind).label("market")
@@ -195,7 +198,11 @@ def separate_buying_query(
             .group_by(market, Supplier.group_id, the_year, Contract.buyer_id, currency)
         )
     # Spend in the currency of most of the market, group and year's valued contracts.
-    rows = with_main_currency(per_currency.subquery(), ["market", "group_id", "year"])
+    rows = with_main_currency(
+        per_currency.subquery(),
+        ["market", "group_id", "year"],
+        currencies=currencies,
+    )
     per_buyer_rows = sa.select(
         rows.c.market,
         rows.c.group_id,
@@ -378,6 +385,7 @@ def find_opportunities(
     year: int | None = None,
     kinds: tuple[str, ...] = KINDS,
     contracts: Any = None,
+    currencies: Sequence[str] | None = None,
 ) -> list[Opportunity]:
     """Every market, group and year with at least `min_buyers` separate buyers: largest total
     spend first, then most buyers. `contracts`: as for `separate_buying_query`."""
@@ -390,6 +398,7 @@ def find_opportunities(
             since_year=since_year,
             year=year,
             contracts=contracts,
+            currencies=currencies,
         )
         rows = list(db.execute(query))
         if not rows:

@@ -40,6 +40,7 @@ def find(ctx: RunContext) -> list[Finding]:
         min_buyers=int(ctx.thresholds["min_buyers"]),
         since_year=start,
         contracts=ctx.contracts(),
+        currencies=ctx.currencies(),
     )
     # One flag per group and market: the year with the most separate buyers (latest on a tie).
     best: dict[tuple[str, int], Opportunity] = {}

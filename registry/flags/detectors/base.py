@@ -133,6 +133,19 @@ class RunContext:
         start: int | None = self.cache[key]
         return start
 
+    def currencies(self) -> list[str]:
+        """Every currency the run's valued contracts are in (one, in most national data)."""
+        key = ("currencies", self.cpv_depth)
+        if key not in self.cache:
+            rc = self.contracts()
+            self.cache[key] = list(
+                self.db.execute(
+                    sa.select(rc.c.currency).where(rc.c.currency.is_not(None)).distinct()
+                ).scalars()
+            )
+        currencies: list[str] = self.cache[key]
+        return currencies
+
     def contracts(self) -> sa.Table:
         """This run's published contracts (`RUN_CONTRACTS`), built at the first call."""
         key = ("run_contracts", self.cpv_depth)

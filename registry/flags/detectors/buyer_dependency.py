@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
+from registry.flags.currency import in_one_currency
 from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
 from registry.flags.market_keys import buyer_market, classified_market, market_labels
@@ -64,33 +64,11 @@ def _per_group(ctx: RunContext) -> tuple[Any, int | None]:
     """Per buyer, market and group, each row beside its buyer's totals in that market, values
     in the (buyer, market)'s currency."""
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
-    scoped = _scoped(ctx, start)
-    per_currency = (
-        sa.select(
-            scoped.c.buyer_id,
-            scoped.c.market,
-            scoped.c.group_id,
-            scoped.c.currency,
-            sa.func.count().label("contracts"),
-            sa.func.sum(scoped.c.amount).label("amount"),
-        )
-        .group_by(scoped.c.buyer_id, scoped.c.market, scoped.c.group_id, scoped.c.currency)
-        .subquery()
-    )
-    rows = with_main_currency(per_currency, ["buyer_id", "market"])
-    per_group = (
-        sa.select(
-            rows.c.buyer_id,
-            rows.c.market,
-            rows.c.group_id,
-            rows.c.main_currency.label("currency"),
-            sa.func.sum(rows.c.contracts).label("contracts"),
-            sum_if(in_main(rows), rows.c.amount).label("value"),
-            sa.func.coalesce(sum_if(in_main(rows), rows.c.contracts), 0).label("valued"),
-            sa.func.coalesce(sum_if(in_other(rows), rows.c.contracts), 0).label("other"),
-        )
-        .group_by(rows.c.buyer_id, rows.c.market, rows.c.group_id, rows.c.main_currency)
-        .subquery()
+    per_group = in_one_currency(
+        _scoped(ctx, start),
+        ["buyer_id", "market", "group_id"],
+        ["buyer_id", "market"],
+        ctx.currencies(),
     )
     buyer_market_ = [per_group.c.buyer_id, per_group.c.market]
 

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
+from registry.flags.currency import in_one_currency
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -43,34 +43,18 @@ SUBJECTS: dict[SubjectType, tuple[str, Any]] = {
 def _totals(ctx: RunContext, column: str) -> sa.Subquery:
     """Per subject: its contracts and uncompeted ones, and their values in its currency."""
     rc = ctx.contracts()
-    uncompeted = rc.c.uncompeted_or_single_bid == 1
-    per_currency = (
-        sa.select(
-            rc.c[column].label("subject_id"),
-            rc.c.currency,
-            sa.func.count().label("contracts"),
-            sa.func.count(sa.case((uncompeted, 1))).label("uncompeted_contracts"),
-            sa.func.sum(rc.c.amount).label("amount"),
-            sum_if(uncompeted, rc.c.amount).label("uncompeted_amount"),
-        )
-        .group_by(rc.c[column], rc.c.currency)
-        .subquery()
-    )
-    rows = with_main_currency(per_currency, ["subject_id"])
-    main = in_main(rows)
-    return (
-        sa.select(
-            rows.c.subject_id,
-            rows.c.main_currency.label("currency"),
-            sa.func.sum(rows.c.contracts).label("contracts"),
-            sa.func.sum(rows.c.uncompeted_contracts).label("uncompeted_contracts"),
-            sum_if(main, rows.c.amount).label("value"),
-            sum_if(main, rows.c.uncompeted_amount).label("uncompeted_value"),
-            sa.func.coalesce(sum_if(main, rows.c.contracts), 0).label("valued"),
-            sa.func.coalesce(sum_if(in_other(rows), rows.c.contracts), 0).label("other"),
-        )
-        .group_by(rows.c.subject_id, rows.c.main_currency)
-        .subquery()
+    rows = sa.select(
+        rc.c[column].label("subject_id"),
+        rc.c.currency,
+        rc.c.amount,
+        rc.c.uncompeted_or_single_bid,
+    ).subquery()
+    return in_one_currency(
+        rows,
+        ["subject_id"],
+        ["subject_id"],
+        ctx.currencies(),
+        flags={"uncompeted": rows.c.uncompeted_or_single_bid == 1},
     )
 
 
