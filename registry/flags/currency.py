@@ -139,3 +139,26 @@ def in_one_currency(
         .group_by(*by, rows.c.main_currency)
         .subquery()
     )
+
+
+def judged_by(
+    by_value: bool,
+    currency: str | None,
+    value_share: float | None,
+    contract_share: float,
+    other: int,
+) -> tuple[str, dict[str, Any]]:
+    """How a share was judged, by value in `currency` or by number of contracts: the words a
+    subject's label ends with, and the metrics naming the basis, both shares, the currency and
+    the contracts in other currencies left out."""
+    words = f"value in {currency}" if by_value else "number of contracts"
+    if by_value and other:
+        words += f"; {other} contract{'s' if other != 1 else ''} in other currencies left out"
+    return words, {
+        "basis": "value" if by_value else "contracts",
+        "share": value_share if by_value else contract_share,
+        "value_share": value_share,
+        "contract_share": contract_share,
+        "currency": currency,
+        "other_currency_contracts": other,
+    }

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.currency import in_one_currency
+from registry.flags.currency import in_one_currency, judged_by
 from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
 from registry.flags.market_keys import buyer_market, classified_market, market_labels
@@ -114,15 +114,9 @@ def find(ctx: RunContext) -> list[Finding]:
         valued = int(row.total_valued) >= minimum and row.total is not None and row.total > 0
         value_share = round(float(row.value or 0) / float(row.total), 4) if row.total else None
         contract_share = round(int(row.contracts) / int(row.total_contracts), 4)
-        other = int(row.total_other)
-        if valued:
-            basis = f"value in {row.currency}"
-            if other:
-                basis += (
-                    f"; {other} contract{'s' if other != 1 else ''} in other currencies left out"
-                )
-        else:
-            basis = "number of contracts"
+        basis, judged = judged_by(
+            valued, row.currency, value_share, contract_share, int(row.total_other)
+        )
         findings.append(
             Finding(
                 subject_type=SubjectType.buyer_supplier,
@@ -130,17 +124,12 @@ def find(ctx: RunContext) -> list[Finding]:
                 subject_label=(f"{row.buyer} and {row.group} in {labels[row.market]} (by {basis})"),
                 severity=Severity.medium,
                 metrics={
-                    "basis": "value" if valued else "contracts",
-                    "share": value_share if valued else contract_share,
-                    "value_share": value_share,
-                    "contract_share": contract_share,
-                    "currency": row.currency,
+                    **judged,
                     "group_value": float(row.value) if row.value is not None else None,
                     "buyer_value": float(row.total) if row.total is not None else None,
                     "group_contracts": int(row.contracts),
                     "buyer_contracts": int(row.total_contracts),
                     "valued_contracts": int(row.total_valued),
-                    "other_currency_contracts": other,
                     "market": row.market,
                     "market_label": labels[row.market],
                     "window_from": start,

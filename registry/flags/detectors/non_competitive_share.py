@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.currency import in_one_currency
+from registry.flags.currency import in_one_currency, judged_by
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -90,10 +90,7 @@ def _find(ctx: RunContext, subject_type: SubjectType) -> list[Finding]:
         uncompeted_value = float(row.uncompeted_value or 0)
         value_share = round(uncompeted_value / float(row.value), 4) if row.value else None
         contract_share = round(int(row.uncompeted_contracts) / int(row.contracts), 4)
-        other = int(row.other)
-        basis = f"value in {row.currency}" if valued else "number of contracts"
-        if valued and other:
-            basis += f"; {other} contract{'s' if other != 1 else ''} in other currencies left out"
+        basis, judged = judged_by(valued, row.currency, value_share, contract_share, int(row.other))
         findings.append(
             Finding(
                 subject_type=subject_type,
@@ -101,17 +98,12 @@ def _find(ctx: RunContext, subject_type: SubjectType) -> list[Finding]:
                 subject_label=f"{row.name} (by {basis})",
                 severity=Severity.medium,
                 metrics={
-                    "basis": "value" if valued else "contracts",
-                    "share": value_share if valued else contract_share,
-                    "value_share": value_share,
-                    "contract_share": contract_share,
-                    "currency": row.currency,
+                    **judged,
                     "uncompeted_value": uncompeted_value if row.value is not None else None,
                     "value": float(row.value) if row.value is not None else None,
                     "contracts": int(row.contracts),
                     "uncompeted_contracts": int(row.uncompeted_contracts),
                     "valued_contracts": int(row.valued),
-                    "other_currency_contracts": other,
                 },
                 group_id=row.subject_id if subject_type == SubjectType.supplier_group else None,
                 buyer_id=row.subject_id if subject_type == SubjectType.buyer else None,

@@ -53,6 +53,24 @@ def award_run(buyer: Any, supplier: Any, methods: list[str], cpv: str = "7220000
     ]
 
 
+def separate_buying(
+    supplier: Any, classification: Any, amounts: list[int], currency: str = "AMD"
+) -> list[Any]:
+    """One contract per amount, each from its own buyer, with one supplier in a publisher's own
+    classification (no CPV code), all awarded in 2017."""
+    return [
+        ContractFactory(
+            supplier=supplier,
+            cpv_code=None,
+            classification=classification,
+            award_date=datetime.date(2017, 3, 1),
+            value_amount=Decimal(amount),
+            currency=currency,
+        )
+        for amount in amounts
+    ]
+
+
 def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
     """Run one detector (thresholds as ini settings would give them); its active flags by subject."""
     settings = {f"registry.detectors.{detector_id}.{k}": str(v) for k, v in thresholds.items()}
@@ -74,4 +92,12 @@ def new_buyer() -> Any:
     return BuyerFactory()
 
 
-__all__ = ["FlagStatus", "award_run", "coverage", "detect", "market", "new_buyer"]
+__all__ = [
+    "FlagStatus",
+    "award_run",
+    "coverage",
+    "detect",
+    "market",
+    "new_buyer",
+    "separate_buying",
+]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-from decimal import Decimal
-
 import webtest
 from sqlalchemy.orm import Session
 
-from tests.common.db.core import ClassificationFactory, ContractFactory, SupplierFactory
+from tests.common.db.core import ClassificationFactory, SupplierFactory
+from tests.common.db.flags import separate_buying
 
 
 def test_a_classification_market_in_drams_is_listed_and_shown(
@@ -16,15 +14,7 @@ def test_a_classification_market_in_drams_is_listed_and_shown(
 ) -> None:
     cls = ClassificationFactory(label="Printing services", scheme="CPV-AM")
     supplier = SupplierFactory(name="Tparan LLC")
-    for i in range(3):
-        ContractFactory(
-            supplier=supplier,
-            cpv_code=None,
-            classification=cls,
-            award_date=datetime.date(2017, 3, 1),
-            value_amount=Decimal(1_000_000 * (i + 1)),
-            currency="AMD",
-        )
+    separate_buying(supplier, cls, [1_000_000, 2_000_000, 3_000_000])
     db_session.commit()
     listed = webtest_app.get("/opportunities", {"kind": "cls", "year": "2017"})
     (row,) = [r for r in listed.html.select("tbody tr") if "Tparan LLC" in r.text]

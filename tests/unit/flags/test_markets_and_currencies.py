@@ -18,7 +18,7 @@ from tests.common.db.core import (
     SupplierFactory,
     SupplierGroupFactory,
 )
-from tests.common.db.flags import coverage, detect
+from tests.common.db.flags import coverage, detect, separate_buying
 
 
 def _flags(db: Session, detector: str, **where: Any) -> list[Flag]:
@@ -291,15 +291,7 @@ def test_a_run_in_two_currencies_has_no_single_value(db_session: Session) -> Non
 
 def _separate_buying(buyers: int, cls: Any) -> Any:
     supplier = SupplierFactory()
-    for i in range(buyers):
-        ContractFactory(
-            supplier=supplier,
-            cpv_code=None,
-            classification=cls,
-            award_date=datetime.date(2017, 3, 1),
-            value_amount=Decimal(1000 * (i + 1)),
-            currency="AMD",
-        )
+    separate_buying(supplier, cls, [1000 * (i + 1) for i in range(buyers)])
     return supplier
 
 
