@@ -92,3 +92,9 @@ def test_a_buyer_awarding_without_competition_shows_its_share_and_currency(
     assert "£" not in page.html.select_one("dl.govuk-summary-list:not(:first-of-type)").text
     # Its evidence: the buyer and the uncompeted contracts it awarded.
     assert page.html.find("a", href=f"/buyers/{buyer.id}")
+    contracts = [a for a in page.html.select("a[href^='/contracts/']")]
+    assert len(contracts) == 2
+    # Listed among the buyers' flags, and on the buyer's own page.
+    listed = webtest_app.get("/flags", {"subject_type": "buyer"})
+    assert listed.html.find("a", href=f"/flags/{flag.id}")
+    assert webtest_app.get(f"/buyers/{buyer.id}").html.find("a", href=f"/flags/{flag.id}")
