@@ -92,7 +92,7 @@ def test_a_buyer_awarding_without_competition_shows_its_share_and_currency(
     assert "£" not in page.html.select_one("dl.govuk-summary-list:not(:first-of-type)").text
     # Its evidence: the buyer and the uncompeted contracts it awarded.
     assert page.html.find("a", href=f"/buyers/{buyer.id}")
-    contracts = [a for a in page.html.select("a[href^='/contracts/']")]
+    contracts = page.html.select("a[href^='/contracts/']")
     assert len(contracts) == 2
     # Listed among the buyers' flags, and on the buyer's own page.
     listed = webtest_app.get("/flags", {"subject_type": "buyer"})
