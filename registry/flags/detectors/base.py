@@ -12,10 +12,12 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import create_run_contracts
+from registry.flags.sql import CreateTempTableAs, create_run_contracts
 from registry.markets.services import window_start
 
 SETTINGS_PREFIX = "registry.detectors."
+# The run cache's list of the temporary tables detectors made (`RunContext.materialise`).
+TEMPORARY_TABLES = "temporary tables"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +147,21 @@ class RunContext:
             )
         currencies: list[str] = self.cache[key]
         return currencies
+
+    def materialise(self, name: str, select: sa.Select[Any]) -> sa.Table:
+        """`select` as a temporary table, built once per run (a detector's `find` and `coverage`
+        then read it instead of computing it twice) and dropped when the run ends."""
+        key = ("materialised", name)
+        if key not in self.cache:
+            self.cache.setdefault(TEMPORARY_TABLES, []).append(name)
+            self.db.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+            self.db.execute(CreateTempTableAs(name, select))
+            if self.db.get_bind().dialect.name == "postgresql":
+                self.db.execute(sa.text(f"ANALYZE {name}"))
+            columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+            self.cache[key] = sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+        table: sa.Table = self.cache[key]
+        return table
 
     def contracts(self) -> sa.Table:
         """This run's published contracts (`RUN_CONTRACTS`), built at the first call."""

@@ -81,8 +81,9 @@ def _per_group(ctx: RunContext) -> tuple[Any, int | None]:
         total(per_group.c.contracts).label("total_contracts"),
         total(per_group.c.valued).label("total_valued"),
         total(per_group.c.other).label("total_other"),
-    ).subquery()
-    return with_totals, start
+    )
+    # Read by `find` and again by `coverage`: computed once per run.
+    return ctx.materialise(f"buyer_dependency_pairs_{start or 0}", with_totals), start
 
 
 def _by_value(t: Any, minimum: int) -> sa.ColumnElement[bool]:
