@@ -92,6 +92,12 @@ def market_labels(db: Any, keys: set[str]) -> dict[str, str]:
 
 
 CLS_KEY = re.compile(r"cls-(\d{1,12})")
+BUYER_KEY = re.compile(r"buyer-(\d{1,12})")
+
+
+def is_market_key(text: str) -> bool:
+    """Whether `text` is a market key of any kind, the buyer-wide market's included."""
+    return parse_market(text) is not None or BUYER_KEY.fullmatch(text) is not None
 
 
 def parse_market(text: str) -> MarketKey | None:

@@ -70,6 +70,24 @@ def test_a_flag_in_drams_in_a_classification_market_says_so(
         assert key not in text
     # The group's contracts with the buyer are listed, in their own currency.
     assert "7,526,000 AMD" in text and "£99.00" not in text
+    # The flags of a classification market, as of any market.
+    listed = webtest_app.get("/flags", {"market_key": f"cls-{cls.id}"})
+    assert listed.html.find("a", href=f"/flags/{flag.id}")
+    assert "There is no market" not in listed.text
+
+
+def test_the_flags_of_a_buyer_wide_market_are_listed(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    buyer, group = BuyerFactory(), SupplierGroupFactory()
+    for cpv in ("48000000", "72000000"):  # two markets, one group: dependent buyer-wide
+        ContractFactory(buyer=buyer, supplier=SupplierFactory(group=group), cpv_code=cpv)
+    ContractFactory(buyer=buyer, cpv_code=None, value_amount=Decimal(1))
+    (flag,) = [f for f in _run(db_session, "buyer_dependency") if f.market_key.startswith("buyer-")]
+    listed = webtest_app.get("/flags", {"market_key": f"buyer-{buyer.id}"})
+    assert listed.html.find("a", href=f"/flags/{flag.id}")
+    page = webtest_app.get(f"/flags/{flag.id}")
+    assert "Market: all the buyer's contracts (buyer-wide)" in page.html.get_text(" ")
 
 
 def test_a_buyer_awarding_without_competition_shows_its_share_and_currency(
