@@ -15,6 +15,8 @@ from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_quer
 from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
+from registry.flags.market_keys import is_market_key
+from registry.flags.metrics import currency_of, metric_rows
 from registry.flags.models import (
     COVERAGE_LABELS,
     CoverageState,
@@ -26,7 +28,6 @@ from registry.flags.models import (
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
 from registry.markets.cache import cached
-from registry.markets.services import MarketKey
 from registry.pagination import page_number, paginate
 
 FILTERS: dict[str, Any] = {
@@ -65,7 +66,7 @@ def _subject(request: Request, errors: list[str]) -> tuple[str, Any] | None:
         value = request.params.get(name, "").strip()
         if not value:
             continue
-        if name == "market_key" and MarketKey.parse(value) is not None:
+        if name == "market_key" and is_market_key(value):
             return f"{noun} {value}", condition(value)
         if name != "market_key" and value.isdigit() and len(value) < 10:
             return f"{noun} {value}", condition(int(value))
@@ -139,6 +140,8 @@ class FlagViews:
             form = self._form_class(allowed=moves)
         return {
             "flag": flag,
+            "metrics": metric_rows(flag.metrics),
+            "currency": currency_of(flag.metrics),
             "detector": DETECTORS.get(flag.detector),
             "evidence": evidence_for(self.request, flag),
             "events": events_for(self.request.db, "flag", flag.id) if can_triage else [],

@@ -11,15 +11,21 @@ from pyramid.view import view_config
 
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
+from registry.flags.market_keys import parse_market
 from registry.flags.models import Flag
-from registry.markets.services import MarketKey, window_start
+from registry.markets.services import window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
 from registry.pagination import page_number, paginate_list
 from registry.suppliers.models import SupplierGroup
 
 DETECTOR = DETECTORS["aggregation_opportunity"]
 SORTS = {"value": "Total spend (highest first)", "buyers": "Number of buyers (most first)"}
-KIND_CHOICES = {"all": "All markets", "cpv": "By CPV code", "lot": "By framework lot"}
+KIND_CHOICES = {
+    "all": "All markets",
+    "cpv": "By CPV code",
+    "lot": "By framework lot",
+    "cls": "By the publisher's own classification",
+}
 
 
 def _thresholds(request: Request) -> dict[str, Any]:
@@ -87,7 +93,7 @@ def opportunity_list(request: Request) -> dict[str, Any]:
     request_method="GET",
 )
 def opportunity_detail(request: Request) -> dict[str, Any]:
-    market = MarketKey.parse(request.matchdict["market"])
+    market = parse_market(request.matchdict["market"])
     group = request.db.get(SupplierGroup, int(request.matchdict["group"]))
     year = int(request.matchdict["year"])
     depth = request.registry["registry.markets.cpv_depth"]

@@ -16,7 +16,7 @@ from registry.flags import coverage as registry_coverage
 from registry.flags import detectors as registry_detectors
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import load_settings
-from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord
+from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
 from registry.flags.services import run_detection
 from registry.frameworks.models import ObligationCategory
 from tests.common.db.core import (
@@ -89,12 +89,16 @@ def test_non_competitive_share_states(db_session: Session) -> None:
         ContractFactory(supplier=unvalued, value_amount=None)
     ContractFactory(supplier=small, procurement_method="direct award")
     detect(db_session, "non_competitive_share")
-    rows = coverage(db_session, "non_competitive_share")
+    rows = coverage(db_session, "non_competitive_share", SubjectType.supplier_group)
     assert rows[str(flagged.group_id)].state == CoverageState.flagged
     assert rows[str(checked.group_id)].state == CoverageState.checked
     assert rows[str(small.group_id)].state == CoverageState.not_applicable
     assert rows[str(small.group_id)].reason == "fewer than 3 contracts"
-    assert rows[str(unvalued.group_id)].reason == "no contract values in pounds"
+    # Without values a group is judged by number of contracts (all three competed here).
+    assert rows[str(unvalued.group_id)].state == CoverageState.checked
+    assert rows[str(unvalued.group_id)].reason == (
+        "judged by number of contracts: fewer than 3 have a value in one currency"
+    )
 
 
 def test_extension_creep_notes_what_it_could_not_check(db_session: Session) -> None:
