@@ -13,6 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from registry.markets.aggregates import currency_preference
+
 
 def with_main_currency(
     per_currency: Any,
@@ -39,9 +41,7 @@ def with_main_currency(
         partition_by=[rc[name] for name in subject],
         order_by=[
             sa.case((rc.currency.is_(None), 1), else_=0),
-            rc.in_currency.desc(),
-            sa.case((rc.currency == "GBP", 0), else_=1),
-            rc.currency,
+            *currency_preference(rc.in_currency, rc.currency),
         ],
     )
     return sa.select(ranked, main.label("main_currency")).subquery()

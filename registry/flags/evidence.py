@@ -11,10 +11,10 @@ from pyramid.request import Request
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
-from registry.flags.market_keys import parse_market
 from registry.flags.models import Flag
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
+from registry.markets.keys import MarketKey, market_condition
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_CONTRACTS = 50
@@ -36,20 +36,11 @@ class Evidence:
 
 
 def _market_condition(key: str) -> sa.ColumnElement[bool] | None:
-    """The contracts of a market key: a CPV prefix, a lot, a publisher's own classification
-    (contracts without a CPV code) or a buyer's every contract (the buyer-wide market)."""
-    kind, _, value = key.partition("-")
-    if not value.isdigit() or len(value) > 12:
+    """The contracts of a market key of any kind (a CPV key at the depth it was made at)."""
+    market = MarketKey.parse(key)
+    if market is None:
         return None
-    if kind == "cpv":
-        return Contract.cpv_code.startswith(value, autoescape=True)
-    if kind == "lot":
-        return Contract.lot_id == int(value)
-    if kind == "cls":
-        return sa.and_(Contract.cpv_code.is_(None), Contract.classification_id == int(value))
-    if kind == "buyer":
-        return Contract.buyer_id == int(value)
-    return None
+    return market_condition(market, len(market.value) if market.kind == "cpv" else 0)
 
 
 def evidence_for(request: Request, flag: Flag) -> Evidence:
@@ -145,7 +136,7 @@ def _contracts_query(flag: Flag) -> sa.Select[Any] | None:
     if flag.detector == "aggregation_opportunity" and flag.market_key and flag.group_id:
         from registry.opportunities.services import opportunity_contracts
 
-        market = parse_market(flag.market_key)
+        market = MarketKey.parse(flag.market_key)
         if market is not None:
             depth = len(market.value)
             return opportunity_contracts(market, flag.group_id, int(flag.metrics["year"]), depth)

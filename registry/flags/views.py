@@ -15,7 +15,6 @@ from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_quer
 from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
-from registry.flags.market_keys import is_market_key
 from registry.flags.metrics import currency_of, metric_rows
 from registry.flags.models import (
     COVERAGE_LABELS,
@@ -28,6 +27,7 @@ from registry.flags.models import (
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
 from registry.markets.cache import cached
+from registry.markets.keys import MarketKey
 from registry.pagination import page_number, paginate
 
 FILTERS: dict[str, Any] = {
@@ -66,7 +66,7 @@ def _subject(request: Request, errors: list[str]) -> tuple[str, Any] | None:
         value = request.params.get(name, "").strip()
         if not value:
             continue
-        if name == "market_key" and is_market_key(value):
+        if name == "market_key" and MarketKey.parse(value) is not None:
             return f"{noun} {value}", condition(value)
         if name != "market_key" and value.isdigit() and len(value) < 10:
             return f"{noun} {value}", condition(int(value))

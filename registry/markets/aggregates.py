@@ -29,6 +29,12 @@ from registry.suppliers.models import Supplier
 PREFERRED_CURRENCY = "GBP"  # first among currencies tied for a market's most valued contracts
 
 
+def currency_preference(contracts: Any, currency: Any) -> list[Any]:
+    """The currency rule's order, for a window over one subject's currencies: most valued
+    contracts first, then GBP, then alphabetical. Markets and the detectors share it."""
+    return [contracts.desc(), sa.case((currency == PREFERRED_CURRENCY, 0), else_=1), currency]
+
+
 def first_currency(counted: Any) -> Any:
     """From (market, currency, n) rows, each market's currency: most contracts, then GBP, then
     alphabetical. A subquery of (market, currency)."""
@@ -39,11 +45,7 @@ def first_currency(counted: Any) -> Any:
         sa.func.row_number()
         .over(
             partition_by=c.market,
-            order_by=[
-                c.n.desc(),
-                sa.case((c.currency == PREFERRED_CURRENCY, 0), else_=1),
-                c.currency,
-            ],
+            order_by=currency_preference(c.n, c.currency),
         )
         .label("currency_rank"),
     ).subquery()

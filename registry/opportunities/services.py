@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract
 from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
-from registry.flags.market_keys import market_labels as classification_labels
 from registry.flags.sql import contract_year, public_contract, since
 from registry.markets.services import MarketKey, market_labels
 from registry.products.models import ContractProduct, Product
@@ -432,8 +431,7 @@ def _name(db: Session, found: list[Opportunity], depth: int) -> None:
     if not found:
         return
     keys = {o.market_key for o in found}
-    labels = market_labels(db, {k for k in keys if not k.startswith("cls-")}, depth)
-    labels.update(classification_labels(db, {k for k in keys if k.startswith("cls-")}))
+    labels = market_labels(db, keys, depth)
     groups = dict(
         db.execute(
             sa.select(SupplierGroup.id, SupplierGroup.name).where(

@@ -11,8 +11,8 @@ from pyramid.view import view_config
 
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
-from registry.flags.market_keys import parse_market
 from registry.flags.models import Flag
+from registry.markets.keys import MarketKey
 from registry.markets.services import window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
 from registry.pagination import page_number, paginate_list
@@ -93,11 +93,16 @@ def opportunity_list(request: Request) -> dict[str, Any]:
     request_method="GET",
 )
 def opportunity_detail(request: Request) -> dict[str, Any]:
-    market = parse_market(request.matchdict["market"])
+    market = MarketKey.parse(request.matchdict["market"])
     group = request.db.get(SupplierGroup, int(request.matchdict["group"]))
     year = int(request.matchdict["year"])
     depth = request.registry["registry.markets.cpv_depth"]
-    if market is None or group is None or (market.kind == "cpv" and len(market.value) != depth):
+    if (
+        market is None
+        or market.kind not in KINDS
+        or group is None
+        or (market.kind == "cpv" and len(market.value) != depth)
+    ):
         raise HTTPNotFound("There is no such market or supplier group.")
     found = [
         o

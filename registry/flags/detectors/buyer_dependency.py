@@ -26,9 +26,10 @@ from registry.buyers.models import Buyer
 from registry.flags.currency import in_one_currency, judged_by
 from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
-from registry.flags.market_keys import buyer_market, classified_market, market_labels
+from registry.flags.market_keys import buyer_market, classified_market
 from registry.flags.models import Severity, SubjectType
 from registry.flags.sql import since_year
+from registry.markets.services import market_labels
 from registry.suppliers.models import SupplierGroup
 
 PARTS = 1_000_000  # shares by count compared in whole parts per million: exact on both engines
@@ -91,6 +92,13 @@ def _by_value(t: Any, minimum: int) -> sa.ColumnElement[bool]:
     return sa.and_(t.c.total_valued >= minimum, t.c.total > 0)
 
 
+def _where(market: str, labels: dict[str, str]) -> str:
+    """Where the pair is judged, after the buyer's name: its buyer-wide market needs no label."""
+    if market.startswith("buyer-"):
+        return "across all the buyer's contracts"
+    return f"in {labels[market]}"
+
+
 def find(ctx: RunContext) -> list[Finding]:
     share = Decimal(str(ctx.thresholds["share_threshold"]))
     minimum = int(ctx.thresholds["min_contracts"])
@@ -109,7 +117,7 @@ def find(ctx: RunContext) -> list[Finding]:
             .where(sa.or_(sa.and_(by_value, t.c.value >= t.c.total * share), by_count))
         )
     )
-    labels = market_labels(ctx.db, {row.market for row in rows})
+    labels = market_labels(ctx.db, {row.market for row in rows}, ctx.cpv_depth)
     findings = []
     for row in rows:
         valued = int(row.total_valued) >= minimum and row.total is not None and row.total > 0
@@ -122,7 +130,7 @@ def find(ctx: RunContext) -> list[Finding]:
             Finding(
                 subject_type=SubjectType.buyer_supplier,
                 subject_key=f"{row.buyer_id}/{row.group_id}/{row.market}",
-                subject_label=(f"{row.buyer} and {row.group} in {labels[row.market]} (by {basis})"),
+                subject_label=f"{row.buyer} and {row.group} {_where(row.market, labels)} (by {basis})",
                 severity=Severity.medium,
                 metrics={
                     **judged,

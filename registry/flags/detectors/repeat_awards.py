@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from registry.buyers.models import Buyer
 from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
-from registry.flags.market_keys import classified_market, market_labels
+from registry.flags.market_keys import classified_market
 from registry.flags.models import Severity, SubjectType
+from registry.markets.services import market_labels
 from registry.suppliers.models import SupplierGroup
 
 
@@ -97,7 +98,7 @@ def find(ctx: RunContext) -> list[Finding]:
         )
     )
     findings: dict[str, Finding] = {}
-    labels = market_labels(ctx.db, {row.market for row in rows})
+    labels = market_labels(ctx.db, {row.market for row in rows}, ctx.cpv_depth)
     for row in rows:
         key = f"{row.buyer_id}/{row.group_id}/{row.market}"
         if key in findings:  # rows come longest (then latest) run first: keep that one

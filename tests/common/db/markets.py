@@ -7,22 +7,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-import factory
-
 from registry.contracts.models import Classification
 from registry.suppliers.models import SupplierGroup
-from tests.common.db.base import ModelFactory
-from tests.common.db.core import ContractFactory, SupplierFactory
+from tests.common.db.core import ClassificationFactory, ContractFactory, SupplierFactory
 from tests.common.db.flags import market
-
-
-class ClassificationFactory(ModelFactory):
-    class Meta:
-        model = Classification
-
-    scheme = "UNSPSC"
-    code = factory.Sequence(lambda n: f"{10 + n}")
-    label = factory.Sequence(lambda n: f"UNSPSC segment {n}")
 
 
 def classified_market(
