@@ -137,6 +137,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.contracts", "/api/v1/contracts")
     config.add_route("api.assessments", "/api/v1/assessments")
     config.add_route("api.imports", "/api/v1/imports")
+    # Before api.imports.detail, whose {id} it would otherwise be.
+    config.add_route("api.imports.sources", "/api/v1/imports/sources")
     config.add_route("api.imports.detail", "/api/v1/imports/{id}")
     config.add_route("api.buyer_accountability", "/api/v1/buyers/{id}/accountability")
     config.add_route("api.products", "/api/v1/products")

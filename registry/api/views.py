@@ -28,6 +28,7 @@ from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
 from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
+from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import list_markets
 from registry.scoring import REPLY_WINDOW_SETTING, assessments
 from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
@@ -271,7 +272,8 @@ def markets(request: Request) -> Response:
     limit = params.get("limit") or DEFAULT_LIMIT
     offset = decode_cursor(params)
     depth = request.registry.get("registry.markets.cpv_depth", 5)
-    found = list_markets(request.db, depth)
+    kinds = KIND_FILTERS[params.get("kind") or "classified"][1]
+    found = list_markets(request.db, depth, kinds=kinds)
     # A stable order, so an offset cursor walks the same list: most concentrated first.
     found.sort(key=lambda m: (-m.by_value.hhi, m.key))
     page = found[offset : offset + limit]
@@ -282,6 +284,8 @@ def markets(request: Request) -> Response:
             "kind": m.kind,
             "label": m.label,
             "contracts": m.contracts,
+            "currency": m.currency,
+            "count_basis": m.count_basis,
             "total_value": float(m.total_value),
             "hhi_value": float(m.by_value.hhi),
             "hhi_buyers": float(m.by_buyers.hhi),

@@ -14,7 +14,7 @@ from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
 from registry.flags.models import Flag
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
-from registry.markets.services import MarketKey
+from registry.markets.keys import MarketKey, market_condition
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_CONTRACTS = 50
@@ -36,21 +36,21 @@ class Evidence:
 
 
 def _market_condition(key: str) -> sa.ColumnElement[bool] | None:
+    """The contracts of a market key of any kind (a CPV key at the depth it was made at)."""
     market = MarketKey.parse(key)
     if market is None:
         return None
-    if market.kind == "cpv":
-        return Contract.cpv_code.startswith(market.value, autoescape=True)
-    return Contract.lot_id == int(market.value)
+    return market_condition(market, len(market.value) if market.kind == "cpv" else 0)
 
 
 def evidence_for(request: Request, flag: Flag) -> Evidence:
     db = request.db
     evidence = Evidence()
     if flag.market_key:
+        label = flag.metrics.get("market_label") or flag.market_key
         evidence.records.append(
             Link(
-                f"Market {flag.market_key}",
+                f"Market: {label}",
                 request.route_path("markets.detail", key=flag.market_key),
                 "the shares of every supplier group, year by year",
             )

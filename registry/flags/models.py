@@ -48,6 +48,7 @@ class SubjectType(enum.StrEnum):
     contract = "contract"
     buyer_product = "buyer-product"
     lot = "framework lot"
+    buyer = "buyer"
 
 
 CONDITION_CLEARED = "condition cleared"

@@ -15,6 +15,7 @@ from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.db import utcnow
 from registry.flags.coverage import fresh_statistics, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
+from registry.flags.detectors.base import TEMPORARY_TABLES
 from registry.flags.models import (
     ACTIVE_STATUSES,
     CONDITION_CLEARED,
@@ -70,6 +71,8 @@ def run_detection(
             runs.append(run)
     finally:
         drop_run_contracts(db)
+        for name in cache.get(TEMPORARY_TABLES, []):
+            db.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
     return runs
 
 

@@ -15,6 +15,7 @@ from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_quer
 from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
+from registry.flags.metrics import currency_of, metric_rows
 from registry.flags.models import (
     COVERAGE_LABELS,
     CoverageState,
@@ -26,7 +27,7 @@ from registry.flags.models import (
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
 from registry.markets.cache import cached
-from registry.markets.services import MarketKey
+from registry.markets.keys import MarketKey
 from registry.pagination import page_number, paginate
 
 FILTERS: dict[str, Any] = {
@@ -139,6 +140,8 @@ class FlagViews:
             form = self._form_class(allowed=moves)
         return {
             "flag": flag,
+            "metrics": metric_rows(flag.metrics),
+            "currency": currency_of(flag.metrics),
             "detector": DETECTORS.get(flag.detector),
             "evidence": evidence_for(self.request, flag),
             "events": events_for(self.request.db, "flag", flag.id) if can_triage else [],

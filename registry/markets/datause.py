@@ -1,6 +1,7 @@
 """How much of the data each figure could use: of a set of published contracts, how many a value
-figure in pounds counts, and why the others are left out (no value, another currency, or a
-framework agreement whose value is a ceiling, not spend). One aggregate query per set.
+figure in one currency counts (pounds unless said otherwise: a market's figures are in the
+market's currency), and why the others are left out (no value, another currency, or a framework
+agreement whose value is a ceiling, not spend). One aggregate query per set.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from registry.suppliers.models import Supplier
 @dataclasses.dataclass(frozen=True)
 class DataUse:
     contracts: int = 0
-    valued: int = 0  # with a value in pounds: what value figures count
-    value: Decimal = Decimal(0)  # their sum, in pounds
+    valued: int = 0  # with a value in the currency: what value figures count
+    value: Decimal = Decimal(0)  # their sum, in the currency
     no_value: int = 0
     other_currency: int = 0
     ceiling_only: int = 0  # framework agreements: a ceiling, no call-off value
+    currency: str | None = "GBP"  # None: no contract has a value
 
     @property
     def left_out(self) -> int:
@@ -46,16 +48,19 @@ class DataUse:
 @functools.cache  # the same columns every time: built once
 def use_columns() -> tuple[Any, ...]:
     """count, valued, value, no value, other currency, ceiling only: `use_of` reads them."""
-    value = gbp_value()
+    return use_columns_in(gbp_value())
+
+
+def use_columns_in(value: Any) -> tuple[Any, ...]:
+    """`use_columns` for a value expression in another currency (null outside it)."""
     no_value = Contract.value_amount.is_(None)
     return (
         sa.func.count(Contract.id),
         sa.func.count(value),
         sa.func.coalesce(sa.func.sum(value), 0),
         sa.func.count(sa.case((no_value, 1))),
-        sa.func.count(
-            sa.case((sa.and_(~no_value, sa.func.coalesce(Contract.currency, "") != "GBP"), 1))
-        ),
+        # Valued, but not in the currency (another one, or none stated).
+        sa.func.count(Contract.value_amount) - sa.func.count(value),
         sa.func.count(sa.case((sa.and_(no_value, Contract.ceiling_amount.is_not(None)), 1))),
     )
 
@@ -68,11 +73,12 @@ def use_of(row: Any) -> DataUse:
 
 
 def add_up(uses: Iterable[DataUse]) -> DataUse:
-    """The DataUse of disjoint sets of contracts taken together."""
+    """The DataUse of disjoint sets of contracts taken together (in pounds, as each is)."""
     total = DataUse()
+    counts = [f.name for f in dataclasses.fields(DataUse) if f.name != "currency"]
     for use in uses:
-        total = DataUse(
-            *(getattr(total, f.name) + getattr(use, f.name) for f in dataclasses.fields(DataUse))
+        total = dataclasses.replace(
+            total, **{name: getattr(total, name) + getattr(use, name) for name in counts}
         )
     return total
 
@@ -83,6 +89,19 @@ def data_use(db: Session, *where: sa.ColumnElement[bool], by_group: bool = False
     if by_group:
         query = query.join(Supplier, Supplier.id == Contract.supplier_id)
     return use_of(db.execute(query).one())
+
+
+def data_use_in(db: Session, currency: str | None, *where: sa.ColumnElement[bool]) -> DataUse:
+    """`data_use` with values counted in `currency` (None: no contract has a value)."""
+    value = sa.case(
+        (
+            sa.and_(Contract.currency == currency, Contract.value_amount.is_not(None)),
+            Contract.value_amount,
+        ),
+        else_=sa.null(),
+    )
+    query = sa.select(*use_columns_in(value)).where(public_contract(), *where)
+    return dataclasses.replace(use_of(db.execute(query).one()), currency=currency)
 
 
 def data_use_by(db: Session, column: Any, ids: list[int]) -> dict[int, DataUse]:

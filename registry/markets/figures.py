@@ -19,23 +19,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.db import utcnow
+from registry.markets.aggregates import aggregate_query
 from registry.markets.concentration import EMPTY, Concentration, Leading, Share
-from registry.markets.datause import DataUse, use_columns
+from registry.markets.datause import DataUse, use_columns_in
+from registry.markets.keys import KINDS, MarketKey
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
-from registry.markets.services import (
-    GroupShare,
-    Market,
-    MarketKey,
-    YearPoint,
-    _aggregate_query,
-    _lot_labels,
-    _new_market,
-)
+from registry.markets.services import GroupShare, Market, YearPoint, _blank, described
 from registry.pagination import DEFAULT_PAGE_SIZE, Page
 from registry.suppliers.models import SupplierGroup
 
 # Bump when what the stored figures mean changes: the page shows it beside them.
-METHOD_VERSION = "1"
+# 2: every kind of market (classifications, buyer-wide), values in each market's one currency.
+METHOD_VERSION = "2"
 TOP_SHARES = 12  # the bar chart's groups on each basis
 
 
@@ -68,11 +63,13 @@ def _hhi(amount: Any, total: Any) -> Any:
 def _group_rows(kind: str, depth: int) -> Any:
     """Every (market, group) of one kind, with shares and ranks within the market (the page's
     order breaks ties by the group's name, as the live page does)."""
-    groups = (
-        _aggregate_query(kind, depth)
-        .add_columns(*(c.label(n) for c, n in zip(use_columns()[3:], USE_NAMES, strict=True)))
-        .subquery()
-    )
+    groups = aggregate_query(
+        kind,
+        depth,
+        extra=lambda value: [
+            c.label(n) for c, n in zip(use_columns_in(value)[3:], USE_NAMES, strict=True)
+        ],
+    ).subquery()
     market = sa.literal(f"{kind}-") + sa.cast(groups.c.market, sa.String)
     value = sa.func.coalesce(groups.c.value, 0.0)
     positive = _positive(value)
@@ -108,6 +105,7 @@ def _group_rows(kind: str, depth: int) -> Any:
             "value_share"
         ),
         *(groups.c[name] for name in USE_NAMES),
+        groups.c.currency,
     ).outerjoin(SupplierGroup, SupplierGroup.id == groups.c.group_id)
 
 
@@ -116,7 +114,7 @@ USE_NAMES = ("no_value", "other_currency", "ceiling_only")
 
 def _year_rows(kind: str, depth: int) -> Any:
     """Every (market, year) of one kind, its concentration both ways."""
-    rows = _aggregate_query(kind, depth, by_year=True).subquery()
+    rows = aggregate_query(kind, depth, by_year=True).subquery()
     value = _positive(sa.func.coalesce(rows.c.value, 0.0))
     within: dict[str, Any] = {"partition_by": [rows.c.market, rows.c.year]}
     key = sa.cast(rows.c.group_id, sa.String)
@@ -186,14 +184,16 @@ def _market_rows(staged: sa.Table, computed_at: datetime.datetime) -> Any:
         _hhi(positive, value_total).label("value_hhi"),
         *(c.label(n) for n, c in _ratios("value", g.value_share, g.value_rank).items()),
         *(sa.func.sum(g[name]).label(name) for name in USE_NAMES),
+        sa.func.max(g.currency).label("currency"),
         sa.literal(METHOD_VERSION, sa.String).label("method_version"),
         sa.literal(computed_at, MarketFigures.computed_at.type).label("computed_at"),
     ).group_by(g.market_key)
 
 
 def refresh_market_figures(db: Session, depth: int) -> int:
-    """Replace every market's stored figures (CPV markets at `depth`, framework lots) with the
-    published contracts' figures now; returns how many markets were stored."""
+    """Replace every market's stored figures (every kind: CPV markets at `depth`, other
+    classifications, framework lots, buyer-wide markets) with the published contracts' figures
+    now; returns how many markets were stored."""
     computed_at = utcnow()
     for model in (MarketFigures, MarketGroupFigures, MarketYearFigures):
         db.execute(sa.delete(model))
@@ -204,13 +204,14 @@ def refresh_market_figures(db: Session, depth: int) -> int:
         sa.MetaData(),
         *(sa.Column(c.name, c.type) for c in MarketGroupFigures.__table__.columns),
         *(sa.Column(name, sa.Integer) for name in USE_NAMES),
+        sa.Column("currency", sa.String(3)),
         prefixes=["TEMPORARY"],
     )
     connection = db.connection()
     staged.drop(connection, checkfirst=True)
     staged.create(connection)
     try:
-        for kind in ("cpv", "lot"):
+        for kind in KINDS:
             groups = _group_rows(kind, depth)
             db.execute(staged.insert().from_select(list(groups.selected_columns.keys()), groups))
             years = _year_rows(kind, depth)
@@ -281,8 +282,8 @@ def stored_market(db: Session, key: MarketKey, depth: int) -> StoredMarket | Non
     row = db.get(MarketFigures, str(key))
     if row is None:
         return None
-    lots = _lot_labels(db, {int(key.value)} if key.kind == "lot" else set())
-    market = _new_market(key.kind, key.value, lots)
+    market = _blank(key, described(db, [key]))
+    market.currency = row.currency
     market.contracts = row.contracts
     market.valued_contracts = row.valued_contracts
     market.group_count = row.groups
@@ -338,6 +339,7 @@ def stored_market(db: Session, key: MarketKey, depth: int) -> StoredMarket | Non
         no_value=row.no_value,
         other_currency=row.other_currency,
         ceiling_only=row.ceiling_only,
+        currency=row.currency,
     )
     return StoredMarket(market, years, use, row.method_version, row.computed_at)
 

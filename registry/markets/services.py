@@ -1,33 +1,44 @@
 """Markets and their concentration, computed with SQL aggregates over published contracts.
 
-A market is either a CPV code prefix (`cpv-48814`, depth set by `registry.markets.cpv_depth`) or a
-framework lot (`lot-12`). Shares are by supplier group, two ways: by contract value (pounds only:
-contracts in other currencies or without a value are left out and counted as such) and by number
-of buyers (a group's buyers over the sum of every group's buyers).
+A market (`registry.markets.keys`) is a CPV code prefix (`cpv-48814`, depth set by
+`registry.markets.cpv_depth`), another classification (`cls-7`), a framework lot (`lot-12`) or
+every contract of one buyer (`buyer-3`). Shares are by supplier group, two ways: by contract value
+in the market's one currency (contracts in other currencies or without a value are left out and
+counted as such: `registry.markets.aggregates`) and by count: a group's buyers over the sum of
+every group's buyers, or its contracts in a buyer-wide market.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
-from registry.contracts.models import Contract
-from registry.flags.sql import contract_year, gbp_value, public_contract, since
+from registry.buyers.models import Buyer
+from registry.contracts.models import Classification
+from registry.flags.sql import contract_year, public_contract
 from registry.frameworks.models import Framework, Lot
+from registry.markets.aggregates import aggregate_query, run_aggregate_query
 from registry.markets.concentration import EMPTY, Concentration, concentration, leading
 from registry.markets.cpv import cpv_name
-from registry.suppliers.models import Supplier, SupplierGroup
+from registry.markets.keys import (
+    CLASSIFIED_KINDS,
+    MarketKey,
+    count_basis,
+    cpv_prefix_range,
+    market_condition,
+)
+from registry.suppliers.models import SupplierGroup
+
+__all__ = ["MarketKey", "cpv_prefix_range", "market_condition"]  # where they were first defined
 
 CPV_DEPTH_SETTING = "registry.markets.cpv_depth"
 DEFAULT_CPV_DEPTH = 5
-KEY_PATTERN = re.compile(r"(cpv)-(\d{2,8})|(lot)-(\d{1,12})")
 
 
 def cpv_depth(settings: Mapping[str, Any]) -> int:
@@ -38,24 +49,6 @@ def cpv_depth(settings: Mapping[str, Any]) -> int:
             f"{CPV_DEPTH_SETTING} must be a whole number from 2 to 8, not {raw!r}"
         )
     return int(raw)
-
-
-@dataclasses.dataclass(frozen=True)
-class MarketKey:
-    kind: str  # "cpv" or "lot"
-    value: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}-{self.value}"
-
-    @classmethod
-    def parse(cls, text: str) -> MarketKey | None:
-        match = KEY_PATTERN.fullmatch(text)
-        if match is None:
-            return None
-        if match.group(1):
-            return cls("cpv", match.group(2))
-        return cls("lot", match.group(4))
 
 
 @dataclasses.dataclass
@@ -80,18 +73,27 @@ class Market:
     groups: list[GroupShare] = dataclasses.field(default_factory=list)
     group_count: int = 0  # all groups, where `groups` holds only the largest
     by_value: Concentration = EMPTY
-    by_buyers: Concentration = EMPTY
+    by_buyers: Concentration = EMPTY  # by the count basis: buyers, or contracts (buyer-wide)
+    currency: str | None = None  # the value figures' one currency; None: nothing valued
     framework_id: int | None = None
     framework_reference: str | None = None
+    scheme: str | None = None  # a classification market's scheme and code, as published
+    code: str | None = None
+    buyer_id: int | None = None  # a buyer-wide market's buyer
 
     @property
     def excluded_from_value(self) -> int:
-        """Contracts without a value in pounds: left out of the value shares."""
+        """Contracts without a value in the market's currency: left out of the value shares."""
         return self.contracts - self.valued_contracts
 
     @property
     def total_value(self) -> float:
         return self.by_value.total
+
+    @property
+    def count_basis(self) -> str:
+        """ "buyers", or "contracts" in a buyer-wide market (its one buyer counts once)."""
+        return count_basis(self.kind)
 
     def leading(self, n: int = 2) -> list[GroupShare]:
         return self.groups[:n]
@@ -106,12 +108,6 @@ class YearPoint:
     by_buyers: Concentration
 
 
-def _market_column(kind: str, depth: int) -> sa.ColumnElement[Any]:
-    if kind == "cpv":
-        return sa.func.substr(Contract.cpv_code, 1, depth)
-    return sa.cast(Contract.lot_id, sa.Integer)
-
-
 def _aggregate(
     db: Session,
     kind: str,
@@ -122,99 +118,23 @@ def _aggregate(
     since_year: int | None = None,
 ) -> list[sa.Row[Any]]:
     """One GROUP BY over contracts: per market (and year), per supplier group."""
-    query = _aggregate_query(kind, depth, by_year=by_year, only=only, since_year=since_year)
+    query = aggregate_query(kind, depth, by_year=by_year, only=only, since_year=since_year)
     return list(db.execute(query))
-
-
-def _aggregate_query(
-    kind: str,
-    depth: int,
-    *,
-    by_year: bool = False,
-    only: str | None = None,
-    since_year: int | None = None,
-) -> sa.Select[Any]:
-    market = _market_column(kind, depth).label("market")
-    value = gbp_value()
-    columns: list[Any] = [
-        market,
-        Supplier.group_id,
-        sa.cast(sa.func.sum(value), sa.Float).label("value"),
-        sa.func.count(value).label("valued"),
-        sa.func.count(sa.distinct(Contract.buyer_id)).label("buyers"),
-        sa.func.count().label("contracts"),
-    ]
-    group_by: list[Any] = [market, Supplier.group_id]
-    if by_year:
-        year = contract_year().label("year")
-        columns.append(year)
-        group_by.append(year)
-    query = (
-        sa.select(*columns)
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .where(public_contract(), since(since_year))
-        .group_by(*group_by)
-    )
-    if only is not None:
-        return query.where(market_condition(MarketKey(kind, only), depth))
-    if kind == "cpv":
-        return query.where(sa.func.length(Contract.cpv_code) >= depth)
-    return query.where(Contract.lot_id.is_not(None))
-
-
-def _run_aggregate_query(contracts: Any, kind: str, since_year: int | None) -> sa.Select[Any]:
-    """`_aggregate_query` (per market and group, no year, every market) over a detection run's
-    published contracts (registry.flags.sql.RUN_CONTRACTS), whose market is already worked out."""
-    c = contracts.c
-    market = c.cpv_market if kind == "cpv" else c.lot_id
-    window = sa.true() if since_year is None else sa.or_(c.year >= since_year, c.year.is_(None))
-    return (
-        sa.select(
-            market.label("market"),
-            c.group_id,
-            sa.cast(sa.func.sum(c.value), sa.Float).label("value"),
-            sa.func.count(c.value).label("valued"),
-            sa.func.count(sa.distinct(c.buyer_id)).label("buyers"),
-            sa.func.count().label("contracts"),
-        )
-        .where(market.is_not(None), window)
-        .group_by(market, c.group_id)
-    )
-
-
-def market_condition(key: MarketKey, depth: int) -> sa.ColumnElement[bool]:
-    """The contracts of one market (its figures add the published-contract condition)."""
-    if key.kind == "cpv":
-        return sa.and_(
-            sa.func.length(Contract.cpv_code) >= depth,
-            Contract.cpv_code.startswith(key.value, autoescape=True),
-            *cpv_prefix_range(key.value),
-        )
-    return Contract.lot_id == int(key.value)
-
-
-def cpv_prefix_range(prefix: str) -> list[sa.ColumnElement[bool]]:
-    """The codes starting with a prefix of digits, as a range the cpv_code index can seek (LIKE
-    cannot on SQLite, nor on PostgreSQL outside the C collation). The bounds are digit strings,
-    which sort alike in every collation: "48814" <= code < "48815"."""
-    bounds = [Contract.cpv_code >= prefix]
-    if prefix.strip("9"):
-        bounds.append(Contract.cpv_code < str(int(prefix) + 1).zfill(len(prefix)))
-    return bounds
 
 
 def _fill(market: Market, rows: list[sa.Row[Any]], names: Mapping[int, str]) -> None:
     groups = [
         GroupShare(
-            group_id=group_id,
-            name=names.get(group_id) or f"Group {group_id}",
-            value=float(value or 0),
-            valued_contracts=int(valued),
-            buyers=int(buyers),
-            contracts=int(contracts),
+            group_id=row.group_id,
+            name=names.get(row.group_id) or f"Group {row.group_id}",
+            value=float(row.value or 0),
+            valued_contracts=int(row.valued),
+            buyers=int(row.buyers),
+            contracts=int(row.contracts),
         )
-        for _market, group_id, value, valued, buyers, contracts, *_year in map(tuple, rows)
+        for row in rows
     ]
+    market.currency = next((row.currency for row in rows if row.currency), None)
     market.contracts = sum(g.contracts for g in groups)
     market.valued_contracts = sum(g.valued_contracts for g in groups)
     market.by_value = concentration({g.group_id: g.value for g in groups})
@@ -237,33 +157,64 @@ def _group_names(db: Session, ids: set[int]) -> dict[int, str]:
     return {row.id: row.name for row in rows}
 
 
-def _lot_labels(db: Session, ids: set[int]) -> dict[int, tuple[str, int, str]]:
-    if not ids:
-        return {}
-    rows = db.execute(
-        sa.select(Lot.id, Lot.number, Lot.title, Framework.id.label("fid"), Framework.reference)
-        .join(Framework, Framework.id == Lot.framework_id)
-        .where(Lot.id.in_(ids))
-    )
-    return {
-        row.id: (f"{row.reference} lot {row.number}: {row.title}", row.fid, row.reference)
-        for row in rows
-    }
+def _ids(keys: Iterable[MarketKey], kind: str) -> set[int]:
+    return {int(k.value) for k in keys if k.kind == kind}
 
 
-def _new_market(kind: str, value: str, lots: Mapping[int, tuple[str, int, str]]) -> Market:
-    if kind == "cpv":
-        name = cpv_name(value)
-        label = f"{name} (CPV {value})" if name else f"CPV {value}"
-        return Market(key=f"cpv-{value}", kind=kind, label=label)
-    label, framework_id, reference = lots.get(int(value), (f"Lot {value}", None, None))
-    return Market(
-        key=f"lot-{value}",
-        kind=kind,
-        label=label,
-        framework_id=framework_id,
-        framework_reference=reference,
-    )
+def described(db: Session, keys: Iterable[MarketKey]) -> dict[MarketKey, Market]:
+    """A Market (no figures yet) for each key whose lot, classification or buyer exists, with its
+    label: `cpv-48814` → "Medical information systems (CPV 48814)", `buyer-3` → "All contracts
+    of Leeds City Council". One query per kind asked about."""
+    keys = set(keys)
+    found: dict[MarketKey, Market] = {}
+    for key in keys:
+        if key.kind == "cpv":
+            name = cpv_name(key.value)
+            label = f"{name} (CPV {key.value})" if name else f"CPV {key.value}"
+            found[key] = Market(key=str(key), kind=key.kind, label=label)
+    if lots := _ids(keys, "lot"):
+        for row in db.execute(
+            sa.select(Lot.id, Lot.number, Lot.title, Framework.id.label("fid"), Framework.reference)
+            .join(Framework, Framework.id == Lot.framework_id)
+            .where(Lot.id.in_(lots))
+        ):
+            found[MarketKey("lot", str(row.id))] = Market(
+                key=f"lot-{row.id}",
+                kind="lot",
+                label=f"{row.reference} lot {row.number}: {row.title}",
+                framework_id=row.fid,
+                framework_reference=row.reference,
+            )
+    if classifications := _ids(keys, "cls"):
+        for item in db.execute(
+            sa.select(Classification).where(Classification.id.in_(classifications))
+        ).scalars():
+            found[MarketKey("cls", str(item.id))] = Market(
+                key=f"cls-{item.id}",
+                kind="cls",
+                label=item.label,
+                scheme=item.scheme or None,
+                code=item.code,
+            )
+    if buyers := _ids(keys, "buyer"):
+        for buyer_id, name in db.execute(
+            sa.select(Buyer.id, Buyer.name).where(Buyer.id.in_(buyers))
+        ):
+            found[MarketKey("buyer", str(buyer_id))] = Market(
+                key=f"buyer-{buyer_id}",
+                kind="buyer",
+                label=f"All contracts of {name}",
+                buyer_id=buyer_id,
+            )
+    return found
+
+
+def _blank(key: MarketKey, found: Mapping[MarketKey, Market]) -> Market:
+    """The described market, or one labelled by its key (its record has gone since)."""
+    if key in found:
+        return dataclasses.replace(found[key])
+    names = {"lot": "Lot", "cls": "Classification", "buyer": "Buyer"}
+    return Market(key=str(key), kind=key.kind, label=f"{names.get(key.kind, key.kind)} {key.value}")
 
 
 def list_markets(
@@ -271,18 +222,18 @@ def list_markets(
     depth: int,
     *,
     since_year: int | None = None,
-    kinds: tuple[str, ...] = ("cpv", "lot"),
+    kinds: tuple[str, ...] = CLASSIFIED_KINDS,
 ) -> list[Market]:
-    """Every market with at least one published contract, with its concentration."""
-    by_market: dict[tuple[str, str], list[sa.Row[Any]]] = defaultdict(list)
+    """Every market of the kinds with at least one published contract, with its concentration."""
+    by_market: dict[MarketKey, list[sa.Row[Any]]] = defaultdict(list)
     for kind in kinds:
         for row in _aggregate(db, kind, depth, since_year=since_year):
-            by_market[(kind, str(row.market))].append(row)
+            by_market[MarketKey(kind, str(row.market))].append(row)
     names = _group_names(db, {row.group_id for rows in by_market.values() for row in rows})
-    lots = _lot_labels(db, {int(v) for (k, v) in by_market if k == "lot"})
+    found = described(db, by_market)
     markets = []
-    for (kind, value), rows in by_market.items():
-        market = _new_market(kind, value, lots)
+    for key, rows in by_market.items():
+        market = _blank(key, found)
         _fill(market, rows, names)
         markets.append(market)
     return markets
@@ -295,6 +246,7 @@ def list_market_leaders(
     since_year: int | None = None,
     leaders: int = 4,
     contracts: Any = None,
+    kinds: tuple[str, ...] = CLASSIFIED_KINDS,
 ) -> list[Market]:
     """Every market as `list_markets` has it, its concentration figured in SQL: the totals, HHI
     and concentration ratios are exact, but only the `leaders` largest groups on each basis are
@@ -302,11 +254,11 @@ def list_market_leaders(
     `contracts`: a detection run's published contracts (RUN_CONTRACTS at this depth) to read
     instead of joining contracts and suppliers again."""
     markets = []
-    for kind in ("cpv", "lot"):
+    for kind in kinds:
         if contracts is not None:
-            groups = _run_aggregate_query(contracts, kind, since_year).subquery()
+            groups = run_aggregate_query(contracts, kind, since_year).subquery()
         else:
-            groups = _aggregate_query(kind, depth, since_year=since_year).subquery()
+            groups = aggregate_query(kind, depth, since_year=since_year).subquery()
         value = sa.case((groups.c.value > 0, groups.c.value), else_=sa.null())
         # Largest first, ties by the key as text, as `concentration` orders its shares.
         key = sa.cast(groups.c.group_id, sa.String)
@@ -335,17 +287,18 @@ def list_market_leaders(
             .outerjoin(SupplierGroup, SupplierGroup.id == ranked.c.group_id)
             .where(sa.or_(ranked.c.buyer_rank <= leaders, ranked.c.value_rank <= leaders))
         ).all()
-        by_market: dict[str, list[sa.Row[Any]]] = defaultdict(list)
+        by_market: dict[MarketKey, list[sa.Row[Any]]] = defaultdict(list)
         for row in rows:
-            by_market[str(row.market)].append(row)
-        lots = _lot_labels(db, {int(v) for v in by_market} if kind == "lot" else set())
-        for value_key, found in by_market.items():
-            markets.append(_leading_market(_new_market(kind, value_key, lots), found, leaders))
+            by_market[MarketKey(kind, str(row.market))].append(row)
+        found = described(db, by_market)
+        for market_key, in_market in by_market.items():
+            markets.append(_leading_market(_blank(market_key, found), in_market, leaders))
     return markets
 
 
 def _leading_market(market: Market, rows: list[sa.Row[Any]], leaders: int) -> Market:
     first = rows[0]
+    market.currency = first.currency
     market.contracts = int(first.market_contracts)
     market.valued_contracts = int(first.market_valued)
     by_buyers = sorted((r for r in rows if r.buyer_rank <= leaders), key=lambda r: r.buyer_rank)
@@ -391,11 +344,11 @@ def get_market(db: Session, key: MarketKey, depth: int) -> tuple[Market, list[Ye
     """One market over all years, and its concentration year by year (the trend)."""
     if key.kind == "cpv" and len(key.value) != depth:
         return None
-    rows = _aggregate(db, key.kind, depth, only=key.value)
-    lots = _lot_labels(db, {int(key.value)} if key.kind == "lot" else set())
-    if key.kind == "lot" and not lots:
+    found = described(db, [key])
+    if key not in found:
         return None
-    market = _new_market(key.kind, key.value, lots)
+    rows = _aggregate(db, key.kind, depth, only=key.value)
+    market = dataclasses.replace(found[key])
     names = _group_names(db, {row.group_id for row in rows})
     _fill(market, rows, names)
     yearly: dict[int, list[sa.Row[Any]]] = defaultdict(list)
@@ -404,7 +357,7 @@ def get_market(db: Session, key: MarketKey, depth: int) -> tuple[Market, list[Ye
             yearly[int(row.year)].append(row)
     years = []
     for year in sorted(yearly):
-        point = Market(key=market.key, kind=market.kind, label=market.label)
+        point = dataclasses.replace(found[key])
         _fill(point, yearly[year], names)
         years.append(
             YearPoint(
@@ -433,7 +386,8 @@ def window_start(db: Session, window_years: int, contracts: Any = None) -> int |
 
 
 def market_labels(db: Session, keys: set[str], depth: int) -> dict[str, str]:
-    """What each market key reads as (`cpv-48814` → "Medical information systems (CPV 48814)")."""
+    """What each market key reads as (`cpv-48814` → "Medical information systems (CPV 48814)",
+    `buyer-3` → "All contracts of Leeds City Council")."""
     parsed = [k for k in map(MarketKey.parse, keys) if k is not None]
-    lots = _lot_labels(db, {int(k.value) for k in parsed if k.kind == "lot"})
-    return {str(k): _new_market(k.kind, k.value, lots).label for k in parsed}
+    found = described(db, parsed)
+    return {str(k): _blank(k, found).label for k in parsed}

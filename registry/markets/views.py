@@ -15,13 +15,14 @@ from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
-from registry.markets.datause import data_use
+from registry.markets.datause import data_use_in
 from registry.markets.figures import TOP_SHARES, group_page, stored_market
+from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import (
     Market,
     MarketKey,
     get_market,
-    list_markets,
+    list_market_leaders,
     market_condition,
 )
 from registry.pagination import page_number, paginate_list
@@ -33,8 +34,9 @@ SORTS = {
     "value": ("Value", lambda m, basis: m.total_value),
     "name": ("Name", lambda m, basis: m.label.lower()),
 }
-BASES = {"buyers": "number of buyers", "value": "contract value (pounds)"}
-KINDS = {"all": "All markets", "cpv": "By CPV code", "lot": "By framework lot"}
+BASES = {"buyers": "number of buyers", "value": "contract value"}
+# A buyer-wide market has one buyer: its count shares are by number of contracts.
+BUYER_WIDE_BASES = {"buyers": "number of contracts", "value": "contract value"}
 
 
 def _conc(market: Market, basis: str) -> Any:
@@ -55,13 +57,19 @@ def _choice(request: Request, name: str, choices: Any, default: str) -> str:
 def market_list(request: Request) -> dict[str, Any]:
     basis = _choice(request, "basis", BASES, "buyers")
     sort = _choice(request, "sort", SORTS, "hhi")
-    kind = _choice(request, "kind", KINDS, "all")
+    # By default the markets of what is bought: buyer-wide ones (one per buyer, thousands
+    # nationally) would drown them.
+    kind = _choice(request, "kind", KIND_FILTERS, "classified")
     descending = _choice(request, "order", ("asc", "desc"), "asc" if sort == "name" else "desc")
     depth = request.registry["registry.markets.cpv_depth"]
-    kinds = ("cpv", "lot") if kind == "all" else (kind,)
+    kinds = KIND_FILTERS[kind][1]
+    # Each market's exact totals, HHI and ratios with only its leading groups (the list shows
+    # two): a national market's long tail, or thousands of buyer-wide markets', stays in SQL.
     markets = list(
         cached(
-            request, ("list", depth, kinds), lambda: list_markets(request.db, depth, kinds=kinds)
+            request,
+            ("list", depth, kinds),
+            lambda: list_market_leaders(request.db, depth, kinds=kinds),
         )
     )
     threshold = request.registry["registry.detection"].thresholds["market_concentration"]
@@ -84,7 +92,8 @@ def market_list(request: Request) -> dict[str, Any]:
         "sorts": SORTS,
         "order": descending,
         "kind": kind,
-        "kinds": KINDS,
+        "kinds": {key: label for key, (label, _kinds) in KIND_FILTERS.items()},
+        "buyer_wide_bases": BUYER_WIDE_BASES,
         "depth": depth,
         "hhi_threshold": threshold["hhi_threshold"],
         "min_contracts": min_contracts,
@@ -121,11 +130,12 @@ def market_detail(request: Request) -> dict[str, Any]:
         use = cached(
             request,
             ("use", depth, str(key)),
-            lambda: data_use(request.db, market_condition(key, depth)),
+            lambda: data_use_in(request.db, market.currency, market_condition(key, depth)),
         )
         # Hundreds of groups in a large market: a page at a time, the largest first.
         groups = paginate_list(market.groups, page_number(request))
     basis = _choice(request, "basis", BASES, "buyers")
+    bases = BUYER_WIDE_BASES if market.kind == "buyer" else BASES
     conc = _conc(market, basis)
     names = {g.group_id: g.name for g in market.groups}
     bars = [(names.get(s.key, f"Group {s.key}"), s.share) for s in conc.shares]
@@ -164,7 +174,7 @@ def market_detail(request: Request) -> dict[str, Any]:
         "coverage": [(row, _title(row.detector)) for row in coverage],
         "years": years,
         "basis": basis,
-        "bases": BASES,
+        "bases": bases,
         "conc": conc,
         "share_chart": bar_chart(bars[:TOP_SHARES]),
         "trend": trend,

@@ -27,7 +27,8 @@ from registry.flags.coverage import checked_at as coverage_checked_at
 from registry.flags.models import DetectorCoverage
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
-from registry.opendata.models import ImportRun
+from registry.opendata.findings import rule_title
+from registry.opendata.models import ImportFinding, ImportRun
 from registry.products.models import ContractProduct, Product
 from registry.records import Publication
 from registry.scoring.coverage import coverage_select as score_coverage_select
@@ -467,7 +468,48 @@ _table(
             "JSON object: skip_reasons (reason, count, examples), duplicate_examples, "
             "missing_ocids (the first 100), publishers, problems of a refused file",
         ),
+        # Transparency indicators (issue 17, after opentender.eu): shares are these / releases_read.
+        ("with_classification", "releases with a classification of the tender or its items"),
+        ("with_value", "releases with a usable award, contract or tender value"),
+        ("with_suppliers", "releases naming at least one supplier"),
+        (
+            "with_supplier_identifier",
+            "releases whose every named supplier has an identifier (a share of with_suppliers)",
+        ),
+        ("with_procurement_method", "releases stating tender.procurementMethod"),
+        ("with_tender_period", "releases with a tender period"),
     ],
+)
+_table(
+    "import_findings",
+    "Import findings",
+    "Data quality (issue 17): each rule an imported file broke, at each JSON path, how often, "
+    "with an example value as published and one place it was found.",
+    ImportFinding,
+    [
+        ("import_id", "the import (imports.id), as on /data/imports/{id}"),
+        ("source", "the publisher, or the file when it names none (imports.source_key)"),
+        ("rule", "the rule's name, e.g. empty-string, wrong-type, derived-award-id"),
+        ("title", "what the rule means and what the import did about it"),
+        ("path", "the JSON path, array positions left out, e.g. releases[].tender.value.amount"),
+        ("count", "how many times it was found in the file"),
+        ("example", "a value found, as published"),
+        ("example_where", "one place it was found: JSON path and ocid"),
+    ],
+    order=lambda: (
+        ImportFinding.run_id,
+        ImportFinding.count.desc(),
+        ImportFinding.rule,
+        ImportFinding.path,
+    ),
+    expressions=lambda: {
+        "import_id": ImportFinding.run_id.label("import_id"),
+        "source": sa.select(ImportRun.source_key)
+        .where(ImportRun.id == ImportFinding.run_id)
+        .scalar_subquery(),
+        "title": ImportFinding.rule.label("title"),  # replaced by derive
+    },
+    derive=lambda row: {"title": rule_title(row.title)},
 )
 
 
@@ -551,3 +593,23 @@ def _register_clock_tables() -> None:
 
 
 _register_clock_tables()
+
+
+# -- markets (registry.markets.exports): each market's stored figures, in its own currency ----
+def _register_market_table() -> None:
+    from registry.markets import exports
+
+    TABLES["markets"] = Table(
+        "markets",
+        "Markets",
+        "Every market (CPV code, other classification, framework lot, buyer-wide) with its "
+        "concentration as `registry detect` last stored it: shares by number of buyers (of "
+        "contracts in a buyer-wide market) and by value within the market's one currency; "
+        "contracts in other currencies are left out and counted, never converted.",
+        _cols(None, exports.COLUMNS),
+        exports.markets_select,
+        exports.market_label,
+    )
+
+
+_register_market_table()

@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session
 from registry.audit.services import Event, append_events, record_event
 from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.buyers.models import Buyer, BuyerType
-from registry.contracts.models import Contract, ContractExtension
+from registry.contracts.models import Classification, Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
+from registry.opendata.classify import Classified
 from registry.opendata.findings import FindingLog
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease, ImportRun
@@ -224,12 +225,14 @@ class _Writer:
         self.summary = ImportSummary()
         self._suppliers: dict[str, dict[str, Any]] | None = None
         self._buyers: dict[str, dict[Any, Any]] | None = None
+        self._classifications: dict[tuple[str, str], Any] | None = None
         self._group_names: set[str] = set()
         self._identified: set[Any] = set()  # suppliers known by an identifier, not just a name
         self.new_keys: list[tuple[dict[Any, Any], Any]] = []
         self.new_groups: list[_New] = []
         self.new_suppliers: list[_New] = []
         self.new_buyers: list[_New] = []
+        self.new_classifications: list[_New] = []
         self.start_batch()
 
     def start_batch(self) -> None:
@@ -289,7 +292,18 @@ class _Writer:
             self._buyers = index
         return self._buyers
 
+    def classifications(self) -> dict[tuple[str, str], Any]:
+        if self._classifications is None:
+            rows = self.db.execute(
+                sa.select(Classification.scheme, Classification.code, Classification.id)
+            )
+            self._classifications = {(scheme, code): id_ for scheme, code, id_ in rows}
+        return self._classifications
+
     def supplier_id(self, party: Party) -> Any:
+        """The registry's supplier for a party: by Companies House number, by identifier
+        ("<scheme>-<id>"), then by name, unless the supplier of that name is known by another
+        identifier (then they are two companies); else a new supplier."""
         index = self.suppliers()
         found = (
             party.companies_house_number and index["ch"].get(party.companies_house_number)
@@ -298,12 +312,11 @@ class _Writer:
             return found
         by_name = index["name"].get(party.match_name)
         # Same name, but both with identifiers that differ: two companies, not one.
-        if by_name and not (party.scheme and by_name in self._identified):
-            if party.scheme:
+        if by_name and not (party.party_id and by_name in self._identified):
+            if party.party_id:
                 # Now known by this identifier: another identifier with this name is another company.
                 self._identified.add(by_name)
-                if party.party_id:
-                    self.remember(index["party"], party.party_id, by_name)
+                self.remember(index["party"], party.party_id, by_name)
             return by_name
         group_name = party.name
         counter = 1
@@ -317,7 +330,7 @@ class _Writer:
                 "name": party.name,
                 "normalised_name": party.match_name,
                 "companies_house_number": party.companies_house_number,
-                "party_id": party.party_id,
+                "party_id": party.party_id,  # an identifier, never the release's own party id
                 "group_id": group,
             }
         )
@@ -328,39 +341,54 @@ class _Writer:
             self.remember(index["ch"], party.companies_house_number, new)
         if party.party_id:
             self.remember(index["party"], party.party_id, new)
-        self.remember(index["name"], party.match_name, new)
-        if party.scheme:
             self._identified.add(new)
+        self.remember(index["name"], party.match_name, new)
         return new
 
     def buyer_id(self, party: Party) -> Any:
+        """The registry's buyer for a party: by identifier, then by name; else a new buyer."""
         index = self.buyers()
-        key = (party.scheme, party.identifier) if party.scheme and party.identifier else None
+        key = (party.scheme, party.identifier) if party.party_id else None
         found = (
             (key and index["identifier"].get(key))
             or (party.party_id and index["party"].get(party.party_id))
             or index["name"].get(party.match_name)
         )
         if found:
+            if key:
+                self.remember(index["identifier"], key, found)
             return found
         new = _New(
             {
                 "name": party.name,
                 "normalised_name": party.match_name,
                 "buyer_type": BuyerType.other,
-                "identifier_scheme": party.scheme if key else None,
-                "identifier": party.identifier if key else None,
-                "party_id": party.party_id,
+                "identifier_scheme": party.scheme,
+                "identifier": party.identifier,
+                "party_id": party.party_id,  # an identifier, never the release's own party id
             }
         )
         self.new_buyers.append(new)
         self.summary.buyers += 1
         if key:
             self.remember(index["identifier"], key, new)
-        if party.party_id:
             self.remember(index["party"], party.party_id, new)
         self.remember(index["name"], party.match_name, new)
         return new
+
+    def classification_id(self, classified: Classified | None) -> Any:
+        """The `classifications` row of a contract's market: found, or new with the batch."""
+        if classified is None:
+            return None
+        index = self.classifications()
+        found = index.get(classified.key)
+        if found is None:
+            found = _New(
+                {"scheme": classified.scheme, "code": classified.code, "label": classified.label}
+            )
+            self.new_classifications.append(found)
+            self.remember(index, classified.key, found)
+        return found
 
     def remember(self, index: dict[Any, Any], key: Any, value: Any) -> None:
         if key not in index:
@@ -604,6 +632,7 @@ class _Writer:
             "ocid": data.ocid,
             "buyer_id": self.buyer_id(data.buyer),
             "supplier_id": self.supplier_id(data.supplier),
+            "classification_id": self.classification_id(data.classification),
             "publication": Publication.published,
             "source": "ocds",
         }
@@ -680,6 +709,7 @@ class _Writer:
     def write(self, new_releases: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
         self.settle_pending()
         self.insert_new(self.new_buyers, Buyer)
+        self.insert_new(self.new_classifications, Classification)
         self.insert_new(self.new_groups, SupplierGroup)
         for supplier in self.new_suppliers:
             supplier.row["group_id"] = _id(supplier.row["group_id"])
@@ -688,11 +718,12 @@ class _Writer:
             index[key] = _id(index[key])
         self._identified = {_id(v) for v in self._identified}
         self.new_keys, self.new_groups, self.new_suppliers, self.new_buyers = [], [], [], []
+        self.new_classifications = []
 
         table = CONTRACTS
         inserted = [c for c in self.contracts.values() if c.new]
         for contract in inserted:
-            for column in ("buyer_id", "supplier_id"):
+            for column in ("buyer_id", "supplier_id", "classification_id"):
                 contract.values[column] = _id(contract.values[column])
         self.insert_returning(table, inserted)
         updated = [c for c in self.contracts.values() if c.dirty and not c.new]

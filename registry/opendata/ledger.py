@@ -258,7 +258,11 @@ def runs_query() -> sa.Select[Any]:
     return sa.select(ImportRun).order_by(ImportRun.id.desc())
 
 
-def run_json(run: ImportRun) -> dict[str, Any]:
+def run_json(run: ImportRun, findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """An entry as the pages, the API and the tests read it; `findings` are the run's, from
+    `quality.findings_by_run` (one query for a page of runs)."""
+    from registry.opendata.quality import run_indicators  # the read side, kept apart
+
     details = run.details or {}
     return {
         "id": run.id,
@@ -286,6 +290,8 @@ def run_json(run: ImportRun) -> dict[str, Any]:
         "problems": details.get("problems", []),
         "problem_count": details.get("problem_count", 0),
         "publishers": details.get("publishers", []),
+        "findings": findings,
+        "indicators": run_indicators(run),
     }
 
 

@@ -4,52 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
-from registry.opendata import ledger
-from registry.opendata.models import ImportOutcome, ImportRun, ImportRunOcid
+from registry.opendata import ledger, quality
+from registry.opendata.models import ImportRun
 from registry.pagination import page_number, paginate
-
-
-def sources_summary(request: Request) -> list[dict[str, Any]]:
-    """Per source (publisher, else file): imports, refusals, the last import and ocids held."""
-    db = request.db
-    runs = db.execute(
-        sa.select(
-            ImportRun.source_key,
-            sa.func.count().label("imports"),
-            sa.func.sum(sa.case((ImportRun.outcome == ImportOutcome.refused, 1), else_=0)),
-            sa.func.max(ImportRun.finished_at),
-            sa.func.max(ImportRun.id),
-        )
-        .group_by(ImportRun.source_key)
-        .order_by(sa.func.max(ImportRun.id).desc())
-        .limit(50)
-    ).all()
-    keys = [r[0] for r in runs]
-    held = dict(
-        db.execute(
-            sa.select(ImportRun.source_key, sa.func.count(sa.distinct(ImportRunOcid.ocid)))
-            .join(ImportRunOcid, ImportRunOcid.run_id == ImportRun.id)
-            .where(ImportRun.source_key.in_(keys))
-            .group_by(ImportRun.source_key)
-        ).all()
-    )
-    return [
-        {
-            "key": key,
-            "imports": imports,
-            "refused": refused or 0,
-            "last": last,
-            "last_id": last_id,
-            "ocids": held.get(key, 0),
-        }
-        for key, imports, refused, last, last_id in runs
-    ]
 
 
 @view_config(
@@ -65,8 +27,14 @@ def imports_list(request: Request) -> dict[str, Any]:
     if source:
         query = query.where(ImportRun.source_key == source)
     page = paginate(request.db, query, page_number(request))
-    summary = sources_summary(request) if page.number == 1 and not source else []
-    return {"page": page, "sources": summary, "source": source}
+    summary = quality.sources_summary(request.db) if page.number == 1 and not source else []
+    return {
+        "page": page,
+        "sources": summary,
+        "source": source,
+        "indicators": quality.INDICATORS_BY_NAME,
+        "shown": quality.SOURCES_SHOWN,
+    }
 
 
 @view_config(
@@ -79,4 +47,10 @@ def import_detail(request: Request) -> dict[str, Any]:
     run = request.db.get(ImportRun, int(request.matchdict["id"]))
     if run is None:
         raise HTTPNotFound()
-    return {"run": run, "entry": ledger.run_json(run)}
+    findings = quality.findings_by_run(request.db, [run.id])[run.id]
+    return {
+        "run": run,
+        "entry": ledger.run_json(run, findings),
+        "rules": quality.findings_by_rule(findings),
+        "indicators": quality.INDICATORS_BY_NAME,
+    }

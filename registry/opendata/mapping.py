@@ -9,31 +9,13 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from registry.contracts.models import ProcurementMethod
 from registry.identifiers import is_cpv_code, normalise_companies_house_number, normalise_name
+from registry.opendata.classify import Classified, classification
+from registry.opendata.methods import procurement_method
+from registry.opendata.strings import text
 from registry.opendata.validation import parse_datetime
 
-METHODS = {
-    "open": ProcurementMethod.open,
-    "selective": ProcurementMethod.selective,
-    "limited": ProcurementMethod.limited,
-    "direct": ProcurementMethod.direct_award,
-}
 BUYER_ROLES = ("buyer", "procuringEntity")
-
-
-def text(value: Any, limit: int) -> str:
-    """A string safe for any database: no NUL, no lone surrogates, cut to the column's size."""
-    if value is None:
-        return ""
-    if type(value) is str and value.isascii() and "\x00" not in value:
-        return value.strip()[:limit]  # the common case: nothing to replace
-    result = str(value).replace("\x00", "")
-    try:
-        result.encode("utf-8")
-    except UnicodeEncodeError:
-        result = result.encode("utf-8", "replace").decode("utf-8")
-    return result.strip()[:limit]
 
 
 # Names repeat release after release (the same buyers, the same suppliers): each is worked out once.
@@ -45,9 +27,13 @@ def match_name(name: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Party:
+    """An organisation as a release names it. Organisations are matched across releases by
+    their identifier (`identifier.scheme` + `identifier.id`), then by name: never by the
+    release's own party `id`, which OCDS makes unique only within its release."""
+
     name: str
-    party_id: str | None  # "<scheme>-<id>" when the party has an identifier, else its OCDS id
-    scheme: str | None
+    party_id: str | None  # "<scheme>-<id>" (an org-id, e.g. GB-COH-01234567), or None
+    scheme: str | None  # set only with identifier
     identifier: str | None
     companies_house_number: str | None
 
@@ -66,6 +52,8 @@ class ContractData:
     fields: dict[str, Any]
     amount: Decimal | None = None  # the award's value, also when several suppliers share it
     currency: str | None = None
+    # What it buys when it has no CPV code (fields["cpv_code"]): a row of `classifications`.
+    classification: Classified | None = None
 
 
 @dataclasses.dataclass
@@ -85,6 +73,7 @@ class Mapped:
 
 
 def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | None:
+    # The release's own id only finds the party's entry in the same release's `parties`.
     full = {**parties.get(str(org.get("id")), {}), **{k: v for k, v in org.items() if v}}
     identifier: dict[str, Any] = (
         full["identifier"] if isinstance(full.get("identifier"), dict) else {}
@@ -94,7 +83,6 @@ def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | N
         identifier.get("scheme"),
         identifier.get("id"),
         identifier.get("legalName"),
-        full.get("id"),
     )
     if all(value is None or type(value) is str for value in key):
         return _known_party(*key)
@@ -104,9 +92,7 @@ def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | N
 
 # The same parties come release after release: each is worked out once.
 @functools.lru_cache(maxsize=1 << 14)
-def _known_party(
-    raw_name: Any, raw_scheme: Any, raw_ident: Any, legal_name: Any, raw_id: Any
-) -> Party | None:
+def _known_party(raw_name: Any, raw_scheme: Any, raw_ident: Any, legal_name: Any) -> Party | None:
     name = text(raw_name, 300)
     scheme = text(raw_scheme, 40) or None
     ident = text(raw_ident, 100) or None
@@ -114,14 +100,12 @@ def _known_party(
         name = text(legal_name, 300)
     if not name:
         return None
-    ch = None
-    if scheme == "GB-COH" and ident:
-        ch = normalise_companies_house_number(ident)
-    if scheme and ident:
-        party_id: str | None = text(f"{scheme}-{ident}", 200)
-    else:
-        party_id = text(raw_id, 200) or None
-    return Party(name, party_id, scheme, ident, ch)
+    if not (scheme and ident):
+        return Party(name, None, None, None, None)
+    ch = normalise_companies_house_number(ident) if scheme.upper() == "GB-COH" else None
+    if ch:
+        return Party(name, f"GB-COH-{ch}", "GB-COH", ch, ch)
+    return Party(name, text(f"{scheme}-{ident}", 200), scheme, ident, None)
 
 
 def _date(value: Any) -> datetime.date | None:
@@ -138,26 +122,18 @@ def _amount(value: Any) -> tuple[Decimal | None, str | None]:
     )
 
 
-def _cpv(release: dict[str, Any]) -> str | None:
-    tender = release.get("tender") or {}
-    candidates = [tender.get("classification")]
-    candidates += [
-        i.get("classification") for i in tender.get("items") or [] if isinstance(i, dict)
-    ]
+def _cpv(block: dict[str, Any]) -> str | None:
+    """The first CPV code of a tender (its own, then its items') or of an award's items."""
+    candidates = [block.get("classification")]
+    items = block.get("items")
+    if isinstance(items, list):
+        candidates += [i.get("classification") for i in items if isinstance(i, dict)]
     for c in candidates:
         if isinstance(c, dict) and str(c.get("scheme", "")).upper() == "CPV":
             code = str(c.get("id", "")).strip()
             if is_cpv_code(code):
                 return code
     return None
-
-
-def _method(tender: dict[str, Any]) -> ProcurementMethod | None:
-    details = str(tender.get("procurementMethodDetails") or "").lower()
-    if "further competition" in details:
-        return ProcurementMethod.further_competition
-    method = tender.get("procurementMethod")
-    return METHODS.get(method) if isinstance(method, str) else None
 
 
 # Notices that set up a framework agreement (UK Contracts Finder says so in words; OCDS 1.1's
@@ -202,11 +178,13 @@ def map_release(release: dict[str, Any]) -> Mapped:
     buyer = _party(buyer_org, parties) if buyer_org else None
     tender = release.get("tender") or {}
     tenderers = tender.get("numberOfTenderers")
+    method, method_words = procurement_method(tender)
     common = {
-        "procurement_method": _method(tender),
+        "procurement_method": method,
+        "procurement_method_details": method_words,
         "number_of_tenderers": tenderers if isinstance(tenderers, int) else None,
-        "cpv_code": _cpv(release),
     }
+    tender_cpv = _cpv(tender)
     blocks_by_award: dict[str, dict[str, Any]] = {}
     for block in release.get("contracts") or []:
         if block.get("awardID") is not None:
@@ -244,6 +222,8 @@ def map_release(release: dict[str, Any]) -> Mapped:
         original = award.get("contractPeriod") or period
         title = text(award.get("title") or tender.get("title") or block.get("title"), 500)
         framework = is_framework_agreement(tender)
+        cpv = tender_cpv or _cpv(award)
+        classified = None if cpv else classification(tender, award)
         for index, supplier in enumerate(found):
             shared = len(found) > 1
             contracts.append(
@@ -255,8 +235,10 @@ def map_release(release: dict[str, Any]) -> Mapped:
                     supplier=supplier,
                     amount=amount,
                     currency=currency,
+                    classification=classified,
                     fields={
                         **common,
+                        "cpv_code": cpv,
                         "title": title or f"Contract {ocid}",
                         "description": text(
                             award.get("description") or tender.get("description"), 10_000

@@ -1,17 +1,21 @@
 """Where national buying would pay: per supplier group, market and year, the buyers that each
 buy separately, with their number, total and median spend, and the spread of unit prices.
 
-A market is a CPV prefix or a framework lot, as on the market pages. A buyer buys separately
-when it holds its own published contract with the group in that market that year; NHS national
-bodies are left out, since their contracts are the national route itself. Spend is in pounds
-(other currencies and missing values are not summed). The median is over the buyers whose
-spend is known, computed in SQL with window functions so it runs on SQLite and PostgreSQL.
+A market is a CPV prefix, a framework lot, or a publisher's own classification (`cls-<id>`, for
+contracts without a CPV code), as on the market pages. A buyer buys separately when it holds its
+own published contract with the group in that market that year; NHS national bodies are left
+out, since their contracts are the national route itself. Spend is summed within one currency:
+that of most of the valued contracts of the market, group and year (ties: GBP, then
+alphabetical); contracts in other currencies are left out and counted, and missing values are
+not summed. The median is over the buyers whose spend is known, computed in SQL with window
+functions so it runs on SQLite and PostgreSQL. Unit prices are compared in pounds only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,15 +23,16 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract
-from registry.flags.sql import contract_year, gbp_value, public_contract, since
+from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
+from registry.flags.sql import contract_year, public_contract, since
 from registry.markets.services import MarketKey, market_labels
 from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import Supplier, SupplierGroup
 
-METHOD_VERSION = "aggregation-1"
+METHOD_VERSION = "aggregation-2"
 # The national route: their contracts are what aggregation would look like, not separate buying.
 NATIONAL_BUYERS = (BuyerType.nhs_national,)
-KINDS = ("cpv", "lot")
+KINDS = ("cpv", "lot", "cls")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +62,8 @@ class Opportunity:
     valued_buyers: int
     total_value: float | None
     median_value: float | None
+    currency: str | None = None  # of the spend figures
+    other_currency_contracts: int = 0  # left out of them
     prices: list[PriceSpread] = dataclasses.field(default_factory=list)
 
     def metrics(self) -> dict[str, Any]:
@@ -69,6 +76,8 @@ class Opportunity:
             "total_value": self.total_value,
             "median_buyer_value": self.median_value,
             "buyers_with_value": self.valued_buyers,
+            "currency": self.currency,
+            "other_currency_contracts": self.other_currency_contracts,
             "price_spread": [
                 {
                     "product": p.product,
@@ -87,7 +96,15 @@ class Opportunity:
 def _market(kind: str, depth: int) -> sa.ColumnElement[Any]:
     if kind == "cpv":
         return sa.func.substr(Contract.cpv_code, 1, depth)
+    if kind == "cls":
+        return sa.cast(Contract.classification_id, sa.Integer)
     return sa.cast(Contract.lot_id, sa.Integer)
+
+
+def _run_market(contracts: Any, kind: str) -> Any:
+    """The market column of a detection run's contracts (classification only without CPV)."""
+    c = contracts.c
+    return {"cpv": c.cpv_market, "lot": c.lot_id, "cls": c.classification_id}[kind]
 
 
 def _scope(kind: str, depth: int, since_year: int | None, year: int | None) -> list[Any]:
@@ -110,7 +127,7 @@ def _run_scope(contracts: Any, kind: str, since_year: int | None, year: int | No
     conditions: list[Any] = [
         c.year.is_not(None),  # which also makes the window's "or undated" moot
         c.separate == 1,
-        (c.cpv_market if kind == "cpv" else c.lot_id).is_not(None),
+        _run_market(contracts, kind).is_not(None),
     ]
     if since_year is not None:
         conditions.append(c.year >= since_year)
@@ -123,6 +140,8 @@ def _in_market(kind: str, depth: int) -> sa.ColumnElement[bool]:
     """The contract belongs to a market of this kind: a CPV code that long, or a lot."""
     if kind == "cpv":
         return sa.func.length(Contract.cpv_code) >= depth
+    if kind == "cls":
+        return sa.and_(Contract.cpv_code.is_(None), Contract.classification_id.is_not(None))
     return Contract.lot_id.is_not(None)
 
 
@@ -134,39 +153,65 @@ def separate_buying_query(
     since_year: int | None = None,
     year: int | None = None,
     contracts: Any = None,
+    currencies: Sequence[str] | None = None,
 ) -> sa.Select[Any]:
     """The universe and the figures: one row per market, supplier group and year with at least
     `min_buyers` separate buyers. `contracts`: a detection run's published contracts
-    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table."""
+    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table;
+    `currencies`: every currency they hold, when known (`with_main_currency`)."""
     if contracts is not None:
         c = contracts.c
-        market: Any = (c.cpv_market if kind == "cpv" else c.lot_id).label("market")
-        per_buyer_rows = sa.select(
-            market,
-            c.group_id,
-            c.year,
-            c.buyer_id,
-            sa.func.sum(c.value).label("spend"),
-            sa.func.count().label("contracts"),
-        ).where(*_run_scope(contracts, kind, since_year, year))
-        per_buyer_rows = per_buyer_rows.group_by(market, c.group_id, c.year, c.buyer_id)
+        market: Any = _run_market(contracts, kind).label("market")
+        per_currency = (
+            sa.select(
+                market,
+                c.group_id,
+                c.year,
+                c.buyer_id,
+                c.currency,
+                sa.func.sum(c.amount).label("amount"),
+                sa.func.count().label("contracts"),
+            )
+            .where(*_run_scope(contracts, kind, since_year, year))
+            .group_by(market, c.group_id, c.year, c.buyer_id, c.currency)
+        )
     else:
         market = _market(kind, depth).label("market")
         the_year = contract_year().label("year")
-        per_buyer_rows = (
+        currency = sa.case(
+            (Contract.value_amount.is_not(None), Contract.currency), else_=sa.null()
+        ).label("currency")
+        per_currency = (
             sa.select(
                 market,
                 Supplier.group_id,
                 the_year,
                 Contract.buyer_id,
-                sa.func.sum(gbp_value()).label("spend"),
+                currency,
+                sa.func.sum(Contract.value_amount).label("amount"),
                 sa.func.count().label("contracts"),
             )
             .join(Supplier, Supplier.id == Contract.supplier_id)
             .join(Buyer, Buyer.id == Contract.buyer_id)
             .where(*_scope(kind, depth, since_year, year))
-            .group_by(market, Supplier.group_id, the_year, Contract.buyer_id)
+            .group_by(market, Supplier.group_id, the_year, Contract.buyer_id, currency)
         )
+    # Spend in the currency of most of the market, group and year's valued contracts.
+    rows = with_main_currency(
+        per_currency.subquery(),
+        ["market", "group_id", "year"],
+        currencies=currencies,
+    )
+    per_buyer_rows = sa.select(
+        rows.c.market,
+        rows.c.group_id,
+        rows.c.year,
+        rows.c.buyer_id,
+        rows.c.main_currency,
+        sum_if(in_main(rows), rows.c.amount).label("spend"),
+        sa.func.sum(rows.c.contracts).label("contracts"),
+        sa.func.coalesce(sum_if(in_other(rows), rows.c.contracts), 0).label("other"),
+    ).group_by(rows.c.market, rows.c.group_id, rows.c.year, rows.c.buyer_id, rows.c.main_currency)
     per_buyer = per_buyer_rows.cte("per_buyer")  # read twice below: computed once
     key = [per_buyer.c.market, per_buyer.c.group_id, per_buyer.c.year]
     totals = (
@@ -176,6 +221,8 @@ def separate_buying_query(
             sa.func.sum(per_buyer.c.contracts).label("contracts"),
             sa.func.count(per_buyer.c.spend).label("valued_buyers"),
             sa.func.sum(per_buyer.c.spend).label("total_value"),
+            sa.func.max(per_buyer.c.main_currency).label("currency"),  # one per key
+            sa.func.sum(per_buyer.c.other).label("other_currency_contracts"),
         )
         .group_by(*key)
         .having(sa.func.count() >= min_buyers)
@@ -245,7 +292,7 @@ def groups_in_markets_query(
     `separate_buying_query`."""
     if contracts is not None:
         c = contracts.c
-        market = c.cpv_market if kind == "cpv" else c.lot_id
+        market = _run_market(contracts, kind)
         run_separate = c.separate == 1
         run_dated = c.year.is_not(None)
         window = sa.true() if since_year is None else sa.or_(c.year >= since_year, ~run_dated)
@@ -337,6 +384,7 @@ def find_opportunities(
     year: int | None = None,
     kinds: tuple[str, ...] = KINDS,
     contracts: Any = None,
+    currencies: Sequence[str] | None = None,
 ) -> list[Opportunity]:
     """Every market, group and year with at least `min_buyers` separate buyers: largest total
     spend first, then most buyers. `contracts`: as for `separate_buying_query`."""
@@ -349,6 +397,7 @@ def find_opportunities(
             since_year=since_year,
             year=year,
             contracts=contracts,
+            currencies=currencies,
         )
         rows = list(db.execute(query))
         if not rows:
@@ -368,6 +417,8 @@ def find_opportunities(
                     valued_buyers=int(row.valued_buyers),
                     total_value=float(row.total_value) if row.total_value is not None else None,
                     median_value=float(row.median_value) if row.median_value is not None else None,
+                    currency=row.currency,
+                    other_currency_contracts=int(row.other_currency_contracts or 0),
                     prices=prices.get((market_key, row.group_id, int(row.year)), []),
                 )
             )
@@ -379,7 +430,8 @@ def find_opportunities(
 def _name(db: Session, found: list[Opportunity], depth: int) -> None:
     if not found:
         return
-    labels = market_labels(db, {o.market_key for o in found}, depth)
+    keys = {o.market_key for o in found}
+    labels = market_labels(db, keys, depth)
     groups = dict(
         db.execute(
             sa.select(SupplierGroup.id, SupplierGroup.name).where(
@@ -397,11 +449,12 @@ def opportunity_contracts(
 ) -> sa.Select[Any]:
     """The contracts behind one opportunity, for its page's links."""
     kind = market.kind
-    condition = (
-        Contract.cpv_code.startswith(market.value, autoescape=True)
-        if kind == "cpv"
-        else Contract.lot_id == int(market.value)
-    )
+    if kind == "cpv":
+        condition = Contract.cpv_code.startswith(market.value, autoescape=True)
+    elif kind == "cls":
+        condition = Contract.classification_id == int(market.value)
+    else:
+        condition = Contract.lot_id == int(market.value)
     return (
         sa.select(Contract)
         .join(Supplier, Supplier.id == Contract.supplier_id)

@@ -12,14 +12,20 @@ from pyramid.view import view_config
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import Flag
-from registry.markets.services import MarketKey, window_start
+from registry.markets.keys import MarketKey
+from registry.markets.services import window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
 from registry.pagination import page_number, paginate_list
 from registry.suppliers.models import SupplierGroup
 
 DETECTOR = DETECTORS["aggregation_opportunity"]
 SORTS = {"value": "Total spend (highest first)", "buyers": "Number of buyers (most first)"}
-KIND_CHOICES = {"all": "All markets", "cpv": "By CPV code", "lot": "By framework lot"}
+KIND_CHOICES = {
+    "all": "All markets",
+    "cpv": "By CPV code",
+    "lot": "By framework lot",
+    "cls": "By the publisher's own classification",
+}
 
 
 def _thresholds(request: Request) -> dict[str, Any]:
@@ -91,7 +97,12 @@ def opportunity_detail(request: Request) -> dict[str, Any]:
     group = request.db.get(SupplierGroup, int(request.matchdict["group"]))
     year = int(request.matchdict["year"])
     depth = request.registry["registry.markets.cpv_depth"]
-    if market is None or group is None or (market.kind == "cpv" and len(market.value) != depth):
+    if (
+        market is None
+        or market.kind not in KINDS
+        or group is None
+        or (market.kind == "cpv" and len(market.value) != depth)
+    ):
         raise HTTPNotFound("There is no such market or supplier group.")
     found = [
         o

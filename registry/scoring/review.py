@@ -15,6 +15,7 @@ from registry.audit.services import events_for
 from registry.authnz import Permissions
 from registry.db import utcnow
 from registry.frameworks.models import Framework
+from registry.opendata import methods
 from registry.pagination import page_number, paginate
 from registry.scoring import assessments as service
 from registry.scoring import clock_rules as rules
@@ -222,6 +223,7 @@ def methodology(request: Request) -> dict[str, Any]:
     )
     return {
         "method": method,
+        "procurement_methods": methods,
         "points": [(r.value, p) for r, p in method.POINTS.items()],
         "example": example,
         "reply_window_days": request.registry.settings.get(

@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
 from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
-from registry.records import Publication
+from registry.markets.aggregates import aggregate_query
+from registry.markets.keys import kind_condition, market_column
+from registry.markets.services import market_labels
 from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
 from registry.suppliers.models import Supplier
 
@@ -181,52 +184,44 @@ def _flags(db: Session, suppliers: list[Supplier]) -> dict[int, list[Flag]]:
 
 
 def _markets(db: Session, suppliers: list[Supplier], depth: int) -> list[dict[str, Any]]:
-    """Each group's share of value in the CPV markets two or more of the suppliers' groups share."""
-    market = sa.func.substr(Contract.cpv_code, 1, depth)
-    public = sa.and_(
-        Contract.publication == Publication.published,
-        Contract.retracted_at.is_(None),
-        Contract.cpv_code.is_not(None),
-    )
+    """Each group's share of value in the markets of what is bought (CPV, other classifications)
+    two or more of the suppliers' groups share, within each market's one currency."""
     groups = {s.group_id for s in suppliers}
-    theirs = (
-        sa.select(market.label("market"))
-        .join(Supplier, Contract.supplier_id == Supplier.id)
-        .where(public, Supplier.group_id.in_(groups))
-        .group_by(market)
-        .having(sa.func.count(sa.distinct(Supplier.group_id)) >= 2)
-    )
-    rows = db.execute(
-        sa.select(
-            market.label("market"),
-            Supplier.group_id,
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0).label("value"),
-            sa.func.count().label("contracts"),
-        )
-        .join(Supplier, Contract.supplier_id == Supplier.id)
-        .where(public, market.in_(theirs))
-        .group_by(market, Supplier.group_id)
-    )
-    totals: dict[str, Decimal] = defaultdict(Decimal)
-    values: dict[str, dict[int, Decimal]] = defaultdict(dict)
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        totals[row.market] += Decimal(row.value)
-        counts[row.market] += row.contracts
-        if row.group_id in groups:
-            values[row.market][row.group_id] = Decimal(row.value)
     result = []
-    for key in sorted(values):
-        total = totals[key]
-        result.append(
-            {
-                "cpv": key,
-                "contracts": counts[key],
-                "total": total,
-                "shares": {
-                    s.id: (values[key].get(s.group_id, Decimal(0)) / total if total else None)
-                    for s in suppliers
-                },
-            }
+    for kind in ("cpv", "cls"):
+        market = market_column(kind, depth)
+        theirs = (
+            sa.select(market)
+            .join(Supplier, Contract.supplier_id == Supplier.id)
+            .where(public_contract(), kind_condition(kind, depth), Supplier.group_id.in_(groups))
+            .group_by(market)
+            .having(sa.func.count(sa.distinct(Supplier.group_id)) >= 2)
         )
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        values: dict[str, dict[int, Decimal]] = defaultdict(dict)
+        counts: dict[str, int] = defaultdict(int)
+        currencies: dict[str, str | None] = {}
+        for row in db.execute(aggregate_query(kind, depth, within=theirs)):
+            key = f"{kind}-{row.market}"
+            totals[key] += Decimal(row.value or 0)
+            counts[key] += row.contracts
+            currencies[key] = row.currency
+            if row.group_id in groups:
+                values[key][row.group_id] = Decimal(row.value or 0)
+        labels = market_labels(db, set(values), depth)
+        for key in sorted(values):
+            total = totals[key]
+            result.append(
+                {
+                    "key": key,
+                    "label": labels.get(key, key),
+                    "contracts": counts[key],
+                    "total": total,
+                    "currency": currencies[key],
+                    "shares": {
+                        s.id: (values[key].get(s.group_id, Decimal(0)) / total if total else None)
+                        for s in suppliers
+                    },
+                }
+            )
     return result

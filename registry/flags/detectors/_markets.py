@@ -1,15 +1,26 @@
 """What the two market-level detectors share: the markets in the window, and which basis shows
-the pattern (buyer count first: it counts every contract, where values are often missing)."""
+the pattern (buyer count first: it counts every contract, where values are often missing).
+
+They judge the markets of what is bought (CPV, other classifications, framework lots), values
+within each market's one currency. A buyer-wide market (every contract of one buyer) is not
+theirs to judge: one buyer's concentration on a supplier is the buyer dependency detector's."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from registry.flags.detectors.base import Examined, RunContext
+import sqlalchemy as sa
+
+from registry.buyers.models import Buyer
+from registry.flags.detectors.base import Examined, RunContext, coverage_select
 from registry.flags.models import SubjectType
+from registry.flags.sql import since_year
 from registry.markets.concentration import Concentration
+from registry.markets.keys import CLASSIFIED_KINDS
 from registry.markets.services import Market, list_market_leaders
+
+BUYER_WIDE_REASON = "a buyer-wide market: judged by the buyer dependency detector"
 
 EPSILON = 1e-9  # shares are floats: 4/10 + 4/10 must count as 80%
 
@@ -19,7 +30,11 @@ def markets_in_window(ctx: RunContext) -> tuple[list[Market], int | None]:
     key = ("markets", ctx.cpv_depth, start)
     if key not in ctx.cache:
         ctx.cache[key] = list_market_leaders(
-            ctx.db, ctx.cpv_depth, since_year=start, contracts=ctx.contracts()
+            ctx.db,
+            ctx.cpv_depth,
+            since_year=start,
+            contracts=ctx.contracts(),
+            kinds=CLASSIFIED_KINDS,
         )
     return ctx.cache[key], start
 
@@ -51,6 +66,8 @@ def market_metrics(
         "basis": basis,
         "market": market.key,
         "market_label": market.label,
+        "market_kind": market.kind,
+        "currency": market.currency,  # of the value figures; counts need none
         "contracts": market.contracts,
         "valued_contracts": market.valued_contracts,
         "excluded_from_value": market.excluded_from_value,
@@ -64,23 +81,44 @@ def market_metrics(
     }
 
 
-def market_coverage(ctx: RunContext) -> list[Examined]:
+def market_coverage(ctx: RunContext) -> list[Any]:
     """Every market in the window: judged on the bases with enough contracts, as `first_basis`
-    judges them; a market too small on both is not applicable."""
+    judges them; a market too small on both is not applicable, and so is every buyer-wide
+    market (one select: a national run has thousands)."""
     min_contracts = int(ctx.thresholds["min_contracts"])
-    markets, _start = markets_in_window(ctx)
-    examined = []
+    markets, start = markets_in_window(ctx)
+    examined: list[Any] = []
     for market in markets:
         reason = None
         applicable = market.contracts >= min_contracts and bool(market.by_buyers.shares)
         if not applicable:
             reason = f"fewer than {min_contracts} contracts ({market.contracts})"
         elif market.valued_contracts == 0:
-            reason = "no contract values in pounds in this market: judged by number of buyers only"
+            reason = "no contract values in this market: judged by number of buyers only"
         elif market.valued_contracts < min_contracts:
             reason = (
                 f"only {market.valued_contracts} of {market.contracts} contracts have a value in "
-                "pounds: judged by number of buyers only"
+                f"{market.currency}, the market's currency: judged by number of buyers only"
             )
         examined.append(Examined(SubjectType.market, market.key, market.label, applicable, reason))
+    examined.append(buyer_wide_markets(ctx, start))
     return examined
+
+
+def buyer_wide_markets(ctx: RunContext, start: int | None) -> sa.Select[Any]:
+    """Every buyer-wide market in the window, not applicable with its reason."""
+    contracts = ctx.contracts()
+    buyers = (
+        sa.select(contracts.c.buyer_id)
+        .where(since_year(contracts, start))
+        .group_by(contracts.c.buyer_id)
+        .subquery()
+    )
+    return sa.select(
+        *coverage_select(
+            SubjectType.market,
+            sa.literal("buyer-") + sa.cast(Buyer.id, sa.String),
+            sa.literal("All contracts of ") + Buyer.name,
+            not_applicable=[(sa.true(), BUYER_WIDE_REASON)],
+        )
+    ).join_from(buyers, Buyer, Buyer.id == buyers.c.buyer_id)

@@ -20,6 +20,7 @@ from registry.flags.detectors.base import (
     Threshold,
     coverage_select,
 )
+from registry.flags.market_keys import join_labels, market_label_sql
 from registry.flags.models import Severity, SubjectType
 from registry.frameworks.models import Framework, Lot
 from registry.opportunities.services import (
@@ -39,6 +40,7 @@ def find(ctx: RunContext) -> list[Finding]:
         min_buyers=int(ctx.thresholds["min_buyers"]),
         since_year=start,
         contracts=ctx.contracts(),
+        currencies=ctx.currencies(),
     )
     # One flag per group and market: the year with the most separate buyers (latest on a tie).
     best: dict[tuple[str, int], Opportunity] = {}
@@ -81,6 +83,8 @@ def _coverage(
     where: Any = "CPV " + market
     if kind == "lot":
         where = Framework.reference + " lot " + Lot.number + ": " + Lot.title
+    elif kind == "cls":
+        where = market_label_sql("cls-" + market)
     columns = coverage_select(
         SubjectType.market,
         key,
@@ -104,6 +108,8 @@ def _coverage(
         query = query.join(Lot, Lot.id == groups.c.market).join(
             Framework, Framework.id == Lot.framework_id
         )
+    elif kind == "cls":
+        query = join_labels(query, "cls-" + market)
     return query
 
 
@@ -112,9 +118,11 @@ DETECTOR = Detector(
     title="Aggregation opportunity",
     rule=(
         "At least {min_buyers} buyers each bought the same supplier group's products in one "
-        "market (CPV prefix or framework lot) under contracts of their own in the same year, "
-        "in the last {window_years} years of data (0: all years). NHS national bodies' "
-        "contracts are the national route and are not counted."
+        "market (CPV prefix, framework lot, or the publisher's own classification) under "
+        "contracts of their own in the same year, in the last {window_years} years of data "
+        "(0: all years). NHS national bodies' contracts are the national route and are not "
+        "counted. Spend is summed in the currency of most of the valued contracts (others left "
+        "out and counted)."
     ),
     source=(
         "NHS trusts' case for national contracts (e.g. NHS Digital's NHS-wide Microsoft "
@@ -129,4 +137,5 @@ DETECTOR = Detector(
     subjects="supplier groups in a market",
     find=find,
     coverage=coverage,
+    version="2",
 )

@@ -12,10 +12,12 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import create_run_contracts
+from registry.flags.sql import CreateTempTableAs, create_run_contracts
 from registry.markets.services import window_start
 
 SETTINGS_PREFIX = "registry.detectors."
+# The run cache's list of the temporary tables detectors made (`RunContext.materialise`).
+TEMPORARY_TABLES = "temporary tables"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +135,34 @@ class RunContext:
         start: int | None = self.cache[key]
         return start
 
+    def currencies(self) -> list[str]:
+        """Every currency the run's valued contracts are in (one, in most national data)."""
+        key = ("currencies", self.cpv_depth)
+        if key not in self.cache:
+            rc = self.contracts()
+            self.cache[key] = list(
+                self.db.execute(
+                    sa.select(rc.c.currency).where(rc.c.currency.is_not(None)).distinct()
+                ).scalars()
+            )
+        currencies: list[str] = self.cache[key]
+        return currencies
+
+    def materialise(self, name: str, select: sa.Select[Any]) -> sa.Table:
+        """`select` as a temporary table, built once per run (a detector's `find` and `coverage`
+        then read it instead of computing it twice) and dropped when the run ends."""
+        key = ("materialised", name)
+        if key not in self.cache:
+            self.cache.setdefault(TEMPORARY_TABLES, []).append(name)
+            self.db.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+            self.db.execute(CreateTempTableAs(name, select))
+            if self.db.get_bind().dialect.name == "postgresql":
+                self.db.execute(sa.text(f"ANALYZE {name}"))
+            columns = [sa.Column(c.name, c.type) for c in select.selected_columns]
+            self.cache[key] = sa.Table(name, sa.MetaData(), *columns, prefixes=["TEMPORARY"])
+        table: sa.Table = self.cache[key]
+        return table
+
     def contracts(self) -> sa.Table:
         """This run's published contracts (`RUN_CONTRACTS`), built at the first call."""
         key = ("run_contracts", self.cpv_depth)
@@ -167,30 +197,3 @@ class Detector:
 
     def setting(self, name: str) -> str:
         return f"{SETTINGS_PREFIX}{self.id}.{name}"
-
-
-def buyer_group_market_coverage(
-    pairs: Any,
-    not_applicable: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
-    checked_note: Sequence[tuple[sa.ColumnElement[bool], str]] = (),
-) -> sa.Select[Any]:
-    """Coverage of buyer and supplier-group pairs in a market, from a subquery with buyer_id,
-    group_id and market columns; keys as the findings make them (buyer/group/cpv-market)."""
-    from registry.buyers.models import Buyer  # the models import nothing from here
-    from registry.suppliers.models import SupplierGroup
-
-    key = (
-        sa.cast(pairs.c.buyer_id, sa.String)
-        + "/"
-        + sa.cast(pairs.c.group_id, sa.String)
-        + "/cpv-"
-        + pairs.c.market
-    )
-    label = Buyer.name + " and " + SupplierGroup.name + " in CPV " + pairs.c.market
-    columns = coverage_select(SubjectType.buyer_supplier, key, label, not_applicable, checked_note)
-    return (
-        sa.select(*columns)
-        .select_from(pairs)
-        .join(Buyer, Buyer.id == pairs.c.buyer_id)
-        .join(SupplierGroup, SupplierGroup.id == pairs.c.group_id)
-    )

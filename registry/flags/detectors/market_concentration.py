@@ -47,8 +47,10 @@ DETECTOR = Detector(
     title="Market concentration",
     rule=(
         "A market's HHI (the sum of the squared percentage shares of supplier groups, by number "
-        "of buyers or by contract value in pounds) is above {hhi_threshold:,.0f}, in a market "
-        "with at least {min_contracts} contracts."
+        "of buyers or by contract value within the market's one currency) is above "
+        "{hhi_threshold:,.0f}, in a market with at least {min_contracts} contracts. Markets of "
+        "what is bought (CPV, other classifications, framework lots); a buyer-wide market is the "
+        "buyer dependency detector's."
     ),
     source=(
         "US DOJ/FTC Merger Guidelines 2023 (highly concentrated above 1,800); EU Guidelines on "
@@ -63,4 +65,6 @@ DETECTOR = Detector(
     subjects="markets",
     find=find,
     coverage=market_coverage,
+    # 2: classification markets, values within each market's currency, buyer-wide not applicable.
+    version="2",
 )

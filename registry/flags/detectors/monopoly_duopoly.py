@@ -74,7 +74,8 @@ DETECTOR = Detector(
     rule=(
         "One supplier group holds at least {single_share:.0%} of a market, or the top two hold "
         "at least {pair_share:.0%} between them with each at least {pair_each:.0%} (by number of "
-        "buyers or by value in pounds), in a market with at least {min_contracts} contracts."
+        "buyers or by value within the market's one currency), in a market with at least "
+        "{min_contracts} contracts (not a buyer-wide market: the buyer dependency detector's)."
     ),
     source=(
         "Competition practice: a share of 50% or more is presumed dominant (ECJ C-62/86 AKZO); "
@@ -92,4 +93,6 @@ DETECTOR = Detector(
     subjects="markets",
     find=find,
     coverage=market_coverage,
+    # 2: classification markets, values within each market's currency, buyer-wide not applicable.
+    version="2",
 )

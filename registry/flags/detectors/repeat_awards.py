@@ -10,22 +10,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
-from registry.flags.detectors.base import (
-    CoverageSource,
-    Detector,
-    Finding,
-    RunContext,
-    Threshold,
-    buyer_group_market_coverage,
-)
+from registry.flags.detectors._shares import buyer_group_market_coverage
+from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
+from registry.flags.market_keys import classified_market
 from registry.flags.models import Severity, SubjectType
-from registry.markets.cpv import cpv_name
+from registry.markets.services import market_labels
 from registry.suppliers.models import SupplierGroup
 
 
 def find(ctx: RunContext) -> list[Finding]:
     rc = ctx.contracts()
-    market = rc.c.cpv_market
+    # A CPV prefix, or the publisher's own classification for a contract without a CPV code.
+    market = classified_market(rc)
     when = rc.c.awarded
     uncompeted = rc.c.uncompeted
     minimum = int(ctx.thresholds["min_awards"])
@@ -49,7 +45,8 @@ def find(ctx: RunContext) -> list[Finding]:
             rc.c.group_id,
             market.label("market"),
             when.label("awarded"),
-            rc.c.value.label("value"),
+            rc.c.amount.label("amount"),
+            rc.c.currency.label("currency"),
             uncompeted.label("uncompeted"),
             (
                 sa.func.row_number().over(
@@ -76,7 +73,12 @@ def find(ctx: RunContext) -> list[Finding]:
             sa.func.count().label("awards"),
             sa.func.min(ordered.c.awarded).label("first_award"),
             sa.func.max(ordered.c.awarded).label("last_award"),
-            sa.func.sum(ordered.c.value).label("value"),
+            # A run's value only when all its valued awards are in one currency: never summed
+            # across currencies.
+            sa.func.sum(ordered.c.amount).label("value"),
+            sa.func.min(ordered.c.currency).label("currency"),
+            sa.func.count(sa.distinct(ordered.c.currency)).label("currencies"),
+            sa.func.count(ordered.c.amount).label("valued"),
             sa.func.min(ordered.c.id).label("first_id"),
             sa.func.max(ordered.c.id).label("last_id"),
         )
@@ -85,33 +87,41 @@ def find(ctx: RunContext) -> list[Finding]:
         .having(sa.func.count() >= minimum)
         .subquery()
     )
-    rows = ctx.db.execute(
-        sa.select(runs, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
-        .join(Buyer, Buyer.id == runs.c.buyer_id)
-        .join(SupplierGroup, SupplierGroup.id == runs.c.group_id)
-        # Longest first and, of runs as long, the latest: without the tie-break which run a flag
-        # showed hung on the plan, and could change from one run to the next (version 2).
-        .order_by(runs.c.awards.desc(), runs.c.last_award.desc(), runs.c.last_id.desc())
+    rows = list(
+        ctx.db.execute(
+            sa.select(runs, Buyer.name.label("buyer"), SupplierGroup.name.label("group"))
+            .join(Buyer, Buyer.id == runs.c.buyer_id)
+            .join(SupplierGroup, SupplierGroup.id == runs.c.group_id)
+            # Longest first and, of runs as long, the latest: without the tie-break which run a
+            # flag showed hung on the plan, and could change from one run to the next (v2).
+            .order_by(runs.c.awards.desc(), runs.c.last_award.desc(), runs.c.last_id.desc())
+        )
     )
     findings: dict[str, Finding] = {}
+    labels = market_labels(ctx.db, {row.market for row in rows}, ctx.cpv_depth)
     for row in rows:
-        key = f"{row.buyer_id}/{row.group_id}/cpv-{row.market}"
+        key = f"{row.buyer_id}/{row.group_id}/{row.market}"
         if key in findings:  # rows come longest (then latest) run first: keep that one
             continue
-        label = cpv_name(row.market) or f"CPV {row.market}"
+        one_currency = int(row.currencies) == 1
         findings[key] = Finding(
             subject_type=SubjectType.buyer_supplier,
             subject_key=key,
-            subject_label=f"{row.buyer} and {row.group} in {label} (CPV {row.market})",
+            subject_label=f"{row.buyer} and {row.group} in {labels[row.market]}",
             severity=Severity.medium,
             metrics={
                 "consecutive_awards": int(row.awards),
                 "first_award": str(row.first_award),
                 "last_award": str(row.last_award),
-                "value": float(row.value) if row.value is not None else None,
-                "market": f"cpv-{row.market}",
+                # null when no award has a value, or they are in several currencies
+                "value": float(row.value) if one_currency else None,
+                "currency": row.currency if one_currency else None,
+                "valued_awards": int(row.valued),
+                "currencies": int(row.currencies),
+                "market": row.market,
+                "market_label": labels[row.market],
             },
-            market_key=f"cpv-{row.market}",
+            market_key=row.market,
             buyer_id=row.buyer_id,
             group_id=row.group_id,
         )
@@ -123,16 +133,17 @@ def coverage(ctx: RunContext) -> CoverageSource:
     # needs, or too few dated ones to put in order, cannot show the pattern.
     rc = ctx.contracts()
     minimum = int(ctx.thresholds["min_awards"])
+    market = classified_market(rc)
     pairs = (
         sa.select(
             rc.c.buyer_id,
             rc.c.group_id,
-            rc.c.cpv_market.label("market"),
+            market.label("market"),
             sa.func.count().label("awards"),
             sa.func.count(rc.c.awarded).label("dated"),
         )
-        .where(rc.c.cpv_market.is_not(None))
-        .group_by(rc.c.buyer_id, rc.c.group_id, rc.c.cpv_market)
+        .where(market.is_not(None))
+        .group_by(rc.c.buyer_id, rc.c.group_id, market)
         .subquery()
     )
     return [
@@ -157,8 +168,10 @@ DETECTOR = Detector(
     id="repeat_awards",
     title="Repeat awards without competition",
     rule=(
-        "A buyer made at least {min_awards} consecutive awards in a market to the same supplier "
-        "group, each by direct award or limited procedure (no open competition)."
+        "A buyer made at least {min_awards} consecutive awards in a market (a CPV prefix, or the "
+        "publisher's own classification) to the same supplier group, each by direct award or "
+        "limited procedure (no open competition). The run's value is shown only when its awards "
+        "are valued in one currency."
     ),
     source=(
         "The idea of OCP red flag R055 (repeat awards); National Audit Office on HMRC's Aspire "
@@ -171,5 +184,5 @@ DETECTOR = Detector(
     subjects="buyer and supplier-group pairs in a market",
     find=find,
     coverage=coverage,
-    version="2",
+    version="3",
 )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import factory
 
 from registry.buyers.models import Buyer, BuyerType
-from registry.contracts.models import Contract, ProcurementMethod
+from registry.contracts.models import Classification, Contract, ProcurementMethod
 from registry.frameworks.models import (
     Framework,
     FrameworkStatus,
@@ -96,6 +96,17 @@ class ObligationFactory(ModelFactory):
     standard_reference = "IM1"
     weight = Decimal(1)
     mandatory = True
+
+
+class ClassificationFactory(ModelFactory):
+    """A publisher's own classification (a non-CPV market), e.g. a UNSPSC segment."""
+
+    class Meta:
+        model = Classification
+
+    scheme = "UNSPSC"
+    code = factory.Sequence(lambda n: f"{4300 + n}")
+    label = factory.Sequence(lambda n: f"Classification {n}")
 
 
 class ContractFactory(ModelFactory):

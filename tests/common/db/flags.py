@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.flags.detectors import load_settings
-from registry.flags.models import DetectorCoverage, Flag, FlagStatus
+from registry.flags.models import DetectorCoverage, Flag, FlagStatus, SubjectType
 from registry.flags.services import active_flags, run_detection
 from registry.suppliers.models import SupplierGroup
 from tests.common.db.core import (
@@ -53,6 +53,24 @@ def award_run(buyer: Any, supplier: Any, methods: list[str], cpv: str = "7220000
     ]
 
 
+def separate_buying(
+    supplier: Any, classification: Any, amounts: list[int], currency: str = "AMD"
+) -> list[Any]:
+    """One contract per amount, each from its own buyer, with one supplier in a publisher's own
+    classification (no CPV code), all awarded in 2017."""
+    return [
+        ContractFactory(
+            supplier=supplier,
+            cpv_code=None,
+            classification=classification,
+            award_date=datetime.date(2017, 3, 1),
+            value_amount=Decimal(amount),
+            currency=currency,
+        )
+        for amount in amounts
+    ]
+
+
 def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
     """Run one detector (thresholds as ini settings would give them); its active flags by subject."""
     settings = {f"registry.detectors.{detector_id}.{k}": str(v) for k, v in thresholds.items()}
@@ -60,16 +78,26 @@ def detect(db: Session, detector_id: str, **thresholds: Any) -> dict[str, Flag]:
     return {flag.subject_key: flag for flag in active_flags(db, detector_id)}
 
 
-def coverage(db: Session, detector_id: str) -> dict[str, DetectorCoverage]:
-    """The detector's coverage rows by subject key."""
-    rows = db.execute(
-        sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
-    ).scalars()
-    return {row.subject_key: row for row in rows}
+def coverage(
+    db: Session, detector_id: str, subject_type: SubjectType | None = None
+) -> dict[str, DetectorCoverage]:
+    """The detector's coverage rows (of one subject type, if given) by subject key."""
+    query = sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector_id)
+    if subject_type is not None:
+        query = query.where(DetectorCoverage.subject_type == subject_type)
+    return {row.subject_key: row for row in db.execute(query).scalars()}
 
 
 def new_buyer() -> Any:
     return BuyerFactory()
 
 
-__all__ = ["FlagStatus", "award_run", "coverage", "detect", "market", "new_buyer"]
+__all__ = [
+    "FlagStatus",
+    "award_run",
+    "coverage",
+    "detect",
+    "market",
+    "new_buyer",
+    "separate_buying",
+]

@@ -40,10 +40,11 @@ def _state_counts(page: webtest.TestResponse) -> dict[str, str]:
 def test_detector_page_lists_every_subject_in_its_state(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    market({"A": 8, "B": 2}, cpv="48814000")  # flagged
-    market({name: 1 for name in "CDEFGH"}, cpv="72500000")  # checked, not flagged
+    buyer = BuyerFactory()  # one buyer: one buyer-wide market, not applicable
+    market({"A": 8, "B": 2}, cpv="48814000", buyer=buyer)  # flagged
+    market({name: 1 for name in "CDEFGH"}, cpv="72500000", buyer=buyer)  # checked, not flagged
     for n in range(26):  # 26 markets too small to judge: two pages of not applicable
-        market({f"S{n}": 1}, cpv=f"30{n:03d}000")
+        market({f"S{n}": 1}, cpv=f"30{n:03d}000", buyer=buyer)
     run_detection(db_session, load_settings({}), ["market_concentration"])
     db_session.flush()
     flag = db_session.execute(
@@ -53,16 +54,21 @@ def test_detector_page_lists_every_subject_in_its_state(
     page = webtest_app.get("/flags/detectors/market_concentration")
     text = _text(page)
     assert REVIEW in text
-    assert _state_counts(page) == {"flagged": "1", "checked": "1", "not_applicable": "26"}
-    assert "Showing 1 to 25 of 28 subjects" in text
+    assert _state_counts(page) == {"flagged": "1", "checked": "1", "not_applicable": "27"}
+    assert "Showing 1 to 25 of 29 subjects" in text
     first = page.html.select("tbody tr")[-25]
     assert "Flagged" in first.text and first.find("a", href=f"/flags/{flag.id}")
 
     page = webtest_app.get(
         "/flags/detectors/market_concentration", {"state": "not_applicable", "page": "2"}
     )
-    assert "Showing 26 to 26 of 26 subjects" in _text(page)
+    assert "Showing 26 to 27 of 27 subjects" in _text(page)
     assert "fewer than 5 contracts (1)" in _text(page)
+    buyer_wide = _text(
+        webtest_app.get("/flags/detectors/market_concentration", {"state": "not_applicable"})
+    ) + _text(page)
+    assert f"All contracts of {buyer.name}" in buyer_wide
+    assert "a buyer-wide market: judged by the buyer dependency detector" in buyer_wide
     page = webtest_app.get("/flags/detectors/market_concentration", {"state": "checked"})
     assert "Checked — not flagged" in _text(page) and "CPV 72500" in _text(page)
     page = webtest_app.get("/flags/detectors/market_concentration", {"state": "bogus"})
@@ -73,7 +79,7 @@ def test_detector_page_lists_every_subject_in_its_state(
     assert "What each detector examined (coverage)" in listing and REVIEW in listing
     detail = _text(webtest_app.get(f"/flags/{flag.id}"))
     assert REVIEW in detail
-    assert "examined 28 markets: 1 flagged, 1 checked and not flagged, 26 not applicable" in detail
+    assert "examined 29 markets: 1 flagged, 1 checked and not flagged, 27 not applicable" in detail
 
     market_page = _text(webtest_app.get("/markets/cpv-30001"))
     assert "Market concentration Not applicable fewer than 5 contracts (1)" in market_page
@@ -149,7 +155,7 @@ def test_pages_say_how_much_of_the_data_each_figure_uses(
     assert "Uses all 5 contracts: each counts its buyer, with or without a value." in market_page
     assert (
         "Uses 2 of 5 contracts; 2 lack a value (1 framework agreements: a ceiling, not spend), "
-        "1 are in another currency." in market_page
+        "1 are in a currency other than GBP." in market_page
     )
     (api_market,) = [
         m for m in webtest_app.get("/api/v1/markets").json["data"] if m["key"] == "cpv-48814"

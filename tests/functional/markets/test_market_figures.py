@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.markets.datause import data_use
+from registry.markets.datause import data_use_in
 from registry.markets.figures import (
     METHOD_VERSION,
     group_page,
@@ -39,6 +39,7 @@ def assert_same_as_live(db: Session, key: MarketKey) -> None:
     assert stored is not None and live is not None, key
     got, (want, want_years) = stored.market, live
     assert (got.label, got.framework_id) == (want.label, want.framework_id)
+    assert got.currency == want.currency == stored.use.currency, key
     assert (got.contracts, got.valued_contracts, got.group_count) == (
         want.contracts,
         want.valued_contracts,
@@ -67,7 +68,7 @@ def assert_same_as_live(db: Session, key: MarketKey) -> None:
             a, b = getattr(p, basis), getattr(q, basis)
             assert a.participants == b.participants
             assert all(_close(getattr(a, f), getattr(b, f)) for f in ("hhi", "cr1", "cr2", "cr4"))
-    use = data_use(db, market_condition(key, DEPTH))
+    use = data_use_in(db, want.currency, market_condition(key, DEPTH))
     assert dataclass_tuple(stored.use)[:2] == dataclass_tuple(use)[:2]
     assert dataclass_tuple(stored.use)[3:] == dataclass_tuple(use)[3:]
     assert _close(float(stored.use.value), float(use.value))
@@ -90,7 +91,10 @@ def test_stored_figures_equal_the_live_computation_on_the_seed(
     stored = refresh_market_figures(seeded_db_session, DEPTH)
     keys = list(seeded_db_session.execute(sa.select(MarketFigures.market_key)).scalars())
     assert stored == len(keys) and "cpv-48814" in keys and any(k.startswith("lot-") for k in keys)
-    for key in keys:
+    buyer_wide = sorted(k for k in keys if k.startswith("buyer-"))
+    assert buyer_wide  # every buyer with a published contract has one
+    # Every market of what is bought, and a sample of the buyer-wide ones (one per buyer).
+    for key in [k for k in keys if not k.startswith("buyer-")] + buyer_wide[:8]:
         parsed = MarketKey.parse(key)
         assert parsed is not None
         assert_same_as_live(seeded_db_session, parsed)
@@ -108,7 +112,7 @@ def test_stored_figures_equal_the_live_ones_with_ties_currencies_and_lots(
     lot = LotFactory()
     supplier = SupplierFactory()
     for amount, currency in (("10.00", "GBP"), ("30.00", "EUR"), ("60.00", "GBP")):
-        ContractFactory(
+        supplier_contract = ContractFactory(
             lot=lot,
             supplier=supplier,
             value_amount=Decimal(amount),
@@ -116,7 +120,10 @@ def test_stored_figures_equal_the_live_ones_with_ties_currencies_and_lots(
             award_date=datetime.date(2020, 1, 1),
         )
     ContractFactory(lot=lot, value_amount=None, ceiling_amount=Decimal(900))
-    assert refresh_market_figures(db_session, DEPTH) == 5  # four CPV markets and the lot
+    refresh_market_figures(db_session, DEPTH)
+    keys = set(db_session.execute(sa.select(MarketFigures.market_key)).scalars())
+    assert len({k for k in keys if not k.startswith("buyer-")}) == 5  # four CPV, the lot
+    assert f"buyer-{supplier_contract.buyer_id}" in keys
     for key in ("cpv-48814", "cpv-72200", "cpv-72300", f"lot-{lot.id}"):
         parsed = MarketKey.parse(key)
         assert parsed is not None

@@ -137,7 +137,7 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
         with rolled_back_connection(engine) as connection:
             app = app_on(wsgi_app, connection)
             page = app.get("/data/imports")
-            assert page.html.select("tbody")[1].select("tr")[0].select("a")[0]["href"] == (
+            assert page.html.select("tbody")[-1].select("tr")[0].select("a")[0]["href"] == (
                 "/data/imports/7"
             )
             assert f"ocds: {PUBLISHER}" in page.text

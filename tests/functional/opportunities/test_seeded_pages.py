@@ -61,7 +61,7 @@ def test_the_aggregation_flag_page_shows_rule_thresholds_source_and_contracts(
     text = _text(page)
     assert "registry.detectors.aggregation_opportunity.min_buyers" in text
     assert "Carter" in text  # the source
-    prices = page.html.find("caption", string="Unit prices paid").find_parent("table")
+    prices = page.html.find("caption", string="Unit prices paid (in pounds)").find_parent("table")
     assert "Microsoft 365 E3" in prices.text
     assert len(page.html.select("a[href^='/contracts/']")) == 24
 

@@ -16,7 +16,7 @@ from registry.flags import coverage as registry_coverage
 from registry.flags import detectors as registry_detectors
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import load_settings
-from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord
+from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
 from registry.flags.services import run_detection
 from registry.frameworks.models import ObligationCategory
 from tests.common.db.core import (
@@ -41,7 +41,16 @@ def test_market_detector_states(db_session: Session) -> None:
     assert rows["cpv-72500"].reason is None
     assert rows["cpv-30200"].state == CoverageState.not_applicable
     assert rows["cpv-30200"].reason == "fewer than 5 contracts (4)"
-    assert {row.method_version for row in rows.values()} == {"1"}
+    # Every buyer-wide market is the buyer dependency detector's to judge.
+    buyer_wide = [row for key, row in rows.items() if key.startswith("buyer-")]
+    assert len(buyer_wide) == 26  # each contract of `market` has a buyer of its own
+    assert {(row.state, row.reason) for row in buyer_wide} == {
+        (
+            CoverageState.not_applicable,
+            "a buyer-wide market: judged by the buyer dependency detector",
+        )
+    }
+    assert {row.method_version for row in rows.values()} == {"2"}
 
 
 def test_market_without_values_is_checked_by_buyers_only(db_session: Session) -> None:
@@ -49,9 +58,7 @@ def test_market_without_values_is_checked_by_buyers_only(db_session: Session) ->
     detect(db_session, "market_concentration")
     row = coverage(db_session, "market_concentration")["cpv-72500"]
     assert row.state == CoverageState.checked
-    assert row.reason == (
-        "no contract values in pounds in this market: judged by number of buyers only"
-    )
+    assert row.reason == "no contract values in this market: judged by number of buyers only"
 
 
 def test_missing_exit_states_and_framework_call_offs_excluded(db_session: Session) -> None:
@@ -82,12 +89,16 @@ def test_non_competitive_share_states(db_session: Session) -> None:
         ContractFactory(supplier=unvalued, value_amount=None)
     ContractFactory(supplier=small, procurement_method="direct award")
     detect(db_session, "non_competitive_share")
-    rows = coverage(db_session, "non_competitive_share")
+    rows = coverage(db_session, "non_competitive_share", SubjectType.supplier_group)
     assert rows[str(flagged.group_id)].state == CoverageState.flagged
     assert rows[str(checked.group_id)].state == CoverageState.checked
     assert rows[str(small.group_id)].state == CoverageState.not_applicable
     assert rows[str(small.group_id)].reason == "fewer than 3 contracts"
-    assert rows[str(unvalued.group_id)].reason == "no contract values in pounds"
+    # Without values a group is judged by number of contracts (all three competed here).
+    assert rows[str(unvalued.group_id)].state == CoverageState.checked
+    assert rows[str(unvalued.group_id)].reason == (
+        "judged by number of contracts: fewer than 3 have a value in one currency"
+    )
 
 
 def test_extension_creep_notes_what_it_could_not_check(db_session: Session) -> None:
