@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from registry.db import create_engine
 from tests.common.cli import run_cli, write_ini
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, app_on, rolled_back_connection
 
 SCHEMA = Path(__file__).resolve().parents[3] / "schemas" / "ocds" / "release-schema-1.1.4.json"
 SHARE = 0.8
@@ -106,7 +106,7 @@ def _rows(url: str, query: str, **params: Any) -> list[Any]:
 
 @pytest.mark.slow
 def test_every_real_publication_imports_with_its_contracts_and_findings(
-    database_factory: Any, tmp_path: Path
+    database_factory: Any, wsgi_app: Any, tmp_path: Path
 ) -> None:
     url = database_factory.fresh()
     ini = write_ini(tmp_path, url)
@@ -153,6 +153,17 @@ def test_every_real_publication_imports_with_its_contracts_and_findings(
     details = entry[1] if isinstance(entry[1], dict) else json.loads(entry[1])
     reasons = {r["reason"]: r["count"] for r in details["skip_reasons"]}
     assert reasons["a record that only links to its releases"] == 2
+
+    # The ledger's page of the Moldova import shows the findings the import wrote.
+    ((run_id,),) = _rows(url, "SELECT id FROM import_runs WHERE source = 'moldova-releases.json'")
+    engine = create_engine(url)
+    try:
+        with rolled_back_connection(engine) as connection:
+            page = app_on(wsgi_app, connection).get(f"/data/imports/{run_id}")
+            assert "empty-string" in page.text
+            assert "releases[].tender.value.amount" in page.text
+    finally:
+        engine.dispose()
 
 
 def _count_contracts(url: str, ocids: list[str]) -> int:
