@@ -237,7 +237,8 @@ class FileCheck:
         self.problems: list[str] = []
         self.total = 0
         self.recognised = False  # something in the file is OCDS
-        self.not_ocds: list[str] = []  # the documents that are not, should nothing be
+        self.not_ocds: list[str] = []  # the first documents that are not, should nothing be
+        self.not_ocds_total = 0
 
     def problem(self, message: str) -> None:
         self.total += 1
@@ -271,7 +272,9 @@ class FileCheck:
         if self.strict:
             self.problem(message)
         elif found.document:
-            self.not_ocds.append(message)
+            self.not_ocds_total += 1
+            if len(self.not_ocds) < MAX_MESSAGES:
+                self.not_ocds.append(message)
         else:
             self.summary.releases += 1
             self.summary.skip(SKIP_REASONS.get(found.rule, found.rule), found.where)
@@ -325,7 +328,7 @@ class FileCheck:
     def refusal(self) -> ImportRefused | None:
         problems, total = self.problems, self.total
         if not total and not self.recognised and self.not_ocds:
-            problems, total = self.not_ocds[:MAX_MESSAGES], len(self.not_ocds)
+            problems, total = self.not_ocds, self.not_ocds_total
         if not total:
             return None
         refused = ImportRefused(self.name, problems, total)

@@ -212,6 +212,12 @@ def test_what_is_not_ocds_is_refused_and_some_of_it_skipped(
         with pytest.raises(ImportRefused) as refused:
             import_file(db_session, path, name)
         assert "not" in refused.value.messages[0]
+    # Listed as far as MAX_MESSAGES, and counted in full.
+    path = tmp_path / "many.jsonl"
+    path.write_text("1\n" * 30)
+    with pytest.raises(ImportRefused) as refused:
+        import_file(db_session, path, path.name)
+    assert (len(refused.value.problems), refused.value.total) == (20, 30)
     # A line that is not OCDS among releases: skipped, and a finding.
     path = tmp_path / "mixed.jsonl"
     path.write_text(json.dumps(_release()) + '\n{"rows": 1}\n')
