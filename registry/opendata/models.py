@@ -82,32 +82,23 @@ class ImportRun(ModelBase):
         default=dict, comment="reasons with examples, missing ocids, problems of a refused file"
     )
     # Transparency indicators (after opentender.eu): of the releases read, how many state each.
-    with_classification: Mapped[int] = mapped_column(
-        default=0,
-        server_default=sa.text("0"),
+    # Null: not measured (a CSV import, a refused file, or an import made before they were).
+    with_classification: Mapped[int | None] = mapped_column(
         comment="releases whose tender or items carry a classification",
     )
-    with_value: Mapped[int] = mapped_column(
-        default=0,
-        server_default=sa.text("0"),
+    with_value: Mapped[int | None] = mapped_column(
         comment="releases with a usable award, contract or tender value",
     )
-    with_suppliers: Mapped[int] = mapped_column(
-        default=0,
-        server_default=sa.text("0"),
+    with_suppliers: Mapped[int | None] = mapped_column(
         comment="releases naming at least one supplier (the next one's base)",
     )
-    with_supplier_identifier: Mapped[int] = mapped_column(
-        default=0,
-        server_default=sa.text("0"),
+    with_supplier_identifier: Mapped[int | None] = mapped_column(
         comment="releases whose every named supplier has an identifier",
     )
-    with_procurement_method: Mapped[int] = mapped_column(
-        default=0, server_default=sa.text("0"), comment="releases stating tender.procurementMethod"
+    with_procurement_method: Mapped[int | None] = mapped_column(
+        comment="releases stating tender.procurementMethod"
     )
-    with_tender_period: Mapped[int] = mapped_column(
-        default=0, server_default=sa.text("0"), comment="releases with a tender period"
-    )
+    with_tender_period: Mapped[int | None] = mapped_column(comment="releases with a tender period")
 
 
 class ImportRunOcid(ModelBase):

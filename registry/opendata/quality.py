@@ -103,8 +103,9 @@ def indicator_values(counts: dict[str, int | None]) -> list[dict[str, Any]]:
 
 
 def run_indicators(run: ImportRun) -> list[dict[str, Any]]:
-    """One import's indicators; none for a refused import or a CSV one (no releases)."""
-    if run.outcome != ImportOutcome.imported or run.kind != "ocds":
+    """One import's indicators; none where they were not measured (a refused import, a CSV one,
+    or one made before the registry measured them: its columns are null)."""
+    if run.outcome != ImportOutcome.imported or run.kind != "ocds" or run.with_value is None:
         return []
     names = ("releases_read", *INDICATOR_COLUMNS)
     return indicator_values({name: getattr(run, name) for name in names})
@@ -155,7 +156,13 @@ def findings_by_rule(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _source_quality(db: Session, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Per source: the sums of its good OCDS imports' counts, and the findings they recorded."""
-    good = sa.and_(ImportRun.outcome == ImportOutcome.imported, ImportRun.kind == "ocds")
+    # Imports made before the indicators were measured (null) would count as releases stating
+    # nothing: they are left out of the sums, and of the findings, which they never recorded.
+    good = sa.and_(
+        ImportRun.outcome == ImportOutcome.imported,
+        ImportRun.kind == "ocds",
+        ImportRun.with_value.is_not(None),
+    )
     names = ("releases_read", *INDICATOR_COLUMNS)
     sums = db.execute(
         sa.select(

@@ -93,8 +93,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_classification",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases whose tender or items carry a classification",
             )
         )
@@ -102,8 +101,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_value",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases with a usable award, contract or tender value",
             )
         )
@@ -111,8 +109,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_suppliers",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases naming at least one supplier (the next one's base)",
             )
         )
@@ -120,8 +117,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_supplier_identifier",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases whose every named supplier has an identifier",
             )
         )
@@ -129,8 +125,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_procurement_method",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases stating tender.procurementMethod",
             )
         )
@@ -138,8 +133,7 @@ def upgrade() -> None:
             sa.Column(
                 "with_tender_period",
                 sa.Integer(),
-                nullable=False,
-                server_default=sa.text("0"),
+                nullable=True,
                 comment="releases with a tender period",
             )
         )

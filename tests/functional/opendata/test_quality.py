@@ -312,3 +312,32 @@ def test_the_downloads_carry_the_indicators_and_the_findings(
     as_json = json.loads(webtest_app.get("/data/import_findings.json").text)
     assert as_json[0]["title"] == rule_title("empty-string")
     assert as_json[2]["example"] == HOSTILE
+
+
+def test_an_import_made_before_quality_was_measured_says_so_and_counts_for_nothing(
+    webtest_app: webtest.TestApp, db_session: Session
+) -> None:
+    measured = ImportRunFactory(publisher="Armeps")
+    unmeasured = {f"with_{name}": None for name in UNMEASURED}
+    old = ImportRunFactory(publisher="Armeps", releases_read=96, **unmeasured)
+
+    page = webtest_app.get(f"/data/imports/{old.id}")
+    text = _text(page.html)
+    assert "Not measured: this file was imported before the registry recorded" in text
+    assert "No findings" not in text  # it never looked: it must not say the file is clean
+    assert webtest_app.get(f"/api/v1/imports/{old.id}").json["indicators"] == []
+
+    # The source's shares are those of the measured import alone, not diluted by the old one.
+    rows = _source_rows(webtest_app.get("/data/imports"))
+    assert rows["ocds: Armeps"][0] == str(measured.releases_read)
+    assert rows["ocds: Armeps"][2] == "75% 3 of 4"
+
+
+UNMEASURED = (
+    "classification",
+    "value",
+    "suppliers",
+    "supplier_identifier",
+    "procurement_method",
+    "tender_period",
+)
