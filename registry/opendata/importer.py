@@ -59,8 +59,10 @@ UPDATABLE = (
     "start_date",
     "end_date",
     "procurement_method",
+    "procurement_method_details",
     "number_of_tenderers",
     "cpv_code",
+    "classification_id",
     "ceiling_amount",
     "ceiling_currency",
 )
@@ -592,7 +594,7 @@ class _Writer:
             elif contract is None:
                 self.pending[data.reference] = self.contract_row(data)
                 created += 1
-            elif self.update(contract, data.fields, release_id):
+            elif self.update(contract, self.update_fields(data), release_id):
                 changed += 1
         targets = 0
         for block in mapped.blocks:
@@ -636,6 +638,10 @@ class _Writer:
             "publication": Publication.published,
             "source": "ocds",
         }
+
+    def update_fields(self, data: ContractData) -> dict[str, Any]:
+        """A later release's values for a contract already held, its classification included."""
+        return {**data.fields, "classification_id": self.classification_id(data.classification)}
 
     def update(self, contract: _Contract, fields: dict[str, Any], release_id: str) -> bool:
         before: dict[str, Any] = {}
@@ -727,6 +733,12 @@ class _Writer:
                 contract.values[column] = _id(contract.values[column])
         self.insert_returning(table, inserted)
         updated = [c for c in self.contracts.values() if c.dirty and not c.new]
+        for contract in updated:  # a classification first seen in this batch now has its id
+            contract.values["classification_id"] = _id(contract.values["classification_id"])
+        for _contract, event in self.events:
+            for side in ("before", "after"):
+                if "classification_id" in event[side]:
+                    event[side]["classification_id"] = _id(event[side]["classification_id"])
         # Every updatable column, changed or not: one statement for the whole batch.
         update_rows(
             self.db,

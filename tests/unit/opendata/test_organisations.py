@@ -301,3 +301,43 @@ def test_unknown_method_words_leave_the_method_unknown_and_are_kept(
         ),
         "ocds-orgs-3": (ProcurementMethod.open, None),
     }
+
+
+def test_a_later_release_updates_the_classification_and_the_methods_words(
+    db_session: Session, tmp_path: Path
+) -> None:
+    buyer = _org("b1", "Ministry of Finance", "buyer")
+    supplier = _org("s1", "Tparan LLC", "supplier")
+    first = _release(
+        1,
+        buyer,
+        supplier,
+        tender={
+            "procurementMethodDetails": "Catalogue purchase",
+            "classification": {"scheme": "UNSPSC", "id": "43211500", "description": "Computers"},
+        },
+    )
+    _import(db_session, tmp_path, [first], "first.jsonl")
+    later = json.loads(json.dumps(first))
+    later["id"] = "ocds-orgs-1-update"
+    later["date"] = "2024-04-01T00:00:00Z"
+    later["tender"] = {
+        "procurementMethod": "direct",
+        "procurementMethodDetails": "Direct award",
+        "classification": {"scheme": "UNSPSC", "id": "81111500", "description": "Software"},
+    }
+    _import(db_session, tmp_path, [later], "later.jsonl")
+
+    contract = db_session.execute(sa.select(Contract)).scalar_one()
+    assert contract.procurement_method == ProcurementMethod.direct_award
+    assert contract.procurement_method_details == "Direct award"  # the words follow the method
+    assert contract.classification is not None
+    assert (contract.classification.scheme, contract.classification.code) == ("UNSPSC", "81")
+    events = db_session.execute(
+        sa.text(
+            "SELECT before, after FROM audit_events WHERE action = 'contract.updated_from_ocds'"
+        )
+    ).all()
+    assert len(events) == 1
+    after = events[0].after if isinstance(events[0].after, dict) else json.loads(events[0].after)
+    assert after["classification_id"] == contract.classification_id  # an id, not a placeholder
