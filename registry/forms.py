@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from urllib.parse import quote
 from typing import Any
 
 import wtforms
@@ -13,6 +14,9 @@ from pyramid.request import Request
 from webob.multidict import MultiDict
 from wtforms import validators
 
+from registry.integers import MAX_ID, whole_number
+
+_NOT_ASCII = re.compile("[^\x00-\x7f]+")
 # A field longer than this is refused rather than truncated.
 MAX_TEXT = 10_000
 
@@ -47,6 +51,28 @@ class Form(wtforms.Form):
         return pairs
 
 
+class WholeNumberField(wtforms.IntegerField):
+    """A whole number in ASCII digits from `minimum` to `maximum` (by default, what a record id
+    column holds): '²', '1_000', '-3' or a number past the column are refused with the field's
+    `invalid_value_message`, never passed on to overflow the database."""
+
+    def __init__(self, *args: Any, minimum: int = 0, maximum: int = MAX_ID, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = str(valuelist[0]).strip()
+        self.data = whole_number(text, self.minimum, self.maximum)
+        if self.data is None and text:
+            raise ValueError(
+                self.invalid_value_message
+                or f"Enter a whole number from {self.minimum} to {self.maximum:,}"
+            )
+
+
 def required(name: str) -> validators.InputRequired:
     return validators.InputRequired(message=f"Enter {name}")
 
@@ -77,7 +103,12 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
         return default
     if any(ord(c) < 32 or ord(c) == 127 for c in value):  # browsers drop tabs: "/\t/evil"
         return default
-    return value
+    # A Location header is Latin-1: past ASCII, characters go percent-encoded in UTF-8, as a
+    # browser sends them; a lone surrogate (no UTF-8 at all) means the default.
+    try:
+        return _NOT_ASCII.sub(lambda found: quote(found.group()), value)
+    except UnicodeEncodeError:
+        return default
 
 
 def close_uploads(request: Request) -> None:

@@ -10,7 +10,10 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.orm import Session
 
+from registry.integers import whole_number
+
 DEFAULT_PAGE_SIZE = 25
+MAX_PAGE = 10**6
 
 
 @dataclasses.dataclass
@@ -35,8 +38,7 @@ class Page:
 
 def page_number(request: Request) -> int:
     """The ?page= parameter; anything that is not a positive whole number means page 1."""
-    raw = request.params.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**6 else 1
+    return whole_number(request.params.get("page"), 1, MAX_PAGE) or 1
 
 
 def paginate(

@@ -4,6 +4,8 @@ from pyramid.config import Configurator
 
 
 def includeme(config: Configurator) -> None:
+    # Numeric placeholders are [0-9]+, never \\d+ (which matches '²'); views read them with
+    # registry.integers.record_id, which answers 404 past the column's range.
     config.add_route("home", "/")
 
     # Accounts
@@ -11,11 +13,11 @@ def includeme(config: Configurator) -> None:
     config.add_route("accounts.logout", "/logout")
     config.add_route("accounts.users", "/admin/users")
     config.add_route("accounts.user_new", "/admin/users/new")
-    config.add_route("accounts.user_detail", "/admin/users/{id:\\d+}")
-    config.add_route("accounts.user_role", "/admin/users/{id:\\d+}/role")
-    config.add_route("accounts.user_deactivate", "/admin/users/{id:\\d+}/deactivate")
-    config.add_route("accounts.user_reactivate", "/admin/users/{id:\\d+}/reactivate")
-    config.add_route("accounts.user_password", "/admin/users/{id:\\d+}/password")
+    config.add_route("accounts.user_detail", "/admin/users/{id:[0-9]+}")
+    config.add_route("accounts.user_role", "/admin/users/{id:[0-9]+}/role")
+    config.add_route("accounts.user_deactivate", "/admin/users/{id:[0-9]+}/deactivate")
+    config.add_route("accounts.user_reactivate", "/admin/users/{id:[0-9]+}/reactivate")
+    config.add_route("accounts.user_password", "/admin/users/{id:[0-9]+}/password")
 
     # Audit trail
     config.add_route("audit.trail", "/audit")
@@ -34,39 +36,41 @@ def includeme(config: Configurator) -> None:
     config.add_route("frameworks.lots.edit", framework + "/lots/{number}/edit")
     config.add_route("frameworks.lots.retract", framework + "/lots/{number}/retract")
     config.add_route("frameworks.memberships.new", framework + "/lots/{number}/suppliers/new")
-    config.add_route("frameworks.memberships.status", framework + "/memberships/{id:\\d+}/status")
+    config.add_route("frameworks.memberships.status", framework + "/memberships/{id:[0-9]+}/status")
     config.add_route("frameworks.obligations.new", framework + "/obligations/new")
-    config.add_route("frameworks.obligations.edit", framework + "/obligations/{id:\\d+}/edit")
-    config.add_route("frameworks.obligations.retract", framework + "/obligations/{id:\\d+}/retract")
+    config.add_route("frameworks.obligations.edit", framework + "/obligations/{id:[0-9]+}/edit")
+    config.add_route(
+        "frameworks.obligations.retract", framework + "/obligations/{id:[0-9]+}/retract"
+    )
 
     # Suppliers and groups (literal paths before the parametrised ones)
     config.add_route("suppliers.list", "/suppliers")
     config.add_route("suppliers.new", "/suppliers/new")
     config.add_route("suppliers.groups.list", "/suppliers/groups")
     config.add_route("suppliers.groups.new", "/suppliers/groups/new")
-    config.add_route("suppliers.groups.detail", "/suppliers/groups/{id:\\d+}")
-    config.add_route("suppliers.groups.edit", "/suppliers/groups/{id:\\d+}/edit")
-    config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:\\d+}/reverse")
-    config.add_route("suppliers.detail", "/suppliers/{id:\\d+}")
-    config.add_route("suppliers.edit", "/suppliers/{id:\\d+}/edit")
-    config.add_route("suppliers.group", "/suppliers/{id:\\d+}/group")
-    config.add_route("suppliers.merge", "/suppliers/{id:\\d+}/merge")
+    config.add_route("suppliers.groups.detail", "/suppliers/groups/{id:[0-9]+}")
+    config.add_route("suppliers.groups.edit", "/suppliers/groups/{id:[0-9]+}/edit")
+    config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:[0-9]+}/reverse")
+    config.add_route("suppliers.detail", "/suppliers/{id:[0-9]+}")
+    config.add_route("suppliers.edit", "/suppliers/{id:[0-9]+}/edit")
+    config.add_route("suppliers.group", "/suppliers/{id:[0-9]+}/group")
+    config.add_route("suppliers.merge", "/suppliers/{id:[0-9]+}/merge")
 
     # Buyers
     config.add_route("buyers.list", "/buyers")
     config.add_route("buyers.new", "/buyers/new")
-    config.add_route("buyers.detail", "/buyers/{id:\\d+}")
-    config.add_route("buyers.edit", "/buyers/{id:\\d+}/edit")
+    config.add_route("buyers.detail", "/buyers/{id:[0-9]+}")
+    config.add_route("buyers.edit", "/buyers/{id:[0-9]+}/edit")
 
     # Contracts (/contracts/new before the parametrised routes; those load the contract and its ACL)
     contract = "registry.contracts.resources.ContractContext"
     config.add_route("contracts.list", "/contracts")
     config.add_route("contracts.new", "/contracts/new")
-    config.add_route("contracts.detail", "/contracts/{id:\\d+}", factory=contract)
-    config.add_route("contracts.edit", "/contracts/{id:\\d+}/edit", factory=contract)
-    config.add_route("contracts.publish", "/contracts/{id:\\d+}/publish", factory=contract)
-    config.add_route("contracts.retract", "/contracts/{id:\\d+}/retract", factory=contract)
-    config.add_route("contracts.extend", "/contracts/{id:\\d+}/extend", factory=contract)
+    config.add_route("contracts.detail", "/contracts/{id:[0-9]+}", factory=contract)
+    config.add_route("contracts.edit", "/contracts/{id:[0-9]+}/edit", factory=contract)
+    config.add_route("contracts.publish", "/contracts/{id:[0-9]+}/publish", factory=contract)
+    config.add_route("contracts.retract", "/contracts/{id:[0-9]+}/retract", factory=contract)
+    config.add_route("contracts.extend", "/contracts/{id:[0-9]+}/extend", factory=contract)
 
     # Scoring: assessments, review queue, replies, methodology
     config.add_route("review.queue", "/review")
@@ -76,37 +80,37 @@ def includeme(config: Configurator) -> None:
     config.add_route("assessments.list", "/assessments")
     config.add_route(
         "assessments.new",
-        "/contracts/{id:\\d+}/assessments/new",
+        "/contracts/{id:[0-9]+}/assessments/new",
         factory="registry.scoring.resources.ContractAssessmentContext",
     )
-    config.add_route("assessments.detail", "/assessments/{id:\\d+}", factory=assessment)
-    config.add_route("assessments.edit", "/assessments/{id:\\d+}/edit", factory=assessment)
-    config.add_route("assessments.submit", "/assessments/{id:\\d+}/submit", factory=assessment)
-    config.add_route("assessments.reply", "/assessments/{id:\\d+}/reply", factory=assessment)
-    config.add_route("assessments.retract", "/assessments/{id:\\d+}/retract", factory=assessment)
-    config.add_route("review.item", "/review/{id:\\d+}", factory=assessment)
-    config.add_route("remedies.supplier", "/suppliers/{id:\\d+}/remedies")
+    config.add_route("assessments.detail", "/assessments/{id:[0-9]+}", factory=assessment)
+    config.add_route("assessments.edit", "/assessments/{id:[0-9]+}/edit", factory=assessment)
+    config.add_route("assessments.submit", "/assessments/{id:[0-9]+}/submit", factory=assessment)
+    config.add_route("assessments.reply", "/assessments/{id:[0-9]+}/reply", factory=assessment)
+    config.add_route("assessments.retract", "/assessments/{id:[0-9]+}/retract", factory=assessment)
+    config.add_route("review.item", "/review/{id:[0-9]+}", factory=assessment)
+    config.add_route("remedies.supplier", "/suppliers/{id:[0-9]+}/remedies")
 
     # Markets and lock-in flags
     config.add_route("markets.list", "/markets")
     config.add_route("markets.detail", "/markets/{key}")
     config.add_route("flags.list", "/flags")
     config.add_route("flags.detector", "/flags/detectors/{detector}")
-    config.add_route("flags.detail", "/flags/{id:\\d+}")
-    config.add_route("flags.status", "/flags/{id:\\d+}/status")
+    config.add_route("flags.detail", "/flags/{id:[0-9]+}")
+    config.add_route("flags.status", "/flags/{id:[0-9]+}/status")
 
     # Beyond lock-in (issue 10): aggregation opportunities, products and their end of support
     config.add_route("opportunities.list", "/opportunities")
     config.add_route(
-        "opportunities.detail", "/opportunities/{market}/groups/{group:\\d+}/{year:\\d+}"
+        "opportunities.detail", "/opportunities/{market}/groups/{group:[0-9]+}/{year:[0-9]+}"
     )
     config.add_route("exposure", "/exposure")
     config.add_route("products.list", "/products")
     config.add_route("products.new", "/products/new")
-    config.add_route("products.detail", "/products/{id:\\d+}")
-    config.add_route("products.edit", "/products/{id:\\d+}/edit")
-    config.add_route("products.contracts", "/products/{id:\\d+}/contracts")
-    config.add_route("products.obligations", "/products/{id:\\d+}/obligations")
+    config.add_route("products.detail", "/products/{id:[0-9]+}")
+    config.add_route("products.edit", "/products/{id:[0-9]+}/edit")
+    config.add_route("products.contracts", "/products/{id:[0-9]+}/contracts")
+    config.add_route("products.obligations", "/products/{id:[0-9]+}/obligations")
 
     # Open data
     config.add_route("data", "/data")
@@ -114,7 +118,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("data.import", "/data/import")
     # The import ledger and dated snapshots (issue 11): before data.table, whose pattern they fit.
     config.add_route("data.imports", "/data/imports")
-    config.add_route("data.imports.detail", "/data/imports/{id:\\d+}")
+    config.add_route("data.imports.detail", "/data/imports/{id:[0-9]+}")
     config.add_route("data.snapshots.file", "/data/snapshots/{name}/{file}")
     # One CSV and one JSON per public table (frameworks, lots, obligations, memberships,
     # supplier_groups, suppliers, buyers, contracts, contract_extensions): list pages link here.

@@ -24,6 +24,7 @@ from registry.audit.models import AuditEvent
 from registry.authnz import Permissions, Role
 from registry.buyers.models import Buyer
 from registry.forms import Form
+from registry.integers import record_id
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
 from registry.views import post_form
@@ -186,7 +187,7 @@ def user_create(request: Request) -> Any:
 
 
 def _get_user(request: Request) -> User:
-    user = request.db.get(User, int(request.matchdict["id"]))
+    user = request.db.get(User, record_id(request))
     if user is None:
         raise HTTPNotFound()
     return user

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from registry.accounts.services import AccountError
 from registry.authnz import Role
 from registry.buyers.models import Buyer
+from registry.integers import record_by_number
 from registry.suppliers.models import Supplier
 from registry.suppliers.services import find_by_number
 
@@ -29,10 +30,9 @@ def find_organisation(db: Session, role: str, organisation: str) -> dict[str, in
 
 
 def _buyer(db: Session, text: str) -> Buyer:
-    if text.isdigit() and len(text) < 10:
-        buyer = db.get(Buyer, int(text))
-        if buyer is not None:
-            return buyer
+    buyer = record_by_number(db, Buyer, text)
+    if buyer is not None:
+        return buyer
     matches = list(
         db.execute(
             sa.select(Buyer)

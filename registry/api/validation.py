@@ -4,8 +4,10 @@ openapi-core; what is wrong becomes one JSON error naming each parameter or JSON
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,9 @@ from registry import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 SPEC_PATH = PROJECT_ROOT / "schemas" / "openapi.yaml"
+# How deep a JSON body may nest: the API's deepest document is a few levels.
+MAX_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
 REQUIRED = re.compile(r"'([^']+)' is a required property")
 
 
@@ -114,6 +119,7 @@ def _fields(error: Any) -> list[dict[str, str]]:
 
 def validate_request(request: Request) -> dict[str, Any]:
     """The request's parameters as the document types them; ApiError(400) naming each bad one."""
+    read = check_body(request)
     result = openapi().unmarshal_request(_Request(request))
     errors = [e for e in result.errors if type(e).__name__ != "SecurityValidationError"]
     if errors:
@@ -124,29 +130,89 @@ def validate_request(request: Request) -> dict[str, Any]:
             + "; ".join(f"{f['field']}: {f['message']}" for f in fields),
             fields,
         )
-    if result.body is not None:
-        nul = _nul_paths(result.body, "$")
-        if nul:
-            fields = [
-                {"field": path, "message": "must not contain a NUL character"} for path in nul
-            ]
-            raise ApiError(400, "The request is not valid: text must not contain NUL", fields)
     params: dict[str, Any] = dict(result.parameters.query or {})
     params.update(result.parameters.path or {})
     if result.body is not None:
-        params["body"] = result.body
+        params["body"] = _exact_numbers(result.body, read)
     return params
 
 
-def _nul_paths(value: Any, path: str) -> list[str]:
-    """Where a body holds NUL, which PostgreSQL cannot store in text."""
-    if isinstance(value, str):
-        return [path] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}")]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}[{i}]")]
-    return []
+def read_json(value: bytes | str) -> Any:
+    """A JSON body as the API reads it: numbers with a fraction or an exponent as Decimal, never
+    float (999999999999999.99 stays what was sent), and NaN or Infinity refused."""
+    return json.loads(value, parse_float=Decimal, parse_constant=_not_a_number)
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_body(request: Request) -> Any:
+    """Refuse, before anything reads it, a JSON body nested deeper than MAX_DEPTH or holding a
+    lone surrogate (no UTF-8 can store it) or NUL (PostgreSQL text cannot), naming the path."""
+    if not request.body or "json" not in (request.content_type or ""):
+        return None  # openapi-core names a missing body or another media type
+    try:
+        body = read_json(request.body)
+    except RecursionError:
+        fields = [{"field": "$", "message": f"nested deeper than {MAX_DEPTH} levels"}]
+        raise ApiError(
+            400, "The request is not valid: the body is nested too deeply", fields
+        ) from None
+    except ValueError as exc:  # not JSON, not UTF-8, or NaN
+        fields = [{"field": "$", "message": f"the body is not valid JSON: {exc}"[:200]}]
+        raise ApiError(
+            400, "The request is not valid: the body is not valid JSON", fields
+        ) from None
+    fields = _text_problems(body)
+    if fields:
+        raise ApiError(
+            400,
+            "The request is not valid: "
+            + "; ".join(f"{f['field']}: {f['message']}" for f in fields[:10]),
+            fields,
+        )
+    return body
+
+
+def _exact_numbers(checked: Any, read: Any) -> Any:
+    """The body openapi-core checked, with the numbers as read (Decimal): it casts every
+    `number` to float, which rounds 999999999999999.99 up to 1000000000000000."""
+    if isinstance(checked, float) and isinstance(read, Decimal):
+        return read
+    if isinstance(checked, dict) and isinstance(read, dict):
+        return {k: _exact_numbers(v, read.get(k)) for k, v in checked.items()}
+    if isinstance(checked, list) and isinstance(read, list) and len(checked) == len(read):
+        return [_exact_numbers(c, r) for c, r in zip(checked, read, strict=True)]
+    return checked
+
+
+def _text_problems(body: Any) -> list[dict[str, str]]:
+    """Walked without recursion, so depth is measured rather than met as a RecursionError."""
+    problems = []
+    stack: list[tuple[Any, str, int]] = [(body, "$", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return [{"field": path, "message": f"nested deeper than {MAX_DEPTH} levels"}]
+        if isinstance(value, str):
+            if "\x00" in value:
+                problems.append({"field": path, "message": "must not contain a NUL character"})
+            if _SURROGATE.search(value):
+                problems.append({"field": path, "message": "must not hold a lone surrogate"})
+        elif isinstance(value, dict):
+            for key, item in reversed(value.items()):
+                stack.append((key, f"{path}.{_printable(key)} (name)", depth + 1))
+                stack.append((item, f"{path}.{_printable(key)}", depth + 1))
+        elif isinstance(value, list):
+            stack.extend(
+                (item, f"{path}[{i}]", depth + 1) for i, item in reversed(list(enumerate(value)))
+            )
+    return problems
+
+
+def _printable(key: str) -> str:
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")[:100]
 
 
 def validate_response(request: Request, response: Response) -> None:

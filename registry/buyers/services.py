@@ -14,6 +14,7 @@ from registry.audit.services import add_audited, apply_audited
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.identifiers import is_ods_code, normalise_name
+from registry.integers import record_by_number
 from registry.problems import Problem, ServiceError
 
 SUBJECT = "buyer"
@@ -76,10 +77,9 @@ class BuyerService:
         text = (text or "").strip()
         if not text:
             return None
-        if text.isdigit() and len(text) < 10:
-            buyer = self.db.get(Buyer, int(text))
-            if buyer is not None:
-                return buyer
+        buyer = record_by_number(self.db, Buyer, text)
+        if buyer is not None:
+            return buyer
         matches = list(
             self.db.execute(
                 sa.select(Buyer)

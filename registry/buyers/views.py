@@ -20,6 +20,7 @@ from registry.buyers.services import BuyerError, BuyerInput
 from registry.contracts.models import Contract
 from registry.flags.sql import gbp_value
 from registry.forms import Form
+from registry.integers import record_id
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -188,7 +189,7 @@ def group_shares(db: Session, buyer_id: int) -> list[GroupShare]:
 
 
 def _get_buyer(request: Request) -> Buyer:
-    buyer = request.db.get(Buyer, int(request.matchdict["id"]))
+    buyer = request.db.get(Buyer, record_id(request))
     if buyer is None:
         raise HTTPNotFound()
     return buyer

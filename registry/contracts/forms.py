@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.models import ProcurementMethod
 from registry.contracts.services import ContractInput
-from registry.forms import Form, length, required
+from registry.forms import Form, WholeNumberField, length, required
 
 
 def _date(label: str, name: str, description: str = "", optional: bool = True) -> wtforms.DateField:
@@ -116,8 +116,9 @@ class ContractForm(Form):
     procurement_method = SelectField(
         "Procurement method", choices=METHOD_CHOICES, validators=[validators.Optional()]
     )
-    number_of_tenderers = wtforms.IntegerField(
+    number_of_tenderers = WholeNumberField(
         "Number of tenderers (optional)",
+        maximum=100_000,
         validators=[validators.Optional()],
         invalid_value_message="Number of tenderers must be a whole number, like 3",
     )

@@ -10,6 +10,7 @@ from pyramid.request import Request
 
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
+from registry.integers import record_id
 
 WRITE = Permissions.OfficerContractsWrite
 DRAFTS = Permissions.DraftsRead
@@ -22,7 +23,7 @@ class ContractContext:
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
-        contract = request.db.get(Contract, int(request.matchdict["id"]))
+        contract = request.db.get(Contract, record_id(request))
         if contract is None:
             raise HTTPNotFound()
         self.contract: Contract = contract

@@ -25,6 +25,7 @@ from registry.contracts.rules import Problem, check_terms, merged_message
 from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot
 from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.integers import record_by_number
 from registry.problems import ServiceError
 from registry.records import Publication
 from registry.suppliers.models import Supplier
@@ -137,23 +138,22 @@ class ContractService:
         buyer = self.db.execute(
             sa.select(Buyer).where(sa.func.upper(Buyer.identifier) == text.upper()).limit(1)
         ).scalar_one_or_none()
-        if buyer is None and text.isdigit():
-            buyer = self.db.get(Buyer, int(text))
+        if buyer is None:
+            buyer = record_by_number(self.db, Buyer, text)
         return buyer
 
     def find_supplier(self, text: str) -> Supplier | None:
         text = text.strip()
         number = normalise_companies_house_number(text)
-        if number and not (text.isdigit() and len(text) < 8):
+        if number and not re.fullmatch("[0-9]{1,7}", text):
             supplier = self.db.execute(
                 sa.select(Supplier).where(Supplier.companies_house_number == number)
             ).scalar_one_or_none()
             if supplier is not None:
                 return supplier
-        if text.isdigit() and len(text) < 10:
-            supplier = self.db.get(Supplier, int(text))
-            if supplier is not None:
-                return supplier
+        supplier = record_by_number(self.db, Supplier, text)
+        if supplier is not None:
+            return supplier
         matches = list(
             self.db.execute(
                 sa.select(Supplier).where(Supplier.normalised_name == normalise_name(text)).limit(2)
@@ -166,8 +166,8 @@ class ContractService:
         contract = self.db.execute(
             sa.select(Contract).where(Contract.reference == text)
         ).scalar_one_or_none()
-        if contract is None and re.fullmatch(r"#?\d{1,9}", text):
-            contract = self.db.get(Contract, int(text.lstrip("#")))
+        if contract is None:
+            contract = record_by_number(self.db, Contract, text.removeprefix("#"))
         return contract
 
     def _resolve_lot(self, data: ContractInput, problems: list[Problem]) -> int | None:

@@ -22,6 +22,7 @@ from registry.contracts.resources import ContractContext
 from registry.contracts.rules import can_see, extension_rows, visibility_clause
 from registry.contracts.services import ContractError, ContractInput, ContractPermissionError
 from registry.frameworks.models import Framework, Lot
+from registry.integers import whole_number, year_number
 from registry.pagination import page_number, paginate
 from registry.records import Publication
 from registry.suppliers.models import Supplier
@@ -54,8 +55,9 @@ def _int_param(request: Request, name: str, errors: list[str], label: str) -> in
     raw = request.params.get(name, "").strip()
     if not raw:
         return None
-    if raw.isdigit() and len(raw) < 10:
-        return int(raw)
+    number = whole_number(raw, minimum=1)
+    if number is not None:
+        return number
     errors.append(f"{label} must be a registry number, like 12")
     return None
 
@@ -102,8 +104,8 @@ def contract_list(request: Request) -> dict[str, Any]:
             method = ""
     year_text = request.params.get("year", "").strip()
     if year_text:
-        if year_text.isdigit() and len(year_text) == 4 and int(year_text) >= 1900:
-            year = int(year_text)
+        year = year_number(year_text)
+        if year is not None:
             query = query.where(
                 Contract.award_date >= datetime.date(year, 1, 1),
                 Contract.award_date <= datetime.date(year, 12, 31),

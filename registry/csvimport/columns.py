@@ -107,7 +107,7 @@ class Column:
         return check(value) if check else value
 
     def _parse_integer(self, value: str) -> int:
-        if not re.fullmatch(r"-?\d{1,12}", value):
+        if not re.fullmatch(r"-?[0-9]{1,12}", value):
             raise CellError(f"{value!r} is not a whole number")
         return int(value)
 

@@ -26,6 +26,7 @@ from registry.flags.models import (
     SubjectType,
 )
 from registry.flags.services import FlagError, allowed_moves, change_status
+from registry.integers import record_id, whole_number
 from registry.markets.cache import cached
 from registry.markets.keys import MarketKey
 from registry.pagination import page_number, paginate
@@ -68,8 +69,9 @@ def _subject(request: Request, errors: list[str]) -> tuple[str, Any] | None:
             continue
         if name == "market_key" and MarketKey.parse(value) is not None:
             return f"{noun} {value}", condition(value)
-        if name != "market_key" and value.isdigit() and len(value) < 10:
-            return f"{noun} {value}", condition(int(value))
+        number = whole_number(value, minimum=1)
+        if name != "market_key" and number is not None:
+            return f"{noun} {number}", condition(number)
         errors.append(f"There is no {noun} {value[:40]!r}: the filter was not used")
     return None
 
@@ -127,7 +129,7 @@ class FlagViews:
 
     def __init__(self, request: Request) -> None:
         self.request = request
-        flag = request.db.get(Flag, int(request.matchdict["id"]))
+        flag = request.db.get(Flag, record_id(request))
         if flag is None:
             raise HTTPNotFound("There is no flag with that number.")
         self.flag = flag

@@ -14,13 +14,14 @@ from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.forms import MoneyField
-from registry.forms import Form, length, required
+from registry.forms import Form, WholeNumberField, length, required
 from registry.frameworks.models import (
     FrameworkStatus,
     KPIDirection,
     MembershipStatus,
     ObligationCategory,
 )
+from registry.integers import whole_number
 
 
 def _date(label: str, name: str) -> wtforms.DateField:
@@ -85,8 +86,9 @@ class FrameworkForm(Form):
     start_date = _date("Start date (optional)", "start date")
     end_date = _date("End date (optional)", "end date")
     extended_end_date = _date("Extended end date (optional)", "extended end date")
-    max_term_months = wtforms.IntegerField(
+    max_term_months = WholeNumberField(
         "Maximum term in months (optional)",
+        maximum=1200,
         validators=[validators.Optional()],
         description="Including any extensions, like 48",
         invalid_value_message="Maximum term must be a whole number of months, like 48",
@@ -183,8 +185,9 @@ class ObligationForm(Form):
         description="The whole framework, or one of its lots",
         validate_choice=False,
     )
-    supplier_id = wtforms.IntegerField(
+    supplier_id = WholeNumberField(
         "Supplier registry number (optional)",
+        minimum=1,
         validators=[validators.Optional()],
         description="Only for an obligation one supplier signed up to; leave empty when it "
         "binds every supplier",
@@ -230,8 +233,9 @@ class MembershipForm(Form):
         description="Choose from the list, or give the registry number below",
         validate_choice=False,
     )
-    supplier_number = wtforms.IntegerField(
+    supplier_number = WholeNumberField(
         "Or supplier registry number",
+        minimum=1,
         validators=[validators.Optional()],
         description="The number in the supplier's page address, like 12",
         invalid_value_message="Supplier registry number must be a whole number, like 12",
@@ -260,8 +264,7 @@ class MembershipForm(Form):
     def supplier_id(self) -> int | None:
         if self.supplier_number.data is not None:
             return int(self.supplier_number.data)
-        value = (self.supplier.data or "").strip()
-        return int(value) if value.isdigit() and len(value) < 10 else None
+        return whole_number(self.supplier.data, minimum=1)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)

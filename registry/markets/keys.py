@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract
+from registry.integers import whole_number
 
 KINDS = ("cpv", "cls", "lot", "buyer")
 KIND_NAMES = {
@@ -40,7 +41,7 @@ KIND_FILTERS = {
     "buyer": ("Buyer-wide (every contract of one buyer)", ("buyer",)),
     "all": ("All markets, buyer-wide ones too", KINDS),
 }
-KEY_PATTERN = re.compile(r"(cpv)-(\d{2,8})|(cls|lot|buyer)-([1-9]\d{0,11})")
+KEY_PATTERN = re.compile(r"(cpv)-([0-9]{2,8})|(cls|lot|buyer)-([1-9][0-9]{0,9})")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,8 @@ class MarketKey:
             return None
         if match.group(1):
             return cls("cpv", match.group(2))
+        if whole_number(match.group(4), minimum=1) is None:  # past the id column's range
+            return None
         return cls(match.group(3), match.group(4))
 
 

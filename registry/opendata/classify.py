@@ -26,7 +26,7 @@ SCHEME_SIZE = 100  # registry.contracts.models.Classification's columns
 CODE_SIZE = 100
 LABEL_SIZE = 300
 UNSPSC = "UNSPSC"
-_UNSPSC_CODE = re.compile(r"(\d{2})\d*")
+_UNSPSC_CODE = re.compile(r"([0-9]{2})[0-9]*")
 
 
 @dataclasses.dataclass(frozen=True)

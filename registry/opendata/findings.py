@@ -57,7 +57,7 @@ RULES: dict[str, str] = {
 NOTES = frozenset({"record-compiled", "period-order"})
 
 EXAMPLE_LENGTH = 300
-_POSITION = re.compile(r"\[\d+\]")
+_POSITION = re.compile(r"\[[0-9]+\]")
 
 
 def rule_title(rule: str) -> str:

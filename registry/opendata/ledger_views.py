@@ -9,6 +9,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.integers import record_id
 from registry.opendata import ledger, quality
 from registry.opendata.models import ImportRun
 from registry.pagination import page_number, paginate
@@ -44,7 +45,7 @@ def imports_list(request: Request) -> dict[str, Any]:
     request_method="GET",
 )
 def import_detail(request: Request) -> dict[str, Any]:
-    run = request.db.get(ImportRun, int(request.matchdict["id"]))
+    run = request.db.get(ImportRun, record_id(request))
     if run is None:
         raise HTTPNotFound()
     findings = quality.findings_by_run(request.db, [run.id])[run.id]

@@ -46,7 +46,7 @@ def _award_key(contract: Contract, ocid: str) -> tuple[str, int]:
     """The award id, and the supplier's place for awards shared by several suppliers."""
     rest = (contract.reference or str(contract.id)).removeprefix(f"{ocid}/")
     if contract.value_amount is None:
-        shared = re.fullmatch(r"(.+)/(\d+)", rest)
+        shared = re.fullmatch(r"(.+)/([0-9]+)", rest)
         if shared:
             return shared.group(1), int(shared.group(2))
     return rest, 0

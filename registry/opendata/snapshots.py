@@ -32,7 +32,7 @@ from registry.opendata.release import write_ocds
 SETTING = "registry.snapshots_dir"
 MANIFEST = "manifest.json"
 OCDS_FILE = "ocds-release-package.json"
-NAME = re.compile(r"^\d{4}-\d{2}-\d{2}(-\d{1,3})?$")
+NAME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(-[0-9]{1,3})?$")
 FILE = re.compile(r"^[a-z0-9_.-]{1,100}$")
 
 

@@ -12,6 +12,7 @@ from pyramid.view import view_config
 from registry.authnz import Permissions
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import Flag
+from registry.integers import record_id, year_number
 from registry.markets.keys import MarketKey
 from registry.markets.services import window_start
 from registry.opportunities.services import KINDS, find_opportunities, opportunity_contracts
@@ -49,7 +50,7 @@ def opportunity_list(request: Request) -> dict[str, Any]:
         errors.append("Markets must be one of those listed: all markets are shown")
         kind = "all"
     raw_year = request.params.get("year", "").strip()
-    year = int(raw_year) if raw_year.isdigit() and 1900 <= int(raw_year) <= 2100 else None
+    year = year_number(raw_year)
     if raw_year and year is None:
         errors.append(f"Year must be a year like 2024, not {raw_year[:20]!r}: every year is shown")
     thresholds = _thresholds(request)
@@ -94,13 +95,14 @@ def opportunity_list(request: Request) -> dict[str, Any]:
 )
 def opportunity_detail(request: Request) -> dict[str, Any]:
     market = MarketKey.parse(request.matchdict["market"])
-    group = request.db.get(SupplierGroup, int(request.matchdict["group"]))
-    year = int(request.matchdict["year"])
+    group = request.db.get(SupplierGroup, record_id(request, "group"))
+    year = year_number(request.matchdict["year"])
     depth = request.registry["registry.markets.cpv_depth"]
     if (
         market is None
         or market.kind not in KINDS
         or group is None
+        or year is None
         or (market.kind == "cpv" and len(market.value) != depth)
     ):
         raise HTTPNotFound("There is no such market or supplier group.")

@@ -7,7 +7,7 @@ from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.forms import MoneyField
-from registry.forms import MAX_TEXT, Form, length, required
+from registry.forms import MAX_TEXT, Form, WholeNumberField, length, required
 from registry.products.models import SupportCover
 from registry.products.services import ProductInput
 
@@ -76,8 +76,10 @@ class ContractLinkForm(Form):
         validators=[required("the contract's reference"), length("contract reference", 200)],
         description="The contract that depends on this product, like SEED-XP-0001",
     )
-    quantity = wtforms.IntegerField(
+    quantity = WholeNumberField(
         "Quantity (optional)",
+        maximum=10**9,
+        invalid_value_message="Quantity must be a whole number from 0 to 1,000,000,000",
         validators=[
             validators.Optional(),
             validators.NumberRange(min=0, max=10**9, message="Quantity must be 0 or more"),
@@ -104,8 +106,9 @@ COVER_CHOICES = [SelectChoice(c.value, c.value.capitalize()) for c in SupportCov
 
 
 class ObligationLinkForm(Form):
-    obligation = wtforms.IntegerField(
+    obligation = WholeNumberField(
         "Obligation number",
+        invalid_value_message="Enter an obligation number",
         validators=[
             required("the obligation's number"),
             validators.NumberRange(min=1, max=2**31 - 1, message="Enter an obligation number"),

@@ -18,6 +18,7 @@ from registry.flags.detectors.end_of_support import today
 from registry.flags.models import Flag
 from registry.forms import Form
 from registry.frameworks.models import Framework, Obligation
+from registry.integers import record_id
 from registry.pagination import page_number, paginate
 from registry.products.exposure import find_exposures, support_end
 from registry.products.forms import ContractLinkForm, ObligationLinkForm, ProductForm
@@ -82,7 +83,7 @@ def product_list(request: Request) -> dict[str, Any]:
 
 
 def _get_product(request: Request) -> Product:
-    product = request.db.get(Product, int(request.matchdict["id"]))
+    product = request.db.get(Product, record_id(request))
     if product is None or product.retracted_at is not None:
         raise HTTPNotFound("There is no product with that number.")
     return product

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
+from registry.integers import record_by_number
 from registry.pagination import Page, page_number
 from registry.scoring import clock_rules as rules
 from registry.scoring import clocks, evidence
@@ -164,7 +165,7 @@ def _id_param(request: Request, name: str, model: Any, label: str, errors: list[
     raw = request.params.get(name, "").strip()
     if not raw:
         return None
-    found = request.db.get(model, int(raw)) if raw.isdigit() and len(raw) < 10 else None
+    found = record_by_number(request.db, model, raw)
     if found is None:
         errors.append(f"{label} must be a registry number from a {label.lower()}'s page")
     return found

@@ -8,6 +8,7 @@ from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, length
+from registry.integers import whole_number
 from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
 from registry.scoring.models import Rating
 
@@ -65,8 +66,8 @@ class AssessmentForm(Form):
 
     def to_input(self) -> AssessmentInput:
         links = parse_links(self.evidence_links.data or "")
-        raw = self.obligation_id.data or ""
-        if raw and not raw.isdigit():
+        raw = (self.obligation_id.data or "").strip()
+        if raw and whole_number(raw, minimum=1) is None:
             raise AssessmentError([("obligation_id", "Choose an obligation from the list")])
         return AssessmentInput(
             kpi=self.kpi.data or "",

@@ -7,7 +7,7 @@ import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.forms import Form, length
+from registry.forms import Form, WholeNumberField, length
 from registry.frameworks.models import MembershipStatus
 from registry.scoring.models import BreachKind, ExclusionKind
 
@@ -47,8 +47,9 @@ class PlanForm(Form):
     progress = wtforms.TextAreaField(
         "Progress so far (optional)", validators=[length("progress", 10_000)]
     )
-    progress_percent = wtforms.IntegerField(
+    progress_percent = WholeNumberField(
         "Progress (%)",
+        maximum=100,
         default=0,
         validators=[validators.Optional()],
         invalid_value_message="Progress must be a whole number from 0 to 100",

@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.authnz import Permissions
 from registry.frameworks.models import Lot, Membership
+from registry.integers import record_id
 from registry.scoring import remedies
 from registry.scoring.assessments import AssessmentError
 from registry.scoring.remedy_forms import BreachForm, ExclusionForm, MembershipForm, PlanForm
@@ -37,8 +38,7 @@ DONE = {
 class RemediesPage:
     def __init__(self, request: Request) -> None:
         self.request = request
-        raw = request.matchdict["id"]
-        supplier = request.db.get(Supplier, int(raw)) if len(raw) < 12 else None
+        supplier = request.db.get(Supplier, record_id(request))
         if supplier is None:
             raise HTTPNotFound()
         self.supplier: Supplier = supplier

@@ -10,19 +10,13 @@ from pyramid.request import Request
 
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
+from registry.integers import record_id
 from registry.scoring.models import Assessment
 
 WRITE = Permissions.OfficerAssessmentsWrite
 REPLY = Permissions.SupplierRepliesWrite
 REVIEW = Permissions.AuditorReviewAct
 RETRACT = Permissions.AssessmentsRetract
-
-
-def _load_id(request: Request) -> int:
-    raw = request.matchdict["id"]
-    if len(raw) > 12:
-        raise HTTPNotFound()
-    return int(raw)
 
 
 def _acl(buyer_id: int | None, supplier_id: int | None) -> list[tuple[Any, ...]]:
@@ -49,7 +43,7 @@ class AssessmentContext:
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
-        assessment = request.db.get(Assessment, _load_id(request))
+        assessment = request.db.get(Assessment, record_id(request))
         if assessment is None:
             raise HTTPNotFound()
         self.assessment: Assessment = assessment
@@ -66,7 +60,7 @@ class ContractAssessmentContext:
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
-        contract = request.db.get(Contract, _load_id(request))
+        contract = request.db.get(Contract, record_id(request))
         if contract is None:
             raise HTTPNotFound()
         self.contract: Contract = contract

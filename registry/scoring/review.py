@@ -15,6 +15,7 @@ from registry.audit.services import events_for
 from registry.authnz import Permissions
 from registry.db import utcnow
 from registry.frameworks.models import Framework
+from registry.integers import whole_number
 from registry.opendata import methods
 from registry.pagination import page_number, paginate
 from registry.scoring import assessments as service
@@ -68,7 +69,7 @@ def review_queue(request: Request) -> dict[str, Any]:
         )
     supplier = params.get("supplier", "").strip()
     if supplier:
-        if supplier.isdigit() and len(supplier) < 10:
+        if whole_number(supplier, minimum=1) is not None:
             query = query.where(Assessment.supplier_id == int(supplier))
         else:
             errors.append("Supplier must be chosen from the list")
@@ -175,8 +176,8 @@ DONE = {
 def review_act(context: AssessmentContext, request: Request) -> Any:
     a = context.assessment
     form = ReviewForm(request.POST)
-    version = form.version.data or ""
-    if not version.isdigit():
+    version = whole_number(form.version.data, minimum=1)
+    if version is None:
         form.form_errors.append("The form is missing the assessment's version: reload the page")
         request.response.status = 400
         return _item(request, a, form)
@@ -186,7 +187,7 @@ def review_act(context: AssessmentContext, request: Request) -> Any:
             a,
             request.identity,
             form.action.data or "",
-            int(version),
+            version,
             today(),
             reason=form.reason.data or "",
             new_rating=form.new_rating.data or None,

@@ -16,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from registry.audit.services import events_for
 from registry.authnz import Permissions, Role
 from registry.frameworks.models import Obligation
+from registry.integers import record_by_number
 from registry.pagination import page_number, paginate
 from registry.scoring import REPLY_WINDOW_SETTING
 from registry.scoring import assessments as service
@@ -82,8 +83,7 @@ def assessment_list(request: Request) -> dict[str, Any]:
     supplier = None
     raw_supplier = request.params.get("supplier", "")
     if raw_supplier:
-        if raw_supplier.isdigit() and int(raw_supplier) < 2**31:
-            supplier = request.db.get(Supplier, int(raw_supplier))
+        supplier = record_by_number(request.db, Supplier, raw_supplier)
         if supplier is None:
             raise HTTPNotFound("No supplier with that id: check the supplier link.")
         query = query.where(Assessment.supplier_id == supplier.id)

@@ -16,6 +16,7 @@ from registry.contracts.models import Contract
 from registry.flags.models import ACTIVE_STATUSES, Flag
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
+from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query
 from registry.markets.keys import kind_condition, market_column
 from registry.markets.services import market_labels
@@ -52,10 +53,11 @@ def parse_ids(values: list[str]) -> list[int]:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit() or len(part) > 12:
+            number = whole_number(part, minimum=1)
+            if number is None:
                 raise CompareError(f"“{part[:20]}” is not a supplier number")
-            if int(part) not in ids:
-                ids.append(int(part))
+            if number not in ids:
+                ids.append(number)
     if not MIN_SUPPLIERS <= len(ids) <= MAX_SUPPLIERS:
         raise CompareError(
             f"Choose between {MIN_SUPPLIERS} and {MAX_SUPPLIERS} suppliers to compare "

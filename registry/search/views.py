@@ -9,6 +9,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.integers import record_by_number, whole_number
 from registry.pagination import page_number
 from registry.search.compare import MAX_SUPPLIERS, CompareError, compare, parse_ids
 from registry.search.highlight import highlight
@@ -61,11 +62,10 @@ def search_page(request: Request) -> dict[str, Any]:
         "compare_with": None,
     }
     compare_with = request.params.get("compare", "")
-    if compare_with.isdigit() and len(compare_with) < 10:
-        # Arrived from a supplier's page: that supplier is already chosen for comparison.
-        supplier = request.db.get(Supplier, int(compare_with))
-        if supplier is not None and supplier.merged_into_id is None:
-            context["compare_with"] = supplier
+    # Arrived from a supplier's page: that supplier is already chosen for comparison.
+    supplier = record_by_number(request.db, Supplier, compare_with)
+    if supplier is not None and supplier.merged_into_id is None:
+        context["compare_with"] = supplier
     if not q.strip():
         return context
     service = request.find_service(ISearchService)
@@ -92,7 +92,7 @@ def _facet_links(request: Request, q: str, filters: dict[str, list[str]]) -> Any
         else:
             values.append(value)
         params = [("q", q)] + [(k, v) for k in FACETS for v in chosen.get(k, [])]
-        if request.params.get("compare", "").isdigit():
+        if whole_number(request.params.get("compare"), minimum=1) is not None:
             params.append(("compare", request.params["compare"]))
         return request.route_path("search") + "?" + urlencode(params)
 

@@ -16,6 +16,7 @@ from zope.interface import implementer
 
 from registry.audit.services import add_audited, apply_audited, record_event
 from registry.identifiers import is_duns, normalise_companies_house_number, normalise_name
+from registry.integers import record_by_number
 from registry.problems import Problem, ServiceError
 from registry.suppliers import merging
 from registry.suppliers.interfaces import ISupplierService
@@ -132,9 +133,7 @@ def find_by_number(db: Session, text: str) -> Supplier | None:
             ).scalar_one_or_none()
             if found is not None:
                 return found
-    if text.isdigit() and len(text) < 10:
-        return db.get(Supplier, int(text))
-    return None
+    return record_by_number(db, Supplier, text)
 
 
 @implementer(ISupplierService)
@@ -191,10 +190,9 @@ class SupplierService:
         text = text.strip()
         if not text:
             return None
-        if text.isdigit() and len(text) < 10:
-            group = self.db.get(SupplierGroup, int(text))
-            if group is not None:
-                return group
+        group = record_by_number(self.db, SupplierGroup, text)
+        if group is not None:
+            return group
         return self.db.execute(
             sa.select(SupplierGroup).where(sa.func.lower(SupplierGroup.name) == text.lower())
         ).scalar_one_or_none()

@@ -21,6 +21,7 @@ from registry.frameworks.forms import (
 from registry.frameworks.models import Membership, MembershipStatus, Obligation
 from registry.frameworks.services import FrameworkError, MembershipInput, ObligationInput
 from registry.frameworks.views.admin import FORM, FrameworkView, LotView
+from registry.integers import record_id, whole_number
 from registry.suppliers.models import Supplier
 from registry.views import form_views
 
@@ -40,7 +41,7 @@ def _obligation_input(form: ObligationForm) -> ObligationInput:
         title=form.title.data or "",
         description=form.description.data or "",
         standard_reference=form.standard_reference.data,
-        lot_id=int(lot) if lot.isdigit() and len(lot) < 10 else None,
+        lot_id=whole_number(lot, minimum=1),
         supplier_id=form.supplier_id.data,
         kpi_target=form.kpi_target.data,
         kpi_unit=form.kpi_unit.data,
@@ -53,7 +54,7 @@ def _obligation_input(form: ObligationForm) -> ObligationInput:
 
 class ObligationView(FrameworkView):
     def obligation(self) -> Obligation:
-        obligation = self.request.db.get(Obligation, int(self.request.matchdict["id"]))
+        obligation = self.request.db.get(Obligation, record_id(self.request))
         if obligation is None or obligation.framework_id != self.framework.id:
             raise HTTPNotFound()
         return obligation
@@ -209,7 +210,7 @@ class NewMembershipViews(LotView):
 class MembershipStatusViews(FrameworkView):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        membership = request.db.get(Membership, int(request.matchdict["id"]))
+        membership = request.db.get(Membership, record_id(request))
         if membership is None or membership.lot.framework_id != self.framework.id:
             raise HTTPNotFound()
         self.membership = membership

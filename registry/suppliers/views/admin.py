@@ -9,6 +9,7 @@ from pyramid.request import Request
 
 from registry.authnz import Permissions
 from registry.forms import Form
+from registry.integers import record_id
 from registry.problems import ServiceError
 from registry.suppliers.forms import (
     GroupForm,
@@ -246,7 +247,7 @@ class ReverseMergeViews(SupplierView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        merge = request.db.get(SupplierMerge, int(request.matchdict["id"]))
+        merge = request.db.get(SupplierMerge, record_id(request))
         if merge is None:
             raise HTTPNotFound()
         self.merge = merge

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from registry.authnz import Permissions
 from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.integers import record_by_number, record_id
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.suppliers import queries
@@ -68,8 +69,7 @@ def supplier_list(request: Request) -> dict[str, Any]:
     group: SupplierGroup | None = None
     group_text = request.params.get("group", "").strip()
     if group_text:
-        if group_text.isdigit() and len(group_text) < 10:
-            group = request.db.get(SupplierGroup, int(group_text))
+        group = record_by_number(request.db, SupplierGroup, group_text)
         if group is None:
             errors.append("Group must be the number of a supplier group, like 12")
         else:
@@ -118,16 +118,14 @@ def supplier_list(request: Request) -> dict[str, Any]:
 
 def get_supplier(request: Request) -> Supplier:
     # Its group is on every page of it: read in the same query.
-    supplier = request.db.get(
-        Supplier, int(request.matchdict["id"]), options=[joinedload(Supplier.group)]
-    )
+    supplier = request.db.get(Supplier, record_id(request), options=[joinedload(Supplier.group)])
     if supplier is None:
         raise HTTPNotFound()
     return supplier
 
 
 def get_group(request: Request) -> SupplierGroup:
-    group = request.db.get(SupplierGroup, int(request.matchdict["id"]))
+    group = request.db.get(SupplierGroup, record_id(request))
     if group is None:
         raise HTTPNotFound()
     return group

@@ -26,6 +26,10 @@ BAD_VALUES: dict[str, str | bytes] = {
     "sql": "'; DROP TABLE users; --",
     "script": SCRIPT,
     "non_utf8": b"\xff\xfe\xfa\xc3\x28",
+    # Past any integer column (and SQLite's 64 bits), and a digit int() refuses though
+    # str.isdigit() accepts it.
+    "huge_number": "99999999999999999999",
+    "unicode_digit": "\u00b2",
 }
 # Tables a refused request may still write: a failed sign-in is itself an accountable event.
 REFUSED_MAY_WRITE = {
