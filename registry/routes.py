@@ -132,7 +132,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.frameworks", "/api/v1/frameworks")
     config.add_route("api.suppliers", "/api/v1/suppliers")
-    config.add_route("api.supplier_scores", "/api/v1/suppliers/{id}/scores")
+    config.add_route("api.supplier_scores", "/api/v1/suppliers/{id:[0-9]+}/scores")
     config.add_route("api.flags", "/api/v1/flags")
     config.add_route("api.markets", "/api/v1/markets")
     config.add_route("api.detectors", "/api/v1/detectors")
@@ -143,6 +143,6 @@ def includeme(config: Configurator) -> None:
     config.add_route("api.imports", "/api/v1/imports")
     # Before api.imports.detail, whose {id} it would otherwise be.
     config.add_route("api.imports.sources", "/api/v1/imports/sources")
-    config.add_route("api.imports.detail", "/api/v1/imports/{id}")
-    config.add_route("api.buyer_accountability", "/api/v1/buyers/{id}/accountability")
+    config.add_route("api.imports.detail", "/api/v1/imports/{id:[0-9]+}")
+    config.add_route("api.buyer_accountability", "/api/v1/buyers/{id:[0-9]+}/accountability")
     config.add_route("api.products", "/api/v1/products")

@@ -7,30 +7,16 @@ page as a visitor), so a form added by any feature is covered without editing th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
 import webtest
-from sqlalchemy.engine import Engine
 from webtest.forms import File, Submit
 
 from tests.common import access
+from tests.functional.badinput.corpus import BAD_VALUES, SCRIPT
 
-SCRIPT = "<script>alert(1)</script>"
-BAD_VALUES: dict[str, str | bytes] = {
-    "empty": "",
-    "overlong": "x" * 100_000,
-    "wrong_type": "abc",
-    "sql": "'; DROP TABLE users; --",
-    "script": SCRIPT,
-    "non_utf8": b"\xff\xfe\xfa\xc3\x28",
-    # Past any integer column (and SQLite's 64 bits), and a digit int() refuses though
-    # str.isdigit() accepts it.
-    "huge_number": "99999999999999999999",
-    "unicode_digit": "\u00b2",
-}
 # Tables a refused request may still write: a failed sign-in is itself an accountable event.
 REFUSED_MAY_WRITE = {
     "/login": {"audit_events", "audit_chain_head", "login_attempts"},
@@ -82,23 +68,6 @@ class FoundForm:
             urlencode(pairs).encode("ascii"),
             content_type="application/x-www-form-urlencoded",
         )
-
-
-@pytest.fixture(scope="module")
-def planting(
-    engine: Engine, wsgi_app: Any, app_settings: dict[str, Any]
-) -> Iterator[access.Planting]:
-    from registry.search.documents import all_documents
-    from registry.search.whoosh_backend import WhooshSearchService
-
-    planting = access.Planting(engine, wsgi_app, roles=("anonymous", "admin"))
-    try:
-        # The search form needs an index (without one, search answers 503 by design).
-        index = WhooshSearchService(app_settings["registry.index_dir"])
-        index.rebuild(all_documents(planting.db, expunge=False))
-        yield planting
-    finally:
-        planting.close()
 
 
 @pytest.fixture(scope="module")
