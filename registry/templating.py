@@ -12,6 +12,8 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import IRoutesMapper
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
+from registry.authnz import RootFactory
+
 
 def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
     return value.strftime(fmt) if value else "—"
@@ -118,11 +120,14 @@ def _in_section(current: str, route_name: str) -> bool:
 def main_navigation(request: Any) -> list[dict[str, Any]]:
     mapper = request.registry.queryUtility(IRoutesMapper)
     current = request.matched_route.name if request.matched_route else ""
+    # Site-wide grants, not the page's context: a route factory that raised (a 404 for a record
+    # that does not exist) leaves the request without one, and its error page draws this too.
+    site = RootFactory(request)
     items = []
     for route_name, label, permission in NAVIGATION:
         if mapper.get_route(route_name) is None:
             continue
-        if permission and not request.has_permission(permission):
+        if permission and not request.has_permission(permission, site):
             continue
         items.append(
             {

@@ -1,5 +1,5 @@
 """Every GET route fed numbers no record can have (the corpus's BAD_NUMBERS): in each numeric
-part of its address, a 404 (a JSON 400 or 404 under /api); in every query parameter the app's
+part of its address, a 404 on the error page (a JSON 400 or 404 under /api); in every query parameter the app's
 pages and API use, anything but a 5xx.
 
 The routes come from the route table and the query parameters from the pages themselves (their
@@ -59,6 +59,9 @@ def test_a_number_no_record_has_in_the_address_is_not_found(
             wanted = (400, 404) if view.route.startswith("api.") else (404,)
             if response.status_int not in wanted:
                 problems.append(f"{view.route} {{{name}}}={bad[:25]}: {response.status}")
+            elif "html" not in response.content_type and "json" not in response.content_type:
+                # The plain-text fallback: the error page itself failed to draw.
+                problems.append(f"{view.route} {{{name}}}={bad[:25]}: no error page")
     assert problems == [], f"{kind}:\n" + "\n".join(problems)
 
 
