@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 import wtforms
 from pyramid.config import Configurator
@@ -16,7 +16,7 @@ from wtforms import validators
 
 from registry.integers import MAX_ID, whole_number
 
-_NOT_ASCII = re.compile("[^\x00-\x7f]+")
+_NOT_ASCII = re.compile("[^\x21-\x7e]+")
 # A field longer than this is refused rather than truncated.
 MAX_TEXT = 10_000
 
@@ -103,7 +103,7 @@ def safe_next_url(value: str | None, default: str = "/") -> str:
         return default
     if any(ord(c) < 32 or ord(c) == 127 for c in value):  # browsers drop tabs: "/\t/evil"
         return default
-    # A Location header is Latin-1: past ASCII, characters go percent-encoded in UTF-8, as a
+    # A Location header is Latin-1: spaces and characters past ASCII go percent-encoded in UTF-8, as a
     # browser sends them; a lone surrogate (no UTF-8 at all) means the default.
     try:
         return _NOT_ASCII.sub(lambda found: quote(found.group()), value)
