@@ -23,7 +23,7 @@ from registry.integers import MAX_ID, whole_number, year_number
         ("0" * 30 + "5", 5),
         ("²", None),  # str.isdigit() says yes, int() says no
         ("٣", None),  # int() reads Arabic-Indic 3 as 3: nobody typed that
-        ("１２", None),  # full-width digits likewise
+        ("\uff11\uff12", None),  # full-width digits likewise
         ("-1", None),
         ("+1", None),
         ("1_000", None),  # int() accepts the underscore
