@@ -18,7 +18,8 @@ SECTION = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.M | re.S)
 def render() -> str:
     from tests.common import access
     from tests.functional.badinput.test_csv_import import BAD_FILES
-    from tests.functional.badinput.test_forms import BAD_VALUES
+    from tests.functional.badinput.corpus import BAD_NUMBERS, BAD_VALUES
+    from tests.functional.badinput.test_api_bodies import BODIES
     from tests.functional.faults.test_database_gone import PAGES
     from tests.functional.faults.test_search_index import DAMAGE
     from tests.functional.opendata.test_import_cli import BROKEN
@@ -43,7 +44,7 @@ Everything runs in `make test` on SQLite and again on PostgreSQL (`.ci/run`).
 | No draft leaks | a crawler follows every link from `/` as a visitor, with a draft planted in every table that has a draft state | every reachable page |
 | No forged requests | every unsafe form route, posted without its CSRF token by a role that may use it: a 400, nothing written | {csrf} routes |
 | Security headers | {len(SECURITY_HEADERS)} headers on every response above, whatever its status, and on assets and error pages | every response |
-| Bad input never breaks anything | {len(BAD_VALUES)} kinds of bad value (empty, overlong, wrong type, SQL and script injection, non-UTF-8) in every field of every form the crawler finds; {len(BAD_FILES)} bad CSV files and a huge one; {len(BROKEN)} broken OCDS files (with `--strict`; without it the unreadable one is refused and the others import with their faults as findings); the API fuzzed against its OpenAPI document (schemathesis). Each gets a message naming the field, line or JSON path, a 4xx, and no row written | {len(BAD_VALUES)} × every form field, {len(BAD_FILES) + 1 + len(BROKEN)} files |
+| Bad input never breaks anything | {len(BAD_VALUES)} kinds of bad value (empty, overlong, wrong type, SQL and script injection, non-UTF-8, and numbers no record can have: Unicode digits, past the id column, past 64 bits) in every field of every form the crawler finds; {len(BAD_NUMBERS)} such numbers (5,000 digits too) in every numeric part of every GET route's address (a 404 page) and in every query parameter the pages and the API use (never a 5xx); {len(BODIES)} bad JSON bodies (a lone surrogate, NUL, nested 5,000 levels, NaN) on both API writes, and API money kept to the last digit; a sign-in `next=` past Latin-1; {len(BAD_FILES)} bad CSV files and a huge one; {len(BROKEN)} broken OCDS files (with `--strict`; without it the unreadable one is refused and the others import with their faults as findings); the API fuzzed against its OpenAPI document (schemathesis). Each gets a message naming the field, line or JSON path, a 4xx, and no row written | {len(BAD_VALUES)} × every form field, {len(BAD_NUMBERS)} × every numeric route and query parameter, {len(BODIES)} × 2 API writes, {len(BAD_FILES) + 1 + len(BROKEN)} files |
 | Faults are survived | an OCDS import killed with SIGKILL half-way (consistent, re-runs without duplicates); the database going away ({len(PAGES)} pages and the API answer 503, then recover); the search index lost, and corrupted (no data lost; `registry reindex` restores it) | {faults} faults × 2 databases |
 | It holds under load | {CLIENTS} clients on loopback mixing reads, API and form writes for `REGISTRY_LOAD_SECONDS` (60): no errors, every write stored once, `registry audit verify` intact | 1 run per database |
 | Accounts are safe | the session changes at sign-in; {len(OFF_SITE)} off-site `next` addresses refused; sign-in rate-limited; {len(COMMON)} common passwords refused (12 characters at least, zxcvbn score 3 or more); revoked API tokens stop working | {len(OFF_SITE) + len(COMMON) + 3} checks |
