@@ -17,6 +17,7 @@ from registry.contracts.currencies import is_currency_code
 from registry.contracts.models import ProcurementMethod
 from registry.frameworks.models import FrameworkStatus, KPIDirection, ObligationCategory
 from registry.identifiers import is_cpv_code, is_duns, normalise_companies_house_number
+from registry.integers import MAX_ID
 from registry.scoring.models import Rating
 
 KINDS = ("frameworks", "suppliers", "obligations", "contracts", "assessments")
@@ -109,6 +110,8 @@ class Column:
     def _parse_integer(self, value: str) -> int:
         if not re.fullmatch(r"-?[0-9]{1,12}", value):
             raise CellError(f"{value!r} is not a whole number")
+        if abs(int(value)) > MAX_ID:  # what an INTEGER column holds
+            raise CellError(f"must be {MAX_ID:,} or less")
         return int(value)
 
     def _parse_decimal(self, value: str) -> Decimal:
