@@ -16,6 +16,7 @@ from wtforms import validators
 
 from registry.integers import MAX_ID, whole_number
 
+_SIGNED = re.compile("-?[0-9]+")
 _NOT_ASCII = re.compile("[^\x21-\x7e]+")
 # A field longer than this is refused rather than truncated.
 MAX_TEXT = 10_000
@@ -67,10 +68,17 @@ class WholeNumberField(wtforms.IntegerField):
         text = str(valuelist[0]).strip()
         self.data = whole_number(text, self.minimum, self.maximum)
         if self.data is None and text:
-            raise ValueError(
-                self.invalid_value_message
-                or f"Enter a whole number from {self.minimum} to {self.maximum:,}"
-            )
+            raise ValueError(self._out_of_range(text) or self.invalid_value_message)
+
+    def _out_of_range(self, text: str) -> str | None:
+        """For a number outside the bounds, the bound it passed, in the field's own words."""
+        if not _SIGNED.fullmatch(text):
+            return None
+        name = re.sub(r"\s*\(.*\)$", "", str(self.label.text))
+        below = text.startswith("-") or whole_number(text, 0, self.minimum - 1) is not None
+        if below:
+            return f"{name} must be {self.minimum} or more"
+        return f"{name} must be {self.maximum:,} or less"
 
 
 def required(name: str) -> validators.InputRequired:

@@ -17,9 +17,9 @@ SECTION = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.M | re.S)
 
 def render() -> str:
     from tests.common import access
-    from tests.functional.badinput.test_csv_import import BAD_FILES
     from tests.functional.badinput.corpus import BAD_NUMBERS, BAD_VALUES
     from tests.functional.badinput.test_api_bodies import BODIES
+    from tests.functional.badinput.test_csv_import import BAD_FILES
     from tests.functional.faults.test_database_gone import PAGES
     from tests.functional.faults.test_search_index import DAMAGE
     from tests.functional.opendata.test_import_cli import BROKEN

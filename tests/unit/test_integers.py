@@ -49,12 +49,32 @@ class _Form(Form):
     count = WholeNumberField("Count", maximum=100, invalid_value_message="Count: 0 to 100")
 
 
-@pytest.mark.parametrize("text", ["101", "²", "٣", "-1", "99999999999999999999", "abc"])
-def test_the_form_field_refuses_with_its_message(text: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("101", "Count must be 100 or less"),
+        ("99999999999999999999", "Count must be 100 or less"),
+        ("-1", "Count must be 0 or more"),
+        ("\u00b2", "Count: 0 to 100"),
+        ("\u0663", "Count: 0 to 100"),
+        ("1_0", "Count: 0 to 100"),
+        ("abc", "Count: 0 to 100"),
+    ],
+)
+def test_the_form_field_refuses_with_its_message(text: str, message: str) -> None:
     form = _Form(MultiDict({"count": text}))
     assert not form.validate()
-    assert form.count.errors == ["Count: 0 to 100"]
+    assert form.count.errors == [message]
     assert form.count.data is None
+
+
+def test_a_lower_bound_is_named() -> None:
+    class Numbered(Form):
+        number = WholeNumberField("Supplier number (optional)", minimum=1)
+
+    form = Numbered(MultiDict({"number": "0"}))
+    assert not form.validate()
+    assert form.number.errors == ["Supplier number must be 1 or more"]
 
 
 def test_the_form_field_reads_a_number_and_leaves_an_empty_box_empty() -> None:

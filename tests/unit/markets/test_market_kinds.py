@@ -29,11 +29,13 @@ DEPTH = 5
 
 
 def test_market_keys_of_every_kind() -> None:
-    for text in ("cpv-48814", "cls-7", "lot-12", "buyer-3", "buyer-999999999999"):
+    for text in ("cpv-48814", "cls-7", "lot-12", "buyer-3", "buyer-2147483647"):
         key = MarketKey.parse(text)
         assert key is not None and str(key) == text and key.kind in KINDS
         assert len(text) <= 20  # the market_key columns
     for bad in ("cls-", "cls-x", "buyer-0", "buyer-007", "buyer-1234567890123", "pound-1"):
+        assert MarketKey.parse(bad) is None
+    for bad in ("lot-2147483648", "buyer-999999999999", "cls-\u0663"):  # past an INTEGER id
         assert MarketKey.parse(bad) is None
 
 
