@@ -28,6 +28,7 @@ from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
 from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
+from registry.integers import whole_number
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import list_markets
 from registry.scoring import REPLY_WINDOW_SETTING, assessments
@@ -41,7 +42,6 @@ from registry.suppliers.models import Supplier
 log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 25
-MAX_ID = 2**31 - 1
 
 
 # -- responses, errors and cursors ------------------------------------------------------------
@@ -85,8 +85,8 @@ def decode_cursor(params: dict[str, Any]) -> int:
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         kind, value = text.split(":", 1)
-        number = int(value)
-        if kind != "c1" or not 0 <= number <= MAX_ID:
+        number = whole_number(value)
+        if kind != "c1" or number is None:
             raise ValueError(text)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise ApiError(

@@ -23,6 +23,7 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Classification
 from registry.flags.sql import contract_year, public_contract
 from registry.frameworks.models import Framework, Lot
+from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query, run_aggregate_query
 from registry.markets.concentration import EMPTY, Concentration, concentration, leading
 from registry.markets.cpv import cpv_name
@@ -44,11 +45,12 @@ DEFAULT_CPV_DEPTH = 5
 def cpv_depth(settings: Mapping[str, Any]) -> int:
     """How many leading CPV digits make a market (2 = division ... 8 = the full code)."""
     raw = str(settings.get(CPV_DEPTH_SETTING, DEFAULT_CPV_DEPTH)).strip()
-    if not raw.isdigit() or not 2 <= int(raw) <= 8:
+    depth = whole_number(raw, 2, 8)
+    if depth is None:
         raise ConfigurationError(
             f"{CPV_DEPTH_SETTING} must be a whole number from 2 to 8, not {raw!r}"
         )
-    return int(raw)
+    return depth
 
 
 @dataclasses.dataclass

@@ -7,6 +7,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
+from registry.integers import whole_number
 from registry.scoring.assessments import DEFAULT_REPLY_WINDOW_DAYS
 
 REPLY_WINDOW_SETTING = "registry.scoring.reply_window_days"
@@ -15,11 +16,12 @@ REPLY_WINDOW_SETTING = "registry.scoring.reply_window_days"
 def reply_window_days(settings: dict[str, Any]) -> int:
     """The supplier's reply window in days: a whole number from 1 to 90 (CPARS gives 14)."""
     raw = str(settings.get(REPLY_WINDOW_SETTING, DEFAULT_REPLY_WINDOW_DAYS)).strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= 90:
+    days = whole_number(raw, 1, 90)
+    if days is None:
         raise ConfigurationError(
             f"{REPLY_WINDOW_SETTING} must be a whole number of days from 1 to 90, not {raw!r}"
         )
-    return int(raw)
+    return days
 
 
 def includeme(config: Configurator) -> None:
