@@ -12,6 +12,8 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import IRoutesMapper
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
+from registry.authnz import RootFactory
+
 
 def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
     return value.strftime(fmt) if value else "—"
@@ -119,10 +121,13 @@ def main_navigation(request: Any) -> list[dict[str, Any]]:
     mapper = request.registry.queryUtility(IRoutesMapper)
     current = request.matched_route.name if request.matched_route else ""
     items = []
+    # Site-wide sections: asked of the root, not of the page's context (which an error page
+    # raised by a route factory does not have).
+    root = RootFactory(request)
     for route_name, label, permission in NAVIGATION:
         if mapper.get_route(route_name) is None:
             continue
-        if permission and not request.has_permission(permission):
+        if permission and not request.has_permission(permission, root):
             continue
         items.append(
             {

@@ -10,6 +10,7 @@ from pyramid.request import Request
 
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
+from registry.scoring.assessments import viewable
 from registry.scoring.models import Assessment
 
 WRITE = Permissions.OfficerAssessmentsWrite
@@ -43,14 +44,16 @@ def _acl(buyer_id: int | None, supplier_id: int | None) -> list[tuple[Any, ...]]
 
 
 class AssessmentContext:
-    """/assessments/{id}/... and /review/{id}."""
+    """/assessments/{id}/... and /review/{id}: every page of an assessment (its reply form, the
+    form's error page and the review too) is not there for those who may not see the assessment,
+    exactly as /assessments/{id} is not."""
 
     __name__ = "assessment"
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
         assessment = request.db.get(Assessment, _load_id(request))
-        if assessment is None:
+        if assessment is None or not viewable(request.identity, assessment):
             raise HTTPNotFound()
         self.assessment: Assessment = assessment
 
