@@ -28,6 +28,7 @@ from registry.records import Publication
 from registry.scoring.clock_rules import MIN_NARRATIVE
 from registry.scoring.evidence import flag_contradictions
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.public import of_published_contract, published_assessments
 from registry.suppliers.models import Supplier
 
 SUBJECT = "assessment"
@@ -495,22 +496,9 @@ def retract(db: Session, a: Assessment, actor: Any, reason: str) -> Assessment:
 # Who sees what: the public sees published assessments of published contracts (or of none);
 # each organisation sees its own. An assessment of a draft contract (legacy data) is shown only to
 # those who may see the contract: the buyer's officers, auditors and administrators.
-def of_published_contract() -> sa.ColumnElement[bool]:
-    """The assessment rates no contract, or a published one: one primary-key look-up a row."""
-    return sa.not_(
-        sa.exists().where(
-            Contract.id == Assessment.contract_id, Contract.publication != Publication.published
-        )
-    )
-
-
 def public_clause() -> sa.ColumnElement[bool]:
     """What the public (pages, downloads, the API) may read."""
-    return sa.and_(
-        Assessment.status == AssessmentStatus.published,
-        Assessment.retracted_at.is_(None),
-        of_published_contract(),
-    )
+    return sa.and_(*published_assessments())
 
 
 def visibility_clause(user: Any) -> Any:
