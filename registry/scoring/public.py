@@ -24,9 +24,7 @@ def of_published_contract() -> sa.ColumnElement[bool]:
     )
 
 
-def published_assessments(
-    status: sa.ColumnElement[str] | None = None,
-) -> list[sa.ColumnElement[bool]]:
+def published_assessments(status: Any = None) -> list[sa.ColumnElement[bool]]:
     """The public's assessments, as WHERE conditions; `status` is the column to test (an
     `Unindexed` one where a scan beats the index)."""
     return [
