@@ -12,7 +12,9 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
+from registry.api.tokens import issue_token
 from registry.audit.models import AuditEvent
+from registry.audit.services import record_event
 from registry.records import Publication
 from registry.scoring.models import Assessment, AssessmentStatus
 from tests.common.access import Client
@@ -203,8 +205,6 @@ def test_public_histories_name_roles_not_e_mail_addresses(
     # Submitted, reviewed and published by an auditor, as the events record it.
     a.status, a.published_at = AssessmentStatus.published, a.created
     db_session.commit()
-    from registry.audit.services import record_event
-
     record_event(
         db_session,
         action="assessment.publish",
@@ -233,3 +233,24 @@ def test_public_histories_name_roles_not_e_mail_addresses(
         ).scalar_one()
         >= 1
     )
+
+
+def test_the_api_refuses_to_assess_a_draft_contract_naming_the_field(
+    webtest_app: webtest.TestApp, db_session: Session, world: dict[str, Any]
+) -> None:
+    _, token = issue_token(db_session, user=world["officer"], name="Assessments", actor=None)
+    db_session.commit()
+    body = {
+        "contract_id": world["draft"].id,
+        "kpi": "Dispensing within 2 hours",
+        "period_start": "2025-04-01",
+        "period_end": "2025-06-30",
+        "rating": "Good",
+        "evidence": "Monthly dispensing reports, all within target, checked by the buyer.",
+    }
+    refused = webtest_app.post_json(
+        "/api/v1/assessments", body, headers={"Authorization": f"Bearer {token}"}, status=400
+    )
+    assert refused.json["error"]["fields"][0]["field"] == "$.contract_id"
+    assert REFUSAL in refused.json["error"]["fields"][0]["message"]
+    assert _count(db_session) == 0
