@@ -143,6 +143,7 @@ def test_a_published_assessment_of_a_draft_contract_shows_the_draft_to_nobody_ou
     for user in (world["officer"], world["auditor"]):
         page = Client(webtest_app, user.role, user).get(f"/assessments/{a.id}")
         assert page.status_int == 200 and DRAFT_TITLE in page.text
+        assert "This assessment is not public: its contract is a draft" in page.text
 
 
 @pytest.mark.xfail(
