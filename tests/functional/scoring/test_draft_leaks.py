@@ -148,8 +148,8 @@ def test_a_published_assessment_of_a_draft_contract_shows_the_draft_to_nobody_ou
 
 @pytest.mark.xfail(
     strict=True,
-    reason="assessments.csv is registry/opendata/export.py (helper 'limits'): its where clause "
-    "must become registry.scoring.assessments.public_clause() (see the lead's merge note)",
+    reason="assessments.csv is registry/opendata/export.py (helper 'limits'), whose where clause "
+    "must become registry.scoring.public.published_assessments(): then remove this mark",
 )
 def test_the_download_leaves_out_an_assessment_of_a_draft_contract(
     webtest_app: webtest.TestApp, db_session: Session, world: dict[str, Any]
