@@ -78,9 +78,23 @@ def session_user(db: Session, token: str) -> User | None:
         return None
     session, user = row
     if now - session.last_seen >= TOUCH_EVERY:
-        session.last_seen = now
-        session.expires = _expiry(session.created, now)
+        _touch(db, session, now)
     return user
+
+
+def _touch(db: Session, session: UserSession, now: datetime.datetime) -> None:
+    """Best effort: on SQLite a GET's transaction began deferred, and upgrading it to write fails
+    at once if another writer committed meanwhile; the next request then tries again."""
+    try:
+        with db.begin_nested():
+            db.execute(
+                sa.update(UserSession)
+                .where(UserSession.id == session.id)
+                .values(last_seen=now, expires=_expiry(session.created, now))
+                .execution_options(synchronize_session=False)
+            )
+    except sa.exc.OperationalError:
+        return
 
 
 def end_sessions(db: Session, user_id: int) -> int:

@@ -216,3 +216,26 @@ def test_signed_in_responses_are_private_and_not_stored(
     ):
         response = webtest_app.get(path, status=status)
         assert response.headers["Cache-Control"] == "private, no-store", path
+
+
+def test_using_a_session_keeps_it_alive(
+    webtest_app: webtest.TestApp, make_user: Any, db_session: Session
+) -> None:
+    officer = _officer(make_user)
+    login(webtest_app, officer.email)
+    now = utcnow()
+    db_session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == officer.id)
+        .values(
+            last_seen=now - datetime.timedelta(hours=2), expires=now + datetime.timedelta(minutes=1)
+        )
+    )
+    db_session.commit()
+    assert not _is_anonymous(webtest_app)
+    db_session.expire_all()
+    session = db_session.execute(
+        sa.select(UserSession).where(UserSession.user_id == officer.id)
+    ).scalar_one()
+    assert session.expires > now + datetime.timedelta(hours=7)
+    assert session.last_seen >= now
