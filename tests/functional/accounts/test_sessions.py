@@ -11,6 +11,7 @@ import datetime
 import json
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
@@ -25,8 +26,15 @@ from tests.conftest import TEST_PASSWORD, app_on, login
 NEW_PASSWORD = "violet kettle harbour 1987 drum"
 
 
-def _browser(wsgi_app: Any, db_connection: Any) -> webtest.TestApp:
-    return app_on(wsgi_app, db_connection)
+@pytest.fixture
+def signed_in_officer(
+    wsgi_app: Any, db_connection: Any, make_user: Any
+) -> tuple[Any, webtest.TestApp]:
+    """An officer signed in in their own browser (`webtest_app` is then the admin's)."""
+    officer = make_user("officer", buyer_id=BuyerFactory.create().id)
+    browser = app_on(wsgi_app, db_connection)
+    login(browser, officer.email)
+    return officer, browser
 
 
 def _replayed(app: webtest.TestApp, cookie: str) -> webtest.TestApp:
@@ -67,28 +75,23 @@ def test_a_cookie_replayed_after_sign_out_is_anonymous(
 
 
 def test_sign_out_ends_the_users_other_sessions_too(
-    wsgi_app: Any, db_connection: Any, webtest_app: webtest.TestApp, make_user: Any
+    webtest_app: webtest.TestApp, signed_in_officer: tuple[Any, webtest.TestApp]
 ) -> None:
-    officer = _officer(make_user)
-    laptop, phone = webtest_app, _browser(wsgi_app, db_connection)
+    officer, phone = signed_in_officer
+    laptop = webtest_app
     login(laptop, officer.email)
-    login(phone, officer.email)
     laptop.get("/logout").forms[0].submit(status=303)
     assert _is_anonymous(phone)
 
 
 def test_after_a_password_reset_the_old_cookie_cannot_write_a_contract(
-    wsgi_app: Any,
-    db_connection: Any,
     webtest_app: webtest.TestApp,
     login_as: Any,
-    make_user: Any,
+    signed_in_officer: tuple[Any, webtest.TestApp],
     db_session: Session,
 ) -> None:
     SupplierFactory.create(companies_house_number="01234567")
-    officer = _officer(make_user)
-    officer_browser = _browser(wsgi_app, db_connection)
-    login(officer_browser, officer.email)
+    officer, officer_browser = signed_in_officer
     form = officer_browser.get("/contracts/new").forms[0]  # opened before the reset
     form["title"], form["supplier"] = "Written with a stale session", "01234567"
     form["value_amount"], form["currency"], form["award_date"] = "1000", "GBP", "2024-01-10"
@@ -118,36 +121,36 @@ def test_after_a_password_reset_the_old_cookie_cannot_write_a_contract(
     assert "Sign out" in login(officer_browser, officer.email, NEW_PASSWORD).text
 
 
-def test_deactivating_and_reactivating_does_not_revive_an_old_cookie(
-    wsgi_app: Any, db_connection: Any, webtest_app: webtest.TestApp, login_as: Any, make_user: Any
+# What an admin does to a user that must end the user's sessions (reactivation must not revive
+# the sessions deactivation ended).
+ENDING_CHANGES = {
+    "deactivated then reactivated": [
+        ("/deactivate", {"status-reason": "On leave"}),
+        ("/reactivate", {"status-reason": "Back"}),
+    ],
+    "role changed": [
+        ("/role", {"role-role": "auditor", "role-organisation": "", "role-reason": "New job"})
+    ],
+}
+
+
+@pytest.mark.parametrize("changes", ENDING_CHANGES.values(), ids=list(ENDING_CHANGES))
+def test_an_admins_change_ends_the_users_sessions(
+    webtest_app: webtest.TestApp,
+    login_as: Any,
+    signed_in_officer: tuple[Any, webtest.TestApp],
+    changes: list[tuple[str, dict[str, str]]],
 ) -> None:
-    officer = _officer(make_user)
-    officer_browser = _browser(wsgi_app, db_connection)
-    login(officer_browser, officer.email)
+    officer, officer_browser = signed_in_officer
     copy = officer_browser.cookies[SESSION_COOKIE]
 
     login_as("admin")
-    _admin_acts(webtest_app, officer.id, "/deactivate", **{"status-reason": "On leave"})
-    _admin_acts(webtest_app, officer.id, "/reactivate", **{"status-reason": "Back"})
+    for action, fields in changes:
+        _admin_acts(webtest_app, officer.id, action, **fields)
 
     assert _is_anonymous(_replayed(officer_browser, copy))
     officer_browser.reset()
-    assert "Sign out" in login(officer_browser, officer.email).text
-
-
-def test_a_role_change_ends_the_users_sessions(
-    wsgi_app: Any, db_connection: Any, webtest_app: webtest.TestApp, login_as: Any, make_user: Any
-) -> None:
-    officer = _officer(make_user)
-    officer_browser = _browser(wsgi_app, db_connection)
-    login(officer_browser, officer.email)
-    copy = officer_browser.cookies[SESSION_COOKIE]
-
-    login_as("admin")
-    fields = {"role-role": "auditor", "role-organisation": "", "role-reason": "New job"}
-    _admin_acts(webtest_app, officer.id, "/role", **fields)
-
-    assert _is_anonymous(_replayed(officer_browser, copy))
+    assert "Sign out" in login(officer_browser, officer.email).text  # afresh, they can
 
 
 def test_an_expired_session_is_anonymous(
