@@ -19,8 +19,6 @@ SESSION_TOKEN = "registry.session_token"  # noqa: S105 (the session key's name, 
 
 
 def _identity(request: Request) -> Any:
-    if request.environ.get("registry.database_unavailable"):
-        return None  # the 503 page is drawn as for a visitor: the user cannot be loaded
     token = request.session.get(SESSION_TOKEN)
     if not isinstance(token, str):
         return None
@@ -45,6 +43,8 @@ class RegistrySecurityPolicy:
         self.acl = ACLHelper()
 
     def identity(self, request: Request) -> Any:
+        if request.environ.get("registry.database_unavailable"):
+            return None  # the 503 page is drawn as for a visitor: the user cannot be loaded
         return _identity_cache.get_or_create(request)
 
     def authenticated_userid(self, request: Request) -> str | None:
