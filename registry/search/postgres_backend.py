@@ -7,6 +7,7 @@ rebuild, and a query can never see another transaction's uncommitted rows."""
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -71,7 +72,7 @@ class PostgresSearchService:
 
     def _matches(self, text: str) -> list[tuple[str, int]]:
         # Only public records have a vector: one GIN-indexed table answers, with no joins.
-        tsquery = sa.func.websearch_to_tsquery(CONFIG, text)
+        tsquery = _tsquery(text)
         vectors = SearchVector.__table__
         rank = sa.func.ts_rank(vectors.c.vector, tsquery)
         select = (
@@ -186,6 +187,19 @@ def _vocabulary(db: Session) -> dict[str, dict[str, str]]:
             vocabulary.setdefault(word[:1].lower(), {}).setdefault(word.lower(), word)
     _vocabularies[key] = (time.monotonic(), vocabulary)
     return vocabulary
+
+
+PREFIX = re.compile(r"(?<!\S)(\w+)\*(?!\S)")  # a word ending in *: clin*, EMIS*
+
+
+def _tsquery(text: str) -> Any:
+    """websearch_to_tsquery reads * as a space: words ending in * become prefix searches
+    (`clin:*`), ANDed with the rest (their letters are counted by breadth.check_wildcards)."""
+    words = PREFIX.findall(text)
+    tsquery = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", text))
+    for word in words:
+        tsquery = tsquery.op("&&")(sa.func.to_tsquery(CONFIG, f"{word}:*"))
+    return tsquery
 
 
 def _passes(values: FacetValues, filters: dict[str, list[str]]) -> bool:
