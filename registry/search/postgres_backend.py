@@ -196,7 +196,7 @@ def _tsquery(text: str) -> Any:
     """websearch_to_tsquery reads * as a space: words ending in * become prefix searches
     (`clin:*`), ANDed with the rest (their letters are counted by breadth.check_wildcards)."""
     words = PREFIX.findall(text)
-    tsquery = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", text))
+    tsquery: Any = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", text))
     for word in words:
         tsquery = tsquery.op("&&")(sa.func.to_tsquery(CONFIG, f"{word}:*"))
     return tsquery

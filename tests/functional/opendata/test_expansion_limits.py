@@ -97,35 +97,39 @@ def _ledger(url: str) -> tuple[list[str], int]:
     return list(runs), contracts
 
 
+@pytest.fixture
+def ini(database_factory: Any, tmp_path: Path) -> tuple[Path, str]:
+    url = database_factory.fresh()
+    return write_ini(tmp_path, url), url
+
+
+def refused(ini: tuple[Path, str], *args: str) -> str:
+    """Run `registry import ...`: refused, only its ledger entry written; what it said."""
+    result = run_cli(ini[0], "import", *args)
+    assert result.exit_code == 1
+    assert _ledger(ini[1]) == (["refused"], 0)
+    return result.output + result.stderr
+
+
 class TestCommandLine:
     def test_an_option_sets_the_limit_and_the_refusal_names_it(
-        self, database_factory: Any, tmp_path: Path
+        self, ini: tuple[Path, str], tmp_path: Path
     ) -> None:
-        url = database_factory.fresh()
-        ini = write_ini(tmp_path, url)
         bomb = tmp_path / "bomb.json.gz"
         bomb.write_bytes(padded_bomb(3 * 1024**2))
-        result = run_cli(ini, "import", "ocds", "--max-bytes", "2M", str(bomb))
-        assert result.exit_code == 1
-        assert "more than 2 MB when decompressed" in result.stderr
-        assert "bomb.json.gz: refused; nothing from it was imported." in result.stderr
-        assert _ledger(url) == (["refused"], 0)
+        said = refused(ini, "ocds", "--max-bytes", "2M", str(bomb))
+        assert "more than 2 MB when decompressed" in said
+        assert "bomb.json.gz: refused; nothing from it was imported." in said
 
-    def test_a_setting_sets_the_limit(self, database_factory: Any, tmp_path: Path) -> None:
-        url = database_factory.fresh()
-        ini = write_ini(tmp_path, url)
-        ini.write_text(ini.read_text() + "registry.import.max_string = 64K\n")
+    def test_a_setting_sets_the_limit(self, ini: tuple[Path, str], tmp_path: Path) -> None:
+        ini[0].write_text(ini[0].read_text() + "registry.import.max_string = 64K\n")
         bomb = tmp_path / "string.json.gz"
         bomb.write_bytes(long_string_bomb(200_000))
-        result = run_cli(ini, "import", "ocds", str(bomb))
-        assert result.exit_code == 1
-        assert "a string longer than 64 KB" in result.stderr
-        assert _ledger(url) == (["refused"], 0)
-        assert run_cli(ini, "import", "ocds", str(GOOD)).exit_code == 0  # real files still fit
+        assert "a string longer than 64 KB" in refused(ini, "ocds", str(bomb))
+        assert run_cli(ini[0], "import", "ocds", str(GOOD)).exit_code == 0  # real files fit
 
-    def test_a_bad_size_is_a_usage_error(self, database_factory: Any, tmp_path: Path) -> None:
-        ini = write_ini(tmp_path, database_factory.fresh())
-        result = run_cli(ini, "import", "ocds", "--max-line", "huge", str(GOOD))
+    def test_a_bad_size_is_a_usage_error(self, ini: tuple[Path, str]) -> None:
+        result = run_cli(ini[0], "import", "ocds", "--max-line", "huge", str(GOOD))
         assert result.exit_code == 2 and "not a size" in result.output
 
 
@@ -161,28 +165,21 @@ def test_the_upload_page_refuses_a_bomb_naming_the_limit(
 
 class TestCsvImport:
     def test_a_file_over_the_limit_is_refused_before_it_is_read(
-        self, database_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        self, ini: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         from registry.cli import import_csv
 
         monkeypatch.setattr(import_csv, "MAX_BYTES", 1024)
-        url = database_factory.fresh()
-        ini = write_ini(tmp_path, url)
         file = tmp_path / "suppliers.csv"
         file.write_text("name\n" + "A supplier\n" * 200)
-        result = run_cli(ini, "import", "csv", "suppliers", str(file))
-        assert result.exit_code == 1
-        assert "larger than 1 KB (the limit on a CSV file)" in result.output
-        assert _ledger(url) == (["refused"], 0)
+        said = refused(ini, "csv", "suppliers", str(file))
+        assert "larger than 1 KB (the limit on a CSV file)" in said
 
     def test_a_cell_longer_than_the_field_limit_refuses_the_file(
-        self, database_factory: Any, tmp_path: Path
+        self, ini: tuple[Path, str], tmp_path: Path
     ) -> None:
-        url = database_factory.fresh()
-        ini = write_ini(tmp_path, url)
         file = tmp_path / "suppliers.csv"
         file.write_text('name\n"' + "a" * 200_000 + '"\n')
-        result = run_cli(ini, "import", "csv", "suppliers", str(file))
-        assert result.exit_code == 1
-        assert "field larger than field limit (131072)" in result.stderr
-        assert _ledger(url) == (["refused"], 0)
+        assert "field larger than field limit (131072)" in refused(
+            ini, "csv", "suppliers", str(file)
+        )

@@ -6,21 +6,6 @@ from typing import Any
 
 import pytest
 import webtest
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-
-from tests.functional.search.conftest import IndexHelper
-
-
-@pytest.fixture(scope="module")
-def seeded_index(seeded_engine: Engine, app_settings: dict[str, Any]) -> None:
-    with Session(seeded_engine) as db:
-        IndexHelper(app_settings, db).rebuild()
-
-
-@pytest.fixture
-def seeded_search(seeded_index: None, seeded_webtest_app: webtest.TestApp) -> webtest.TestApp:
-    return seeded_webtest_app
 
 
 @pytest.mark.parametrize("query", ["?*?*", "*", "a*", "??", "?*?*?", "*:*", "x?* y*"])
