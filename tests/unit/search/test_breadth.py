@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from registry.search.breadth import MIN_PREFIX, Limits, check_wildcards
@@ -88,3 +88,14 @@ def test_the_limits_come_from_the_settings() -> None:
     )
     assert limits == Limits(max_expansions=7, time_budget=0.5)
     check_wildcards("clin* EMIS* title:sys*")  # enough letters: no refusal
+
+
+def test_postgresql_stops_a_query_past_its_budget_and_carries_on(db_session: Session) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    market = gp_market()
+    service = PostgresSearchService(db_session, Limits(time_budget=0.01))
+    with pytest.raises(SearchTooBroad, match="within 0.01 seconds"):
+        service._within_budget(select(func.pg_sleep(1)))
+    # The savepoint is rolled back: the request's transaction goes on.
+    assert f"supplier:{market.emis.id}" in [h.document.key for h in service.search("EMIS").hits]
