@@ -97,7 +97,7 @@ class BoundedReader(io.RawIOBase):
         self.limits = limits
         self.separator = b"\n" if json_lines else b'"'
         self.longest = limits.max_line if json_lines else limits.max_string
-        self.what = "a line" if json_lines else "a string"
+        self.what = "a line" if json_lines else "a string (or a stretch between two strings)"
         self.setting = "max_line" if json_lines else "max_string"
         self.read_bytes = 0
         self.run = 0  # bytes since the last separator
