@@ -17,6 +17,7 @@ SECTION = re.compile(rf"^{re.escape(HEADING)}\n.*?(?=^## |\Z)", re.M | re.S)
 
 def render() -> str:
     from tests.common import access
+    from tests.functional.accounts import test_sessions, test_sign_in_throttle
     from tests.functional.badinput.test_csv_import import BAD_FILES
     from tests.functional.badinput.test_forms import BAD_VALUES
     from tests.functional.faults.test_database_gone import PAGES
@@ -32,6 +33,10 @@ def render() -> str:
     csrf = sum(v.method == "POST" and v.require_csrf for v in views)
     roles = len(access.ROLES)
     faults = 1 + 1 + len(DAMAGE)  # a killed import, the database gone, the index damaged
+    sessions, throttled = (
+        sum(name.startswith("test_") for name in vars(module))
+        for module in (test_sessions, test_sign_in_throttle)
+    )
     return f"""{HEADING}
 
 Counted from the tests by `tests/test_readme.py`, which fails when this section falls behind them.
@@ -46,7 +51,7 @@ Everything runs in `make test` on SQLite and again on PostgreSQL (`.ci/run`).
 | Bad input never breaks anything | {len(BAD_VALUES)} kinds of bad value (empty, overlong, wrong type, SQL and script injection, non-UTF-8) in every field of every form the crawler finds; {len(BAD_FILES)} bad CSV files and a huge one; {len(BROKEN)} broken OCDS files (with `--strict`; without it the unreadable one is refused and the others import with their faults as findings); the API fuzzed against its OpenAPI document (schemathesis). Each gets a message naming the field, line or JSON path, a 4xx, and no row written | {len(BAD_VALUES)} × every form field, {len(BAD_FILES) + 1 + len(BROKEN)} files |
 | Faults are survived | an OCDS import killed with SIGKILL half-way (consistent, re-runs without duplicates); the database going away ({len(PAGES)} pages and the API answer 503, then recover); the search index lost, and corrupted (no data lost; `registry reindex` restores it) | {faults} faults × 2 databases |
 | It holds under load | {CLIENTS} clients on loopback mixing reads, API and form writes for `REGISTRY_LOAD_SECONDS` (60): no errors, every write stored once, `registry audit verify` intact | 1 run per database |
-| Accounts are safe | the session changes at sign-in; {len(OFF_SITE)} off-site `next` addresses refused; sign-in rate-limited; {len(COMMON)} common passwords refused (12 characters at least, zxcvbn score 3 or more); revoked API tokens stop working | {len(OFF_SITE) + len(COMMON) + 3} checks |
+| Accounts are safe | the session changes at sign-in; sessions live in the database: a copy of the cookie is anonymous after sign-out (on every device), a password reset, deactivation then reactivation, a role change and expiry, a stale form writes nothing, the cookie names nobody, signed-in responses are `private, no-store` ({sessions} checks); sign-in throttled per client and per account, so a stranger cannot lock out a named auditor ({throttled} checks); {len(OFF_SITE)} off-site `next` addresses refused; {len(COMMON)} common passwords refused (12 characters at least, zxcvbn score 3 or more); revoked API tokens stop working | {len(OFF_SITE) + len(COMMON) + 3 + sessions + throttled} checks |
 | People can use it | four browser journeys in Debian's chromium (public, officer, auditor, supplier), axe-core on every page visited: no serious or critical violation | 4 journeys |
 """
 

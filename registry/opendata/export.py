@@ -15,6 +15,7 @@ import decimal
 import enum
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -536,13 +537,29 @@ def rows(db: Session, table: Table) -> Iterator[dict[str, Any]]:
         yield {name: plain(values[name]) for name in names}
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
+# text cell is written with a single quote before it (the OWASP rule). A cell that is wholly a
+# number ("-12.50", an amount) is left as it is: it is a number, not a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell's value, quoted when a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def write_csv(db: Session, table: Table, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in table.columns])
     for row in rows(db, table):
         writer.writerow(
             [
-                json.dumps(v) if isinstance(v, list | dict) else ("" if v is None else v)
+                json.dumps(v)
+                if isinstance(v, list | dict)
+                else ("" if v is None else neutralised(v))
                 for v in row.values()
             ]
         )
