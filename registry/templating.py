@@ -120,14 +120,14 @@ def _in_section(current: str, route_name: str) -> bool:
 def main_navigation(request: Any) -> list[dict[str, Any]]:
     mapper = request.registry.queryUtility(IRoutesMapper)
     current = request.matched_route.name if request.matched_route else ""
+    # Site-wide grants, not the page's context: a route factory that raised (a 404 for a record
+    # that does not exist) leaves the request without one, and its error page draws this too.
+    site = RootFactory(request)
     items = []
-    # Site-wide sections: asked of the root, not of the page's context (which an error page
-    # raised by a route factory does not have).
-    root = RootFactory(request)
     for route_name, label, permission in NAVIGATION:
         if mapper.get_route(route_name) is None:
             continue
-        if permission and not request.has_permission(permission, root):
+        if permission and not request.has_permission(permission, site):
             continue
         items.append(
             {

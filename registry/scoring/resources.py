@@ -53,9 +53,11 @@ class AssessmentContext:
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
         assessment = request.db.get(Assessment, _load_id(request))
-        if assessment is None or not viewable(request.identity, assessment):
+        if assessment is None:
             raise HTTPNotFound()
         self.assessment: Assessment = assessment
+        if not viewable(request.identity, assessment):
+            raise HTTPNotFound()  # as /assessments/{id} is: a draft is not there for them
 
     @property
     def __acl__(self) -> list[tuple[Any, ...]]:
