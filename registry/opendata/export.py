@@ -33,7 +33,8 @@ from registry.opendata.models import ImportFinding, ImportRun
 from registry.products.models import ContractProduct, Product
 from registry.records import Publication
 from registry.scoring.coverage import coverage_select as score_coverage_select
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
+from registry.scoring.models import Assessment, AssessmentReply, Score
+from registry.scoring.public import published_assessments
 from registry.scoring.scores import explain
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -336,9 +337,7 @@ _table(
         ("published_at", "when it was published"),
         ("reply", "the supplier's published reply, if any"),
     ],
-    where=lambda: sa.and_(
-        Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
-    ),
+    where=lambda: sa.and_(*published_assessments()),
     expressions=lambda: {
         "reply": sa.select(AssessmentReply.text)
         .where(AssessmentReply.assessment_id == Assessment.id)

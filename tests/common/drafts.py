@@ -72,10 +72,9 @@ def _contract(s: Scene, state: DraftState, marker: str) -> Any:
         lot=s.lot, buyer=s.buyer, supplier=s.supplier, title=marker, **{state.column: state.value}
     )
     # A published assessment of the draft (issue 20: legacy data, from before the form refused
-    # drafts), whose page showed the draft's title to the public. (Its own words carry no marker
-    # while assessments.csv, registry/opendata/export.py, still lists it: see
-    # tests/functional/scoring/test_draft_leaks.py.)
-    AssessmentFactory(contract=contract, kpi="KPI of a draft contract")
+    # drafts), whose page showed the draft's title to the public: neither it nor its own words
+    # may show anywhere public, assessments.csv included.
+    AssessmentFactory(contract=contract, kpi=marker, evidence=marker)
     return contract
 
 

@@ -146,11 +146,6 @@ def test_a_published_assessment_of_a_draft_contract_shows_the_draft_to_nobody_ou
         assert "This assessment is not public: its contract is a draft" in page.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="assessments.csv is registry/opendata/export.py (helper 'limits'), whose where clause "
-    "must become registry.scoring.public.published_assessments(): then remove this mark",
-)
 def test_the_download_leaves_out_an_assessment_of_a_draft_contract(
     webtest_app: webtest.TestApp, db_session: Session, world: dict[str, Any]
 ) -> None:
