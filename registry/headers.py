@@ -1,4 +1,6 @@
-"""Security headers on every response, with a per-request nonce for GOV.UK Frontend's inline script."""
+"""Security headers on every response, with a per-request nonce for GOV.UK Frontend's inline script,
+and `Cache-Control: private, no-store` on every response to a signed-in user (issue 20): what a
+signed-in user sees (drafts, other users' details) is kept out of shared and browser caches."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from pyramid.response import Response
 
+from registry.accounts.security_policy import known_identity
+
 Handler = Callable[[Request], Response]
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
 
 
 def _csp_nonce(request: Request) -> str:
@@ -38,6 +43,9 @@ def security_headers_tween_factory(handler: Handler, registry: Registry) -> Hand
         response.headers.setdefault(
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
+        # Every view's permission check works out the identity; static files have none to check.
+        if known_identity(request) is not None:
+            response.headers["Cache-Control"] = SIGNED_IN_CACHE_CONTROL
         if production:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"

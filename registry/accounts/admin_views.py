@@ -176,7 +176,7 @@ def user_create(request: Request) -> Any:
         return _done(
             request,
             user,
-            f"Added {user.email} as {user.role}. Pass the password on to them securely.",
+            f"Added the user as {user.role}. Pass the password on to them securely.",
         )
 
     def refuse() -> dict[str, Any]:
@@ -241,6 +241,7 @@ def user_detail(request: Request) -> dict[str, Any]:
 
 
 def _done(request: Request, user: User, message: str) -> HTTPSeeOther:
+    # The message names no e-mail: flashes travel in the session cookie (the page shows it).
     request.session.flash(message, queue="success")
     return HTTPSeeOther(request.route_path("accounts.user_detail", id=user.id))
 
@@ -290,7 +291,7 @@ def user_role(request: Request) -> Any:
         _service(request).change_role(
             user, form.role.data, actor=request.identity, reason=form.reason.data, **(ids or {})
         )
-        return f"{user.email} is now {user.role}"
+        return f"The user is now {user.role}: their sessions have ended"
 
     return _post_user_form(
         request, user, form, "role_form", change, valid=valid and ids is not None
@@ -305,9 +306,9 @@ def _status_change(request: Request, activate: bool) -> Any:
         service = _service(request)
         if activate:
             service.reactivate(user, actor=request.identity, reason=form.reason.data)
-            return f"Reactivated {user.email}: they can sign in again"
+            return "Reactivated the user: they can sign in again"
         service.deactivate(user, actor=request.identity, reason=form.reason.data)
-        return f"Deactivated {user.email}: they can no longer sign in"
+        return "Deactivated the user: they can no longer sign in, and their sessions have ended"
 
     return _post_user_form(request, user, form, "status_form", change)
 
@@ -346,6 +347,6 @@ def user_password(request: Request) -> Any:
         _service(request).set_password(
             user, form.password.data, actor=request.identity, reason=form.reason.data
         )
-        return f"Set a new password for {user.email}"
+        return "Set a new password for the user: their sessions have ended"
 
     return _post_user_form(request, user, form, "password_form", change)

@@ -33,19 +33,19 @@ class IUserService(Interface):
         actor: Any,
         reason: str,
     ) -> None:
-        """Change the role and organisation; audited. Admins cannot remove their own admin role."""
+        """Change the role and organisation; audited and every session of the user ended. Admins cannot remove their own admin role."""
 
     def deactivate(user: Any, *, actor: Any, reason: str) -> None:
-        """Stop the user signing in (no hard delete); audited. Admins cannot deactivate themselves."""
+        """Stop the user signing in (no hard delete); audited and every session of the user ended. Admins cannot deactivate themselves."""
 
     def reactivate(user: Any, *, actor: Any, reason: str) -> None:
-        """Let a deactivated user sign in again; audited."""
+        """Let a deactivated user sign in again; audited and every session of the user ended."""
 
     def set_password(user: Any, password: str, *, actor: Any, reason: str) -> None:
-        """Replace the password (at least 12 characters); audited without the hash."""
+        """Replace the password (at least 12 characters); audited without the hash and every session of the user ended."""
 
     def authenticate(email: str, password: str, *, remote_addr: str | None = None) -> Any:
         """The user when the password matches, else None; failures are audited and rate-limited."""
 
-    def is_rate_limited(email: str) -> bool:
-        """True when too many recent failed logins were made for this e-mail."""
+    def sign_in_refusal(email: str, remote_addr: str | None) -> str | None:
+        """Why this client may not try this account now (too many failures), or None."""

@@ -1,8 +1,8 @@
-"""Users: creation, argon2 authentication, and rate-limiting failed logins from the audit trail."""
+"""Users: creation, argon2 authentication (throttled per client and per account, `throttle`),
+and changes that end the user's sessions (`sessions.end_sessions`)."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,17 +12,16 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 from zxcvbn import zxcvbn
 
+from registry.accounts import throttle
 from registry.accounts.interfaces import IUserService
 from registry.accounts.models import User
-from registry.audit.models import AuditEvent
+from registry.accounts.sessions import end_sessions
 from registry.audit.services import record_event
 from registry.authnz import Role
 from registry.db import utcnow
 from registry.problems import ServiceError
 
 LOGIN_FAILED = "account.login_failed"
-MAX_FAILED_LOGINS = 5
-FAILED_LOGIN_WINDOW = datetime.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3
 
@@ -148,6 +147,7 @@ class DatabaseUserService:
         user.role = new_role
         user.buyer_id = buyer_id
         user.supplier_id = supplier_id
+        end_sessions(self.db, user.id)
         self._audit("account.role_changed", user, actor, before, after, reason)
 
     def deactivate(self, user: User, *, actor: Any, reason: str) -> None:
@@ -157,6 +157,7 @@ class DatabaseUserService:
         if not user.is_active:
             raise AccountError(f"{user.email} is already deactivated")
         user.is_active = False
+        end_sessions(self.db, user.id)
         self._audit(
             "account.deactivated", user, actor, {"is_active": True}, {"is_active": False}, reason
         )
@@ -166,6 +167,8 @@ class DatabaseUserService:
         if user.is_active:
             raise AccountError(f"{user.email} is already active")
         user.is_active = True
+        # Sessions from before the deactivation stay ended: the user signs in afresh.
+        end_sessions(self.db, user.id)
         self._audit(
             "account.reactivated", user, actor, {"is_active": False}, {"is_active": True}, reason
         )
@@ -177,6 +180,7 @@ class DatabaseUserService:
             raise AccountError(str(exc), field="password") from None
         _check_reason(reason)
         user.password_hash = _hasher.hash(password)
+        end_sessions(self.db, user.id)
         # Never the hash itself: only that it changed.
         self._audit("account.password_set", user, actor, None, {"password": "changed"}, reason)
 
@@ -201,19 +205,8 @@ class DatabaseUserService:
             reason=reason.strip(),
         )
 
-    def is_rate_limited(self, email: str) -> bool:
-        since = utcnow() - FAILED_LOGIN_WINDOW
-        failures = self.db.execute(
-            sa.select(sa.func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.action == LOGIN_FAILED,
-                AuditEvent.subject_type == "login",
-                AuditEvent.subject_id == normalise_email(email)[:200],
-                AuditEvent.created >= since,
-            )
-        ).scalar_one()
-        return failures >= MAX_FAILED_LOGINS
+    def sign_in_refusal(self, email: str, remote_addr: str | None) -> str | None:
+        return throttle.refusal(self.db, email, remote_addr)
 
     def authenticate(
         self, email: str, password: str, *, remote_addr: str | None = None
@@ -237,6 +230,7 @@ class DatabaseUserService:
                 after={"remote_addr": remote_addr},
             )
             return user
+        throttle.record_failure(self.db, email, remote_addr)
         record_event(
             self.db,
             action=LOGIN_FAILED,

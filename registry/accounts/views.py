@@ -1,4 +1,5 @@
-"""Login and logout. Failed logins are audited and rate-limited per e-mail address."""
+"""Sign-in and sign-out. Failed sign-ins are audited and throttled per client and per account
+(`registry.accounts.throttle`); a sign-in starts a database session, sign-out ends them all."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from registry.accounts.forms import LoginForm
 from registry.accounts.interfaces import IUserService
 from registry.authnz import Permissions
 from registry.forms import safe_next_url
+
+SIGNED_IN = "signed_in"
 
 
 @view_defaults(
@@ -37,11 +40,10 @@ class LoginViews:
         if not form.validate():
             request.response.status = 400
             return {"form": form}
-        if self.user_service.is_rate_limited(form.email.data):
+        refusal = self.user_service.sign_in_refusal(form.email.data, request.remote_addr)
+        if refusal:
             request.response.status = 429
-            form.form_errors.append(
-                "Too many failed sign-in attempts for this e-mail address. Wait 15 minutes and try again."
-            )
+            form.form_errors.append(refusal)
             return {"form": form}
         user = self.user_service.authenticate(
             form.email.data, form.password.data, remote_addr=request.remote_addr
@@ -52,14 +54,15 @@ class LoginViews:
             return {"form": form}
         # A fresh session (and CSRF token) on every sign-in.
         request.session.invalidate()
-        headers = remember(request, str(user.id))
-        request.session.flash(f"Signed in as {user.email}", queue="success")
+        headers = remember(request, user)
+        # The page says whom as; the cookie carries no e-mail (base.html reads this queue).
+        request.session.flash("", queue=SIGNED_IN)
         return HTTPSeeOther(safe_next_url(form.next.data), headers=headers)
 
 
 @view_config(route_name="accounts.logout", request_method="POST", permission=Permissions.PublicRead)
 def logout(request: Request) -> HTTPSeeOther:
-    headers = forget(request)
+    headers = forget(request)  # ends every session of the user
     request.session.invalidate()
     return HTTPSeeOther(request.route_path("home"), headers=headers)
 

@@ -35,7 +35,7 @@ from registry.scoring import REPLY_WINDOW_SETTING, assessments
 from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
 from registry.scoring.models import Assessment, Score
 from registry.scoring.resources import ContractAssessmentContext
-from registry.search.interfaces import ISearchService, SearchUnavailable
+from registry.search.interfaces import ISearchService, SearchTooBroad, SearchUnavailable
 from registry.search.views import result_url
 from registry.suppliers.models import Supplier
 
@@ -323,6 +323,8 @@ def search(request: Request) -> Response:
         )
     except SearchUnavailable:
         raise ApiError(503, "Search is being rebuilt; try again shortly") from None
+    except SearchTooBroad as exc:
+        raise ApiError(400, str(exc), [{"field": "query.q", "message": str(exc)}]) from None
     data = [
         {
             "type": hit.document.kind,

@@ -11,6 +11,7 @@ from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.csvimport.columns import KINDS
 from registry.csvimport.services import ImportResult, import_csv
+from registry.opendata.limits import describe
 
 
 class _Refused(Exception):
@@ -18,7 +19,8 @@ class _Refused(Exception):
         self.result = result
 
 
-# A bigger file is refused before it is read into memory.
+# A bigger file is refused before it is read into memory (CSV is never decompressed, so this is
+# what it expands to); a cell longer than Python's csv.field_size_limit() (128 KB) refuses its row.
 MAX_BYTES = 200 * 1024 * 1024
 
 
@@ -38,11 +40,14 @@ def import_csv_command(
     nothing is written, and the exit status is 1. Rows already in the registry are left unchanged
     and counted as already present, so importing the same file twice creates nothing new.
     """
-    if file.stat().st_size > MAX_BYTES:
-        raise click.ClickException(f"{file} is larger than {MAX_BYTES // 2**20} MB: split it")
     from registry.opendata import ledger
 
     source = ledger.describe(file, file.name, via=ledger.VIA_CLI, kind=f"csv {kind}")
+    if file.stat().st_size > MAX_BYTES:
+        message = f"{file} is larger than {describe(MAX_BYTES)} (the limit on a CSV file): split it"
+        with cli.session() as db:
+            ledger.record_refusal(db, source, [message])
+        raise click.ClickException(message)
     data = file.read_bytes()
     try:
         with cli.session() as db:

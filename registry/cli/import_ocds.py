@@ -12,11 +12,28 @@ import click
 from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.db import refresh_statistics
+from registry.opendata.limits import ReadLimits, import_limits, parse_size
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from registry.opendata.importer import ImportSummary
+
+
+class SizeType(click.ParamType):
+    """A size in bytes, or with K, M or G (2G, 500M)."""
+
+    name = "size"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 @import_group.command("ocds")
@@ -27,8 +44,34 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Refuse a file whole at any departure from the OCDS schema (to check your own files).",
 )
+@click.option(
+    "--max-bytes",
+    type=SizeType(),
+    help="Refuse a file larger than this once decompressed (e.g. 2G; default "
+    "registry.import.max_bytes or 4 GB).",
+)
+@click.option(
+    "--max-string",
+    type=SizeType(),
+    help="Refuse a file holding a JSON string longer than this (default "
+    "registry.import.max_string or 16 MB).",
+)
+@click.option(
+    "--max-line",
+    type=SizeType(),
+    help="Refuse a JSON Lines file with a line longer than this (default "
+    "registry.import.max_line or 256 MB).",
+)
 @pass_context
-def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict: bool) -> None:
+def import_ocds(
+    cli: CLIContext,
+    files: tuple[Path, ...],
+    as_json: bool,
+    strict: bool,
+    max_bytes: int | None,
+    max_string: int | None,
+    max_line: int | None,
+) -> None:
     """Import OCDS release packages, record packages or JSON Lines (.gz too).
 
     What can be interpreted is imported; each departure from the OCDS schema is a data-quality
@@ -40,6 +83,13 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict:
     """
     from registry.opendata.importer import ImportRefused, ImportSummary, import_file
     from registry.opendata.ledger import record_refused
+
+    try:
+        limits = import_limits(cli.settings).replace(
+            max_bytes=max_bytes, max_string=max_string, max_line=max_line
+        )
+    except ValueError as exc:
+        raise click.UsageError(f"registry.import.*: {exc}") from exc
 
     total = ImportSummary()
     per_file: list[dict[str, object]] = []
@@ -53,9 +103,9 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict:
         try:
             with cli.session() as db:
                 if show_progress:
-                    summary = _with_progress(db, path, strict)
+                    summary = _with_progress(db, path, strict, limits)
                 else:
-                    summary = import_file(db, path, path.name, strict=strict)
+                    summary = import_file(db, path, path.name, strict=strict, limits=limits)
         except ImportRefused as exc:
             refused = True
             for line in exc.messages:
@@ -81,7 +131,7 @@ def import_ocds(cli: CLIContext, files: tuple[Path, ...], as_json: bool, strict:
         sys.exit(1)
 
 
-def _with_progress(db: Session, path: Path, strict: bool) -> ImportSummary:
+def _with_progress(db: Session, path: Path, strict: bool, limits: ReadLimits) -> ImportSummary:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from registry.opendata.importer import import_file
@@ -95,7 +145,12 @@ def _with_progress(db: Session, path: Path, strict: bool) -> ImportSummary:
     ) as bar:
         task = bar.add_task(f"Importing {path.name}", total=None)
         return import_file(
-            db, path, path.name, progress=lambda n: bar.advance(task, n), strict=strict
+            db,
+            path,
+            path.name,
+            progress=lambda n: bar.advance(task, n),
+            strict=strict,
+            limits=limits,
         )
 
 

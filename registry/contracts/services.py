@@ -21,7 +21,7 @@ from registry.authnz import Role
 from registry.buyers.models import Buyer
 from registry.contracts.interfaces import IContractService
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
-from registry.contracts.rules import Problem, check_terms, merged_message
+from registry.contracts.rules import Problem, can_see, check_terms, merged_message
 from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot
 from registry.identifiers import normalise_companies_house_number, normalise_name
@@ -118,6 +118,16 @@ def snapshot(contract: Contract) -> dict[str, Any]:
     return {name: getattr(contract, name) for name in AUDITED_FIELDS}
 
 
+# What a clash of references says: nothing about whose the other contract is, or whether it is a
+# draft (references are unique across the registry, so a clash cannot be hidden, only not named).
+REFERENCE_TAKEN = "This reference cannot be used: every contract's reference must be unique"
+
+
+def _may_see(actor: Any, contract: Contract) -> bool:
+    """Whether the person writing may be told the contract exists (the CLI, no actor, may)."""
+    return actor is None or can_see(actor, contract)
+
+
 def _blank(value: str | None) -> str | None:
     value = (value or "").strip()
     return value or None
@@ -205,7 +215,9 @@ class ContractService:
         problems.append(("lot_number", f"Framework {framework.reference} has no lot {number}"))
         return None
 
-    def _resolve(self, data: ContractInput, contract: Contract | None) -> dict[str, Any]:
+    def _resolve(
+        self, data: ContractInput, contract: Contract | None, actor: Any
+    ) -> dict[str, Any]:
         """Check everything, resolve references, and return column values; or raise all problems."""
         problems: list[Problem] = []
         title = data.title.strip()
@@ -245,7 +257,8 @@ class ContractService:
         predecessor_id = None
         if _blank(data.predecessor):
             predecessor = self.find_contract(data.predecessor or "")
-            if predecessor is None:
+            # Another organisation's draft is not found, exactly as one that does not exist.
+            if predecessor is None or not _may_see(actor, predecessor):
                 problems.append(
                     ("predecessor", f"There is no contract with reference {data.predecessor}")
                 )
@@ -268,7 +281,8 @@ class ContractService:
                 sa.select(Contract.id).where(Contract.reference == reference)
             ).scalar_one_or_none()
             if clash is not None and (contract is None or clash != contract.id):
-                problems.append(("reference", f"A contract with reference {reference} exists"))
+                # The same words whoever's the other contract is, draft or not (issue 20).
+                problems.append(("reference", REFERENCE_TAKEN))
 
         currency = (_blank(data.currency) or "").upper() or None
         cpv_code = _blank(data.cpv_code)
@@ -328,7 +342,7 @@ class ContractService:
     # Changes.
 
     def create(self, data: ContractInput, *, actor: Any, source: str = "form") -> Contract:
-        values = self._resolve(data, None)
+        values = self._resolve(data, None, actor)
         self.check_authority(actor, values["buyer_id"])
         contract = Contract(
             **values,
@@ -351,7 +365,7 @@ class ContractService:
     def update(self, contract: Contract, data: ContractInput, *, actor: Any) -> Contract:
         self._require_draft(contract, "edited")
         self.check_authority(actor, contract.buyer_id)
-        values = self._resolve(data, contract)
+        values = self._resolve(data, contract, actor)
         self.check_authority(actor, values["buyer_id"])
         before = snapshot(contract)
         for name, value in values.items():

@@ -9,6 +9,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config, view_defaults
 
+from registry.audit import actors
 from registry.audit.services import events_for
 from registry.authnz import Permissions
 from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_query
@@ -146,7 +147,11 @@ class FlagViews:
             "currency": currency_of(flag.metrics),
             "detector": DETECTORS.get(flag.detector),
             "evidence": evidence_for(self.request, flag),
-            "events": events_for(self.request.db, "flag", flag.id) if can_triage else [],
+            "events": actors.history(
+                self.request.db, self.request.identity, events_for(self.request.db, "flag", flag.id)
+            )
+            if can_triage
+            else [],
             "form": form if can_triage and (moves or form is not None) else None,
             "moves": moves,
             "coverage": _coverage(self.request, flag.detector),

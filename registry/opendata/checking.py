@@ -18,6 +18,7 @@ import orjson
 
 from registry.opendata import ledger
 from registry.opendata.findings import NOTES, FindingLog, generic_path
+from registry.opendata.limits import ReadLimits
 from registry.opendata.reader import Found, ReadError, iter_releases
 from registry.opendata.validation import Report, clean_package, clean_release
 
@@ -226,10 +227,16 @@ class FileCheck:
     ImportRefused (the caller rolls back what was written)."""
 
     def __init__(
-        self, name: str, *, strict: bool = False, summary: ImportSummary | None = None
+        self,
+        name: str,
+        *,
+        strict: bool = False,
+        summary: ImportSummary | None = None,
+        limits: ReadLimits | None = None,
     ) -> None:
         self.name = name
         self.strict = strict
+        self.limits = limits
         self.summary = summary if summary is not None else ImportSummary()
         self.publishers = ledger.PublisherCounter()
         self.findings = FindingLog()
@@ -284,7 +291,7 @@ class FileCheck:
     ) -> Iterator[tuple[Found, str]]:
         seen: dict[tuple[str, str], tuple[str, str]] = {}
         try:
-            for found in iter_releases(path, on_package=self.on_package):
+            for found in iter_releases(path, on_package=self.on_package, limits=self.limits):
                 if progress:
                     progress(1)
                 release = found.release

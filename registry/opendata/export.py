@@ -15,6 +15,7 @@ import decimal
 import enum
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -32,7 +33,8 @@ from registry.opendata.models import ImportFinding, ImportRun
 from registry.products.models import ContractProduct, Product
 from registry.records import Publication
 from registry.scoring.coverage import coverage_select as score_coverage_select
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Score
+from registry.scoring.models import Assessment, AssessmentReply, Score
+from registry.scoring.public import published_assessments
 from registry.scoring.scores import explain
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -335,9 +337,7 @@ _table(
         ("published_at", "when it was published"),
         ("reply", "the supplier's published reply, if any"),
     ],
-    where=lambda: sa.and_(
-        Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
-    ),
+    where=lambda: sa.and_(*published_assessments()),
     expressions=lambda: {
         "reply": sa.select(AssessmentReply.text)
         .where(AssessmentReply.assessment_id == Assessment.id)
@@ -536,13 +536,29 @@ def rows(db: Session, table: Table) -> Iterator[dict[str, Any]]:
         yield {name: plain(values[name]) for name in names}
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
+# text cell is written with a single quote before it (the OWASP rule). A cell that is wholly a
+# number ("-12.50", an amount) is left as it is: it is a number, not a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell's value, quoted when a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
 def write_csv(db: Session, table: Table, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in table.columns])
     for row in rows(db, table):
         writer.writerow(
             [
-                json.dumps(v) if isinstance(v, list | dict) else ("" if v is None else v)
+                json.dumps(v)
+                if isinstance(v, list | dict)
+                else ("" if v is None else neutralised(v))
                 for v in row.values()
             ]
         )

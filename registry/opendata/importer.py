@@ -34,6 +34,7 @@ from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
 from registry.opendata.classify import Classified
 from registry.opendata.findings import FindingLog
+from registry.opendata.limits import IMPORT, ReadLimits
 from registry.opendata.mapping import ContractData, Party, map_release, reference, text
 from registry.opendata.models import ImportedRelease, ImportRun
 from registry.opendata.reader import Found
@@ -106,15 +107,19 @@ def import_file(
     progress: Callable[[int], None] | None = None,
     via: str = ledger.VIA_CLI,
     strict: bool = False,
+    limits: ReadLimits = IMPORT,
 ) -> ImportSummary:
     """Import what can be interpreted of one file, with its findings; or raise ImportRefused
     having written nothing (not JSON, not OCDS, or with `strict` any fault at all).
 
     A good file's ledger entry (and its findings) is written with it, in the same savepoint.
     A refused file's is not: the ImportRefused carries what the caller needs to write it
-    (ledger.record_refusal) in a transaction of its own, after rolling back."""
+    (ledger.record_refusal) in a transaction of its own, after rolling back. `limits` bound
+    what the file may expand to as it is read (registry.opendata.limits)."""
     with fewer_collections():
-        return _import_file(db, path, name, actor=actor, progress=progress, via=via, strict=strict)
+        return _import_file(
+            db, path, name, actor=actor, progress=progress, via=via, strict=strict, limits=limits
+        )
 
 
 def _import_file(
@@ -126,11 +131,12 @@ def _import_file(
     progress: Callable[[int], None] | None,
     via: str,
     strict: bool,
+    limits: ReadLimits,
 ) -> ImportSummary:
     source = ledger.describe(path, name, via=via)
     savepoint = db.begin_nested()
     writer = _Writer(db, name, lambda: ledger.open_run(db, source), strict=strict)
-    check = FileCheck(name, strict=strict, summary=writer.summary)
+    check = FileCheck(name, strict=strict, summary=writer.summary, limits=limits)
     writer.findings = check.findings
     try:
         checked = check.releases(path, progress)

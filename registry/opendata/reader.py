@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import gzip
+import io
 import json
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
+
+from registry.opendata.limits import BoundedReader, LimitPassed, ReadLimits
 
 # OCDS nests about ten levels deep; extensions rarely add more. Deeper input is refused before
 # it can exhaust memory or the interpreter's stack (JSON Lines: json's own recursion guard, and
@@ -68,14 +71,19 @@ BOM = b"\xef\xbb\xbf"
 
 
 def iter_releases(
-    path: Path, display_name: str | None = None, on_package: OnPackage | None = None
+    path: Path,
+    display_name: str | None = None,
+    on_package: OnPackage | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[Found]:
-    """Every release in the file, in order. Raises ReadError when the file is not JSON.
+    """Every release in the file, in order. Raises ReadError when the file is not JSON, or
+    passes one of `limits` (counted as it is read, after decompression: registry.opendata.limits).
 
     `on_package` is called with each package's metadata (the package without its releases or
     records) and where it is, for the import ledger's publisher and the package's findings. A
     UTF-8 byte-order mark at the start of the file (or of a line) is ignored."""
     handle = path.open("rb")
+    json_lines = is_json_lines(path)
     try:
         stream: IO[bytes] = handle
         if handle.read(2) == b"\x1f\x8b":
@@ -85,10 +93,14 @@ def iter_releases(
             handle.seek(0)
         if stream.read(3) != BOM:
             stream.seek(0)
-        if is_json_lines(path):
+        if limits is not None:
+            stream = io.BufferedReader(BoundedReader(stream, limits, json_lines), 1 << 16)
+        if json_lines:
             yield from _json_lines(stream, on_package)
         else:
             yield from _documents(stream, on_package)
+    except LimitPassed as exc:
+        raise ReadError("", str(exc)) from None
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise ReadError("", f"cannot be read ({exc})") from exc
     finally:

@@ -17,6 +17,7 @@ from registry.authnz import Permissions
 from registry.opendata import ledger, snapshots
 from registry.opendata.export import TABLES, csv_text, json_text
 from registry.opendata.importer import ImportRefused, import_file
+from registry.opendata.limits import upload_limits
 from registry.opendata.release import write_ocds
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -130,6 +131,7 @@ class ImportViews:
                     actor=request.identity,
                     via=ledger.VIA_UPLOAD,
                     strict=request.POST.get("strict") == "yes",
+                    limits=upload_limits(request.registry.settings),
                 )
             except ImportRefused as exc:
                 entry = _in_own_transaction(

@@ -16,8 +16,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from registry.audit import actors
 from registry.audit.services import record_event
 from registry.authnz import Role
+from registry.contracts import rules as contract_rules
 from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Obligation
@@ -26,6 +28,7 @@ from registry.records import Publication
 from registry.scoring.clock_rules import MIN_NARRATIVE
 from registry.scoring.evidence import flag_contradictions
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.public import of_published_contract, published_assessments
 from registry.suppliers.models import Supplier
 
 SUBJECT = "assessment"
@@ -174,10 +177,27 @@ def _obligation_for(
     return obligation
 
 
+# An assessment names its contract: one of a draft would show the draft to the supplier and,
+# once published, to everyone (issue 20).
+UNPUBLISHED_CONTRACT = (
+    "contract_id",
+    "Publish the contract before assessing it: an assessment of a draft contract would show the "
+    "draft to the supplier and, once published, to everyone",
+)
+
+
+def check_contract(contract: Contract | None) -> None:
+    """Only a published contract (retracted or not: its page stays) may be assessed, submitted
+    or published; AssessmentError names the contract_id field otherwise."""
+    if contract is not None and contract.publication != Publication.published:
+        raise AssessmentError([UNPUBLISHED_CONTRACT])
+
+
 def create_for_contract(
     db: Session, contract: Contract, data: AssessmentInput, actor: Any, illustrative: bool = False
 ) -> Assessment:
-    """A draft assessment of one KPI of a contract."""
+    """A draft assessment of one KPI of a published contract."""
+    check_contract(contract)
     obligation = _obligation_for(db, contract, data.obligation_id)
     if obligation is not None and not data.kpi.strip():
         data.kpi = obligation.title
@@ -298,6 +318,7 @@ def submit(
     measurements is flagged for the auditor in the audit trail."""
     if a.status not in (AssessmentStatus.draft, AssessmentStatus.challenged):
         raise AssessmentError([("", f"A {a.status} assessment cannot be submitted")])
+    check_contract(a.contract)
     _transition(
         db,
         a,
@@ -379,6 +400,7 @@ def review(
     if action == ReviewAction.publish:
         if a.status not in (AssessmentStatus.approved, AssessmentStatus.adjusted):
             raise AssessmentError([("", "Only approved or adjusted assessments can be published")])
+        check_contract(a.contract)
         return _transition(
             db,
             a,
@@ -471,11 +493,16 @@ def retract(db: Session, a: Assessment, actor: Any, reason: str) -> Assessment:
     )
 
 
-# Who sees what: the public sees published assessments; each organisation sees its own.
+# Who sees what: the public sees published assessments of published contracts (or of none);
+# each organisation sees its own. An assessment of a draft contract (legacy data) is shown only to
+# those who may see the contract: the buyer's officers, auditors and administrators.
+def public_clause() -> sa.ColumnElement[bool]:
+    """What the public (pages, downloads, the API) may read."""
+    return sa.and_(*published_assessments())
+
+
 def visibility_clause(user: Any) -> Any:
-    public = sa.and_(
-        Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
-    )
+    public = public_clause()
     if user is None:
         return public
     if user.role in (Role.auditor, Role.admin):
@@ -488,13 +515,23 @@ def visibility_clause(user: Any) -> Any:
             sa.and_(
                 Assessment.supplier_id == user.supplier_id,
                 Assessment.status != AssessmentStatus.draft,
+                of_published_contract(),
             ),
         )
     return public
 
 
+def contract_published(a: Assessment) -> bool:
+    return a.contract is None or a.contract.publication == Publication.published
+
+
+def is_public(a: Assessment) -> bool:
+    return a.is_public and contract_published(a)
+
+
 def can_see(user: Any, a: Assessment) -> bool:
-    if a.is_public:
+    """Whether `/assessments/{id}` and every page of it (the reply form too) is shown."""
+    if is_public(a):
         return True
     if user is None:
         return False
@@ -503,9 +540,31 @@ def can_see(user: Any, a: Assessment) -> bool:
     if user.role == Role.officer:
         return user.buyer_id is not None and user.buyer_id == a.buyer_id
     if user.role == Role.supplier:
-        return user.supplier_id == a.supplier_id and a.status != AssessmentStatus.draft
+        return (
+            user.supplier_id == a.supplier_id
+            and a.status != AssessmentStatus.draft
+            and contract_published(a)
+        )
     return False
 
 
+def viewable(user: Any, a: Assessment) -> bool:
+    """can_see, or a stable archive (issue 11): a published assessment, once retracted, stays at
+    its URL, marked."""
+    archived = a.retracted_at is not None and a.published_at is not None
+    return can_see(user, a) or (archived and contract_published(a))
+
+
+def shows_contract(user: Any, a: Assessment) -> bool:
+    """Whether the assessment's page names its contract: never a draft's to those who may not
+    see the draft (defence in depth: such an assessment cannot be submitted or published)."""
+    return a.contract is not None and contract_rules.can_see(user, a.contract)
+
+
+def assessor(db: Session, reader: Any, a: Assessment) -> str:
+    """Who recorded the assessment, as `reader` may be told (a role, not an e-mail, publicly)."""
+    return actors.Actors(db, reader, [a.assessor_id]).name(a.assessor_id, a.assessor_name)
+
+
 def publication_of(a: Assessment) -> Publication:
-    return Publication.published if a.is_public else Publication.draft
+    return Publication.published if is_public(a) else Publication.draft

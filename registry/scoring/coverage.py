@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.frameworks.models import Framework, Lot, Membership
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.models import Assessment, Rating, Score
+from registry.scoring.public import published_assessments
 from registry.suppliers.models import Supplier
 
 SCORED = "scored"
@@ -37,8 +38,7 @@ def coverage_select() -> sa.Select[Any]:
             .where(
                 Assessment.supplier_id == pairs.c.supplier_id,
                 Assessment.framework_id == pairs.c.framework_id,
-                Assessment.status == AssessmentStatus.published,
-                Assessment.retracted_at.is_(None),
+                *published_assessments(),
                 *where,
             )
             .exists()

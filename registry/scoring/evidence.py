@@ -24,6 +24,7 @@ from registry.audit.services import record_event
 from registry.frameworks.models import KPIDirection, Obligation
 from registry.scoring import clock_rules as rules
 from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.public import published_assessments
 
 CONTRADICTION_ACTION = "assessment.contradiction"
 
@@ -166,7 +167,7 @@ class Distribution:
 
 
 def published_ratings() -> list[Any]:
-    return [Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)]
+    return published_assessments()
 
 
 def distribution(db: Session, buyer_id: int) -> Distribution:

@@ -11,6 +11,7 @@ from pyramid.request import Request
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
 from registry.integers import record_id
+from registry.scoring.assessments import viewable
 from registry.scoring.models import Assessment
 
 WRITE = Permissions.OfficerAssessmentsWrite
@@ -37,7 +38,9 @@ def _acl(buyer_id: int | None, supplier_id: int | None) -> list[tuple[Any, ...]]
 
 
 class AssessmentContext:
-    """/assessments/{id}/... and /review/{id}."""
+    """/assessments/{id}/... and /review/{id}: every page of an assessment (its reply form, the
+    form's error page and the review too) is not there for those who may not see the assessment,
+    exactly as /assessments/{id} is not."""
 
     __name__ = "assessment"
 
@@ -47,6 +50,8 @@ class AssessmentContext:
         if assessment is None:
             raise HTTPNotFound()
         self.assessment: Assessment = assessment
+        if not viewable(request.identity, assessment):
+            raise HTTPNotFound()  # as /assessments/{id} is: a draft is not there for them
 
     @property
     def __acl__(self) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
+from registry.audit import actors
 from registry.audit.services import events_for
 from registry.authnz import Permissions
 from registry.db import utcnow
@@ -142,7 +143,10 @@ def _item(request: Request, a: Assessment, form: ReviewForm | None = None) -> di
     return {
         "assessment": a,
         "form": form or ReviewForm(version=str(a.version)),
-        "history": events_for(request.db, service.SUBJECT, a.id),
+        "history": actors.history(
+            request.db, request.identity, events_for(request.db, service.SUBJECT, a.id)
+        ),
+        "assessor": service.assessor(request.db, request.identity, a),
         "awaiting_reply": service.awaiting_reply(a, today()),
         "contradictions": evidence.contradictions(request.db, [a.id]).get(a.id, []),
         "today": today(),

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from registry.scoring import method
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.models import Assessment, Rating, Score
+from registry.scoring.public import published_assessments
 from registry.scoring.remedies import public_remedies
 
 # The chart's drawing area, in SVG user units (the CSS scales it to the column).
@@ -71,11 +72,7 @@ def chart(trend: list[Score]) -> Chart | None:
 # The statements below take longer to build than to run for one supplier: each is built once per
 # process, the supplier and dates bound when it runs (issue 8, the supplier page under load).
 SUPPLIER_ID = sa.bindparam("supplier_id", type_=sa.Integer)
-PUBLISHED = (
-    Assessment.supplier_id == SUPPLIER_ID,
-    Assessment.status == AssessmentStatus.published,
-    Assessment.retracted_at.is_(None),
-)
+PUBLISHED = (Assessment.supplier_id == SUPPLIER_ID, *published_assessments())
 
 
 @functools.cache

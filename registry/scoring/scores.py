@@ -27,7 +27,8 @@ from registry.audit.services import record_event
 from registry.db import Greatest, Least, RoundHalfEven, Unindexed, UTCDateTime, utcnow
 from registry.scoring import method
 from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.models import Assessment, Rating, Score
+from registry.scoring.public import published_assessments
 
 Key = tuple[int, int | None]  # (supplier id, framework id or None for overall)
 Period = tuple[str, datetime.date]  # (label, the date it is scored as of)
@@ -37,11 +38,7 @@ SUMS = ["n", "w", "wp", "wpp", *RATING_COUNTS]
 
 def _counted(unindexed: bool = False) -> list[Any]:
     status = Unindexed(Assessment.status) if unindexed else Assessment.status
-    return [
-        status == AssessmentStatus.published,
-        Assessment.retracted_at.is_(None),
-        Assessment.rating != Rating.other,
-    ]
+    return [*published_assessments(status), Assessment.rating != Rating.other]
 
 
 def _points(rating: Any, squared: bool = False) -> Any:
@@ -267,9 +264,7 @@ def compute_period(db: Session, as_of: datetime.date) -> dict[Key, method.Result
 
 def scoring_periods(db: Session, as_of: datetime.date) -> list[Period]:
     first = db.execute(
-        sa.select(sa.func.min(Assessment.period_end)).where(
-            Assessment.status == AssessmentStatus.published, Assessment.retracted_at.is_(None)
-        )
+        sa.select(sa.func.min(Assessment.period_end)).where(*published_assessments())
     ).scalar_one()
     if first is None or first > as_of:
         return []

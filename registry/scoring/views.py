@@ -13,6 +13,7 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from registry.audit import actors
 from registry.audit.services import events_for
 from registry.authnz import Permissions, Role
 from registry.frameworks.models import Obligation
@@ -110,12 +111,9 @@ def assessment_list(request: Request) -> dict[str, Any]:
 def assessment_detail(context: AssessmentContext, request: Request) -> dict[str, Any]:
     a = context.assessment
     user = request.identity
-    # Stable archives (issue 11): a published assessment, once retracted, stays at its URL, marked.
-    archived = a.retracted_at is not None and a.published_at is not None
-    if not (service.can_see(user, a) or archived):
-        raise HTTPNotFound()  # a draft is not there for those who may not see it
-    is_public = a.is_public
-    history = events_for(request.db, service.SUBJECT, a.id)
+    # Who may see it at all is the route factory's (AssessmentContext): the same for every page.
+    is_public = service.is_public(a)
+    history = actors.history(request.db, user, events_for(request.db, service.SUBJECT, a.id))
     writable = a.status in (AssessmentStatus.draft, AssessmentStatus.challenged)
     can_write = bool(request.has_permission(Permissions.OfficerAssessmentsWrite, context))
     can_reply = (
@@ -129,6 +127,8 @@ def assessment_detail(context: AssessmentContext, request: Request) -> dict[str,
     return {
         "assessment": a,
         "is_public": is_public,
+        "shows_contract": service.shows_contract(user, a),
+        "assessor": service.assessor(request.db, user, a),
         "history": history if (is_public or user is not None) else [],
         "can_edit": can_write and writable,
         "can_retract": (can_write or request.has_permission(Permissions.AuditorReviewAct, context))
@@ -161,6 +161,11 @@ class NewAssessment(_FormPage):
         form.obligation_id.choices = _obligation_choices(
             self.request, contract.lot.framework_id if contract.lot else None, contract.supplier_id
         )
+        if self.request.method == "GET":
+            try:
+                service.check_contract(contract)  # say so before the form is filled in
+            except AssessmentError as exc:
+                form.add_errors(exc.errors)
         if self.request.method == "POST":
             if form.validate():
                 try:

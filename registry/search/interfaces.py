@@ -26,6 +26,11 @@ class SearchUnavailable(Exception):
     """The index is missing or unreadable: search is being rebuilt (`registry reindex`)."""
 
 
+class SearchTooBroad(ValueError):
+    """The query would stand for too much of the index (registry.search.breadth): its message
+    says why, for the person who typed it."""
+
+
 @dataclasses.dataclass
 class Document:
     """One searchable record, as every backend indexes it."""
@@ -93,7 +98,8 @@ class ISearchService(Interface):
         page_size: int = 20,
     ) -> SearchResults:
         """Published records matching `query` (forgiving: never raises on bad syntax).
-        Raises SearchUnavailable when the index is missing or unreadable."""
+        Raises SearchUnavailable when the index is missing or unreadable, and SearchTooBroad
+        when the query passes the limits of registry.search.breadth."""
 
     def index(documents: Iterable[Document], removed: Iterable[str] = ()) -> None:
         """Add or replace these documents and drop the keys in `removed`."""

@@ -7,6 +7,7 @@ rebuild, and a query can never see another transaction's uncommitted rows."""
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -19,6 +20,7 @@ from zope.interface import implementer
 
 from registry.contracts.models import Contract
 from registry.records import Publication
+from registry.search.breadth import Limits, check_wildcards, too_slow
 from registry.search.documents import FacetValues, documents_for, facet_values_for
 from registry.search.highlight import WORD, plain_words, tidy_query
 from registry.search.interfaces import (
@@ -33,6 +35,7 @@ from registry.search.models import SearchVector
 from registry.suppliers.models import Supplier
 
 CONFIG = "english"
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout stops a statement
 MATCH_CAP = 1000  # the best matches that are grouped, faceted and paged
 
 
@@ -41,12 +44,13 @@ class PostgresSearchService:
     name = "postgresql"
     indexes_on_commit = False
 
-    def __init__(self, db: Session) -> None:
+    def __init__(self, db: Session, limits: Limits | None = None) -> None:
         self.db = db
+        self.limits = limits or Limits()
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], db: Session) -> PostgresSearchService:
-        return cls(db)
+        return cls(db, Limits.from_settings(settings))
 
     @staticmethod
     def check_settings(settings: dict[str, Any]) -> str | None:
@@ -68,16 +72,35 @@ class PostgresSearchService:
 
     def _matches(self, text: str) -> list[tuple[str, int]]:
         # Only public records have a vector: one GIN-indexed table answers, with no joins.
-        tsquery = sa.func.websearch_to_tsquery(CONFIG, text)
+        tsquery = _tsquery(text)
         vectors = SearchVector.__table__
         rank = sa.func.ts_rank(vectors.c.vector, tsquery)
-        rows = self.db.execute(
+        select = (
             sa.select(vectors.c.kind, vectors.c.record_id)
             .where(vectors.c.vector.op("@@")(tsquery))
             .order_by(rank.desc(), vectors.c.kind, vectors.c.record_id)
             .limit(MATCH_CAP)
         )
-        return [(r.kind, r.record_id) for r in rows]
+        return [(r.kind, r.record_id) for r in self._within_budget(select)]
+
+    def _within_budget(self, select: Any) -> list[Any]:
+        """The rows of `select`, run under a statement_timeout of the time budget, in a
+        savepoint: a query stopped by it leaves the request's transaction usable."""
+        timeout = sa.func.set_config(
+            "statement_timeout", f"{self.limits.time_budget * 1000:.0f}", True
+        )
+        try:
+            with self.db.begin_nested():
+                before = self.db.execute(sa.select(sa.func.current_setting("statement_timeout")))
+                previous = before.scalar_one()
+                self.db.execute(sa.select(timeout))
+                rows = list(self.db.execute(select))
+                self.db.execute(sa.select(sa.func.set_config("statement_timeout", previous, True)))
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED:
+                raise too_slow(self.limits.time_budget) from None
+            raise
+        return rows
 
     def search(
         self,
@@ -89,6 +112,7 @@ class PostgresSearchService:
     ) -> SearchResults:
         text, notice = tidy_query(query_text)
         filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+        check_wildcards(text)  # PostgreSQL reads * and ? as spaces: refused alike on both
         words = plain_words(text)
         matches = self._matches(text) if words else []
         wanted: dict[str, set[int]] = {}
@@ -163,6 +187,19 @@ def _vocabulary(db: Session) -> dict[str, dict[str, str]]:
             vocabulary.setdefault(word[:1].lower(), {}).setdefault(word.lower(), word)
     _vocabularies[key] = (time.monotonic(), vocabulary)
     return vocabulary
+
+
+PREFIX = re.compile(r"(?<!\S)(\w+)\*(?!\S)")  # a word ending in *: clin*, EMIS*
+
+
+def _tsquery(text: str) -> Any:
+    """websearch_to_tsquery reads * as a space: words ending in * become prefix searches
+    (`clin:*`), ANDed with the rest (their letters are counted by breadth.check_wildcards)."""
+    words = PREFIX.findall(text)
+    tsquery: Any = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", text))
+    for word in words:
+        tsquery = tsquery.op("&&")(sa.func.to_tsquery(CONFIG, f"{word}:*"))
+    return tsquery
 
 
 def _passes(values: FacetValues, filters: dict[str, list[str]]) -> bool:

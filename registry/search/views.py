@@ -17,6 +17,7 @@ from registry.search.interfaces import (
     FACETS,
     KIND_LABELS,
     ISearchService,
+    SearchTooBroad,
     SearchUnavailable,
     selected_filters,
 )
@@ -60,6 +61,7 @@ def search_page(request: Request) -> dict[str, Any]:
         "result_url": lambda kind, link: result_url(request, kind, link),
         "max_compare": MAX_SUPPLIERS,
         "compare_with": None,
+        "too_broad": None,
     }
     compare_with = request.params.get("compare", "")
     # Arrived from a supplier's page: that supplier is already chosen for comparison.
@@ -75,6 +77,10 @@ def search_page(request: Request) -> dict[str, Any]:
         # Committed data is safe in the database; only the index has to be built again.
         request.response.status = 503
         context["unavailable"] = True
+        return context
+    except SearchTooBroad as exc:
+        request.response.status = 400
+        context["too_broad"] = str(exc)
         return context
     context["results"] = results
     context["facet_links"] = _facet_links(request, results.query, filters)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from zope.interface import implementer
 
+from registry.search.breadth import Limits, check_wildcards, too_broad, too_many_words, too_slow
 from registry.search.highlight import plain_words, tidy_query
 from registry.search.interfaces import (
     FACETS,
@@ -27,9 +29,10 @@ from registry.search.interfaces import (
     Hit,
     ISearchService,
     SearchResults,
+    SearchTooBroad,
     SearchUnavailable,
 )
-from registry.search.whoosh_matches import evaluate
+from registry.search.whoosh_matches import OverBudget, evaluate
 
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
@@ -117,13 +120,14 @@ class WhooshSearchService:
 
     indexes_on_commit = True
 
-    def __init__(self, index_dir: str | os.PathLike[str]) -> None:
+    def __init__(self, index_dir: str | os.PathLike[str], limits: Limits | None = None) -> None:
         self.path = Path(index_dir)
         self.parser = _parser()
+        self.limits = limits or Limits()
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any], db: Any) -> WhooshSearchService:
-        return cls(settings["registry.index_dir"])
+        return cls(settings["registry.index_dir"], Limits.from_settings(settings))
 
     @staticmethod
     def check_settings(settings: dict[str, Any]) -> str | None:
@@ -191,17 +195,40 @@ class WhooshSearchService:
     ) -> SearchResults:
         text, notice = tidy_query(query_text)
         filters = {k: v for k, v in (filters or {}).items() if k in FACETS and v}
+        check_wildcards(text)
         parsed = self._parse(text)
         empty = SearchResults(text, [], 0, 1, page_size, {f: [] for f in FACETS}, notice=notice)
         if parsed is query.NullQuery:
             return empty
         searcher = self._searcher()
         try:
+            self.expansions(searcher, parsed)
             return self._run(searcher, text, parsed, filters, page, page_size, notice)
+        except SearchTooBroad:
+            raise
+        except OverBudget:
+            raise too_slow(self.limits.time_budget) from None
         except Exception as exc:
             self._forget()
             log.exception("search failed on the Whoosh index")
             raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
+
+    def expansions(self, searcher: Any, parsed: Any) -> int:
+        """How many words the query's wildcards stand for (Whoosh's own expansion of each
+        Prefix and Wildcard, field by field); refused past the limit, before any is read."""
+        limit = self.limits.max_expansions
+        reader = searcher.reader()
+        count = 0
+        for leaf in parsed.leaves():
+            if isinstance(leaf, query.Every):
+                raise too_broad("it asks for every record. Search for some words.")
+            if not isinstance(leaf, query.MultiTerm):
+                continue
+            for _ in leaf.expanded_terms(reader):
+                count += 1
+                if count > limit:
+                    raise too_many_words(count, limit)
+        return count
 
     def _searcher(self) -> Any:
         """This thread's open searcher of the index, reopened when the index was rebuilt and
@@ -251,8 +278,9 @@ class WhooshSearchService:
         notice: str | None,
     ) -> SearchResults:
         page = max(1, page)
+        deadline = time.monotonic() + self.limits.time_budget
         total, best, counts = evaluate(
-            searcher, self._index_key(), parsed, filters, page * page_size
+            searcher, self._index_key(), parsed, filters, page * page_size, deadline
         )
         pages = max(1, -(-total // page_size))
         page = min(page, pages)  # past the end: show the last page

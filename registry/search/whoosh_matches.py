@@ -15,6 +15,7 @@ import functools
 import heapq
 import operator
 import threading
+import time
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -30,6 +31,12 @@ CACHED_POSTINGS = 3_000_000  # ~36 MB of matches kept across requests and thread
 _cache: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
+_budget = threading.local()  # when this thread's search must give up (time.monotonic())
+CHECK_EVERY = 1024  # postings read between looks at the clock
+
+
+class OverBudget(Exception):
+    """The search ran past its deadline (registry.search.breadth.Limits.time_budget)."""
 
 
 def evaluate(
@@ -38,9 +45,26 @@ def evaluate(
     parsed: Any,
     filters: dict[str, list[str]],
     limit: int,
+    deadline: float | None = None,
 ) -> tuple[int, list[tuple[float, int]], dict[str, Counter[str]]]:
     """How many documents match, the best `limit` as (-score, document number) in the order
-    Whoosh's TopCollector gives (by score, then document number), and the facet counts."""
+    Whoosh's TopCollector gives (by score, then document number), and the facet counts.
+    Raises OverBudget when reading postings goes on past `deadline` (results already kept
+    costs no reading)."""
+    _budget.deadline = deadline
+    try:
+        return _evaluate(searcher, index_key, parsed, filters, limit)
+    finally:
+        _budget.deadline = None
+
+
+def _evaluate(
+    searcher: Any,
+    index_key: tuple[Any, ...],
+    parsed: Any,
+    filters: dict[str, list[str]],
+    limit: int,
+) -> tuple[int, list[tuple[float, int]], dict[str, Counter[str]]]:
     context = searcher.context()
     total = 0
     ranked: list[tuple[float, int]] = []
@@ -146,10 +170,15 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
 def _walk(m: Any, from_start: bool = False) -> Scores:
     if from_start:
         m.reset()
+    deadline = getattr(_budget, "deadline", None)
     scores: Scores = {}
+    read = 0
     while m.is_active():
+        if deadline is not None and not read % CHECK_EVERY and time.monotonic() > deadline:
+            raise OverBudget
         scores[m.id()] = m.score()
         m.next()
+        read += 1
     return scores
 
 

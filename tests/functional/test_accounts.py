@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.accounts.services import MAX_FAILED_LOGINS
+from registry.accounts.throttle import PER_CLIENT_ACCOUNT
 from registry.audit.models import AuditEvent
 from tests.conftest import TEST_PASSWORD, login
 
@@ -69,7 +69,7 @@ def test_unknown_email_gets_the_same_message(
 
 def test_login_is_rate_limited(webtest_app: webtest.TestApp, make_user: Any) -> None:
     user = make_user("officer")
-    for _ in range(MAX_FAILED_LOGINS):
+    for _ in range(PER_CLIENT_ACCOUNT):
         form = webtest_app.get("/login").forms[0]
         form["email"], form["password"] = user.email, "wrong password!"
         form.submit(status=400)

@@ -224,7 +224,8 @@ def test_admin_adds_an_officer_who_can_sign_in(
     admin = login_as("admin")
     form = _new_user_form(webtest_app, email="New.Officer@Example.org", organisation="RR8")
     page = form.submit(status=303).follow()
-    assert "Added new.officer@example.org as officer" in page.text
+    assert "Added the user as officer" in page.text
+    assert "new.officer@example.org" in page.text  # on the user's page, not in the flash
     user = db_session.execute(
         sa.select(User).where(User.email == "new.officer@example.org")
     ).scalar_one()

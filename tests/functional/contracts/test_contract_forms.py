@@ -192,7 +192,51 @@ def test_duplicate_reference_is_refused(
     login_as("officer", buyer_id=world["buyer"].id)
     form = webtest_app.get("/contracts/new").forms[0]
     page = _fill(form, reference="DUP-1").submit(status=400)
-    assert "A contract with reference DUP-1 exists" in page.text
+    assert "This reference cannot be used" in page.html.select_one("#reference-error").text
+
+
+def _field_error(page: webtest.TestResponse, field: str) -> str:
+    return " ".join(page.html.select_one(f"#{field}-error").text.split())
+
+
+def test_messages_do_not_confirm_another_buyers_draft(
+    webtest_app: webtest.TestApp, login_as: Any, world: dict[str, Any], db_session: Session
+) -> None:
+    """Issue 20: the reference and predecessor messages said whose a clashing contract was and
+    that it existed, so an officer could confirm another buyer's draft. Now another buyer's draft
+    clashes in the same words as a published contract, and as a predecessor is not found,
+    exactly as a reference that does not exist."""
+    other = world["other_buyer"]
+    draft = ContractFactory.create(
+        reference="SECRET-9", buyer=other, title="Secret outsourcing", publication="draft"
+    )
+    ContractFactory.create(reference="PUBLIC-9", buyer=other)
+    ContractFactory.create(reference="OWN-9", buyer=world["buyer"], publication="draft")
+    db_session.commit()
+    login_as("officer", buyer_id=world["buyer"].id)
+
+    def refused(**values: str) -> webtest.TestResponse:
+        form = webtest_app.get("/contracts/new").forms[0]
+        return _fill(form, **values).submit(status=400)
+
+    clashes = {
+        ref: _field_error(refused(reference=ref), "reference")
+        for ref in ("SECRET-9", "PUBLIC-9", "OWN-9")
+    }
+    assert len(set(clashes.values())) == 1, clashes
+    assert "Error: This reference cannot be used" in clashes["SECRET-9"]
+    for ref, missing in (("SECRET-9", "NOPE-9"), (f"#{draft.id}", "#99999999")):
+        page = refused(predecessor=ref)
+        not_found = _field_error(refused(predecessor=missing), "predecessor")
+        assert _field_error(page, "predecessor") == not_found.replace(missing, ref)
+        assert "There is no contract with reference" in not_found
+        assert "Secret outsourcing" not in page.text and other.name not in page.text
+    # What the officer may see is still named: another buyer's published contract, and their own
+    # draft, which may precede the new contract.
+    page = refused(predecessor="PUBLIC-9")
+    assert "The predecessor must be a contract of the same buyer" in page.text
+    form = webtest_app.get("/contracts/new").forms[0]
+    assert _fill(form, predecessor="OWN-9").submit().status_int == 303
 
 
 def test_admin_must_name_an_existing_buyer(

@@ -344,7 +344,8 @@ def test_wrong_roles_are_refused(
     login(app, world["auditor"].email)
     app.get(f"/assessments/{a.id}/reply", status=403)
     app.get(f"/assessments/{a.id}/edit", status=403)
-    # Another supplier's user cannot reply either.
+    # Another supplier's user cannot reply either: the assessment under review is not there for
+    # them, on its reply page as on its own (issue 20).
     other = SupplierFactory.create()
     db_session.commit()
     from registry.accounts.services import DatabaseUserService
@@ -357,7 +358,8 @@ def test_wrong_roles_are_refused(
     )
     db_session.commit()
     login(app, user.email)
-    app.get(f"/assessments/{a.id}/reply", status=403)
+    app.get(f"/assessments/{a.id}", status=404)
+    app.get(f"/assessments/{a.id}/reply", status=404)
     assert _count(db_session, AssessmentReply) == 0
     db_session.refresh(a)
     assert a.status == AssessmentStatus.submitted

@@ -129,7 +129,6 @@ def test_pages_through_many_results(webtest_app: webtest.TestApp, search_index: 
         "((EMIS",
         "EMIS)) NOT",
         "emi*",
-        "*",
         "title:EMIS",
         "%00",
         "<script>",

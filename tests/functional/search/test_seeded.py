@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import webtest
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
-
-from tests.functional.search.conftest import IndexHelper
-
-
-@pytest.fixture(scope="module")
-def seeded_index(seeded_engine: Engine, app_settings: dict[str, Any]) -> None:
-    """The app's index, built once from the seeded database: these tests only read."""
-    with Session(seeded_engine) as db:
-        IndexHelper(app_settings, db).rebuild()
-
-
-@pytest.fixture
-def seeded_search(seeded_index: None, seeded_webtest_app: webtest.TestApp) -> webtest.TestApp:
-    return seeded_webtest_app
 
 
 def titles(page: webtest.TestResponse, kind: str) -> list[str]:

@@ -123,7 +123,6 @@ class TestConformance:
             "NOT",
             "(((",
             "emis)) OR (",
-            "*",
             "kind:supplier",
             "\x00",
             "' OR 1=1 --",

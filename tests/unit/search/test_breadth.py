@@ -1,0 +1,101 @@
+"""Searches too broad to answer are refused with the reason, alike on every backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from registry.search.breadth import MIN_PREFIX, Limits, check_wildcards
+from registry.search.documents import all_documents
+from registry.search.interfaces import SearchTooBroad
+from registry.search.postgres_backend import PostgresSearchService
+from registry.search.whoosh_backend import WhooshSearchService
+from tests.common.db.search import gp_market
+
+TOO_BROAD = ["?*?*", "*", "a*", "??", "*:*", "title:?*", "(e?*)", "EMIS -*", "\u061f*"]
+
+
+@pytest.fixture(params=["whoosh", "postgresql"])
+def backend(request: Any, db_session: Session, tmp_path: Path) -> Any:
+    def make(limits: Limits | None = None) -> Any:
+        if request.param == "postgresql":
+            return PostgresSearchService(db_session, limits)
+        service = WhooshSearchService(tmp_path / "index", limits)
+        service.rebuild(all_documents(db_session, expunge=False))
+        return service
+
+    if request.param == "postgresql" and db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("the PostgreSQL backend needs a PostgreSQL test database")
+    return make
+
+
+@pytest.mark.parametrize("query", TOO_BROAD)
+def test_a_wildcard_without_enough_letters_is_refused(backend: Any, query: str) -> None:
+    gp_market()
+    with pytest.raises(SearchTooBroad, match=f"too broad: .* at least {MIN_PREFIX} letters"):
+        backend().search(query)
+
+
+@pytest.mark.parametrize(
+    "query", ["EMIS*", "emis", "EM*", "emis~", "~", '"EMIS Health"', "Health EMI*"]
+)
+def test_ordinary_and_prefix_searches_still_work(backend: Any, query: str) -> None:
+    market = gp_market()
+    results = backend().search(query)
+    if query != "~":
+        assert f"supplier:{market.emis.id}" in [h.document.key for h in results.hits]
+
+
+def test_whoosh_counts_the_words_a_wildcard_stands_for(db_session: Session, tmp_path: Path) -> None:
+    gp_market()
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(all_documents(db_session, expunge=False))
+    searcher = service._searcher()
+    count = service.expansions(searcher, service._parse("sy*"))
+    assert count > 2
+    assert service.expansions(searcher, service._parse("emis")) == 0  # no wildcard, no expansion
+    assert service.expansions(searcher, service._parse("emis~")) == 0  # no fuzzy expansion either
+    narrow = WhooshSearchService(tmp_path / "index", Limits(max_expansions=count - 1))
+    with pytest.raises(SearchTooBroad, match=f"more than {count - 1:,} words"):
+        narrow.search("sy*")
+    assert WhooshSearchService(tmp_path / "index", Limits(max_expansions=count)).search("sy*")
+
+
+def test_whoosh_gives_up_past_its_time_budget(db_session: Session, tmp_path: Path) -> None:
+    gp_market()
+    service = WhooshSearchService(tmp_path / "index", Limits(time_budget=0.0))
+    service.rebuild(all_documents(db_session, expunge=False))
+    with pytest.raises(SearchTooBroad, match="within 0 seconds"):
+        service.search("EMIS")
+
+
+def test_postgresql_restores_the_statement_timeout(db_session: Session) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    gp_market()
+    before = db_session.execute(text("SHOW statement_timeout")).scalar_one()
+    PostgresSearchService(db_session, Limits(time_budget=2.5)).search("EMIS")
+    assert db_session.execute(text("SHOW statement_timeout")).scalar_one() == before
+
+
+def test_the_limits_come_from_the_settings() -> None:
+    limits = Limits.from_settings(
+        {"registry.search.max_expansions": "7", "registry.search.time_budget": "0.5"}
+    )
+    assert limits == Limits(max_expansions=7, time_budget=0.5)
+    check_wildcards("clin* EMIS* title:sys*")  # enough letters: no refusal
+
+
+def test_postgresql_stops_a_query_past_its_budget_and_carries_on(db_session: Session) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    market = gp_market()
+    service = PostgresSearchService(db_session, Limits(time_budget=0.01))
+    with pytest.raises(SearchTooBroad, match=r"within 0\.01 seconds"):
+        service._within_budget(select(func.pg_sleep(1)))
+    # The savepoint is rolled back: the request's transaction goes on.
+    assert f"supplier:{market.emis.id}" in [h.document.key for h in service.search("EMIS").hits]
