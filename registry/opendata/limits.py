@@ -11,6 +11,10 @@ the refusal) as soon as it passes one of these limits, each named in the message
   (and any run of digits or spaces) that holds no escaped quote;
 - `max_line`: in JSON Lines, the longest line (a line is parsed whole).
 
+A run of more than `MAX_DIGITS` digits is refused whatever the limits: Python refuses to turn
+such a number into an int, and ijson's C parser, given that refusal mid-stream, is left in a
+state that can crash the process. No OCDS value needs a number that long.
+
 Nesting depth is bounded by `reader.MAX_DEPTH`. Uploads (`/data/import`) get smaller limits than
 `registry import ocds`, whose files may be a nation's whole year; both are settings
 (`registry.upload.*` and `registry.import.*`: max_bytes, max_string, max_line), and the CLI's can
@@ -83,6 +87,12 @@ def describe(size: int) -> str:
     return f"{size:,} bytes"
 
 
+# Below Python's int conversion limit (sys.get_int_max_str_digits(), 4,300 by default).
+MAX_DIGITS = 4000
+LONG_DIGITS = re.compile(rb"[0-9]{%d,}" % (MAX_DIGITS + 1))
+DIGITS = b"0123456789"
+
+
 class LimitPassed(Exception):
     """The file passed one of its ReadLimits: the message names it."""
 
@@ -101,6 +111,7 @@ class BoundedReader(io.RawIOBase):
         self.setting = "max_line" if json_lines else "max_string"
         self.read_bytes = 0
         self.run = 0  # bytes since the last separator
+        self.digits = 0  # digits the last chunk ended with
 
     def readable(self) -> bool:
         return True
@@ -115,6 +126,7 @@ class BoundedReader(io.RawIOBase):
                 f"expands to more than {describe(self.limits.max_bytes)} when decompressed "
                 "(the limit on the decompressed size, max_bytes)"
             )
+        self._check_digits(chunk)
         first = chunk.find(self.separator)
         if first < 0:
             self.run += size
@@ -125,6 +137,16 @@ class BoundedReader(io.RawIOBase):
             self.run = size - chunk.rfind(self.separator) - 1
         self._check()
         return size
+
+    def _check_digits(self, chunk: bytes) -> None:
+        leading = len(chunk) - len(chunk.lstrip(DIGITS))
+        if self.digits + leading > MAX_DIGITS or LONG_DIGITS.search(chunk):
+            raise LimitPassed(
+                f"holds a run of more than {MAX_DIGITS:,} digits: a number no parser here "
+                "can read safely"
+            )
+        trailing = len(chunk) - len(chunk.rstrip(DIGITS))
+        self.digits = self.digits + trailing if leading == len(chunk) else trailing
 
     def _check(self) -> None:
         if self.run > self.longest:

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import ijson
 
-from registry.opendata.limits import BoundedReader, LimitPassed, ReadLimits
+from registry.opendata.limits import IMPORT, BoundedReader, LimitPassed, ReadLimits
 
 # OCDS nests about ten levels deep; extensions rarely add more. Deeper input is refused before
 # it can exhaust memory or the interpreter's stack (JSON Lines: json's own recursion guard, and
@@ -77,7 +77,8 @@ def iter_releases(
     limits: ReadLimits | None = None,
 ) -> Iterator[Found]:
     """Every release in the file, in order. Raises ReadError when the file is not JSON, or
-    passes one of `limits` (counted as it is read, after decompression: registry.opendata.limits).
+    passes one of `limits` (counted as it is read, after decompression: registry.opendata.limits;
+    the command line's when none are given, so no file is ever read unbounded).
 
     `on_package` is called with each package's metadata (the package without its releases or
     records) and where it is, for the import ledger's publisher and the package's findings. A
@@ -93,8 +94,8 @@ def iter_releases(
             handle.seek(0)
         if stream.read(3) != BOM:
             stream.seek(0)
-        if limits is not None:
-            stream = io.BufferedReader(BoundedReader(stream, limits, json_lines), 1 << 16)
+        bounded = BoundedReader(stream, limits or IMPORT, json_lines)
+        stream = io.BufferedReader(bounded, 1 << 16)
         if json_lines:
             yield from _json_lines(stream, on_package)
         else:
@@ -370,6 +371,8 @@ def _documents(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterat
         raise ReadError(where, f"not valid JSON ({_first_line(exc)})") from exc
     except UnicodeDecodeError as exc:
         raise ReadError(where, "not UTF-8") from exc
+    except ValueError as exc:  # a number Python will not convert (limits.MAX_DIGITS stops most)
+        raise ReadError(where, f"holds a number that cannot be read ({_first_line(exc)})") from exc
     if document == 0:
         raise ReadError("", "is empty: no JSON in it")
 

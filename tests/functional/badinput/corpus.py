@@ -20,7 +20,7 @@ BAD_VALUES: dict[str, str | bytes] = {
     "sql": "'; DROP TABLE users; --",
     "script": SCRIPT,
     "non_utf8": b"\xff\xfe\xfa\xc3\x28",
-    # Not the 5,000 digits: as an uploaded OCDS file they crash the process in ijson's C
-    # backend (int() refuses them inside its callback), which the import must refuse first.
-    **{f"number_{kind}": v for kind, v in BAD_NUMBERS.items() if kind != "5000_digits"},
+    # The 5,000 digits too: as an uploaded OCDS file they once crashed the process in ijson's C
+    # backend (int() refuses them inside its callback); the reader now refuses them first.
+    **{f"number_{kind}": v for kind, v in BAD_NUMBERS.items()},
 }

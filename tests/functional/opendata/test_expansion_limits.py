@@ -75,6 +75,25 @@ class TestReader:
         with pytest.raises(ReadError, match=f"nested deeper than {MAX_DEPTH} levels"):
             read_all(path, UPLOAD)
 
+    @pytest.mark.parametrize("name", ["long.json", "long.json.gz", "long.jsonl", "split.json"])
+    def test_a_number_too_long_to_read_is_refused_not_a_crash(
+        self, tmp_path: Path, name: str
+    ) -> None:
+        # Python will not turn 5,000 digits into an int; ijson's C parser, told so mid-stream,
+        # could crash the whole process. The reader refuses the run of digits first, also when
+        # it straddles two reads ("split": it starts just before the 64 kB buffer's end).
+        number = b"9" * 5000
+        release = b'{"ocid":"x","id":"1","tender":{"numberOfTenderers":' + number + b"}}"
+        body = release + b"\n" if name.endswith(".jsonl") else b'{"releases":[' + release + b"]}"
+        if name == "split.json":
+            body = b'{"pad":"' + b"p" * (65536 - 2000 - 8) + b'","releases":[' + release + b"]}"
+        path = tmp_path / name
+        path.write_bytes(gzip.compress(body) if name.endswith(".gz") else body)
+        for limits in (None, UPLOAD):
+            with pytest.raises(ReadError, match=r"a run of more than 4,000 digits"):
+                for _ in iter_releases(path, limits=limits):
+                    pass
+
     def test_real_files_are_within_the_default_limits(self) -> None:
         assert sum(1 for _ in iter_releases(GOOD, limits=UPLOAD)) > 0
 

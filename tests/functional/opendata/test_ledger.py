@@ -160,7 +160,7 @@ def test_cli_imports_leave_a_ledger_of_what_was_kept_skipped_and_missing(
             entry = app.get("/api/v1/imports/7").json
             assert entry["outcome"] == "refused" and entry["url"].endswith("/data/imports/7")
             app.get("/api/v1/imports/99", status=404)
-            app.get("/api/v1/imports/x", status=400)
+            app.get("/api/v1/imports/x", status=404)  # not a number: no such entry
 
             rows = app.get("/data/imports.csv").text.splitlines()
             assert rows[0].startswith("id,kind,source,via,publisher")
