@@ -11,7 +11,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from registry.api.validation import ApiError, validate_request
-from registry.api.views import DEFAULT_LIMIT, _date, _json
+from registry.api.views import DEFAULT_LIMIT, iso_date, json_response
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
 from registry.scoring import clock_rules as rules
@@ -27,8 +27,8 @@ def clock_json(clock: clocks.Clock, as_of: datetime.date) -> dict[str, Any]:
         "kpi": clock.kpi,
         "obligation_id": clock.obligation_id,
         "last_assessment_id": clock.last_assessment_id,
-        "last_period_end": _date(clock.last_period_end),
-        "due": _date(clock.due),
+        "last_period_end": iso_date(clock.last_period_end),
+        "due": iso_date(clock.due),
         "due_reason": clock.due_reason,
         "days_overdue": clock.days_overdue(as_of),
         "state": clock.state,
@@ -79,4 +79,4 @@ def buyer_accountability(request: Request) -> Response:
         },
         "overdue": [clock_json(c, as_of) for c in overdue.items],
     }
-    return _json(request, body)
+    return json_response(request, body)

@@ -10,7 +10,7 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from registry.api.validation import ApiError, validate_request
-from registry.api.views import _json, _keyset_page, _next_link
+from registry.api.views import json_response, keyset_page, next_link
 from registry.authnz import Permissions
 from registry.flags.coverage import CoverageCounts, coverage_counts
 from registry.flags.detectors import DETECTORS, Detector
@@ -38,7 +38,7 @@ def detectors(request: Request) -> Response:
     validate_request(request)
     counts = coverage_counts(request.db)
     data = [detector_json(request, d, counts.get(d.id)) for d in DETECTORS.values()]
-    return _json(request, {"data": data})
+    return json_response(request, {"data": data})
 
 
 @view_config(
@@ -52,7 +52,7 @@ def detector_coverage(request: Request) -> Response:
     query = sa.select(DetectorCoverage).where(DetectorCoverage.detector == detector.id)
     if params.get("state"):
         query = query.where(DetectorCoverage.state == CoverageState(params["state"]))
-    items, cursor = _keyset_page(request, params, query, DetectorCoverage.id)
+    items, cursor = keyset_page(request, params, query, DetectorCoverage.id)
     flagged = [(row.subject_type, row.subject_key) for row in items if row.state == "flagged"]
     flag_ids = {}
     if flagged:
@@ -78,11 +78,11 @@ def detector_coverage(request: Request) -> Response:
         for row in items
     ]
     counts = coverage_counts(request.db).get(detector.id)
-    return _json(
+    return json_response(
         request,
         {
             "detector": detector_json(request, detector, counts),
             "data": data,
-            "links": {"next": _next_link(request, cursor)},
+            "links": {"next": next_link(request, cursor)},
         },
     )

@@ -47,7 +47,7 @@ DEFAULT_LIMIT = 25
 # -- responses, errors and cursors ------------------------------------------------------------
 
 
-def _json(request: Request, body: Any, status: int = 200) -> Response:
+def json_response(request: Request, body: Any, status: int = 200) -> Response:
     response = Response(json_body=body, status=status, charset="utf-8")
     response.content_type = "application/json"
     validate_response(request, response)
@@ -97,7 +97,7 @@ def decode_cursor(params: dict[str, Any]) -> int:
     return number
 
 
-def _next_link(request: Request, cursor: str | None) -> str | None:
+def next_link(request: Request, cursor: str | None) -> str | None:
     if cursor is None:
         return None
     params = [(k, v) for k, v in request.GET.items() if k != "cursor"] + [("cursor", cursor)]
@@ -110,7 +110,7 @@ def _quote(value: str) -> str:
     return quote(value, safe="")
 
 
-def _keyset_page(request: Request, params: dict[str, Any], query: Any, id_column: Any) -> Any:
+def keyset_page(request: Request, params: dict[str, Any], query: Any, id_column: Any) -> Any:
     """Items after the cursor's id, one more than asked to know whether a next page exists."""
     limit = params.get("limit") or DEFAULT_LIMIT
     after = decode_cursor(params)
@@ -128,7 +128,7 @@ def _number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _date(value: Any) -> str | None:
+def iso_date(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -166,8 +166,8 @@ def framework_json(
         "title": framework.title,
         "owner_body": framework.owner_body,
         "status": framework.status.value,
-        "start_date": _date(framework.start_date),
-        "end_date": _date(framework.end_date),
+        "start_date": iso_date(framework.start_date),
+        "end_date": iso_date(framework.end_date),
         "cpv_codes": list(framework.cpv_codes or []),
         "lots": [lot_json(lot) for lot in lots],
     }
@@ -180,7 +180,7 @@ def _money(use: CeilingUse | None) -> dict[str, Any]:
 @view_config(route_name="api.frameworks", permission=Permissions.PublicRead, request_method="GET")
 def frameworks(request: Request) -> Response:
     params = validate_request(request)
-    items, cursor = _keyset_page(
+    items, cursor = keyset_page(
         request,
         params,
         sa.select(Framework).where(Framework.retracted_at.is_(None)),
@@ -196,7 +196,7 @@ def frameworks(request: Request) -> Response:
             lots[lot.framework_id].append(lot)
     money = lot_ceiling_use(request.db, [lot for group in lots.values() for lot in group])
     data = [framework_json(f, lots[f.id], money) for f in items]
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
 
 
 def supplier_json(supplier: Supplier) -> dict[str, Any]:
@@ -215,14 +215,14 @@ def supplier_json(supplier: Supplier) -> dict[str, Any]:
 @view_config(route_name="api.suppliers", permission=Permissions.PublicRead, request_method="GET")
 def suppliers(request: Request) -> Response:
     params = validate_request(request)
-    items, cursor = _keyset_page(
+    items, cursor = keyset_page(
         request,
         params,
         sa.select(Supplier).where(Supplier.merged_into_id.is_(None)),
         Supplier.id,
     )
     data = [supplier_json(s) for s in items]
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
 
 
 @view_config(
@@ -242,7 +242,7 @@ def supplier_scores(request: Request) -> Response:
         {
             "framework": score.framework.reference if score.framework else None,
             "period": score.period,
-            "period_end": _date(score.period_end),
+            "period_end": iso_date(score.period_end),
             "score": _number(score.score),
             "band_low": _number(score.band_low),
             "band_high": _number(score.band_high),
@@ -252,7 +252,7 @@ def supplier_scores(request: Request) -> Response:
         }
         for score in scores
     ]
-    return _json(request, {"supplier": supplier_json(supplier), "data": data})
+    return json_response(request, {"supplier": supplier_json(supplier), "data": data})
 
 
 @view_config(route_name="api.flags", permission=Permissions.PublicRead, request_method="GET")
@@ -261,9 +261,9 @@ def flags(request: Request) -> Response:
     query = sa.select(Flag)
     if params.get("status"):
         query = query.where(Flag.status == params["status"])
-    items, cursor = _keyset_page(request, params, query, Flag.id)
+    items, cursor = keyset_page(request, params, query, Flag.id)
     data = [flag_json(flag) for flag in items]
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
 
 
 @view_config(route_name="api.markets", permission=Permissions.PublicRead, request_method="GET")
@@ -308,7 +308,7 @@ def markets(request: Request) -> Response:
         for m in page
     ]
     cursor = encode_cursor(offset + limit) if offset + limit < len(found) else None
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
 
 
 @view_config(route_name="api.search", permission=Permissions.PublicRead, request_method="GET")
@@ -347,9 +347,9 @@ def search(request: Request) -> Response:
         "total": results.total,
         "suggestion": results.suggestion,
         "notice": results.notice,
-        "links": {"next": _next_link(request, cursor)},
+        "links": {"next": next_link(request, cursor)},
     }
-    return _json(request, body)
+    return json_response(request, body)
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ def contract_json(contract: Contract) -> dict[str, Any]:
         "lot_id": contract.lot_id,
         "value_amount": None if contract.value_amount is None else str(contract.value_amount),
         "currency": contract.currency,
-        "award_date": _date(contract.award_date),
+        "award_date": iso_date(contract.award_date),
         "cpv_code": contract.cpv_code,
     }
 
@@ -424,7 +424,7 @@ def record_contract(request: Request) -> Response:
         raise ApiError(400, "The contract was not recorded: " + str(exc), problems) from None
     except ContractPermissionError as exc:
         raise ApiError(403, str(exc)) from None
-    return _json(request, contract_json(contract), status=201)
+    return json_response(request, contract_json(contract), status=201)
 
 
 class _ContractAssessments(ContractAssessmentContext):
@@ -447,14 +447,14 @@ def assessment_json(request: Request, a: Assessment) -> dict[str, Any]:
         "framework_id": a.framework_id,
         "obligation_id": a.obligation_id,
         "kpi": a.kpi,
-        "period_start": _date(a.period_start),
-        "period_end": _date(a.period_end),
+        "period_start": iso_date(a.period_start),
+        "period_end": iso_date(a.period_end),
         "rating": a.rating.value,
         "measured_value": None if a.measured_value is None else str(a.measured_value),
         "unit": a.unit,
         "evidence": a.evidence,
         "evidence_links": list(a.evidence_links or []),
-        "reply_due": _date(a.reply_due),
+        "reply_due": iso_date(a.reply_due),
     }
 
 
@@ -509,6 +509,6 @@ def record_assessment(request: Request) -> Response:
             400, "The assessment was not recorded: " + str(exc), _assessment_problems(exc)
         ) from None
     created = assessment_json(request, a)
-    response = _json(request, created, status=201)
+    response = json_response(request, created, status=201)
     response.location = created["url"]
     return response

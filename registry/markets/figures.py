@@ -24,7 +24,7 @@ from registry.markets.concentration import EMPTY, Concentration, Leading, Share
 from registry.markets.datause import DataUse, use_columns_in
 from registry.markets.keys import KINDS, MarketKey
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
-from registry.markets.services import GroupShare, Market, YearPoint, _blank, described
+from registry.markets.services import GroupShare, Market, YearPoint, described, market_for
 from registry.pagination import DEFAULT_PAGE_SIZE, Page
 from registry.suppliers.models import SupplierGroup
 
@@ -282,7 +282,7 @@ def stored_market(db: Session, key: MarketKey, depth: int) -> StoredMarket | Non
     row = db.get(MarketFigures, str(key))
     if row is None:
         return None
-    market = _blank(key, described(db, [key]))
+    market = market_for(key, described(db, [key]))
     market.currency = row.currency
     market.contracts = row.contracts
     market.valued_contracts = row.valued_contracts

@@ -211,7 +211,7 @@ def described(db: Session, keys: Iterable[MarketKey]) -> dict[MarketKey, Market]
     return found
 
 
-def _blank(key: MarketKey, found: Mapping[MarketKey, Market]) -> Market:
+def market_for(key: MarketKey, found: Mapping[MarketKey, Market]) -> Market:
     """The described market, or one labelled by its key (its record has gone since)."""
     if key in found:
         return dataclasses.replace(found[key])
@@ -235,7 +235,7 @@ def list_markets(
     found = described(db, by_market)
     markets = []
     for key, rows in by_market.items():
-        market = _blank(key, found)
+        market = market_for(key, found)
         _fill(market, rows, names)
         markets.append(market)
     return markets
@@ -294,7 +294,7 @@ def list_market_leaders(
             by_market[MarketKey(kind, str(row.market))].append(row)
         found = described(db, by_market)
         for market_key, in_market in by_market.items():
-            markets.append(_leading_market(_blank(market_key, found), in_market, leaders))
+            markets.append(_leading_market(market_for(market_key, found), in_market, leaders))
     return markets
 
 
@@ -392,4 +392,4 @@ def market_labels(db: Session, keys: set[str], depth: int) -> dict[str, str]:
     `buyer-3` → "All contracts of Leeds City Council")."""
     parsed = [k for k in map(MarketKey.parse, keys) if k is not None]
     found = described(db, parsed)
-    return {str(k): _blank(k, found).label for k in parsed}
+    return {str(k): market_for(k, found).label for k in parsed}

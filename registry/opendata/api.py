@@ -13,11 +13,11 @@ from pyramid.view import view_config
 from registry.api.validation import ApiError, validate_request
 from registry.api.views import (
     DEFAULT_LIMIT,
-    _json,
-    _keyset_page,
-    _next_link,
     decode_cursor,
     encode_cursor,
+    json_response,
+    keyset_page,
+    next_link,
 )
 from registry.authnz import Permissions
 from registry.opendata import ledger, quality
@@ -38,9 +38,9 @@ def _entries(request: Request, runs: list[ImportRun]) -> list[dict[str, Any]]:
 @view_config(route_name="api.imports", permission=Permissions.PublicRead, request_method="GET")
 def imports(request: Request) -> Response:
     params = validate_request(request)
-    items, cursor = _keyset_page(request, params, sa.select(ImportRun), ImportRun.id)
+    items, cursor = keyset_page(request, params, sa.select(ImportRun), ImportRun.id)
     data = _entries(request, items)
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
 
 
 @view_config(
@@ -51,7 +51,7 @@ def import_detail(request: Request) -> Response:
     run = request.db.get(ImportRun, params["id"])
     if run is None:
         raise ApiError(404, f"There is no import numbered {params['id']}")
-    return _json(request, _entries(request, [run])[0])
+    return json_response(request, _entries(request, [run])[0])
 
 
 def _source_json(request: Request, source: dict[str, Any]) -> dict[str, Any]:
@@ -80,4 +80,4 @@ def import_sources(request: Request) -> Response:
     sources, more = quality.sources_page(request.db, decode_cursor(params), limit)
     cursor = encode_cursor(sources[-1]["first_id"]) if more and sources else None
     data = [_source_json(request, s) for s in sources]
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})

@@ -11,7 +11,7 @@ from pyramid.view import view_config
 from sqlalchemy.orm import joinedload
 
 from registry.api.validation import validate_request
-from registry.api.views import _date, _json, _keyset_page, _next_link
+from registry.api.views import iso_date, json_response, keyset_page, next_link
 from registry.authnz import Permissions
 from registry.contracts.models import Contract
 from registry.flags.sql import public_contract
@@ -26,9 +26,9 @@ def product_json(request: Request, product: Product, contracts: int) -> dict[str
         "version": product.version,
         "label": product.label,
         "vendor": {"id": product.group.id, "name": product.group.name},
-        "mainstream_support_end": _date(product.mainstream_support_end),
-        "extended_support_end": _date(product.extended_support_end),
-        "support_end": _date(product.support_end),
+        "mainstream_support_end": iso_date(product.mainstream_support_end),
+        "extended_support_end": iso_date(product.extended_support_end),
+        "support_end": iso_date(product.support_end),
         "source_url": product.source_url,
         "notes": product.notes,
         "published_contracts": contracts,
@@ -56,7 +56,7 @@ def products(request: Request) -> Response:
         .options(joinedload(Product.group))  # the vendor's name, in the same query
         .where(Product.retracted_at.is_(None))
     )
-    items, cursor = _keyset_page(request, params, query, Product.id)
+    items, cursor = keyset_page(request, params, query, Product.id)
     counts = _contract_counts(request, [p.id for p in items])
     data = [product_json(request, p, counts.get(p.id, 0)) for p in items]
-    return _json(request, {"data": data, "links": {"next": _next_link(request, cursor)}})
+    return json_response(request, {"data": data, "links": {"next": next_link(request, cursor)}})
