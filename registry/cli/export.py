@@ -25,7 +25,8 @@ def export(cli: CLIContext, kind: str, out: Path | None) -> None:
     `snapshot` writes a dated directory (OCDS release package, a CSV per table and manifest.json
     with each file's sha256) under the snapshot root, which /data lists and serves.
     """
-    from registry.opendata.export import TABLES, write_csv, write_json
+    from registry.opendata.export import TABLES
+    from registry.opendata.formats import write_csv, write_json
     from registry.opendata.release import write_ocds
 
     if kind == "snapshot":

@@ -8,19 +8,10 @@ current scores; and nothing about users or the audit trail.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import datetime
-import decimal
-import enum
-import io
-import json
-import re
-from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
@@ -511,77 +502,6 @@ _table(
     },
     derive=lambda row: {"title": rule_title(row.title)},
 )
-
-
-def plain(value: Any) -> Any:
-    """One JSON- and CSV-friendly value."""
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(datetime.UTC).isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    return value
-
-
-def rows(db: Session, table: Table) -> Iterator[dict[str, Any]]:
-    result = db.execute(table.select().execution_options(yield_per=1000))
-    names = [c.name for c in table.columns]
-    for row in result:
-        values = dict(zip(names, row[: len(names)], strict=True))
-        if table.derive is not None:
-            values.update(table.derive(row))
-        yield {name: plain(values[name]) for name in names}
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): such a
-# text cell is written with a single quote before it (the OWASP rule). A cell that is wholly a
-# number ("-12.50", an amount) is left as it is: it is a number, not a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
-
-
-def neutralised(value: Any) -> Any:
-    """A CSV cell's value, quoted when a spreadsheet would read it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def write_csv(db: Session, table: Table, out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([c.name for c in table.columns])
-    for row in rows(db, table):
-        writer.writerow(
-            [
-                json.dumps(v)
-                if isinstance(v, list | dict)
-                else ("" if v is None else neutralised(v))
-                for v in row.values()
-            ]
-        )
-
-
-def write_json(db: Session, table: Table, out: TextIO) -> None:
-    out.write("[")
-    for i, row in enumerate(rows(db, table)):
-        out.write(",\n" if i else "\n")
-        out.write(json.dumps(row, ensure_ascii=False))
-    out.write("\n]\n")
-
-
-def csv_text(db: Session, table: Table) -> str:
-    out = io.StringIO()
-    write_csv(db, table, out)
-    return out.getvalue()
-
-
-def json_text(db: Session, table: Table) -> str:
-    out = io.StringIO()
-    write_json(db, table, out)
-    return out.getvalue()
 
 
 # -- assessment clocks and buyers' assessment records (registry.scoring.clock_exports) --------

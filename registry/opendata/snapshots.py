@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from registry import PROJECT_ROOT
 from registry.db import utcnow
-from registry.opendata.export import LICENSE, TABLES, write_csv
+from registry.opendata.export import LICENSE, TABLES
+from registry.opendata.formats import write_csv
 from registry.opendata.release import write_ocds
 
 SETTING = "registry.snapshots_dir"

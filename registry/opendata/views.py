@@ -15,7 +15,8 @@ from pyramid.view import view_config, view_defaults
 
 from registry.authnz import Permissions
 from registry.opendata import ledger, snapshots
-from registry.opendata.export import TABLES, csv_text, json_text
+from registry.opendata.export import TABLES
+from registry.opendata.formats import csv_text, json_text
 from registry.opendata.importer import ImportRefused, import_file
 from registry.opendata.limits import upload_limits
 from registry.opendata.release import write_ocds

