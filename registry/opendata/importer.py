@@ -14,10 +14,7 @@ ids; findings are counted per rule and path, with one example each.
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime
-import gc
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -28,19 +25,18 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, append_events, record_event
 from registry.bulk import insert_rows, insert_with_ids, update_rows
-from registry.buyers.models import Buyer, BuyerType
-from registry.contracts.models import Classification, Contract, ContractExtension
+from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
-from registry.opendata.classify import Classified
 from registry.opendata.findings import FindingLog
 from registry.opendata.limits import IMPORT, ReadLimits
-from registry.opendata.mapping import ContractData, Party, map_release, reference, text
+from registry.opendata.mapping import ContractData, map_release, reference, text
+from registry.opendata.memory import fewer_collections
 from registry.opendata.models import ImportedRelease, ImportRun
+from registry.opendata.organisations import Organisations, resolved
 from registry.opendata.reader import Found
 from registry.opendata.validation import parse_datetime
 from registry.records import Publication
-from registry.suppliers.models import Supplier, SupplierGroup
 
 # The tables the write pass writes with Core statements, a batch at a time.
 CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
@@ -67,35 +63,6 @@ UPDATABLE = (
     "ceiling_amount",
     "ceiling_currency",
 )
-
-
-# Python's cyclic garbage collector, run at its usual pace, took a third of an import's time:
-# every 700 allocations it looked again at the releases, rows and the whole loaded program. While
-# an import runs, the objects from before it are set aside (gc.freeze) and collections come less
-# often; cycles are still collected, so memory stays bounded.
-_GC_THRESHOLD = (50_000, 20, 100)
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_saved: tuple[int, int, int] = gc.get_threshold()
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    global _gc_users, _gc_saved
-    with _gc_lock:
-        if _gc_users == 0:
-            _gc_saved = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(*_GC_THRESHOLD)
-        _gc_users += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0:
-                gc.set_threshold(*_gc_saved)
-                gc.unfreeze()
 
 
 def import_file(
@@ -181,20 +148,6 @@ def _import_file(
     return summary
 
 
-class _New:
-    """A buyer, supplier group or supplier written with its batch: stands for its id until then."""
-
-    __slots__ = ("id", "row")
-
-    def __init__(self, row: dict[str, Any]) -> None:
-        self.row = row
-        self.id: int | None = None
-
-
-def _id(value: Any) -> Any:
-    return value.id if isinstance(value, _New) else value
-
-
 class _Contract:
     """A contract of the batch: its columns as read (or as they will be inserted), kept in step
     with every change so later releases of the batch compare against the latest values."""
@@ -231,16 +184,7 @@ class _Writer:
         self.name = text(name, 300)
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
-        self._suppliers: dict[str, dict[str, Any]] | None = None
-        self._buyers: dict[str, dict[Any, Any]] | None = None
-        self._classifications: dict[tuple[str, str], Any] | None = None
-        self._group_names: set[str] = set()
-        self._identified: set[Any] = set()  # suppliers known by an identifier, not just a name
-        self.new_keys: list[tuple[dict[Any, Any], Any]] = []
-        self.new_groups: list[_New] = []
-        self.new_suppliers: list[_New] = []
-        self.new_buyers: list[_New] = []
-        self.new_classifications: list[_New] = []
+        self.organisations = Organisations(db, self.summary)
         self.start_batch()
 
     def start_batch(self) -> None:
@@ -251,157 +195,6 @@ class _Writer:
         self.extensions: list[tuple[_Contract, dict[str, Any]]] = []
         self.extended: set[tuple[str, datetime.date]] = set()
         self.held_extensions: set[tuple[int, datetime.date]] | None = None
-
-    # Lookups of the registry's own buyers and suppliers: loaded once, as ids only.
-
-    def suppliers(self) -> dict[str, dict[str, Any]]:
-        if self._suppliers is None:
-            index: dict[str, dict[str, Any]] = {"ch": {}, "party": {}, "name": {}}
-            rows = self.db.execute(
-                sa.select(
-                    sa.func.coalesce(Supplier.merged_into_id, Supplier.id),
-                    Supplier.companies_house_number,
-                    Supplier.party_id,
-                    Supplier.normalised_name,
-                    Supplier.merged_into_id,
-                ).order_by(Supplier.merged_into_id.is_not(None), Supplier.id)
-            )
-            # A record merged into another stands for the survivor: its numbers still match.
-            for id_, ch, party, normalised, _merged in rows:
-                if ch or party:
-                    self._identified.add(id_)
-                if ch:
-                    index["ch"].setdefault(ch, id_)
-                if party:
-                    index["party"].setdefault(party, id_)
-                index["name"].setdefault(normalised, id_)
-            self._suppliers = index
-            self._group_names = set(self.db.execute(sa.select(SupplierGroup.name)).scalars())
-        return self._suppliers
-
-    def buyers(self) -> dict[str, dict[Any, Any]]:
-        if self._buyers is None:
-            index: dict[str, dict[Any, Any]] = {"identifier": {}, "party": {}, "name": {}}
-            rows = self.db.execute(
-                sa.select(
-                    Buyer.id,
-                    Buyer.identifier_scheme,
-                    Buyer.identifier,
-                    Buyer.party_id,
-                    Buyer.normalised_name,
-                )
-            )
-            for id_, scheme, ident, party, normalised in rows:
-                if scheme and ident:
-                    index["identifier"].setdefault((scheme, ident), id_)
-                if party:
-                    index["party"].setdefault(party, id_)
-                index["name"].setdefault(normalised, id_)
-            self._buyers = index
-        return self._buyers
-
-    def classifications(self) -> dict[tuple[str, str], Any]:
-        if self._classifications is None:
-            rows = self.db.execute(
-                sa.select(Classification.scheme, Classification.code, Classification.id)
-            )
-            self._classifications = {(scheme, code): id_ for scheme, code, id_ in rows}
-        return self._classifications
-
-    def supplier_id(self, party: Party) -> Any:
-        """The registry's supplier for a party: by Companies House number, by identifier
-        ("<scheme>-<id>"), then by name, unless the supplier of that name is known by another
-        identifier (then they are two companies); else a new supplier."""
-        index = self.suppliers()
-        found = (
-            party.companies_house_number and index["ch"].get(party.companies_house_number)
-        ) or (party.party_id and index["party"].get(party.party_id))
-        if found:
-            return found
-        by_name = index["name"].get(party.match_name)
-        # Same name, but both with identifiers that differ: two companies, not one.
-        if by_name and not (party.party_id and by_name in self._identified):
-            if party.party_id:
-                # Now known by this identifier: another identifier with this name is another company.
-                self._identified.add(by_name)
-                self.remember(index["party"], party.party_id, by_name)
-            return by_name
-        group_name = party.name
-        counter = 1
-        while group_name in self._group_names:
-            counter += 1
-            group_name = text(f"{party.name} ({counter})", 300)
-        self._group_names.add(group_name)
-        group = _New({"name": group_name, "companies_house_number": party.companies_house_number})
-        new = _New(
-            {
-                "name": party.name,
-                "normalised_name": party.match_name,
-                "companies_house_number": party.companies_house_number,
-                "party_id": party.party_id,  # an identifier, never the release's own party id
-                "group_id": group,
-            }
-        )
-        self.new_groups.append(group)
-        self.new_suppliers.append(new)
-        self.summary.suppliers += 1
-        if party.companies_house_number:
-            self.remember(index["ch"], party.companies_house_number, new)
-        if party.party_id:
-            self.remember(index["party"], party.party_id, new)
-            self._identified.add(new)
-        self.remember(index["name"], party.match_name, new)
-        return new
-
-    def buyer_id(self, party: Party) -> Any:
-        """The registry's buyer for a party: by identifier, then by name; else a new buyer."""
-        index = self.buyers()
-        key = (party.scheme, party.identifier) if party.party_id else None
-        found = (
-            (key and index["identifier"].get(key))
-            or (party.party_id and index["party"].get(party.party_id))
-            or index["name"].get(party.match_name)
-        )
-        if found:
-            if key:
-                self.remember(index["identifier"], key, found)
-            return found
-        new = _New(
-            {
-                "name": party.name,
-                "normalised_name": party.match_name,
-                "buyer_type": BuyerType.other,
-                "identifier_scheme": party.scheme,
-                "identifier": party.identifier,
-                "party_id": party.party_id,  # an identifier, never the release's own party id
-            }
-        )
-        self.new_buyers.append(new)
-        self.summary.buyers += 1
-        if key:
-            self.remember(index["identifier"], key, new)
-            self.remember(index["party"], party.party_id, new)
-        self.remember(index["name"], party.match_name, new)
-        return new
-
-    def classification_id(self, classified: Classified | None) -> Any:
-        """The `classifications` row of a contract's market: found, or new with the batch."""
-        if classified is None:
-            return None
-        index = self.classifications()
-        found = index.get(classified.key)
-        if found is None:
-            found = _New(
-                {"scheme": classified.scheme, "code": classified.code, "label": classified.label}
-            )
-            self.new_classifications.append(found)
-            self.remember(index, classified.key, found)
-        return found
-
-    def remember(self, index: dict[Any, Any], key: Any, value: Any) -> None:
-        if key not in index:
-            index[key] = value
-            self.new_keys.append((index, key))
 
     # The write pass.
 
@@ -569,7 +362,7 @@ class _Writer:
             seen: set[Any] = set()
             distinct = []
             for data in items:
-                supplier_id = self.supplier_id(data.supplier)
+                supplier_id = self.organisations.supplier_id(data.supplier)
                 if supplier_id not in seen:
                     seen.add(supplier_id)
                     distinct.append(data)
@@ -638,16 +431,19 @@ class _Writer:
             **data.fields,
             "reference": data.reference,
             "ocid": data.ocid,
-            "buyer_id": self.buyer_id(data.buyer),
-            "supplier_id": self.supplier_id(data.supplier),
-            "classification_id": self.classification_id(data.classification),
+            "buyer_id": self.organisations.buyer_id(data.buyer),
+            "supplier_id": self.organisations.supplier_id(data.supplier),
+            "classification_id": self.organisations.classification_id(data.classification),
             "publication": Publication.published,
             "source": "ocds",
         }
 
     def update_fields(self, data: ContractData) -> dict[str, Any]:
         """A later release's values for a contract already held, its classification included."""
-        return {**data.fields, "classification_id": self.classification_id(data.classification)}
+        return {
+            **data.fields,
+            "classification_id": self.organisations.classification_id(data.classification),
+        }
 
     def update(self, contract: _Contract, fields: dict[str, Any], release_id: str) -> bool:
         before: dict[str, Any] = {}
@@ -720,31 +516,21 @@ class _Writer:
 
     def write(self, new_releases: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
         self.settle_pending()
-        self.insert_new(self.new_buyers, Buyer)
-        self.insert_new(self.new_classifications, Classification)
-        self.insert_new(self.new_groups, SupplierGroup)
-        for supplier in self.new_suppliers:
-            supplier.row["group_id"] = _id(supplier.row["group_id"])
-        self.insert_new(self.new_suppliers, Supplier)
-        for index, key in self.new_keys:
-            index[key] = _id(index[key])
-        self._identified = {_id(v) for v in self._identified}
-        self.new_keys, self.new_groups, self.new_suppliers, self.new_buyers = [], [], [], []
-        self.new_classifications = []
+        self.organisations.write_new()
 
         table = CONTRACTS
         inserted = [c for c in self.contracts.values() if c.new]
         for contract in inserted:
             for column in ("buyer_id", "supplier_id", "classification_id"):
-                contract.values[column] = _id(contract.values[column])
+                contract.values[column] = resolved(contract.values[column])
         self.insert_returning(table, inserted)
         updated = [c for c in self.contracts.values() if c.dirty and not c.new]
         for contract in updated:  # a classification first seen in this batch now has its id
-            contract.values["classification_id"] = _id(contract.values["classification_id"])
+            contract.values["classification_id"] = resolved(contract.values["classification_id"])
         for _contract, event in self.events:
             for side in ("before", "after"):
                 if "classification_id" in event[side]:
-                    event[side]["classification_id"] = _id(event[side]["classification_id"])
+                    event[side]["classification_id"] = resolved(event[side]["classification_id"])
         # Every updatable column, changed or not: one statement for the whole batch.
         update_rows(
             self.db,
@@ -762,11 +548,6 @@ class _Writer:
         insert_with_ids(self.db, RELEASES, new_releases)
         update_rows(self.db, RELEASES, changed)
         self.start_batch()
-
-    def insert_new(self, new: list[_New], model: Any) -> None:
-        table: sa.Table = model.__table__
-        for item, id_ in zip(new, self.insert(table, [n.row for n in new]), strict=True):
-            item.id = id_
 
     def insert_returning(self, table: sa.Table, contracts: list[_Contract]) -> None:
         for contract, id_ in zip(
