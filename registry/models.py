@@ -4,6 +4,7 @@ from registry.accounts.models import User
 from registry.api import models as _api_models  # noqa: F401
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.buyers.models import Buyer
+from registry.changes import models as _changes_models  # noqa: F401
 from registry.contracts.models import Contract, ContractExtension
 from registry.db import ModelBase
 from registry.flags import models as _flags_models  # noqa: F401

@@ -38,3 +38,6 @@ class Buyer(RecordMixin, ModelBase):
     party_id: Mapped[str | None] = mapped_column(
         sa.String(200), index=True, comment="OCDS party id"
     )
+    also_known_as: Mapped[str | None] = mapped_column(
+        sa.Text, comment="other names and abbreviations people search by (e.g. HMRC), one per line"
+    )

@@ -121,6 +121,10 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
         sa.String(40), default="form", comment="form, csv, ocds, seed"
     )
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    lifecycle_override: Mapped[str | None] = mapped_column(
+        sa.Text,
+        comment="why it was recorded though its framework, lot or supplier's standing said no",
+    )
 
     buyer: Mapped[Buyer] = relationship()
     supplier: Mapped[Supplier] = relationship()

@@ -99,6 +99,13 @@ class Lot(RecordMixin, RetractableMixin, ModelBase):
         sa.Numeric(18, 2), comment="estimated or maximum value of the lot's call-offs; not spend"
     )
     ceiling_currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
+    # A lot's recorded members are often a partial list; only a complete one lets a detector
+    # judge the lot closed or open (issue 19).
+    membership_complete: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa.false(),
+        comment="the recorded membership list is the lot's whole list",
+    )
 
     framework: Mapped[Framework] = relationship(back_populates="lots")
     memberships: Mapped[list[Membership]] = relationship(back_populates="lot")

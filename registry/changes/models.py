@@ -1,0 +1,53 @@
+"""The registry's change records.
+
+`data_version` is one row whose counter moves on every committed write, so a cached public page
+can be validated without rendering it. `change_log` names what a write touched (a market, buyer,
+supplier group, framework…) so `registry detect` and `registry score` redo only that work;
+`work_marks` remembers how far each of them has read the log.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.db import ModelBase, UTCDateTime, datetime_now, int_pk
+
+
+class DataVersion(ModelBase):
+    __tablename__ = "data_version"
+
+    id: Mapped[int_pk] = mapped_column(comment="always 1: one row")
+    version: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, comment="moves on every committed write"
+    )
+    changed_at: Mapped[datetime_now]
+
+
+class Change(ModelBase):
+    __tablename__ = "change_log"
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(
+        sa.String(24), comment="what was touched: market, buyer, supplier_group, framework, …"
+    )
+    subject: Mapped[str] = mapped_column(
+        sa.String(100), comment="its key: a record id, or a market key such as cpv-48"
+    )
+    created: Mapped[datetime_now]
+
+
+class WorkMark(ModelBase):
+    __tablename__ = "work_marks"
+
+    name: Mapped[str] = mapped_column(
+        sa.String(32), primary_key=True, comment="the job: detect, score"
+    )
+    last_change_id: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, comment="the last change_log id the job has taken into account"
+    )
+    finished_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
