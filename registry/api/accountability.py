@@ -71,6 +71,7 @@ def buyer_accountability(request: Request) -> Response:
             "overdue": ot.overdue,
             "due_soon": ot.due_soon,
             "cannot_compute": ot.cannot_compute,
+            "not_applicable": ot.not_applicable,
         },
         "ratings": {
             "total": ratings.total,

@@ -115,6 +115,21 @@ def check_input(db: Session, data: AssessmentInput, key: str) -> Rating:
     return _check(db, data, key, None)
 
 
+def utc_today() -> datetime.date:
+    return utcnow().date()
+
+
+def period_not_ended(period_end: datetime.date, today: datetime.date) -> Problem | None:
+    """A rating is of a period that has ended: one ending today or later cannot be judged yet."""
+    if period_end < today:
+        return None
+    return (
+        "period_end",
+        f"The period must have ended before it is rated: it ends on {period_end:%-d %B %Y}, "
+        f"and today is {today:%-d %B %Y}",
+    )
+
+
 def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None) -> Rating:
     problems: list[Problem] = []
     rating: Rating | None = None
@@ -137,6 +152,8 @@ def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None)
         problems.append(("period_start", "Enter the date the period starts"))
     if data.period_end is None:
         problems.append(("period_end", "Enter the date the period ends"))
+    if data.period_end is not None and (unended := period_not_ended(data.period_end, utc_today())):
+        problems.append(unended)
     if data.period_start and data.period_end:
         if data.period_end < data.period_start:
             problems.append(("period_end", "The period must end on or after the day it starts"))
@@ -319,17 +336,27 @@ def submit(
     if a.status not in (AssessmentStatus.draft, AssessmentStatus.challenged):
         raise AssessmentError([("", f"A {a.status} assessment cannot be submitted")])
     check_contract(a.contract)
+    submitted = utcnow()
     _transition(
         db,
         a,
         actor,
         "assessment.submit",
         status=AssessmentStatus.submitted,
-        submitted_at=utcnow(),
-        reply_due=today + datetime.timedelta(days=window_days),
+        submitted_at=submitted,
+        reply_due=reply_due(submitted, window_days, today),
     )
     flag_contradictions(db, a, actor)
     return a
+
+
+def reply_due(
+    submitted: datetime.datetime, window_days: int, today: datetime.date | None = None
+) -> datetime.date:
+    """The last day the supplier may reply: the window runs from the day of submission (or from
+    the caller's today, if later), never ending before it."""
+    start = max(submitted.astimezone(datetime.UTC).date(), today or submitted.date())
+    return start + datetime.timedelta(days=max(window_days, 0))
 
 
 def reply(
@@ -339,7 +366,9 @@ def reply(
     if actor is None or actor.role != Role.supplier or actor.supplier_id != a.supplier_id:
         raise AssessmentError([("", "Only the assessed supplier's users may reply")])
     if a.reply is not None:
-        raise AssessmentError([("text", "Your company has already replied to this assessment")])
+        raise AssessmentError(
+            [("", "Your company has already replied to this assessment: a rating has one reply")]
+        )
     if a.status == AssessmentStatus.draft or a.reply_due is None:
         raise AssessmentError([("", "This assessment has not been submitted")])
     if today > a.reply_due:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
 from registry.scoring import clock_rules as rules
-from registry.scoring import clocks, evidence
+from registry.scoring import clocks, days, evidence
 from registry.scoring.models import Assessment, Rating
 from registry.scoring.views import today
 
@@ -25,8 +25,16 @@ CLOCK_COLUMNS = [
     ("start_date", "the contract's start date"),
     ("end_date", "the contract's end: its end date, or an earlier termination notice's date"),
     ("due_date", "when the next assessment is due; empty when it cannot be computed or none is"),
-    ("due_reason", "periodic (12 months), termination or breach: the rule that set the date"),
-    ("state", "overdue (shown as Not assessed), due_soon, scheduled, complete or cannot_compute"),
+    (
+        "due_reason",
+        "periodic (12 months), termination or breach: the rule that set the date; "
+        "ended_before_act when the state is not_applicable",
+    ),
+    (
+        "state",
+        "overdue (shown as Not assessed), due_soon, scheduled, complete, cannot_compute, or "
+        "not_applicable (the contract ended before the Procurement Act 2023 came into force)",
+    ),
     ("as_of", "the day the clocks were computed for"),
     ("method_version", "the version of the clock rules (/assessment-clocks)"),
 ]
@@ -59,10 +67,10 @@ def clocks_export() -> sa.Select[Any]:
         c.c.kpi,
         c.c.obligation_id,
         c.c.last_assessment_id,
-        clocks.day_date(c.c.last_period_end_day),
-        clocks.day_date(c.c.start_day),
-        clocks.day_date(c.c.end_day),
-        clocks.day_date(c.c.due_day),
+        days.day_date(c.c.last_period_end_day),
+        days.day_date(c.c.start_day),
+        days.day_date(c.c.end_day),
+        days.day_date(c.c.due_day),
         c.c.due_reason,
         c.c.state,
         sa.literal(as_of.isoformat()),

@@ -7,7 +7,9 @@ the next assessment is due at the earliest of anchor + 12 months + 30 days, the 
 + 30 days,
 and a later breach + 30 days (the rules and their numbers are in `clock_rules`). The same due-date
 expression, run from each assessment's previous anchor, says whether it was submitted on time,
-which gives each buyer's on-time rate. Dates are day numbers (date.toordinal) inside the SQL,
+which gives each buyer's on-time rate. Only the Procurement Act 2023's time counts: a contract
+that ended before it came into force is not applicable, and no clock runs from before that day
+(`clock_rules.ACT_IN_FORCE`). Dates are day numbers (date.toordinal) inside the SQL,
 so the arithmetic is the same on SQLite and PostgreSQL.
 """
 
@@ -18,9 +20,7 @@ import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
@@ -28,73 +28,23 @@ from registry.db import Unindexed
 from registry.frameworks.models import Lot, Obligation
 from registry.records import Publication
 from registry.scoring import clock_rules as rules
+from registry.scoring.days import as_date, day_number, least
 from registry.scoring.models import Assessment, AssessmentStatus, Breach, BreachKind
 from registry.suppliers.models import Supplier
 
-# -- portable day arithmetic ------------------------------------------------------------------
 
-# julianday('0001-01-01') is 1721425.5 and date(1, 1, 1).toordinal() is 1.
-_JULIAN_OFFSET = "1721424.5"
-
-
-class day_number(FunctionElement[int]):
-    """A date (or a UTC timestamp) as its day number, date.toordinal()."""
-
-    type = sa.Integer()
-    inherit_cache = True
-    name = "day_number"
+def _from_act(day: Any) -> Any:
+    """A clock's anchor, never before the Act came into force (null stays null)."""
+    return sa.case(
+        (day.is_(None), sa.null()),
+        (day < rules.ACT_IN_FORCE_DAY, rules.ACT_IN_FORCE_DAY),
+        else_=day,
+    )
 
 
-@compiles(day_number)
-def _day_number_pg(element: day_number, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    text = compiler.process(value, **kw)
-    if isinstance(value.type, sa.DateTime):
-        text = f"({text} AT TIME ZONE 'UTC')"
-    return f"(CAST({text} AS DATE) - DATE '0001-01-01' + 1)"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"CAST(julianday(date({compiler.process(value, **kw)})) - {_JULIAN_OFFSET} AS INTEGER)"
-
-
-class day_date(FunctionElement[datetime.date]):
-    """A day number back as a date (for the CSV export)."""
-
-    type = sa.Date()
-    inherit_cache = True
-    name = "day_date"
-
-
-@compiles(day_date)
-def _day_date_pg(element: day_date, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"(DATE '0001-01-01' + CAST({compiler.process(value, **kw)} AS INTEGER) - 1)"
-
-
-@compiles(day_date, "sqlite")
-def _day_date_sqlite(element: day_date, compiler: Any, **kw: Any) -> str:
-    (value,) = list(element.clauses)
-    return f"date({compiler.process(value, **kw)} + {_JULIAN_OFFSET})"
-
-
-def _least(*values: Any) -> Any:
-    """The smallest of values that may be null (null only when all are)."""
-    result = values[0]
-    for value in values[1:]:
-        result = sa.case(
-            (result.is_(None), value),
-            (value.is_(None), result),
-            (value < result, value),
-            else_=result,
-        )
-    return result
-
-
-def as_date(day: int | None) -> datetime.date | None:
-    return datetime.date.fromordinal(day) if day else None
+def _before_act(end_day: Any) -> Any:
+    """Whether the contract ended before the Act came into force: its clocks do not apply."""
+    return sa.and_(end_day.is_not(None), end_day < rules.ACT_IN_FORCE_DAY)
 
 
 # -- what is in scope -------------------------------------------------------------------------
@@ -196,7 +146,7 @@ def _terminations(scope: Scope, prefix: str) -> Any:
 
 def _end_day(termination: Any) -> Any:
     """The contract's end: its end date, or an earlier termination notice's date."""
-    return _least(day_number(Contract.end_date), termination.c.day)
+    return least(day_number(Contract.end_date), termination.c.day)
 
 
 def _assessed(scope: Scope, prefix: str) -> Any:
@@ -325,12 +275,17 @@ def _due_day(t: Any) -> Any:
     periodic = t.c.anchor + (rules.PERIOD_DAYS + rules.RECORDING_DAYS)
     ending = t.c.end_day + rules.TERMINATION_DAYS
     breached = t.c.breach_day + rules.BREACH_DAYS
-    return sa.case((t.c.anchor.is_(None), sa.null()), else_=_least(periodic, ending, breached))
+    return sa.case(
+        (_before_act(t.c.end_day), sa.null()),
+        (t.c.anchor.is_(None), sa.null()),
+        else_=least(periodic, ending, breached),
+    )
 
 
 def _due_reason(t: Any) -> Any:
     """Which rule set the due day (breach first, then termination, then the 12 months)."""
     return sa.case(
+        (_before_act(t.c.end_day), rules.ENDED_BEFORE_ACT),
         (t.c.due_day.is_(None), sa.null()),
         (t.c.due_day == t.c.breach_day + rules.BREACH_DAYS, "breach"),
         (t.c.due_day == t.c.end_day + rules.TERMINATION_DAYS, "termination"),
@@ -343,7 +298,9 @@ def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
     assessed = _assessed(scope, "clock_")
     kpis = _kpis(scope, assessed)
     termination = _terminations(scope, "clock_")
-    anchor = sa.func.coalesce(kpis.c.last_period_end_day, day_number(Contract.start_date))
+    anchor = _from_act(
+        sa.func.coalesce(kpis.c.last_period_end_day, day_number(Contract.start_date))
+    )
     base = (
         sa.select(
             kpis.c.contract_id,
@@ -371,6 +328,7 @@ def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
     # The final period has been assessed: nothing more is due.
     complete = sa.and_(dated.c.end_day.is_not(None), dated.c.last_period_end_day >= dated.c.end_day)
     state = sa.case(
+        (_before_act(dated.c.end_day), rules.NOT_APPLICABLE),
         (dated.c.anchor.is_(None), rules.CANNOT_COMPUTE),
         (complete, rules.COMPLETE),
         (dated.c.due_day < today, rules.OVERDUE),
@@ -395,7 +353,10 @@ def clocks_select(scope: Scope, as_of: datetime.date) -> sa.Select[Any]:
             dated.c.start_day,
             dated.c.end_day,
             sa.case((complete, sa.null()), else_=dated.c.due_day).label("due_day"),
-            sa.case((complete, sa.null()), else_=_due_reason(dated)).label("due_reason"),
+            sa.case(
+                (sa.and_(complete, ~_before_act(dated.c.end_day)), sa.null()),
+                else_=_due_reason(dated),
+            ).label("due_reason"),
             state.label("state"),
         )
         .join(Contract, Contract.id == dated.c.contract_id)
@@ -416,7 +377,7 @@ def history_select(scope: Scope) -> sa.Select[Any]:
     # Its own names, so one query can hold both this and clocks_select (the open data table).
     assessed = _assessed(scope, "history_")
     termination = _terminations(scope, "history_")
-    anchor = sa.func.coalesce(assessed.c.previous_day, day_number(Contract.start_date))
+    anchor = _from_act(sa.func.coalesce(assessed.c.previous_day, day_number(Contract.start_date)))
     base = (
         sa.select(
             assessed.c.assessment_id,
@@ -434,7 +395,12 @@ def history_select(scope: Scope) -> sa.Select[Any]:
         .cte("history_base")
         .prefix_with("MATERIALIZED")
     )
-    dated = sa.select(base, _due_day(base).label("due_day")).subquery("history_dated")
+    # One submitted before the Act came into force was not due under it: it has no due day, so
+    # the on-time record holds only what the Act required.
+    due_day = sa.case(
+        (base.c.submitted_day < rules.ACT_IN_FORCE_DAY, sa.null()), else_=_due_day(base)
+    )
+    dated = sa.select(base, due_day.label("due_day")).subquery("history_dated")
     on_time = sa.case(
         (dated.c.due_day.is_(None), sa.null()),
         (dated.c.submitted_day <= dated.c.due_day, 1),
@@ -527,6 +493,7 @@ class OnTime:
     overdue: int  # clocks past due with nothing submitted
     due_soon: int
     cannot_compute: int
+    not_applicable: int = 0  # KPIs of contracts that ended before the Act: counted apart
 
     @property
     def due(self) -> int:
@@ -570,4 +537,5 @@ def on_time(db: Session, scope: Scope, as_of: datetime.date) -> OnTime:
         overdue=states.get(rules.OVERDUE, 0),
         due_soon=states.get(rules.DUE_SOON, 0),
         cannot_compute=states.get(rules.CANNOT_COMPUTE, 0),
+        not_applicable=states.get(rules.NOT_APPLICABLE, 0),
     )

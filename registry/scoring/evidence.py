@@ -7,6 +7,8 @@ The contradiction rules (version `clock_rules.CLOCK_METHOD_VERSION`, shown on /a
    direction, and gives a measured value (in the obligation's unit, or with no unit), contradicts
    itself when it is rated Good and the value misses the target, or rated Approaching target,
    Requires improvement or Inadequate and the value meets or beats it. Other is never flagged.
+   Units are compared after normalisation (`clock_rules.UNIT_VOCABULARY`); where they still
+   differ, or there is no value or target, the check did not run and `not_checked` says why.
 2. *Good beside misses.* A Good rating of a contract KPI contradicts the contract's measurements
    when at least two other KPIs of the same contract, assessed (not drafts, not retracted) for
    periods overlapping its own, were measured missing their targets (as in rule 1).
@@ -29,6 +31,18 @@ from registry.scoring.public import published_assessments
 CONTRADICTION_ACTION = "assessment.contradiction"
 
 
+def unit_name(unit: Any) -> Any:
+    """SQL for clock_rules.normalise_unit: the name a unit column is compared under (null when
+    blank)."""
+    text = sa.func.lower(sa.func.trim(unit))
+    whens: list[Any] = [(sa.or_(unit.is_(None), text == ""), sa.null())]
+    for name, spellings in rules.UNIT_VOCABULARY.items():
+        matches = [text == s for s in spellings]
+        matches += [text.startswith(s + " ", autoescape=True) for s in spellings]
+        whens.append((sa.or_(*matches), name))
+    return sa.case(*whens, else_=text)
+
+
 def _measured() -> Any:
     """Assessments measured against a KPI target: whether the measurement met it (1 or 0)."""
     met = sa.case(
@@ -38,12 +52,8 @@ def _measured() -> Any:
         ),
         else_=sa.case((Assessment.measured_value >= Obligation.kpi_target, 1), else_=0),
     )
-    same_unit = sa.or_(
-        Assessment.unit.is_(None),
-        Obligation.kpi_unit.is_(None),
-        sa.func.lower(sa.func.trim(Assessment.unit))
-        == sa.func.lower(sa.func.trim(Obligation.kpi_unit)),
-    )
+    measured_unit, target_unit = unit_name(Assessment.unit), unit_name(Obligation.kpi_unit)
+    same_unit = sa.or_(measured_unit.is_(None), target_unit.is_(None), measured_unit == target_unit)
     return (
         sa.select(
             Assessment.id,
@@ -120,6 +130,35 @@ def contradictions(db: Session, assessment_ids: list[int]) -> dict[int, list[str
             f"Rated Good while {misses} other KPIs of this contract missed their targets in "
             f"overlapping periods (for example {example})"
         )
+    return found
+
+
+def not_checked(db: Session, assessment_ids: list[int]) -> dict[int, str]:
+    """Why rule 1 (measurement against target) could not run for each of these assessments
+    (absent when it ran): a check that did not run says so, never "no contradiction"."""
+    if not assessment_ids:
+        return {}
+    rows = db.execute(
+        sa.select(
+            Assessment.id,
+            Assessment.measured_value,
+            Assessment.unit,
+            Obligation.kpi_target,
+            Obligation.kpi_unit,
+            Obligation.kpi_direction,
+        )
+        .outerjoin(Obligation, Obligation.id == Assessment.obligation_id)
+        .where(Assessment.id.in_(assessment_ids))
+    )
+    found: dict[int, str] = {}
+    for row in rows:
+        measured, target = rules.normalise_unit(row.unit), rules.normalise_unit(row.kpi_unit)
+        if row.kpi_target is None or row.kpi_direction is None:
+            found[row.id] = "Not checked: the KPI has no target and direction to compare with"
+        elif row.measured_value is None:
+            found[row.id] = "Not checked: no measured value was given"
+        elif measured and target and measured != target:
+            found[row.id] = f"Not checked: units differ ({row.unit} vs {row.kpi_unit})"
     return found
 
 

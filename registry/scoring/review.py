@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPConflict, HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import selectinload
 
 from registry.audit import actors
 from registry.audit.services import events_for
@@ -21,10 +20,11 @@ from registry.opendata import methods
 from registry.pagination import page_number, paginate
 from registry.scoring import assessments as service
 from registry.scoring import clock_rules as rules
-from registry.scoring import clock_views, clocks, evidence, method
+from registry.scoring import clock_views, clocks, method, queue
 from registry.scoring.assessments import AssessmentConflict, AssessmentError, ReviewAction
 from registry.scoring.forms import ReviewForm
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.models import Assessment, Rating
+from registry.scoring.queue import STAGES
 from registry.scoring.resources import AssessmentContext
 from registry.scoring.views import today
 from registry.suppliers.models import Supplier
@@ -33,10 +33,6 @@ CONFLICT = (
     "Another auditor acted on this assessment while you were looking at it, so your action was "
     "not saved. Open the assessment again to see what they did, then decide."
 )
-STAGES = {
-    "review": ("Awaiting review", (AssessmentStatus.submitted,)),
-    "publication": ("Awaiting publication", (AssessmentStatus.approved, AssessmentStatus.adjusted)),
-}
 AGES = {"7": "Waiting over 7 days", "14": "Waiting over 14 days", "30": "Waiting over 30 days"}
 
 
@@ -51,15 +47,8 @@ def review_queue(request: Request) -> dict[str, Any]:
     stage = params.get("stage", "review")
     if stage not in STAGES:
         stage = "review"
-    query = (
-        sa.select(Assessment)
-        .where(Assessment.status.in_(STAGES[stage][1]), Assessment.retracted_at.is_(None))
-        .options(
-            selectinload(Assessment.supplier),
-            selectinload(Assessment.framework),
-            selectinload(Assessment.reply),
-        )
-    )
+    as_of = today()
+    query = queue.queue_select(stage, as_of)
     errors: list[str] = []
     framework = params.get("framework", "").strip()[:40]
     if framework:
@@ -88,8 +77,6 @@ def review_queue(request: Request) -> dict[str, Any]:
         query = query.where(Assessment.submitted_at <= cutoff)
     else:
         age = ""
-    # Oldest first: whoever has waited longest is seen first.
-    query = query.order_by(Assessment.submitted_at, Assessment.id)
     suppliers = request.db.execute(
         sa.select(Supplier.id, Supplier.name)
         .where(
@@ -103,26 +90,13 @@ def review_queue(request: Request) -> dict[str, Any]:
         sa.select(Framework.reference, Framework.title).order_by(Framework.reference)
     ).all()
     page = paginate(request.db, query, page_number(request))
-    # What is due: every submitted assessment stops a clock here, not only published ones.
-    scope = clocks.Scope(published_only=False)
-    as_of = today()
-    totals = clock_views.state_totals(request.db, scope, as_of)
+    # What is due, in figures with links: every submitted assessment stops a clock here.
+    totals = clock_views.state_totals(request.db, clocks.Scope(published_only=False), as_of)
     return {
         "page": page,
-        "contradictions": evidence.contradictions(request.db, [a.id for a in page.items]),
+        "items": queue.queue_items(request.db, page.items, as_of),
+        "summary": queue.queue_summary(request.db, as_of),
         "clock_totals": totals,
-        "due_soon": clock_views.clock_page(
-            request.db, scope, as_of, (rules.DUE_SOON,), 1, total=totals[rules.DUE_SOON]
-        ),
-        "overdue": clock_views.clock_page(
-            request.db,
-            scope,
-            as_of,
-            (rules.OVERDUE,),
-            1,
-            clock_views.SUMMARY_ROWS,
-            totals[rules.OVERDUE],
-        ),
         "clock_labels": rules.STATE_LABELS,
         "stage": stage,
         "stages": {key: label for key, (label, _) in STAGES.items()},
@@ -135,7 +109,7 @@ def review_queue(request: Request) -> dict[str, Any]:
         "age": age,
         "ages": AGES,
         "errors": errors,
-        "today": today(),
+        "today": as_of,
     }
 
 
@@ -148,7 +122,7 @@ def _item(request: Request, a: Assessment, form: ReviewForm | None = None) -> di
         ),
         "assessor": service.assessor(request.db, request.identity, a),
         "awaiting_reply": service.awaiting_reply(a, today()),
-        "contradictions": evidence.contradictions(request.db, [a.id]).get(a.id, []),
+        "item": queue.queue_items(request.db, [a], today())[0],
         "today": today(),
     }
 

@@ -175,9 +175,13 @@ class _Loader:
         status = entry["status"]
         if status == "draft":
             return
-        # A submitted assessment's window has closed, so it waits in the review queue. The day
-        # it was submitted (illustrative) is what the assessment clocks judge as on time or late.
-        submitted_at = utcnow()
+        # A submitted assessment's window has closed, so it waits in the review queue: it was
+        # submitted a full window before today. The window runs from the day it was submitted
+        # (illustrative), which the assessment clocks judge as on time or late.
+        window = datetime.timedelta(days=service.DEFAULT_REPLY_WINDOW_DAYS)
+        submitted_at = datetime.datetime.combine(
+            self.today - window - datetime.timedelta(days=1), datetime.time(12), tzinfo=datetime.UTC
+        )
         if "submitted_on" in entry:
             submitted_at = datetime.datetime.combine(
                 _date(entry["submitted_on"]), datetime.time(12), tzinfo=datetime.UTC
@@ -189,7 +193,7 @@ class _Loader:
             "assessment.submit",
             status=AssessmentStatus.submitted,
             submitted_at=submitted_at,
-            reply_due=self.today - datetime.timedelta(days=1),
+            reply_due=service.reply_due(submitted_at, window.days),
         )
         evidence.flag_contradictions(self.db, a, None)
         if "reply" in entry:

@@ -262,9 +262,16 @@ class ReplyPage(_FormPage):
                 except AssessmentError as exc:
                     form.add_errors(exc.errors)
                 else:
-                    return self.done(a, "Your reply is recorded. It is published with the rating.")
+                    return self.done(a, "Your reply is recorded. " + reply_shown(a))
             self.request.response.status = 400
-        return {"form": form, "assessment": a}
+        return {"form": form, "assessment": a, "reply_shown": reply_shown(a)}
+
+
+def reply_shown(a: Assessment) -> str:
+    """Where a reply appears: "published with the rating" only once the rating is published."""
+    if service.is_public(a):
+        return "It is published with the rating."
+    return "It will be published beside the rating if the rating is published."
 
 
 @view_config(

@@ -25,7 +25,7 @@ from tests.common.db.core import (
 from tests.common.db.scoring import AssessmentFactory, BreachFactory
 
 D = datetime.date
-AS_OF = D(2024, 6, 1)
+AS_OF = D(2027, 6, 1)
 GRACE = datetime.timedelta(days=rules.PERIOD_DAYS + rules.RECORDING_DAYS)
 DAYS_30 = datetime.timedelta(days=30)
 
@@ -52,7 +52,7 @@ def world(db_session: Session) -> dict[str, Any]:
     )
     buyer = BuyerFactory.create()
     contract = ContractFactory.create(
-        buyer=buyer, supplier=supplier, lot=lot, start_date=D(2023, 1, 1), end_date=D(2026, 1, 1)
+        buyer=buyer, supplier=supplier, lot=lot, start_date=D(2026, 1, 1), end_date=D(2029, 1, 1)
     )
     return {
         "buyer": buyer,
@@ -88,40 +88,40 @@ def test_a_contracts_kpis_come_from_its_frameworks_obligations_with_targets(
     assert sorted(found) == ["Availability", "Lot 1 response"]
     clock = found["Availability"]
     # Never assessed: 12 months from the start, plus 30 days to record it.
-    assert clock.due == D(2023, 1, 1) + GRACE
+    assert clock.due == D(2026, 1, 1) + GRACE
     assert (clock.state, clock.label, clock.due_reason) == ("overdue", "Not assessed", "periodic")
     assert clock.last_assessment_id is None
-    assert clock.days_overdue(AS_OF) == (AS_OF - D(2023, 1, 1) - GRACE).days
+    assert clock.days_overdue(AS_OF) == (AS_OF - D(2026, 1, 1) - GRACE).days
 
 
 def test_the_last_assessment_restarts_the_clock_public_figures_count_published_only(
     db_session: Session, world: dict[str, Any]
 ) -> None:
-    published = _assess(world, "availability", D(2023, 1, 1), D(2023, 6, 30))
+    published = _assess(world, "availability", D(2026, 1, 1), D(2026, 6, 30))
     _assess(
         world,
         "response",
-        D(2023, 1, 1),
-        D(2023, 12, 31),
+        D(2026, 1, 1),
+        D(2026, 12, 31),
         status=AssessmentStatus.submitted,  # under review
     )
     AssessmentFactory.create(  # a KPI of the contract's own, not a framework obligation
         contract=world["contract"],
         kpi="Help desk",
-        period_start=D(2023, 1, 1),
-        period_end=D(2023, 5, 20),
+        period_start=D(2026, 1, 1),
+        period_end=D(2026, 5, 20),
     )
     public = _by_kpi(db_session, world["contract"])
     assert sorted(public) == ["Availability", "Help desk", "Lot 1 response"]
     availability = public["Availability"]
     assert availability.last_assessment_id == published.id
-    assert availability.due == D(2023, 6, 30) + GRACE  # 29 July 2024
+    assert availability.due == D(2026, 6, 30) + GRACE  # 29 July 2024
     assert availability.state == "scheduled"
-    assert public["Help desk"].due == D(2023, 5, 20) + GRACE  # 18 June 2024
+    assert public["Help desk"].due == D(2026, 5, 20) + GRACE  # 18 June 2024
     assert public["Help desk"].state == "due_soon"
     assert public["Lot 1 response"].state == "overdue"  # its assessment is not yet published
     auditors = _by_kpi(db_session, world["contract"], published_only=False)
-    assert auditors["Lot 1 response"].last_period_end == D(2023, 12, 31)
+    assert auditors["Lot 1 response"].last_period_end == D(2026, 12, 31)
     assert auditors["Lot 1 response"].state == "scheduled"
 
 
@@ -129,14 +129,14 @@ def test_a_breach_after_the_last_period_brings_the_due_date_forward(
     db_session: Session, world: dict[str, Any]
 ) -> None:
     contract = world["contract"]
-    _assess(world, "availability", D(2023, 1, 1), D(2023, 12, 31))
-    for day in (D(2023, 11, 1), D(2024, 2, 10)):  # the first is already covered
+    _assess(world, "availability", D(2026, 1, 1), D(2026, 12, 31))
+    for day in (D(2026, 11, 1), D(2027, 2, 10)):  # the first is already covered
         BreachFactory.create(
             supplier_id=contract.supplier_id, contract_id=contract.id, occurred_on=day
         )
     clock = _by_kpi(db_session, contract)["Availability"]
     assert (clock.due, clock.due_reason, clock.state) == (
-        D(2024, 2, 10) + DAYS_30,
+        D(2027, 2, 10) + DAYS_30,
         "breach",
         "overdue",
     )
@@ -151,12 +151,12 @@ def test_termination_sets_the_last_due_date_and_the_final_assessment_stops_the_c
         kind=BreachKind.termination,
         supplier_id=contract.supplier_id,
         contract_id=contract.id,
-        occurred_on=D(2023, 9, 30),
+        occurred_on=D(2026, 9, 30),
     )
     before = _by_kpi(db_session, contract)["Availability"]
-    assert (before.due, before.due_reason) == (D(2023, 9, 30) + DAYS_30, "termination")
-    assert before.end_date == D(2023, 9, 30)
-    _assess(world, "availability", D(2023, 1, 1), D(2023, 9, 30))
+    assert (before.due, before.due_reason) == (D(2026, 9, 30) + DAYS_30, "termination")
+    assert before.end_date == D(2026, 9, 30)
+    _assess(world, "availability", D(2026, 1, 1), D(2026, 9, 30))
     after = _by_kpi(db_session, contract)["Availability"]
     assert (after.state, after.label, after.due) == ("complete", "Final assessment done", None)
 
@@ -164,7 +164,7 @@ def test_termination_sets_the_last_due_date_and_the_final_assessment_stops_the_c
 def test_a_contract_without_a_start_date_cannot_be_computed(
     db_session: Session, world: dict[str, Any]
 ) -> None:
-    contract = ContractFactory.create(lot=world["contract"].lot, start_date=None)
+    contract = ContractFactory.create(lot=world["contract"].lot, start_date=None, end_date=None)
     clock = _by_kpi(db_session, contract)["Availability"]
     assert (clock.state, clock.due) == ("cannot_compute", None)
     assert clock.label == "Cannot compute — start date missing"
@@ -173,13 +173,13 @@ def test_a_contract_without_a_start_date_cannot_be_computed(
 def test_on_time_rate_counts_submissions_by_their_due_date_and_overdue_kpis(
     db_session: Session, world: dict[str, Any]
 ) -> None:
-    # Due 31 Jan 2024 (start + 12 months + 30 days): on time. Then due 29 Jan 2025: late.
+    # Due 31 Jan 2027 (start + 12 months + 30 days): on time. Then due 30 Jan 2028: late.
     _assess(
-        world, "availability", D(2023, 1, 1), D(2023, 12, 31), submitted_at=_utc(D(2024, 1, 20))
+        world, "availability", D(2026, 1, 1), D(2026, 12, 31), submitted_at=_utc(D(2027, 1, 20))
     )
-    _assess(world, "availability", D(2024, 1, 1), D(2024, 12, 31), submitted_at=_utc(D(2025, 3, 1)))
+    _assess(world, "availability", D(2027, 1, 1), D(2027, 12, 31), submitted_at=_utc(D(2028, 3, 1)))
     # Lot 1 response was never assessed: one KPI overdue.
-    record = on_time(db_session, Scope(buyer_id=world["buyer"].id), D(2025, 3, 2))
+    record = on_time(db_session, Scope(buyer_id=world["buyer"].id), D(2028, 3, 2))
     assert (record.submitted, record.on_time, record.overdue) == (2, 1, 1)
     assert record.due == 3 and record.rate == pytest.approx(1 / 3)
     nothing = on_time(db_session, Scope(buyer_id=BuyerFactory.create().id), AS_OF)
@@ -197,10 +197,10 @@ def test_the_supplier_summary_statement_is_built_once_and_bound_per_supplier(
     other = ContractFactory.create(
         supplier=SupplierFactory.create(),
         lot=world["contract"].lot,
-        start_date=D(2024, 1, 1),
-        end_date=D(2026, 1, 1),
+        start_date=D(2027, 1, 1),
+        end_date=D(2029, 1, 1),
     )
-    _assess(world, "availability", D(2023, 1, 1), D(2023, 6, 30))
+    _assess(world, "availability", D(2026, 1, 1), D(2026, 6, 30))
     clock_views._summary_statement.cache_clear()
     found = {}
     for contract in (world["contract"], other):
