@@ -49,25 +49,24 @@ def test_overdue_kpis_read_not_assessed_on_contract_supplier_and_clock_pages(
     app = seeded_webtest_app
     page = _text(app.get(f"/contracts/{seeded['dwp_0001']}"))
     section = page[page.index("KPI assessments due") :]
-    # Its own KPI, last assessed for the year to 30 September 2022: due 12 months + 30 days on.
+    # The contract ended on 30 September 2023, before the Procurement Act 2023 came into force
+    # (issue 19): its KPIs are not applicable, never overdue, and say why.
     assert re.search(
         r"Incidents resolved within service levels Approaching target period to 30 September 2022 "
-        r"30 October 2023 \([\d,]+ days overdue\) Because: 12 months since .* Not assessed",
+        r"None: the contract ended before the Procurement Act 2023 came into force "
+        r"\(24 February 2025\).* Not applicable",
         section,
     )
-    # The framework's exit-plan KPI, never assessed: the March 2020 breach set its date.
-    assert re.search(
-        r"Exit management plan Not assessed 15 April 2020 .* Because: a breach was recorded",
-        section,
-    )
+    assert "days overdue" not in section and "Exit management plan Not assessed None:" in section
     supplier_id = seeded_db_session.get(Contract, seeded["dwp_0001"]).supplier_id  # type: ignore[union-attr]
     supplier = _text(app.get(f"/suppliers/{supplier_id}"))
-    assert re.search(r"Not assessed: \d+ KPIs?", supplier)
-    assert "SEED-DWP-0001" in supplier[supplier.index("Longest overdue") :]
+    assert re.search(r"Not applicable: \d+ KPIs?", supplier)
+    assert "days overdue" not in supplier and "Longest overdue" not in supplier
 
-    listing = app.get("/assessment-clocks", {"buyer": seeded["dwp"], "state": "overdue"})
+    listing = app.get("/assessment-clocks", {"buyer": seeded["dwp"], "state": "not_applicable"})
     text = _text(listing)
-    assert "Rules version 1.0" in text and "Procurement Act 2023, section 71" in text
+    assert "Rules version 1.1" in text and "Procurement Act 2023, section 71" in text
+    assert "Only where the Act applies. The duty came into force on 24 February 2025" in text
     assert "Showing 1 to 3 of 3 KPIs" in text
     assert text.count("SEED-DWP-0001") == 2 and "SEED-DWP-0002" in text
     refused = _text(app.get("/assessment-clocks", {"buyer": "x", "state": "late"}))
@@ -85,7 +84,7 @@ def test_a_contract_without_a_start_date_says_it_cannot_compute(
         kpi_target=99,
         kpi_direction=KPIDirection.higher_is_better,
     )
-    contract = ContractFactory.create(lot=lot, start_date=None)
+    contract = ContractFactory.create(lot=lot, start_date=None, end_date=None)
     db_session.commit()
     page = _text(webtest_app.get(f"/contracts/{contract.id}"))
     assert "Availability Not assessed Cannot compute — start date missing" in page
@@ -95,29 +94,30 @@ def test_buyer_on_time_rate_and_ratings_agree_on_page_api_and_csv(
     seeded_webtest_app: webtest.TestApp, seeded: dict[str, int]
 ) -> None:
     app, dwp = seeded_webtest_app, seeded["dwp"]
-    # Seed: three assessments of SEED-DWP-0001, the first late (due 30 days after the breach),
-    # two on time; three KPIs overdue. 2 of 6 on time.
+    # Seed: DWP's contracts ended before the Procurement Act 2023 came into force, so no KPI
+    # assessment fell due under it: no on-time rate, nothing overdue, three KPIs not applicable.
     page = _text(app.get(f"/buyers/{dwp}"))
-    assert "33.3% On-time rate" in page
-    assert "2 of the 6 KPI assessments that fell due were submitted by their due date" in page
-    assert "Not assessed (overdue): 3" in page
+    assert "On-time rate: none yet" in page
+    assert "Not assessed (overdue): 0" in page
+    assert "Not applicable — contract ended before the Procurement Act 2023: 3" in page
     ratings = page[page.index("Ratings this buyer has published") :]
     assert "3 published ratings" in ratings
     assert "Approaching target 2 66.7%" in ratings and "Requires improvement 1 33.3%" in ratings
     assert "Good 0 0.0%" in ratings
 
     body = app.get(f"/api/v1/buyers/{dwp}/accountability").json
-    assert body["method_version"] == "1.0" and body["method_url"].endswith(
+    assert body["method_version"] == "1.1" and body["method_url"].endswith(
         "/assessment-clocks#rules"
     )
     assert body["on_time"] == {
-        "rate": pytest.approx(1 / 3),
-        "on_time": 2,
-        "due": 6,
-        "submitted": 3,
-        "overdue": 3,
+        "rate": None,
+        "on_time": 0,
+        "due": 0,
+        "submitted": 0,
+        "overdue": 0,
         "due_soon": 0,
         "cannot_compute": 0,
+        "not_applicable": 3,
     }
     assert body["ratings"]["counts"] == {
         "Good": 0,
@@ -126,26 +126,23 @@ def test_buyer_on_time_rate_and_ratings_agree_on_page_api_and_csv(
         "Inadequate": 0,
         "Other": 0,
     }
-    assert {(c["contract_reference"], c["state_label"]) for c in body["overdue"]} == {
-        ("SEED-DWP-0001", "Not assessed"),
-        ("SEED-DWP-0002", "Not assessed"),
-    }
+    assert body["overdue"] == []
     app.get("/api/v1/buyers/99999999/accountability", status=404)
 
     records = list(csv.DictReader(io.StringIO(app.get("/data/buyer_assessment_records.csv").text)))
     row = next(r for r in records if r["buyer_id"] == str(dwp))
     assert (row["assessments_on_time"], row["assessments_due"], row["kpis_overdue"]) == (
-        "2",
-        "6",
-        "3",
+        "0",
+        "0",
+        "0",
     )
-    assert float(row["on_time_rate"]) == pytest.approx(body["on_time"]["rate"])
+    assert row["on_time_rate"] == ""
     assert (row["ratings_approaching"], row["ratings_requires_improvement"]) == ("2", "1")
     clocks = list(csv.DictReader(io.StringIO(app.get("/data/assessment_clocks.csv").text)))
     mine = {r["kpi"]: r for r in clocks if r["contract_id"] == str(seeded["dwp_0001"])}
-    assert mine["Incidents resolved within service levels"]["due_date"] == "2023-10-30"
-    assert mine["Exit management plan"]["due_reason"] == "breach"
-    assert {r["state"] for r in mine.values()} == {"overdue"}
+    assert mine["Incidents resolved within service levels"]["due_date"] == ""
+    assert mine["Exit management plan"]["due_reason"] == "ended_before_act"
+    assert {r["state"] for r in mine.values()} == {"not_applicable"}
     assert "/data/assessment_clocks.csv" in app.get("/data").text
 
 
@@ -164,9 +161,12 @@ def test_review_queue_shows_what_is_due_and_marks_the_contradiction(
         "met misses the target 99.5 % of service levels met (higher is better)"
     ) in page
     assert page.count("Contradicts its measurements") == 1
+    # The queue comes first; the clocks are a short summary with links, no pre-Act overdue rows.
+    assert page.index("Review queue") < page.index("Contradicts its measurements")
     due = page[page.index("Assessments due") :]
-    assert "Due in the next 30 days" in due and re.search(r"Not assessed: [\d,]+", due)
-    assert "Longest overdue first" in due
+    assert page.index("Contradicts its measurements") < page.index("Assessments due")
+    assert re.search(r"Not applicable: [\d,]+ KPIs", due)
+    assert "days overdue" not in page and "Longest overdue" not in page
     item = seeded_db_session.execute(
         sa.text("SELECT id FROM assessments WHERE contract_id = :c"), {"c": seeded["hmrc_0003"]}
     ).scalar_one()

@@ -129,7 +129,7 @@ def test_submitting_a_contradictory_rating_records_it_in_the_audit_trail(
         )
     ).scalar_one()
     assert event.reason and event.reason.startswith("Rated Good but the measured value 90")
-    assert event.after is not None and event.after["rule_version"] == "1.0"
+    assert event.after is not None and event.after["rule_version"] == "1.1"
     fine = _rated(world, "up", Rating.good, "99.9", kpi="x", status=AssessmentStatus.draft)
     service.submit(db_session, fine, None, D(2024, 1, 1), 14)
     assert not db_session.execute(
