@@ -49,7 +49,11 @@ def test_a_contract_that_ended_before_the_act_is_not_applicable_never_overdue(
     before = ContractFactory.create(lot=lot, start_date=D(2020, 1, 1), end_date=D(2025, 2, 23))
     after = ContractFactory.create(lot=lot, start_date=D(2020, 1, 1), end_date=D(2025, 3, 1))
     ended = _clock(db_session, before)
-    assert (ended.state, ended.due, ended.due_reason) == ("not_applicable", None, "ended_before_act")
+    assert (ended.state, ended.due, ended.due_reason) == (
+        "not_applicable",
+        None,
+        "ended_before_act",
+    )
     assert ended.label == "Not applicable" and "24 February 2025" in ended.reason_label
     assert ended.days_overdue(AS_OF) == 0
     running = _clock(db_session, after)
@@ -170,4 +174,8 @@ def test_the_queue_lists_what_can_be_acted_on_now_first(db_session: Session, lot
     assert items[waiting.id].actionable_from == D(2026, 12, 15)
     assert items[closed.id].actionable and items[replied.id].actionable
     summary = queue.queue_summary(db_session, AS_OF)
-    assert (summary.awaiting_review, summary.actionable_now, summary.waiting_on_replies) == (3, 2, 1)
+    assert (summary.awaiting_review, summary.actionable_now, summary.waiting_on_replies) == (
+        3,
+        2,
+        1,
+    )
