@@ -157,3 +157,24 @@ def test_one_reply_then_the_form_is_gone_and_a_second_is_refused(
     )
     assert "already replied to this assessment: a rating has one reply" in _text(refused)
     assert db_session.execute(sa.text("SELECT count(*) FROM assessment_replies")).scalar() == 1
+
+
+def test_the_form_refuses_a_period_that_has_not_ended_naming_the_field(
+    webtest_app: webtest.TestApp, db_session: Session, make_user: Any
+) -> None:
+    contract = ContractFactory.create(lot=_kpi_lot(), end_date=None)
+    db_session.commit()
+    login(webtest_app, make_user("officer", buyer_id=contract.buyer_id).email)
+    page = webtest_app.get(f"/contracts/{contract.id}/assessments/new")
+    form = next(f for f in page.forms.values() if "period_end" in f.fields)
+    today = _today()
+    form["kpi"] = "Help desk"
+    form["period_start"] = today.replace(day=1).isoformat()
+    form["period_end"] = (today + datetime.timedelta(days=25)).isoformat()
+    form["rating"] = "Good"
+    form["evidence"] = "Monthly help desk reports, all calls answered in time."
+    refused = form.submit(status=400)
+    summary = refused.html.select_one(".govuk-error-summary")
+    link = summary.find("a", href="#period_end")
+    assert link is not None and "The period must have ended before it is rated" in link.text
+    assert db_session.execute(sa.select(sa.func.count()).select_from(Assessment)).scalar() == 0

@@ -179,3 +179,27 @@ def test_the_queue_lists_what_can_be_acted_on_now_first(db_session: Session, lot
         2,
         1,
     )
+
+
+def test_the_csv_import_refuses_a_period_that_has_not_ended_and_writes_nothing(
+    db_session: Session, lot: Any
+) -> None:
+    from registry.csvimport.services import import_csv
+
+    ContractFactory.create(lot=lot, reference="CSV-ACT-1")
+    today = service.utc_today()
+    ended = today - datetime.timedelta(days=1)
+    unended = today + datetime.timedelta(days=20)
+    text = (
+        "contract_reference,kpi,period_start,period_end,rating,evidence\n"
+        f"CSV-ACT-1,Help desk,{ended.replace(day=1)},{ended},Good,Monthly reports all on target\n"
+        f"CSV-ACT-1,Uptime,{today.replace(day=1)},{unended},Good,Monthly reports all on target\n"
+    )
+    result = import_csv(db_session, "assessments", text.encode(), "assessments.csv")
+    assert not result.ok
+    assert any(
+        p.startswith("assessments.csv:3: column period_end: The period must have ended")
+        for p in result.problems
+    ), result.problems
+    assert not any(":2:" in p for p in result.problems)
+    assert db_session.execute(sa.select(sa.func.count()).select_from(Assessment)).scalar() == 0
