@@ -94,7 +94,7 @@ def review_queue(request: Request) -> dict[str, Any]:
     totals = clock_views.state_totals(request.db, clocks.Scope(published_only=False), as_of)
     return {
         "page": page,
-        "items": queue.queue_items(request.db, page.items, as_of),
+        "queue_items": queue.queue_items(request.db, page.items, as_of),
         "summary": queue.queue_summary(request.db, as_of),
         "clock_totals": totals,
         "clock_labels": rules.STATE_LABELS,
