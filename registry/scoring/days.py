@@ -17,9 +17,7 @@ _JULIAN_OFFSET = "1721424.5"
 class day_number(FunctionElement[int]):
     """A date (or a UTC timestamp) as its day number, date.toordinal()."""
 
-    type = sa.Integer()
-    inherit_cache = True
-    name = "day_number"
+    type, name, inherit_cache = sa.Integer(), "day_number", True
 
 
 @compiles(day_number)
@@ -40,9 +38,7 @@ def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
 class day_date(FunctionElement[datetime.date]):
     """A day number back as a date (for the CSV export)."""
 
-    type = sa.Date()
-    inherit_cache = True
-    name = "day_date"
+    type, name, inherit_cache = sa.Date(), "day_date", True
 
 
 @compiles(day_date)

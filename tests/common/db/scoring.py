@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import factory
 
+from registry.frameworks.models import KPIDirection, Lot
 from registry.records import Publication
 from registry.scoring.models import (
     Assessment,
@@ -20,7 +21,7 @@ from registry.scoring.models import (
     RemediationPlan,
 )
 from tests.common.db.base import ModelFactory
-from tests.common.db.core import ContractFactory
+from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 
 
 class AssessmentFactory(ModelFactory):
@@ -87,3 +88,16 @@ class ExclusionFactory(ModelFactory):
     start_date = datetime.date(2024, 1, 1)
     expected_end_date = datetime.date(2026, 12, 31)
     publication = Publication.published
+
+
+def availability_lot() -> Lot:
+    """A lot whose framework sets one KPI: Availability, 99.9 %, higher is better."""
+    lot: Lot = LotFactory.create()
+    ObligationFactory.create(
+        framework=lot.framework,
+        title="Availability",
+        kpi_target=Decimal("99.9"),
+        kpi_unit="%",
+        kpi_direction=KPIDirection.higher_is_better,
+    )
+    return lot

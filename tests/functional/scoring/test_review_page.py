@@ -14,10 +14,9 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.frameworks.models import KPIDirection
 from registry.scoring.models import Assessment, AssessmentStatus
-from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory, SupplierFactory
-from tests.common.db.scoring import AssessmentFactory
+from tests.common.db.core import ContractFactory, SupplierFactory
+from tests.common.db.scoring import AssessmentFactory, availability_lot
 from tests.conftest import login
 from tests.functional.api.test_assessments import (  # noqa: F401 (a fixture)
     assessment_body,
@@ -37,22 +36,10 @@ def _today() -> D:
     return datetime.datetime.now(datetime.UTC).date()
 
 
-def _kpi_lot() -> Any:
-    lot = LotFactory.create()
-    ObligationFactory.create(
-        framework=lot.framework,
-        title="Availability",
-        kpi_target=Decimal("99.9"),
-        kpi_unit="%",
-        kpi_direction=KPIDirection.higher_is_better,
-    )
-    return lot
-
-
 def test_a_supplier_whose_contracts_ended_before_the_act_shows_nothing_overdue(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    lot = _kpi_lot()
+    lot = availability_lot()
     supplier = SupplierFactory.create(name="EMIS-like Health")
     for _ in range(3):
         ContractFactory.create(
@@ -68,7 +55,7 @@ def test_a_supplier_whose_contracts_ended_before_the_act_shows_nothing_overdue(
 def test_review_shows_the_queue_first_with_targets_checks_and_when_it_can_be_acted_on(
     webtest_app: webtest.TestApp, db_session: Session, make_user: Any
 ) -> None:
-    lot = _kpi_lot()
+    lot = availability_lot()
     obligation = db_session.execute(sa.text("SELECT id FROM obligations")).scalar_one()
     today = _today()
     noon = datetime.time(12)
@@ -132,7 +119,7 @@ def test_one_reply_then_the_form_is_gone_and_a_second_is_refused(
     webtest_app: webtest.TestApp, db_session: Session, make_user: Any
 ) -> None:
     a = AssessmentFactory.create(
-        contract=ContractFactory.create(lot=_kpi_lot(), end_date=None),
+        contract=ContractFactory.create(lot=availability_lot(), end_date=None),
         status=AssessmentStatus.submitted,
         submitted_at=datetime.datetime.now(datetime.UTC),
         reply_due=_today() + datetime.timedelta(days=14),
@@ -162,7 +149,7 @@ def test_one_reply_then_the_form_is_gone_and_a_second_is_refused(
 def test_the_form_refuses_a_period_that_has_not_ended_naming_the_field(
     webtest_app: webtest.TestApp, db_session: Session, make_user: Any
 ) -> None:
-    contract = ContractFactory.create(lot=_kpi_lot(), end_date=None)
+    contract = ContractFactory.create(lot=availability_lot(), end_date=None)
     db_session.commit()
     login(webtest_app, make_user("officer", buyer_id=contract.buyer_id).email)
     page = webtest_app.get(f"/contracts/{contract.id}/assessments/new")

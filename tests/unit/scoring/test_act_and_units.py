@@ -12,14 +12,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.frameworks.models import KPIDirection
 from registry.scoring import assessments as service
 from registry.scoring import clock_rules as rules
 from registry.scoring import evidence, queue
 from registry.scoring.clocks import Scope, clocks, on_time
 from registry.scoring.models import Assessment, AssessmentStatus, Rating
-from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
-from tests.common.db.scoring import AssessmentFactory, ReplyFactory
+from tests.common.db.core import ContractFactory
+from tests.common.db.scoring import AssessmentFactory, ReplyFactory, availability_lot
 
 D = datetime.date
 AS_OF = D(2026, 12, 6)
@@ -27,15 +26,7 @@ AS_OF = D(2026, 12, 6)
 
 @pytest.fixture
 def lot(db_session: Session) -> Any:
-    lot = LotFactory.create()
-    ObligationFactory.create(
-        framework=lot.framework,
-        title="Availability",
-        kpi_target=Decimal("99.9"),
-        kpi_unit="%",
-        kpi_direction=KPIDirection.higher_is_better,
-    )
-    return lot
+    return availability_lot()
 
 
 def _clock(db: Session, contract: Any) -> Any:
