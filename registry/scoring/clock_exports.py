@@ -51,6 +51,11 @@ RECORD_COLUMNS = [
     ("on_time_rate", "assessments_on_time / assessments_due (0 to 1); empty when none fell due"),
     ("kpis_due_soon", "KPIs due in the next 30 days"),
     ("kpis_cannot_compute", "KPIs of contracts with no start date and no assessment"),
+    (
+        "kpis_not_applicable",
+        "KPIs of contracts that ended before the Procurement Act 2023 came into force: counted "
+        "apart, never due or overdue",
+    ),
     ("ratings_total", "the buyer's published ratings"),
     *[(f"ratings_{r.name}", f"of those, rated {r.value}") for r in Rating],
 ]
@@ -89,7 +94,12 @@ def records_export() -> sa.Select[Any]:
                 sa.func.sum(sa.case((states.c.state == state, states.c.clocks), else_=0)).label(
                     state
                 )
-                for state in (rules.OVERDUE, rules.DUE_SOON, rules.CANNOT_COMPUTE)
+                for state in (
+                    rules.OVERDUE,
+                    rules.DUE_SOON,
+                    rules.CANNOT_COMPUTE,
+                    rules.NOT_APPLICABLE,
+                )
             ),
         )
         .group_by(states.c.buyer_id)
@@ -124,6 +134,7 @@ def records_export() -> sa.Select[Any]:
             sa.case((due > 0, sa.cast(on_time, sa.Float) / due), else_=sa.null()),
             sa.func.coalesce(by_state.c[rules.DUE_SOON], 0),
             sa.func.coalesce(by_state.c[rules.CANNOT_COMPUTE], 0),
+            sa.func.coalesce(by_state.c[rules.NOT_APPLICABLE], 0),
             sum(rating_counts[1:], rating_counts[0]),
             *rating_counts,
         )

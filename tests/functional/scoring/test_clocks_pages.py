@@ -57,7 +57,7 @@ def test_overdue_kpis_read_not_assessed_on_contract_supplier_and_clock_pages(
         r"\(24 February 2025\).* Not applicable",
         section,
     )
-    assert "days overdue" not in section and "Exit management plan Not assessed None:" in section
+    assert "days overdue" not in section and "Exit management plan No rating None:" in section
     supplier_id = seeded_db_session.get(Contract, seeded["dwp_0001"]).supplier_id  # type: ignore[union-attr]
     supplier = _text(app.get(f"/suppliers/{supplier_id}"))
     assert re.search(r"Not applicable: \d+ KPIs?", supplier)
@@ -137,6 +137,7 @@ def test_buyer_on_time_rate_and_ratings_agree_on_page_api_and_csv(
         "0",
     )
     assert row["on_time_rate"] == ""
+    assert row["kpis_not_applicable"] == str(body["on_time"]["not_applicable"]) == "3"
     assert (row["ratings_approaching"], row["ratings_requires_improvement"]) == ("2", "1")
     clocks = list(csv.DictReader(io.StringIO(app.get("/data/assessment_clocks.csv").text)))
     mine = {r["kpi"]: r for r in clocks if r["contract_id"] == str(seeded["dwp_0001"])}
