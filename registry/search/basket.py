@@ -1,0 +1,73 @@
+"""The compare basket: the suppliers chosen for comparison, kept across searches in the URL
+(`?basket=1&basket=2`, hidden inputs in the search form), never in a session or a cookie, so it
+works without JavaScript and search pages stay cacheable."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.integers import whole_number
+from registry.search.compare import MAX_SUPPLIERS, MIN_SUPPLIERS
+from registry.suppliers.models import Supplier
+
+PARAMETER = "basket"
+# A supplier page's "Compare … with other suppliers" link names its supplier so (issue 7).
+LEGACY_PARAMETER = "compare"
+
+
+@dataclasses.dataclass
+class Basket:
+    suppliers: list[Supplier]
+
+    @property
+    def ids(self) -> list[int]:
+        return [s.id for s in self.suppliers]
+
+    @property
+    def full(self) -> bool:
+        return len(self.suppliers) >= MAX_SUPPLIERS
+
+    @property
+    def ready(self) -> bool:
+        return len(self.suppliers) >= MIN_SUPPLIERS
+
+    def adding(self, supplier_id: int) -> list[int]:
+        return [*self.ids, supplier_id] if supplier_id not in self.ids else self.ids
+
+    def removing(self, supplier_id: int) -> list[int]:
+        return [i for i in self.ids if i != supplier_id]
+
+
+def read_basket(db: Session, params: Any) -> Basket:
+    """The basket a query string carries: known, unmerged suppliers, in the order chosen, at
+    most MAX_SUPPLIERS; anything else in it is left out (a bad number is not an error here)."""
+    ids: list[int] = []
+    for value in [*params.getall(LEGACY_PARAMETER), *params.getall(PARAMETER)]:
+        number = whole_number(value, minimum=1)
+        if number is not None and number not in ids:
+            ids.append(number)
+    ids = ids[: MAX_SUPPLIERS * 2]  # a URL may be edited by hand: never look up more
+    if not ids:
+        return Basket([])
+    found = {
+        s.id: s
+        for s in db.execute(
+            sa.select(Supplier).where(Supplier.id.in_(ids), Supplier.merged_into_id.is_(None))
+        ).scalars()
+    }
+    return Basket([found[i] for i in ids if i in found][:MAX_SUPPLIERS])
+
+
+def basket_query(ids: Iterable[int]) -> list[tuple[str, str]]:
+    return [(PARAMETER, str(i)) for i in ids]
+
+
+def compare_query(ids: Iterable[int]) -> str:
+    """The comparison page's query string for these suppliers."""
+    return urlencode([("ids", str(i)) for i in ids])
