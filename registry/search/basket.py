@@ -71,3 +71,16 @@ def basket_query(ids: Iterable[int]) -> list[tuple[str, str]]:
 def compare_query(ids: Iterable[int]) -> str:
     """The comparison page's query string for these suppliers."""
     return urlencode([("ids", str(i)) for i in ids])
+
+
+def group_suppliers(db: Session, group_ids: list[int]) -> list[int]:
+    """One supplier of each of these groups (its first unmerged one), in the groups' order: a
+    market's largest groups, to compare."""
+    first: dict[int, int] = {}
+    for group_id, supplier_id in db.execute(
+        sa.select(Supplier.group_id, sa.func.min(Supplier.id))
+        .where(Supplier.group_id.in_(group_ids), Supplier.merged_into_id.is_(None))
+        .group_by(Supplier.group_id)
+    ):
+        first[group_id] = supplier_id
+    return [first[g] for g in group_ids if g in first]

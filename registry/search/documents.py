@@ -40,6 +40,12 @@ def _text(*parts: Any) -> str:
     return " ".join(str(p) for p in parts if p)
 
 
+def _known_as(name: str, aliases: str | None) -> str:
+    """A buyer's name and the others it goes by: "HM Revenue and Customs (HMRC)"."""
+    others = ", ".join(line.strip() for line in (aliases or "").splitlines() if line.strip())
+    return f"{name} ({others})" if others else name
+
+
 def _framework_docs(db: Session, where: Any) -> list[Document]:
     rows = db.execute(
         sa.select(Framework).where(where, Framework.retracted_at.is_(None)).order_by(Framework.id)
@@ -181,6 +187,7 @@ def _contract_docs(db: Session, where: Any) -> list[Document]:
             Contract.reference,
             Contract.ocid,
             Buyer.name.label("buyer"),
+            Buyer.also_known_as.label("buyer_aliases"),
             Supplier.name.label("supplier"),
             Framework.reference.label("framework"),
         )
@@ -200,7 +207,11 @@ def _contract_docs(db: Session, where: Any) -> list[Document]:
             kind="contract",
             record_id=r.id,
             title=r.title,
-            body=_text(r.description, f"Buyer: {r.buyer}.", f"Supplier: {r.supplier}."),
+            body=_text(
+                r.description,
+                f"Buyer: {_known_as(r.buyer, r.buyer_aliases)}.",
+                f"Supplier: {r.supplier}.",
+            ),
             identifiers=_text(r.reference, r.ocid),
             # Contract titles name the products ("SystmOne principal clinical system"): "did you
             # mean" then knows product names that no supplier record spells out.

@@ -246,17 +246,19 @@ class WhooshSearchService:
         Prefix and Wildcard, field by field); refused past the limit, before any is read."""
         limit = self.limits.max_expansions
         reader = searcher.reader()
-        count = 0
-        for leaf in parsed.leaves():
+        # Words, not (field, word) pairs: "clin*" stands for the same words in every field.
+        words: set[tuple[int, bytes]] = set()
+        for number, leaf in enumerate(parsed.leaves()):
             if isinstance(leaf, query.Every):
                 raise too_broad("it asks for every record. Search for some words.")
             if not isinstance(leaf, query.MultiTerm):
                 continue
-            for _ in leaf.expanded_terms(reader):
-                count += 1
-                if count > limit:
-                    raise too_many_words(count, limit)
-        return count
+            pattern = id(type(leaf)), getattr(leaf, "text", number)
+            for _, text in leaf.expanded_terms(reader):
+                words.add((hash(pattern), text))
+                if len(words) > limit:
+                    raise too_many_words(len(words), limit)
+        return len(words)
 
     def _searcher(self) -> Any:
         """This thread's open searcher of the index, reopened when the index was rebuilt and
