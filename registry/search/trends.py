@@ -5,7 +5,6 @@ full history is on the supplier's scorecard, not in the cell."""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -79,11 +78,9 @@ def _reference(line: ScoreLine) -> str:
     return line.framework.reference if line.framework else ""
 
 
-def framework_ended(framework: Framework, today: datetime.date | None = None) -> bool:
-    """The framework has expired, or its last day (after extensions) has passed."""
-    today = today or datetime.date.today()
-    end = framework.extended_end_date or framework.end_date
-    return framework.status == FrameworkStatus.expired or (end is not None and end < today)
+def framework_ended(framework: Framework) -> bool:
+    """The framework has expired (its recorded status: the lifecycle feature decides dates)."""
+    return framework.status == FrameworkStatus.expired
 
 
 def membership_state(status: MembershipStatus, framework: Framework) -> str:
