@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.flags.services import open_flag_links
-from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.records import Publication
 from registry.scoring.models import Score
 from registry.search.interfaces import KINDS, Document
-from registry.search.offers import what_they_sell
+from registry.search.offers import on_lots, what_they_sell
 from registry.suppliers.models import Supplier, SupplierGroup
 
 CHUNK = 2000
@@ -142,16 +142,7 @@ def _supplier_facets(
         bands[supplier_id] = score_band(score)
     groups = {group_id for _, group_id in suppliers}
     flagged = {group_id for group_id, _ in db.execute(open_flag_links(groups))}
-    for supplier_id, reference in db.execute(
-        sa.select(Membership.supplier_id, Framework.reference)
-        .join(Lot, Membership.lot_id == Lot.id)
-        .join(Framework, Lot.framework_id == Framework.id)
-        .where(
-            Membership.supplier_id.in_(ids),
-            Membership.status != MembershipStatus.removed,
-            Framework.retracted_at.is_(None),
-        )
-    ):
+    for supplier_id, reference in db.execute(on_lots(ids)):
         frameworks[supplier_id].add(reference)
     return frameworks, bands, flagged
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,19 +35,11 @@ def cpv_words(codes: Iterable[str]) -> list[str]:
     return names
 
 
-def what_they_sell(db: Session, supplier_ids: list[int]) -> dict[int, str]:
-    """Each supplier's words for what it sells, by supplier id."""
-    words: dict[int, list[str]] = defaultdict(list)
-    if not supplier_ids:
-        return {}
-    for row in db.execute(
-        sa.select(
-            Membership.supplier_id,
-            Framework.reference,
-            Framework.title.label("framework_title"),
-            Lot.title,
-            Lot.cpv_codes,
-        )
+def on_lots(supplier_ids: list[int], *columns: Any) -> sa.Select[Any]:
+    """(supplier id, framework reference, *columns) of these suppliers' lots that are public and
+    not left (a removed membership is no longer what a supplier sells)."""
+    return (
+        sa.select(Membership.supplier_id, Framework.reference, *columns)
         .join(Lot, Membership.lot_id == Lot.id)
         .join(Framework, Lot.framework_id == Framework.id)
         .where(
@@ -55,7 +48,21 @@ def what_they_sell(db: Session, supplier_ids: list[int]) -> dict[int, str]:
             Lot.retracted_at.is_(None),
             Framework.retracted_at.is_(None),
         )
-        .order_by(Membership.supplier_id, Lot.id)
+    )
+
+
+def what_they_sell(db: Session, supplier_ids: list[int]) -> dict[int, str]:
+    """Each supplier's words for what it sells, by supplier id."""
+    words: dict[int, list[str]] = defaultdict(list)
+    if not supplier_ids:
+        return {}
+    for row in db.execute(
+        on_lots(
+            supplier_ids,
+            Framework.title.label("framework_title"),
+            Lot.title,
+            Lot.cpv_codes,
+        ).order_by(Membership.supplier_id, Lot.id)
     ):
         words[row.supplier_id] += [row.framework_title, row.title, *cpv_words(row.cpv_codes or [])]
     for supplier_id, name, version in db.execute(

@@ -4,7 +4,6 @@ on both backends, a compare basket carried in the URL, and a comparison officers
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -13,9 +12,8 @@ import pytest
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.flags.models import Flag, FlagGroup, FlagStatus, Severity, SubjectType
+from registry.flags.models import FlagGroup
 from registry.frameworks.models import FrameworkStatus
-from registry.scoring.models import Score
 from registry.search.documents import all_documents
 from registry.search.postgres_backend import PostgresSearchService
 from registry.search.whoosh_backend import WhooshSearchService
@@ -27,7 +25,7 @@ from tests.common.db.core import (
     SupplierFactory,
     SupplierGroupFactory,
 )
-from tests.common.db.search import gp_market
+from tests.common.db.search import a_score, gp_market, open_market_flag
 
 GP_SUPPLIERS = {
     "EMIS Health",
@@ -185,19 +183,8 @@ def test_compare_shows_a_duopoly_flag_linked_through_flag_groups(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
     market = gp_market()
-    flag = Flag(
-        detector="market_concentration",
-        subject_type=SubjectType.market,
-        subject_key="cpv-48814",
-        subject_label="Medical information systems duopoly",
-        severity=Severity.high,
-        status=FlagStatus.open,
-        metrics={},
-        rule="top two > 80%",
-        thresholds={},
-        source="test",
-        group_id=None,  # about the market, not one group: only flag_groups names the pair
-    )
+    # About the market, not one group (no group_id): only flag_groups names the pair.
+    flag = open_market_flag("Medical information systems duopoly")
     db_session.add(flag)
     db_session.flush()
     db_session.add_all(
@@ -216,21 +203,7 @@ def test_one_score_line_per_framework_with_a_sparkline_and_its_words(
     market = gp_market()
     for year, value in ((2021, "60"), (2022, "65"), (2023, "72"), (2024, "78.5")):
         for framework_id in (None, market.framework.id):
-            db_session.add(
-                Score(
-                    supplier_id=market.emis.id,
-                    framework_id=framework_id,
-                    period=str(year),
-                    period_end=datetime.date(year, 12, 31),
-                    method_version="1",
-                    score=Decimal(value),
-                    band_low=Decimal(value) - 5,
-                    band_high=Decimal(value) + 5,
-                    assessments_count=3,
-                    inputs={},
-                    breakdown="test",
-                )
-            )
+            db_session.add(a_score(market.emis.id, value, year, framework_id))
     db_session.flush()
     page = webtest_app.get("/compare", params={"ids": [market.emis.id, market.tpp.id]})
     cell = page.html.select_one(f'td[data-scores="{market.emis.id}"]')

@@ -16,7 +16,7 @@ from registry.search.postgres_backend import PostgresSearchService
 from registry.search.services import NullSearchService
 from registry.search.whoosh_backend import WhooshSearchService
 from tests.common.db.core import SupplierFactory
-from tests.common.db.search import EMIS_CH, gp_market
+from tests.common.db.search import EMIS_CH, a_score, gp_market
 
 
 @pytest.fixture(params=["whoosh", "postgresql"])
@@ -175,25 +175,7 @@ def test_whoosh_reports_a_corrupt_index(tmp_path: Path) -> None:
 
 
 def _score(db: Session, supplier: Any, value: str) -> None:
-    import datetime
-    from decimal import Decimal
-
-    from registry.scoring.models import Score
-
-    db.add(
-        Score(
-            supplier_id=supplier.id,
-            period="2024",
-            period_end=datetime.date(2024, 12, 31),
-            method_version="1",
-            score=Decimal(value),
-            band_low=Decimal(value) - 5,
-            band_high=Decimal(value) + 5,
-            assessments_count=4,
-            inputs={},
-            breakdown="",
-        )
-    )
+    db.add(a_score(supplier.id, value))
 
 
 def _open_flag(db: Session, group_id: int) -> None:
