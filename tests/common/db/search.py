@@ -81,14 +81,15 @@ def gp_market() -> GPMarket:
     return GPMarket(framework, lot, emis, tpp, vision, bulk, gp_connect, published, draft)
 
 
-def open_market_flag(label: str, group_id: int | None = None) -> Any:
-    """An open market-concentration flag (not yet added to a session)."""
+def open_market_flag(label: str, group_id: int | None = None, *, of_group: bool = False) -> Any:
+    """An open market-concentration flag (not yet added to a session): about a market, or about
+    the group `group_id` itself when `of_group`."""
     from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
 
     return Flag(
         detector="market_concentration",
-        subject_type=SubjectType.market,
-        subject_key=f"cpv-{label}",
+        subject_type=SubjectType.supplier_group if of_group else SubjectType.market,
+        subject_key=str(group_id) if of_group else f"cpv-{label}",
         subject_label=label,
         severity=Severity.high,
         status=FlagStatus.open,

@@ -16,7 +16,7 @@ from registry.search.postgres_backend import PostgresSearchService
 from registry.search.services import NullSearchService
 from registry.search.whoosh_backend import WhooshSearchService
 from tests.common.db.core import SupplierFactory
-from tests.common.db.search import EMIS_CH, a_score, gp_market
+from tests.common.db.search import EMIS_CH, a_score, gp_market, open_market_flag
 
 
 @pytest.fixture(params=["whoosh", "postgresql"])
@@ -179,23 +179,7 @@ def _score(db: Session, supplier: Any, value: str) -> None:
 
 
 def _open_flag(db: Session, group_id: int) -> None:
-    from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
-
-    db.add(
-        Flag(
-            detector="market_concentration",
-            subject_type=SubjectType.supplier_group,
-            subject_key=str(group_id),
-            subject_label="GP systems",
-            severity=Severity.high,
-            status=FlagStatus.open,
-            metrics={},
-            rule="",
-            thresholds={},
-            source="",
-            group_id=group_id,
-        )
-    )
+    db.add(open_market_flag("GP systems", group_id, of_group=True))
 
 
 def test_score_band_and_open_flag_facets(backend: Any, db_session: Session) -> None:
