@@ -15,11 +15,13 @@ from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from registry.contracts.models import Contract
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus
+from registry.markets.cpv import CPV_NAMES
 from registry.products.models import Product
 from registry.records import Publication
 from registry.search.breadth import Limits, check_wildcards, too_slow
@@ -34,6 +36,7 @@ from registry.search.interfaces import (
     SearchResults,
 )
 from registry.search.models import SearchVector
+from registry.search.offers import cpv_words
 from registry.suppliers.models import Supplier
 
 CONFIG = "english"
@@ -83,7 +86,7 @@ class PostgresSearchService:
             vectors.c.record_id,
             sa.func.ts_rank(vectors.c.vector, tsquery).label("rank"),
         ).where(vectors.c.vector.op("@@")(tsquery))
-        sellers = _sellers(tsquery).subquery()
+        sellers = _sellers(tsquery, self._cpv_lots(tsquery)).subquery()
         sold = sa.select(
             sa.literal("supplier").label("kind"),
             sellers.c.supplier_id,
@@ -102,6 +105,27 @@ class PostgresSearchService:
             .limit(MATCH_CAP)
         )
         return [(r.kind, r.record_id) for r in self._within_budget(select)]
+
+    def _cpv_lots(self, tsquery: Any) -> list[int]:
+        """The public lots whose CPV codes' names match (the names are the registry's own list,
+        registry.markets.cpv, not a table: matched here, then the few lots read)."""
+        names = sa.func.unnest(sa.literal(sorted(set(CPV_NAMES.values())), ARRAY(sa.Text)))
+        name = sa.column("name", sa.Text)
+        matching = set(
+            self.db.execute(
+                sa.select(name)
+                .select_from(names.alias("name"))
+                .where(sa.func.to_tsvector(CONFIG, name).op("@@")(tsquery))
+            ).scalars()
+        )
+        if not matching:
+            return []
+        lots = self.db.execute(
+            sa.select(Lot.id, Lot.cpv_codes)
+            .join(Framework, Lot.framework_id == Framework.id)
+            .where(Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        )
+        return [lot_id for lot_id, codes in lots if matching & set(cpv_words(codes or []))]
 
     def _within_budget(self, select: Any) -> list[Any]:
         """The rows of `select`, run under a statement_timeout of the time budget, in a
@@ -228,11 +252,12 @@ def _tsquery(text: str) -> Any:
     return alternatives
 
 
-def _sellers(tsquery: Any) -> Any:
+def _sellers(tsquery: Any, cpv_lots: list[int]) -> Any:
     """The suppliers that sell what `tsquery` asks for: on a lot or framework whose words match,
     of a group with a product that matches, or holding a published contract whose title does
-    (what registry.search.offers puts in a supplier's Whoosh document, read from the stored
-    vectors at query time so that every write path keeps it current)."""
+    or on a lot of `cpv_lots` (whose CPV names match): what registry.search.offers puts in a
+    supplier's Whoosh document, read from the stored vectors at query time so that every write
+    path keeps it current."""
     vectors = SearchVector.__table__
     on = Membership.status != MembershipStatus.removed
 
@@ -250,6 +275,7 @@ def _sellers(tsquery: Any) -> Any:
 
     words = sa.func.to_tsvector
     return sa.union(
+        sa.select(Membership.supplier_id).where(on, Membership.lot_id.in_(cpv_lots)),
         sa.select(Membership.supplier_id)
         .join(Lot, Membership.lot_id == Lot.id)
         .where(on, matched("lot", Lot.id, Lot.title)),
