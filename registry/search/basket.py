@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.frameworks.models import Membership, MembershipStatus
 from registry.integers import whole_number
 from registry.search.compare import MAX_SUPPLIERS, MIN_SUPPLIERS
 from registry.suppliers.models import Supplier
@@ -84,3 +85,31 @@ def group_suppliers(db: Session, group_ids: list[int]) -> list[int]:
     ):
         first[group_id] = supplier_id
     return [first[g] for g in group_ids if g in first]
+
+
+def on_the_same_lots(db: Session, ids: list[int], limit: int = 8) -> list[Supplier]:
+    """Suppliers on the same lots as those in the basket (most lots shared first): whom to
+    compare them with, before anything is searched for."""
+    if not ids:
+        return []
+    theirs = (
+        sa.select(Membership.lot_id)
+        .where(Membership.supplier_id.in_(ids), Membership.status != MembershipStatus.removed)
+        .scalar_subquery()
+    )
+    shared = sa.func.count(sa.distinct(Membership.lot_id))
+    return list(
+        db.execute(
+            sa.select(Supplier)
+            .join(Membership, Membership.supplier_id == Supplier.id)
+            .where(
+                Membership.lot_id.in_(theirs),
+                Membership.status != MembershipStatus.removed,
+                Supplier.id.not_in(ids),
+                Supplier.merged_into_id.is_(None),
+            )
+            .group_by(Supplier.id)
+            .order_by(shared.desc(), Supplier.name)
+            .limit(limit)
+        ).scalars()
+    )

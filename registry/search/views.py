@@ -10,7 +10,7 @@ from pyramid.view import view_config
 
 from registry.authnz import Permissions
 from registry.pagination import page_number
-from registry.search.basket import basket_query, compare_query, read_basket
+from registry.search.basket import basket_query, compare_query, on_the_same_lots, read_basket
 from registry.search.compare import MAX_SUPPLIERS, CompareError, compare, parse_ids
 from registry.search.highlight import highlight
 from registry.search.interfaces import (
@@ -66,6 +66,8 @@ def search_page(request: Request) -> dict[str, Any]:
         "too_broad": None,
     }
     if not q.strip():
+        if not basket.full:
+            context["neighbours"] = on_the_same_lots(request.db, basket.ids)
         return context
     service = request.find_service(ISearchService)
     try:

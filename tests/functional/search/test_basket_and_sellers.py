@@ -153,6 +153,9 @@ def test_compare_from_a_supplier_page_starts_a_basket(
     supplier_page = webtest_app.get(f"/suppliers/{market.emis.id}")
     page = webtest_app.get(supplier_page.html.select_one("#compare-link")["href"])
     assert "EMIS Health Ltd" in page.html.select_one("#compare-basket").text
+    # Before any search: the suppliers on EMIS's lots, ready to add.
+    same_lots = page.html.select_one("#same-lots").text
+    assert "The Phoenix Partnership" in same_lots and "In Practice Systems Ltd" in same_lots
     form = page.forms[0]
     form["q"] = "vision"
     page = form.submit()
