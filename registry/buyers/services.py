@@ -188,3 +188,16 @@ class BuyerService:
 
 def buyer_service_factory(context: Any, request: Any) -> BuyerService:
     return BuyerService(request.db)
+
+
+def known_as(text: str) -> sa.ColumnElement[bool]:
+    """Buyers that go by `text`, in any case: their name, or one of the other names and
+    abbreviations in `also_known_as` (one a line: "HMRC" is HM Revenue and Customs). Shared by
+    the buyers list and anything that looks a buyer up by what people call it."""
+    wanted = " ".join(text.split()).lower()
+    lines = sa.func.lower(sa.literal("\n") + sa.func.coalesce(Buyer.also_known_as, "") + "\n")
+    escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return sa.or_(
+        sa.func.lower(Buyer.name) == wanted,
+        lines.like(f"%\n{escaped}\n%", escape="\\"),
+    )

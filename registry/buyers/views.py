@@ -16,7 +16,7 @@ from registry.authnz import Permissions
 from registry.buyers.forms import BuyerForm
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
-from registry.buyers.services import BuyerError, BuyerInput
+from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.models import Contract
 from registry.flags.sql import gbp_value
 from registry.forms import Form
@@ -73,6 +73,7 @@ def buyer_list(request: Request) -> dict[str, Any]:
         query = query.where(
             sa.or_(
                 sa.func.lower(Buyer.name).like(pattern, escape="\\"),
+                known_as(q),
                 Buyer.identifier == q.upper(),
                 Buyer.identifier == q,
             )

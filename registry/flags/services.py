@@ -371,3 +371,18 @@ def as_json(flag: Flag) -> dict[str, Any]:
         "id": flag.id,
         "metrics": flag.metrics,
     }
+
+
+def open_flag_links(group_ids: Iterable[int]) -> sa.Select[Any]:
+    """(group id, flag id) of the open flags about these supplier groups: every group a flag
+    concerns through flag_groups (both of a duopoly), and a flag's own group."""
+    ids = list(group_ids)
+    linked = (
+        sa.select(FlagGroup.group_id, FlagGroup.flag_id)
+        .join(Flag, Flag.id == FlagGroup.flag_id)
+        .where(FlagGroup.group_id.in_(ids), Flag.status.in_(ACTIVE_STATUSES))
+    )
+    own = sa.select(Flag.group_id, Flag.id).where(
+        Flag.group_id.in_(ids), Flag.status.in_(ACTIVE_STATUSES)
+    )
+    return sa.select(linked.union(own).subquery())

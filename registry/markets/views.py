@@ -26,6 +26,8 @@ from registry.markets.services import (
     market_condition,
 )
 from registry.pagination import page_number, paginate_list
+from registry.search.basket import group_suppliers
+from registry.search.compare import MAX_SUPPLIERS
 
 SORTS = {
     "hhi": ("HHI", lambda m, basis: _conc(m, basis).hhi),
@@ -166,9 +168,11 @@ def market_detail(request: Request) -> dict[str, Any]:
         )
         .order_by(DetectorCoverage.detector)
     ).scalars()
+    largest = [g.group_id for g in groups.items[:MAX_SUPPLIERS]] if groups.number == 1 else []
     return {
         "market": market,
         "groups": groups,
+        "compare_ids": group_suppliers(request.db, largest),
         "use": use,
         "stored": stored,
         "coverage": [(row, _title(row.detector)) for row in coverage],

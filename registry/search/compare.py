@@ -13,14 +13,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
-from registry.flags.models import ACTIVE_STATUSES, Flag
+from registry.flags.models import Flag
+from registry.flags.services import open_flag_links
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
 from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query
 from registry.markets.keys import kind_condition, market_column
 from registry.markets.services import market_labels
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.search.trends import ScoreLine, membership_state, score_lines
 from registry.suppliers.models import Supplier
 
 MIN_SUPPLIERS = 2
@@ -40,7 +42,7 @@ class Comparison:
     suppliers: list[Supplier]
     lots: list[dict[str, Any]]  # one row per framework lot any of them is on
     obligations: list[dict[str, Any]]
-    scores: dict[int, list[Score]]
+    scores: dict[int, list[ScoreLine]]
     flags: dict[int, list[Flag]]
     markets: list[dict[str, Any]]
 
@@ -81,7 +83,7 @@ def compare(db: Session, ids: list[int], cpv_depth: int = 5) -> Comparison:
         suppliers=suppliers,
         lots=_lots(db, ids),
         obligations=_obligations(db, ids),
-        scores=_scores(db, ids),
+        scores=score_lines(db, ids),
         flags=_flags(db, suppliers),
         markets=_markets(db, suppliers, cpv_depth),
     )
@@ -104,7 +106,7 @@ def _lots(db: Session, ids: list[int]) -> list[dict[str, Any]]:
         entry = table.setdefault(
             row.Lot.id, {"framework": row.Framework, "lot": row.Lot, "status": {}}
         )
-        entry["status"][row.supplier_id] = row.status
+        entry["status"][row.supplier_id] = membership_state(row.status, row.Framework)
     return list(table.values())
 
 
@@ -155,34 +157,42 @@ def _obligations(db: Session, ids: list[int]) -> list[dict[str, Any]]:
         status = table[obligation_id]["status"]
         if supplier_id in status:
             status[supplier_id] = MET.get(rating) or ("unmet" if rating in UNMET else "assessed")
-    return sorted(
+    rows = sorted(
         table.values(),
-        key=lambda e: (e["obligation"].category.value, e["obligation"].title.lower()),
+        key=lambda e: (
+            e["obligation"].framework.reference,
+            e["obligation"].category.value,
+            e["obligation"].title.lower(),
+        ),
     )
-
-
-def _scores(db: Session, ids: list[int]) -> dict[int, list[Score]]:
-    scores: dict[int, list[Score]] = defaultdict(list)
-    for score in db.execute(
-        sa.select(Score)
-        .where(Score.supplier_id.in_(ids), Score.current.is_(True))
-        .order_by(Score.framework_id.is_not(None), Score.id)
-    ).scalars():
-        scores[score.supplier_id].append(score)
-    return scores
+    # One group per framework, labelled: two frameworks' obligations of the same name (a bulk
+    # extract on each) are two rows under two headings, never one name twice unexplained.
+    groups: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        framework = row["obligation"].framework
+        groups.setdefault(framework.id, {"framework": framework, "rows": []})["rows"].append(row)
+    return list(groups.values())
 
 
 def _flags(db: Session, suppliers: list[Supplier]) -> dict[int, list[Flag]]:
-    """Open flags about each supplier's group (concentration is measured on groups)."""
-    by_group: dict[int, list[Flag]] = defaultdict(list)
-    groups = {s.group_id for s in suppliers}
-    for flag in db.execute(
-        sa.select(Flag)
-        .where(Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES))
-        .order_by(Flag.severity, Flag.id)
-    ).scalars():
-        by_group[flag.group_id or 0].append(flag)
-    return {s.id: by_group.get(s.group_id, []) for s in suppliers}
+    """Open flags about each supplier's group (concentration is measured on groups), including
+    those that concern it with others through flag_groups (both of a duopoly)."""
+    links = open_flag_links({s.group_id for s in suppliers}).subquery()
+    flags_of: dict[int, list[int]] = defaultdict(list)
+    for group_id, flag_id in db.execute(sa.select(links)):
+        flags_of[group_id].append(flag_id)
+    wanted = {flag_id for ids in flags_of.values() for flag_id in ids}
+    flags = {
+        f.id: f
+        for f in db.execute(
+            sa.select(Flag).where(Flag.id.in_(wanted)).order_by(Flag.severity, Flag.id)
+        ).scalars()
+    }
+    order = list(flags)
+    return {
+        s.id: [flags[i] for i in sorted(set(flags_of.get(s.group_id, [])), key=order.index)]
+        for s in suppliers
+    }
 
 
 def _markets(db: Session, suppliers: list[Supplier], depth: int) -> list[dict[str, Any]]:

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
-from registry.flags.models import ACTIVE_STATUSES, Flag
-from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
+from registry.flags.services import open_flag_links
+from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.records import Publication
 from registry.scoring.models import Score
 from registry.search.interfaces import KINDS, Document
+from registry.search.offers import on_lots, what_they_sell
 from registry.suppliers.models import Supplier, SupplierGroup
 
 CHUNK = 2000
@@ -37,6 +38,12 @@ def score_band(score: Any) -> str:
 
 def _text(*parts: Any) -> str:
     return " ".join(str(p) for p in parts if p)
+
+
+def _known_as(name: str, aliases: str | None) -> str:
+    """A buyer's name and the others it goes by: "HM Revenue and Customs (HMRC)"."""
+    others = ", ".join(line.strip() for line in (aliases or "").splitlines() if line.strip())
+    return f"{name} ({others})" if others else name
 
 
 def _framework_docs(db: Session, where: Any) -> list[Document]:
@@ -94,6 +101,7 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
     frameworks, bands, flagged = _supplier_facets(
         db, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
     )
+    sells = what_they_sell(db, [r.Supplier.id for r in rows])
     docs = []
     for row in rows:
         s = row.Supplier
@@ -106,6 +114,7 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
                 body=_text(aliases, row.group_name if row.group_name != s.name else ""),
                 identifiers=_text(s.companies_house_number, s.duns, s.party_id, row.group_number),
                 names=_text(s.name, aliases),
+                sells=sells.get(s.id, ""),
                 frameworks=sorted(frameworks[s.id]),
                 score_band=bands.get(s.id, NOT_SCORED),
                 open_flags="yes" if s.group_id in flagged else "no",
@@ -132,25 +141,8 @@ def _supplier_facets(
     ):
         bands[supplier_id] = score_band(score)
     groups = {group_id for _, group_id in suppliers}
-    flagged = {
-        group_id
-        for group_id in db.execute(
-            sa.select(Flag.group_id).where(
-                Flag.group_id.in_(groups), Flag.status.in_(ACTIVE_STATUSES)
-            )
-        ).scalars()
-        if group_id is not None
-    }
-    for supplier_id, reference in db.execute(
-        sa.select(Membership.supplier_id, Framework.reference)
-        .join(Lot, Membership.lot_id == Lot.id)
-        .join(Framework, Lot.framework_id == Framework.id)
-        .where(
-            Membership.supplier_id.in_(ids),
-            Membership.status != MembershipStatus.removed,
-            Framework.retracted_at.is_(None),
-        )
-    ):
+    flagged = {group_id for group_id, _ in db.execute(open_flag_links(groups))}
+    for supplier_id, reference in db.execute(on_lots(ids)):
         frameworks[supplier_id].add(reference)
     return frameworks, bands, flagged
 
@@ -186,6 +178,7 @@ def _contract_docs(db: Session, where: Any) -> list[Document]:
             Contract.reference,
             Contract.ocid,
             Buyer.name.label("buyer"),
+            Buyer.also_known_as.label("buyer_aliases"),
             Supplier.name.label("supplier"),
             Framework.reference.label("framework"),
         )
@@ -205,7 +198,11 @@ def _contract_docs(db: Session, where: Any) -> list[Document]:
             kind="contract",
             record_id=r.id,
             title=r.title,
-            body=_text(r.description, f"Buyer: {r.buyer}.", f"Supplier: {r.supplier}."),
+            body=_text(
+                r.description,
+                f"Buyer: {_known_as(r.buyer, r.buyer_aliases)}.",
+                f"Supplier: {r.supplier}.",
+            ),
             identifiers=_text(r.reference, r.ocid),
             # Contract titles name the products ("SystmOne principal clinical system"): "did you
             # mean" then knows product names that no supplier record spells out.
@@ -246,12 +243,16 @@ def all_documents(db: Session, chunk: int = CHUNK, *, expunge: bool = True) -> I
 
 
 def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
-    """Changed rows → the documents they appear in (a group's name is in its suppliers' documents,
-    a buyer's name in its contracts', a membership in its supplier's framework facet)."""
+    """Changed rows → the documents they appear in (a group's name and products are in its
+    suppliers' documents, a buyer's name in its contracts', a membership in its supplier's
+    framework facet; a framework's or lot's title and a contract's title in what its suppliers
+    sell)."""
     wanted: dict[str, set[int]] = defaultdict(set)
     groups: set[int] = set()
     buyers: set[int] = set()
     frameworks: set[int] = set()
+    lots: set[int] = set()
+    contracts: set[int] = set()
     for kind, record_id in changes:
         if kind == "group":
             groups.add(record_id)
@@ -261,8 +262,20 @@ def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int
             wanted[kind].add(record_id)
             if kind == "framework":
                 frameworks.add(record_id)
+            elif kind == "lot":
+                lots.add(record_id)
+            elif kind == "contract":
+                contracts.add(record_id)
+    on_lots = sa.select(Membership.supplier_id).join(Lot, Membership.lot_id == Lot.id)
     for ids, query, kind in (
         (groups, lambda c: sa.select(Supplier.id).where(Supplier.group_id.in_(c)), "supplier"),
+        (frameworks, lambda c: on_lots.where(Lot.framework_id.in_(c)), "supplier"),
+        (lots, lambda c: on_lots.where(Lot.id.in_(c)), "supplier"),
+        (
+            contracts,
+            lambda c: sa.select(Contract.supplier_id).where(Contract.id.in_(c)),
+            "supplier",
+        ),
         (buyers, lambda c: sa.select(Contract.id).where(Contract.buyer_id.in_(c)), "contract"),
         (frameworks, lambda c: sa.select(Lot.id).where(Lot.framework_id.in_(c)), "lot"),
         (

@@ -41,6 +41,7 @@ class Document:
     body: str = ""
     identifiers: str = ""
     names: str = ""
+    sells: str = ""  # suppliers: what they sell (registry.search.offers); searched, not shown
     frameworks: list[str] = dataclasses.field(default_factory=list)
     category: str = ""
     score_band: str = ""  # suppliers: the band of the current overall score

@@ -15,10 +15,14 @@ from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from registry.contracts.models import Contract
+from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus
+from registry.markets.cpv import CPV_NAMES
+from registry.products.models import Product
 from registry.records import Publication
 from registry.search.breadth import Limits, check_wildcards, too_slow
 from registry.search.documents import FacetValues, documents_for, facet_values_for
@@ -32,11 +36,13 @@ from registry.search.interfaces import (
     SearchResults,
 )
 from registry.search.models import SearchVector
+from registry.search.offers import cpv_words
 from registry.suppliers.models import Supplier
 
 CONFIG = "english"
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout stops a statement
 MATCH_CAP = 1000  # the best matches that are grouped, faceted and paged
+SELLS_TIER = 1000.0  # as the Whoosh backend: a seller of what was asked for comes first
 
 
 @implementer(ISearchService)
@@ -71,17 +77,55 @@ class PostgresSearchService:
         return sum(1 for _ in documents)
 
     def _matches(self, text: str) -> list[tuple[str, int]]:
-        # Only public records have a vector: one GIN-indexed table answers, with no joins.
+        # Only public records have a vector: one GIN-indexed table answers. Suppliers that sell
+        # what was asked for (registry.search.offers) come first, in a tier of their own.
         tsquery = _tsquery(text)
         vectors = SearchVector.__table__
-        rank = sa.func.ts_rank(vectors.c.vector, tsquery)
+        direct = sa.select(
+            vectors.c.kind,
+            vectors.c.record_id,
+            sa.func.ts_rank(vectors.c.vector, tsquery).label("rank"),
+        ).where(vectors.c.vector.op("@@")(tsquery))
+        sellers = _sellers(tsquery, self._cpv_lots(tsquery)).subquery()
+        sold = sa.select(
+            sa.literal("supplier").label("kind"),
+            sellers.c.supplier_id,
+            sa.literal(SELLS_TIER).label("rank"),
+        ).where(
+            sa.exists().where(
+                vectors.c.kind == "supplier", vectors.c.record_id == sellers.c.supplier_id
+            )
+        )
+        both = sa.union_all(direct, sold).subquery()
+        rank = sa.func.sum(both.c.rank)
         select = (
-            sa.select(vectors.c.kind, vectors.c.record_id)
-            .where(vectors.c.vector.op("@@")(tsquery))
-            .order_by(rank.desc(), vectors.c.kind, vectors.c.record_id)
+            sa.select(both.c.kind, both.c.record_id)
+            .group_by(both.c.kind, both.c.record_id)
+            .order_by(rank.desc(), both.c.kind, both.c.record_id)
             .limit(MATCH_CAP)
         )
         return [(r.kind, r.record_id) for r in self._within_budget(select)]
+
+    def _cpv_lots(self, tsquery: Any) -> list[int]:
+        """The public lots whose CPV codes' names match (the names are the registry's own list,
+        registry.markets.cpv, not a table: matched here, then the few lots read)."""
+        names = sa.func.unnest(sa.literal(sorted(set(CPV_NAMES.values())), ARRAY(sa.Text)))
+        name = sa.column("name", sa.Text)
+        matching = set(
+            self.db.execute(
+                sa.select(name)
+                .select_from(names.alias("name"))
+                .where(sa.func.to_tsvector(CONFIG, name).op("@@")(tsquery))
+            ).scalars()
+        )
+        if not matching:
+            return []
+        lots = self.db.execute(
+            sa.select(Lot.id, Lot.cpv_codes)
+            .join(Framework, Lot.framework_id == Framework.id)
+            .where(Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
+        )
+        return [lot_id for lot_id, codes in lots if matching & set(cpv_words(codes or []))]
 
     def _within_budget(self, select: Any) -> list[Any]:
         """The rows of `select`, run under a statement_timeout of the time budget, in a
@@ -190,16 +234,71 @@ def _vocabulary(db: Session) -> dict[str, dict[str, str]]:
 
 
 PREFIX = re.compile(r"(?<!\S)(\w+)\*(?!\S)")  # a word ending in *: clin*, EMIS*
+# OR between two parts of a query, outside quotes (websearch_to_tsquery's own OR, uppercase).
+OR = re.compile(r'\s+OR\s+(?=(?:[^"]*"[^"]*")*[^"]*$)')
 
 
 def _tsquery(text: str) -> Any:
     """websearch_to_tsquery reads * as a space: words ending in * become prefix searches
-    (`clin:*`), ANDed with the rest (their letters are counted by breadth.check_wildcards)."""
-    words = PREFIX.findall(text)
-    tsquery: Any = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", text))
-    for word in words:
-        tsquery = tsquery.op("&&")(sa.func.to_tsquery(CONFIG, f"{word}:*"))
-    return tsquery
+    (`clin:*`), ANDed with the rest of their side of an OR (their letters are counted by
+    breadth.check_wildcards): `TPP* OR Vision` is `tpp:* | vision`, never `tpp:* & vision`."""
+    alternatives: Any = None
+    for part in OR.split(text):
+        words = PREFIX.findall(part)
+        tsquery: Any = sa.func.websearch_to_tsquery(CONFIG, PREFIX.sub(" ", part))
+        for word in words:
+            tsquery = tsquery.op("&&")(sa.func.to_tsquery(CONFIG, f"{word}:*"))
+        alternatives = tsquery if alternatives is None else alternatives.op("||")(tsquery)
+    return alternatives
+
+
+def _sellers(tsquery: Any, cpv_lots: list[int]) -> Any:
+    """The suppliers that sell what `tsquery` asks for: on a lot or framework whose words match,
+    of a group with a product that matches, or holding a published contract whose title does
+    or on a lot of `cpv_lots` (whose CPV names match): what registry.search.offers puts in a
+    supplier's Whoosh document, read from the stored vectors at query time so that every write
+    path keeps it current."""
+    vectors = SearchVector.__table__
+    on = Membership.status != MembershipStatus.removed
+
+    def matched(kind: str, record_id: Any, title: Any) -> Any:
+        # The stored vector (GIN) finds the candidates; their title alone must match, as in
+        # the Whoosh document (a framework's description names its suppliers' rivals).
+        return sa.and_(
+            sa.exists().where(
+                vectors.c.kind == kind,
+                vectors.c.record_id == record_id,
+                vectors.c.vector.op("@@")(tsquery),
+            ),
+            words(CONFIG, title).op("@@")(tsquery),
+        )
+
+    words = sa.func.to_tsvector
+    return sa.union(
+        sa.select(Membership.supplier_id).where(on, Membership.lot_id.in_(cpv_lots)),
+        sa.select(Membership.supplier_id)
+        .join(Lot, Membership.lot_id == Lot.id)
+        .where(on, matched("lot", Lot.id, Lot.title)),
+        sa.select(Membership.supplier_id)
+        .join(Lot, Membership.lot_id == Lot.id)
+        .join(Framework, Lot.framework_id == Framework.id)
+        .where(on, matched("framework", Framework.id, Framework.title)),
+        sa.select(Contract.supplier_id)
+        .join(
+            vectors,
+            sa.and_(vectors.c.kind == "contract", vectors.c.record_id == Contract.id),
+        )
+        .where(
+            vectors.c.vector.op("@@")(tsquery),
+            words(CONFIG, Contract.title).op("@@")(tsquery),
+        ),
+        sa.select(Supplier.id)
+        .join(Product, Product.group_id == Supplier.group_id)
+        .where(
+            Product.retracted_at.is_(None),
+            words(CONFIG, sa.func.concat_ws(" ", Product.name, Product.version)).op("@@")(tsquery),
+        ),
+    )
 
 
 def _passes(values: FacetValues, filters: dict[str, list[str]]) -> bool:

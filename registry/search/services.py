@@ -23,8 +23,9 @@ from zope.interface.verify import verifyClass
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
-from registry.flags.models import Flag
+from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.products.models import Product
 from registry.scoring.models import Score
 from registry.search.documents import all_documents, documents_for, expand
 from registry.search.interfaces import FACETS, Document, ISearchService, SearchResults
@@ -119,7 +120,8 @@ def search_service_factory(context: Any, request: Request) -> Any:
 def _change(obj: Any) -> tuple[str, int] | None:
     if isinstance(obj, Membership | Score):
         return ("supplier", obj.supplier_id)  # its framework facet, or its score band
-    if isinstance(obj, Flag):
+    if isinstance(obj, Flag | FlagGroup | Product):
+        # A flag's groups' open-flags facet; a product is in what its group's suppliers sell.
         return ("group", obj.group_id) if obj.group_id is not None else None
     for cls, kind in (
         (Supplier, "supplier"),
@@ -158,6 +160,8 @@ INDEXED_TABLES = frozenset(
         "buyers",
         "scores",
         "flags",
+        "flag_groups",
+        "products",
     }
 )
 BULK = "registry.search.bulk"

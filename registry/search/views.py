@@ -9,8 +9,8 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
-from registry.integers import record_by_number, whole_number
 from registry.pagination import page_number
+from registry.search.basket import basket_query, compare_query, on_the_same_lots, read_basket
 from registry.search.compare import MAX_SUPPLIERS, CompareError, compare, parse_ids
 from registry.search.highlight import highlight
 from registry.search.interfaces import (
@@ -21,7 +21,6 @@ from registry.search.interfaces import (
     SearchUnavailable,
     selected_filters,
 )
-from registry.suppliers.models import Supplier
 
 PAGE_SIZE = 20
 FACET_LABELS = {
@@ -51,6 +50,7 @@ def result_url(request: Request, kind: str, link: str) -> str:
 def search_page(request: Request) -> dict[str, Any]:
     q = request.params.get("q", "")
     filters = selected_filters(request.params)
+    basket = read_basket(request.db, request.params)
     context: dict[str, Any] = {
         "q": q,
         "results": None,
@@ -60,15 +60,14 @@ def search_page(request: Request) -> dict[str, Any]:
         "highlight": highlight,
         "result_url": lambda kind, link: result_url(request, kind, link),
         "max_compare": MAX_SUPPLIERS,
-        "compare_with": None,
+        "basket": basket,
+        "basket_link": lambda ids: _search_url(request, q, filters, ids),
+        "compare_link": lambda ids: request.route_path("compare") + "?" + compare_query(ids),
         "too_broad": None,
     }
-    compare_with = request.params.get("compare", "")
-    # Arrived from a supplier's page: that supplier is already chosen for comparison.
-    supplier = record_by_number(request.db, Supplier, compare_with)
-    if supplier is not None and supplier.merged_into_id is None:
-        context["compare_with"] = supplier
     if not q.strip():
+        if not basket.full:
+            context["neighbours"] = on_the_same_lots(request.db, basket.ids)
         return context
     service = request.find_service(ISearchService)
     try:
@@ -83,12 +82,18 @@ def search_page(request: Request) -> dict[str, Any]:
         context["too_broad"] = str(exc)
         return context
     context["results"] = results
-    context["facet_links"] = _facet_links(request, results.query, filters)
+    context["facet_links"] = _facet_links(request, results.query, filters, basket.ids)
     return context
 
 
-def _facet_links(request: Request, q: str, filters: dict[str, list[str]]) -> Any:
-    """The link that ticks or unticks a facet value, keeping the other choices."""
+def _search_url(request: Request, q: str, filters: dict[str, list[str]], basket: list[int]) -> str:
+    """This search, with these facet choices and this compare basket."""
+    params = [("q", q)] + [(k, v) for k in FACETS for v in filters.get(k, [])]
+    return request.route_path("search") + "?" + urlencode(params + basket_query(basket))
+
+
+def _facet_links(request: Request, q: str, filters: dict[str, list[str]], basket: list[int]) -> Any:
+    """The link that ticks or unticks a facet value, keeping the other choices and the basket."""
 
     def link(name: str, value: str) -> str:
         chosen = {k: list(v) for k, v in filters.items()}
@@ -97,10 +102,7 @@ def _facet_links(request: Request, q: str, filters: dict[str, list[str]]) -> Any
             values.remove(value)
         else:
             values.append(value)
-        params = [("q", q)] + [(k, v) for k in FACETS for v in chosen.get(k, [])]
-        if whole_number(request.params.get("compare"), minimum=1) is not None:
-            params.append(("compare", request.params["compare"]))
-        return request.route_path("search") + "?" + urlencode(params)
+        return _search_url(request, q, chosen, basket)
 
     return link
 

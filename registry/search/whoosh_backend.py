@@ -37,10 +37,14 @@ from registry.search.whoosh_matches import OverBudget, evaluate
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
 
-SEARCH_FIELDS = ["title", "body", "identifiers", "names"]
+SEARCH_FIELDS = ["title", "body", "identifiers", "names", "sells"]
 DANGLING = re.compile(r"^(?:\s*\b(?:AND|OR|NOT)\b)+|(?:\b(?:AND|OR|NOT)\b\s*)+$")
 WRITE_TIMEOUT = 30.0  # seconds to wait for another writer's lock before giving up
 NO_FRAMEWORK = "-"
+# A supplier that sells what was asked for comes before one whose name merely says it ("clinical
+# systems": EMIS before "Example Clinical Systems Ltd"): matching the query on what it sells
+# adds this much, more than any match on words alone scores.
+SELLS_TIER = 1000.0
 
 
 def make_schema() -> Schema:
@@ -54,6 +58,8 @@ def make_schema() -> Schema:
         identifiers=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), field_boost=2.0),
         # Supplier names and aliases alone: "did you mean" corrects against these words.
         names=TEXT(stored=True, analyzer=StandardAnalyzer(stoplist=None), spelling=True),
+        # What a supplier sells (its lots, products, contract titles): searched, never shown.
+        sells=TEXT(analyzer=StemmingAnalyzer()),
         frameworks=KEYWORD(stored=True, lowercase=False, scorable=False),
         category=ID(stored=True),
         score_band=ID(stored=True),
@@ -71,6 +77,7 @@ def _fields(doc: Document) -> dict[str, Any]:
         "body": doc.body,
         "identifiers": doc.identifiers,
         "names": doc.names,
+        "sells": doc.sells,
         # Every document has a value, so "no framework" can be told from "not indexed".
         "frameworks": " ".join(doc.frameworks) or NO_FRAMEWORK,
         "link": doc.link,
@@ -112,6 +119,26 @@ def _parser() -> qparser.QueryParser:
     for plugin in (qparser.RangePlugin, qparser.BoostPlugin):
         parser.remove_plugin_class(plugin)
     return parser
+
+
+@functools.cache
+def _sells_parser() -> qparser.QueryParser:
+    """The same query, asked of what suppliers sell alone."""
+    parser = qparser.QueryParser("sells", make_schema(), group=qparser.AndGroup)
+    for plugin in (qparser.RangePlugin, qparser.BoostPlugin, qparser.FieldsPlugin):
+        parser.remove_plugin_class(plugin)
+    return parser
+
+
+def sells_first(parsed: Any, text: str) -> Any:
+    """`parsed`, with suppliers whose sales match all of it ranked in a tier of their own."""
+    try:
+        sells = _sells_parser().parse(text)
+    except Exception:  # the full parse was forgiving already: keep its ranking
+        return parsed
+    if sells is None or sells is query.NullQuery:
+        return parsed
+    return query.AndMaybe(parsed, query.ConstantScoreQuery(sells, SELLS_TIER))
 
 
 @implementer(ISearchService)
@@ -203,7 +230,8 @@ class WhooshSearchService:
         searcher = self._searcher()
         try:
             self.expansions(searcher, parsed)
-            return self._run(searcher, text, parsed, filters, page, page_size, notice)
+            ranked = sells_first(parsed, DANGLING.sub("", text))
+            return self._run(searcher, text, ranked, filters, page, page_size, notice)
         except SearchTooBroad:
             raise
         except OverBudget:
@@ -218,17 +246,19 @@ class WhooshSearchService:
         Prefix and Wildcard, field by field); refused past the limit, before any is read."""
         limit = self.limits.max_expansions
         reader = searcher.reader()
-        count = 0
-        for leaf in parsed.leaves():
+        # Words, not (field, word) pairs: "clin*" stands for the same words in every field.
+        words: set[tuple[int, bytes]] = set()
+        for number, leaf in enumerate(parsed.leaves()):
             if isinstance(leaf, query.Every):
                 raise too_broad("it asks for every record. Search for some words.")
             if not isinstance(leaf, query.MultiTerm):
                 continue
-            for _ in leaf.expanded_terms(reader):
-                count += 1
-                if count > limit:
-                    raise too_many_words(count, limit)
-        return count
+            pattern = id(type(leaf)), getattr(leaf, "text", number)
+            for _, text in leaf.expanded_terms(reader):
+                words.add((hash(pattern), text))
+                if len(words) > limit:
+                    raise too_many_words(len(words), limit)
+        return len(words)
 
     def _searcher(self) -> Any:
         """This thread's open searcher of the index, reopened when the index was rebuilt and

@@ -155,6 +155,11 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
                 }
         a, b = _scores(m.a, key), _scores(m.b, key)
         return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+    if kind is matching.AndMaybeMatcher:  # "and, if it also matches, add its score"
+        a, b = _scores(m.a, key), _scores(m.b, key)
+        return {d: s + b.get(d, 0.0) for d, s in a.items()}
+    if kind is matching.ListMatcher and m._all_weights is not None:  # a constant-score query
+        return dict.fromkeys(m._ids[m._i :], float(m._all_weights))
     if kind is matching.AndNotMatcher:
         a, b = _scores(m.a, key), _scores(m.b, key)
         return {d: a[d] for d in a.keys() - b.keys()}

@@ -363,6 +363,7 @@ class _Writer:
                 identifier_scheme=item.get("identifier_scheme"),
                 identifier=item.get("identifier"),
                 party_id=item.get("party_id"),
+                also_known_as="\n".join(item.get("also_known_as", [])) or None,
                 illustrative=item.get("illustrative", False),
             )
         self.db.add_all(self.buyers.values())

@@ -79,3 +79,45 @@ def gp_market() -> GPMarket:
         publication=Publication.draft,
     )
     return GPMarket(framework, lot, emis, tpp, vision, bulk, gp_connect, published, draft)
+
+
+def open_market_flag(label: str, group_id: int | None = None, *, of_group: bool = False) -> Any:
+    """An open market-concentration flag (not yet added to a session): about a market, or about
+    the group `group_id` itself when `of_group`."""
+    from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
+
+    return Flag(
+        detector="market_concentration",
+        subject_type=SubjectType.supplier_group if of_group else SubjectType.market,
+        subject_key=str(group_id) if of_group else f"cpv-{label}",
+        subject_label=label,
+        severity=Severity.high,
+        status=FlagStatus.open,
+        metrics={},
+        rule="test",
+        thresholds={},
+        source="test",
+        group_id=group_id,
+    )
+
+
+def a_score(supplier_id: int, value: str, year: int = 2024, framework_id: int | None = None) -> Any:
+    """A current score of `value` for `year`, likely within 5 either side (not yet added)."""
+    import datetime
+    from decimal import Decimal
+
+    from registry.scoring.models import Score
+
+    return Score(
+        supplier_id=supplier_id,
+        framework_id=framework_id,
+        period=str(year),
+        period_end=datetime.date(year, 12, 31),
+        method_version="1",
+        score=Decimal(value),
+        band_low=Decimal(value) - 5,
+        band_high=Decimal(value) + 5,
+        assessments_count=4,
+        inputs={},
+        breakdown="",
+    )

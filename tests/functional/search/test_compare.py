@@ -168,7 +168,7 @@ def test_reachable_from_a_supplier_page(
     search_index.rebuild()
     supplier_page = webtest_app.get(f"/suppliers/{market.emis.id}")
     search = webtest_app.get(supplier_page.html.select_one("#compare-link").attrs["href"])
-    assert "EMIS Health Ltd" in search.html.select_one("#compare-with").text
+    assert "EMIS Health Ltd" in search.html.select_one("#compare-basket").text
     form = search.forms[0]
     form["q"] = "systmone"
     results = form.submit()

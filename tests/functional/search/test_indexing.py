@@ -141,3 +141,23 @@ def test_postgresql_triggers_keep_vectors_for_rows_written_one_statement_at_a_ti
         )
     )
     assert found == 40
+
+
+def test_what_a_supplier_sells_follows_committed_lots_and_contracts(
+    webtest_app: webtest.TestApp, indexed_session: Session
+) -> None:
+    from tests.common.db.core import LotFactory, MembershipFactory
+
+    supplier = SupplierFactory(name="Quietname Ltd")
+    lot = LotFactory(title="Pathology analysers")
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "pathology analysers") == []
+    MembershipFactory(supplier=supplier, lot=lot)  # a membership: the supplier's document
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "pathology analysers") == [f"/suppliers/{supplier.id}"]
+    lot.title = "Blood gas analysers"  # a lot's new title reaches its suppliers' documents
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "blood gas") == [f"/suppliers/{supplier.id}"]
+    ContractFactory(supplier=supplier, title="Mortuary refrigeration")  # a contract's title too
+    indexed_session.commit()
+    assert supplier_links(webtest_app, "mortuary refrigeration") == [f"/suppliers/{supplier.id}"]

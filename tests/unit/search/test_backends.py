@@ -16,7 +16,7 @@ from registry.search.postgres_backend import PostgresSearchService
 from registry.search.services import NullSearchService
 from registry.search.whoosh_backend import WhooshSearchService
 from tests.common.db.core import SupplierFactory
-from tests.common.db.search import EMIS_CH, gp_market
+from tests.common.db.search import EMIS_CH, a_score, gp_market, open_market_flag
 
 
 @pytest.fixture(params=["whoosh", "postgresql"])
@@ -78,7 +78,14 @@ class TestConformance:
     def test_only_published_contracts(self, backend: Any) -> None:
         market = gp_market()
         service = backend()
-        assert keys(service.search("clinical system")) == [f"contract:{market.published.id}"]
+        found = keys(service.search("clinical system"))
+        assert [k for k in found if k.startswith("contract:")] == [
+            f"contract:{market.published.id}"
+        ]
+        # TPP sells it (its published contract's title); EMIS's only such contract is a draft,
+        # which says nothing about what EMIS sells in public.
+        assert f"supplier:{market.tpp.id}" in found
+        assert f"supplier:{market.emis.id}" not in found
         assert service.search("confidential draft").total == 0
 
     def test_facets_count_and_filter(self, backend: Any) -> None:
@@ -168,45 +175,11 @@ def test_whoosh_reports_a_corrupt_index(tmp_path: Path) -> None:
 
 
 def _score(db: Session, supplier: Any, value: str) -> None:
-    import datetime
-    from decimal import Decimal
-
-    from registry.scoring.models import Score
-
-    db.add(
-        Score(
-            supplier_id=supplier.id,
-            period="2024",
-            period_end=datetime.date(2024, 12, 31),
-            method_version="1",
-            score=Decimal(value),
-            band_low=Decimal(value) - 5,
-            band_high=Decimal(value) + 5,
-            assessments_count=4,
-            inputs={},
-            breakdown="",
-        )
-    )
+    db.add(a_score(supplier.id, value))
 
 
 def _open_flag(db: Session, group_id: int) -> None:
-    from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
-
-    db.add(
-        Flag(
-            detector="market_concentration",
-            subject_type=SubjectType.supplier_group,
-            subject_key=str(group_id),
-            subject_label="GP systems",
-            severity=Severity.high,
-            status=FlagStatus.open,
-            metrics={},
-            rule="",
-            thresholds={},
-            source="",
-            group_id=group_id,
-        )
-    )
+    db.add(open_market_flag("GP systems", group_id, of_group=True))
 
 
 def test_score_band_and_open_flag_facets(backend: Any, db_session: Session) -> None:
