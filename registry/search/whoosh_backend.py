@@ -262,7 +262,7 @@ class WhooshSearchService:
 
     def _searcher(self) -> Any:
         """This thread's open searcher of the index, reopened when the index was rebuilt and
-        refreshed when documents were committed since it opened."""
+        reopened when documents were committed since it opened."""
         cache: dict[str, tuple[int, Any]] = _open_searchers.__dict__.setdefault("by_path", {})
         key = str(self.path)
         try:
@@ -270,14 +270,11 @@ class WhooshSearchService:
         except OSError:
             inode = -1
         cached = cache.get(key)
-        if cached is not None and cached[0] == inode:
-            try:
-                searcher = cached[1].refresh()
-            except Exception:  # the index changed under it in a way refresh cannot follow
-                searcher = None
-            if searcher is not None:
-                cache[key] = (inode, searcher)
-                return searcher
+        if cached is not None and cached[0] == inode and _up_to_date(cached[1]):
+            return cached[1]
+        # Not Whoosh's refresh(): it reuses a segment's reader by the segment's id, so deletions
+        # committed to an old segment since (the old copies of updated records) go unseen and
+        # those copies are found again. A new generation gets a searcher of its own.
         self._forget()
         searcher = self._open().searcher()
         while len(cache) >= MAX_OPEN_SEARCHERS:  # many index dirs (tests): close the oldest
@@ -396,6 +393,13 @@ class WhooshSearchService:
         fresh.rename(self.path)
         shutil.rmtree(old, ignore_errors=True)
         return count
+
+
+def _up_to_date(searcher: Any) -> bool:
+    try:
+        return bool(searcher.up_to_date())
+    except Exception:  # the index changed under it in a way it cannot follow: reopen
+        return False
 
 
 def _close(searcher: Any) -> None:

@@ -166,8 +166,13 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     if kind is matching.WrappingMatcher:  # a boost
         child = _scores(m.child, key)
         return {d: s * m.boost for d, s in child.items()} if m.boost != 1.0 else child
-    inner = m.child if kind is matching.FilterMatcher else m  # FilterMatcher: deleted documents
-    if not isinstance(inner, matching.LeafMatcher) or m.term() is None:
+    if kind is matching.FilterMatcher:
+        # A segment's deleted documents (the old copies of updated records) left out of a term's
+        # postings: the postings are kept whole per generation, the filter applied to them.
+        child = _scores(m.child, key)
+        kept = {d: s for d, s in child.items() if (d in m._ids) != m._exclude}
+        return {d: s * m.boost for d, s in kept.items()} if m.boost != 1.0 else kept
+    if not isinstance(m, matching.LeafMatcher) or m.term() is None:
         raise _Unsupported(kind.__name__)
     return dict(zip(*_cached((*key, m.term()), functools.partial(_walk, m, True)), strict=True))
 

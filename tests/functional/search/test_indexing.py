@@ -158,6 +158,8 @@ def test_what_a_supplier_sells_follows_committed_lots_and_contracts(
     lot.title = "Blood gas analysers"  # a lot's new title reaches its suppliers' documents
     indexed_session.commit()
     assert supplier_links(webtest_app, "blood gas") == [f"/suppliers/{supplier.id}"]
+    # The supplier's old document is deleted, not found again by the lot's old title.
+    assert supplier_links(webtest_app, "pathology") == []
     ContractFactory(supplier=supplier, title="Mortuary refrigeration")  # a contract's title too
     indexed_session.commit()
     assert supplier_links(webtest_app, "mortuary refrigeration") == [f"/suppliers/{supplier.id}"]
