@@ -25,6 +25,7 @@ from registry.db import utcnow
 from registry.frameworks.models import Obligation
 from registry.problems import Problem, ServiceError
 from registry.records import Publication
+from registry.scoring import score_updates
 from registry.scoring.clock_rules import MIN_NARRATIVE
 from registry.scoring.evidence import flag_contradictions
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
@@ -292,6 +293,7 @@ def _transition(
     db: Session, a: Assessment, actor: Any, action: str, reason: str | None = None, **changes: Any
 ) -> Assessment:
     before = snapshot(a)
+    counted_before = score_updates.counts(a)
     for name, value in changes.items():
         setattr(a, name, value)
     try:
@@ -308,6 +310,8 @@ def _transition(
         after=snapshot(a),
         reason=reason,
     )
+    # Scores follow their inputs: the supplier is rescored in this transaction (issue 19).
+    score_updates.follow(db, a, actor, action, counted_before)
     return a
 
 
