@@ -209,7 +209,13 @@ def test_every_current_score_recomputes_from_the_csv_export_alone(exported: Path
             assert int(row["assessments_count"]) == result.count, where
             inputs = json.loads(row["inputs"])
             assert inputs["ratings"] == result.inputs["ratings"], where
-            names = ("weight", "weighted_points", "weighted_points_sq", "prior_mean", "prior_weight")
+            names = (
+                "weight",
+                "weighted_points",
+                "weighted_points_sq",
+                "prior_mean",
+                "prior_weight",
+            )
             for name in names:
                 assert inputs[name] == pytest.approx(result.inputs[name], abs=1e-6), where
             checked += 1
