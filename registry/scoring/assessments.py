@@ -290,8 +290,16 @@ def edit(db: Session, a: Assessment, data: AssessmentInput, actor: Any) -> Asses
 
 
 def _transition(
-    db: Session, a: Assessment, actor: Any, action: str, reason: str | None = None, **changes: Any
+    db: Session,
+    a: Assessment,
+    actor: Any,
+    action: str,
+    reason: str | None = None,
+    rescore: bool = True,
+    **changes: Any,
 ) -> Assessment:
+    """Apply one step of an assessment's life, in the audit trail; `rescore` False only where
+    every score is recomputed afterwards anyway (the seed)."""
     before = snapshot(a)
     counted_before = score_updates.counts(a)
     for name, value in changes.items():
@@ -311,7 +319,8 @@ def _transition(
         reason=reason,
     )
     # Scores follow their inputs: the supplier is rescored in this transaction (issue 19).
-    score_updates.follow(db, a, actor, action, counted_before)
+    if rescore:
+        score_updates.follow(db, a, actor, action, counted_before)
     return a
 
 
