@@ -19,7 +19,7 @@ from registry.audit.models import AuditEvent
 from registry.scoring import method, scores
 from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
-from tests.common.db.scoring import AssessmentFactory
+from tests.common.db.scoring import AssessmentFactory, ScoreFactory
 from tests.conftest import login
 
 AS_OF = datetime.date(2024, 12, 31)
@@ -189,23 +189,8 @@ def test_the_trend_chart_and_its_table_show_the_same_figures(
     """91.65 was 91.7 in the chart (float) and 91.6 in the table (Decimal, half to even)."""
     supplier = SupplierFactory.create()
     for year, value in ((2022, "80.25"), (2023, "91.65"), (2024, "70.35")):
-        db_session.add(
-            Score(
-                supplier_id=supplier.id,
-                framework_id=None,
-                period=str(year),
-                period_end=datetime.date(year, 12, 31),
-                method_version=method.METHOD_VERSION,
-                score=Decimal(value),
-                band_low=Decimal("60.05"),
-                band_high=Decimal("99.95"),
-                assessments_count=2,
-                weight=1.5,
-                weighted_points=150.0,
-                weighted_points_sq=15000.0,
-                prior_mean=80.0,
-                good_count=2,
-            )
+        ScoreFactory.create(
+            supplier_id=supplier.id, period_end=datetime.date(year, 12, 31), score=Decimal(value)
         )
     db_session.commit()
     page = webtest_app.get(f"/suppliers/{supplier.id}")

@@ -15,17 +15,17 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from registry.scoring import method, scores
-from registry.scoring.method import Aggregates
 from registry.scoring.models import Rating, Score
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory
+from tests.common.scores import aggregates
 
 AS_OF = datetime.date(2024, 12, 31)
 RATED = list(method.POINTS)
 
-# One rating: its rating and its weight after recency.
+# One rating: its weight after recency and its rating.
 ratings = st.lists(
-    st.tuples(st.sampled_from(RATED), st.floats(0.001, 5.0, allow_nan=False)),
+    st.tuples(st.floats(0.001, 5.0, allow_nan=False), st.sampled_from(RATED)),
     min_size=1,
     max_size=8,
 )
@@ -33,24 +33,15 @@ ratings = st.lists(
 components = st.lists(st.tuples(ratings, st.floats(0.0, 100.0)), min_size=1, max_size=5)
 
 
-def _aggregates(counted: list[tuple[Rating, float]]) -> Aggregates:
-    return Aggregates(
-        count=len(counted),
-        weight=sum(w for _, w in counted),
-        weighted_points=sum(w * method.POINTS[r] for r, w in counted),
-        weighted_points_sq=sum(w * method.POINTS[r] ** 2 for r, w in counted),
-    )
-
-
 @settings(max_examples=300, deadline=None)
 @given(components)
 def test_overall_lies_within_its_framework_scores(
-    parts: list[tuple[list[tuple[Rating, float]], float]],
+    parts: list[tuple[list[tuple[float, Rating]], float]],
 ) -> None:
-    framework_scores = [method.compute(_aggregates(c), prior, AS_OF).score for c, prior in parts]
+    framework_scores = [method.compute(aggregates(c), prior, AS_OF).score for c, prior in parts]
     prior_mean, prior_weight = method.overall_prior([prior for _, prior in parts])
     everything = [rating for c, _ in parts for rating in c]
-    overall = method.compute(_aggregates(everything), prior_mean, AS_OF, "overall", prior_weight)
+    overall = method.compute(aggregates(everything), prior_mean, AS_OF, "overall", prior_weight)
     assert min(framework_scores) - 0.01 <= overall.score <= max(framework_scores) + 0.01
     if len(parts) == 1:
         assert overall.score == framework_scores[0]
@@ -58,10 +49,10 @@ def test_overall_lies_within_its_framework_scores(
 
 @settings(max_examples=200, deadline=None)
 @given(ratings, st.floats(0.0, 100.0))
-def test_one_framework_overall_equals_it(counted: list[tuple[Rating, float]], prior: float) -> None:
-    framework = method.compute(_aggregates(counted), prior, AS_OF)
+def test_one_framework_overall_equals_it(counted: list[tuple[float, Rating]], prior: float) -> None:
+    framework = method.compute(aggregates(counted), prior, AS_OF)
     mean, weight = method.overall_prior([prior])
-    overall = method.compute(_aggregates(counted), mean, AS_OF, "overall", weight)
+    overall = method.compute(aggregates(counted), mean, AS_OF, "overall", weight)
     assert (overall.score, overall.band_low, overall.band_high) == (
         framework.score,
         framework.band_low,
