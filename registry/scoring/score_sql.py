@@ -31,6 +31,7 @@ RATING_COUNTS = [rating.name for rating in method.POINTS]
 SUMS = ["n", "w", "wp", "wpp", *RATING_COUNTS]
 # The `period` of the rows a full run writes beside its scores for its priors (never stored).
 PRIOR, PRIOR_ALL = "prior", "prior:all"
+NO_FRAMEWORK = -1  # stands for "no framework" where a join needs a non-null key
 
 
 def counted(unindexed: bool = False) -> list[Any]:
@@ -260,26 +261,32 @@ def mean_sql(level: Any) -> Any:
     return sa.case((level.c.w > 0, level.c.wp / level.c.w), else_=sa.literal(0.0))
 
 
-def _scored(pairs: Any, priors: Any = None) -> Any:
+def population_priors_sql(pairs: Any) -> Any:
+    """Each period's means of every framework (and of ratings on no framework): period_end,
+    framework_id, mean."""
+    level = levels(pairs)["framework"].subquery("framework")
+    return sa.select(level.c.period_end, level.c.framework_id, mean_sql(level).label("mean")).cte(
+        "priors"
+    )
+
+
+def _scored(pairs: Any, priors: Any) -> Any:
     """Every (supplier, framework) and (supplier, overall) aggregate of each period beside the
     prior it is shrunk toward and how many components that prior stands for: the rows
-    compute_period gives method.compute, as SQL. `priors` (period_end, framework_id, mean) are
-    the population's means when None. Each of the supplier's components (a framework, or its
+    compute_period gives method.compute, as SQL, with `priors` (period_end, framework_id,
+    mean). Each of the supplier's components (a framework, or its
     ratings on no framework) meets its prior; the overall sums the components."""
-    subqueries = {kind: select.subquery(kind) for kind, select in levels(pairs).items()}
-    if priors is None:
-        level = subqueries["framework"]
-        priors = sa.select(
-            level.c.period_end, level.c.framework_id, mean_sql(level).label("mean")
-        ).cte("priors")
-    pair = subqueries["pair"]
+    pair = levels(pairs)["pair"].subquery("pair")
+    # Ratings on no framework meet their prior too: equality on a non-null key, so that
+    # PostgreSQL can hash-join the pairs to the few priors rather than test every couple.
     components = (
         sa.select(pair, priors.c.mean.label("prior"))
         .join(
             priors,
             sa.and_(
                 priors.c.period_end == pair.c.period_end,
-                priors.c.framework_id.is_not_distinct_from(pair.c.framework_id),
+                sa.func.coalesce(priors.c.framework_id, NO_FRAMEWORK)
+                == sa.func.coalesce(pair.c.framework_id, NO_FRAMEWORK),
             ),
         )
         .cte("components")
@@ -306,20 +313,22 @@ def _scored(pairs: Any, priors: Any = None) -> Any:
     ).subquery("scored")
 
 
-def _prior_rows(pairs: Any, columns: list[Any]) -> list[Any]:
+def _prior_rows(pairs: Any, priors: Any, columns: list[Any]) -> list[Any]:
     """The population's means of each period as rows shaped like the scores, with no supplier
     (period PRIOR: a framework's, or of ratings on no framework; PRIOR_ALL: all suppliers'),
     so that the statement writing the scores writes them too and reads the assessments once."""
-    selects = levels(pairs)
+    everyone = levels(pairs)["all"].subquery("all_priors")
     table = cast(sa.Table, Score.__table__)
     rows = []
-    for kind, period in (("framework", PRIOR), ("all", PRIOR_ALL)):
-        level = selects[kind].subquery(f"{kind}_priors")
+    for source, framework_id, mean, period in (
+        (priors, priors.c.framework_id, priors.c.mean, PRIOR),
+        (everyone, everyone.c.framework_id, mean_sql(everyone), PRIOR_ALL),
+    ):
         given = {
-            "framework_id": level.c.framework_id,
+            "framework_id": framework_id,
             "period": sa.literal(period, sa.String),
-            "period_end": level.c.period_end,
-            "prior_mean": mean_sql(level),
+            "period_end": source.c.period_end,
+            "prior_mean": mean,
         }
         rows.append(
             sa.select(
@@ -329,7 +338,7 @@ def _prior_rows(pairs: Any, columns: list[Any]) -> list[Any]:
                     )
                     for column in columns
                 )
-            )
+            ).select_from(source)
         )
     return rows
 
@@ -346,6 +355,9 @@ def score_rows(
     The inputs column keeps what the aggregates do not: how many components the prior stands
     for, and the full scoring run the priors were taken from."""
     pairs = all_periods_pairs(periods, suppliers)
+    population = priors is None
+    if priors is None:
+        priors = population_priors_sql(pairs)
     scored = _scored(pairs, priors)
     w, wp, wpp, prior = scored.c.w, scored.c.wp, scored.c.wpp, scored.c.prior
     prior_weight = sa.literal(method.PRIOR_WEIGHT) * sa.cast(scored.c.components, sa.Float)
@@ -389,6 +401,6 @@ def score_rows(
         *(c[rating.name].label(f"{rating.name}_count") for rating in method.POINTS),
         AsJson(inputs).label("inputs"),
     )
-    if priors is not None:
+    if not population:
         return rows
-    return sa.union_all(rows, *_prior_rows(pairs, list(rows.selected_columns)))
+    return sa.union_all(rows, *_prior_rows(pairs, priors, list(rows.selected_columns)))
