@@ -201,3 +201,24 @@ def test_the_trend_chart_and_its_table_show_the_same_figures(
     assert chart == table == {"2022": "80.3", "2023": "91.7", "2024": "70.4"}
     headers = [th.text.strip() for th in page.html.select("#trend-table thead th")]
     assert headers[-1] == "Ratings counted (36 months to the year's end)"
+
+
+def test_the_first_publication_scores_everyone_when_no_full_run_is_on_record(
+    webtest_app: webtest.TestApp, db_session: Session, make_user: Any
+) -> None:
+    lot = LotFactory.create(framework=FrameworkFactory.create())
+    contract = ContractFactory.create(supplier=SupplierFactory.create(), lot=lot)
+    a = AssessmentFactory.create(contract=contract, status=AssessmentStatus.approved)
+    other = ContractFactory.create(lot=lot)
+    AssessmentFactory.create(contract=other, rating=Rating.inadequate)
+    db_session.commit()
+    assert scores.last_run(db_session) is None
+    login(webtest_app, make_user("auditor").email)
+    _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit("action", value="publish")
+    db_session.expire_all()
+    run = scores.last_run(db_session)
+    assert run is not None  # a full run, its priors recorded for the updates that follow
+    current = db_session.scalars(sa.select(Score).where(Score.current.is_(True))).all()
+    scored = {s.supplier_id for s in current}
+    assert scored == {a.supplier_id, other.supplier_id}  # everyone, not only the one
+    assert scores.verify(db_session) == []
