@@ -9,8 +9,8 @@ average of its component scores each weighted by (its ratings' weight + PRIOR_WE
 always lies within the range of its components and equals a single framework's score.
 
 The aggregates (count, weight and weighted points per supplier and framework) come from SQL in
-`registry.scoring.scores`; this module turns one set of aggregates into a score, a confidence band
-and a breakdown in words. The same function computes a score and re-derives it for `--verify`.
+`registry.scoring.score_sql`; this module turns one set of aggregates into a score, a confidence
+band and a breakdown in words. The same function computes a score and re-derives it for `--verify`.
 """
 
 from __future__ import annotations
