@@ -260,3 +260,20 @@ def includeme(config: Configurator) -> None:
     # The same pool; on SQLite its transactions begin IMMEDIATE (see _configure_sqlite).
     config.registry["sqlalchemy.writer"] = engine.execution_options(sqlite_begin="IMMEDIATE")
     config.add_request_method(_request_db, name="db", reify=True)
+
+
+class AsJson(sa.sql.functions.FunctionElement[Any]):
+    """Text holding a JSON document, as a JSON value: PostgreSQL casts it, SQLite stores text."""
+
+    inherit_cache = True
+    type = sa.JSON()
+
+
+@compiles(AsJson)
+def _as_json_sqlite(element: AsJson, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(AsJson, "postgresql")
+def _as_json_postgresql(element: AsJson, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS JSON)"

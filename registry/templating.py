@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, PackageLoader, PrefixLoader
@@ -37,6 +37,14 @@ def format_number(value: float | int | Decimal | None, places: int = 0) -> str:
     return f"{value:,.{places}f}"
 
 
+def format_score(value: float | Decimal | None) -> str:
+    """A score as every page shows it, the chart's text and the tables alike: one decimal
+    place, halves rounded up, from the stored two-decimal value (91.65 is 91.7 everywhere)."""
+    if value is None:
+        return "—"
+    return str(Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def format_percent(value: float | None, places: int = 1) -> str:
     return "—" if value is None else f"{value * 100:.{places}f}%"
 
@@ -47,6 +55,7 @@ FILTERS: dict[str, Any] = {
     "money": format_money,
     "number": format_number,
     "percent": format_percent,
+    "score": format_score,
 }
 
 

@@ -247,6 +247,9 @@ def supplier_scores(request: Request) -> Response:
             "band_low": _number(score.band_low),
             "band_high": _number(score.band_high),
             "assessments_count": score.assessments_count,
+            # How much of the score is the supplier's own ratings (0 to 1), the rest the prior.
+            "own_ratings_share": round(score.own_share, 4),
+            "own_ratings_share_text": score.share_text,
             "method_version": score.method_version,
             "breakdown": score.breakdown,
         }

@@ -339,7 +339,7 @@ _table(
 
 def _score_text(row: Any) -> dict[str, Any]:
     """Scores written since migration 0012 keep their aggregates, not the text: derive it."""
-    if row.inputs is not None:
+    if row.breakdown is not None:
         return {}
     result = explain(row)
     return {"inputs": result.inputs, "breakdown": result.breakdown}

@@ -25,6 +25,7 @@ from registry.db import utcnow
 from registry.frameworks.models import Obligation
 from registry.problems import Problem, ServiceError
 from registry.records import Publication
+from registry.scoring import score_updates
 from registry.scoring.clock_rules import MIN_NARRATIVE
 from registry.scoring.evidence import flag_contradictions
 from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
@@ -306,9 +307,18 @@ def edit(db: Session, a: Assessment, data: AssessmentInput, actor: Any) -> Asses
 
 
 def _transition(
-    db: Session, a: Assessment, actor: Any, action: str, reason: str | None = None, **changes: Any
+    db: Session,
+    a: Assessment,
+    actor: Any,
+    action: str,
+    reason: str | None = None,
+    rescore: bool = True,
+    **changes: Any,
 ) -> Assessment:
+    """Apply one step of an assessment's life, in the audit trail; `rescore` False only where
+    every score is recomputed afterwards anyway (the seed)."""
     before = snapshot(a)
+    counted_before = score_updates.counts(a)
     for name, value in changes.items():
         setattr(a, name, value)
     try:
@@ -325,6 +335,9 @@ def _transition(
         after=snapshot(a),
         reason=reason,
     )
+    # Scores follow their inputs: the supplier is rescored in this transaction (issue 19).
+    if rescore:
+        score_updates.follow(db, a, actor, action, counted_before)
     return a
 
 

@@ -180,6 +180,8 @@ class Score(ModelBase):
     inadequate_count: Mapped[int | None] = mapped_column(
         comment="assessments counted rated Inadequate"
     )
+    # Since method 2.0 new rows keep here what the aggregates do not say: how many components
+    # the prior stands for and the full run the priors came from (scores.stored_extras).
     stored_inputs: Mapped[dict[str, Any] | None] = mapped_column(
         "inputs", comment="as computed before 0012; later rows derive it from the aggregates"
     )
@@ -196,9 +198,10 @@ class Score(ModelBase):
 
     @property
     def inputs(self) -> dict[str, Any]:
-        """The aggregates and parameters used."""
-        if self.stored_inputs is not None:
-            return self.stored_inputs
+        """The aggregates and parameters used (rows written before 0012 kept their own; later
+        ones keep only what the aggregates do not say, see scores.stored_extras)."""
+        if self.stored_breakdown is not None:
+            return self.stored_inputs or {}
         from registry.scoring.scores import explain  # the method imports this module
 
         return explain(self).inputs
@@ -219,6 +222,26 @@ class Score(ModelBase):
     @breakdown.setter
     def breakdown(self, value: str) -> None:
         self.stored_breakdown = value
+
+    @property
+    def own_share(self) -> float:
+        """The part of the score from the supplier's own ratings (0 to 1), the rest from the
+        prior it is shrunk toward."""
+        from registry.scoring import method
+
+        inputs = self.inputs
+        return method.own_share(float(inputs["weight"]), float(inputs["prior_weight"]))
+
+    @property
+    def share_text(self) -> str:
+        """How much of the score is the supplier's own ratings, in words."""
+        from registry.scoring import method
+
+        inputs = self.inputs
+        scope = "overall" if self.framework_id is None else "framework"
+        return method.share_text(
+            self.assessments_count, float(inputs["weight"]), float(inputs["prior_weight"]), scope
+        )
 
 
 class BreachKind(enum.StrEnum):

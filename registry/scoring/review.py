@@ -141,7 +141,7 @@ DONE = {
     ReviewAction.approve: "Assessment approved. Publish it when you are ready.",
     ReviewAction.challenge: "Assessment sent back to the assessor with your reason.",
     ReviewAction.adjust: "Rating adjusted. Publish it when you are ready.",
-    ReviewAction.publish: "Assessment published. It now counts in scores once they are recomputed.",
+    ReviewAction.publish: "Assessment published. The supplier's scores have been recalculated to count it.",
 }
 
 

@@ -18,6 +18,7 @@ from registry.scoring import method
 from registry.scoring.models import Assessment, Rating, Score
 from registry.scoring.public import published_assessments
 from registry.scoring.remedies import public_remedies
+from registry.templating import format_score
 
 # The chart's drawing area, in SVG user units (the CSS scales it to the column).
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 480, 240, 44, 16, 16, 36
@@ -60,7 +61,7 @@ def chart(trend: list[Score]) -> Chart | None:
                 "x": round(x, 1),
                 "y": round(y, 1),
                 "label": score.period,
-                "value": f"{float(score.score):.1f}",
+                "value": format_score(score.score),
             }
         )
     ticks = [

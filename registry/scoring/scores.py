@@ -1,11 +1,10 @@
-"""Recompute and verify scores, set-based: one scan of the assessments for every period at once.
+"""Recompute and verify scores, set-based (the SQL is in `registry.scoring.score_sql`).
 
-No query runs per supplier or per period and no score passes through Python. `recompute` reads
-the assessments that count once, grouped by supplier, framework and interval of days (within an
-interval every assessment counts in the same periods), keeping n, Σw and Σw·days per rating so
-that each period's recency-weighted sums are arithmetic on those few rows. It then rolls the sums
-up per framework, per supplier and overall, applies the method's formula in SQL, and writes only
-the scores that changed. The scores keep the aggregates; their inputs and breakdown in words are
+`recompute` (a full run, `registry score`) scores every supplier in one statement and writes only
+the scores that changed; it takes the priors (the means scores are shrunk toward) from the
+population and records them in its audit event. `write` with a `Scope` of a few suppliers
+rescores only them against those recorded priors (`registry.scoring.score_updates`, when an
+assessment is published or retracted). The scores keep the aggregates; their inputs and breakdown in words are
 derived when read (`explain`). `verify` re-derives every score the other way, period by period
 with each assessment's own recency and the method in Python (method.compute), and compares.
 """
@@ -14,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import functools
-import operator
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, cast
@@ -23,241 +20,74 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
-from registry.db import Greatest, Least, RoundHalfEven, Unindexed, UTCDateTime, utcnow
+from registry.db import UTCDateTime, utcnow
 from registry.scoring import method
 from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, Rating, Score
+from registry.scoring.models import Assessment, Score
 from registry.scoring.public import published_assessments
+from registry.scoring.score_sql import (
+    PRIOR_ALL,
+    Key,
+    Period,
+    Priors,
+    aggregates_of,
+    levels,
+    period_pairs,
+    score_rows,
+)
 
-Key = tuple[int, int | None]  # (supplier id, framework id or None for overall)
-Period = tuple[str, datetime.date]  # (label, the date it is scored as of)
-RATING_COUNTS = [rating.name for rating in method.POINTS]
-SUMS = ["n", "w", "wp", "wpp", *RATING_COUNTS]
-
-
-def _counted(unindexed: bool = False) -> list[Any]:
-    status = Unindexed(Assessment.status) if unindexed else Assessment.status
-    return [*published_assessments(status), Assessment.rating != Rating.other]
-
-
-def _points(rating: Any, squared: bool = False) -> Any:
-    return sa.case(
-        *(
-            (rating == value, sa.literal(float(p * p if squared else p)))
-            for value, p in method.POINTS.items()
-        ),
-        else_=sa.literal(0.0),
-    )
+RECOMPUTE = "scores.recompute"  # the audit action of a full run, which records its priors
 
 
-def _rating_counts(rating: Any, n: Any) -> list[Any]:
-    return [
-        sa.func.sum(sa.case((rating == value, n), else_=0)).label(value.name)
-        for value in method.POINTS
-    ]
-
-
-def _period_pairs(as_of: datetime.date) -> Any:
-    """The sums of one period per (supplier, framework), each assessment weighted by its own
-    recency: the direct reading of the method, which `verify` re-derives scores from."""
-    day = as_of.toordinal()
-    recency = sa.literal(1.0) - (sa.literal(day) - Assessment.period_end_day) / sa.literal(
-        float(method.WINDOW_DAYS)
-    )
-    base = (
-        sa.select(
-            Assessment.supplier_id,
-            Assessment.framework_id,
-            Assessment.rating,
-            sa.func.count().label("n"),
-            sa.func.sum(sa.cast(Assessment.weight, sa.Float) * recency).label("w"),
-        )
-        .where(
-            *_counted(),
-            Assessment.period_end_day <= day,
-            Assessment.period_end_day > day - method.WINDOW_DAYS,
-        )
-        .group_by(Assessment.supplier_id, Assessment.framework_id, Assessment.rating)
-        .cte("by_rating")
-    )
-    return (
-        sa.select(
-            sa.literal(as_of, sa.Date).label("period_end"),
-            base.c.supplier_id,
-            base.c.framework_id,
-            sa.func.sum(base.c.n).label("n"),
-            sa.func.sum(base.c.w).label("w"),
-            sa.func.sum(base.c.w * _points(base.c.rating)).label("wp"),
-            sa.func.sum(base.c.w * _points(base.c.rating, squared=True)).label("wpp"),
-            *_rating_counts(base.c.rating, base.c.n),
-        )
-        .group_by(base.c.supplier_id, base.c.framework_id)
-        .cte("pairs")
-    )
-
-
-def _intervals(ends: list[datetime.date]) -> tuple[list[int], list[tuple[int, int]]]:
-    """Day numbers splitting time into intervals inside which every assessment counts in the
-    same periods (descending: interval k runs from after bounds[k + 1] to bounds[k]), and the
-    (interval, period) pairs that count."""
-    days = [end.toordinal() for end in ends]
-    bounds = sorted({*days, *(day - method.WINDOW_DAYS for day in days)}, reverse=True)
-    counts = [
-        (k, i)
-        for k in range(len(bounds) - 1)
-        for i, day in enumerate(days)
-        if day - method.WINDOW_DAYS <= bounds[k + 1] and bounds[k] <= day
-    ]
-    return bounds, counts
-
-
-def _all_periods_pairs(periods: list[Period]) -> Any:
-    """The sums of every period per (supplier, framework) from one scan of the assessments.
-
-    Recency is linear in the day an assessment's period ends: with d its day number less the
-    last as-of date's, and c = window + last as-of day - the period's as-of day, Σ weight *
-    recency = (c * Σ weight + Σ weight * d) / window. So the scan keeps, per supplier, framework
-    and interval, each rating's count, Σ weight and Σ weight * d side by side (a few rows per
-    pair), and each period adds up its intervals with numbers only.
-    """
-    ends = [end for _, end in periods]
-    last = max(ends).toordinal()
-    bounds, counts = _intervals(ends)
-    a = Assessment
-    weight = sa.cast(a.weight, sa.Float)
-    day = a.period_end_day
-    interval = sa.case(*((day > bound, k) for k, bound in enumerate(bounds[1:])))
-
-    def by_rating(value: Rating, column: Any) -> Any:
-        return sa.func.sum(sa.case((a.rating == value, column), else_=0))
-
-    def count(value: Rating) -> Any:
-        # Integer counts: PostgreSQL sums bigints as numeric, which is slower.
-        return sa.cast(by_rating(value, 1), sa.Integer)
-
-    # Each rating's count, Σ weight and Σ weight * d side by side: one grouping of the scan
-    # (a row per rating first would be about as many rows as assessments, grouped twice).
-    by_interval = (
-        sa.select(
-            a.supplier_id,
-            a.framework_id,
-            interval.label("interval"),
-            *(
-                column.label(f"{name}_{value.name}")
-                for value in method.POINTS
-                for name, column in (
-                    ("n", count(value)),
-                    ("sw", by_rating(value, weight)),
-                    ("swd", by_rating(value, weight * (day - last))),
-                )
-            ),
-        )
-        # Most assessments count: one pass over the table, not a walk of the status index.
-        .where(*_counted(unindexed=True), day <= bounds[0], day > bounds[-1])
-        .group_by(a.supplier_id, a.framework_id, interval)
-        .cte("by_interval")
-    )
-    window = float(method.WINDOW_DAYS)
-    membership = sa.union_all(
-        *(
-            sa.select(
-                sa.literal(k).label("interval"),
-                sa.literal(periods[i][1], sa.Date).label("period_end"),
-                sa.literal(window + last - periods[i][1].toordinal(), sa.Float).label("shift"),
-            )
-            for k, i in counts
-        )
-    ).cte("membership")
-    m, c = membership.c, by_interval.c
-    # Σ weight * recency of each rating's assessments in the interval, for the period's as-of day
-    w = {
-        value: (m.shift * c[f"sw_{value.name}"] + c[f"swd_{value.name}"]) / sa.literal(window)
-        for value in method.POINTS
-    }
-
-    def total(terms: Iterable[Any]) -> Any:
-        return sa.func.sum(functools.reduce(operator.add, terms))
-
-    return (
-        sa.select(
-            m.period_end,
-            c.supplier_id,
-            c.framework_id,
-            total(c[f"n_{value.name}"] for value in method.POINTS).label("n"),
-            total(w.values()).label("w"),
-            total(w[value] * sa.literal(float(p)) for value, p in method.POINTS.items()).label(
-                "wp"
-            ),
-            total(w[value] * sa.literal(float(p * p)) for value, p in method.POINTS.items()).label(
-                "wpp"
-            ),
-            *(sa.func.sum(c[f"n_{value.name}"]).label(value.name) for value in method.POINTS),
-        )
-        .join(membership, m.interval == c.interval)
-        .group_by(m.period_end, c.supplier_id, c.framework_id)
-        .cte("pairs")
-    )
-
-
-def _aggregates(row: Any) -> Aggregates:
-    return Aggregates(
-        count=int(row.n),
-        weight=float(row.w or 0),
-        weighted_points=float(row.wp or 0),
-        weighted_points_sq=float(row.wpp or 0),
-        ratings={rating.value: int(getattr(row, rating.name) or 0) for rating in method.POINTS},
-    )
-
-
-def _levels(pairs: Any) -> dict[str, Any]:
-    """From the sums per (period, supplier, framework): the same sums per framework, per
-    supplier and overall (sums are additive), one select per kind of row."""
-    none = sa.cast(sa.null(), sa.Integer)
-    p = pairs.c
-
-    def level(kind: str, supplier: Any, framework: Any, *group_by: Any) -> Any:
-        return sa.select(
-            sa.literal(kind).label("kind"),
-            p.period_end,
-            supplier.label("supplier_id"),
-            framework.label("framework_id"),
-            *(sa.func.sum(p[name]).label(name) for name in SUMS),
-        ).group_by(p.period_end, *group_by)
-
-    return {
-        "pair": sa.select(
-            sa.literal("pair").label("kind"),
-            p.period_end,
-            p.supplier_id,
-            p.framework_id,
-            *(p[name] for name in SUMS),
-        ).where(p.framework_id.is_not(None)),
-        "framework": level("framework", none, p.framework_id, p.framework_id),
-        "supplier": level("supplier", p.supplier_id, none, p.supplier_id),
-        "all": level("all", none, none),
-    }
-
-
-def compute_period(db: Session, as_of: datetime.date) -> dict[Key, method.Result]:
-    """Every supplier's scores as of one date: per framework and overall."""
+def _period_rows(db: Session, as_of: datetime.date) -> dict[str, list[Any]] | None:
     rows: dict[str, list[Any]] = {"pair": [], "framework": [], "supplier": [], "all": []}
-    for row in db.execute(sa.union_all(*_levels(_period_pairs(as_of)).values())):
+    for row in db.execute(sa.union_all(*levels(period_pairs(as_of)).values())):
         rows[row.kind].append(row)
-    if not rows["all"] or not rows["all"][0].n:
+    return rows if rows["all"] and rows["all"][0].n else None
+
+
+def _population(rows: dict[str, list[Any]]) -> Priors:
+    return Priors(
+        all=method.mean_of(aggregates_of(rows["all"][0])),
+        frameworks={
+            row.framework_id: method.mean_of(aggregates_of(row)) for row in rows["framework"]
+        },
+    )
+
+
+def population_priors(db: Session, as_of: datetime.date) -> Priors | None:
+    """The means of all published ratings as of a date: per framework and of all suppliers."""
+    rows = _period_rows(db, as_of)
+    return _population(rows) if rows else None
+
+
+def compute_period(
+    db: Session,
+    as_of: datetime.date,
+    priors: Priors | None = None,
+    priors_from: str | None = None,
+) -> dict[Key, method.Result]:
+    """Every supplier's scores as of one date, per framework and overall, each assessment
+    weighted by its own recency, against `priors` (the population's means when None)."""
+    rows = _period_rows(db, as_of)
+    if rows is None:
         return {}
-    overall_mean = method.mean_of(_aggregates(rows["all"][0]))
-    framework_means = {
-        row.framework_id: method.mean_of(_aggregates(row)) for row in rows["framework"]
-    }
+    priors = priors or _population(rows)
     results: dict[Key, method.Result] = {}
+    components: dict[int, list[float]] = {}
     for row in rows["pair"]:
-        results[(row.supplier_id, row.framework_id)] = method.compute(
-            _aggregates(row), framework_means[row.framework_id], as_of, "framework"
-        )
+        prior = priors.of(row.framework_id)
+        components.setdefault(row.supplier_id, []).append(prior)
+        if row.framework_id is not None:
+            results[(row.supplier_id, row.framework_id)] = method.compute(
+                aggregates_of(row), prior, as_of, "framework", priors_from=priors_from
+            )
     for row in rows["supplier"]:
+        prior_mean, prior_weight = method.overall_prior(components[row.supplier_id])
         results[(row.supplier_id, None)] = method.compute(
-            _aggregates(row), overall_mean, as_of, "overall"
+            aggregates_of(row), prior_mean, as_of, "overall", prior_weight, priors_from
         )
     return results
 
@@ -279,82 +109,6 @@ class RecomputeSummary:
     superseded: int = 0  # current scores this run replaced or found no longer counted
 
 
-def _mean(level: Any) -> Any:
-    """method.mean_of in SQL."""
-    return sa.case((level.c.w > 0, level.c.wp / level.c.w), else_=sa.literal(0.0))
-
-
-def _scored(pairs: Any) -> Any:
-    """Every (supplier, framework) and (supplier, overall) aggregate of each period beside the
-    mean it is shrunk toward: the rows compute_period gives method.compute, as SQL. The means
-    (a few rows per period) are joined to the pairs and suppliers by period and framework."""
-    levels = {kind: select.subquery(kind) for kind, select in _levels(pairs).items()}
-
-    def means(kind: str, *keys: str) -> Any:
-        level = levels[kind]
-        return sa.select(*(level.c[key] for key in keys), _mean(level).label("mean")).cte(
-            f"{kind}_means"
-        )
-
-    framework_means = means("framework", "period_end", "framework_id")
-    overall_means = means("all", "period_end")
-    pair, supplier = levels["pair"], levels["supplier"]
-    return sa.union_all(
-        sa.select(pair, framework_means.c.mean.label("prior")).join(
-            framework_means,
-            sa.and_(
-                framework_means.c.period_end == pair.c.period_end,
-                framework_means.c.framework_id == pair.c.framework_id,
-            ),
-        ),
-        sa.select(supplier, overall_means.c.mean.label("prior")).join(
-            overall_means, overall_means.c.period_end == supplier.c.period_end
-        ),
-    ).subquery("scored")
-
-
-def _score_rows(periods: list[Period]) -> Any:
-    """method.compute in SQL, the same float operations in the same order (IEEE arithmetic,
-    sqrt and pow give the same doubles on both engines and in Python), rounded as Python rounds."""
-    scored = _scored(_all_periods_pairs(periods))
-    w, wp, wpp, prior = scored.c.w, scored.c.wp, scored.c.wpp, scored.c.prior
-    prior_weight = sa.literal(method.PRIOR_WEIGHT)
-    raw_mean = _mean(scored)
-    variance = sa.case(
-        (w > 0, wpp / w - sa.func.power(raw_mean, sa.literal(2.0))), else_=sa.literal(0.0)
-    )
-    spread = (
-        sa.select(
-            scored,
-            ((wp + prior_weight * prior) / (w + prior_weight)).label("exact"),
-            (
-                sa.literal(method.Z_95)
-                * sa.func.sqrt(
-                    Greatest(variance, sa.literal(method.MIN_SD**2)) / (w + prior_weight)
-                )
-            ).label("margin"),
-        )
-    ).subquery("spread")
-    c = spread.c
-    label = sa.case(*((c.period_end == end, name) for name, end in periods))
-    return sa.select(
-        c.supplier_id,
-        c.framework_id,
-        label.label("period"),
-        c.period_end,
-        sa.literal(method.METHOD_VERSION, sa.String).label("method_version"),
-        RoundHalfEven(c.exact, 2).label("score"),
-        RoundHalfEven(Greatest(sa.literal(0.0), c.exact - c.margin), 2).label("band_low"),
-        RoundHalfEven(Least(sa.literal(100.0), c.exact + c.margin), 2).label("band_high"),
-        c.n.label("assessments_count"),
-        c.w.label("weight"),
-        c.wp.label("weighted_points"),
-        c.wpp.label("weighted_points_sq"),
-        c.prior.label("prior_mean"),
-        *(c[rating.name].label(f"{rating.name}_count") for rating in method.POINTS),
-    )
-
-
 def _fresh_table(columns: list[str]) -> sa.Table:
     """A temporary table for this run's scores, to compare with the current ones (indexed as
     the scores are, so each comparison is a lookup)."""
@@ -370,8 +124,9 @@ def _fresh_table(columns: list[str]) -> sa.Table:
 
 
 def _same(fresh: sa.Table, columns: list[str]) -> Any:
-    """A fresh score and a stored one agree on everything but when they were computed. Plain
-    equality where a fresh score has no nulls, so PostgreSQL can hash-join on it."""
+    """A fresh score and a stored one agree on every number (not on when they were computed, or
+    which run's priors they name). Plain equality where a fresh score has no nulls, so
+    PostgreSQL can hash-join on it."""
     scores = cast(sa.Table, Score.__table__).c
     return sa.and_(
         *(
@@ -379,33 +134,56 @@ def _same(fresh: sa.Table, columns: list[str]) -> Any:
             if name == "framework_id"
             else scores[name] == fresh.c[name]
             for name in columns
+            if name != "inputs"
         )
     )
 
 
-def _write(db: Session, periods: list[Period], now: datetime.datetime) -> tuple[int, int]:
-    """Store this run's scores. A current score this run gives again stays as it is; the other
-    current ones are marked not current (kept, so a score once shown can still be traced) and
-    the new ones are written beside them. Returns (written, superseded)."""
-    current = Score.current.is_(True)
+@dataclasses.dataclass(frozen=True)
+class Scope:
+    """Which scores a write replaces: every current score (a full run, the priors taken from
+    the population), or a few suppliers' against the given priors (period_end, framework_id,
+    mean) of the run named `priors_from`."""
+
+    priors_from: str
+    suppliers: list[int] | None = None
+    priors: Any = None
+
+
+def write(
+    db: Session, periods: list[Period], now: datetime.datetime, scope: Scope
+) -> tuple[int, int, dict[datetime.date, Priors]]:
+    """Store the scores of `scope`. A current score given again stays as it is; the other
+    current ones in scope are marked not current (kept, so a score once shown can still be
+    traced) and the new ones are written beside them. Returns (written, superseded, and for a
+    full run the priors it took from the population)."""
+    current = [Score.current.is_(True)]
+    if scope.suppliers is not None:
+        current += [
+            Score.supplier_id.in_(scope.suppliers),
+            Score.period_end.in_([end for _, end in periods]),
+        ]
     if not periods:
-        retired = db.execute(sa.update(Score).where(current).values(current=False))
-        return 0, retired.rowcount  # type: ignore[attr-defined]
-    computed = _score_rows(periods).subquery("computed")
+        retired = db.execute(sa.update(Score).where(*current).values(current=False))
+        return 0, retired.rowcount, {}  # type: ignore[attr-defined]
+    computed = score_rows(periods, scope.priors, scope.suppliers, scope.priors_from).subquery(
+        "computed"
+    )
     columns = [column.name for column in computed.c]
     fresh = _fresh_table(columns)
     fresh.create(db.connection())
     db.execute(sa.insert(fresh).from_select(columns, sa.select(computed)))
+    priors = _take_priors(db, fresh)
     same = _same(fresh, columns)
     superseded = db.execute(
         sa.update(Score)
-        .where(current, ~sa.select(fresh.c.supplier_id).where(same).exists())
+        .where(*current, ~sa.select(fresh.c.supplier_id).where(same).exists())
         .values(current=False)
         .execution_options(synchronize_session=False)
     ).rowcount  # type: ignore[attr-defined]
     # What is still current is unchanged: leave it. (Deleting from the temporary table first,
     # rather than testing the scores table while inserting into it, keeps each step one join.)
-    db.execute(sa.delete(fresh).where(sa.select(Score.id).where(current, same).exists()))
+    db.execute(sa.delete(fresh).where(sa.select(Score.id).where(*current, same).exists()))
     source = sa.select(
         *fresh.c, sa.literal(now, UTCDateTime).label("computed_at"), sa.true().label("current")
     )
@@ -415,7 +193,35 @@ def _write(db: Session, periods: list[Period], now: datetime.datetime) -> tuple[
         .execution_options(preserve_rowcount=True)
     ).rowcount  # type: ignore[attr-defined]
     fresh.drop(db.connection())
-    return written, superseded
+    return written, superseded, priors
+
+
+def _take_priors(db: Session, fresh: sa.Table) -> dict[datetime.date, Priors]:
+    """Read a full run's priors out of its fresh scores (a few rows per period) and remove them."""
+    marked = fresh.c.supplier_id.is_(None)
+    rows = db.execute(
+        sa.select(fresh.c.period, fresh.c.period_end, fresh.c.framework_id, fresh.c.prior_mean)
+        .where(marked)
+        .order_by(fresh.c.period_end, fresh.c.framework_id)
+    ).all()
+    if not rows:
+        return {}
+    db.execute(sa.delete(fresh).where(marked))
+    means: dict[datetime.date, dict[int | None, float]] = {}
+    everyone: dict[datetime.date, float] = {}
+    for row in rows:
+        if row.period == PRIOR_ALL:
+            everyone[row.period_end] = float(row.prior_mean)
+        else:
+            means.setdefault(row.period_end, {})[row.framework_id] = float(row.prior_mean)
+    return {end: Priors(all=everyone[end], frameworks=means.get(end, {})) for end in everyone}
+
+
+def stored_extras(score: Any) -> dict[str, Any]:
+    """What a score written by method 2.0 keeps beside its aggregates (how many components its
+    prior stands for, the run its priors came from): the `inputs` column of a Score or a row."""
+    stored = score.stored_inputs if isinstance(score, Score) else getattr(score, "inputs", None)
+    return stored if isinstance(stored, dict) else {}
 
 
 def explain(score: Any) -> method.Result:
@@ -432,22 +238,85 @@ def explain(score: Any) -> method.Result:
         ratings=ratings,
     )
     scope = "overall" if score.framework_id is None else "framework"
-    return method.compute(aggregates, score.prior_mean, score.period_end, scope)
+    extras = stored_extras(score)
+    prior_weight = method.PRIOR_WEIGHT * int(extras.get("prior_components", 1))
+    return method.compute(
+        aggregates,
+        score.prior_mean,
+        score.period_end,
+        scope,
+        prior_weight,
+        extras.get("priors_from"),
+    )
+
+
+def priors_json(priors: dict[datetime.date, Priors]) -> dict[str, Any]:
+    """A run's priors as its audit event keeps them: per period, all suppliers' mean, each
+    framework's (by id) and that of ratings on no framework."""
+    return {
+        end.isoformat(): {
+            "all": p.all,
+            "frameworks": {str(k): v for k, v in p.frameworks.items() if k is not None},
+            **({"outside": p.frameworks[None]} if None in p.frameworks else {}),
+        }
+        for end, p in sorted(priors.items())
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The latest full run that recorded its priors: when, as of when, and the priors."""
+
+    computed_at: str
+    as_of: datetime.date
+    priors: dict[datetime.date, Priors]
+    at: datetime.datetime  # when its audit event was recorded
+
+    def periods(self) -> list[Period]:
+        return [(str(end.year), end) for end in sorted(self.priors)]
+
+
+def last_run(db: Session) -> Run | None:
+    event = db.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == RECOMPUTE).order_by(AuditEvent.seq.desc())
+    ).first()
+    after = event.after if event is not None else None
+    if event is None or not after or "priors" not in after:
+        return None  # never scored, or scored by method 1.0 (no priors recorded)
+    priors = {
+        datetime.date.fromisoformat(end): Priors(
+            all=float(p["all"]),
+            frameworks={
+                **{int(k): float(v) for k, v in p["frameworks"].items()},
+                **({None: float(p["outside"])} if "outside" in p else {}),
+            },
+        )
+        for end, p in after["priors"].items()
+    }
+    return Run(
+        computed_at=after["computed_at"],
+        as_of=datetime.date.fromisoformat(after["as_of"]),
+        priors=priors,
+        at=event.created,
+    )
 
 
 def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> RecomputeSummary:
     """Bring the current scores up to date as of a date: scores that changed are replaced (the
-    old rows stay, not current), unchanged ones are left as they are."""
+    old rows stay, not current), unchanged ones are left as they are. The priors are taken from
+    the population afresh and recorded in the run's audit event, for the updates that follow."""
     periods = scoring_periods(db, as_of)
-    written, superseded = _write(db, periods, utcnow())
+    now = utcnow()
+    computed_at = now.isoformat()
+    written, superseded, priors = write(db, periods, now, Scope(priors_from=computed_at))
     total = db.execute(
         sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
     ).scalar_one()
-    # One event per run: scores are derived, and the event names what they were derived from
-    # and how many rows it wrote and retired (the rows themselves carry computed_at).
+    # One event per run: scores are derived, and the event names what they were derived from,
+    # the priors it took, and how many rows it wrote and retired (the rows carry computed_at).
     record_event(
         db,
-        action="scores.recompute",
+        action=RECOMPUTE,
         subject_type="scores",
         subject_id=as_of.isoformat(),
         actor=actor,
@@ -459,6 +328,8 @@ def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> Recompute
             "written": written,
             "superseded": superseded,
             "method_version": method.METHOD_VERSION,
+            "computed_at": computed_at,
+            "priors": priors_json(priors),
         },
     )
     return RecomputeSummary(
@@ -466,13 +337,31 @@ def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> Recompute
     )
 
 
-def _differs(stored: Decimal, expected: float) -> bool:
+def _differs(stored: Decimal | float, expected: float) -> bool:
     return abs(float(stored) - expected) > 0.005
 
 
+def changed_since(db: Session, moment: datetime.datetime) -> bool:
+    """Whether any assessment was published or retracted after `moment`."""
+    return (
+        db.execute(
+            sa.select(Assessment.id)
+            .where(sa.or_(Assessment.published_at > moment, Assessment.retracted_at > moment))
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def verify(db: Session) -> list[str]:
-    """Re-derive every current score from the assessments; describe each mismatch."""
+    """Re-derive every current score from the assessments, against the priors of the last full
+    run (each score's own ratings now, the priors as that run took them); describe each
+    mismatch. Where nothing was published or retracted since that run, its priors must also
+    equal the population's means now."""
     problems: list[str] = []
+    run = last_run(db)
+    if run is not None and not changed_since(db, run.at):
+        problems.extend(_check_priors(db, run))
     ends = db.execute(
         sa.select(Score.period_end)
         .where(Score.current.is_(True))
@@ -480,7 +369,8 @@ def verify(db: Session) -> list[str]:
         .order_by(Score.period_end)
     ).scalars()
     for end in list(ends):
-        expected = compute_period(db, end)
+        priors = run.priors.get(end) if run is not None else None
+        expected = compute_period(db, end, priors, run.computed_at if run else None)
         # Plain rows, not ORM objects: a national run compares hundreds of thousands.
         stored = db.execute(
             sa.select(*cast(sa.Table, Score.__table__).c).where(
@@ -500,12 +390,27 @@ def verify(db: Session) -> list[str]:
     return problems
 
 
+def _check_priors(db: Session, run: Run) -> Iterable[str]:
+    for end, recorded in sorted(run.priors.items()):
+        population = population_priors(db, end)
+        if population is None:
+            yield f"as of {end}: the last run recorded priors, but no assessment counts now"
+            continue
+        for key in sorted({*recorded.frameworks, *population.frameworks}, key=str):
+            got, want = recorded.frameworks.get(key), population.frameworks.get(key)
+            if got is None or want is None or _differs(got, want):
+                yield f"as of {end}: prior of {_scope(key)} recorded {got}, re-derived {want}"
+        if _differs(recorded.all, population.all):
+            yield f"as of {end}: mean of all suppliers recorded {recorded.all}, re-derived {population.all}"
+
+
 def _scope(framework_id: int | None) -> str:
-    return "overall" if framework_id is None else f"framework {framework_id}"
+    return "ratings on no framework" if framework_id is None else f"framework {framework_id}"
 
 
 def _compare(score: Any, result: method.Result | None) -> Iterable[str]:
-    where = f"score {score.id} (supplier {score.supplier_id}, {_scope(score.framework_id)}, as of {score.period_end})"
+    scope = "overall" if score.framework_id is None else f"framework {score.framework_id}"
+    where = f"score {score.id} (supplier {score.supplier_id}, {scope}, as of {score.period_end})"
     if result is None:
         yield f"{where}: stored {score.score}, but no assessment counts toward it now"
         return
@@ -518,5 +423,7 @@ def _compare(score: Any, result: method.Result | None) -> Iterable[str]:
             f"{where}: band stored {score.band_low} to {score.band_high}, "
             f"re-derived {result.band_low:.2f} to {result.band_high:.2f}"
         )
+    if score.prior_mean is not None and _differs(score.prior_mean, result.prior_mean):
+        yield f"{where}: prior stored {score.prior_mean:.2f}, re-derived {result.prior_mean:.2f}"
     if score.assessments_count != result.count:
         yield f"{where}: count stored {score.assessments_count}, re-derived {result.count}"

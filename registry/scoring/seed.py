@@ -240,6 +240,7 @@ class _Loader:
             a,
             None,
             "assessment.publish",
+            rescore=False,  # every score is computed once the seed is loaded
             status=AssessmentStatus.published,
             published_at=utcnow(),
         )

@@ -19,6 +19,7 @@ from registry.scoring.models import (
     ExclusionKind,
     Rating,
     RemediationPlan,
+    Score,
 )
 from tests.common.db.base import ModelFactory
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
@@ -101,3 +102,24 @@ def availability_lot() -> Lot:
         kpi_direction=KPIDirection.higher_is_better,
     )
     return lot
+
+
+class ScoreFactory(ModelFactory):
+    """A current overall score with its aggregates (two Good ratings, weight 1.5)."""
+
+    class Meta:
+        model = Score
+
+    framework_id = None
+    period = factory.LazyAttribute(lambda o: str(o.period_end.year))
+    period_end = datetime.date(2024, 12, 31)
+    method_version = "2.0"
+    score = Decimal("80.00")
+    band_low = Decimal("60.05")
+    band_high = Decimal("99.95")
+    assessments_count = 2
+    weight = 1.5
+    weighted_points = 150.0
+    weighted_points_sq = 15000.0
+    prior_mean = 80.0
+    good_count = 2

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from registry.db import create_engine
 from registry.scoring import method
-from registry.scoring.method import Aggregates
 from registry.scoring.models import AssessmentStatus, Rating
 from tests.common.cli import run_cli, write_ini
 from tests.common.db.core import (
@@ -28,6 +27,7 @@ from tests.common.db.core import (
     SupplierFactory,
 )
 from tests.common.db.scoring import AssessmentFactory, ReplyFactory
+from tests.common.scores import aggregates
 
 AS_OF = "2025-06-30"
 HIDDEN = "HIDDEN"  # in the KPI of every assessment that must not leave the registry
@@ -134,16 +134,6 @@ def _read(path: Path) -> list[dict[str, str]]:
 Key = tuple[str, str]  # (supplier id, framework id or "" for overall), as in the CSV
 
 
-def _aggregates(counted: list[tuple[float, Rating]]) -> Aggregates:
-    return Aggregates(
-        count=len(counted),
-        weight=sum(w for w, _ in counted),
-        weighted_points=sum(w * method.POINTS[r] for w, r in counted),
-        weighted_points_sq=sum(w * method.POINTS[r] ** 2 for w, r in counted),
-        ratings={r.value: sum(1 for _, x in counted if x == r) for r in method.POINTS},
-    )
-
-
 def recompute_from_csv(assessments: list[dict[str, str]], as_of: datetime.date) -> dict:
     """The scores as of one date, from rows of assessments.csv alone (no database)."""
     by_pair: dict[Key, list[tuple[float, Rating]]] = defaultdict(list)
@@ -158,23 +148,27 @@ def recompute_from_csv(assessments: list[dict[str, str]], as_of: datetime.date) 
         )
     if not by_pair:
         return {}
-    everything = [x for counted in by_pair.values() for x in counted]
-    overall_mean = method.mean_of(_aggregates(everything))
     by_framework: dict[str, list[tuple[float, Rating]]] = defaultdict(list)
     by_supplier: dict[str, list[tuple[float, Rating]]] = defaultdict(list)
     for (supplier, framework), counted in by_pair.items():
         by_framework[framework].extend(counted)
         by_supplier[supplier].extend(counted)
+    # Method 2.0: each framework's ratings (and those on no framework, together) are shrunk
+    # toward their mean; the overall toward the average of its components' means, with the
+    # prior weight once per component.
+    priors = {f: method.mean_of(aggregates(counted)) for f, counted in by_framework.items()}
+    components: dict[str, list[float]] = defaultdict(list)
     results: dict[Key, method.Result] = {}
     for (supplier, framework), counted in by_pair.items():
+        components[supplier].append(priors[framework])
         if framework:
-            prior = method.mean_of(_aggregates(by_framework[framework]))
             results[(supplier, framework)] = method.compute(
-                _aggregates(counted), prior, as_of, "framework"
+                aggregates(counted), priors[framework], as_of, "framework"
             )
     for supplier, counted in by_supplier.items():
+        prior_mean, prior_weight = method.overall_prior(components[supplier])
         results[(supplier, "")] = method.compute(
-            _aggregates(counted), overall_mean, as_of, "overall"
+            aggregates(counted), prior_mean, as_of, "overall", prior_weight
         )
     return results
 
@@ -205,7 +199,14 @@ def test_every_current_score_recomputes_from_the_csv_export_alone(exported: Path
             assert int(row["assessments_count"]) == result.count, where
             inputs = json.loads(row["inputs"])
             assert inputs["ratings"] == result.inputs["ratings"], where
-            for name in ("weight", "weighted_points", "weighted_points_sq", "prior_mean"):
+            names = (
+                "weight",
+                "weighted_points",
+                "weighted_points_sq",
+                "prior_mean",
+                "prior_weight",
+            )
+            for name in names:
                 assert inputs[name] == pytest.approx(result.inputs[name], abs=1e-6), where
             checked += 1
     # As of 2025: each supplier on both frameworks (gamma on B through its obligation), and three

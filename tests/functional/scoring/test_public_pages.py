@@ -75,7 +75,7 @@ def scored(db_session: Session) -> dict[str, Any]:
 
 def test_methodology_explains_the_method(webtest_app: webtest.TestApp) -> None:
     page = webtest_app.get("/methodology")
-    assert "Method version 1.0" in page.text
+    assert "Method version 2.0" in page.text
     for text in (
         "Good",
         "Approaching target",

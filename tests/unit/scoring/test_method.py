@@ -40,7 +40,7 @@ def test_two_good_ratings_are_shrunk_toward_the_framework_mean() -> None:
     assert result.band_low == round(76 - margin, 2) == 62.85
     assert result.band_high == round(76 + margin, 2) == 89.15
     assert "(2.00 \u00d7 100.0 + 3 \u00d7 60.0) ÷ (2.00 + 3) = 76.0" in result.breakdown
-    assert result.inputs["count"] == 2 and result.inputs["method_version"] == "1.0"
+    assert result.inputs["count"] == 2 and result.inputs["method_version"] == "2.0"
 
 
 def test_many_assessments_dominate_the_prior() -> None:

@@ -157,7 +157,12 @@ def test_sql_scores_equal_the_python_method_to_the_byte(db_session: Session) -> 
     scores.recompute(db_session, AS_OF)
     stored = db_session.scalars(sa.select(Score).where(Score.current.is_(True))).all()
     ends = {score.period_end for score in stored}
-    expected = {end: scores.compute_period(db_session, end) for end in ends}
+    run = scores.last_run(db_session)
+    assert run is not None  # the run records its priors, and each score names the run
+    expected = {
+        end: scores.compute_period(db_session, end, run.priors[end], run.computed_at)
+        for end in ends
+    }
     assert len(stored) == sum(len(v) for v in expected.values()) > 5
     for score in stored:
         result = expected[score.period_end][(score.supplier_id, score.framework_id)]
