@@ -1,3 +1,6 @@
+"""The home page: what the registry found, for everyone; each role's work, once signed in; and
+the About page."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,6 +9,8 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.home import figures, roles
+from registry.scoring.views import today
 
 
 @view_config(
@@ -15,4 +20,31 @@ from registry.authnz import Permissions
     request_method="GET",
 )
 def home(request: Request) -> dict[str, Any]:
+    threshold = request.registry["registry.detection"].thresholds["market_concentration"]
+    return figures.public_home(
+        request.db,
+        request.registry["registry.markets.cpv_depth"],
+        int(threshold["min_contracts"]),
+        today(),
+    )
+
+
+@view_config(
+    route_name="home",
+    renderer="home/role.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+    is_authenticated=True,
+)
+def role_home(request: Request) -> dict[str, Any]:
+    return roles.role_home(request.db, request.identity, today())
+
+
+@view_config(
+    route_name="about",
+    renderer="home/about.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def about(request: Request) -> dict[str, Any]:
     return {}
