@@ -9,34 +9,16 @@ from typing import Any
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.flags.models import Flag, FlagGroup, FlagStatus, Severity, SubjectType
+from registry.flags.models import FlagGroup, Severity, SubjectType
 from registry.records import Publication
 from registry.scoring.models import AssessmentStatus
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
+from tests.common.db.flags import open_flag as flag
 from tests.common.db.opendata import ImportFindingFactory, ImportRunFactory
 from tests.common.db.scoring import AssessmentFactory
 from tests.conftest import login
 
 TODAY = datetime.datetime.now(datetime.UTC).date()
-
-
-def flag(db: Session, label: str, severity: Severity = Severity.high, **about: Any) -> Flag:
-    fields: dict[str, Any] = {
-        "detector": "buyer_dependency",
-        "subject_type": SubjectType.buyer_supplier,
-        "subject_key": label,
-        "subject_label": label,
-        "severity": severity,
-        "status": FlagStatus.open,
-        "metrics": {},
-        "rule": "a rule",
-        "thresholds": {},
-        "source": "a source",
-    }
-    f = Flag(**{**fields, **about})
-    db.add(f)
-    db.flush()
-    return f
 
 
 def home_of(app: webtest.TestApp, user: Any) -> webtest.TestResponse:
