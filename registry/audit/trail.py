@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -130,35 +130,34 @@ def read_filters(
         value = params.get(name, "")
         return value.strip() if isinstance(value, str) else ""
 
-    subject_type = text("subject_type")
-    if subject_type:
-        if subject_type in subject_types:
-            f.subject_type = subject_type
-            f.conditions.append(AuditEvent.subject_type == subject_type)
-        else:
-            f.errors.append(("subject_type", "Record type must be one of the types listed"))
-    subject_id = text("subject_id")
-    if subject_id:
-        if len(subject_id) > MAX_TEXT:
-            f.errors.append(("subject_id", f"Record id must be {MAX_TEXT} characters or fewer"))
-        else:
-            f.subject_id = subject_id
-            f.conditions.append(AuditEvent.subject_id == subject_id)
-    actor = text("actor")
-    if actor:
-        if len(actor) > MAX_TEXT:
-            f.errors.append(("actor", f"Who must be {MAX_TEXT} characters or fewer"))
-        else:
-            f.actor = actor
-            pattern = f"%{_escape_like(actor.lower())}%"
-            f.conditions.append(sa.func.lower(AuditEvent.actor_label).like(pattern, escape="\\"))
-    action = text("action")
-    if action:
-        if action in actions:
-            f.action = action
-            f.conditions.append(AuditEvent.action == action)
-        else:
-            f.errors.append(("action", "Action must be one of the actions listed"))
+    def too_long(label: str) -> Callable[[str], str | None]:
+        return lambda v: (
+            f"{label} must be {MAX_TEXT} characters or fewer" if len(v) > MAX_TEXT else None
+        )
+
+    def listed(choices: set[str], label: str) -> Callable[[str], str | None]:
+        return lambda v: (
+            None if v in choices else f"{label} must be one of the {label.lower()}s listed"
+        )
+
+    def actor_like(v: str) -> sa.ColumnElement[bool]:
+        pattern = f"%{_escape_like(v.lower())}%"
+        return sa.func.lower(AuditEvent.actor_label).like(pattern, escape="\\")
+
+    checks: list[tuple[str, Callable[[str], str | None], Callable[[str], Any]]] = [
+        ("subject_type", listed(subject_types, "Record type"), AuditEvent.subject_type.__eq__),
+        ("subject_id", too_long("Record id"), AuditEvent.subject_id.__eq__),
+        ("actor", too_long("Who"), actor_like),
+        ("action", listed(actions, "Action"), AuditEvent.action.__eq__),
+    ]
+    for name, problem_with, condition in checks:
+        value = text(name)
+        problem = problem_with(value) if value else None
+        if problem:
+            f.errors.append((name, problem))
+        elif value:
+            setattr(f, name, value)
+            f.conditions.append(condition(value))
     f.date_from, start = _date(f, "date_from", "Date from", text("date_from"))
     f.date_to, end = _date(f, "date_to", "Date to", text("date_to"))
     if start and end and start > end:

@@ -4,7 +4,6 @@ recomputes a market or runs a detector."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from typing import Any
 
@@ -22,70 +21,36 @@ from registry.scoring import clock_rules, clock_views, clocks
 ROWS = 5
 
 
-@dataclasses.dataclass(frozen=True)
-class ConcentratedMarket:
-    key: str
-    label: str
-    hhi: float
-    cr1: float
-    groups: int
-    contracts: int
-    computed_at: datetime.datetime
-    method_version: str
-
-
-@dataclasses.dataclass(frozen=True)
-class DetectorCount:
-    detector: str
-    title: str
-    open_flags: int
-
-
 def concentrated_markets(
     db: Session, depth: int, min_contracts: int, rows: int = ROWS
-) -> list[ConcentratedMarket]:
+) -> tuple[list[MarketFigures], dict[str, str]]:
     """The markets of what is bought (not buyer-wide ones) with the highest stored HHI by buyers
-    won, among those large enough for the concentration detector to judge."""
+    won, among those large enough for the concentration detector to judge; and their labels."""
     of_classified_kind = sa.or_(
         *(MarketFigures.market_key.startswith(f"{kind}-") for kind in CLASSIFIED_KINDS)
     )
-    found = db.execute(
-        sa.select(MarketFigures)
-        .where(of_classified_kind, MarketFigures.contracts >= min_contracts)
-        .order_by(MarketFigures.buyers_hhi.desc(), MarketFigures.market_key)
-        .limit(rows)
-    ).scalars()
-    figures = list(found)
-    labels = market_labels(db, {f.market_key for f in figures}, depth)
-    return [
-        ConcentratedMarket(
-            key=f.market_key,
-            label=labels.get(f.market_key, f.market_key),
-            hhi=f.buyers_hhi,
-            cr1=f.buyers_cr1,
-            groups=f.groups,
-            contracts=f.contracts,
-            computed_at=f.computed_at,
-            method_version=f.method_version,
-        )
-        for f in figures
-    ]
+    figures = list(
+        db.execute(
+            sa.select(MarketFigures)
+            .where(of_classified_kind, MarketFigures.contracts >= min_contracts)
+            .order_by(MarketFigures.buyers_hhi.desc(), MarketFigures.market_key)
+            .limit(rows)
+        ).scalars()
+    )
+    return figures, market_labels(db, {f.market_key for f in figures}, depth)
 
 
-def open_flags_by_detector(db: Session) -> list[DetectorCount]:
-    """Open and acknowledged flags per detector, the most first."""
+def open_flags_by_detector(db: Session) -> list[dict[str, Any]]:
+    """Open and acknowledged flags per detector (its id, title and count), the most first."""
     rows = db.execute(
         sa.select(Flag.detector, sa.func.count())
         .where(Flag.status.in_(ACTIVE_STATUSES))
         .group_by(Flag.detector)
         .order_by(sa.func.count().desc(), Flag.detector)
     ).all()
+    titles = {d.id: d.title for d in DETECTORS.values()}
     return [
-        DetectorCount(
-            detector=detector,
-            title=DETECTORS[detector].title if detector in DETECTORS else detector,
-            open_flags=count,
-        )
+        {"detector": detector, "title": titles.get(detector, detector), "open_flags": count}
         for detector, count in rows
     ]
 
@@ -104,8 +69,10 @@ def public_home(
         db, clocks.Scope(), as_of, clock_rules.DUE_SOON, ROWS
     )
     computed = db.execute(sa.select(sa.func.max(MarketFigures.computed_at))).scalar_one()
+    markets, labels = concentrated_markets(db, depth, min_contracts)
     return {
-        "markets": concentrated_markets(db, depth, min_contracts),
+        "markets": markets,
+        "market_labels": labels,
         "figures_computed_at": computed,
         "detectors": open_flags_by_detector(db),
         "imports": latest_imports(db),

@@ -18,7 +18,12 @@ from registry.db import create_engine
 from registry.records import Publication
 from registry.scoring import assessments
 from tests.browser.conftest import assert_accessible, follow
-from tests.browser.test_trust_journeys import seeded_live  # noqa: F401 (the seeded registry)
+from tests.browser.test_trust_journeys import (
+    heading,
+    main_text,
+    seeded_live,  # noqa: F401 (the seeded registry)
+    sign_in,
+)
 from tests.common.live import LiveServer
 from tests.conftest import TEST_PASSWORD
 
@@ -68,33 +73,20 @@ def home_live(
             assert contract is not None
             users = DatabaseUserService(db)
             if users.find_by_email(OFFICER) is None:
-                users.create_user(OFFICER, TEST_PASSWORD, "officer", buyer_id=buyer.id)
-                users.create_user(AUDITOR, TEST_PASSWORD, "auditor")
-                users.create_user(
-                    SUPPLIER_USER, TEST_PASSWORD, "supplier", supplier_id=contract.supplier_id
-                )
+                organisations: dict[str, dict[str, int]] = {
+                    OFFICER: {"buyer_id": buyer.id},
+                    AUDITOR: {},
+                    SUPPLIER_USER: {"supplier_id": contract.supplier_id},
+                }
+                for email, organisation in organisations.items():
+                    role = email.split("@")[0].removeprefix("home-")
+                    users.create_user(email, TEST_PASSWORD, role, **organisation)
                 today = datetime.date.today()
                 plant(db, contract, WAITING_KPI, today + datetime.timedelta(days=9))
                 plant(db, contract, ACTIONABLE_KPI, today - datetime.timedelta(days=1))
             return {"buyer": buyer.name, "supplier": contract.supplier.name}
     finally:
         engine.dispose()
-
-
-def sign_in(page: Any, email: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    follow(page, page.get_by_role("button", name="Sign in"))
-    assert f"Signed in as {email}" in page.content()
-
-
-def heading(page: Any) -> str:
-    return str(page.get_by_role("heading", level=1).inner_text())
-
-
-def main_text(page: Any) -> str:
-    return str(page.inner_text("main"))
 
 
 def path(page: Any) -> str:

@@ -97,9 +97,12 @@ def test_the_audit_trail_is_for_auditors_and_linked_for_them(
     assert webtest_app.get("/audit", expect_errors=True).status_code in (302, 303, 403)
     login_as("officer", buyer_id=ContractFactory().buyer_id)
     assert webtest_app.get("/audit", expect_errors=True).status_code == 403
+    assert not webtest_app.get("/").html.find("header").find("a", href="/audit")
     webtest_app.reset()
     login_as("auditor")
-    assert webtest_app.get("/").click(description="Open the audit trail").status_code == 200
+    home = webtest_app.get("/")
+    assert home.html.find("header").find("a", href="/audit").text.strip() == "Audit trail"
+    assert home.click(description="Open the audit trail").status_code == 200
 
 
 def test_the_public_home_reads_stored_figures_and_links_them(
