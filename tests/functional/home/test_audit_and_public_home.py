@@ -30,7 +30,7 @@ def rows(page: webtest.TestResponse) -> list[list[str]]:
 
 
 def test_the_audit_trail_filters_names_and_links(
-    webtest_app: webtest.TestApp, login_as: Any, db_session: Session
+    webtest_app: webtest.TestApp, login_as: Any, make_user: Any, db_session: Session
 ) -> None:
     a = AssessmentFactory()
     supplier = SupplierFactory(name="Trail Supplier")
@@ -48,6 +48,14 @@ def test_the_audit_trail_filters_names_and_links(
         subject_id=supplier.id,
         actor_label="cli",
     )
+    officer = make_user("officer", buyer_id=a.buyer_id)
+    record_event(
+        db_session,
+        action="assessment.submit",
+        subject_type="assessment",
+        subject_id=a.id,
+        actor=officer,
+    )
     db_session.commit()
     auditor = login_as("auditor")
     everything = webtest_app.get("/audit")
@@ -59,6 +67,8 @@ def test_the_audit_trail_filters_names_and_links(
         f"/suppliers/{supplier.id}"
     )
     total = len(rows(everything))
+    submitted = next(r for r in rows(everything) if r[3] == "Assessment submitted")
+    assert submitted[2] == f"{officer.email} (an officer of {a.contract.buyer.name})"
 
     def shown(**params: str) -> list[list[str]]:
         page = webtest_app.get("/audit", params)
@@ -68,9 +78,9 @@ def test_the_audit_trail_filters_names_and_links(
     by_type = shown(subject_type="supplier")
     assert by_type and all(r[4].startswith("Supplier ") for r in by_type)
     assert len(by_type) < total
-    assert [r[4] for r in shown(subject_type="assessment", subject_id=str(a.id))] == [
-        f"Assessment {a.id}"
-    ]
+    one_record = shown(subject_type="assessment", subject_id=str(a.id))
+    assert [r[3] for r in one_record] == ["Assessment submitted", "Assessment published"]
+    assert {r[4] for r in one_record} == {f"Assessment {a.id}"}
     assert [r[3] for r in shown(actor="ALICE@")] == ["Assessment published"]
     assert [r[3] for r in shown(action="supplier.updated")] == ["Supplier updated"]
     assert len(shown(date_from=TODAY.isoformat(), date_to=TODAY.isoformat())) == total
