@@ -61,13 +61,16 @@ def latest_imports(db: Session, rows: int = ROWS) -> list[ImportRun]:
     )
 
 
-def public_home(
-    db: Session, depth: int, min_contracts: int, as_of: datetime.date
-) -> dict[str, Any]:
-    # Published contracts and assessments only, as /assessment-clocks counts them.
+def clocks_coming_due(db: Session, as_of: datetime.date) -> dict[str, Any]:
+    """Every clock state's count and the assessments due soonest, of published contracts and
+    assessments only, as /assessment-clocks counts them."""
     totals, due_soon = clock_views.state_summary(
         db, clocks.Scope(), as_of, clock_rules.DUE_SOON, ROWS
     )
+    return {"clock_totals": totals, "due_soon": due_soon, "as_of": as_of}
+
+
+def public_home(db: Session, depth: int, min_contracts: int) -> dict[str, Any]:
     computed = db.execute(sa.select(sa.func.max(MarketFigures.computed_at))).scalar_one()
     markets, labels = concentrated_markets(db, depth, min_contracts)
     return {
@@ -76,8 +79,5 @@ def public_home(
         "figures_computed_at": computed,
         "detectors": open_flags_by_detector(db),
         "imports": latest_imports(db),
-        "clock_totals": totals,
-        "due_soon": due_soon,
-        "as_of": as_of,
         "min_contracts": min_contracts,
     }

@@ -10,6 +10,7 @@ from pyramid.view import view_config
 
 from registry.authnz import Permissions
 from registry.home import figures, roles
+from registry.markets.cache import cached
 from registry.scoring.views import today
 
 
@@ -21,12 +22,20 @@ from registry.scoring.views import today
 )
 def home(request: Request) -> dict[str, Any]:
     threshold = request.registry["registry.detection"].thresholds["market_concentration"]
-    return figures.public_home(
-        request.db,
-        request.registry["registry.markets.cpv_depth"],
-        int(threshold["min_contracts"]),
-        today(),
+    as_of = today()
+    # The clocks are worked out, not stored: kept as long as the market figures' cache keeps
+    # them, so a busy home page does not compute every contract's clocks on each request.
+    due = cached(
+        request, ("home-clocks", as_of), lambda: figures.clocks_coming_due(request.db, as_of)
     )
+    return {
+        **figures.public_home(
+            request.db,
+            request.registry["registry.markets.cpv_depth"],
+            int(threshold["min_contracts"]),
+        ),
+        **due,
+    }
 
 
 @view_config(

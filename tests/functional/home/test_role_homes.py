@@ -21,6 +21,16 @@ from tests.conftest import login
 TODAY = datetime.datetime.now(datetime.UTC).date()
 
 
+def assert_see_all_links_work(app: webtest.TestApp, page: webtest.TestResponse) -> int:
+    """Every filtered list a home links to opens, its filters all used."""
+    links = {a["href"] for a in page.html.find("main")("a") if "?" in a["href"]}
+    for href in links:
+        listing = app.get(href)
+        assert listing.status_code == 200, href
+        assert "not used" not in listing and "was not used" not in listing, href
+    return len(links)
+
+
 def home_of(app: webtest.TestApp, user: Any) -> webtest.TestResponse:
     page = login(app, user.email)
     assert page.request.path == "/"
@@ -95,6 +105,7 @@ def test_an_officer_sees_only_their_own_buyers_work(
     assert page.html.find("a", string="See your 1 draft")["href"] == (
         f"/contracts?buyer={mine.id}&status=draft"
     )
+    assert assert_see_all_links_work(webtest_app, page) >= 3
 
 
 def test_an_officer_with_nothing_is_told_what_to_do(
@@ -132,6 +143,7 @@ def test_a_supplier_sees_only_its_own_ratings_and_flags(
     assert "Other uptime" not in text and "Acme closed" not in text
     assert "Duopoly in clinical systems" in text and "Other Ltd dominates" not in text
     assert "None of your published ratings has been scored yet" in text
+    assert assert_see_all_links_work(webtest_app, page) >= 2
 
     # The Assessments list's "mine" filter: only this supplier's ratings.
     AssessmentFactory(contract=ContractFactory(supplier=other), kpi="Other published")
@@ -185,6 +197,7 @@ def test_the_auditors_home_shows_the_queue_by_age_and_flags_by_severity(
     flags = [r.find("a").text for r in page.html.find(id="flags").find_next("tbody")("tr")]
     assert flags == ["A high flag", "A low flag"]
     assert page.html.find("a", string="Open the audit trail")["href"] == "/audit"
+    assert assert_see_all_links_work(webtest_app, page) >= 5
 
 
 def test_the_auditors_empty_home(webtest_app: webtest.TestApp, make_user: Any) -> None:
