@@ -16,6 +16,7 @@ from registry.authnz import Role
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.db import utcnow
+from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, Flag, FlagGroup, FlagStatus, Severity
 from registry.opendata import quality
 from registry.opendata.models import ImportRun, ImportRunOcid
@@ -182,7 +183,7 @@ def auditor_home(db: Session, as_of: datetime.date) -> dict[str, Any]:
             .where(Assessment.id.in_(contradicted_ids))
         ).scalars()
     }
-    open_by_severity = dict.fromkeys(Severity, 0)
+    open_by_severity = dict.fromkeys((Severity.high, Severity.medium, Severity.low), 0)
     for severity, n in db.execute(
         sa.select(Flag.severity, sa.func.count())
         .where(Flag.status == FlagStatus.open)
@@ -268,7 +269,7 @@ def admin_home(db: Session) -> dict[str, Any]:
 
 def role_home(db: Session, user: Any, as_of: datetime.date) -> dict[str, Any]:
     """The home of the user's role: its template's name and what it shows."""
-    common = {"as_of": as_of}
+    common = {"as_of": as_of, "detector_titles": {d.id: d.title for d in DETECTORS.values()}}
     if user.role == Role.officer:
         return {**common, "role_template": "home/officer.html", **officer_home(db, user, as_of)}
     if user.role == Role.auditor:
