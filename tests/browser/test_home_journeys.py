@@ -61,15 +61,11 @@ def home_live(
         with Session(engine) as db, db.begin():
             buyer = db.scalars(sa.select(Buyer).order_by(Buyer.id)).first()
             assert buyer is not None
-            contract = db.scalars(
-                sa.select(Contract)
-                .where(
-                    Contract.buyer_id == buyer.id,
-                    Contract.publication == Publication.published,
-                    Contract.retracted_at.is_(None),
-                )
-                .order_by(Contract.id.desc())
-            ).first()
+            # The buyer's latest published contract (the trust journeys use its first).
+            published = sa.select(Contract).filter_by(
+                buyer_id=buyer.id, publication=Publication.published, retracted_at=None
+            )
+            contract = db.scalars(published.order_by(Contract.id.desc())).first()
             assert contract is not None
             users = DatabaseUserService(db)
             if users.find_by_email(OFFICER) is None:
