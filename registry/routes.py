@@ -7,10 +7,12 @@ def includeme(config: Configurator) -> None:
     # Numeric placeholders are [0-9]+, never \\d+ (which matches '²'); views read them with
     # registry.integers.record_id, which answers 404 past the column's range.
     config.add_route("home", "/")
+    config.add_route("about", "/about")
 
     # Accounts
     config.add_route("accounts.login", "/login")
     config.add_route("accounts.logout", "/logout")
+    config.add_route("accounts.account", "/account")  # the signed-in user's own
     config.add_route("accounts.users", "/admin/users")
     config.add_route("accounts.user_new", "/admin/users/new")
     config.add_route("accounts.user_detail", "/admin/users/{id:[0-9]+}")

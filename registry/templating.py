@@ -110,6 +110,7 @@ NAVIGATION: list[tuple[str, str, str | None]] = [
     ("search", "Search", None),
     ("data", "Open data", None),
     ("review.queue", "Review", "auditor:review:act"),
+    ("audit.trail", "Audit trail", "auditor:audit:read"),
     ("accounts.users", "Users", "admin:users:manage"),
 ]
 

@@ -35,6 +35,23 @@ LIST_SORTS: dict[str, tuple[str, tuple[Any, ...]]] = {
 }
 
 
+MINE_LABELS = {
+    Role.supplier: "Only ratings of my organisation",
+    Role.officer: "Only my organisation's assessments",
+}
+
+
+def mine_condition(user: Any) -> sa.ColumnElement[bool] | None:
+    """The assessments that are the user's own organisation's, or None for roles without one."""
+    if user is None:
+        return None
+    if user.role == Role.supplier and user.supplier_id is not None:
+        return Assessment.supplier_id == user.supplier_id
+    if user.role == Role.officer and user.buyer_id is not None:
+        return Assessment.buyer_id == user.buyer_id
+    return None
+
+
 def today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
@@ -88,11 +105,18 @@ def assessment_list(request: Request) -> dict[str, Any]:
         if supplier is None:
             raise HTTPNotFound("No supplier with that id: check the supplier link.")
         query = query.where(Assessment.supplier_id == supplier.id)
+    # ?mine=1: a supplier user's ratings, or an officer's buyer's assessments.
+    mine_clause = mine_condition(user)
+    mine = mine_clause is not None and request.params.get("mine") == "1"
+    if mine_clause is not None and mine:
+        query = query.where(mine_clause)
     sort = request.params.get("sort", "newest")
     if sort not in LIST_SORTS:
         sort = "newest"
     query = query.order_by(*LIST_SORTS[sort][1], Assessment.id.desc())
     return {
+        "mine": mine,
+        "mine_label": None if mine_clause is None else MINE_LABELS[user.role],
         "page": paginate(request.db, query, page_number(request)),
         "status": status,
         "statuses": statuses,

@@ -43,5 +43,5 @@ def test_auditor_signs_in_and_reads_the_audit_trail(page: Any, live_database_url
 
     page.goto("/audit")
     assert "The chain is intact" in page.inner_text("main")
-    assert "account.login_failed" in page.inner_text("main")
+    assert "Account sign-in failed" in page.inner_text("main")  # actions in words (issue 18)
     assert_accessible(page)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.flags.detectors import load_settings
-from registry.flags.models import DetectorCoverage, Flag, FlagStatus, SubjectType
+from registry.flags.models import DetectorCoverage, Flag, FlagStatus, Severity, SubjectType
 from registry.flags.services import active_flags, run_detection
 from registry.suppliers.models import SupplierGroup
 from tests.common.db.core import (
@@ -101,3 +101,23 @@ __all__ = [
     "new_buyer",
     "separate_buying",
 ]
+
+
+def open_flag(db: Session, label: str, severity: Severity = Severity.high, **about: Any) -> Flag:
+    """An open flag with the given label (its subject key too), about whatever `about` says."""
+    fields: dict[str, Any] = {
+        "detector": "buyer_dependency",
+        "subject_type": SubjectType.buyer_supplier,
+        "subject_key": label,
+        "subject_label": label,
+        "severity": severity,
+        "status": FlagStatus.open,
+        "metrics": {},
+        "rule": "a rule",
+        "thresholds": {},
+        "source": "a source",
+    }
+    flag = Flag(**{**fields, **about})
+    db.add(flag)
+    db.flush()
+    return flag
