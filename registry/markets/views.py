@@ -15,7 +15,7 @@ from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
-from registry.markets.datause import data_use_in
+from registry.markets.datause import data_use_in, illustrative_in
 from registry.markets.figures import TOP_SHARES, group_page, stored_market
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import (
@@ -168,6 +168,12 @@ def market_detail(request: Request) -> dict[str, Any]:
     ).scalars()
     return {
         "market": market,
+        # Built on illustrative contracts (the seed's GP practices): the page says so.
+        "illustrative": cached(
+            request,
+            ("illustrative", depth, str(key)),
+            lambda: illustrative_in(request.db, market_condition(key, depth)),
+        ),
         "groups": groups,
         "use": use,
         "stored": stored,

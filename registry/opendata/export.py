@@ -284,8 +284,7 @@ _table(
 _table(
     "products",
     "Products",
-    "Products contracts depend on, with the end of their vendors' support, not retracted "
-    "(issue 10).",
+    "Products contracts depend on, with the end of their vendors' support, not retracted.",
     Product,
     [
         ("id", "the registry's id, as on /products/{id}"),
@@ -445,8 +444,8 @@ TABLES["score_coverage"] = Table(
 _table(
     "imports",
     "Import ledger",
-    "Every import of OCDS or CSV data, newest last: what it read, kept, skipped and left out "
-    "(issue 11). Refused files are listed with why, and nothing from them was written.",
+    "Every import of OCDS or CSV data, newest last: what it read, kept, skipped and left "
+    "out. Refused files are listed with why, and nothing from them was written.",
     ImportRun,
     [
         ("id", "the import's number, as on /data/imports/{id}"),
@@ -488,7 +487,7 @@ _table(
 _table(
     "import_findings",
     "Import findings",
-    "Data quality (issue 17): each rule an imported file broke, at each JSON path, how often, "
+    "Data quality: each rule an imported file broke, at each JSON path, how often, "
     "with an example value as published and one place it was found.",
     ImportFinding,
     [
