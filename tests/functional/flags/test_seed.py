@@ -93,7 +93,7 @@ def test_pages_show_the_concentration_and_the_duopoly(
     page = seeded_webtest_app.get(f"/flags/{flag.id}")
     page_text = " ".join(page.text.split())
     assert "Monopoly or duopoly (duopoly)" in page_text
-    assert "HHI <strong>4,374.7</strong>" in page.text
+    assert "(Herfindahl-Hirschman, 0 to 10,000) of <strong>4,374.7</strong>" in page.text
     assert "GP Systems of Choice" in page_text  # the source
     assert page.html.find("a", href="/markets/cpv-48814")
     flags = seeded_webtest_app.get("/flags", {"subject_type": "market"})
