@@ -104,8 +104,9 @@ def test_form_refuses_a_call_off_on_an_expired_framework_writing_nothing(
     before = _count(db_session)
     page = _form(webtest_app).submit(status=400)
     errors = _field_errors(page)
-    assert "Framework RM1001 had expired on 31 March 2023, before the award date, 3 June 2024" in (
-        errors["framework_reference"]
+    assert (
+        "Framework RM1001 had expired on 31 March 2023, before the award date, 3 June 2024"
+        in (errors["framework_reference"])
     )
     assert "lifecycle override" in errors["framework_reference"]
     assert _count(db_session) == before
@@ -123,6 +124,8 @@ def test_form_records_it_with_an_override_reason_kept_and_audited(
     event = _created_event(db_session, contract)
     assert event.reason == REASON and event.actor_id == officer.id
     assert event.after is not None and event.after["lifecycle_override"] == REASON
+    notice = webtest_app.get(f"/contracts/{contract.id}").html.find(id="lifecycle-override")
+    assert notice is not None and REASON in notice.text
 
 
 def test_a_call_off_before_the_framework_starts_is_refused(
@@ -132,8 +135,9 @@ def test_a_call_off_before_the_framework_starts_is_refused(
     page = _form(webtest_app, framework_reference="RM2002", award_date="2023-12-31").submit(
         status=400
     )
-    assert "was not yet live on the award date, 31 December 2023: it starts on 1 January 2024" in (
-        _field_errors(page)["framework_reference"]
+    assert (
+        "was not yet live on the award date, 31 December 2023: it starts on 1 January 2024"
+        in (_field_errors(page)["framework_reference"])
     )
 
 
@@ -158,8 +162,9 @@ def test_a_supplier_in_remediation_on_the_lot_is_refused_naming_the_supplier(
     login_as("officer", buyer_id=world["buyer"].id)
     before = _count(db_session)
     page = _form(webtest_app, framework_reference="RM2002").submit(status=400)
-    assert "Acme Health Ltd was in remediation on RM2002 lot 1 on the award date" in (
-        _field_errors(page)["supplier"]
+    assert (
+        "Acme Health Ltd was in remediation on RM2002 lot 1 on the award date"
+        in (_field_errors(page)["supplier"])
     )
     assert _count(db_session) == before
 
@@ -180,8 +185,9 @@ def test_an_excluded_supplier_is_refused_while_the_exclusion_is_in_force(
     db_session.commit()
     login_as("officer", buyer_id=world["buyer"].id)
     page = _form(webtest_app, framework_reference="RM2002").submit(status=400)
-    assert "Acme Health Ltd was excluded from public contracts on the award date" in (
-        _field_errors(page)["supplier"]
+    assert (
+        "Acme Health Ltd was excluded from public contracts on the award date"
+        in (_field_errors(page)["supplier"])
     )
     # After the exclusion's end the same supplier may be awarded again.
     _form(webtest_app, framework_reference="RM2002", award_date="2026-01-05").submit(status=303)

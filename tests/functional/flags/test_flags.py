@@ -44,7 +44,9 @@ def test_flag_page_shows_the_numbers_rule_source_and_inputs(
     )
     assert "is above 1,800" in text
     words = " ".join(page.html.text.split())
-    assert "Concentration (Herfindahl-Hirschman index) above which a market is flagged 1,800" in words
+    assert (
+        "Concentration (Herfindahl-Hirschman index) above which a market is flagged 1,800" in words
+    )
     assert "registry.detectors" not in text and "CR1" not in text
     assert "Merger Guidelines 2023" in text
     assert "A flag is a reason to review, not proof of wrongdoing" in text

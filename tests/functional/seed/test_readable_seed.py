@@ -76,8 +76,7 @@ def test_only_the_complete_lot_is_judged_and_the_others_flags_are_resolved(
         )
     ).scalars()
     assert {f.subject_key: f.status_reason for f in resolved} == {
-        key: "not applicable: membership list incomplete"
-        for key in judged_all - {"GPSoC/lot-1"}
+        key: "not applicable: membership list incomplete" for key in judged_all - {"GPSoC/lot-1"}
     }
 
 
@@ -92,9 +91,7 @@ def test_figures_built_on_the_illustrative_practices_carry_the_mark(
         assert notice is not None, url
         assert "Illustrative" in notice.text and "7,526" in notice.text
     flag = seeded_db_session.execute(
-        sa.select(Flag).where(
-            Flag.detector == "monopoly_duopoly", Flag.subject_key == "cpv-48814"
-        )
+        sa.select(Flag).where(Flag.detector == "monopoly_duopoly", Flag.subject_key == "cpv-48814")
     ).scalar_one()
     notice = seeded_webtest_app.get(f"/flags/{flag.id}").html.find(id="illustrative")
     assert notice is not None and "contracts counted are illustrative" in notice.text
@@ -138,9 +135,7 @@ def _public_pages(app: webtest.TestApp, db: Session) -> list[str]:
     ]
     pages += [f"/frameworks/{ref}" for ref in db.execute(sa.select(Framework.reference)).scalars()]
     pages += [f"/flags/detectors/{detector}" for detector in DETECTORS]
-    first_flags = db.execute(
-        sa.select(sa.func.min(Flag.id)).group_by(Flag.detector)
-    ).scalars()
+    first_flags = db.execute(sa.select(sa.func.min(Flag.id)).group_by(Flag.detector)).scalars()
     pages += [f"/flags/{flag_id}" for flag_id in first_flags]
     lot = _gpsoc_lot(db, "1")
     pages += [f"/markets/lot-{lot.id}", "/markets/cpv-48814", "/frameworks/GPSoC/lots/1"]
