@@ -201,8 +201,8 @@ def token(db_session: Session, make_user: Any, world: dict[str, Any]) -> str:
     return plain
 
 
-def _api_body(**extra: Any) -> dict[str, Any]:
-    return {
+def _post(app: webtest.TestApp, token: str, status: int, **extra: Any) -> dict[str, Any]:
+    body = {
         "title": "GP clinical system 2024",
         "supplier": "01234567",
         "award_date": "2024-06-03",
@@ -210,18 +210,18 @@ def _api_body(**extra: Any) -> dict[str, Any]:
         "lot_number": "1",
         **extra,
     }
+    headers = {"Authorization": f"Bearer {token}"}
+    result: dict[str, Any] = app.post_json(
+        "/api/v1/contracts", body, headers=headers, status=status
+    ).json
+    return result
 
 
 def test_api_refuses_an_expired_framework_naming_the_json_path(
     webtest_app: webtest.TestApp, db_session: Session, token: str
 ) -> None:
     before = _count(db_session)
-    body = webtest_app.post_json(
-        "/api/v1/contracts",
-        _api_body(publish=True),
-        headers={"Authorization": f"Bearer {token}"},
-        status=400,
-    ).json
+    body = _post(webtest_app, token, 400, publish=True)
     (field,) = body["error"]["fields"]
     assert field["field"] == "$.framework_reference"
     assert "had expired on 31 March 2023" in field["message"]
@@ -231,12 +231,7 @@ def test_api_refuses_an_expired_framework_naming_the_json_path(
 def test_api_records_it_with_an_override_reason_in_the_audit_trail(
     webtest_app: webtest.TestApp, db_session: Session, token: str
 ) -> None:
-    created = webtest_app.post_json(
-        "/api/v1/contracts",
-        _api_body(lifecycle_override=REASON),
-        headers={"Authorization": f"Bearer {token}"},
-        status=201,
-    ).json
+    created = _post(webtest_app, token, 201, lifecycle_override=REASON)
     assert created["lifecycle_override"] == REASON
     contract = db_session.get(Contract, created["id"])
     assert contract is not None and contract.lifecycle_override == REASON
