@@ -13,6 +13,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
 from registry.authnz import RootFactory
+from registry.frameworks import lifecycle
 
 
 def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
@@ -92,6 +93,20 @@ def configure_environment(config: Configurator) -> None:
     env.globals["service_name"] = "Supplier Accountability Registry"
     env.globals["csrf_token"] = get_csrf_token
     env.globals["main_navigation"] = main_navigation
+    # Lifecycles follow their dates (issue 19): a framework past its end is shown expired, and
+    # its memberships ended, wherever a page shows them.
+    env.globals["framework_status"] = framework_status
+    env.globals["membership_state"] = shown_membership
+
+
+def framework_status(framework: Any) -> str:
+    """The framework's status as shown today (registry/frameworks/lifecycle.py)."""
+    return lifecycle.shown_status(framework, lifecycle.today()).value
+
+
+def shown_membership(membership: Any, framework: Any) -> Any:
+    """The membership's state as shown today: its status, or "Ended" with its framework."""
+    return lifecycle.membership_state(membership, framework, lifecycle.today())
 
 
 # (route name, label, permission needed or None). Routes not yet registered are left out, so a

@@ -26,6 +26,8 @@ from registry.db import utcnow
 from registry.flags.coverage import market_coverage
 from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
+from registry.frameworks.lifecycle import shown_status
+from registry.frameworks.lifecycle import today as lifecycle_today
 from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
 from registry.integers import whole_number
@@ -165,9 +167,11 @@ def framework_json(
         "reference": framework.reference,
         "title": framework.title,
         "owner_body": framework.owner_body,
-        "status": framework.status.value,
+        "status": shown_status(framework, lifecycle_today()).value,
+        "recorded_status": framework.status.value,
         "start_date": iso_date(framework.start_date),
         "end_date": iso_date(framework.end_date),
+        "extended_end_date": iso_date(framework.extended_end_date),
         "cpv_codes": list(framework.cpv_codes or []),
         "lots": [lot_json(lot) for lot in lots],
     }
@@ -395,6 +399,7 @@ def contract_json(contract: Contract) -> dict[str, Any]:
         "currency": contract.currency,
         "award_date": iso_date(contract.award_date),
         "cpv_code": contract.cpv_code,
+        "lifecycle_override": contract.lifecycle_override,
     }
 
 

@@ -12,6 +12,7 @@ from registry.cli import CLIContext, main, pass_context
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
 from registry.flags.services import active_flags, as_json, run_detection
+from registry.frameworks.lifecycle import disagreements, today
 from registry.markets.figures import refresh_market_figures
 from registry.markets.services import cpv_depth
 
@@ -56,6 +57,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
         stored = time.perf_counter() - started
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
         coverage = coverage_counts(db)
+        disagree = [f"{d.framework.reference}: {d.message}" for d in disagreements(db, today())]
     if as_json_output:
         click.echo(json.dumps(flags, indent=2, ensure_ascii=False))
         return
@@ -73,3 +75,6 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
             )
     click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
     click.echo(f"{len(flags)} open flags.")
+    # Checked on every run: a recorded status that its dates contradict, for an admin to correct.
+    for line in disagree:
+        click.echo(f"Framework status disagrees with its dates: {line}.")

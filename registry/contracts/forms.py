@@ -132,6 +132,14 @@ class ContractForm(Form):
         validators=[validators.Optional(), length("CPV code", 10)],
         description="The Common Procurement Vocabulary code, like 48000000-8",
     )
+    # Only needed when the framework, lot or supplier fails a lifecycle check on the award date.
+    lifecycle_override = wtforms.TextAreaField(
+        "Lifecycle override reason (optional)",
+        validators=[validators.Optional(), length("lifecycle override reason", 2000)],
+        description="Only when the framework had expired or was not yet live on the award date, "
+        "or the supplier was in remediation, suspended or excluded: why the contract is recorded "
+        "anyway. It is kept with the contract and in its audit trail.",
+    )
 
     def to_input(self, *, buyer_id: int | None) -> ContractInput:
         method = self.procurement_method.data or None
@@ -154,6 +162,7 @@ class ContractForm(Form):
             procurement_method=ProcurementMethod(method) if method else None,
             number_of_tenderers=self.number_of_tenderers.data,
             cpv_code=self.cpv_code.data,
+            lifecycle_override=self.lifecycle_override.data,
         )
 
 

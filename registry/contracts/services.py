@@ -23,6 +23,7 @@ from registry.contracts.interfaces import IContractService
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
 from registry.contracts.rules import Problem, can_see, check_terms, merged_message
 from registry.db import utcnow
+from registry.frameworks.lifecycle import contract_problems, judged_on
 from registry.frameworks.models import Framework, Lot
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number
@@ -65,6 +66,8 @@ class ContractInput:
     procurement_method: ProcurementMethod | None = None
     number_of_tenderers: int | None = None
     cpv_code: str | None = None
+    # Why it is recorded although its framework, lot or supplier fails a lifecycle check.
+    lifecycle_override: str | None = None
 
     @classmethod
     def from_contract(cls, contract: Contract) -> ContractInput:
@@ -89,6 +92,7 @@ class ContractInput:
             procurement_method=contract.procurement_method,
             number_of_tenderers=contract.number_of_tenderers,
             cpv_code=contract.cpv_code,
+            lifecycle_override=contract.lifecycle_override,
         )
 
 
@@ -111,6 +115,7 @@ AUDITED_FIELDS = (
     "predecessor_id",
     "cpv_code",
     "publication",
+    "lifecycle_override",
 )
 
 
@@ -297,9 +302,20 @@ class ContractService:
                 cpv_code=cpv_code,
             )
         )
+        # A call-off on an expired or not yet live framework, or with a supplier in remediation or
+        # excluded on its award date, needs an officer's stated reason (issue 19).
+        lifecycle, override = contract_problems(
+            self.db,
+            lot_id,
+            supplier_id,
+            judged_on(data.award_date, data.start_date),
+            data.lifecycle_override,
+        )
+        problems.extend(lifecycle)
         if problems:
             raise ContractError(problems)
         return {
+            "lifecycle_override": override,
             "title": title,
             "reference": reference,
             "description": data.description.strip(),
@@ -359,6 +375,7 @@ class ContractService:
             subject_id=contract.id,
             actor=actor,
             after=snapshot(contract),
+            reason=contract.lifecycle_override,
         )
         return contract
 
@@ -382,6 +399,7 @@ class ContractService:
                 actor=actor,
                 before={name: before[name] for name in changed},
                 after={name: after[name] for name in changed},
+                reason=contract.lifecycle_override if "lifecycle_override" in changed else None,
             )
         return contract
 

@@ -355,6 +355,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             choices=("draft", "published"),
             default="published",
         ),
+        Column(
+            "lifecycle_override",
+            "string",
+            "Only when the framework had expired or was not yet live on the award date, or the "
+            "supplier was in remediation, suspended or excluded: why it is recorded anyway",
+            max_length=2000,
+        ),
         ILLUSTRATIVE,
     ),
     # Draft KPI assessments of contracts, written through the scoring service (its rules, its

@@ -8,12 +8,14 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.audit.services import Event, record_events
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.rules import check_terms
 from registry.csvimport.plan import Plan
 from registry.csvimport.reader import Problems, Row, fetch_in
 from registry.csvimport.references import Lots, Suppliers
+from registry.frameworks.lifecycle import ContractLifecycle, judged_on, settle_override
 from registry.records import Publication
 
 
@@ -87,6 +89,32 @@ def _resolve(db: Session, rows: list[Row], problems: Problems) -> None:
             cpv_code=v["cpv_code"],
         ):
             # check_terms speaks to a form ("Value must be..."); the column is named already.
+            problems.add(row.line, column, message[0].lower() + message[1:])
+    _check_lifecycles(db, rows, problems)
+
+
+# The form's field names, as the lifecycle checks give them, to the file's columns.
+LIFECYCLE_COLUMNS = {"supplier": "supplier_name", "lot_number": "lot_number"}
+
+
+def _check_lifecycles(db: Session, rows: list[Row], problems: Problems) -> None:
+    """Each row's framework, lot and supplier on its award date (issue 19): a problem naming the
+    column, unless the row gives its lifecycle_override reason, which is then kept."""
+    check = ContractLifecycle(
+        db,
+        [r.values["lot_id"] for r in rows if r.values.get("lot_id")],
+        [r.values["supplier_id"] for r in rows if r.values.get("supplier_id")],
+    )
+    for row in rows:
+        v = row.values
+        warnings = check.problems(
+            v.get("lot_id"), v.get("supplier_id"), judged_on(v["award_date"], v["start_date"])
+        )
+        found, v["lifecycle_override"] = settle_override(warnings, v["lifecycle_override"])
+        for field, message in found:
+            column = LIFECYCLE_COLUMNS.get(field, field)
+            if field == "supplier" and v["supplier_companies_house_number"]:
+                column = "supplier_companies_house_number"
             problems.add(row.line, column, message[0].lower() + message[1:])
 
 
@@ -197,6 +225,7 @@ def write(db: Session, plan: Plan) -> list[int]:
             publication=Publication(v["status"]),
             source="csv",
             illustrative=v["illustrative"],
+            lifecycle_override=v["lifecycle_override"],
         )
     db.add_all(contracts.values())
     db.flush()
@@ -210,4 +239,20 @@ def write(db: Session, plan: Plan) -> list[int]:
                 contracts[wanted].id if wanted in contracts else in_db[wanted][0]
             )
     db.flush()
+    # A contract recorded against a lifecycle warning: its own event, with the reason given.
+    record_events(
+        db,
+        [
+            Event(
+                action="contract.lifecycle_override",
+                subject_type="contract",
+                subject_id=contract.id,
+                actor_label="csv import",
+                after={"lifecycle_override": contract.lifecycle_override},
+                reason=contract.lifecycle_override,
+            )
+            for contract in contracts.values()
+            if contract.lifecycle_override
+        ],
+    )
     return [contract.id for contract in contracts.values()]

@@ -14,6 +14,7 @@ from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
 from registry.flags.models import Flag
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
+from registry.markets.datause import illustrative_in
 from registry.markets.keys import MarketKey, market_condition
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -33,6 +34,13 @@ class Evidence:
     contracts: list[Contract] = dataclasses.field(default_factory=list)
     contracts_note: str = ""
     more_contracts: bool = False
+    # Illustrative inputs: contracts counted, and records named, that are invented examples.
+    illustrative_contracts: int = 0
+    illustrative_records: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def illustrative(self) -> bool:
+        return bool(self.illustrative_contracts or self.illustrative_records)
 
 
 def _market_condition(key: str) -> sa.ColumnElement[bool] | None:
@@ -120,7 +128,30 @@ def evidence_for(request: Request, flag: Flag) -> Evidence:
         found = list(db.execute(query.limit(MAX_CONTRACTS + 1)).scalars())
         evidence.more_contracts = len(found) > MAX_CONTRACTS
         evidence.contracts = found[:MAX_CONTRACTS]
+    _illustrative(db, flag, query, evidence)
     return evidence
+
+
+def _illustrative(db: Any, flag: Flag, query: sa.Select[Any] | None, evidence: Evidence) -> None:
+    """Whether the flag's figures rest on illustrative data, as the site's banner promises to
+    say: its contracts (or its market's), and the records it names."""
+    if query is not None:
+        counted = query.order_by(None).where(Contract.illustrative.is_(True)).subquery()
+        evidence.illustrative_contracts = int(
+            db.execute(sa.select(sa.func.count()).select_from(counted)).scalar_one()
+        )
+    elif flag.market_key and (condition := _market_condition(flag.market_key)) is not None:
+        evidence.illustrative_contracts = illustrative_in(db, condition)
+    for model, record_id, noun in (
+        (Framework, flag.framework_id, "framework"),
+        (Buyer, flag.buyer_id, "buyer"),
+        (SupplierGroup, flag.group_id, "supplier group"),
+    ):
+        record = db.get(model, record_id) if record_id is not None else None
+        if record is not None and record.illustrative:
+            evidence.illustrative_records.append(
+                f"the {noun} {record.name if noun != 'framework' else record.reference}"
+            )
 
 
 def _contracts_query(flag: Flag) -> sa.Select[Any] | None:

@@ -4,10 +4,11 @@ money in the flag's own currency, shares as percentages, counts as counts (never
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from registry.templating import format_money, format_number, format_percent
+from registry.templating import format_date, format_money, format_number, format_percent
 
 # The metrics that are sums of money, in the flag's `currency` (pounds for the flags raised
 # before detectors named their currency, when every value was in pounds).
@@ -36,10 +37,33 @@ PERCENT = frozenset(
 )
 # Shown as they are: years and dates are not quantities (2,021 is not a year).
 PLAIN = frozenset({"year", "window_from", "years", "first_award", "last_award", "method"})
+# Days written as ISO dates in the metrics, shown as a reader writes them ("31 July 2025").
+DATES = frozenset(
+    {
+        "first_award",
+        "last_award",
+        "start_date",
+        "end_date",
+        "original_end_date",
+        "closed_since",
+        "judged_on",
+        "support_end",
+        "as_of",
+    }
+)
 # Shown elsewhere on the page (the market's label, the largest groups' table, the price
 # spread), or only the key a page links by.
 HIDDEN = frozenset(
-    {"leading", "other_basis", "market", "market_label", "price_spread", "product_id"}
+    {
+        "leading",
+        "other_basis",
+        "market",
+        "market_label",
+        "market_kind",
+        "price_spread",
+        "product_id",
+        "pattern",  # in the page's heading
+    }
 )
 
 LABELS = {
@@ -83,6 +107,40 @@ LABELS = {
     "overrun_ratio": "Overrun as a share of the original term",
     "live_contract_value": "Value of the live contracts",
     "live_contracts": "Live contracts",
+    # Closed framework lots.
+    "reasons": "Why",
+    "active_suppliers": "Active suppliers on the lot",
+    "active_groups": "Active supplier groups on the lot",
+    "memberships": "Suppliers ever recorded on the lot",
+    "closed_since": "Last new supplier admitted (or the framework's start)",
+    "judged_on": "Judged on",
+    "closed_days": "Days closed to new suppliers",
+    "closed_years": "Years closed to new suppliers",
+    "framework_status": "Framework status",
+    # Contract and framework terms.
+    "start_date": "Start",
+    "original_end_date": "End when awarded",
+    "end_date": "End",
+    "term_days": "Term in days",
+    "term_years": "Term in years",
+    "max_term_months": "Maximum term in months",
+    "overrun_days": "Days added by extensions",
+    "extensions": "Extensions",
+    # Obligations.
+    "missing": "Missing obligations",
+    "exit_plan_obligations": "Exit plan obligations",
+    "data_portability_obligations": "Data portability obligations",
+    "open_standard_obligations": "Open-standard obligations",
+    "required": "Open-standard obligations needed",
+    "on_framework": "Called off a framework",
+    # Unsupported software.
+    "product": "Product",
+    "vendor": "Vendor",
+    "support_end": "Support ended",
+    "support_kind": "Support that ended",
+    "days_past_support": "Days since support ended",
+    "days_exposed": "Days the buyer has been exposed",
+    "as_of": "As of",
 }
 ORDER = {name: i for i, name in enumerate(LABELS)}
 BASES = {"value": "value", "contracts": "number of contracts", "buyers": "number of buyers"}
@@ -115,6 +173,8 @@ def _text(name: str, value: Any, currency: str | None) -> str:
         return f"{basis} in {currency}" if value == "value" and currency else basis
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
+    if name in DATES and isinstance(value, str):
+        return _long_date(value)
     if isinstance(value, int | float) and name not in PLAIN:
         if name in PERCENT:
             return format_percent(value)
@@ -123,6 +183,39 @@ def _text(name: str, value: Any, currency: str | None) -> str:
         places = 1 if isinstance(value, float) and value != round(value) else 0
         return format_number(value, places)
     return str(value)
+
+
+def _long_date(text: str) -> str:
+    try:
+        return format_date(datetime.date.fromisoformat(text))
+    except ValueError:
+        return text
+
+
+# Thresholds that are shares, and amounts of money (in pounds: thresholds name no currency).
+PERCENT_THRESHOLDS = frozenset(
+    {"share_threshold", "single_share", "pair_share", "pair_each", "overrun_ratio"}
+)
+MONEY_THRESHOLDS = frozenset({"contract_min_value"})
+
+
+def threshold_rows(detector: Any, thresholds: Mapping[str, Any]) -> list[MetricRow]:
+    """The thresholds a flag was raised under, each described in words (never its setting's
+    name), shares as percentages and money as money."""
+    described = {t.name: t.description for t in detector.thresholds} if detector else {}
+    rows = []
+    for name, value in sorted(thresholds.items()):
+        label = described.get(name) or name.replace("_", " ")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            text = str(value)
+        elif name in PERCENT_THRESHOLDS:
+            text = format_percent(value)
+        elif name in MONEY_THRESHOLDS:
+            text = format_money(value, "GBP")
+        else:
+            text = format_number(value, 0 if float(value).is_integer() else 1)
+        rows.append(MetricRow(label[:1].upper() + label[1:], text))
+    return rows
 
 
 def metric_rows(metrics: Mapping[str, Any]) -> list[MetricRow]:

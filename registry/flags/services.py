@@ -20,6 +20,8 @@ from registry.flags.models import (
     ACTIVE_STATUSES,
     CONDITION_CLEARED,
     FLAG_TRANSITIONS,
+    CoverageState,
+    DetectorCoverage,
     Flag,
     FlagGroup,
     FlagStatus,
@@ -65,8 +67,10 @@ def run_detection(
             started = time.perf_counter()
             ctx = RunContext(db, thresholds, settings.cpv_depth, cache)
             findings = list(detector.find(ctx))
-            run = apply_findings(db, detector, thresholds, findings)
+            # Coverage first: a flag resolved because its subject is now not applicable is
+            # resolved with that reason (e.g. "membership list incomplete").
             record_coverage(db, detector, ctx, findings)
+            run = apply_findings(db, detector, thresholds, findings)
             run.seconds = time.perf_counter() - started
             runs.append(run)
     finally:
@@ -178,17 +182,40 @@ def apply_findings(
             run.updated += 1
     events.extend(_raise(db, detector, raised, wanted, now))
     run.raised = len(raised)
-    for flag in existing.values():
-        if flag.status in ACTIVE_STATUSES:
-            events.append(_move(db, flag, FlagStatus.resolved, CONDITION_CLEARED, now, None))
-            flag.resolved_by_detector = True
-            run.resolved += 1
+    gone = [flag for flag in existing.values() if flag.status in ACTIVE_STATUSES]
+    not_applicable = _not_applicable(db, detector.id, gone)
+    for flag in gone:
+        reason = not_applicable.get((flag.subject_type.value, flag.subject_key))
+        reason = f"not applicable: {reason}" if reason else CONDITION_CLEARED
+        events.append(_move(db, flag, FlagStatus.resolved, reason, now, None))
+        flag.resolved_by_detector = True
+        run.resolved += 1
     append_events(db, events)
     _link_groups(db, linked, wanted)
     # When each flag was last seen is bookkeeping, not an accountable change: one bulk update.
     update_rows(db, FLAGS, [{"id": flag_id, "last_detected": now} for flag_id in seen])
     db.flush()
     return run
+
+
+def _not_applicable(db: Session, detector_id: str, flags: list[Flag]) -> dict[tuple[str, str], str]:
+    """Why the detector's latest coverage holds these flags' subjects not applicable, if it does."""
+    found: dict[tuple[str, str], str] = {}
+    keys = [flag.subject_key for flag in flags]
+    for start in range(0, len(keys), BATCH):
+        for subject_type, key, reason in db.execute(
+            sa.select(
+                DetectorCoverage.subject_type,
+                DetectorCoverage.subject_key,
+                DetectorCoverage.reason,
+            ).where(
+                DetectorCoverage.detector == detector_id,
+                DetectorCoverage.state == CoverageState.not_applicable,
+                DetectorCoverage.subject_key.in_(keys[start : start + BATCH]),
+            )
+        ):
+            found[(subject_type.value, key)] = reason or ""
+    return found
 
 
 def _raise(

@@ -16,7 +16,7 @@ from registry.flags.coverage import NOT_DECLARED, coverage_counts, coverage_quer
 from registry.flags.detectors import DETECTORS
 from registry.flags.evidence import evidence_for
 from registry.flags.forms import FlagStatusForm
-from registry.flags.metrics import currency_of, metric_rows
+from registry.flags.metrics import currency_of, metric_rows, threshold_rows
 from registry.flags.models import (
     COVERAGE_LABELS,
     CoverageState,
@@ -144,6 +144,7 @@ class FlagViews:
         return {
             "flag": flag,
             "metrics": metric_rows(flag.metrics),
+            "thresholds": threshold_rows(DETECTORS.get(flag.detector), flag.thresholds or {}),
             "currency": currency_of(flag.metrics),
             "detector": DETECTORS.get(flag.detector),
             "evidence": evidence_for(self.request, flag),

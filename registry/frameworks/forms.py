@@ -148,6 +148,11 @@ class LotForm(Form):
     illustrative = wtforms.BooleanField(
         "Illustrative", description="Tick when this record is an invented example"
     )
+    membership_complete = wtforms.BooleanField(
+        "Membership list complete",
+        description="Tick only when every supplier ever admitted to the lot is recorded: only "
+        "then is the lot judged closed or open to new suppliers. Otherwise the list is partial.",
+    )
 
 
 class OptionalDecimalField(wtforms.DecimalField):

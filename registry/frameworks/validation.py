@@ -72,6 +72,7 @@ class LotInput:
     illustrative: bool = False
     ceiling_amount: Decimal | None = None
     ceiling_currency: str | None = None
+    membership_complete: bool = False
 
 
 @dataclasses.dataclass
@@ -138,6 +139,7 @@ LOT_FIELDS = (
     "illustrative",
     "ceiling_amount",
     "ceiling_currency",
+    "membership_complete",
 )
 OBLIGATION_FIELDS = (
     "framework_id",
@@ -328,6 +330,7 @@ def validate_lot(
         "description": (data.description or "").strip(),
         "cpv_codes": data.cpv_codes,
         "illustrative": data.illustrative,
+        "membership_complete": data.membership_complete,
     }
 
 

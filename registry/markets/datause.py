@@ -104,6 +104,15 @@ def data_use_in(db: Session, currency: str | None, *where: sa.ColumnElement[bool
     return dataclasses.replace(use_of(db.execute(query).one()), currency=currency)
 
 
+def illustrative_in(db: Session, *where: sa.ColumnElement[bool]) -> int:
+    """How many of the published contracts matching `where` are illustrative (invented or
+    generated examples, like the seed's GP practices): a figure built on them is illustrative."""
+    query = sa.select(sa.func.count(Contract.id)).where(
+        public_contract(), Contract.illustrative.is_(True), *where
+    )
+    return int(db.execute(query).scalar_one())
+
+
 def data_use_by(db: Session, column: Any, ids: list[int]) -> dict[int, DataUse]:
     """One DataUse per value of `column` (e.g. Contract.buyer_id) among `ids`."""
     if not ids:

@@ -15,7 +15,7 @@ from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
-from registry.markets.datause import data_use_in
+from registry.markets.datause import data_use_in, illustrative_in
 from registry.markets.figures import TOP_SHARES, group_page, stored_market
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import (
@@ -171,6 +171,12 @@ def market_detail(request: Request) -> dict[str, Any]:
     largest = [g.group_id for g in groups.items[:MAX_SUPPLIERS]] if groups.number == 1 else []
     return {
         "market": market,
+        # Built on illustrative contracts (the seed's GP practices): the page says so.
+        "illustrative": cached(
+            request,
+            ("illustrative", depth, str(key)),
+            lambda: illustrative_in(request.db, market_condition(key, depth)),
+        ),
         "groups": groups,
         "compare_ids": group_suppliers(request.db, largest),
         "use": use,

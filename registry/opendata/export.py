@@ -17,6 +17,8 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
 from registry.flags.coverage import checked_at as coverage_checked_at
 from registry.flags.models import DetectorCoverage
+from registry.frameworks.lifecycle import membership_state_sql, shown_status_sql
+from registry.frameworks.lifecycle import today as lifecycle_today
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
 from registry.opendata.findings import rule_title
@@ -104,7 +106,11 @@ _table(
         ("reference", "the framework's reference, e.g. RM6116"),
         ("title", "title"),
         ("owner_body", "the body that runs it"),
-        ("status", "coming, open, pending, standstill, live or expired"),
+        (
+            "status",
+            "coming, open, pending, standstill, live or expired: expired once its end date "
+            "(extended end date, if any) has passed, whatever status was last recorded",
+        ),
         ("start_date", "start date (ISO 8601)"),
         ("end_date", "end date (ISO 8601)"),
         ("extended_end_date", "end date after extensions"),
@@ -118,7 +124,10 @@ _table(
         ("call_offs_valued_gbp", "of those, call-offs with a value in pounds (summed as spend)"),
     ],
     where=lambda: Framework.retracted_at.is_(None),
-    expressions=lambda: call_off_columns("framework"),
+    expressions=lambda: {
+        **call_off_columns("framework"),
+        "status": shown_status_sql(lifecycle_today()).label("status"),
+    },
 )
 _table(
     "lots",
@@ -175,8 +184,13 @@ _table(
         ("lot_id", "lots.id"),
         ("start_date", "start date"),
         ("end_date", "end date"),
-        ("status", "active, suspended, in remediation or removed"),
+        (
+            "status",
+            "active, suspended, in remediation or removed; or ended: its own end date, or its "
+            "framework's, has passed",
+        ),
     ],
+    expressions=lambda: {"status": membership_state_sql(lifecycle_today()).label("status")},
 )
 _table(
     "supplier_groups",
@@ -270,8 +284,7 @@ _table(
 _table(
     "products",
     "Products",
-    "Products contracts depend on, with the end of their vendors' support, not retracted "
-    "(issue 10).",
+    "Products contracts depend on, with the end of their vendors' support, not retracted.",
     Product,
     [
         ("id", "the registry's id, as on /products/{id}"),
@@ -431,8 +444,8 @@ TABLES["score_coverage"] = Table(
 _table(
     "imports",
     "Import ledger",
-    "Every import of OCDS or CSV data, newest last: what it read, kept, skipped and left out "
-    "(issue 11). Refused files are listed with why, and nothing from them was written.",
+    "Every import of OCDS or CSV data, newest last: what it read, kept, skipped and left "
+    "out. Refused files are listed with why, and nothing from them was written.",
     ImportRun,
     [
         ("id", "the import's number, as on /data/imports/{id}"),
@@ -474,7 +487,7 @@ _table(
 _table(
     "import_findings",
     "Import findings",
-    "Data quality (issue 17): each rule an imported file broke, at each JSON path, how often, "
+    "Data quality: each rule an imported file broke, at each JSON path, how often, "
     "with an example value as published and one place it was found.",
     ImportFinding,
     [

@@ -295,6 +295,7 @@ class _Writer:
                 description=item.get("description", ""),
                 cpv_codes=item.get("cpv_codes", []),
                 illustrative=item.get("illustrative", False),
+                membership_complete=item.get("membership_complete", False),
                 **_ceiling(item),
             )
             # SQLAlchemy 2 does not cascade along backrefs: add each new object explicitly.

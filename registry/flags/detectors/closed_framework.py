@@ -1,5 +1,7 @@
 """Closed framework: a framework lot with too few active suppliers, or closed to new suppliers
-for too long, so buyers on it choose between two or three incumbents.
+for too long, so buyers on it choose between two or three incumbents. Only lots whose membership
+list is recorded as complete are judged; the others are "not applicable: membership list
+incomplete".
 
 Source: GP Systems of Choice, whose list of four suppliers stayed closed from 2007 until the
 framework ended in 2019; by August 2016 EMIS and TPP held 90% of English GP practices (NHS
@@ -31,6 +33,10 @@ from registry.suppliers.models import Supplier
 OPEN_STATUSES = (FrameworkStatus.coming, FrameworkStatus.open)
 
 
+# Why a lot whose recorded members may not be all of them is not judged.
+INCOMPLETE = "membership list incomplete"
+
+
 def today() -> datetime.date:
     return datetime.date.today()
 
@@ -54,6 +60,7 @@ def lots_query(as_of: datetime.date, *, with_open: bool = False) -> sa.Select[An
             Lot.id,
             Lot.number,
             Lot.title,
+            Lot.membership_complete,
             Framework.id.label("framework_id"),
             Framework.reference,
             Framework.status,
@@ -73,6 +80,7 @@ def lots_query(as_of: datetime.date, *, with_open: bool = False) -> sa.Select[An
             Lot.id,
             Lot.number,
             Lot.title,
+            Lot.membership_complete,
             Framework.id,
             Framework.reference,
             Framework.status,
@@ -91,9 +99,11 @@ def find(ctx: RunContext) -> list[Finding]:
     # A lot with no membership recorded at all is not judged on its count: nothing is known.
     few = sa.and_(universe.c.memberships > 0, universe.c.active_groups <= max_suppliers)
     long_closed = universe.c.closed_days > max_days
+    # Only a lot whose recorded members are its whole list can be judged: a partial list says
+    # nothing about how many suppliers it has or when the last one joined.
     rows = ctx.db.execute(
         sa.select(universe, few.label("few"), long_closed.label("long_closed")).where(
-            sa.or_(few, long_closed)
+            universe.c.membership_complete.is_(True), sa.or_(few, long_closed)
         )
     )
     findings = []
@@ -140,6 +150,7 @@ def coverage(ctx: RunContext) -> CoverageSource:
         lots.c.reference + " lot " + lots.c.number + ": " + lots.c.title,
         not_applicable=[
             (lots.c.status.in_(OPEN_STATUSES), "framework still open to applications"),
+            (lots.c.membership_complete.is_(False), INCOMPLETE),
             (
                 sa.and_(no_members, lots.c.closed_days.is_(None)),
                 "no memberships recorded for this lot, and no start date for its framework",
@@ -164,7 +175,8 @@ DETECTOR = Detector(
     id="closed_framework",
     title="Closed framework lot",
     rule=(
-        "A lot of a framework past its application stage has {max_active_suppliers} or fewer "
+        "A lot of a framework past its application stage, whose membership list is recorded as "
+        "complete, has {max_active_suppliers} or fewer "
         "active supplier groups, or has admitted no new supplier for more than "
         "{max_closed_years} years (over {max_closed_years} times 365.25 days from the last "
         "supplier's joining, or the framework's start, to today or the framework's end). "
@@ -183,4 +195,5 @@ DETECTOR = Detector(
     subjects="framework lots",
     find=find,
     coverage=coverage,
+    version="2",  # only lots with a complete membership list are judged
 )

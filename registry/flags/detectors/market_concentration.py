@@ -58,7 +58,13 @@ DETECTOR = Detector(
     ),
     source_url="https://www.justice.gov/atr/2023-merger-guidelines",
     thresholds=(
-        Threshold("hhi_threshold", 1800.0, 0.0, 10000.0, "HHI above which a market is flagged"),
+        Threshold(
+            "hhi_threshold",
+            1800.0,
+            0.0,
+            10000.0,
+            "concentration (Herfindahl-Hirschman index) above which a market is flagged",
+        ),
         Threshold("min_contracts", 5, 1, 1_000_000, "markets with fewer contracts are not judged"),
         Threshold("window_years", 0, 0, 100, "years up to the latest contract; 0 for all years"),
     ),

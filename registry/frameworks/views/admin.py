@@ -229,6 +229,7 @@ def _lot_input(form: LotForm) -> LotInput:
         description=form.description.data or "",
         cpv_codes=parse_cpv_codes(form.cpv_codes.data),
         illustrative=bool(form.illustrative.data),
+        membership_complete=bool(form.membership_complete.data),
         ceiling_amount=form.ceiling_amount.data,
         ceiling_currency=form.ceiling_currency.data,
     )
@@ -280,6 +281,7 @@ class EditLotViews(LotView):
             "description": lot.description,
             "cpv_codes": ", ".join(lot.cpv_codes or []),
             "illustrative": lot.illustrative,
+            "membership_complete": lot.membership_complete,
         }
         return self.page(LotForm(data=data))
 

@@ -13,6 +13,7 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
+from registry.frameworks import lifecycle
 from registry.frameworks.models import (
     Framework,
     FrameworkStatus,
@@ -27,12 +28,15 @@ from registry.frameworks.services import allowed_statuses
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
 
-# Lifecycle order, so "status" sorts coming → expired rather than alphabetically.
-_STATUS_ORDER = sa.case(
-    {status.value: index for index, status in enumerate(FrameworkStatus)},
-    value=Framework.status,
-    else_=len(FrameworkStatus),
-)
+
+def _status_order() -> Any:
+    """Lifecycle order of the status shown today, so "status" sorts coming → expired rather
+    than alphabetically, with frameworks past their end among the expired."""
+    return sa.case(
+        {status.value: index for index, status in enumerate(FrameworkStatus)},
+        value=lifecycle.shown_status_sql(lifecycle.today()),
+        else_=len(FrameworkStatus),
+    )
 
 
 def _nulls_last(column: Any) -> Any:
@@ -43,7 +47,7 @@ def _nulls_last(column: Any) -> Any:
 SORTS: dict[str, tuple[str, Any]] = {
     "reference": ("Reference", sa.func.lower(Framework.reference)),
     "title": ("Title", sa.func.lower(Framework.title)),
-    "status": ("Status", _STATUS_ORDER),
+    "status": ("Status", None),  # today's: _status_order()
     "start": ("Start", Framework.start_date),
     "end": ("End", Framework.end_date),
 }
@@ -118,7 +122,8 @@ def framework_list(request: Request) -> dict[str, Any]:
         # Retracted frameworks are kept, but listed only when asked for.
         query = query.where(Framework.retracted_at.is_(None))
         if status in {s.value for s in FrameworkStatus}:
-            query = query.where(Framework.status == FrameworkStatus(status))
+            # The status shown: "expired" finds a framework recorded live whose end has passed.
+            query = query.where(lifecycle.shown_status_sql(lifecycle.today()) == status)
         elif status:
             errors.append("Status must be one of the statuses listed")
             status = ""
@@ -138,12 +143,13 @@ def framework_list(request: Request) -> dict[str, Any]:
     if sort not in SORTS:
         sort = "reference"
     descending = request.params.get("order") == "desc"
-    column = SORTS[sort][1]
+    column = SORTS[sort][1] if sort != "status" else _status_order()
     order = [column.desc() if descending else column, Framework.reference]
     if sort in ("start", "end"):
         order.insert(0, _nulls_last(column))
     query = query.order_by(*order)
     page = paginate(request.db, query, page_number(request))
+    can_write = request.has_permission(Permissions.AdminFrameworksWrite)
     return {
         "page": page,
         "counts": _counts(request, [f.id for f in page.items]),
@@ -155,7 +161,11 @@ def framework_list(request: Request) -> dict[str, Any]:
         "sort": sort,
         "descending": descending,
         "sorts": {key: label for key, (label, _) in SORTS.items()},
-        "can_write": request.has_permission(Permissions.AdminFrameworksWrite),
+        "can_write": can_write,
+        # For an admin: recorded statuses that disagree with their frameworks' dates (issue 19).
+        "disagreements": lifecycle.disagreements(request.db, lifecycle.today())
+        if can_write
+        else [],
     }
 
 

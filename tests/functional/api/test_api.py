@@ -70,7 +70,8 @@ def test_frameworks_list_their_lots(webtest_app: webtest.TestApp, db_session: Se
     assert {k: lot[k] for k in ("number", "title")} == {"number": "2", "title": "Hosting"}
     # Framework money (issue 11): no ceiling recorded, no call-offs yet.
     assert (lot["ceiling_amount"], lot["call_off_contracts"]) == (None, 0)
-    assert entry["status"] == "live"
+    # Recorded live, but the factory's end date (1 January 2024) has passed (issue 19).
+    assert (entry["status"], entry["recorded_status"]) == ("expired", "live")
 
 
 def test_search_finds_records(webtest_app: webtest.TestApp, search_index: Any) -> None:

@@ -36,10 +36,18 @@ def test_flag_page_shows_the_numbers_rule_source_and_inputs(
     flag = gpsoc["market_concentration:cpv-48814"]
     page = webtest_app.get(f"/flags/{flag.id}")
     text = " ".join(page.text.split())
-    assert "HHI <strong>4,374.0</strong>" in page.text
-    assert "CR1 56.0%, CR2 90.0%, CR4 100.0%" in text
+    # In words: no CR1/HHI abbreviations, no settings' names (issue 19).
+    assert "(Herfindahl-Hirschman, 0 to 10,000) of <strong>4,374.0</strong>" in page.text
+    assert (
+        "the largest supplier group holds 56.0%, the two largest 90.0% and the four largest "
+        "100.0%" in text
+    )
     assert "is above 1,800" in text
-    assert "registry.detectors.market_concentration.hhi_threshold" in text
+    words = " ".join(page.html.text.split())
+    assert (
+        "Concentration (Herfindahl-Hirschman index) above which a market is flagged 1,800" in words
+    )
+    assert "registry.detectors" not in text and "CR1" not in text
     assert "Merger Guidelines 2023" in text
     assert "A flag is a reason to review, not proof of wrongdoing" in text
     assert page.html.find("a", href="/markets/cpv-48814")

@@ -42,12 +42,14 @@ def test_list_sorts_both_ways(webtest_app: webtest.TestApp, db_session: Session)
         reference="RM3",
         title="Alpha",
         start_date=datetime.date(2019, 1, 1),
+        end_date=None,  # live still: a past end date would show it expired
         status=FrameworkStatus.live,
     )
     FrameworkFactory.create(
         reference="RM1",
         title="Charlie",
         start_date=datetime.date(2021, 1, 1),
+        end_date=None,
         status=FrameworkStatus.coming,
     )
     FrameworkFactory.create(
@@ -76,9 +78,14 @@ def test_list_sorts_both_ways(webtest_app: webtest.TestApp, db_session: Session)
 def test_list_filters_by_status_and_owner(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    FrameworkFactory.create(reference="RM1", status=FrameworkStatus.live, owner_body="CCS")
+    # Live frameworks without an end date: one past its end would be shown (and found) expired.
+    FrameworkFactory.create(
+        reference="RM1", status=FrameworkStatus.live, owner_body="CCS", end_date=None
+    )
     FrameworkFactory.create(reference="RM2", status=FrameworkStatus.expired, owner_body="CCS")
-    FrameworkFactory.create(reference="NHS1", status=FrameworkStatus.live, owner_body="NHS England")
+    FrameworkFactory.create(
+        reference="NHS1", status=FrameworkStatus.live, owner_body="NHS England", end_date=None
+    )
     FrameworkFactory.create(
         reference="RM9", retracted_at=utcnow(), retraction_reason="Duplicate", owner_body="CCS"
     )
@@ -178,7 +185,9 @@ def test_detail_shows_everything_on_the_framework(
     assert "Lot 1: Principal clinical systems" in text
     links = {a["href"] for a in page.html.select("#lots ~ table a")}
     assert f"/suppliers/{emis.id}" in links and f"/suppliers/{tpp.id}" in links
-    assert "Suspended" in text
+    # The framework expired on its end date: its memberships ended with it (issue 19), the
+    # suspended one too, though its recorded status is unchanged.
+    assert "Suspended" not in text and text.count("Ended 1 January 2024") == 2
     assert suspended.status.value == "suspended"
     # Obligations grouped by category, with KPI targets as people write them.
     headings = [h.text.strip() for h in page.html.select("#obligations ~ h3")]
@@ -214,7 +223,7 @@ def test_unknown_framework_and_lot_are_not_found(
 def test_lot_page_shows_suppliers_history_and_obligations(
     webtest_app: webtest.TestApp, db_session: Session
 ) -> None:
-    framework = FrameworkFactory.create(reference="RM1")
+    framework = FrameworkFactory.create(reference="RM1", end_date=None)  # not expired
     lot = LotFactory.create(framework=framework, number="2a", title="Cloud hosting")
     other = LotFactory.create(framework=framework, number="3")
     supplier = SupplierFactory.create(name="Acme Cloud Ltd")

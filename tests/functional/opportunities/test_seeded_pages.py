@@ -59,7 +59,7 @@ def test_the_aggregation_flag_page_shows_rule_thresholds_source_and_contracts(
     ).scalar_one()
     page = seeded_webtest_app.get(f"/flags/{flag.id}")
     text = _text(page)
-    assert "registry.detectors.aggregation_opportunity.min_buyers" in text
+    assert "Separate buyers in one year that flag it 20" in text  # the threshold, in words
     assert "Carter" in text  # the source
     prices = page.html.find("caption", string="Unit prices paid (in pounds)").find_parent("table")
     assert "Microsoft 365 E3" in prices.text
@@ -97,12 +97,13 @@ def test_gpsoc_lots_are_flagged_closed_on_the_framework_page(
             sa.select(Flag).where(Flag.detector == "closed_framework")
         ).scalars()
     }
-    assert {"GPSoC/lot-1", "GPSoC/lot-2", "GPSoC/lot-3"} <= set(flags)
+    # Only lot 1's membership list is complete: lots 2 and 3 are not judged (issue 19).
+    assert set(flags) == {"GPSoC/lot-1"}
     assert flags["GPSoC/lot-1"].metrics["reasons"] == ["closed to new suppliers too long"]
     assert flags["GPSoC/lot-1"].metrics["closed_since"] == "2007-04-01"
     page = seeded_webtest_app.get("/frameworks/GPSoC")
     table = page.html.find(id="flags").find_next("table")
-    assert table.text.count("Closed framework lot") == 3
+    assert table.text.count("Closed framework lot") == 1
     flag_page = seeded_webtest_app.get(f"/flags/{flags['GPSoC/lot-1'].id}")
     assert "GP Systems of Choice" in _text(flag_page)
-    assert "registry.detectors.closed_framework.max_closed_years" in _text(flag_page)
+    assert "The longest a lot may stay closed, in years 4" in _text(flag_page)

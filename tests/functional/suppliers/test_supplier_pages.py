@@ -118,7 +118,10 @@ def test_profile_shows_identifiers_frameworks_obligations_and_contracts(
         duns="123456789",
         aliases=["Egton Medical Information Systems"],
     )
-    framework = FrameworkFactory.create(reference="GPSOC", title="GP Systems of Choice")
+    # No end date: a framework past its end would show the membership ended, not its status.
+    framework = FrameworkFactory.create(
+        reference="GPSOC", title="GP Systems of Choice", end_date=None
+    )
     lot = LotFactory.create(framework=framework, number="1", title="Principal clinical systems")
     MembershipFactory.create(supplier=emis, lot=lot, status=MembershipStatus.in_remediation)
     retracted = FrameworkFactory.create(reference="GONE", retracted_at=utcnow())

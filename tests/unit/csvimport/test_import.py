@@ -298,10 +298,11 @@ def test_a_lot_is_needed_when_the_framework_has_several(db_session: Session, buy
     _import(db_session, "frameworks")
     _import(db_session, "suppliers")
     text = (
-        "reference,title,buyer,supplier_companies_house_number,framework_reference,lot_number\n"
-        "C1,T,RT1,01234501,RM9901,\n"
-        "C2,T,RT1,01234501,RM9901,7\n"
-        "C3,T,RT1,01234501,RM9902,\n"
+        "reference,title,buyer,supplier_companies_house_number,award_date,framework_reference,"
+        "lot_number\n"
+        "C1,T,RT1,01234501,2020-06-01,RM9901,\n"
+        "C2,T,RT1,01234501,2020-06-01,RM9901,7\n"
+        "C3,T,RT1,01234501,2020-06-01,RM9902,\n"
     )
     result = _import(db_session, "contracts", "x.csv", text)
     assert result.problems == [

@@ -167,7 +167,7 @@ def _lot(suppliers: int, joined: datetime.date, end: datetime.date) -> object:
     framework = FrameworkFactory(
         status=FrameworkStatus.expired, start_date=datetime.date(2010, 1, 1), end_date=end
     )
-    lot = LotFactory(framework=framework)
+    lot = LotFactory(framework=framework, membership_complete=True)
     for _ in range(suppliers):
         MembershipFactory(lot=lot, start_date=joined, supplier=SupplierFactory())
     return lot
@@ -189,7 +189,7 @@ def test_closed_lot_with_two_groups_is_flagged(db_session: Session) -> None:
 
 def test_two_suppliers_of_one_group_count_once(db_session: Session) -> None:
     framework = FrameworkFactory(status=FrameworkStatus.live, end_date=datetime.date(2021, 1, 1))
-    lot = LotFactory(framework=framework)
+    lot = LotFactory(framework=framework, membership_complete=True)
     group = SupplierGroupFactory()
     for _ in range(2):
         MembershipFactory(lot=lot, supplier=SupplierFactory(group=group))
@@ -329,8 +329,10 @@ def test_closed_framework_coverage_states(db_session: Session) -> None:
         "flagged": _lot(2, datetime.date(2020, 1, 1), datetime.date(2021, 1, 1)),
         "checked": _lot(3, datetime.date(2020, 1, 1), datetime.date(2021, 1, 1)),
         "open": LotFactory(framework=FrameworkFactory(status=FrameworkStatus.open)),
-        "empty": LotFactory(),  # 2020 to 2024: closed four years, not more
-        "empty, undated": LotFactory(framework=FrameworkFactory(start_date=None)),
+        "empty": LotFactory(membership_complete=True),  # 2020 to 2024: four years, not more
+        "empty, undated": LotFactory(
+            framework=FrameworkFactory(start_date=None), membership_complete=True
+        ),
     }
     detect(db_session, "closed_framework")
     keys = {name: f"{lot.framework.reference}/lot-{lot.number}" for name, lot in lots.items()}

@@ -50,4 +50,4 @@ def test_a_count_basis_shows_no_money() -> None:
 
 
 def test_an_unknown_metric_is_a_humanised_count() -> None:
-    assert _shown({"closed_days": 400})["Closed days"] == "400"
+    assert _shown({"widgets_counted": 400})["Widgets counted"] == "400"
