@@ -16,13 +16,14 @@ from registry.contracts.models import Contract
 from registry.flags.models import Flag
 from registry.flags.services import open_flag_links
 from registry.flags.sql import public_contract
+from registry.frameworks.lifecycle import membership_state, today
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
 from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query
 from registry.markets.keys import kind_condition, market_column
 from registry.markets.services import market_labels
 from registry.scoring.models import Assessment, AssessmentStatus, Rating
-from registry.search.trends import ScoreLine, membership_state, score_lines
+from registry.search.trends import ScoreLine, score_lines
 from registry.suppliers.models import Supplier
 
 MIN_SUPPLIERS = 2
@@ -91,7 +92,7 @@ def compare(db: Session, ids: list[int], cpv_depth: int = 5) -> Comparison:
 
 def _lots(db: Session, ids: list[int]) -> list[dict[str, Any]]:
     rows = db.execute(
-        sa.select(Membership.supplier_id, Membership.status, Lot, Framework)
+        sa.select(Membership, Lot, Framework)
         .join(Lot, Membership.lot_id == Lot.id)
         .join(Framework, Lot.framework_id == Framework.id)
         .where(
@@ -102,11 +103,13 @@ def _lots(db: Session, ids: list[int]) -> list[dict[str, Any]]:
         .order_by(Framework.reference, Lot.number)
     )
     table: dict[int, dict[str, Any]] = {}
+    day = today()
     for row in rows:
         entry = table.setdefault(
             row.Lot.id, {"framework": row.Framework, "lot": row.Lot, "status": {}}
         )
-        entry["status"][row.supplier_id] = membership_state(row.status, row.Framework)
+        state = membership_state(row.Membership, row.Framework, day)
+        entry["status"][row.Membership.supplier_id] = state.text
     return list(table.values())
 
 

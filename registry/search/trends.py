@@ -10,9 +10,10 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.frameworks.models import Framework, FrameworkStatus, MembershipStatus
+from registry.frameworks.models import Framework
 from registry.scoring.models import Score
 from registry.search.documents import score_band
+from registry.templating import format_score
 
 WIDTH, HEIGHT, PAD = 80, 20, 2
 
@@ -45,15 +46,15 @@ class ScoreLine:
         """The sparkline in words, for those who cannot see it."""
         first, last = self.history[0], self.history[-1]
         if len(self.history) == 1:
-            return f"One score, {float(last.score):.1f}, for {last.period}."
+            return f"One score, {format_score(last.score)}, for {last.period}."
         change = float(last.score) - float(first.score)
         trend = "rising" if change > 0.5 else "falling" if change < -0.5 else "steady"
-        low = min(float(s.score) for s in self.history)
-        high = max(float(s.score) for s in self.history)
+        low = min(s.score for s in self.history)
+        high = max(s.score for s in self.history)
         return (
             f"{len(self.history)} scores from {first.period} to {last.period}, {trend}: "
-            f"from {float(first.score):.1f} to {float(last.score):.1f} "
-            f"(lowest {low:.1f}, highest {high:.1f})."
+            f"from {format_score(first.score)} to {format_score(last.score)} "
+            f"(lowest {format_score(low)}, highest {format_score(high)})."
         )
 
 
@@ -76,16 +77,3 @@ def score_lines(db: Session, ids: list[int]) -> dict[int, list[ScoreLine]]:
 
 def _reference(line: ScoreLine) -> str:
     return line.framework.reference if line.framework else ""
-
-
-def framework_ended(framework: Framework) -> bool:
-    """The framework has expired (its recorded status: the lifecycle feature decides dates)."""
-    return framework.status == FrameworkStatus.expired
-
-
-def membership_state(status: MembershipStatus, framework: Framework) -> str:
-    """How a membership reads: "ended" once its framework has. Computed here until the
-    lifecycle feature's own displayed state can be read instead."""
-    if status != MembershipStatus.removed and framework_ended(framework):
-        return "ended"
-    return status.value

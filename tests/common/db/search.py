@@ -35,7 +35,9 @@ class GPMarket:
 
 
 def gp_market() -> GPMarket:
-    framework = FrameworkFactory(reference="RM9999", title="GP IT Futures test framework")
+    framework = FrameworkFactory(
+        reference="RM9999", title="GP IT Futures test framework", end_date=None
+    )
     lot = LotFactory(framework=framework, number="1", title="Foundation solutions")
     emis = SupplierFactory(
         name="EMIS Health Ltd",

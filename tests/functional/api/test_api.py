@@ -179,7 +179,11 @@ def test_records_a_published_contract_with_a_token_audited_and_searchable(
     assert list(actions) == ["contract.created", "contract.published"]
     # Committed by the request, so the after-commit hook indexed it.
     found = webtest_app.get("/api/v1/search", params={"q": "Leeds practices 2026"}).json
-    assert [(d["type"], d["id"]) for d in found["data"]] == [("contract", contract.id)]
+    # The contract, and its supplier, whose document now holds what it sells (its titles).
+    assert {(d["type"], d["id"]) for d in found["data"]} == {
+        ("contract", contract.id),
+        ("supplier", contract.supplier_id),
+    }
 
 
 def test_a_draft_recorded_through_the_api_is_not_searchable(

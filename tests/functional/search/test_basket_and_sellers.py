@@ -252,4 +252,4 @@ def test_obligations_grouped_by_framework_without_duplicates_and_ended_membershi
     rm9999 = [th.contents[0] for th in tables[1].select("tbody th")]
     assert rm9999.count("GP Connect access record") == 1
     row = next(r for r in page.html.select("tr") if r.select_one("th") and "RM0001" in r.th.text)
-    assert [" ".join(td.text.split()) for td in row.select("td")] == ["Ended", "Ended"]
+    assert [" ".join(td.text.split()) for td in row.select("td")] == ["Ended 31 March 2018"] * 2
