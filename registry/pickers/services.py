@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.frameworks.models import Framework, Lot
-from registry.identifiers import normalise_companies_house_number, normalise_name
+from registry.identifiers import normalise_name
 from registry.integers import record_by_number
 from registry.suppliers.models import Supplier
 
@@ -116,15 +116,12 @@ def pick_supplier(db: Session, text: str) -> Supplier:
     """By Companies House number, registry number, party identifier, name or other name (any
     case, punctuation or legal form: "tpp", "EMIS Health Ltd"). A merged record is returned as
     it is (the caller says where it went); of several with one name, a live one is preferred."""
+    # Imported here: the suppliers package reaches the contracts service, which imports this.
+    from registry.suppliers.services import find_by_number
+
     text = _checked(text, "supplier")
-    number = normalise_companies_house_number(text)
-    if number and not re.fullmatch("[0-9]{1,7}", text):
-        found = db.execute(
-            sa.select(Supplier).where(Supplier.companies_house_number == number)
-        ).scalar_one_or_none()
-        if found is not None:
-            return found
-    found = record_by_number(db, Supplier, text)
+    # Companies House numbers as people type them (3113109 is 03113109), then registry numbers.
+    found = find_by_number(db, text)
     if found is None:
         found = db.execute(
             _live_first(sa.select(Supplier).where(Supplier.party_id == text), Supplier).limit(1)
