@@ -129,6 +129,11 @@ def includeme(config: Configurator) -> None:
     config.add_route("compare", "/compare")
 
     # JSON API (token-authenticated writes; no CSRF)
+    # Pickers' suggestions (issue 18): read-only, for the forms' script.
+    config.add_route("pickers.suppliers", "/api/v1/suggest/suppliers")
+    config.add_route("pickers.buyers", "/api/v1/suggest/buyers")
+    config.add_route("pickers.frameworks", "/api/v1/suggest/frameworks")
+    config.add_route("pickers.lots", "/api/v1/suggest/lots")
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.frameworks", "/api/v1/frameworks")
     config.add_route("api.suppliers", "/api/v1/suppliers")
