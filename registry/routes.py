@@ -53,6 +53,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:[0-9]+}/reverse")
     config.add_route("suppliers.detail", "/suppliers/{id:[0-9]+}")
     config.add_route("suppliers.edit", "/suppliers/{id:[0-9]+}/edit")
+    config.add_route("suppliers.memberships", "/suppliers/{id:[0-9]+}/memberships")
+    config.add_route("suppliers.obligations", "/suppliers/{id:[0-9]+}/obligations")
     config.add_route("suppliers.group", "/suppliers/{id:[0-9]+}/group")
     config.add_route("suppliers.merge", "/suppliers/{id:[0-9]+}/merge")
 
