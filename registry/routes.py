@@ -120,6 +120,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("data.import", "/data/import")
     # The import ledger and dated snapshots (issue 11): before data.table, whose pattern they fit.
     config.add_route("data.imports", "/data/imports")
+    config.add_route("data.snapshots", "/data/snapshots")
     config.add_route("data.imports.detail", "/data/imports/{id:[0-9]+}")
     config.add_route("data.snapshots.file", "/data/snapshots/{name}/{file}")
     # One CSV and one JSON per public table (frameworks, lots, obligations, memberships,
