@@ -48,7 +48,7 @@ def test_merge_and_reverse_end_to_end(
     form["reason"] = "Same company"
     assert "A record cannot be merged into itself" in form.submit(status=400).text
     form["survivor"] = "99999999"
-    assert "No supplier has that registry number" in form.submit(status=400).text
+    assert "There is no supplier with number or name “99999999”" in form.submit(status=400).text
     form["survivor"] = "3113109"  # the Companies House number, as typed
     form["reason"] = ""
     assert "Enter why these records are the same company" in form.submit(status=400).text
