@@ -24,6 +24,15 @@ def _wait_for_options(page: Any, field: str) -> list[str]:
     return _options(page, field)
 
 
+def _save(page: Any, title: str, supplier: str, lot: str) -> None:
+    """Fill the contract form's title, supplier, framework (GP IT Futures) and lot; save."""
+    page.get_by_label("Title").fill(title)
+    page.locator("#supplier").fill(supplier)
+    page.locator("#framework_reference").fill("GP IT Futures")
+    page.locator("#lot_number").fill(lot)
+    follow(page, page.get_by_role("button", name="Save draft"))
+
+
 def test_with_javascript_the_fields_suggest_records(page: Any, seeded_live: dict[str, Any]) -> None:
     sign_in(page, OFFICER)
     page.goto("/contracts/new")
@@ -39,11 +48,7 @@ def test_with_javascript_the_fields_suggest_records(page: Any, seeded_live: dict
     assert_accessible(page)
 
     title = "Browser picker: GP clinical system"
-    page.get_by_label("Title").fill(title)
-    page.locator("#supplier").fill("TPP")
-    page.locator("#framework_reference").fill("GP IT Futures")
-    page.locator("#lot_number").fill("Lot 1")
-    follow(page, page.get_by_role("button", name="Save draft"))
+    _save(page, title, "TPP", "Lot 1")
     assert title in heading(page), main_text(page)
     assert "TPP - The Phoenix Partnership" in main_text(page)
     assert "GP IT Futures" in main_text(page)
@@ -60,20 +65,14 @@ def test_without_javascript_the_plain_form_works_and_lists_the_closest(
         sign_in_plain(plain)
         plain.goto("/contracts/new")
         title = "Browser picker without JavaScript"
-        plain.get_by_label("Title").fill(title)
-        plain.locator("#supplier").fill("Phoenix")
-        plain.locator("#framework_reference").fill("GP IT Futures")
-        plain.locator("#lot_number").fill("Lot 7")
-        follow(plain, plain.get_by_role("button", name="Save draft"))
+        _save(plain, title, "Phoenix", "Lot 7")
         summary = plain.locator(".govuk-error-summary").inner_text()
         assert "There is no supplier with number or name “Phoenix”" in summary
         assert "TPP - The Phoenix Partnership (Leeds) Ltd" in summary
         assert "Framework GPITF has no lot Lot 7" in summary
         assert _options(plain, "supplier") == []  # no script ran: nothing was fetched
 
-        plain.locator("#supplier").fill("TPP")
-        plain.locator("#lot_number").fill("1")
-        follow(plain, plain.get_by_role("button", name="Save draft"))
+        _save(plain, title, "TPP", "1")
         assert title in heading(plain), main_text(plain)
     finally:
         context.close()

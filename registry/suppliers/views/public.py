@@ -164,28 +164,47 @@ def supplier_detail(request: Request) -> dict[str, Any]:
     }
 
 
+# A supplier's long lists, each on its own paged page: (query, title, caption noun, if none).
+LONG_LISTS: dict[str, tuple[Any, str, str, str]] = {
+    "suppliers.memberships": (
+        queries.memberships_page,
+        "Frameworks and lots",
+        "Framework places",
+        "Not recorded on any framework.",
+    ),
+    "suppliers.obligations": (
+        queries.obligations_page,
+        "Obligations",
+        "Obligations",
+        "No obligations recorded.",
+    ),
+}
+
+
 @view_config(
     route_name="suppliers.memberships",
-    renderer="suppliers/memberships.html",
+    renderer="suppliers/long_list.html",
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def supplier_memberships(request: Request) -> dict[str, Any]:
-    supplier = get_supplier(request)
-    page = queries.memberships_page(request.db, supplier.id, page_number(request), PAGE_ROWS)
-    return {"supplier": supplier, "page": page}
-
-
 @view_config(
     route_name="suppliers.obligations",
-    renderer="suppliers/obligations.html",
+    renderer="suppliers/long_list.html",
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def supplier_obligations(request: Request) -> dict[str, Any]:
+def supplier_long_list(request: Request) -> dict[str, Any]:
     supplier = get_supplier(request)
-    page = queries.obligations_page(request.db, supplier.id, page_number(request), PAGE_ROWS)
-    return {"supplier": supplier, "page": page}
+    query, title, noun, empty = LONG_LISTS[request.matched_route.name]
+    page = query(request.db, supplier.id, page_number(request), PAGE_ROWS)
+    return {
+        "supplier": supplier,
+        "page": page,
+        "title": title,
+        "noun": noun,
+        "empty": empty,
+        "kind": request.matched_route.name.removeprefix("suppliers."),
+    }
 
 
 @view_config(

@@ -3,25 +3,14 @@ snapshots only (the rest paged on /data/snapshots) and the dictionary folded awa
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 import webtest
 from sqlalchemy.orm import Session
 
 from registry.opendata.export import TABLES
-from registry.opendata.snapshots import snapshots_root, write_snapshot
+from registry.opendata.snapshots import write_snapshot
 from registry.opendata.views import SNAPSHOTS_SHOWN
-
-
-@pytest.fixture
-def root(app_settings: dict[str, Any]) -> Iterator[Path]:
-    path = snapshots_root(app_settings)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_the_summary_comes_first_and_the_dictionary_is_folded(

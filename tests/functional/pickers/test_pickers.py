@@ -142,8 +142,16 @@ def test_a_framework_and_lot_by_title_reference_or_number(
 # The contract form -------------------------------------------------------------------------
 
 
-def _form(app: webtest.TestApp) -> webtest.Form:
-    return app.get("/contracts/new").forms[0]
+def _submit(app: webtest.TestApp, status: int, **values: str) -> webtest.TestResponse:
+    """The contract form, filled with a title and method and `values`, submitted."""
+    form = app.get("/contracts/new").forms[0]
+    for name, value in {
+        "title": "A contract",
+        "procurement_method": "direct award",
+        **values,
+    }.items():
+        form[name] = value
+    return form.submit(status=status)
 
 
 def _count(db: Session) -> int:
@@ -154,18 +162,15 @@ def test_the_contract_form_takes_tpp_gp_it_futures_and_lot_1(
     webtest_app: webtest.TestApp, login_as: Any, world: dict[str, Any], db_session: Session
 ) -> None:
     login_as("admin")
-    form = _form(webtest_app)
-    for name, value in {
-        "buyer": "HMRC",
-        "title": "GP clinical system",
-        "supplier": "TPP",
-        "framework_reference": "GP IT Futures",
-        "lot_number": "Lot 1",
-        "currency": "GBP",
-        "procurement_method": "direct award",
-    }.items():
-        form[name] = value
-    form.submit().follow()
+    _submit(
+        webtest_app,
+        303,
+        buyer="HMRC",
+        title="GP clinical system",
+        supplier="TPP",
+        framework_reference="GP IT Futures",
+        lot_number="Lot 1",
+    )
     contract = db_session.execute(
         sa.select(Contract).where(Contract.title == "GP clinical system")
     ).scalar_one()
@@ -181,12 +186,7 @@ def test_unknown_and_ambiguous_input_name_the_field_and_write_nothing(
 ) -> None:
     login_as("officer", buyer_id=world["leeds"].id)
     before = _count(db_session)
-    form = _form(webtest_app)
-    form["title"] = "A contract"
-    form["supplier"] = "EMIS"
-    form["framework_reference"] = "Nonexistent Framework"
-    form["procurement_method"] = "direct award"
-    page = form.submit(status=400)
+    page = _submit(webtest_app, 400, supplier="EMIS", framework_reference="Nonexistent Framework")
     supplier_error = page.html.select_one("#supplier-error").text
     assert "There is no supplier with number or name “EMIS”" in supplier_error
     assert "EMIS Health Ltd" in supplier_error and "EMIS Health Analytics Ltd" in supplier_error
@@ -203,14 +203,14 @@ def test_a_form_with_three_bad_fields_shows_three_messages(
     """The form's own checks (a date) and the service's (the supplier, the lot) in one round."""
     login_as("officer", buyer_id=world["leeds"].id)
     before = _count(db_session)
-    form = _form(webtest_app)
-    form["title"] = "A contract"
-    form["supplier"] = "Nobody At All"
-    form["framework_reference"] = "GPITF"
-    form["lot_number"] = "9"
-    form["start_date"] = "2023-02-30"
-    form["procurement_method"] = "direct award"
-    page = form.submit(status=400)
+    page = _submit(
+        webtest_app,
+        400,
+        supplier="Nobody At All",
+        framework_reference="GPITF",
+        lot_number="9",
+        start_date="2023-02-30",
+    )
     summary = [li.text.strip() for li in page.html.select(".govuk-error-summary__list li")]
     assert len(summary) == 3, summary
     assert {a["href"] for a in page.html.select(".govuk-error-summary__list a")} == {
@@ -240,17 +240,27 @@ def test_the_picker_fields_carry_their_suggestion_lists(
 # The admin's user forms --------------------------------------------------------------------
 
 
+def _add_user(app: webtest.TestApp, status: int, **values: str) -> webtest.TestResponse:
+    """The admin's new-user form with `values` (the test password in both password fields
+    unless given), submitted."""
+    form = app.get("/admin/users/new").forms[0]
+    for name, value in {"password": TEST_PASSWORD, "confirm": TEST_PASSWORD, **values}.items():
+        form[name] = value
+    return form.submit(status=status)
+
+
 def test_the_organisation_field_takes_a_name_or_alias(
     webtest_app: webtest.TestApp, login_as: Any, world: dict[str, Any], db_session: Session
 ) -> None:
     login_as("admin")
-    form = webtest_app.get("/admin/users/new").forms[0]
-    form["email"] = "officer@example.org"
-    form["name"] = "An Officer"
-    form["role"] = "officer"
-    form["organisation"] = "hmrc"
-    form["password"] = form["confirm"] = TEST_PASSWORD
-    form.submit(status=303)
+    _add_user(
+        webtest_app,
+        303,
+        email="officer@example.org",
+        name="An Officer",
+        role="officer",
+        organisation="hmrc",
+    )
     user = db_session.execute(
         sa.select(User).where(User.email == "officer@example.org")
     ).scalar_one()
@@ -261,13 +271,9 @@ def test_an_unrelated_error_keeps_the_password_and_lists_every_problem(
     webtest_app: webtest.TestApp, login_as: Any, world: dict[str, Any], db_session: Session
 ) -> None:
     login_as("admin")
-    form = webtest_app.get("/admin/users/new").forms[0]
-    form["email"] = "not-an-address"
-    form["name"] = ""
-    form["role"] = "supplier"
-    form["organisation"] = "EMIS"
-    form["password"] = form["confirm"] = TEST_PASSWORD
-    page = form.submit(status=400)
+    page = _add_user(
+        webtest_app, 400, email="not-an-address", name="", role="supplier", organisation="EMIS"
+    )
     summary = [li.text.strip() for li in page.html.select(".govuk-error-summary__list li")]
     assert len(summary) == 3, summary
     assert "EMIS Health Ltd" in page.html.select_one("#organisation-error").text
@@ -286,13 +292,14 @@ def test_a_refused_password_is_not_shown_again(
     webtest_app: webtest.TestApp, login_as: Any, world: dict[str, Any]
 ) -> None:
     login_as("admin")
-    form = webtest_app.get("/admin/users/new").forms[0]
-    form["email"] = "someone@example.org"
-    form["name"] = "Someone"
-    form["role"] = "auditor"
-    form["password"] = TEST_PASSWORD
-    form["confirm"] = TEST_PASSWORD + "x"
-    page = form.submit(status=400)
+    page = _add_user(
+        webtest_app,
+        400,
+        email="someone@example.org",
+        name="Someone",
+        role="auditor",
+        confirm=TEST_PASSWORD + "x",
+    )
     assert page.html.select_one("input#password").get("value", "") == ""
     assert page.html.select_one("input#confirm").get("value", "") == ""
 
