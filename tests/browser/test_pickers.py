@@ -94,3 +94,16 @@ def sign_in_plain(page: Any) -> None:
     page.get_by_label("E-mail address").fill(OFFICER)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     follow(page, page.get_by_role("button", name="Sign in"))
+
+
+def test_the_supplier_and_data_pages_show_their_summary_on_the_first_screen(
+    page: Any, seeded_live: dict[str, Any]
+) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/suppliers?q=TPP")
+    follow(page, page.locator("main a", has_text="TPP - The Phoenix Partnership").first)
+    for path, summary in ((page.url, "#supplier-summary"), ("/data", "#data-summary")):
+        page.goto(path)
+        box = page.locator(summary).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 800, (path, box)
+        assert_accessible(page)
