@@ -60,7 +60,7 @@ def test_merge_and_reverse_end_to_end(
     # The survivor's page: the merged name is an alias, its contracts are here.
     assert page.request.path == f"/suppliers/{survivor.id}"
     assert "merged into EMIS Health Ltd" in page.text
-    summary = page.html.select_one("dl.govuk-summary-list").text
+    summary = page.html.select_one("#supplier-details").text  # after the summary (issue 18)
     assert "Egton Medical Information Systems Ltd" in summary
     assert "2 published contracts" in page.text
     assert _supplier_ids(db_session, Contract, [c.id for c in contracts]) == {survivor.id}
