@@ -66,7 +66,7 @@ class ContractForm(Form):
     )
     buyer = wtforms.StringField(
         "Buyer",
-        validators=[validators.Optional(), length("buyer", 100)],
+        validators=[validators.Optional(), length("buyer", 300)],
         description="The buyer's name, identifier (an ODS code for NHS bodies) or registry number",
     )
     supplier = wtforms.StringField(
