@@ -43,6 +43,16 @@ class Form(wtforms.Form):
             else:
                 self.form_errors.append(message)
 
+    def add_other_errors(self, errors: list[tuple[str, str]]) -> None:
+        """Add a service's problems the form has not already found (a field it refused keeps
+        its own message), so every problem shows in one round."""
+        for name, message in errors:
+            field = self._fields.get(name)
+            if field is not None and not field.errors:
+                field.errors = [*field.errors, message]
+            elif field is None and message not in self.form_errors:
+                self.form_errors.append(message)
+
     @property
     def error_list(self) -> list[tuple[str, str]]:
         """(field id, message) pairs for the GOV.UK error summary, in field order."""

@@ -55,6 +55,8 @@ def includeme(config: Configurator) -> None:
     config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:[0-9]+}/reverse")
     config.add_route("suppliers.detail", "/suppliers/{id:[0-9]+}")
     config.add_route("suppliers.edit", "/suppliers/{id:[0-9]+}/edit")
+    config.add_route("suppliers.memberships", "/suppliers/{id:[0-9]+}/memberships")
+    config.add_route("suppliers.obligations", "/suppliers/{id:[0-9]+}/obligations")
     config.add_route("suppliers.group", "/suppliers/{id:[0-9]+}/group")
     config.add_route("suppliers.merge", "/suppliers/{id:[0-9]+}/merge")
 
@@ -120,6 +122,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("data.import", "/data/import")
     # The import ledger and dated snapshots (issue 11): before data.table, whose pattern they fit.
     config.add_route("data.imports", "/data/imports")
+    config.add_route("data.snapshots", "/data/snapshots")
     config.add_route("data.imports.detail", "/data/imports/{id:[0-9]+}")
     config.add_route("data.snapshots.file", "/data/snapshots/{name}/{file}")
     # One CSV and one JSON per public table (frameworks, lots, obligations, memberships,
@@ -131,6 +134,11 @@ def includeme(config: Configurator) -> None:
     config.add_route("compare", "/compare")
 
     # JSON API (token-authenticated writes; no CSRF)
+    # Pickers' suggestions (issue 18): read-only, for the forms' script.
+    config.add_route("pickers.suppliers", "/api/v1/suggest/suppliers")
+    config.add_route("pickers.buyers", "/api/v1/suggest/buyers")
+    config.add_route("pickers.frameworks", "/api/v1/suggest/frameworks")
+    config.add_route("pickers.lots", "/api/v1/suggest/lots")
     config.add_route("api.openapi", "/api/v1/openapi.json")
     config.add_route("api.frameworks", "/api/v1/frameworks")
     config.add_route("api.suppliers", "/api/v1/suppliers")

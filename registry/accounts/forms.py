@@ -39,8 +39,8 @@ ROLE_CHOICES = [
     SelectChoice("admin", "Admin"),
 ]
 ORGANISATION_HINT = (
-    "For an officer, the buyer: its registry number or identifier (such as an ODS code). "
-    "For a supplier user, the supplier: its registry number or Companies House number. "
+    "For an officer, the buyer: its name, identifier (such as an ODS code) or registry number. "
+    "For a supplier user, the supplier: its name, Companies House number or registry number. "
     "Leave empty for auditors and admins."
 )
 PASSWORD_HINT = (
@@ -86,7 +86,7 @@ def _organisation_field() -> wtforms.StringField:
         "Organisation",
         description=ORGANISATION_HINT,
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[length("organisation", 200)],
+        validators=[length("organisation", 300)],
     )
 
 

@@ -66,30 +66,32 @@ class ContractForm(Form):
     )
     buyer = wtforms.StringField(
         "Buyer",
-        validators=[validators.Optional(), length("buyer", 100)],
-        description="The buyer's identifier (an ODS code for NHS bodies) or registry number",
+        validators=[validators.Optional(), length("buyer", 300)],
+        description="The buyer's name, identifier (an ODS code for NHS bodies) or registry number",
     )
     supplier = wtforms.StringField(
         "Supplier",
         validators=[
-            required("the supplier's Companies House number or name"),
+            required("the supplier's name, Companies House number or registry number"),
             length("supplier", 300),
         ],
-        description="The Companies House number, the registry number shown on the supplier's "
-        "page, or the supplier's exact name",
+        description="The supplier's name or another name it goes by (like TPP), its Companies "
+        "House number, or the registry number shown on its page",
     )
     description = wtforms.TextAreaField(
         "Description (optional)", validators=[validators.Optional(), length("description", 10_000)]
     )
     framework_reference = wtforms.StringField(
-        "Framework reference (optional)",
-        validators=[validators.Optional(), length("framework reference", 40)],
-        description="For a call-off from a framework, like RM6116",
+        "Framework (optional)",
+        validators=[validators.Optional(), length("framework", 300)],
+        description="For a call-off from a framework: its title or reference, like GP IT Futures "
+        "or RM6116",
     )
     lot_number = wtforms.StringField(
         "Lot number (optional)",
         validators=[validators.Optional(), length("lot number", 20)],
-        description="Needed when the framework has more than one lot",
+        description="Needed when the framework has more than one lot: its number or title, "
+        "like Lot 1",
     )
     value_amount = MoneyField(
         "Value (optional)",
@@ -142,7 +144,10 @@ class ContractForm(Form):
     )
 
     def to_input(self, *, buyer_id: int | None) -> ContractInput:
+        # A refused choice is no method: the form has said so, and the service checks the rest.
         method = self.procurement_method.data or None
+        if method not in {m.value for m in ProcurementMethod}:
+            method = None
         return ContractInput(
             title=self.title.data or "",
             supplier=self.supplier.data or "",

@@ -10,13 +10,17 @@ class IContractService(Interface):
         """The contract with this id, or None."""
 
     def find_buyer(text: str) -> Any:
-        """The buyer with this identifier (e.g. an ODS code) or registry number, or None."""
+        """The buyer with this name, other name, identifier (e.g. an ODS code) or registry
+        number, or None (`registry.pickers.services.pick_buyer` says why)."""
 
     def find_supplier(text: str) -> Any:
-        """The supplier with this Companies House number, registry number or unique name."""
+        """The supplier with this Companies House number, registry number, name or other name."""
 
     def find_contract(text: str) -> Any:
         """The contract with this reference or registry number, or None."""
+
+    def problems(data: Any, contract: Any = None, *, actor: Any) -> Any:
+        """Every (field, message) problem saving `data` would be refused for; writes nothing."""
 
     def create(data: Any, *, actor: Any, source: str = "form") -> Any:
         """Record a draft contract; audited. Raises ContractError naming every bad field."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +23,14 @@ from registry.contracts.models import Contract, ContractExtension, ProcurementMe
 from registry.contracts.rules import Problem, can_see, check_terms, merged_message
 from registry.db import utcnow
 from registry.frameworks.lifecycle import contract_problems, judged_on
-from registry.frameworks.models import Framework, Lot
-from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number
+from registry.pickers.services import (
+    NotPicked,
+    pick_buyer,
+    pick_framework,
+    pick_lot,
+    pick_supplier,
+)
 from registry.problems import ServiceError
 from registry.records import Publication
 from registry.suppliers.models import Supplier
@@ -149,32 +153,16 @@ class ContractService:
     # Finding what a person typed.
 
     def find_buyer(self, text: str) -> Buyer | None:
-        text = text.strip()
-        buyer = self.db.execute(
-            sa.select(Buyer).where(sa.func.upper(Buyer.identifier) == text.upper()).limit(1)
-        ).scalar_one_or_none()
-        if buyer is None:
-            buyer = record_by_number(self.db, Buyer, text)
-        return buyer
+        try:
+            return pick_buyer(self.db, text)
+        except NotPicked:
+            return None
 
     def find_supplier(self, text: str) -> Supplier | None:
-        text = text.strip()
-        number = normalise_companies_house_number(text)
-        if number and not re.fullmatch("[0-9]{1,7}", text):
-            supplier = self.db.execute(
-                sa.select(Supplier).where(Supplier.companies_house_number == number)
-            ).scalar_one_or_none()
-            if supplier is not None:
-                return supplier
-        supplier = record_by_number(self.db, Supplier, text)
-        if supplier is not None:
-            return supplier
-        matches = list(
-            self.db.execute(
-                sa.select(Supplier).where(Supplier.normalised_name == normalise_name(text)).limit(2)
-            ).scalars()
-        )
-        return matches[0] if len(matches) == 1 else None
+        try:
+            return pick_supplier(self.db, text)
+        except NotPicked:
+            return None
 
     def find_contract(self, text: str) -> Contract | None:
         text = text.strip()
@@ -186,27 +174,19 @@ class ContractService:
         return contract
 
     def _resolve_lot(self, data: ContractInput, problems: list[Problem]) -> int | None:
+        """The lot from the framework (reference or title) and lot (number or title) typed."""
         reference, number = _blank(data.framework_reference), _blank(data.lot_number)
         if reference is None:
             if number is not None:
-                problems.append(
-                    ("framework_reference", f"Enter the framework reference for lot {number}")
-                )
+                problems.append(("framework_reference", f"Enter the framework for lot {number}"))
             return None
-        framework = self.db.execute(
-            sa.select(Framework).where(sa.func.upper(Framework.reference) == reference.upper())
-        ).scalar_one_or_none()
-        if framework is None:
-            problems.append(
-                ("framework_reference", f"There is no framework with reference {reference}")
-            )
+        try:
+            framework = pick_framework(self.db, reference)
+        except NotPicked as refusal:
+            problems.append(("framework_reference", refusal.message))
             return None
-        lots = list(
-            self.db.execute(
-                sa.select(Lot).where(Lot.framework_id == framework.id).order_by(Lot.number)
-            ).scalars()
-        )
         if number is None:
+            lots = framework.lots
             if len(lots) == 1:
                 return lots[0].id
             listed = ", ".join(lot.number for lot in lots) or "none"
@@ -214,11 +194,11 @@ class ContractService:
                 ("lot_number", f"Enter the lot number: {framework.reference} has lots {listed}")
             )
             return None
-        for lot in lots:
-            if lot.number.lower() == number.lower():
-                return lot.id
-        problems.append(("lot_number", f"Framework {framework.reference} has no lot {number}"))
-        return None
+        try:
+            return pick_lot(self.db, framework, number).id
+        except NotPicked as refusal:
+            problems.append(("lot_number", refusal.message))
+            return None
 
     def _resolve(
         self, data: ContractInput, contract: Contract | None, actor: Any
@@ -232,30 +212,31 @@ class ContractService:
         buyer_id = data.buyer_id
         if buyer_id is None:
             if not _blank(data.buyer):
-                problems.append(("buyer", "Enter the buyer's identifier, like an ODS code"))
+                problems.append(("buyer", "Enter the buyer's name, identifier or registry number"))
             else:
-                buyer = self.find_buyer(data.buyer or "")
-                if buyer is None:
-                    problems.append(("buyer", f"There is no buyer with identifier {data.buyer}"))
-                else:
-                    buyer_id = buyer.id
+                try:
+                    buyer_id = pick_buyer(self.db, data.buyer or "").id
+                except NotPicked as refusal:
+                    problems.append(("buyer", refusal.message))
         elif self.db.get(Buyer, buyer_id) is None:
             problems.append(("buyer", f"There is no buyer number {buyer_id}"))
             buyer_id = None
 
         supplier_id = None
         if not data.supplier.strip():
-            problems.append(("supplier", "Enter the supplier's Companies House number or name"))
+            problems.append(
+                ("supplier", "Enter the supplier's name, Companies House number or registry number")
+            )
         else:
-            supplier = self.find_supplier(data.supplier)
-            if supplier is None:
-                problems.append(
-                    ("supplier", f"There is no supplier with number or name {data.supplier}")
-                )
-            elif supplier.is_merged:
-                problems.append(("supplier", merged_message(supplier)))
+            try:
+                supplier = pick_supplier(self.db, data.supplier)
+            except NotPicked as refusal:
+                problems.append(("supplier", refusal.message))
             else:
-                supplier_id = supplier.id
+                if supplier.is_merged:
+                    problems.append(("supplier", merged_message(supplier)))
+                else:
+                    supplier_id = supplier.id
 
         lot_id = self._resolve_lot(data, problems)
 
@@ -337,6 +318,17 @@ class ContractService:
             "number_of_tenderers": data.number_of_tenderers,
             "cpv_code": cpv_code,
         }
+
+    def problems(
+        self, data: ContractInput, contract: Contract | None = None, *, actor: Any
+    ) -> list[Problem]:
+        """Every problem saving `data` would be refused for, writing nothing: a form shows them
+        beside its own, so a person fixes everything in one round."""
+        try:
+            self._resolve(data, contract, actor)
+        except ContractError as exc:
+            return list(exc.errors)
+        return []
 
     def _ancestor_ids(self, contract: Contract) -> set[int]:
         ids: set[int] = set()

@@ -173,6 +173,20 @@ def contract_detail(context: ContractContext, request: Request) -> dict[str, Any
     }
 
 
+def validate_all(
+    request: Request, form: ContractForm, contract: Contract | None, buyer_id: int | None
+) -> bool:
+    """The form's checks and, when they fail, the service's too (which supplier, framework or
+    lot the text names...), so every problem is reported in one round."""
+    if form.validate():
+        return True
+    service = request.find_service(IContractService)
+    form.add_other_errors(
+        service.problems(form.to_input(buyer_id=buyer_id), contract, actor=request.identity)
+    )
+    return False
+
+
 def _redirect_to(request: Request, contract: Contract) -> HTTPSeeOther:
     return HTTPSeeOther(request.route_path("contracts.detail", id=contract.id))
 
@@ -206,7 +220,7 @@ class NewContractViews:
     def submit(self) -> Any:
         request = self.request
         form = self._form_class(request.POST)
-        if form.validate():
+        if validate_all(request, form, None, self.buyer_id):
             try:
                 contract = self.service.create(
                     form.to_input(buyer_id=self.buyer_id), actor=request.identity
@@ -278,7 +292,7 @@ class EditContractViews(_ContractAction):
         if message := self._not_editable():
             return self.refuse(message)
         form = self._form_class(self.request.POST)
-        if form.validate():
+        if validate_all(self.request, form, self.contract, self._buyer_id()):
             try:
                 self.service.update(
                     self.contract,

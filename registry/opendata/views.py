@@ -20,8 +20,12 @@ from registry.opendata.formats import csv_text, json_text
 from registry.opendata.importer import ImportRefused, import_file
 from registry.opendata.limits import upload_limits
 from registry.opendata.release import write_ocds
+from registry.pagination import page_number, paginate_list
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+# /data shows the newest few snapshots; /data/snapshots pages through them all.
+SNAPSHOTS_SHOWN = 3
+SNAPSHOTS_PAGE = 20
 IMPORTED = "opendata.imported"  # the flash queue of an upload's result
 
 
@@ -32,8 +36,28 @@ IMPORTED = "opendata.imported"  # the flash queue of an upload's result
     request_method="GET",
 )
 def data_page(request: Request) -> dict[str, Any]:
+    """A summary first, then the downloads, the latest snapshots (the rest on their own
+    page) and the data dictionary, each table's columns folded away (issue 18)."""
     root = snapshots.snapshots_root(request.registry.settings)
-    return {"tables": list(TABLES.values()), "snapshots": snapshots.list_snapshots(root)}
+    found = snapshots.list_snapshots(root)
+    return {
+        "tables": list(TABLES.values()),
+        "snapshots": found[:SNAPSHOTS_SHOWN],
+        "snapshot_count": len(found),
+        "latest_import": request.db.execute(ledger.runs_query().limit(1)).scalar_one_or_none(),
+    }
+
+
+@view_config(
+    route_name="data.snapshots",
+    renderer="opendata/snapshots.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def snapshot_list(request: Request) -> dict[str, Any]:
+    root = snapshots.snapshots_root(request.registry.settings)
+    page = paginate_list(snapshots.list_snapshots(root), page_number(request), SNAPSHOTS_PAGE)
+    return {"page": page}
 
 
 @view_config(

@@ -107,8 +107,9 @@ class GroupForm(Form):
 class MergeForm(Form):
     survivor = wtforms.StringField(
         "The record to keep",
-        validators=[required("the record to keep"), length("record to keep", 40)],
-        description="Its registry number (in the address of its page) or Companies House number",
+        validators=[required("the record to keep"), length("record to keep", 300)],
+        description="Its name, registry number (in the address of its page) or Companies House "
+        "number",
     )
     reason = wtforms.TextAreaField(
         "Why are these the same company?",

@@ -10,6 +10,7 @@ from pyramid.request import Request
 from registry.authnz import Permissions
 from registry.forms import Form
 from registry.integers import record_id
+from registry.pickers.services import NotPicked, pick_supplier
 from registry.problems import ServiceError
 from registry.suppliers.forms import (
     GroupForm,
@@ -21,7 +22,7 @@ from registry.suppliers.forms import (
 )
 from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
-from registry.suppliers.services import MergeError, SupplierError, find_by_number
+from registry.suppliers.services import MergeError, SupplierError
 from registry.suppliers.views.public import get_group, get_supplier
 from registry.views import FormView, form_views
 
@@ -225,11 +226,10 @@ class MergeViews(OneSupplierView):
     refusal = "This record has already been merged."
 
     def save(self, form: MergeForm) -> HTTPSeeOther:
-        survivor = find_by_number(self.request.db, form.survivor.data or "")
-        if survivor is None:
-            raise MergeError(
-                [("survivor", "No supplier has that registry number or Companies House number")]
-            )
+        try:
+            survivor = pick_supplier(self.request.db, form.survivor.data or "")
+        except NotPicked as refusal:
+            raise MergeError([("survivor", refusal.message)]) from None
         self.service.merge(
             self.supplier, survivor, reason=form.reason.data or "", actor=self.request.identity
         )

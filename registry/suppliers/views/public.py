@@ -19,6 +19,9 @@ from registry.suppliers import queries
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_QUERY = 200
+# The supplier page shows this many of each long list, and links to the rest.
+SUMMARY_ROWS = 5
+PAGE_ROWS = 50
 
 
 SORTS: dict[str, str] = {
@@ -138,13 +141,18 @@ def get_group(request: Request) -> SupplierGroup:
     request_method="GET",
 )
 def supplier_detail(request: Request) -> dict[str, Any]:
+    """Summary first (group, scores, flags, market shares), then the first few of each long
+    list with a link to all of them: a large supplier's page stays a page (issue 18)."""
     supplier = get_supplier(request)
     db = request.db
     by_buyer_type, use = queries.contracts_by_buyer_type(db, supplier.id)
+    shares, market_count = queries.market_shares(db, supplier.group_id, SUMMARY_ROWS)
     return {
         "supplier": supplier,
-        "memberships": queries.memberships(db, supplier.id),
-        "obligations": queries.obligations(db, supplier.id),
+        "memberships": queries.memberships_page(db, supplier.id, 1, SUMMARY_ROWS),
+        "obligations": queries.obligations_page(db, supplier.id, 1, SUMMARY_ROWS),
+        "market_shares": shares,
+        "market_count": market_count,
         "by_buyer_type": by_buyer_type,
         "latest": queries.latest_contracts(db, supplier.id),
         # Every published contract has a buyer: the rows by buyer type count them all.
@@ -153,6 +161,49 @@ def supplier_detail(request: Request) -> dict[str, Any]:
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
+    }
+
+
+# A supplier's long lists, each on its own paged page: (query, title, caption noun, if none).
+LONG_LISTS: dict[str, tuple[Any, str, str, str]] = {
+    "suppliers.memberships": (
+        queries.memberships_page,
+        "Frameworks and lots",
+        "Framework places",
+        "Not recorded on any framework.",
+    ),
+    "suppliers.obligations": (
+        queries.obligations_page,
+        "Obligations",
+        "Obligations",
+        "No obligations recorded.",
+    ),
+}
+
+
+@view_config(
+    route_name="suppliers.memberships",
+    renderer="suppliers/long_list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+@view_config(
+    route_name="suppliers.obligations",
+    renderer="suppliers/long_list.html",
+    permission=Permissions.PublicRead,
+    request_method="GET",
+)
+def supplier_long_list(request: Request) -> dict[str, Any]:
+    supplier = get_supplier(request)
+    query, title, noun, empty = LONG_LISTS[request.matched_route.name]
+    page = query(request.db, supplier.id, page_number(request), PAGE_ROWS)
+    return {
+        "supplier": supplier,
+        "page": page,
+        "title": title,
+        "noun": noun,
+        "empty": empty,
+        "kind": request.matched_route.name.removeprefix("suppliers."),
     }
 
 

@@ -280,7 +280,11 @@ def test_admin_adds_an_auditor_without_organisation(
         ({"password": "short", "confirm": "short"}, "password", "between 12 and 1024"),
         ({"confirm": "something else entirely"}, "confirm", "The passwords do not match"),
         ({"organisation": ""}, "organisation", "An officer must work for a buyer"),
-        ({"organisation": "NOPE1"}, "organisation", "No buyer has the registry number"),
+        (
+            {"organisation": "NOPE1"},
+            "organisation",
+            "There is no buyer with name, identifier or registry number",
+        ),
         (
             {"role": "supplier", "organisation": ""},
             "organisation",
@@ -289,7 +293,7 @@ def test_admin_adds_an_auditor_without_organisation(
         (
             {"role": "supplier", "organisation": "99999999"},
             "organisation",
-            "No supplier has the Companies House number",
+            "There is no supplier with number or name",
         ),
         (
             {"role": "auditor", "organisation": "RR8"},
@@ -393,7 +397,7 @@ def test_change_role_to_supplier_user(
     [
         ("auditor", "", "", "Enter the reason for the change"),
         ("officer", "", "why", "An officer must work for a buyer"),
-        ("officer", "NOPE1", "why", "No buyer has the registry number"),
+        ("officer", "NOPE1", "why", "There is no buyer with name, identifier or registry number"),
         ("auditor", "1", "why", "An auditor does not act for an organisation"),
         ("supplier", "", "why", "A supplier user must speak for a supplier"),
         ("auditor", "", "why", "The role and organisation are the same as now"),

@@ -103,8 +103,8 @@ def test_user_add_finds_the_organisation(
 @pytest.mark.parametrize(
     ("role", "organisation", "message"),
     [
-        ("officer", "ZZZ99", "No buyer has the registry number or identifier 'ZZZ99'"),
-        ("supplier", "09999999", "No supplier has the Companies House number"),
+        ("officer", "ZZZ99", "There is no buyer with name, identifier or registry number “ZZZ99”"),
+        ("supplier", "09999999", "There is no supplier with number or name"),
         ("supplier", "{old}", "was merged into supplier"),
         ("auditor", "RR8", "does not act for an organisation"),
         ("officer", None, "A officer needs --organisation"),

@@ -115,7 +115,11 @@ def test_admin_records_a_contract_for_any_buyer(
     ("values", "field", "message"),
     [
         ({"title": ""}, "title", "Enter the contract's title"),
-        ({"supplier": ""}, "supplier", "Enter the supplier's Companies House number or name"),
+        (
+            {"supplier": ""},
+            "supplier",
+            "Enter the supplier's name, Companies House number or registry number",
+        ),
         ({"supplier": "99999999"}, "supplier", "There is no supplier with number or name"),
         ({"value_amount": "-5"}, "value_amount", "Value must be 0 or more"),
         ({"value_amount": "lots"}, "value_amount", "Value must be a number"),
@@ -244,9 +248,10 @@ def test_admin_must_name_an_existing_buyer(
 ) -> None:
     login_as("admin")
     form = webtest_app.get("/contracts/new").forms[0]
-    assert "Enter the buyer&#39;s identifier" in _fill(form, buyer="").submit(status=400).text
+    assert "Enter the buyer&#39;s name, identifier" in _fill(form, buyer="").submit(status=400).text
     form = webtest_app.get("/contracts/new").forms[0]
-    assert "no buyer with identifier ZZZ9" in _fill(form, buyer="ZZZ9").submit(status=400).text
+    refused = _fill(form, buyer="ZZZ9").submit(status=400).text
+    assert "no buyer with name, identifier or registry number “ZZZ9”" in refused
 
 
 def test_anonymous_is_sent_to_sign_in(webtest_app: webtest.TestApp) -> None:

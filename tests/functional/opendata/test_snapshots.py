@@ -3,26 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import pytest
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.opendata.snapshots import snapshots_root, write_snapshot
+from registry.opendata.snapshots import write_snapshot
 from registry.records import Publication
 from tests.common.db.core import ContractFactory
-
-
-@pytest.fixture
-def root(app_settings: dict[str, Any]) -> Iterator[Path]:
-    # The app's own snapshot root (under its var directory), emptied after the test.
-    path = snapshots_root(app_settings)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 def test_snapshots_are_listed_and_served_with_their_hashes(

@@ -48,7 +48,7 @@ def test_merge_and_reverse_end_to_end(
     form["reason"] = "Same company"
     assert "A record cannot be merged into itself" in form.submit(status=400).text
     form["survivor"] = "99999999"
-    assert "No supplier has that registry number" in form.submit(status=400).text
+    assert "There is no supplier with number or name “99999999”" in form.submit(status=400).text
     form["survivor"] = "3113109"  # the Companies House number, as typed
     form["reason"] = ""
     assert "Enter why these records are the same company" in form.submit(status=400).text
@@ -60,7 +60,7 @@ def test_merge_and_reverse_end_to_end(
     # The survivor's page: the merged name is an alias, its contracts are here.
     assert page.request.path == f"/suppliers/{survivor.id}"
     assert "merged into EMIS Health Ltd" in page.text
-    summary = page.html.select_one("dl.govuk-summary-list").text
+    summary = page.html.select_one("#supplier-details").text  # after the summary (issue 18)
     assert "Egton Medical Information Systems Ltd" in summary
     assert "2 published contracts" in page.text
     assert _supplier_ids(db_session, Contract, [c.id for c in contracts]) == {survivor.id}

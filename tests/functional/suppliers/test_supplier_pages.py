@@ -158,7 +158,11 @@ def test_profile_shows_identifiers_frameworks_obligations_and_contracts(
     assert "£2,011,000" in use
     assert "1 without a value (1 of them framework agreements" in use
     assert "1 in another currency" in use
-    summary = page.html.select_one("dl.govuk-summary-list").text
+    # The identifiers, after the summary at a glance (issue 18); the group in the summary.
+    summary = (
+        page.html.select_one("#supplier-details").text
+        + page.html.select_one("#supplier-summary").text
+    )
     for text in ("03113109", "123456789", "Egton Medical Information Systems", emis.group.name):
         assert text in summary
     assert (
