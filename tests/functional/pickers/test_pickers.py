@@ -49,7 +49,7 @@ def world(db_session: Session) -> dict[str, Any]:
         "HM Revenue and Customs", identifier="HMRC1", also_known_as="HMRC\nInland Revenue"
     )
     leeds = _buyer("Leeds Teaching Hospitals NHS Trust", identifier="RR8")
-    gpitf = FrameworkFactory.create(reference="GPITF", title="GP IT Futures")
+    gpitf = FrameworkFactory.create(reference="GPITF", title="GP IT Futures", end_date=None)
     lot1 = LotFactory.create(framework=gpitf, number="1", title="Foundation solutions")
     LotFactory.create(framework=gpitf, number="2", title="Additional services")
     db_session.commit()
