@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, WholeNumberField, length
 from registry.frameworks.models import MembershipStatus
-from registry.scoring.models import BreachKind, ExclusionKind
+from registry.scoring.models import BreachKind, ExclusionKind, RemediationPlan
 
 
 def _date(label: str, name: str, optional: bool = False) -> wtforms.DateField:
@@ -49,6 +49,7 @@ class PlanForm(Form):
     )
     progress_percent = WholeNumberField(
         "Progress (%)",
+        column=RemediationPlan.progress_percent,
         maximum=100,
         default=0,
         validators=[validators.Optional()],

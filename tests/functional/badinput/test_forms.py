@@ -7,15 +7,11 @@ page as a visitor), so a form added by any feature is covered without editing th
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode, urlsplit
-
 import pytest
-import webtest
-from webtest.forms import File, Submit
 
 from tests.common import access
 from tests.functional.badinput.corpus import BAD_VALUES, SCRIPT
+from tests.functional.badinput.found import FoundForm
 
 # Tables a refused request may still write: a failed sign-in is itself an accountable event.
 REFUSED_MAY_WRITE = {
@@ -23,74 +19,6 @@ REFUSED_MAY_WRITE = {
     # A refused import leaves its import ledger entry (issue 11), and nothing else.
     "/data/import": {"import_runs"},
 }
-
-
-class FoundForm:
-    def __init__(self, page: str, client: access.Client, form: webtest.Form) -> None:
-        self.page = page
-        self.client = client
-        self.method = (form.method or "GET").upper()
-        self.action = urlsplit(form.action or page).path or page
-        self.fields: list[tuple[str, Any]] = [
-            (name, field)
-            for name, fields in form.fields.items()
-            for field in fields[:1]
-            if name and not isinstance(field, Submit)
-        ]
-
-    @property
-    def key(self) -> tuple[str, str, tuple[str, ...]]:
-        return (self.method, self.action, tuple(sorted(n for n, _ in self.fields)))
-
-    @property
-    def has_file(self) -> bool:
-        return any(isinstance(f, File) for _, f in self.fields)
-
-    def submit(self, bad: str | bytes) -> webtest.TestResponse:
-        pairs: list[tuple[str, str | bytes]] = []
-        files = []
-        for name, field in self.fields:
-            if name == "csrf_token":
-                pairs.append((name, self.client.csrf))
-            elif isinstance(field, File):
-                content = bad if isinstance(bad, bytes) else bad.encode()
-                files.append((name, "bad.csv", content))
-            elif self.has_file and isinstance(bad, bytes):
-                pairs.append((name, field.value or ""))  # multipart: the bytes go in the file
-            else:  # text, selects, checkboxes and hidden fields alike: the server must cope
-                pairs.append((name, bad))
-        if self.method == "GET":
-            return self.client.get(self.action + "?" + urlencode(pairs))
-        if files:
-            return self.client.post(self.action, [(n, v) for n, v in pairs], upload_files=files)
-        return self.client.post(
-            self.action,
-            urlencode(pairs).encode("ascii"),
-            content_type="application/x-www-form-urlencoded",
-        )
-
-
-@pytest.fixture(scope="module")
-def forms(planting: access.Planting) -> list[FoundForm]:
-    found: dict[Any, FoundForm] = {}
-    pages = [("anonymous", "/login")]
-    for view in access.route_views():
-        if view.method == "GET" and not view.token_api and view.route != "accounts.logout":
-            try:
-                _label, params = access.variants(view, planting.planted)[0]
-            except access.UnfillableRoute:
-                continue  # the access matrix names it
-            pages.append(("admin", access.fill(view.pattern, params)))
-    for role, page in pages:
-        client = planting.clients[role]
-        response = client.get(page)
-        if response.status_int != 200 or "html" not in response.content_type:
-            continue
-        for form in response.forms.values():
-            candidate = FoundForm(page, client, form)
-            if candidate.fields and candidate.key not in found:
-                found[candidate.key] = candidate
-    return list(found.values())
 
 
 def test_forms_are_found(forms: list[FoundForm]) -> None:
