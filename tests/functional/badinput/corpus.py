@@ -30,7 +30,6 @@ BAD_VALUES: dict[str, str | bytes] = {
 OUT_OF_RANGE: dict[str, str] = {
     "ten_to_the_20": "1" + "0" * 20,
     "400_digits": "9" * 400,
-    "exponent_400": "1e400",
     "minus_ten_to_the_20": "-1" + "0" * 20,
     "nan": "NaN",
     "infinity": "Infinity",

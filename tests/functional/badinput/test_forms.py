@@ -1,5 +1,8 @@
 """Every form the app serves, fed rubbish in every field: a 4xx or a redirect, never a 5xx; the
-script never comes back unescaped; refused input writes no row in any table.
+script never comes back unescaped; refused input writes no row in any table. And every number
+and date field fed numbers no column holds (10^20, 400 digits, -10^20, NaN, Infinity, -Infinity) and
+dates no calendar has: each answers with a message naming it (and, for a number, its range),
+linked from the error summary, and nothing is written.
 
 Forms are found by fetching every GET route (as an admin, who may see every form, and the sign-in
 page as a visitor), so a form added by any feature is covered without editing this file.
@@ -7,10 +10,13 @@ page as a visitor), so a form added by any feature is covered without editing th
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from tests.common import access
-from tests.functional.badinput.corpus import BAD_VALUES, SCRIPT
+from tests.functional.badinput.corpus import BAD_DATES, BAD_VALUES, OUT_OF_RANGE, SCRIPT
 from tests.functional.badinput.found import FoundForm
 
 # Tables a refused request may still write: a failed sign-in is itself an accountable event.
@@ -61,3 +67,65 @@ def test_bad_input_in_every_form(
         finally:
             nested.rollback()
     assert problems == [], f"{kind}:\n" + "\n".join(problems)
+
+
+RANGE = re.compile(r"must be a (whole )?number from -?[0-9,.]+ to [0-9,.]+")
+
+
+def test_number_and_date_fields_are_found(forms: list[FoundForm]) -> None:
+    numbers = {(f.action, name) for f in forms for name, _ in f.of_kind("number")}
+    dates = {(f.action, name) for f in forms for name, _ in f.of_kind("date")}
+    assert ("/contracts/new", "value_amount") in numbers
+    assert ("/contracts/new", "number_of_tenderers") in numbers
+    assert any(name == "kpi_target" for _, name in numbers)  # the obligation form of issue 19
+    assert any(name == "weight" for _, name in numbers)
+    assert ("/contracts/new", "award_date") in dates
+    assert len(numbers) >= 10 and len(dates) >= 10
+
+
+def error_for(response: Any, field_id: str) -> str:
+    """The message shown beside the field (GOV.UK: `#<id>-error`), if the summary links to it."""
+    if f'href="#{field_id}"' not in response.text:
+        return ""
+    shown = response.html.select_one(f"#{field_id}-error")
+    return " ".join(shown.get_text().split()) if shown is not None else ""
+
+
+def submissions() -> list[tuple[str, str]]:
+    return [("number", v) for v in OUT_OF_RANGE] + [("date", v) for v in BAD_DATES]
+
+
+@pytest.mark.parametrize(("kind", "case"), submissions())
+def test_numbers_and_dates_no_column_holds_are_refused_by_name(
+    planting: access.Planting, forms: list[FoundForm], kind: str, case: str
+) -> None:
+    """Every form gets the value in every field it shows (its hidden fields as given); a form
+    with no field for it may take it as text, but never answers 5xx."""
+    bad = OUT_OF_RANGE[case] if kind == "number" else BAD_DATES[case]
+    problems = []
+    before = planting.row_counts()
+    for form in forms:
+        targets = form.of_kind(kind) if form.method == "POST" else []
+        where = f"{form.method} {form.action} (form on {form.page})"
+        nested = planting.connection.begin_nested()
+        try:
+            response = form.submit(bad, keep_hidden=True)
+            status = response.status_int
+            if status >= 500 or (targets and status not in (200, 400, 422)):
+                problems.append(f"{where}: wanted the form with its errors, got {response.status}")
+                continue
+            for name, field in targets:
+                message = error_for(response, field.id or name)
+                if not message:
+                    problems.append(f"{where}: {name}={bad[:20]} shows no error of its own")
+                elif kind == "number" and not RANGE.search(message):
+                    problems.append(f"{where}: {name}={bad[:20]}: no range in {message!r}")
+            if targets or status >= 400:
+                after = planting.row_counts()
+                allowed = REFUSED_MAY_WRITE.get(form.action, set())
+                written = {t for t in after if after[t] != before[t] and t not in allowed}
+                if written:
+                    problems.append(f"{where}: refused but wrote to {sorted(written)}")
+        finally:
+            nested.rollback()
+    assert problems == [], f"{kind} {bad[:20]}:\n" + "\n".join(problems)
