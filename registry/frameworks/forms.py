@@ -7,6 +7,7 @@ service's, and its problems are put back on the fields by `Form.add_errors`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import wtforms
@@ -210,6 +211,7 @@ class ObligationForm(Form):
     weight = NumberField(
         "Weight",
         column=Obligation.weight,
+        minimum=Decimal("0.001"),  # more than 0: the smallest weight the column keeps
         places=None,
         default=1,
         validators=[validators.InputRequired(message="Enter the weight, like 1")],
