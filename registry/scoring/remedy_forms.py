@@ -31,7 +31,9 @@ class BreachForm(Form):
         validate_choice=False,
     )
     occurred_on = _date("Date of the breach", "date of the breach")
-    notice_published_on = _date("Notice published (optional)", "notice published date", optional=True)
+    notice_published_on = _date(
+        "Notice published (optional)", "notice published date", optional=True
+    )
     description = wtforms.TextAreaField("What happened", validators=[length("description", 10_000)])
 
 
