@@ -46,6 +46,18 @@ def token(db_session: Session, make_user: Any) -> tuple[Any, dict[str, str]]:
     return market, {"Authorization": f"Bearer {plain}", "Content-Type": "application/json"}
 
 
+def assessment(market: Any) -> dict[str, Any]:
+    """A body the API takes: an assessment of the planted market's published contract."""
+    return {
+        "contract_id": market.published.id,
+        "kpi": "System availability in core hours",
+        "period_start": "2025-04-01",
+        "period_end": "2025-06-30",
+        "rating": "Good",
+        "evidence": "The supplier's monthly availability report for the quarter",
+    }
+
+
 def rows(db_session: Session) -> tuple[int, int]:
     count = sa.select(sa.func.count())
     return (
@@ -111,15 +123,7 @@ def test_a_measured_value_keeps_its_places(
     webtest_app: webtest.TestApp, db_session: Session, token: Any
 ) -> None:
     market, headers = token
-    body = {
-        "contract_id": market.published.id,
-        "kpi": "System availability in core hours",
-        "period_start": "2025-04-01",
-        "period_end": "2025-06-30",
-        "rating": "Good",
-        "evidence": "The supplier's monthly availability report for the quarter",
-    }
-    text = json.dumps(body)[:-1] + ', "measured_value": 9999999999999.9999}'
+    text = json.dumps(assessment(market))[:-1] + ', "measured_value": 9999999999999.9999}'
     created = webtest_app.post("/api/v1/assessments", text, headers=headers, status=201).json
     assert created["measured_value"] == "9999999999999.9999"
 
@@ -190,17 +194,7 @@ def test_every_number_property_is_bounded_within_its_column() -> None:
 @pytest.fixture
 def bodies(token: Any) -> dict[str, dict[str, Any]]:
     market, _headers = token
-    return {
-        "/api/v1/contracts": CONTRACT,
-        "/api/v1/assessments": {
-            "contract_id": market.published.id,
-            "kpi": "System availability in core hours",
-            "period_start": "2025-04-01",
-            "period_end": "2025-06-30",
-            "rating": "Good",
-            "evidence": "The supplier's monthly availability report for the quarter",
-        },
-    }
+    return {"/api/v1/contracts": CONTRACT, "/api/v1/assessments": assessment(market)}
 
 
 def test_numbers_and_dates_no_column_holds_are_refused_by_json_path(

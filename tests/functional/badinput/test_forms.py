@@ -27,6 +27,16 @@ REFUSED_MAY_WRITE = {
 }
 
 
+def written_by_refusal(
+    planting: access.Planting, form: FoundForm, before: dict[str, int], where: str
+) -> list[str]:
+    """The tables a refused submission wrote to (beyond what a refusal may write)."""
+    after = planting.row_counts()
+    allowed = REFUSED_MAY_WRITE.get(form.action, set())
+    written = {t for t in after if after[t] != before[t] and t not in allowed}
+    return [f"{where} but wrote to {sorted(written)}"] if written else []
+
+
 def test_forms_are_found(forms: list[FoundForm]) -> None:
     actions = {f.action for f in forms if f.method == "POST"}
     assert "/login" in actions
@@ -59,11 +69,9 @@ def test_bad_input_in_every_form(
             if SCRIPT in shown.text:
                 problems.append(f"{where}: the script is rendered unescaped")
             if status >= 400:
-                after = planting.row_counts()
-                allowed = REFUSED_MAY_WRITE.get(form.action, set())
-                written = {t for t in after if after[t] != before[t] and t not in allowed}
-                if written:
-                    problems.append(f"{where}: refused ({status}) but wrote to {sorted(written)}")
+                problems += written_by_refusal(
+                    planting, form, before, f"{where}: refused ({status})"
+                )
         finally:
             nested.rollback()
     assert problems == [], f"{kind}:\n" + "\n".join(problems)
@@ -121,11 +129,7 @@ def test_numbers_and_dates_no_column_holds_are_refused_by_name(
                 elif kind == "number" and not RANGE.search(message):
                     problems.append(f"{where}: {name}={bad[:20]}: no range in {message!r}")
             if targets or status >= 400:
-                after = planting.row_counts()
-                allowed = REFUSED_MAY_WRITE.get(form.action, set())
-                written = {t for t in after if after[t] != before[t] and t not in allowed}
-                if written:
-                    problems.append(f"{where}: refused but wrote to {sorted(written)}")
+                problems += written_by_refusal(planting, form, before, f"{where}: refused")
         finally:
             nested.rollback()
     assert problems == [], f"{kind} {bad[:20]}:\n" + "\n".join(problems)
