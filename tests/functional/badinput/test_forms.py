@@ -133,3 +133,26 @@ def test_numbers_and_dates_no_column_holds_are_refused_by_name(
         finally:
             nested.rollback()
     assert problems == [], f"{kind} {bad[:20]}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("field", ["kpi_target", "weight", "supplier_id"])
+def test_a_huge_number_in_an_otherwise_good_obligation_is_refused_by_name(
+    planting: access.Planting, forms: list[FoundForm], field: str
+) -> None:
+    """Issue 19's 500: an admin's obligation with 99999999999999999999 in a number field."""
+    form = next(f for f in forms if f.action.endswith("/obligations/new"))
+    good = {"category": "security", "title": "DSPT standards met", "weight": "1"}
+    nested = planting.connection.begin_nested()
+    try:
+        before = planting.row_counts()
+        refused = form.client.post(
+            form.action, {**good, field: "99999999999999999999", "csrf_token": form.client.csrf}
+        )
+        assert refused.status_int == 400, refused.status
+        assert RANGE.search(error_for(refused, field)), error_for(refused, field)
+        assert planting.row_counts() == before
+        # The same obligation with a number its column holds is taken: the bound refused it.
+        taken = form.client.post(form.action, {**good, "csrf_token": form.client.csrf})
+        assert taken.status_int == 303, error_for(taken, field) or taken.status
+    finally:
+        nested.rollback()
