@@ -220,7 +220,10 @@ def _text_problems(body: Any) -> list[dict[str, str]]:
             return [{"field": path, "message": f"nested deeper than {MAX_DEPTH} levels"}]
         if isinstance(value, NotANumber):
             problems.append(
-                {"field": path, "message": f"{value.name} is not a number: JSON has no {value.name}"}
+                {
+                    "field": path,
+                    "message": f"{value.name} is not a number: JSON has no {value.name}",
+                }
             )
         elif isinstance(value, str):
             if "\x00" in value:

@@ -77,25 +77,33 @@ def check_database(engine: Engine, url: str) -> None:
 
 class RegistryGroup(click.Group):
     """The `registry` group: a database error a command meets on the way (the server gone, a
-    table missing) ends it with one line, not a traceback."""
+    table missing) ends it with one line, not a traceback. Any other error is a bug, and shows."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as exc:
-            raise database_error(ctx, exc) from None
+            refusal = database_error(ctx, exc)
+            if refusal is None:
+                raise
+            raise refusal from None
 
 
 _MISSING_TABLE = ("no such table", "no such column", "UndefinedTable", "UndefinedColumn")
 
 
-def database_error(ctx: click.Context, error: sa.exc.DBAPIError) -> click.ClickException:
+def database_error(ctx: click.Context, error: sa.exc.DBAPIError) -> click.ClickException | None:
+    """The one line for a database error: a table or column missing (an older schema), or the
+    database unreachable; None for SQL the database refused (a bug, not the user's to fix)."""
+    reason = _first_line(error)
+    missing = any(word in reason or word in type(error.orig).__name__ for word in _MISSING_TABLE)
+    if isinstance(error, sa.exc.ProgrammingError) and not missing:
+        return None
     try:
         url = str(ctx.obj.url)
     except (AttributeError, click.ClickException):
-        return click.ClickException(f"The database could not be used: {_first_line(error)}.")
-    reason = _first_line(error)
-    if any(word in reason or word in type(error.orig).__name__ for word in _MISSING_TABLE):
+        return click.ClickException(f"The database could not be used: {reason}.")
+    if missing:
         return click.ClickException(
             f"The database at {shown(url)} is not as this version needs it ({reason}): {INIT}."
         )

@@ -18,6 +18,7 @@ from alembic import command
 from click.testing import CliRunner
 
 from registry.cli import main
+from registry.db import create_engine
 from registry.migrate import alembic_config
 from tests.common.cli import write_ini
 
@@ -150,3 +151,22 @@ def test_a_database_at_an_older_migration_is_upgraded_by_init(
     assert status == 0, output
     status, output = run(ini, ("audit", "verify"), tmp_path)  # at the latest: commands run
     assert (status, output) == (0, "The audit trail is intact: 0 events verified.\n")
+
+
+def test_a_table_missing_on_the_way_is_named_with_the_fix(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """At the latest migration, but a table gone (dropped by hand): the command that meets it
+    says so in one line, not a traceback."""
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
+            connection.exec_driver_sql(f"DROP TABLE audit_events{cascade}")
+    finally:
+        engine.dispose()
+    status, output = run(write_ini(tmp_path, url), ("audit", "verify"), tmp_path)
+    assert status == 1, output
+    assert "is not as this version needs it" in output and "audit_events" in output
+    assert output.endswith(f"{INIT}.\n") and len(output.splitlines()) == 1
