@@ -170,3 +170,26 @@ def test_a_table_missing_on_the_way_is_named_with_the_fix(
     assert status == 1, output
     assert "is not as this version needs it" in output and "audit_events" in output
     assert output.endswith(f"{INIT}.\n") and len(output.splitlines()) == 1
+
+
+def test_a_number_past_any_column_in_any_command_is_a_usage_error(tmp_path: Path) -> None:
+    """Every whole-number argument or option of every command, given 10^20: refused as it is
+    read (an id past its INTEGER column once overflowed the driver), never a traceback."""
+    (tmp_path / "empty.csv").write_text("")
+    ini = write_ini(tmp_path, f"sqlite:///{tmp_path / 'registry.db'}")
+    tried, problems = [], []
+    for path in ALL:
+        for param in command_of(path).params:
+            if not isinstance(param.type, click.types.IntParamType):
+                continue
+            args = arguments(path, tmp_path)
+            if isinstance(param, click.Option):
+                args += [param.opts[0], "1" + "0" * 20]
+            else:  # the first argument of its type: the one `arguments` gave "1"
+                args[args.index("1")] = "1" + "0" * 20
+            result = CliRunner().invoke(main, ["--config", str(ini), *path, *args])
+            tried.append(f"{' '.join(path)} {param.name}")
+            if result.exit_code != 2 or "not in the range" not in result.output:
+                problems.append(f"{tried[-1]}: exit {result.exit_code}: {result.output[-300:]}")
+    assert "token revoke token_id" in tried
+    assert problems == []
