@@ -99,6 +99,9 @@ def error_for(response: Any, field_id: str) -> str:
     return " ".join(shown.get_text().split()) if shown is not None else ""
 
 
+SPREAD = 3
+
+
 def submissions() -> list[tuple[str, str]]:
     return [("number", v) for v in OUT_OF_RANGE] + [("date", v) for v in BAD_DATES]
 
@@ -107,13 +110,17 @@ def submissions() -> list[tuple[str, str]]:
 def test_numbers_and_dates_no_column_holds_are_refused_by_name(
     planting: access.Planting, forms: list[FoundForm], kind: str, case: str
 ) -> None:
-    """Every form gets the value in every field it shows (its hidden fields as given); a form
-    with no field for it may take it as text, but never answers 5xx."""
+    """Every form with a field of the kind gets the value in every field it shows (its hidden
+    fields as given). The forms with none may take it as text, but never answer 5xx: to keep the
+    corpus fast each of them gets every third value (SPREAD), every value reaching a third."""
     bad = OUT_OF_RANGE[case] if kind == "number" else BAD_DATES[case]
+    turn = submissions().index((kind, case)) % SPREAD
     problems = []
     before = planting.row_counts()
-    for form in forms:
+    for number, form in enumerate(forms):
         targets = form.of_kind(kind) if form.method == "POST" else []
+        if not targets and number % SPREAD != turn:
+            continue
         where = f"{form.method} {form.action} (form on {form.page})"
         nested = planting.connection.begin_nested()
         try:
