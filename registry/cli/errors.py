@@ -13,6 +13,7 @@ import click
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.engine import Engine, make_url
 
 from registry.migrate import alembic_config
@@ -58,7 +59,8 @@ def check_database(engine: Engine, url: str) -> None:
     path = missing_sqlite_file(url)
     if path is not None:
         raise click.ClickException(f"There is no database at {path}: {INIT} to create it.")
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    script = ScriptDirectory.from_config(alembic_config(url))
+    heads = set(script.get_heads())
     try:
         with engine.connect() as connection:
             current = set(MigrationContext.configure(connection).get_current_heads())
@@ -68,11 +70,21 @@ def check_database(engine: Engine, url: str) -> None:
         raise click.ClickException(
             f"The database at {shown(url)} has no registry tables yet: {INIT}."
         )
+    unknown = sorted(rev for rev in current if rev not in _known(script))
+    if unknown:
+        raise click.ClickException(
+            f"The database at {shown(url)} is at migration {', '.join(unknown)}, newer than "
+            "this version of the registry knows: use the version that made it."
+        )
     if current != heads:
         raise click.ClickException(
             f"The database at {shown(url)} is at migration {', '.join(sorted(current))}, "
             f"not {', '.join(sorted(heads))} as this version needs: {INIT} (it upgrades)."
         )
+
+
+def _known(script: ScriptDirectory) -> set[str]:
+    return {revision.revision for revision in script.walk_revisions()}
 
 
 class RegistryGroup(click.Group):
@@ -87,6 +99,11 @@ class RegistryGroup(click.Group):
             if refusal is None:
                 raise
             raise refusal from None
+        except CommandError as exc:  # Alembic's: a revision it cannot find or reach
+            raise click.ClickException(
+                f"The database cannot be migrated: {exc}. A database made by a newer version of "
+                "the registry needs that version."
+            ) from None
 
 
 _MISSING_TABLE = ("no such table", "no such column", "UndefinedTable", "UndefinedColumn")

@@ -193,3 +193,15 @@ def test_a_number_past_any_column_in_any_command_is_a_usage_error(tmp_path: Path
                 problems.append(f"{tried[-1]}: exit {result.exit_code}: {result.output[-300:]}")
     assert "token revoke token_id" in tried
     assert problems == []
+
+
+def test_a_database_from_a_newer_registry_is_named(database_factory: Any, tmp_path: Path) -> None:
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    finally:
+        engine.dispose()
+    # `init` too: it cannot migrate what it does not know.
+    assert refusals(url, tmp_path, "newer") == []
