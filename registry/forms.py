@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -14,9 +15,8 @@ from pyramid.request import Request
 from webob.multidict import MultiDict
 from wtforms import validators
 
-from registry.integers import MAX_ID, whole_number
+from registry.integers import MAX_ID, Bounds, column_bounds, whole_number
 
-_SIGNED = re.compile("-?[0-9]+")
 _NOT_ASCII = re.compile("[^\x21-\x7e]+")
 # A field longer than this is refused rather than truncated.
 MAX_TEXT = 10_000
@@ -62,15 +62,39 @@ class Form(wtforms.Form):
         return pairs
 
 
-class WholeNumberField(wtforms.IntegerField):
-    """A whole number in ASCII digits from `minimum` to `maximum` (by default, what a record id
-    column holds): '²', '1_000', '-3' or a number past the column are refused with the field's
-    `invalid_value_message`, never passed on to overflow the database."""
+def field_name(field: wtforms.Field) -> str:
+    """The field as a message names it: its `subject` when given, else its label without the
+    part in brackets ("Value (optional)" is "Value")."""
+    return getattr(field, "subject", None) or re.sub(r"\s*\(.*\)$", "", str(field.label.text))
 
-    def __init__(self, *args: Any, minimum: int = 0, maximum: int = MAX_ID, **kwargs: Any) -> None:
+
+class WholeNumberField(wtforms.IntegerField):
+    """A whole number in ASCII digits within what `column` holds (by default, a record id), or
+    narrower by `minimum` and `maximum`: '²', '1_000', '-3', NaN or a number past the column are
+    refused with a message naming the field and the range, never passed on to overflow the
+    database."""
+
+    def __init__(
+        self,
+        *args: Any,
+        column: Any = None,
+        minimum: int = 0,
+        maximum: int | None = None,
+        subject: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.minimum = minimum
-        self.maximum = maximum
+        base = column_bounds(column) if column is not None else Bounds(Decimal(0), Decimal(MAX_ID))
+        self.bounds = base.within(minimum, maximum)
+        self.subject = subject
+
+    @property
+    def minimum(self) -> int:
+        return int(self.bounds.minimum)
+
+    @property
+    def maximum(self) -> int:
+        return int(self.bounds.maximum)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         if not valuelist:
@@ -78,17 +102,46 @@ class WholeNumberField(wtforms.IntegerField):
         text = str(valuelist[0]).strip()
         self.data = whole_number(text, self.minimum, self.maximum)
         if self.data is None and text:
-            raise ValueError(self._out_of_range(text) or self.invalid_value_message)
+            raise ValueError(f"{field_name(self)} must be {self.bounds.describe()}")
 
-    def _out_of_range(self, text: str) -> str | None:
-        """For a number outside the bounds, the bound it passed, in the field's own words."""
-        if not _SIGNED.fullmatch(text):
-            return None
-        name = re.sub(r"\s*\(.*\)$", "", str(self.label.text))
-        below = text.startswith("-") or whole_number(text, 0, self.minimum - 1) is not None
-        if below:
-            return f"{name} must be {self.minimum} or more"
-        return f"{name} must be {self.maximum:,} or less"
+
+class NumberField(wtforms.DecimalField):
+    """A decimal within what `column` holds (or narrower by `minimum` and `maximum`; the floor is
+    0 unless `minimum=None`), forgiving the ways people write amounts ("£1,200,000.00"). NaN,
+    Infinity, a number past the column or with more decimal places than it keeps is refused with
+    a message naming the field and the range; text that is no number, with the field's
+    `invalid_value_message`."""
+
+    def __init__(
+        self,
+        *args: Any,
+        column: Any,
+        minimum: Decimal | int | None = 0,
+        maximum: Decimal | int | None = None,
+        subject: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("places", None)  # shown as typed or stored, never rounded
+        super().__init__(*args, **kwargs)
+        self.bounds = column_bounds(column, minimum).within(maximum=maximum)
+        self.subject = subject
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        text = re.sub(r"[£$€,\s]", "", str(valuelist[0]))
+        self.data = None
+        if not text:
+            return
+        range_message = f"{field_name(self)} must be {self.bounds.describe()}"
+        try:
+            # The length check first: past the column's digits it cannot be in range anyway.
+            value = Decimal(text) if len(text) <= 100 else None
+        except InvalidOperation:
+            raise ValueError(self.invalid_value_message or range_message) from None
+        if value is None or not self.bounds.holds(value):
+            raise ValueError(range_message)
+        self.data = value
 
 
 def required(name: str) -> validators.InputRequired:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,6 +79,16 @@ class DatabaseFactory:
         """A new database, migrated and empty."""
         self._migrated_template()
         return self._copy(self._template, self._template_file)
+
+    def empty(self) -> str:
+        """A new database with no tables at all: as it is before `registry init`."""
+        if self.server is not None:
+            name = f"{self.server.database}_{WORKER}_{uuid.uuid4().hex[:8]}"
+            url = self.stack.enter_context(_postgres_database(self.server, name))
+            return url.render_as_string(hide_password=False)
+        path = self.tmp / f"{uuid.uuid4().hex[:8]}.db"
+        sqlite3.connect(path).close()
+        return f"sqlite:///{path}"
 
     def seeded(self) -> str:
         """A new database holding what `registry seed` loads: the seed runs once per worker

@@ -6,8 +6,22 @@ import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.accounts.services import MIN_PASSWORD_LENGTH, guessable_password
+from registry.accounts.services import (
+    MAX_EMAIL,
+    MIN_PASSWORD_LENGTH,
+    email_problem,
+    guessable_password,
+)
 from registry.forms import Form, length, required
+
+
+def sign_in_address(form: Any, field: wtforms.Field) -> None:
+    """The address as sign-in takes it (`email_problem`, shared with `registry user add`)."""
+    data = (field.data or "").strip()
+    if data and len(data) <= MAX_EMAIL and (problem := email_problem(data)):
+        raise validators.ValidationError(
+            f"Enter an e-mail address in the right form, like name@example.org ({problem})"
+        )
 
 
 class LoginForm(Form):
@@ -15,11 +29,8 @@ class LoginForm(Form):
         "E-mail address",
         validators=[
             validators.InputRequired(message="Enter your e-mail address"),
-            length("e-mail address", 320),
-            validators.Email(
-                message="Enter an e-mail address in the right form, like name@example.org",
-                check_deliverability=False,
-            ),
+            length("e-mail address", MAX_EMAIL),
+            sign_in_address,
         ],
     )
     password = wtforms.PasswordField(
@@ -114,11 +125,8 @@ class NewUserForm(Form):
         description="The user signs in with this address.",
         validators=[
             validators.InputRequired(message="Enter the user's e-mail address"),
-            length("e-mail address", 320),
-            validators.Email(
-                message="Enter an e-mail address in the right form, like name@example.org",
-                check_deliverability=False,
-            ),
+            length("e-mail address", MAX_EMAIL),
+            sign_in_address,
         ],
     )
     name = wtforms.StringField(

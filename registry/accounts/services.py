@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import email_validator
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -43,6 +44,36 @@ class AccountError(ServiceError):
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+# What an address may be to sign in with. Sign-in, the admin's new-user form and `registry user
+# add` all ask `email_problem`, so no account is made with an address sign-in then refuses.
+MAX_EMAIL = 320
+
+
+def email_problem(email: str) -> str | None:
+    """Why `email` cannot be a sign-in address (not in the right form, or a reserved domain such
+    as .test or .invalid that no mail reaches), or None when it can."""
+    if len(email) > MAX_EMAIL:
+        return f"it is longer than {MAX_EMAIL} characters"
+    try:
+        email_validator.validate_email(email, check_deliverability=False)
+    except email_validator.EmailNotValidError as exc:
+        return str(exc)
+    return None
+
+
+def sign_in_email(email: str) -> str:
+    """`email` as an account keeps it (trimmed, lower case); AccountError naming the field when
+    sign-in would refuse it."""
+    email = normalise_email(email)
+    problem = email_problem(email)
+    if problem is not None:
+        raise AccountError(
+            f"{email!r} is not an e-mail address anyone can sign in with: {problem}",
+            field="email",
+        )
+    return email
 
 
 def guessable_password(password: str) -> str | None:
@@ -89,9 +120,7 @@ class DatabaseUserService:
         supplier_id: int | None = None,
         actor: Any = None,
     ) -> User:
-        email = normalise_email(email)
-        if "@" not in email or len(email) > 320:
-            raise AccountError(f"{email!r} is not an e-mail address")
+        email = sign_in_email(email)
         try:
             role = Role(role)
         except ValueError:

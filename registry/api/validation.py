@@ -84,13 +84,31 @@ def _schema_fields(prefix: str, cause: Any) -> list[dict[str, str]]:
     for error in getattr(cause, "schema_errors", ()) or ():
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         message = error.message
-        if error.validator == "required":
+        if error.validator in _BOUNDS:
+            message = f"must be {_range(error.schema)}"
+        elif error.validator == "format" and error.validator_value == "date":
+            message = f"{str(error.instance)[:40]!r} is not a real date in the form YYYY-MM-DD"
+        elif error.validator == "required":
             match = REQUIRED.search(error.message)
             if match:
                 path += f".{match.group(1)}"
                 message = f"{match.group(1)} is required"
         fields.append({"field": f"{prefix}{path}", "message": message})
     return fields
+
+
+_BOUNDS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+
+
+def _range(schema: dict[str, Any]) -> str:
+    """What a number property takes, from its schema: 'a whole number from 1 to 2,147,483,647'."""
+    kind = "a whole number" if schema.get("type") == "integer" else "a number"
+    low, high = schema.get("minimum"), schema.get("maximum")
+    if low is not None and high is not None:
+        return f"{kind} from {low:,} to {high:,}"
+    if low is not None:
+        return f"{kind} of at least {low:,}"
+    return f"{kind} of at most {high:,}" if high is not None else kind
 
 
 def _fields(error: Any) -> list[dict[str, str]]:
@@ -139,17 +157,22 @@ def validate_request(request: Request) -> dict[str, Any]:
 
 def read_json(value: bytes | str) -> Any:
     """A JSON body as the API reads it: numbers with a fraction or an exponent as Decimal, never
-    float (999999999999999.99 stays what was sent), and NaN or Infinity refused."""
-    return json.loads(value, parse_float=Decimal, parse_constant=_not_a_number)
+    float (999999999999999.99 stays what was sent), and NaN or Infinity (which Python's reader
+    takes, and JSON has not) kept as a `NotANumber` for `check_body` to refuse by its path."""
+    return json.loads(value, parse_float=Decimal, parse_constant=NotANumber)
 
 
-def _not_a_number(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
+class NotANumber:
+    """NaN, Infinity or -Infinity where a JSON body holds a number: no JSON number, no column."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
 
 def check_body(request: Request) -> Any:
     """Refuse, before anything reads it, a JSON body nested deeper than MAX_DEPTH or holding a
-    lone surrogate (no UTF-8 can store it) or NUL (PostgreSQL text cannot), naming the path."""
+    lone surrogate (no UTF-8 can store it), NUL (PostgreSQL text cannot) or NaN or Infinity (no
+    JSON number), naming the path."""
     if not request.body or "json" not in (request.content_type or ""):
         return None  # openapi-core names a missing body or another media type
     try:
@@ -159,7 +182,7 @@ def check_body(request: Request) -> Any:
         raise ApiError(
             400, "The request is not valid: the body is nested too deeply", fields
         ) from None
-    except ValueError as exc:  # not JSON, not UTF-8, or NaN
+    except ValueError as exc:  # not JSON, or not UTF-8
         fields = [{"field": "$", "message": f"the body is not valid JSON: {exc}"[:200]}]
         raise ApiError(
             400, "The request is not valid: the body is not valid JSON", fields
@@ -195,7 +218,14 @@ def _text_problems(body: Any) -> list[dict[str, str]]:
         value, path, depth = stack.pop()
         if depth > MAX_DEPTH:
             return [{"field": path, "message": f"nested deeper than {MAX_DEPTH} levels"}]
-        if isinstance(value, str):
+        if isinstance(value, NotANumber):
+            problems.append(
+                {
+                    "field": path,
+                    "message": f"{value.name} is not a number: JSON has no {value.name}",
+                }
+            )
+        elif isinstance(value, str):
             if "\x00" in value:
                 problems.append({"field": path, "message": "must not contain a NUL character"})
             if _SURROGATE.search(value):

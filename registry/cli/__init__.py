@@ -15,6 +15,7 @@ from pyramid.paster import get_appsettings
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from registry.cli.errors import RegistryGroup, check_database
 from registry.config import normalise_settings
 from registry.db import create_engine
 
@@ -43,8 +44,16 @@ class CLIContext:
 
     @property
     def engine(self) -> Engine:
+        """The database, checked when first opened: there, reachable, and at the latest
+        migration (`registry init` opens it through `upgrade_to_head` instead)."""
         if self._engine is None:
-            self._engine = create_engine(self.url)
+            engine = create_engine(self.url)
+            try:
+                check_database(engine, self.url)
+            except click.ClickException:
+                engine.dispose()
+                raise
+            self._engine = engine
         return self._engine
 
     def close(self) -> None:
@@ -66,7 +75,7 @@ class CLIContext:
 pass_context = click.make_pass_decorator(CLIContext)
 
 
-@click.group()
+@click.group(cls=RegistryGroup)
 @click.option(
     "--config",
     "config_path",

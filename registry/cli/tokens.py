@@ -8,6 +8,7 @@ import click
 import sqlalchemy as sa
 
 from registry.cli import CLIContext, main, pass_context
+from registry.integers import MAX_ID
 
 
 @main.group()
@@ -61,7 +62,7 @@ def token_list(cli: CLIContext) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, MAX_ID))  # an id: an INTEGER column
 @click.option("--reason", required=True, help="Why the token is revoked (kept in the audit trail).")
 @pass_context
 def token_revoke(cli: CLIContext, token_id: int, reason: str) -> None:

@@ -6,7 +6,7 @@ import click
 from sqlalchemy.orm import Session
 
 from registry.accounts.organisations import find_organisation
-from registry.accounts.services import AccountError, DatabaseUserService
+from registry.accounts.services import AccountError, DatabaseUserService, sign_in_email
 from registry.authnz import Role
 from registry.cli import CLIContext, main, pass_context
 
@@ -42,6 +42,10 @@ def user_add(
     password_stdin: bool,
 ) -> None:
     """Add a user. Prompts for the password unless --password-stdin is given."""
+    try:  # before the password is asked for: the address is checked as sign-in checks it
+        sign_in_email(email)
+    except AccountError as exc:
+        raise click.ClickException(f"--email: {exc}") from None
     if password_stdin or not sys.stdin.isatty():
         password = sys.stdin.readline().rstrip("\n")
     else:

@@ -7,17 +7,14 @@ the contract itself (dates in order, references that exist) are the service's.
 from __future__ import annotations
 
 import datetime
-import re
-from decimal import Decimal
-from typing import Any
 
 import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.contracts.models import ProcurementMethod
+from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.services import ContractInput
-from registry.forms import Form, WholeNumberField, length, required
+from registry.forms import Form, NumberField, WholeNumberField, length, required
 
 
 def _date(label: str, name: str, description: str = "", optional: bool = True) -> wtforms.DateField:
@@ -29,17 +26,8 @@ def _date(label: str, name: str, description: str = "", optional: bool = True) -
     )
 
 
-class MoneyField(wtforms.DecimalField):
-    """A decimal that forgives the ways people write amounts: "£1,200,000.00"."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist:
-            valuelist = [re.sub(r"[£$€,\s]", "", str(valuelist[0]))]
-        super().process_formdata(valuelist)
-        value: Decimal | None = getattr(self, "data", None)
-        if value is not None and not value.is_finite():
-            self.data = None
-            raise ValueError(self.invalid_value_message)
+class MoneyField(NumberField):
+    """An amount of money within its column ("£1,200,000.00" forgiven, as every NumberField)."""
 
 
 METHOD_CHOICES = [SelectChoice("", "Not known")] + [
@@ -95,6 +83,7 @@ class ContractForm(Form):
     )
     value_amount = MoneyField(
         "Value (optional)",
+        column=Contract.value_amount,
         places=2,
         validators=[validators.Optional()],
         description="The total value awarded, like 1200000.00",
@@ -120,7 +109,7 @@ class ContractForm(Form):
     )
     number_of_tenderers = WholeNumberField(
         "Number of tenderers (optional)",
-        maximum=100_000,
+        column=Contract.number_of_tenderers,
         validators=[validators.Optional()],
         invalid_value_message="Number of tenderers must be a whole number, like 3",
     )

@@ -13,12 +13,20 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import sqlalchemy as sa
+
 from registry.contracts.currencies import is_currency_code
-from registry.contracts.models import ProcurementMethod
-from registry.frameworks.models import FrameworkStatus, KPIDirection, ObligationCategory
+from registry.contracts.models import Contract, ProcurementMethod
+from registry.frameworks.models import (
+    Framework,
+    FrameworkStatus,
+    KPIDirection,
+    Obligation,
+    ObligationCategory,
+)
 from registry.identifiers import is_cpv_code, is_duns, normalise_companies_house_number
-from registry.integers import MAX_ID
-from registry.scoring.models import Rating
+from registry.integers import Bounds, column_bounds
+from registry.scoring.models import Assessment, Rating
 
 KINDS = ("frameworks", "suppliers", "obligations", "contracts", "assessments")
 LIST_SEPARATOR = ";"
@@ -82,8 +90,19 @@ class Column:
     format: str | None = None
     choices: tuple[str, ...] = ()
     max_length: int | None = None
-    minimum: int | None = None
+    minimum: int | Decimal | None = None
     default: Any = None
+    # For a number: the model column it is written to, whose type bounds it (`bounds`).
+    stores: Any = None
+
+    @property
+    def bounds(self) -> Bounds:
+        """What an integer or decimal cell may hold: its column's range, from `minimum` when
+        given (a column with no `stores` is bounded as an INTEGER or a NUMERIC(18, 4))."""
+        column = self.stores
+        if column is None:
+            column = sa.Integer() if self.type == "integer" else sa.Numeric(18, 4)
+        return column_bounds(column, self.minimum)
 
     def parse(self, raw: str) -> Any:
         """The cell's value, or its default when empty; raises CellError when it is not right."""
@@ -99,8 +118,8 @@ class Column:
             check = FORMATS.get(self.format or "")
             return [check(item) for item in items] if check else items
         parsed = getattr(self, f"_parse_{self.type}")(value)
-        if self.minimum is not None and parsed < self.minimum:
-            raise CellError(f"must be {self.minimum} or more")
+        if self.type in ("integer", "decimal") and not self.bounds.holds(parsed):
+            raise CellError(f"must be {self.bounds.describe()}")
         return parsed
 
     def _parse_string(self, value: str) -> str:
@@ -108,19 +127,18 @@ class Column:
         return check(value) if check else value
 
     def _parse_integer(self, value: str) -> int:
-        if not re.fullmatch(r"-?[0-9]{1,12}", value):
-            raise CellError(f"{value!r} is not a whole number")
-        if abs(int(value)) > MAX_ID:  # what an INTEGER column holds
-            raise CellError(f"must be {MAX_ID:,} or less")
+        if not re.fullmatch(r"-?[0-9]+", value):
+            raise CellError(f"{value[:40]!r} is not {self.bounds.describe()}")
+        if len(value) > 30:  # past any column, and int() of thousands of digits is slow
+            raise CellError(f"must be {self.bounds.describe()}")
         return int(value)
 
     def _parse_decimal(self, value: str) -> Decimal:
         try:
-            number = Decimal(value.replace(",", ""))
+            # Past 100 characters no number is within any column's bounds.
+            number = Decimal(value.replace(",", "")) if len(value) <= 100 else Decimal("NaN")
         except InvalidOperation:
-            raise CellError(f"{value!r} is not a number, like 1200000.00") from None
-        if not number.is_finite() or abs(number) >= Decimal(10) ** 16:
-            raise CellError(f"{value!r} is not a number within range")
+            raise CellError(f"{value[:40]!r} is not a number, like 1200000.00") from None
         return number
 
     def _parse_date(self, value: str) -> datetime.date:
@@ -185,6 +203,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "integer",
             "The maximum term in months, extensions included",
             minimum=1,
+            stores=Framework.max_term_months,
         ),
         Column(
             "cpv_codes", "list", "CPV codes, separated by semicolons", format="cpv", max_length=2000
@@ -197,6 +216,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "decimal",
             "The estimated or maximum value of all call-offs: a ceiling, never counted as spend",
             minimum=0,
+            stores=Framework.ceiling_amount,
         ),
         Column(
             "ceiling_currency",
@@ -274,10 +294,17 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "The standard, like IM1, GP Connect, DSPT, ISO 27001",
             max_length=100,
         ),
-        Column("kpi_target", "decimal", "The KPI's target value"),
+        Column("kpi_target", "decimal", "The KPI's target value", stores=Obligation.kpi_target),
         Column("kpi_unit", "string", "The KPI's unit, like % or hours", max_length=40),
         Column("kpi_direction", "enum", "Needed with a KPI target", choices=_values(KPIDirection)),
-        Column("weight", "decimal", "Weight in scoring (default 1)", minimum=0, default=Decimal(1)),
+        Column(
+            "weight",
+            "decimal",
+            "Weight in scoring (default 1)",
+            minimum=Decimal("0.001"),  # more than 0: the smallest weight the column keeps
+            default=Decimal(1),
+            stores=Obligation.weight,
+        ),
         Column(
             "mandatory",
             "boolean",
@@ -324,7 +351,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             "The lot within that framework (needed when it has several)",
             max_length=20,
         ),
-        Column("value_amount", "decimal", "The total value awarded", minimum=0),
+        Column(
+            "value_amount",
+            "decimal",
+            "The total value awarded",
+            minimum=0,
+            stores=Contract.value_amount,
+        ),
         Column(
             "currency",
             "string",
@@ -339,7 +372,13 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column(
             "procurement_method", "enum", "How it was awarded", choices=_values(ProcurementMethod)
         ),
-        Column("number_of_tenderers", "integer", "How many bids were received", minimum=0),
+        Column(
+            "number_of_tenderers",
+            "integer",
+            "How many bids were received",
+            minimum=0,
+            stores=Contract.number_of_tenderers,
+        ),
         Column(
             "predecessor_reference",
             "string",
@@ -397,7 +436,12 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
             True,
             choices=_values(Rating),
         ),
-        Column("measured_value", "decimal", "The value measured, in the KPI's unit"),
+        Column(
+            "measured_value",
+            "decimal",
+            "The value measured, in the KPI's unit",
+            stores=Assessment.measured_value,
+        ),
         Column("unit", "string", "The unit of the measured value, like %", max_length=40),
         Column(
             "evidence",
@@ -427,6 +471,24 @@ _JSON_TYPES: dict[str, dict[str, Any]] = {
 }
 
 
+def _schema_bounds(bounds: Bounds) -> dict[str, int | float]:
+    """Bounds as JSON Schema keeps them exactly: a NUMERIC(18, 2)'s top, 9999999999999999.99, is
+    no float, so it is written as `exclusiveMaximum: 10000000000000000`."""
+    step = Decimal(1).scaleb(-bounds.places)
+    found: dict[str, int | float] = {}
+    for inclusive, exclusive, value, beyond in (
+        ("minimum", "exclusiveMinimum", bounds.minimum, bounds.minimum - step),
+        ("maximum", "exclusiveMaximum", bounds.maximum, bounds.maximum + step),
+    ):
+        if value == value.to_integral_value():
+            found[inclusive] = int(value)
+        elif beyond == beyond.to_integral_value():
+            found[exclusive] = int(beyond)
+        else:
+            found[inclusive] = float(value)
+    return found
+
+
 def column_schema(kind: str) -> dict[str, Any]:
     """A JSON Schema (draft 2020-12) for one row of a `kind` CSV, as read by the importer."""
     properties: dict[str, Any] = {}
@@ -441,8 +503,8 @@ def column_schema(kind: str) -> dict[str, Any]:
             prop["enum"] = list(column.choices)
         if column.max_length and column.type == "string":
             prop["maxLength"] = column.max_length
-        if column.minimum is not None:
-            prop["minimum"] = column.minimum
+        if column.type in ("integer", "decimal"):
+            prop.update(_schema_bounds(column.bounds))
         if column.default not in (None, [], ""):
             prop["default"] = (
                 float(column.default) if isinstance(column.default, Decimal) else column.default

@@ -7,6 +7,7 @@ service's, and its problems are put back on the fields by `Form.add_errors`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import wtforms
@@ -14,11 +15,14 @@ from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.forms import MoneyField
-from registry.forms import Form, WholeNumberField, length, required
+from registry.forms import Form, NumberField, WholeNumberField, length, required
 from registry.frameworks.models import (
+    Framework,
     FrameworkStatus,
     KPIDirection,
+    Lot,
     MembershipStatus,
+    Obligation,
     ObligationCategory,
 )
 from registry.integers import whole_number
@@ -33,9 +37,10 @@ def _date(label: str, name: str) -> wtforms.DateField:
     )
 
 
-def _ceiling_amount(of: str) -> MoneyField:
+def _ceiling_amount(of: str, column: Any) -> MoneyField:
     return MoneyField(
         "Ceiling (optional)",
+        column=column,
         places=2,
         validators=[validators.Optional()],
         description=f"The estimated or maximum value of all call-offs from {of}, like "
@@ -88,7 +93,8 @@ class FrameworkForm(Form):
     extended_end_date = _date("Extended end date (optional)", "extended end date")
     max_term_months = WholeNumberField(
         "Maximum term in months (optional)",
-        maximum=1200,
+        column=Framework.max_term_months,
+        maximum=1200,  # a hundred years: no framework runs longer
         validators=[validators.Optional()],
         description="Including any extensions, like 48",
         invalid_value_message="Maximum term must be a whole number of months, like 48",
@@ -104,7 +110,7 @@ class FrameworkForm(Form):
         validators=[length("source URL", 500)],
         description="Where the framework is published, starting https://",
     )
-    ceiling_amount = _ceiling_amount("the framework")
+    ceiling_amount = _ceiling_amount("the framework", Framework.ceiling_amount)
     ceiling_currency = _ceiling_currency()
     illustrative = wtforms.BooleanField(
         "Illustrative", description="Tick when this record is an invented example"
@@ -143,7 +149,7 @@ class LotForm(Form):
         validators=[length("CPV codes", 2000)],
         description="Separated by commas or spaces, like 48000000",
     )
-    ceiling_amount = _ceiling_amount("the lot")
+    ceiling_amount = _ceiling_amount("the lot", Lot.ceiling_amount)
     ceiling_currency = _ceiling_currency()
     illustrative = wtforms.BooleanField(
         "Illustrative", description="Tick when this record is an invented example"
@@ -153,15 +159,6 @@ class LotForm(Form):
         description="Tick only when every supplier ever admitted to the lot is recorded: only "
         "then is the lot judged closed or open to new suppliers. Otherwise the list is partial.",
     )
-
-
-class OptionalDecimalField(wtforms.DecimalField):
-    """A decimal where an empty box means "none", and thousands separators are forgiven."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist:
-            valuelist = [str(valuelist[0]).replace(",", "").strip()]
-        super().process_formdata(valuelist)
 
 
 class ObligationForm(Form):
@@ -198,8 +195,10 @@ class ObligationForm(Form):
         "binds every supplier",
         invalid_value_message="Supplier registry number must be a whole number, like 12",
     )
-    kpi_target = OptionalDecimalField(
+    kpi_target = NumberField(
         "KPI target (optional)",
+        column=Obligation.kpi_target,
+        minimum=None,  # a KPI may aim below zero (a change, a balance)
         places=None,
         validators=[validators.Optional()],
         description="The number to meet, like 99.5",
@@ -214,8 +213,10 @@ class ObligationForm(Form):
         + [SelectChoice(d.value, d.value.capitalize()) for d in KPIDirection],
         validate_choice=False,
     )
-    weight = OptionalDecimalField(
+    weight = NumberField(
         "Weight",
+        column=Obligation.weight,
+        minimum=Decimal("0.001"),  # more than 0: the smallest weight the column keeps
         places=None,
         default=1,
         validators=[validators.InputRequired(message="Enter the weight, like 1")],
@@ -241,6 +242,7 @@ class MembershipForm(Form):
     supplier_number = WholeNumberField(
         "Or supplier registry number",
         minimum=1,
+        subject="Supplier registry number",
         validators=[validators.Optional()],
         description="The number in the supplier's page address, like 12",
         invalid_value_message="Supplier registry number must be a whole number, like 12",

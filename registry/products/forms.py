@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.forms import MoneyField
 from registry.forms import MAX_TEXT, Form, WholeNumberField, length, required
-from registry.products.models import SupportCover
+from registry.products.models import ContractProduct, SupportCover
 from registry.products.services import ProductInput
 
 DATE_HINT = "For example, 2014-04-08"
@@ -78,22 +78,16 @@ class ContractLinkForm(Form):
     )
     quantity = WholeNumberField(
         "Quantity (optional)",
+        column=ContractProduct.quantity,
         maximum=10**9,
-        invalid_value_message="Quantity must be a whole number from 0 to 1,000,000,000",
-        validators=[
-            validators.Optional(),
-            validators.NumberRange(min=0, max=10**9, message="Quantity must be 0 or more"),
-        ],
+        validators=[validators.Optional()],
     )
     unit_price = MoneyField(
         "Unit price in pounds (optional)",
+        column=ContractProduct.unit_price,
+        maximum=10**9,
         places=2,
-        validators=[
-            validators.Optional(),
-            validators.NumberRange(
-                min=0, max=10**9, message="Unit price must be between £0 and £1,000,000,000"
-            ),
-        ],
+        validators=[validators.Optional()],
     )
     unit = wtforms.StringField(
         "Unit (optional)",
@@ -108,11 +102,8 @@ COVER_CHOICES = [SelectChoice(c.value, c.value.capitalize()) for c in SupportCov
 class ObligationLinkForm(Form):
     obligation = WholeNumberField(
         "Obligation number",
-        invalid_value_message="Enter an obligation number",
-        validators=[
-            required("the obligation's number"),
-            validators.NumberRange(min=1, max=2**31 - 1, message="Enter an obligation number"),
-        ],
+        minimum=1,
+        validators=[required("the obligation's number")],
         description="The number in the obligation's edit link on its framework page",
     )
     cover = wtforms.RadioField(

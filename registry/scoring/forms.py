@@ -7,10 +7,10 @@ import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.forms import Form, length
+from registry.forms import Form, NumberField, length
 from registry.integers import whole_number
 from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
-from registry.scoring.models import Rating
+from registry.scoring.models import Assessment, Rating
 
 RATING_CHOICES = [SelectChoice(r.value, r.value) for r in Rating]
 
@@ -45,8 +45,10 @@ class AssessmentForm(Form):
         validate_choice=False,
         description="The Procurement Act 2023 scale",
     )
-    measured_value = wtforms.DecimalField(
+    measured_value = NumberField(
         "Measured value (optional)",
+        column=Assessment.measured_value,
+        minimum=None,  # a measure may fall below zero (a change, a balance)
         validators=[validators.Optional()],
         invalid_value_message="Measured value must be a number, like 99.5",
     )

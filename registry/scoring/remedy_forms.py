@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, WholeNumberField, length
 from registry.frameworks.models import MembershipStatus
-from registry.scoring.models import BreachKind, ExclusionKind
+from registry.scoring.models import BreachKind, ExclusionKind, RemediationPlan
 
 
 def _date(label: str, name: str, optional: bool = False) -> wtforms.DateField:
@@ -31,7 +31,9 @@ class BreachForm(Form):
         validate_choice=False,
     )
     occurred_on = _date("Date of the breach", "date of the breach")
-    notice_published_on = _date("Notice published (optional)", "notice date", optional=True)
+    notice_published_on = _date(
+        "Notice published (optional)", "notice published date", optional=True
+    )
     description = wtforms.TextAreaField("What happened", validators=[length("description", 10_000)])
 
 
@@ -49,6 +51,7 @@ class PlanForm(Form):
     )
     progress_percent = WholeNumberField(
         "Progress (%)",
+        column=RemediationPlan.progress_percent,
         maximum=100,
         default=0,
         validators=[validators.Optional()],

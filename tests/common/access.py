@@ -394,11 +394,15 @@ class Planting:
         self.connection.close()
 
     def row_counts(self) -> dict[str, int]:
-        """Rows in every table, in one query."""
-        from registry.db import ModelBase
+        return row_counts(self.connection)
 
-        tables = sorted(ModelBase.metadata.tables)
-        query = " UNION ALL ".join(
-            f"SELECT '{name}' AS t, count(*) AS n FROM {name}" for name in tables
-        )
-        return {t: int(n) for t, n in self.connection.exec_driver_sql(query)}
+
+def row_counts(connection: Any) -> dict[str, int]:
+    """Rows in every table, in one query."""
+    from registry.db import ModelBase
+
+    tables = sorted(ModelBase.metadata.tables)
+    query = " UNION ALL ".join(
+        f"SELECT '{name}' AS t, count(*) AS n FROM {name}" for name in tables
+    )
+    return {t: int(n) for t, n in connection.exec_driver_sql(query)}

@@ -52,13 +52,13 @@ class _Form(Form):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("101", "Count must be 100 or less"),
-        ("99999999999999999999", "Count must be 100 or less"),
-        ("-1", "Count must be 0 or more"),
-        ("\u00b2", "Count: 0 to 100"),
-        ("\u0663", "Count: 0 to 100"),
-        ("1_0", "Count: 0 to 100"),
-        ("abc", "Count: 0 to 100"),
+        ("101", "Count must be a whole number from 0 to 100"),
+        ("99999999999999999999", "Count must be a whole number from 0 to 100"),
+        ("-1", "Count must be a whole number from 0 to 100"),
+        ("\u00b2", "Count must be a whole number from 0 to 100"),
+        ("\u0663", "Count must be a whole number from 0 to 100"),
+        ("1_0", "Count must be a whole number from 0 to 100"),
+        ("abc", "Count must be a whole number from 0 to 100"),
     ],
 )
 def test_the_form_field_refuses_with_its_message(text: str, message: str) -> None:
@@ -74,7 +74,7 @@ def test_a_lower_bound_is_named() -> None:
 
     form = Numbered(MultiDict({"number": "0"}))
     assert not form.validate()
-    assert form.number.errors == ["Supplier number must be 1 or more"]
+    assert form.number.errors == ["Supplier number must be a whole number from 1 to 2,147,483,647"]
 
 
 def test_the_form_field_reads_a_number_and_leaves_an_empty_box_empty() -> None:

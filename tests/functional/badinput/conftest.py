@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.common import access
+from tests.functional.badinput.found import FoundForm, find_forms
 
 
 @pytest.fixture(scope="module")
@@ -26,3 +27,8 @@ def planting(
         yield planting
     finally:
         planting.close()
+
+
+@pytest.fixture(scope="module")
+def forms(planting: access.Planting) -> list[FoundForm]:
+    return find_forms(planting)

@@ -24,3 +24,23 @@ BAD_VALUES: dict[str, str | bytes] = {
     # backend (int() refuses them inside its callback); the reader now refuses them first.
     **{f"number_{kind}": v for kind, v in BAD_NUMBERS.items()},
 }
+
+# Numbers no numeric field of the registry takes, whatever its column: past any column, below any
+# floor, and the values a decimal parser reads but no database column holds (issue 19).
+OUT_OF_RANGE: dict[str, str] = {
+    "ten_to_the_20": "1" + "0" * 20,
+    "400_digits": "9" * 400,
+    "minus_ten_to_the_20": "-1" + "0" * 20,
+    "nan": "NaN",
+    "infinity": "Infinity",
+    "minus_infinity": "-Infinity",
+}
+# Below the floor of every count, amount and weight (a KPI target or a measure may be negative).
+NEGATIVE = "-1"
+# Dates no calendar has, or written another way than YYYY-MM-DD.
+BAD_DATES: dict[str, str] = {
+    "30_february": "2026-02-30",
+    "year_0": "0000-01-01",
+    "year_99999": "99999-01-01",
+    "day_first": "31/12/2026",
+}

@@ -300,7 +300,7 @@ def test_admin_adds_edits_and_retracts_an_obligation(
         weight="0",
     )
     page = form.submit(status=400)
-    assert "more than 0" in _field_error(page, "weight")
+    assert "Weight must be a number from 0.001 to 99,999.999" in _field_error(page, "weight")
     assert _count(db_session, Obligation) == 0
     form = _post_form(page)
     form["weight"] = "2.5"
@@ -336,7 +336,7 @@ def test_admin_adds_edits_and_retracts_an_obligation(
         ({"supplier_id": "999999"}, "supplier_id", "no supplier numbered 999999"),
         ({"kpi_target": "lots"}, "kpi_target", "must be a number"),
         ({"kpi_target": "90", "kpi_direction": ""}, "kpi_direction", "higher or lower"),
-        ({"weight": "-1"}, "weight", "more than 0"),
+        ({"weight": "-1"}, "weight", "Weight must be a number from 0.001 to 99,999.999"),
         ({"category": ""}, "category", "Enter the category"),
     ],
 )

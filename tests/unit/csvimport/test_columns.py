@@ -60,9 +60,9 @@ def test_cells_are_read(column: Column, raw: str, value: object) -> None:
     [
         (Column("d", "date", ""), "31/03/2024", "is not a date in the form YYYY-MM-DD"),
         (Column("d", "date", ""), "2024-3-1", "is not a date in the form YYYY-MM-DD"),
-        (Column("n", "decimal", ""), "NaN", "is not a number within range"),
-        (Column("i", "integer", "", minimum=0), "-1", "must be 0 or more"),
-        (Column("i", "integer", "", minimum=0), "999999999999", "must be 2,147,483,647 or less"),
+        (Column("n", "decimal", ""), "NaN", "must be a number from -99,999,999,999,999.9999 to"),
+        (Column("i", "integer", "", minimum=0), "-1", "must be a whole number from 0 to 2,147,4"),
+        (Column("i", "integer", "", minimum=0), "999999999999", "from 0 to 2,147,483,647"),
         (Column("i", "integer", "", minimum=0), "\u00b2", "is not a whole number"),
         (Column("s", "string", "", True), "", "a value is required"),
         (Column("s", "string", "", max_length=3), "abcd", "must be 3 characters or fewer"),

@@ -154,7 +154,8 @@ def test_a_file_with_bad_rows_writes_nothing_and_lists_every_problem(
     assert _count(db_session, AuditEvent) == events
     expected = [
         "contracts-bad.csv:3: column title: a value is required",
-        "contracts-bad.csv:3: column value_amount: must be 0 or more",
+        "contracts-bad.csv:3: column value_amount: must be a number from 0 to "
+        "9,999,999,999,999,999.99, with at most 2 decimal places",
         "contracts-bad.csv:4: column buyer: there is no buyer with identifier ZZ99 in the registry",
         "contracts-bad.csv:5: column reference: BAD-1 is also on line 2",
         "contracts-bad.csv:6: column end_date: end date must be the same as or after the start date",
@@ -162,7 +163,8 @@ def test_a_file_with_bad_rows_writes_nothing_and_lists_every_problem(
         "contracts-bad.csv:7: column currency: 'XXX' is not an ISO 4217 currency code, like GBP",
         "contracts-bad.csv:7: column start_date: '2023-02-30' is not a date in the form YYYY-MM-DD, like 2024-03-31",
         "contracts-bad.csv:7: column procurement_method: 'haggling' is not one of: open, selective, limited, direct award, further competition",
-        "contracts-bad.csv:7: column number_of_tenderers: '1.5' is not a whole number",
+        "contracts-bad.csv:7: column number_of_tenderers: '1.5' is not a whole number from 0 to "
+        "2,147,483,647",
         "contracts-bad.csv:7: column cpv_code: '480' is not a CPV code: 8 digits and an optional check digit",
         "contracts-bad.csv:7: column supplier_companies_house_number: there is no supplier with Companies House number 99999999 in the registry",
     ]
