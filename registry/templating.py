@@ -13,6 +13,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
 from registry.authnz import RootFactory
+from registry.sessions import pop_flashes
 
 
 def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
@@ -82,6 +83,7 @@ def configure_environment(config: Configurator) -> None:
     env.filters.update(FILTERS)
     env.globals["service_name"] = "Supplier Accountability Registry"
     env.globals["csrf_token"] = get_csrf_token
+    env.globals["pop_flashes"] = pop_flashes
     env.globals["main_navigation"] = main_navigation
 
 

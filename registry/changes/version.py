@@ -1,0 +1,117 @@
+"""The data version: one counter that moves with every committed write, so a public page's ETag
+can say whether anything it shows may have changed without rendering it (issue 21).
+
+Writes are noticed where every path passes: each INSERT, UPDATE, DELETE or COPY a connection runs
+marks it (ORM flushes, Core statements, the bulk paths' executemany alike); COPY through psycopg's
+own cursor, which SQLAlchemy never sees, is marked by `mark_written`. The counter moves once per
+marked transaction, as its last statement before COMMIT: the one-row lock is held only for the
+commit itself, so writers queue briefly on it and never wait on it while holding other locks (no
+deadlock). Tables no public page reads (sign-in sessions, failures, API tokens) do not move it, so
+signing in does not empty every cache.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from registry.changes.models import DataVersion
+
+WROTE = "registry.changes.wrote"
+PRIVATE_TABLES = frozenset({"data_version", "user_sessions", "sign_in_failures", "api_tokens"})
+_WRITE = re.compile(
+    r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?"
+    r"|MERGE\s+INTO|REPLACE\s+INTO)\s+(?:ONLY\s+)?\"?(\w+)",
+    re.IGNORECASE,
+)
+_NOW = {"postgresql": "now()", "sqlite": "CURRENT_TIMESTAMP"}
+
+
+def written_table(statement: str) -> str | None:
+    """The table a write statement changes, or None when the statement writes nothing."""
+    match = _WRITE.match(statement)
+    return match.group(1).lower() if match else None
+
+
+def mark_written(connection: Connection) -> None:
+    """Note that this transaction wrote public data through a path SQLAlchemy does not see."""
+    connection.info[WROTE] = True
+
+
+def bump_statement(dialect_name: str) -> str:
+    """One statement, no parameters, that moves the counter (making its row the first time)."""
+    now = _NOW.get(dialect_name, "CURRENT_TIMESTAMP")
+    return (
+        f"INSERT INTO data_version (id, version, changed_at) VALUES (1, 1, {now}) "
+        "ON CONFLICT (id) DO UPDATE SET version = data_version.version + 1, "
+        f"changed_at = {now}"
+    )
+
+
+def bump(connection: Connection) -> None:
+    """Move the counter in the connection's transaction now (and forget the mark)."""
+    connection.exec_driver_sql(bump_statement(connection.dialect.name))
+    connection.info.pop(WROTE, None)
+
+
+def current_version(db: Session) -> int:
+    """The counter as this session's transaction sees it: one primary-key read."""
+    value = db.execute(sa.select(DataVersion.version).where(DataVersion.id == 1)).scalar()
+    return int(value or 0)
+
+
+def _after_cursor_execute(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    # After, not before: a write that failed (a read-only replica, SQLite's busy lock on a
+    # best-effort touch) changed nothing and must not make the commit try to write.
+    table = written_table(statement)
+    if (
+        table is not None
+        and table not in PRIVATE_TABLES
+        and not conn.get_execution_options().get("registry_untracked")
+    ):
+        conn.info[WROTE] = True
+
+
+def _forget(conn: Connection) -> None:
+    conn.info.pop(WROTE, None)
+
+
+def _commit(conn: Connection) -> None:
+    # A transaction outside any Session (engine.begin(), the CLI's raw connections): SQLAlchemy is
+    # mid-commit, so the statement goes to the driver's own cursor, in the same transaction.
+    if conn.info.pop(WROTE, False):
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(bump_statement(conn.dialect.name))
+        finally:
+            cursor.close()
+
+
+def _before_commit(session: Session) -> None:
+    # A Session's own commit (in tests: the SAVEPOINT each request or fixture releases): flush
+    # what is pending first, since the commit flushes only after this event.
+    transaction = session.get_transaction()
+    if transaction is None or transaction.nested:
+        return
+    session.flush()
+    connection = session.connection()
+    if connection.info.get(WROTE):
+        bump(connection)
+
+
+def listen() -> None:
+    """Watch every engine and session in the process (idempotent)."""
+    if event.contains(Engine, "after_cursor_execute", _after_cursor_execute):
+        return
+    event.listen(Engine, "after_cursor_execute", _after_cursor_execute)
+    event.listen(Engine, "begin", _forget)
+    event.listen(Engine, "rollback", _forget)
+    event.listen(Engine, "commit", _commit)
+    event.listen(Session, "before_commit", _before_commit)
