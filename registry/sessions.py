@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.config import Configurator
-from pyramid.request import Request
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import Request
 from pyramid.session import SignedCookieSessionFactory
 
 SESSION_TIMEOUT_SECONDS = 8 * 60 * 60

@@ -51,7 +51,9 @@ def max_age(settings: dict[str, Any]) -> int:
     except (TypeError, ValueError):
         seconds = -1
     if seconds < 0:
-        raise ConfigurationError(f"{MAX_AGE_SETTING} must be a whole number of seconds, not {value!r}")
+        raise ConfigurationError(
+            f"{MAX_AGE_SETTING} must be a whole number of seconds, not {value!r}"
+        )
     return seconds
 
 
@@ -80,14 +82,12 @@ def entity_tag(request: Request, code_release: str, version: int) -> str:
 
 
 def matches(request: Request, tag: str) -> bool:
-    """If-None-Match holds the tag (compared weakly, as RFC 9110 says for this header)."""
+    """If-None-Match holds the tag (compared weakly, as RFC 9110 says for this header). Not "*":
+    whether the page exists is known only once the view has run, and a page this app gave a tag
+    to can only be named by that tag."""
     header = request.headers.get("If-None-Match", "")
     opaque = tag.removeprefix("W/")
-    for candidate in header.split(","):
-        candidate = candidate.strip()
-        if candidate == "*" or candidate.removeprefix("W/") == opaque:
-            return True
-    return False
+    return any(c.strip().removeprefix("W/") == opaque for c in header.split(","))
 
 
 def _public_headers(response: Response, tag: str, seconds: int, api: bool) -> None:

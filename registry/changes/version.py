@@ -13,6 +13,7 @@ signing in does not empty every cache.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from registry.changes.models import DataVersion
 
 WROTE = "registry.changes.wrote"
+EARLIER = "registry.changes.earlier_writes"
 PRIVATE_TABLES = frozenset({"data_version", "user_sessions", "sign_in_failures", "api_tokens"})
 _WRITE = re.compile(
     r"\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|COPY|TRUNCATE(?:\s+TABLE)?"
@@ -30,6 +32,12 @@ _WRITE = re.compile(
     re.IGNORECASE,
 )
 _NOW = {"postgresql": "now()", "sqlite": "CURRENT_TIMESTAMP"}
+_TABLE_EXISTS = {
+    "postgresql": "SELECT to_regclass('data_version') IS NOT NULL",
+    "sqlite": "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'data_version'",
+}
+# Engines whose database has the table: a database not yet migrated to it (0026) writes freely.
+_READY: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def written_table(statement: str) -> str | None:
@@ -53,10 +61,31 @@ def bump_statement(dialect_name: str) -> str:
     )
 
 
+def _driver_execute(connection: Connection, statement: str) -> Any:
+    # The driver's own cursor: usable while SQLAlchemy is mid-commit, and seen by no listener.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement)
+        return cursor.fetchone() if cursor.description else None
+    finally:
+        cursor.close()
+
+
+def _has_table(connection: Connection) -> bool:
+    if connection.engine in _READY:
+        return True
+    query = _TABLE_EXISTS.get(connection.dialect.name)
+    if query is None or not _driver_execute(connection, query)[0]:
+        return False
+    _READY.add(connection.engine)
+    return True
+
+
 def bump(connection: Connection) -> None:
     """Move the counter in the connection's transaction now (and forget the mark)."""
-    connection.exec_driver_sql(bump_statement(connection.dialect.name))
     connection.info.pop(WROTE, None)
+    if _has_table(connection):
+        _driver_execute(connection, bump_statement(connection.dialect.name))
 
 
 def current_version(db: Session) -> int:
@@ -86,12 +115,21 @@ def _forget(conn: Connection) -> None:
 def _commit(conn: Connection) -> None:
     # A transaction outside any Session (engine.begin(), the CLI's raw connections): SQLAlchemy is
     # mid-commit, so the statement goes to the driver's own cursor, in the same transaction.
-    if conn.info.pop(WROTE, False):
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(bump_statement(conn.dialect.name))
-        finally:
-            cursor.close()
+    if conn.info.get(WROTE):
+        bump(conn)
+
+
+def _after_begin(session: Session, transaction: Any, connection: Connection) -> None:
+    # A session joining a connection that already wrote (tests: each request's SAVEPOINT on the
+    # fixture's connection) answers for its own writes only; the earlier ones are handed back
+    # when it ends, for whatever commits them.
+    if connection.info.pop(WROTE, False):
+        session.info[EARLIER] = connection
+
+
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None and EARLIER in session.info:
+        session.info.pop(EARLIER).info[WROTE] = True
 
 
 def _before_commit(session: Session) -> None:
@@ -114,4 +152,6 @@ def listen() -> None:
     event.listen(Engine, "begin", _forget)
     event.listen(Engine, "rollback", _forget)
     event.listen(Engine, "commit", _commit)
+    event.listen(Session, "after_begin", _after_begin)
     event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
