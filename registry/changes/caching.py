@@ -114,7 +114,7 @@ def cached_view(view: View, info: IViewDeriverInfo) -> View:
     def conditional_view(context: Any, request: Request) -> Response:
         if not public_reader(request):
             return view(context, request)
-        tag = entity_tag(request, code_release, current_version(request.db))
+        tag = entity_tag(request, code_release, request.data_version)
         api = is_api(request)
         if matches(request, tag):
             not_modified = Response(status=304)
@@ -129,7 +129,12 @@ def cached_view(view: View, info: IViewDeriverInfo) -> View:
     return conditional_view
 
 
+def data_version(request: Request) -> int:
+    return current_version(request.db)
+
+
 def includeme(config: Configurator) -> None:
+    config.add_request_method(data_version, "data_version", reify=True)
     settings = config.get_settings()
     max_age(settings)  # a bad value stops start-up, naming the setting
     settings.setdefault("registry.cache.release", release(settings))

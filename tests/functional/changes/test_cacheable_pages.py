@@ -214,3 +214,28 @@ def test_no_inline_script_on_any_public_page_of_the_seeded_app(
             assert "src=" in attributes and not body.strip(), f"{path}: inline script {body!r}"
         queue.extend(link.replace("&amp;", "&") for link in LINK.findall(page.text))
     assert len(seen) >= 30
+
+
+@pytest.fixture(scope="module")
+def market_cache_app(app_settings: dict[str, Any]) -> Iterator[Any]:
+    config = configure(dict(app_settings, **{"registry.markets.cache_seconds": "300"}))
+    yield config.make_wsgi_app()
+    config.registry["sqlalchemy.engine"].dispose()
+
+
+def test_a_market_page_kept_in_the_process_is_redrawn_after_a_write(
+    market_cache_app: Any, db_connection: Connection, db_session: Session
+) -> None:
+    """Market figures kept in the process for five minutes are kept per data version: a page
+    whose new ETag says it is current never shows the figures from before the write."""
+    visitor = app_on(market_cache_app, db_connection)
+    registry = Registry(db_session)
+    db_session.commit()
+    path = f"/markets/cpv-{CPV[:5]}"
+    before = visitor.get(path)
+    tag = before.headers["ETag"]
+    registry.grow()
+    db_session.commit()
+    after = visitor.get(path, headers={"If-None-Match": tag}, status=200)
+    assert after.headers["ETag"] != tag
+    assert after.text != before.text, "the figures include the contracts just added"
