@@ -81,17 +81,49 @@ def _has_table(connection: Connection) -> bool:
     return True
 
 
+class LocalBumps:
+    """How many times this process has moved the counter: a copy of the version kept in the
+    process is read again after a write made here."""
+
+    count = 0
+
+
 def bump(connection: Connection) -> None:
     """Move the counter in the connection's transaction now (and forget the mark)."""
     connection.info.pop(WROTE, None)
+    LocalBumps.count += 1
     if _has_table(connection):
         _driver_execute(connection, bump_statement(connection.dialect.name))
 
 
+VERSION = sa.select(DataVersion.version).where(DataVersion.id == 1)
+
+
 def current_version(db: Session) -> int:
     """The counter as this session's transaction sees it: one primary-key read."""
-    value = db.execute(sa.select(DataVersion.version).where(DataVersion.id == 1)).scalar()
-    return int(value or 0)
+    return int(db.execute(VERSION).scalar() or 0)
+
+
+def version_on(connection: Connection) -> int:
+    """The counter, read on a connection outside any session."""
+    return int(connection.execute(VERSION).scalar() or 0)
+
+
+def version_on_driver(engine: Engine) -> int:
+    """The counter, read on a pooled driver connection: no transaction events, no BEGIN (the
+    one statement is its own snapshot). The conditional GET's one query (issue 21)."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        try:
+            cursor.execute("SELECT version FROM data_version WHERE id = 1")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        connection.rollback()  # psycopg began a transaction for the SELECT: end it at once
+    finally:
+        connection.close()
+    return int(row[0]) if row else 0
 
 
 def _after_cursor_execute(
