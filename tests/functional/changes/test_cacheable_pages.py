@@ -243,11 +243,14 @@ def test_a_market_page_kept_in_the_process_is_redrawn_after_a_write(
 
 
 def test_revalidation_reads_the_version_from_the_pool_and_sees_a_write_at_once(
-    database_factory: DatabaseFactory, app_settings: dict[str, Any]
+    database_factory: DatabaseFactory,
+    app_settings: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """As served (no test connection handed in): the 304 reads the version on a pooled driver
     connection, keeps it a second, and a write made in this process is seen at once."""
     url = database_factory.fresh()
+    monkeypatch.delenv("REGISTRY_DATABASE_URL", raising=False)  # the app's own database: url
     config = configure(dict(app_settings, **{"sqlalchemy.url": url}))
     try:
         app = webtest.TestApp(config.make_wsgi_app(), extra_environ={"HTTP_HOST": "localhost"})
