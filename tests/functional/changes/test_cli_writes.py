@@ -1,4 +1,4 @@
-"""The commands that write (seed, import, detect, score) move the data version, so pages cached
+"""The commands that write (seed, import, detect, score, a snapshot) move the data version, so pages cached
 before them are drawn again; a refused import moves nothing (issue 21)."""
 
 from __future__ import annotations
@@ -36,7 +36,12 @@ def test_seed_import_detect_and_score_move_the_version(
     assert exported.exit_code == 0, exported.output
     assert version(url) == seeded, "a command that only reads moves nothing"
 
-    steps = [("import", "ocds", str(GOOD)), ("detect",), ("score",)]
+    steps = [
+        ("import", "ocds", str(GOOD)),
+        ("detect",),
+        ("score",),
+        ("export", "snapshot", "--out", str(tmp_path / "snapshots")),  # files /data lists
+    ]
     last = seeded
     for step in steps:
         result = run_cli(ini, *step)
