@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import webtest
+from pyramid.exceptions import ConfigurationError
 from pyramid.renderers import RendererHelper
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -265,3 +266,11 @@ def test_revalidation_reads_the_version_from_the_pool_and_sees_a_write_at_once(
         app.get("/suppliers", headers={"If-None-Match": fresh.headers["ETag"]}, status=304)
     finally:
         config.registry["sqlalchemy.engine"].dispose()
+
+
+@pytest.mark.parametrize("raw", ["-1", "five minutes"])
+def test_a_bad_max_age_stops_start_up_naming_the_setting(
+    app_settings: dict[str, Any], raw: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=re.escape("registry.cache.max_age")):
+        configure(dict(app_settings, **{"registry.cache.max_age": raw}))
