@@ -212,6 +212,13 @@ def national(
             loaded = pages.measure(url, seconds)
         hello = loaded.pop("hello-world view")
         log.append(f"hello-world view: p95 {hello['p95_ms']:.1f} ms, {hello['rps']:.0f} req/s")
+        conditional = loaded.pop(pages.CONDITIONAL, None)
+        if conditional is not None:
+            figures.append(pages.conditional_figure(conditional, hello))
+            log.append(
+                f"{pages.CONDITIONAL}: p50 {conditional['p50_ms']:.1f} ms, p95 "
+                f"{conditional['p95_ms']:.1f} ms, {conditional['rps']:.1f} req/s"
+            )
         for page, f in loaded.items():
             log.append(
                 f"{page}: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, p99 "

@@ -27,13 +27,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.figures import figure
 from registry.db import create_engine
 
 THREADS = 4
 HELLO = "/__bench_hello"
+CONDITIONAL = "conditional GET (304)"
 LUA = """
 paths = {%s}
-request = function() return wrk.format(nil, paths[math.random(#paths)]) end
+tags = {%s}
+request = function()
+  local i = math.random(#paths)
+  if #tags == 0 then return wrk.format(nil, paths[i]) end
+  return wrk.format(nil, paths[i], {["If-None-Match"] = tags[i]})
+end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests,
     summary.duration, latency:percentile(50), latency:percentile(95), latency:percentile(99),
@@ -141,9 +148,18 @@ def _wait(base: str, process: subprocess.Popen[bytes], timeout: float = 120) -> 
     raise RuntimeError("the server did not answer in time")
 
 
-def wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict[str, float]:
+def wrk(
+    base: str, paths: list[str], seconds: int, connections: int, tags: list[str] | None = None
+) -> dict[str, float]:
+    """Requests to the paths drawn at random; with tags, each sent with its If-None-Match."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % ", ".join(json.dumps(p) for p in paths))
+        script.write(
+            LUA
+            % (
+                ", ".join(json.dumps(p) for p in paths),
+                ", ".join(json.dumps(t) for t in tags or []),
+            )
+        )
     try:
         out = subprocess.run(
             [
@@ -178,6 +194,12 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int) -> dict[str
     }
 
 
+def _etag(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (loopback)
+        response.read()
+        return str(response.headers.get("ETag") or "")
+
+
 def measure(url: str, seconds: int = 10, connections: int = 8) -> dict[str, dict[str, float]]:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -200,10 +222,36 @@ def measure(url: str, seconds: int = 10, connections: int = 8) -> dict[str, dict
             for path in paths[:3]:  # warm up, and fail loudly on a broken page
                 urllib.request.urlopen(base + path, timeout=60).read()  # noqa: S310
             results[page] = wrk(base, paths, seconds, connections)
+        # Issue 21: a visitor's page asked again with its ETag, answered 304 before rendering.
+        public = [
+            p
+            for name, ps in sample_paths(url, 50).items()
+            if name != "hello-world view"
+            for p in ps
+        ]
+        tagged = [(p, _etag(base + p)) for p in public]
+        tagged = [(p, t) for p, t in tagged if t]
+        if tagged:
+            results[CONDITIONAL] = wrk(
+                base, [p for p, _ in tagged], seconds, connections, [t for _, t in tagged]
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
     return results
+
+
+def conditional_figure(conditional: dict[str, float], hello: dict[str, float]) -> dict[str, Any]:
+    """Issue 21's target: a conditional GET answered 304 costs at most twice hello-world's time."""
+    return figure(
+        f"{CONDITIONAL} p95, ms",
+        conditional["p95_ms"],
+        hello["p95_ms"],
+        "<= 2x hello-world",
+        conditional["p95_ms"] <= 2 * hello["p95_ms"],
+        f"p50 {conditional['p50_ms']:.1f} (hello-world {hello['p50_ms']:.1f}); "
+        f"{conditional['rps']:.0f} req/s (hello-world {hello['rps']:.0f})",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

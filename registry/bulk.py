@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.changes.version import mark_written
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -68,6 +70,7 @@ def _quote(db: Session, name: str) -> str:
 
 def _copy(connection: sa.Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
     """PostgreSQL's COPY FROM STDIN, through psycopg, on the session's own connection."""
+    mark_written(connection)  # SQLAlchemy never sees this statement: the data version must move
     driver: Any = connection.connection.dbapi_connection  # a psycopg Connection
     cursor = driver.cursor()
     with cursor, cursor.copy(statement) as copy:

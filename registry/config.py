@@ -77,6 +77,7 @@ def configure(settings: dict[str, Any] | None = None) -> Configurator:
     config.include(".db")
     config.include(".sessions")
     config.include(".headers")
+    config.include(".changes")  # public pages cacheable, validated by the data version
     config.include(".forms")
     config.include(".static")
 

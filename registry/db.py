@@ -83,6 +83,10 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    # Every committed write moves the data version public pages' ETags derive from (issue 21).
+    from registry.changes.version import listen
+
+    listen()
     return engine
 
 
@@ -201,14 +205,15 @@ def _configure_sqlite(engine: Engine) -> None:
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def reads_from_replica(request: Request) -> bool:
+def anonymous_reader(request: Request) -> bool:
     """A public reader's GET: no session cookie (so no signed-in user, and nothing of theirs to
-    read back at once) and nothing to write. Staff, forms and every write use the primary."""
-    return (
-        "sqlalchemy.read_sessionmaker" in request.registry
-        and request.method in SAFE_METHODS
-        and SESSION_COOKIE not in request.cookies
-    )
+    read back at once) and nothing to write."""
+    return request.method in SAFE_METHODS and SESSION_COOKIE not in request.cookies
+
+
+def reads_from_replica(request: Request) -> bool:
+    """Public readers read from the replica; staff, forms and every write use the primary."""
+    return "sqlalchemy.read_sessionmaker" in request.registry and anonymous_reader(request)
 
 
 def _read_only(engine: Engine) -> None:

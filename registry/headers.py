@@ -1,10 +1,10 @@
-"""Security headers on every response, with a per-request nonce for GOV.UK Frontend's inline script,
-and `Cache-Control: private, no-store` on every response to a signed-in user (issue 20): what a
-signed-in user sees (drafts, other users' details) is kept out of shared and browser caches."""
+"""Security headers on every response, and `Cache-Control: private, no-store` on every response to a
+signed-in user (issue 20): what a signed-in user sees (drafts, other users' details) is kept out of
+shared and browser caches. Scripts come from files only: no inline script, no per-request nonce, so
+a public page can be shared through caches (issue 21)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 
 from pyramid.config import Configurator
@@ -18,21 +18,15 @@ Handler = Callable[[Request], Response]
 SIGNED_IN_CACHE_CONTROL = "private, no-store"
 
 
-def _csp_nonce(request: Request) -> str:
-    return secrets.token_urlsafe(16)
-
-
 def security_headers_tween_factory(handler: Handler, registry: Registry) -> Handler:
     production = registry.settings["registry.environment"] != "development"
 
     def security_headers_tween(request: Request) -> Response:
         response = handler(request)
-        nonce = request.__dict__.get("csp_nonce")  # only pages that rendered a script have one
-        script_src = "'self'" + (f" 'nonce-{nonce}'" if nonce else "")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; "
-            f"script-src {script_src}; "
+            "script-src 'self'; "
             "style-src 'self'; img-src 'self' data:; font-src 'self'; "
             "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
         )
@@ -56,5 +50,4 @@ def security_headers_tween_factory(handler: Handler, registry: Registry) -> Hand
 
 
 def includeme(config: Configurator) -> None:
-    config.add_request_method(_csp_nonce, name="csp_nonce", reify=True)
     config.add_tween("registry.headers.security_headers_tween_factory")

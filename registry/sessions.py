@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pyramid.config import Configurator
 from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.request import Request
 from pyramid.session import SignedCookieSessionFactory
 
 SESSION_TIMEOUT_SECONDS = 8 * 60 * 60
 SESSION_COOKIE = "registry_session"
+
+
+def pop_flashes(request: Request, queue: str = "") -> list[Any]:
+    """The queue's flash messages, taken off it. A session with none is only read, not changed:
+    popping marks a session changed, which sends a cookie, and a visitor's page with a cookie
+    cannot be cached publicly (issue 21)."""
+    session = request.session
+    return list(session.pop_flash(queue)) if session.peek_flash(queue) else []
 
 
 def includeme(config: Configurator) -> None:

@@ -14,6 +14,7 @@ from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
 from registry.authnz import RootFactory
 from registry.frameworks import lifecycle
+from registry.sessions import pop_flashes
 
 
 def format_date(value: datetime.date | None, fmt: str = "%-d %B %Y") -> str:
@@ -92,6 +93,7 @@ def configure_environment(config: Configurator) -> None:
     env.filters.update(FILTERS)
     env.globals["service_name"] = "Supplier Accountability Registry"
     env.globals["csrf_token"] = get_csrf_token
+    env.globals["pop_flashes"] = pop_flashes
     env.globals["main_navigation"] = main_navigation
     # Lifecycles follow their dates (issue 19): a framework past its end is shown expired, and
     # its memberships ended, wherever a page shows them.

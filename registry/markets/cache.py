@@ -55,5 +55,9 @@ def cache_seconds(settings: dict[str, Any]) -> float:
 
 
 def cached(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
+    """Kept per data version: a write is seen at once, so a page whose ETag says it is current
+    (issue 21) never shows figures from before it."""
     cache: TimedCache = request.registry["registry.markets.cache"]
-    return cache.get(key, compute)
+    if cache.seconds <= 0:
+        return compute()
+    return cache.get((key, request.data_version), compute)

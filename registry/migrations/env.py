@@ -23,6 +23,8 @@ def run_migrations() -> None:
 
 
 def _run(connection: Connection) -> None:
+    # Migrations run before data_version exists: they do not move it (registry.changes.version).
+    connection.execution_options(registry_untracked=True)
     context.configure(
         connection=connection,
         target_metadata=metadata,

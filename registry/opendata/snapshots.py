@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry import PROJECT_ROOT
+from registry.changes.version import mark_written
 from registry.db import utcnow
 from registry.opendata.export import LICENSE, TABLES
 from registry.opendata.formats import write_csv
@@ -97,6 +98,8 @@ def write_snapshot(db: Session, root: Path, *, uri: str | None = None) -> Snapsh
         (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
         name = _free_name(root, now.date())
         work.rename(root / name)
+        # /data lists the snapshots: its cached copies must be drawn again (issue 21).
+        mark_written(db.connection())
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -115,8 +115,10 @@ def test_query_count_does_not_grow_with_the_data(
     index.rebuild()
     with counting(db_connection) as after:
         large = webtest_app.get(path)
-    # The search page reads the index alone; every other page reads the database.
-    assert bool(before) == (page != "search"), "the listener sees the page's queries"
+    # The search page reads the index alone (and the data version its ETag is made from, issue
+    # 21); every other page reads the database.
+    own = [s for s in before if "SAVEPOINT" not in s and "FROM data_version" not in s]
+    assert bool(own) == (page != "search"), "the listener sees the page's queries"
     assert _content(large) != _content(small), "the page shows the added data"
     assert len(after) == len(before), (
         f"{path}: {len(before)} queries, then {len(after)} with more data:\n" + "\n".join(after)
