@@ -42,6 +42,10 @@ MAX_AGE_SETTING = "registry.cache.max_age"
 DEFAULT_MAX_AGE = 300
 CACHEABLE_METHODS = frozenset({"GET", "HEAD"})
 ROUTES = "registry.cache.public_routes"  # route name: every GET view on it is public
+# Pages read from the embedded search index, which is brought up to date just after the commit
+# that moves the data version: a tag made between the two would vouch for old results for as
+# long as nothing else is written. They are public for max-age, without a tag to revalidate.
+INDEXED_ROUTES = frozenset({"search", "api.search"})
 # A revalidation reads the version at most once a second per process (engine): a write made in
 # another process is seen within a second, one made here at once (LocalBumps).
 VERSION_SECONDS = 1.0
@@ -113,8 +117,9 @@ def matches(request: Request, tag: str) -> bool:
     return any(c.strip().removeprefix("W/") == opaque for c in header.split(","))
 
 
-def _public_headers(response: Response, tag: str, seconds: int, api: bool) -> None:
-    response.headers["ETag"] = tag
+def _public_headers(response: Response, tag: str | None, seconds: int, api: bool) -> None:
+    if tag is not None:
+        response.headers["ETag"] = tag
     response.headers["Cache-Control"] = f"public, max-age={seconds}"
     # A signed-in reader's request (it has a cookie) must never be answered from this copy.
     response.headers["Vary"] = "Cookie, Authorization" + (", Accept" if api else "")
@@ -140,7 +145,7 @@ def _note_route(info: IViewDeriverInfo, public: bool) -> None:
     if info.exception_only or route is None or not _answers_get(info.options.get("request_method")):
         return
     found = info.registry.setdefault(ROUTES, {})
-    found[route] = found.get(route, True) and public
+    found[route] = found.get(route, True) and public and route not in INDEXED_ROUTES
 
 
 def cached_view(view: View, info: IViewDeriverInfo) -> View:
@@ -152,12 +157,14 @@ def cached_view(view: View, info: IViewDeriverInfo) -> View:
     code_release = settings["registry.cache.release"]
     seconds = max_age(settings)
 
+    revalidated = info.options.get("route_name") not in INDEXED_ROUTES
+
     def conditional_view(context: Any, request: Request) -> Response:
         if not public_reader(request):
             return view(context, request)
-        tag = entity_tag(request, code_release, request.data_version)
+        tag = entity_tag(request, code_release, request.data_version) if revalidated else None
         api = api_request(request)
-        if matches(request, tag):
+        if tag is not None and matches(request, tag):
             not_modified = Response(status=304)
             _public_headers(not_modified, tag, seconds, api)
             return not_modified
