@@ -20,7 +20,7 @@ from registry.opendata import methods
 from registry.pagination import page_number, paginate
 from registry.scoring import assessments as service
 from registry.scoring import clock_rules as rules
-from registry.scoring import clock_views, clocks, method, queue
+from registry.scoring import clock_views, clocks, method, queue, visibility
 from registry.scoring.assessments import AssessmentConflict, AssessmentError, ReviewAction
 from registry.scoring.forms import ReviewForm
 from registry.scoring.models import Assessment, Rating
@@ -120,7 +120,7 @@ def _item(request: Request, a: Assessment, form: ReviewForm | None = None) -> di
         "history": actors.history(
             request.db, request.identity, events_for(request.db, service.SUBJECT, a.id)
         ),
-        "assessor": service.assessor(request.db, request.identity, a),
+        "assessor": visibility.assessor(request.db, request.identity, a),
         "awaiting_reply": service.awaiting_reply(a, today()),
         "item": queue.queue_items(request.db, [a], today())[0],
         "today": today(),

@@ -19,7 +19,7 @@ from registry.authnz import Permissions, Role
 from registry.frameworks.models import Obligation
 from registry.integers import record_by_number
 from registry.pagination import page_number, paginate
-from registry.scoring import REPLY_WINDOW_SETTING
+from registry.scoring import REPLY_WINDOW_SETTING, visibility
 from registry.scoring import assessments as service
 from registry.scoring.assessments import AssessmentError
 from registry.scoring.forms import AssessmentForm, ReplyForm, RetractForm, ReviewForm
@@ -88,7 +88,7 @@ def assessment_list(request: Request) -> dict[str, Any]:
     query = sa.select(Assessment).options(
         selectinload(Assessment.supplier), selectinload(Assessment.contract)
     )
-    visible = service.visibility_clause(user)
+    visible = visibility.visibility_clause(user)
     if visible is not None:
         query = query.where(visible)
     status = request.params.get("status", "")
@@ -136,7 +136,7 @@ def assessment_detail(context: AssessmentContext, request: Request) -> dict[str,
     a = context.assessment
     user = request.identity
     # Who may see it at all is the route factory's (AssessmentContext): the same for every page.
-    is_public = service.is_public(a)
+    is_public = visibility.is_public(a)
     history = actors.history(request.db, user, events_for(request.db, service.SUBJECT, a.id))
     writable = a.status in (AssessmentStatus.draft, AssessmentStatus.challenged)
     can_write = bool(request.has_permission(Permissions.OfficerAssessmentsWrite, context))
@@ -151,8 +151,8 @@ def assessment_detail(context: AssessmentContext, request: Request) -> dict[str,
     return {
         "assessment": a,
         "is_public": is_public,
-        "shows_contract": service.shows_contract(user, a),
-        "assessor": service.assessor(request.db, user, a),
+        "shows_contract": visibility.shows_contract(user, a),
+        "assessor": visibility.assessor(request.db, user, a),
         "history": history if (is_public or user is not None) else [],
         "can_edit": can_write and writable,
         "can_retract": (can_write or request.has_permission(Permissions.AuditorReviewAct, context))
@@ -293,7 +293,7 @@ class ReplyPage(_FormPage):
 
 def reply_shown(a: Assessment) -> str:
     """Where a reply appears: "published with the rating" only once the rating is published."""
-    if service.is_public(a):
+    if visibility.is_public(a):
         return "It is published with the rating."
     return "It will be published beside the rating if the rating is published."
 

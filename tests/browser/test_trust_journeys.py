@@ -146,7 +146,7 @@ def test_public_journey_from_a_market_to_a_scores_download(
     assert heading(page).startswith("Monopoly or duopoly (duopoly)")
     text = main_text(page)
     # The evidence: the numbers, the two holders, the rule and the records it rests on.
-    assert "HHI" in text and "CR2" in text
+    assert "Herfindahl-Hirschman index" in text and "Share of the two largest groups" in text
     assert "EMIS Group plc" in text and "The Phoenix Partnership (Leeds) Ltd" in text
     assert "Its inputs" in text
     assert_accessible(page)
