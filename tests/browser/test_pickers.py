@@ -30,6 +30,8 @@ def _save(page: Any, title: str, supplier: str, lot: str) -> None:
     page.locator("#supplier").fill(supplier)
     page.locator("#framework_reference").fill("GP IT Futures")
     page.locator("#lot_number").fill(lot)
+    # Every seeded framework has ended and TPP is in remediation on GPITF: the officer says why.
+    page.locator("#lifecycle_override").fill("Continuity of care while the successor is procured")
     follow(page, page.get_by_role("button", name="Save draft"))
 
 
