@@ -36,6 +36,8 @@ NOW = sa.Table(
     sa.Column("kind", sa.String(24)),
     sa.Column("subject", sa.String(100)),
     sa.Column("fingerprint", sa.String(200)),
+    # Looked up by subject from the stored fingerprints: without it SQLite compares every pair.
+    sa.Index("tmp_fingerprints_now_subject", "kind", "subject"),
     prefixes=["TEMPORARY"],
 )
 CHANGED = sa.Table(
