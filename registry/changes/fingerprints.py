@@ -16,7 +16,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from registry.changes.models import WorkFingerprint
 from registry.contracts.models import Contract
@@ -49,13 +51,40 @@ CHANGED = sa.Table(
 )
 
 
+class text_digest(FunctionElement[int]):
+    """A number from a text's content: part of its MD5 on PostgreSQL; on SQLite, which has no
+    hash function, its length and the code points of its first, middle and last characters."""
+
+    type = sa.BigInteger()
+    inherit_cache = True
+    name = "text_digest"
+
+
+@compiles(text_digest)
+def _text_digest_default(element: text_digest, compiler: Any, **kw: Any) -> str:
+    (text,) = list(element.clauses)
+    return f"('x' || substr(md5({compiler.process(text, **kw)}), 1, 7))::bit(28)::bigint"
+
+
+@compiles(text_digest, "sqlite")
+def _text_digest_sqlite(element: text_digest, compiler: Any, **kw: Any) -> str:
+    (text,) = list(element.clauses)
+    t = compiler.process(text, **kw)
+    places = ["1", "2", "3", f"length({t}) / 2", f"length({t}) / 2 + 1", "-2", "-1"]
+    chars = " + ".join(
+        f"{p} * coalesce(unicode(substr({t}, {place}, 1)), 0)"
+        for p, place in zip(PRIMES, places, strict=False)
+    )
+    return f"(length({t}) * 1009 + {chars})"
+
+
 def _big(value: Any) -> Any:
     return sa.cast(value, sa.BigInteger)
 
 
 def _term(column: sa.Column[Any]) -> Any | None:
     """The column's value as a number (null as 0, so it differs from any value), or None for a
-    type not fingerprinted (JSON documents, binary)."""
+    type not fingerprinted (binary)."""
     kind = column.type
     if isinstance(kind, sa.TypeDecorator):  # UTCDateTime and the like: what they store
         kind = kind.impl_instance
@@ -71,8 +100,8 @@ def _term(column: sa.Column[Any]) -> Any | None:
             + sa.extract("month", column) * 31
             + sa.extract("day", column)
         )
-    elif isinstance(kind, sa.String | sa.Text | sa.Enum):
-        value = sa.func.length(sa.cast(column, sa.String)) + 1
+    elif isinstance(kind, sa.String | sa.Text | sa.Enum | sa.JSON):  # JSON as its text
+        value = text_digest(sa.cast(column, sa.Text)) + 1
     else:
         return None
     return sa.func.coalesce(_big(value), 0)

@@ -1,7 +1,7 @@
 """Incremental detection (issue 21): `registry detect` after each of a series of real changes (an
 OCDS import of real data, a second import updating processes, a contract recorded and one
-extended, a retraction, a supplier merge and its reversal, a supplier moved to another group, a
-membership change) leaves exactly the
+extended, a retraction, a supplier merge and its reversal, a supplier moved to another group, its
+group renamed, a membership change) leaves exactly the
 flags, coverage and stored market figures a full run then leaves; a run after no change writes
 nothing; the command says what it recomputed."""
 
@@ -218,6 +218,11 @@ def test_incremental_detection_equals_a_full_run_after_each_change(
             mover, joined.group, reason="Bought by the same parent", actor=None
         )
 
+    def renamed(db: Session) -> None:
+        # A correction of one letter: the same length, a different name on its flags.
+        group = _most_contracted(db).group
+        group.name = ("X" if group.name[0] != "X" else "Y") + group.name[1:]
+
     def membership_ended(db: Session) -> None:
         membership = db.get(Membership, membership_id)
         assert membership is not None
@@ -232,6 +237,7 @@ def test_incremental_detection_equals_a_full_run_after_each_change(
         ("merge", lambda: _change(engine, merged)),
         ("merge reversed", lambda: _change(engine, reversed_merge)),
         ("moved to another group", lambda: _change(engine, moved)),
+        ("group renamed", lambda: _change(engine, renamed)),
         ("membership ended", lambda: _change(engine, membership_ended)),
     ]
     seen = []
