@@ -71,7 +71,13 @@ class Plan:
     def summary(self) -> str:
         """What changed, as the CLI prints it."""
         if self.full:
-            why = "first run" if self.changes.first_run else "settings or method changed"
+            why = (
+                "first run"
+                if self.changes.first_run
+                else "thresholds or method changed"
+                if self.changes.settings_changed
+                else "--full"
+            )
             return f"Full run ({why}): every detector and every market recomputed."
         c = self.changes
         if c.nothing:

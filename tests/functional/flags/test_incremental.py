@@ -247,7 +247,7 @@ def test_incremental_detection_equals_a_full_run_after_each_change(
         assert ("Full run" in output) == (number == 0), (name, output)
         with Session(engine) as db:
             incremental = snapshot(db)
-        _detect(ini, "--full")
+        assert _detect(ini, "--full").startswith("Full run (--full)")
         with Session(engine) as db:
             full = snapshot(db)
         for part in full:
@@ -308,3 +308,22 @@ def test_the_command_says_what_it_recomputed(registry: tuple[Path, Any]) -> None
     assert "over_long_framework" not in output and "proprietary_interfaces" not in output
     assert "market_concentration" in output
     assert re.search(r"Market figures stored for [12] markets", output), output
+
+
+def test_a_change_of_threshold_recomputes_everything(registry: tuple[Path, Any]) -> None:
+    ini, engine = registry
+    result = run_cli(ini, "import", "ocds", str(ARMENIA[0]))
+    assert result.exit_code == 0, result.output
+    _detect(ini)
+    with Session(engine) as db:
+        before = db.execute(sa.select(Flag.detector, Flag.thresholds)).all()
+    with ini.open("a") as ini_file:
+        ini_file.write("registry.detectors.buyer_dependency.share_threshold = 0.5\n")
+    output = _detect(ini)
+    assert output.startswith("Full run (thresholds or method changed)"), output
+    with Session(engine) as db:
+        after = db.execute(sa.select(Flag.detector, Flag.thresholds)).all()
+    # The flags now carry the threshold they were judged by.
+    assert {t["share_threshold"] for d, t in after if d == "buyer_dependency"} == {0.5}
+    assert before != after
+    assert _detect(ini).startswith("Nothing changed since the last run")
