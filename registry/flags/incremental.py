@@ -43,15 +43,14 @@ READS: dict[str, frozenset[str]] = {
     "buyer_dependency": CONTRACT_INPUTS,
     "repeat_awards": CONTRACT_INPUTS,
     "non_competitive_share": CONTRACT_INPUTS,
-    "extension_creep": CONTRACT_INPUTS | {"contract_extensions"},
+    "extension_creep": frozenset({"contracts", "contract_extensions"}),
     "over_long_framework": frozenset({"frameworks", "lots"}),
-    "missing_exit_portability": CONTRACT_INPUTS | {"obligations"},
+    "missing_exit_portability": frozenset({"contracts", "frameworks", "obligations"}),
     "proprietary_interfaces": frozenset({"frameworks", "lots", "obligations"}),
     "aggregation_opportunity": CONTRACT_INPUTS | PRODUCT_INPUTS,
     "end_of_support": CONTRACT_INPUTS | PRODUCT_INPUTS,
-    "closed_framework": frozenset(
-        {"frameworks", "lots", "memberships", "suppliers", "supplier_groups", "contracts"}
-    ),
+    # Groups are counted by the suppliers' group ids: no name, no contract is read.
+    "closed_framework": frozenset({"frameworks", "lots", "memberships", "suppliers"}),
 }
 # Detectors whose findings move with today's date (an end of support passed, a framework ended).
 DATED = frozenset({"closed_framework", "end_of_support"})

@@ -306,6 +306,7 @@ def test_the_command_says_what_it_recomputed(registry: tuple[Path, Any]) -> None
     assert match.group(1) in ("1", "2")
     # Every detector reading contracts reran; the framework-only ones did not.
     assert "over_long_framework" not in output and "proprietary_interfaces" not in output
+    assert "closed_framework" not in output
     assert "market_concentration" in output
     assert re.search(r"Market figures stored for [12] markets", output), output
 
