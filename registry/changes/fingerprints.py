@@ -16,9 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from registry.changes.models import WorkFingerprint
 from registry.contracts.models import Contract
@@ -51,38 +50,26 @@ CHANGED = sa.Table(
 )
 
 
-class text_digest(FunctionElement[int]):
+def text_digest(text: Any, dialect: str) -> Any:
     """A number from a text's content: part of its MD5 on PostgreSQL; on SQLite, which has no
-    hash function, its length and the code points of its first, middle and last characters."""
-
-    type = sa.BigInteger()
-    inherit_cache = True
-    name = "text_digest"
-
-
-@compiles(text_digest)
-def _text_digest_default(element: text_digest, compiler: Any, **kw: Any) -> str:
-    (text,) = list(element.clauses)
-    return f"('x' || substr(md5({compiler.process(text, **kw)}), 1, 7))::bit(28)::bigint"
-
-
-@compiles(text_digest, "sqlite")
-def _text_digest_sqlite(element: text_digest, compiler: Any, **kw: Any) -> str:
-    (text,) = list(element.clauses)
-    t = compiler.process(text, **kw)
-    places = ["1", "2", "3", f"length({t}) / 2", f"length({t}) / 2 + 1", "-2", "-1"]
-    chars = " + ".join(
-        f"{p} * coalesce(unicode(substr({t}, {place}, 1)), 0)"
-        for p, place in zip(PRIMES, places, strict=False)
-    )
-    return f"(length({t}) * 1009 + {chars})"
+    hash function, its length and the code points of its first and last four characters."""
+    if dialect == "postgresql":
+        hex_digits = sa.literal("x") + sa.func.substr(sa.func.md5(text), 1, 7)
+        return sa.cast(sa.cast(hex_digits, BIT(28)), sa.BigInteger)
+    length = sa.func.length(text)
+    places = [1, 2, 3, 4, -4, -3, -2, -1]
+    chars = [
+        prime * sa.func.coalesce(sa.func.unicode(sa.func.substr(text, place, 1)), 0)
+        for prime, place in zip(PRIMES, places, strict=False)
+    ]
+    return sum(chars, start=length * 1009)
 
 
 def _big(value: Any) -> Any:
     return sa.cast(value, sa.BigInteger)
 
 
-def _term(column: sa.Column[Any]) -> Any | None:
+def _term(column: sa.Column[Any], dialect: str) -> Any | None:
     """The column's value as a number (null as 0, so it differs from any value), or None for a
     type not fingerprinted (binary)."""
     kind = column.type
@@ -101,15 +88,15 @@ def _term(column: sa.Column[Any]) -> Any | None:
             + sa.extract("day", column)
         )
     elif isinstance(kind, sa.String | sa.Text | sa.Enum | sa.JSON):  # JSON as its text
-        value = text_digest(sa.cast(column, sa.Text)) + 1
+        value = text_digest(sa.cast(column, sa.Text), dialect) + 1
     else:
         return None
     return sa.func.coalesce(_big(value), 0)
 
 
-def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any]) -> Any:
+def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any], dialect: str) -> Any:
     """One row's digest: its values weighted by column, reduced, then weighted by its key."""
-    terms = [t for t in (_term(c) for c in columns) if t is not None]
+    terms = [t for t in (_term(c, dialect) for c in columns) if t is not None]
     weighted = sum((PRIMES[i % len(PRIMES)] * term for i, term in enumerate(terms)), start=_big(0))
     key = sum((_big(k) for k in keys), start=_big(0))
     return (key % SPREAD + 1) * (weighted % MODULUS)
@@ -128,10 +115,10 @@ def fingerprint(digest: Any, keys: Sequence[Any]) -> Any:
     return text
 
 
-def table_fingerprint(table: sa.Table) -> sa.Select[Any]:
+def table_fingerprint(table: sa.Table, dialect: str) -> sa.Select[Any]:
     """One row (kind `table`, the table's name) over the whole table."""
     keys = list(table.primary_key.columns)
-    digest = row_digest(table.columns, keys)
+    digest = row_digest(table.columns, keys, dialect)
     return sa.select(
         sa.literal("table", sa.String).label("kind"),
         sa.literal(table.name, sa.String).label("subject"),
@@ -139,19 +126,19 @@ def table_fingerprint(table: sa.Table) -> sa.Select[Any]:
     ).select_from(table)
 
 
-def _contract_digest() -> Any:
+def _contract_digest(dialect: str) -> Any:
     # A contract's rows plus its supplier's group: a merge or move changes its subjects' sums.
     table: sa.Table = Contract.__table__  # type: ignore[assignment]
     suppliers: sa.Table = Supplier.__table__  # type: ignore[assignment]
     group: sa.Column[Any] = suppliers.c.group_id
-    return row_digest([*table.columns, group], [Contract.id])
+    return row_digest([*table.columns, group], [Contract.id], dialect)
 
 
-def contract_fingerprints(depth: int) -> list[sa.Select[Any]]:
+def contract_fingerprints(depth: int, dialect: str) -> list[sa.Select[Any]]:
     """Per market (every kind, keys as the stored figures have them), per buyer, per supplier
     group and per framework (through its lots): the fingerprints of their contracts, published
     or not (a retraction or a publication changes them too)."""
-    digest = _contract_digest()
+    digest = _contract_digest(dialect)
     keys = [Contract.id]
 
     def grouped(kind: str, subject: Any, *where: Any, lots: bool = False) -> sa.Select[Any]:

@@ -109,10 +109,10 @@ def plan_detection(
     today: datetime.date | None = None,
 ) -> Plan:
     """Compare the data with the last run's fingerprints and decide what to redo."""
-    sources = [
-        fingerprints.table_fingerprint(ModelBase.metadata.tables[name]) for name in sorted(TRACKED)
-    ]
-    sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth))
+    dialect = db.get_bind().dialect.name
+    tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED)]
+    sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
+    sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth, dialect))
     changes = fingerprints.compare(
         db,
         JOB,
