@@ -51,3 +51,21 @@ class WorkMark(ModelBase):
         sa.BigInteger, default=0, comment="the last change_log id the job has taken into account"
     )
     finished_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+
+
+class WorkFingerprint(ModelBase):
+    """What a job last saw of each subject: `registry detect` compares these with the data now
+    (registry.changes.fingerprints) and redoes only the work whose inputs differ."""
+
+    __tablename__ = "work_fingerprints"
+
+    job: Mapped[str] = mapped_column(sa.String(32), primary_key=True, comment="detect, score")
+    kind: Mapped[str] = mapped_column(
+        sa.String(24), primary_key=True, comment="market, buyer, group, framework, table, settings"
+    )
+    subject: Mapped[str] = mapped_column(
+        sa.String(100), primary_key=True, comment="its key: a record id, market key or table name"
+    )
+    fingerprint: Mapped[str] = mapped_column(
+        sa.String(200), comment="counts and weighted sums of its rows' values, as text"
+    )

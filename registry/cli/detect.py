@@ -11,6 +11,7 @@ from pyramid.exceptions import ConfigurationError
 from registry.cli import CLIContext, main, pass_context
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
+from registry.flags.incremental import finish, plan_detection
 from registry.flags.services import active_flags, as_json, run_detection
 from registry.frameworks.lifecycle import disagreements, today
 from registry.markets.figures import refresh_market_figures
@@ -39,10 +40,18 @@ def _epilog() -> str:
 @click.option(
     "--json", "as_json_output", is_flag=True, help="Print the open flags as a JSON array."
 )
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Recompute every detector and every market, not only what changed since the last run.",
+)
 @pass_context
-def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> None:
+def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full: bool) -> None:
     """Run the lock-in detectors: raise, update and resolve flags; print the open ones.
 
+    Only what changed since the last run is recomputed (the detectors reading a changed table,
+    the figures of the markets whose contracts changed); the first run, a change of thresholds
+    or method, and --full recompute everything. --detector runs that one detector in full.
     Open flags are those open or acknowledged. Thresholds come from the ini file's
     `registry.detectors.<detector>.<threshold>` settings.
     """
@@ -51,16 +60,28 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
     with cli.session() as db:
-        runs = run_detection(db, settings, [detector_id] if detector_id else None)
+        plan = None if detector_id else plan_detection(db, settings, full=full)
+        if plan is None:
+            summary = f"Detector {detector_id} run in full."
+            runs = run_detection(db, settings, [str(detector_id)])
+        else:
+            summary = plan.summary()
+            runs = run_detection(db, settings, plan.detectors) if plan.detectors else []
         started = time.perf_counter()
-        markets = refresh_market_figures(db, cpv_depth(cli.settings))
+        markets = 0
+        if plan is None or plan.markets is None or plan.changes.count("market"):
+            only = None if plan is None else plan.markets
+            markets = refresh_market_figures(db, cpv_depth(cli.settings), only)
         stored = time.perf_counter() - started
+        if plan is not None:
+            finish(db, plan)
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
         coverage = coverage_counts(db)
         disagree = [f"{d.framework.reference}: {d.message}" for d in disagreements(db, today())]
     if as_json_output:
         click.echo(json.dumps(flags, indent=2, ensure_ascii=False))
         return
+    click.echo(summary)
     for run in runs:
         click.echo(
             f"{run.detector:<26} found {run.found:>6}  raised {run.raised:>5}  "
@@ -73,6 +94,11 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool) -> No
                 f"{'':<26} checked, not flagged {counts.checked:>6}  "
                 f"not applicable {counts.not_applicable:>6}"
             )
+    totals = {
+        name: sum(getattr(run, name) for run in runs)
+        for name in ("raised", "updated", "reopened", "resolved")
+    }
+    click.echo("; ".join(f"{count} flags {name}" for name, count in totals.items()) + ".")
     click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
     click.echo(f"{len(flags)} open flags.")
     # Checked on every run: a recorded status that its dates contradict, for an admin to correct.

@@ -60,12 +60,14 @@ def _hhi(amount: Any, total: Any) -> Any:
     return sa.case((total > 0, 10_000.0 * squares / (_float(total) * _float(total))), else_=0.0)
 
 
-def _group_rows(kind: str, depth: int) -> Any:
-    """Every (market, group) of one kind, with shares and ranks within the market (the page's
-    order breaks ties by the group's name, as the live page does)."""
+def _group_rows(kind: str, depth: int, within: Any = None) -> Any:
+    """Every (market, group) of one kind (or of the markets `within` selects), with shares and
+    ranks within the market (the page's order breaks ties by the group's name, as the live page
+    does)."""
     groups = aggregate_query(
         kind,
         depth,
+        within=within,
         extra=lambda value: [
             c.label(n) for c, n in zip(use_columns_in(value)[3:], USE_NAMES, strict=True)
         ],
@@ -112,9 +114,10 @@ def _group_rows(kind: str, depth: int) -> Any:
 USE_NAMES = ("no_value", "other_currency", "ceiling_only")
 
 
-def _year_rows(kind: str, depth: int) -> Any:
-    """Every (market, year) of one kind, its concentration both ways."""
-    rows = aggregate_query(kind, depth, by_year=True).subquery()
+def _year_rows(kind: str, depth: int, markets: Any = None) -> Any:
+    """Every (market, year) of one kind (or of the markets `markets` selects), its concentration
+    both ways."""
+    rows = aggregate_query(kind, depth, by_year=True, within=markets).subquery()
     value = _positive(sa.func.coalesce(rows.c.value, 0.0))
     within: dict[str, Any] = {"partition_by": [rows.c.market, rows.c.year]}
     key = sa.cast(rows.c.group_id, sa.String)
@@ -190,13 +193,26 @@ def _market_rows(staged: sa.Table, computed_at: datetime.datetime) -> Any:
     ).group_by(g.market_key)
 
 
-def refresh_market_figures(db: Session, depth: int) -> int:
+def _values_of(kind: str, keys: Any) -> Any:
+    """The market values of one kind among a select of market keys (`cpv-48` gives `48`)."""
+    value: Any = sa.func.substr(keys.c.market_key, len(kind) + 2)
+    if kind != "cpv":
+        value = sa.cast(value, sa.Integer)
+    return sa.select(value).where(keys.c.market_key.like(f"{kind}-%"))
+
+
+def refresh_market_figures(db: Session, depth: int, only: Any = None) -> int:
     """Replace every market's stored figures (every kind: CPV markets at `depth`, other
     classifications, framework lots, buyer-wide markets) with the published contracts' figures
-    now; returns how many markets were stored."""
+    now, or only those of the markets whose keys the select `only` gives (incremental
+    detection: the markets whose contracts changed); returns how many markets were stored."""
     computed_at = utcnow()
+    keys = None if only is None else only.subquery()
     for model in (MarketFigures, MarketGroupFigures, MarketYearFigures):
-        db.execute(sa.delete(model))
+        delete = sa.delete(model)
+        if keys is not None:
+            delete = delete.where(model.market_key.in_(sa.select(keys.c.market_key)))
+        db.execute(delete)
     # The groups' rows, with the data-use counts the market rows add up, staged in a temporary
     # table: the market rows are read from it, not from the contracts again.
     staged = sa.Table(
@@ -212,9 +228,10 @@ def refresh_market_figures(db: Session, depth: int) -> int:
     staged.create(connection)
     try:
         for kind in KINDS:
-            groups = _group_rows(kind, depth)
+            within = None if keys is None else _values_of(kind, keys)
+            groups = _group_rows(kind, depth, within)
             db.execute(staged.insert().from_select(list(groups.selected_columns.keys()), groups))
-            years = _year_rows(kind, depth)
+            years = _year_rows(kind, depth, within)
             db.execute(
                 sa.insert(MarketYearFigures).from_select(list(years.selected_columns.keys()), years)
             )
@@ -230,7 +247,10 @@ def refresh_market_figures(db: Session, depth: int) -> int:
         )
     finally:
         staged.drop(connection)
-    return db.execute(sa.select(sa.func.count()).select_from(MarketFigures)).scalar_one()
+    stored = sa.select(sa.func.count()).select_from(MarketFigures)
+    if keys is not None:
+        stored = stored.where(MarketFigures.market_key.in_(sa.select(keys.c.market_key)))
+    return db.execute(stored).scalar_one()
 
 
 @dataclasses.dataclass

@@ -64,7 +64,12 @@ def test_detect_json_prints_the_open_flags(tmp_path: Path, database_factory: Any
     # A second run prints the same flags and raises nothing new.
     again = run_cli(ini, "detect", "--json")
     assert json.loads(again.output) == flags
+    # Nothing changed: an incremental run recomputes nothing; a full one reruns every detector
+    # and still raises nothing new.
     summary = run_cli(ini, "detect")
+    assert "Nothing changed since the last run" in summary.output
+    assert "market_concentration" not in summary.output
+    summary = run_cli(ini, "detect", "--full")
     assert "market_concentration" in summary.output and "raised     0" in summary.output
 
 

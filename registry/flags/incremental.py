@@ -1,0 +1,143 @@
+"""Incremental detection: which detectors and which markets' stored figures a run must redo.
+
+Design (docs/DEVELOPING.md, "Incremental detection"): per-subject fingerprints
+(registry.changes.fingerprints), not a log the writers keep, so no writer can forget to say what it
+touched. Each run compares the data now with what the last run saw:
+- a detector reruns when a table it reads changed (`READS`), when its thresholds, the CPV depth
+  or a method version changed, or, for a detector that judges against today's date (`DATED`),
+  when the date moved; otherwise its flags and coverage are left as they are;
+- the stored market figures are redone for the markets whose contracts (or whose contracts'
+  supplier groups) changed, all of them when a group was renamed (ties are broken by name) or
+  the settings changed;
+- a first run, or `--full`, redoes everything.
+A detector that reruns recomputes all its subjects, as `--full` would, so incremental and full
+runs agree by construction wherever the fingerprints see a change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.changes import fingerprints
+from registry.db import ModelBase
+from registry.flags.detectors import DETECTORS, DetectionSettings
+from registry.markets.figures import METHOD_VERSION
+
+JOB = "detect"
+# What the detectors reading the run's contracts read: contracts, their suppliers, groups, buyers,
+# and what market labels are made of (classifications, lots and their frameworks).
+CONTRACT_INPUTS = frozenset(
+    {"contracts", "suppliers", "supplier_groups", "buyers", "classifications", "lots", "frameworks"}
+)
+PRODUCT_INPUTS = frozenset({"products", "contract_products", "product_obligations", "obligations"})
+READS: dict[str, frozenset[str]] = {
+    "market_concentration": CONTRACT_INPUTS,
+    "monopoly_duopoly": CONTRACT_INPUTS,
+    "buyer_dependency": CONTRACT_INPUTS,
+    "repeat_awards": CONTRACT_INPUTS,
+    "non_competitive_share": CONTRACT_INPUTS,
+    "extension_creep": frozenset({"contracts", "contract_extensions"}),
+    "over_long_framework": frozenset({"frameworks", "lots"}),
+    "missing_exit_portability": frozenset({"contracts", "frameworks", "obligations"}),
+    "proprietary_interfaces": frozenset({"frameworks", "lots", "obligations"}),
+    "aggregation_opportunity": CONTRACT_INPUTS | PRODUCT_INPUTS,
+    "end_of_support": CONTRACT_INPUTS | PRODUCT_INPUTS,
+    # Groups are counted by the suppliers' group ids: no name, no contract is read.
+    "closed_framework": frozenset({"frameworks", "lots", "memberships", "suppliers"}),
+}
+# Detectors whose findings move with today's date (an end of support passed, a framework ended).
+DATED = frozenset({"closed_framework", "end_of_support"})
+TRACKED = frozenset().union(*READS.values())
+
+
+@dataclasses.dataclass
+class Plan:
+    """What this run redoes: the detectors to run and the markets whose figures to store (None:
+    every market)."""
+
+    changes: fingerprints.Changes
+    full: bool
+    detectors: list[str]
+    markets: sa.Select[Any] | None
+
+    def summary(self) -> str:
+        """What changed, as the CLI prints it."""
+        if self.full:
+            why = (
+                "first run"
+                if self.changes.first_run
+                else "thresholds or method changed"
+                if self.changes.settings_changed
+                else "--full"
+            )
+            return f"Full run ({why}): every detector and every market recomputed."
+        c = self.changes
+        if c.nothing:
+            return "Nothing changed since the last run: nothing recomputed."
+        frameworks = c.count("framework")
+        return (
+            f"{c.count('market')} markets, {c.count('buyer')} buyers, {c.count('group')} groups, "
+            f"{frameworks} frameworks changed; {len(c.tables)} tables changed"
+            + (f" ({', '.join(sorted(c.tables))})" if c.tables else "")
+            + f"; {len(self.detectors)} of {len(DETECTORS)} detectors rerun."
+        )
+
+
+def settings_fingerprint(settings: DetectionSettings) -> str:
+    """The thresholds, CPV depth and method versions a run used, hashed: a change means full."""
+    method = {
+        "thresholds": settings.thresholds,
+        "cpv_depth": settings.cpv_depth,
+        "detectors": {d.id: d.version for d in DETECTORS.values()},
+        "figures": METHOD_VERSION,
+    }
+    return hashlib.sha256(json.dumps(method, sort_keys=True).encode()).hexdigest()
+
+
+def plan_detection(
+    db: Session,
+    settings: DetectionSettings,
+    *,
+    full: bool = False,
+    today: datetime.date | None = None,
+) -> Plan:
+    """Compare the data with the last run's fingerprints and decide what to redo."""
+    dialect = db.get_bind().dialect.name
+    tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED)]
+    sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
+    sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth, dialect))
+    changes = fingerprints.compare(
+        db,
+        JOB,
+        sources,
+        settings_fingerprint(settings),
+        (today or datetime.date.today()).isoformat(),
+    )
+    if full or changes.settings_changed:
+        return Plan(changes, True, list(DETECTORS), None)
+    detectors = [
+        detector_id
+        for detector_id in DETECTORS
+        if READS[detector_id] & changes.tables or (detector_id in DATED and changes.date_changed)
+    ]
+    # A renamed group can change the order of every market it is in: then every market.
+    markets = (
+        None
+        if "supplier_groups" in changes.tables
+        else fingerprints.changed_subjects("market", "market_key")
+    )
+    return Plan(changes, False, detectors, markets)
+
+
+def finish(db: Session, plan: Plan) -> None:
+    """Store what this run saw, unless nothing changed (then nothing is written at all)."""
+    if plan.full or not plan.changes.nothing:
+        fingerprints.remember(db, JOB)
+    fingerprints.forget_temporary(db)

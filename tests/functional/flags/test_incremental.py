@@ -1,0 +1,330 @@
+"""Incremental detection (issue 21): `registry detect` after each of a series of real changes (an
+OCDS import of real data, a second import updating processes, a contract recorded and one
+extended, a retraction, a supplier merge and its reversal, a supplier moved to another group, its
+group renamed, a membership change) leaves exactly the
+flags, coverage and stored market figures a full run then leaves; a run after no change writes
+nothing; the command says what it recomputed."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.contracts.models import Contract
+from registry.contracts.services import ContractInput, ContractService
+from registry.db import create_engine
+from registry.flags.models import Flag, FlagGroup
+from registry.frameworks.models import Membership, MembershipStatus
+from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
+from registry.records import Publication
+from registry.suppliers.merging import merge, reverse
+from registry.suppliers.models import Supplier
+from registry.suppliers.services import SupplierService
+from tests.common.cli import run_cli, write_ini
+from tests.common.db import base as factories
+from tests.common.db.core import ContractFactory, LotFactory, MembershipFactory
+from tests.conftest import SHARED_DATA
+
+ARMENIA = sorted((SHARED_DATA / "armenia-armeps-2018").glob("*.json"))
+COVERAGE = sa.table(
+    "detector_coverage",
+    *(
+        sa.column(name)
+        for name in (
+            *("detector", "method_version", "subject_type", "subject_key"),
+            *("subject_label", "state", "reason"),
+        )
+    ),
+)
+
+
+def snapshot(db: Session) -> dict[str, Any]:
+    """Everything detection leaves that a reader sees, without the times it was computed."""
+    groups: dict[int, list[int]] = {}
+    for flag_id, group_id in db.execute(sa.select(FlagGroup.flag_id, FlagGroup.group_id)):
+        groups.setdefault(flag_id, []).append(group_id)
+    flags = sorted(
+        (
+            flag.detector,
+            flag.subject_type.value,
+            flag.subject_key,
+            flag.status.value,
+            flag.severity.value,
+            json.dumps(flag.metrics, sort_keys=True),
+            flag.subject_label,
+            tuple(sorted(groups.get(flag.id, []))),
+        )
+        for flag in db.execute(sa.select(Flag)).scalars()
+    )
+    coverage = sorted(tuple(str(v) for v in row) for row in db.execute(sa.select(COVERAGE)))
+
+    def figures(model: Any) -> list[tuple[Any, ...]]:
+        columns = [c for c in model.__table__.columns if c.name != "computed_at"]
+        return sorted(tuple(str(v) for v in row) for row in db.execute(sa.select(*columns)))
+
+    return {
+        "flags": flags,
+        "coverage": coverage,
+        "markets": figures(MarketFigures),
+        "groups": figures(MarketGroupFigures),
+        "years": figures(MarketYearFigures),
+    }
+
+
+@pytest.fixture
+def registry(database_factory: Any, tmp_path: Path) -> Iterator[tuple[Path, Any]]:
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    try:
+        yield write_ini(tmp_path, url), engine
+    finally:
+        engine.dispose()
+
+
+def _detect(ini: Path, *args: str) -> str:
+    result = run_cli(ini, "detect", *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _updates(tmp_path: Path) -> Path:
+    """A day's file updating processes already held: later releases of some awarded processes
+    with their award values raised and their procedures made direct, and one more package."""
+    releases = json.loads(ARMENIA[0].read_text())["releases"]
+    awarded = [r for r in releases if r.get("awards")][:8]
+    updated = []
+    for n, release in enumerate(awarded):
+        later = copy.deepcopy(release)
+        later["id"] = f"{release['id']}-update"
+        later["date"] = "2019-01-01T00:00:00+04:00"
+        for award in later["awards"]:
+            if (award.get("value") or {}).get("amount") is not None:
+                award["value"]["amount"] = award["value"]["amount"] * (n + 3)
+        later.setdefault("tender", {})["procurementMethod"] = "direct"
+        updated.append(later)
+    package = json.loads(ARMENIA[0].read_text())
+    package["releases"] = updated
+    path = tmp_path / "updates.json"
+    path.write_text(json.dumps(package))
+    return path
+
+
+def _change(engine: Any, change: Any) -> None:
+    with Session(engine) as db:
+        change(db)
+        db.commit()
+
+
+def _most_contracted(db: Session, offset: int = 0) -> Supplier:
+    supplier_id = db.execute(
+        sa.select(Contract.supplier_id)
+        .group_by(Contract.supplier_id)
+        .order_by(sa.func.count().desc(), Contract.supplier_id)
+        .offset(offset)
+        .limit(1)
+    ).scalar_one()
+    supplier = db.get(Supplier, supplier_id)
+    assert supplier is not None
+    return supplier
+
+
+def test_incremental_detection_equals_a_full_run_after_each_change(
+    registry: tuple[Path, Any], tmp_path: Path
+) -> None:
+    ini, engine = registry
+    # A framework lot with members, the subject of the closed-framework detector.
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            lot = LotFactory(membership_complete=True)
+            members = [MembershipFactory(lot=lot) for _ in range(3)]
+            for member in members:
+                ContractFactory(lot=lot, supplier=member.supplier, cpv_code="72200000")
+            db.commit()
+            membership_id = members[0].id
+        finally:
+            factories.bind(None)
+
+    def imported(*paths: Path) -> None:
+        result = run_cli(ini, "import", "ocds", *map(str, paths))
+        assert result.exit_code == 0, result.output
+
+    def recorded(db: Session) -> None:
+        service = ContractService(db)
+        held = db.execute(sa.select(Contract).where(Contract.ocid.is_not(None)).limit(1))
+        model = held.scalar_one()
+        draft = service.create(
+            ContractInput(
+                title="Printing, recorded through the form",
+                supplier=str(model.supplier_id),
+                buyer_id=model.buyer_id,
+                value_amount=Decimal("990000"),
+                currency="AMD",
+                award_date=datetime.date(2018, 3, 1),
+                end_date=datetime.date(2018, 12, 31),
+                cpv_code=model.cpv_code,
+            ),
+            actor=None,
+        )
+        service.publish(draft, actor=None)
+        service.extend(
+            model,
+            extended_on=datetime.date(2018, 6, 1),
+            new_end_date=datetime.date(2021, 6, 1),
+            reason="Extended twice over its term",
+            actor=None,
+        )
+
+    def retracted(db: Session) -> None:
+        contract = db.execute(
+            sa.select(Contract)
+            .where(Contract.supplier_id == _most_contracted(db).id)
+            .where(Contract.publication == Publication.published)
+            .order_by(Contract.id)
+            .limit(1)
+        ).scalar_one()
+        ContractService(db).retract(contract, "Published in error", actor=None)
+
+    merges: list[int] = []
+
+    def merged(db: Session) -> None:
+        row = merge(
+            db, _most_contracted(db, 1), _most_contracted(db), reason="Same company", actor=None
+        )
+        db.flush()
+        merges.append(row.id)
+
+    def reversed_merge(db: Session) -> None:
+        from registry.suppliers.models import SupplierMerge
+
+        row = db.get(SupplierMerge, merges[0])
+        assert row is not None
+        reverse(db, row, reason="Not the same company after all", actor=None)
+
+    def moved(db: Session) -> None:
+        # The second largest supplier joins the largest's group: shares move, contracts do not.
+        mover, joined = _most_contracted(db, 1), _most_contracted(db)
+        SupplierService(db).move_to_group(
+            mover, joined.group, reason="Bought by the same parent", actor=None
+        )
+
+    def renamed(db: Session) -> None:
+        # A correction of one letter: the same length, a different name on its flags.
+        group = _most_contracted(db).group
+        group.name = ("X" if group.name[0] != "X" else "Y") + group.name[1:]
+
+    def membership_ended(db: Session) -> None:
+        membership = db.get(Membership, membership_id)
+        assert membership is not None
+        membership.status = MembershipStatus.removed
+        membership.end_date = datetime.date(2021, 1, 1)
+
+    steps = [
+        ("import", lambda: imported(*ARMENIA[:5])),
+        ("second import", lambda: imported(ARMENIA[5], _updates(tmp_path))),
+        ("contract recorded and extended", lambda: _change(engine, recorded)),
+        ("retraction", lambda: _change(engine, retracted)),
+        ("merge", lambda: _change(engine, merged)),
+        ("merge reversed", lambda: _change(engine, reversed_merge)),
+        ("moved to another group", lambda: _change(engine, moved)),
+        ("group renamed", lambda: _change(engine, renamed)),
+        ("membership ended", lambda: _change(engine, membership_ended)),
+    ]
+    seen = []
+    for number, (name, step) in enumerate(steps):
+        step()
+        output = _detect(ini)
+        assert ("Full run" in output) == (number == 0), (name, output)
+        with Session(engine) as db:
+            incremental = snapshot(db)
+        assert _detect(ini, "--full").startswith("Full run (--full)")
+        with Session(engine) as db:
+            full = snapshot(db)
+        for part in full:
+            assert incremental[part] == full[part], f"after {name}: {part} differ"
+        if number:
+            # Each change reran something and changed what readers see: not a vacuous match.
+            assert "; 0 of 12 detectors rerun" not in output, (name, output)
+            assert full != seen[-1], name
+        seen.append(full)
+    assert seen[-1]["flags"] and seen[-1]["markets"] and seen[-1]["coverage"]
+
+
+def test_a_run_after_no_change_writes_nothing(registry: tuple[Path, Any]) -> None:
+    ini, engine = registry
+    result = run_cli(ini, "import", "ocds", str(ARMENIA[0]), str(ARMENIA[1]))
+    assert result.exit_code == 0, result.output
+    _detect(ini)
+    with Session(engine) as db:
+        before = snapshot(db)
+        seen = db.execute(sa.select(Flag.id, Flag.last_detected)).all()
+        computed = db.execute(sa.select(MarketFigures.market_key, MarketFigures.computed_at)).all()
+    assert before["flags"] and computed
+    output = _detect(ini)
+    assert output.startswith("Nothing changed since the last run: nothing recomputed.\n")
+    assert "0 flags raised; 0 flags updated; 0 flags reopened; 0 flags resolved." in output
+    with Session(engine) as db:
+        assert snapshot(db) == before
+        # Not even when each flag was last seen, nor when the figures were computed.
+        assert db.execute(sa.select(Flag.id, Flag.last_detected)).all() == seen
+        assert (
+            db.execute(sa.select(MarketFigures.market_key, MarketFigures.computed_at)).all()
+            == computed
+        )
+
+
+def test_the_command_says_what_it_recomputed(registry: tuple[Path, Any]) -> None:
+    ini, engine = registry
+    result = run_cli(ini, "import", "ocds", str(ARMENIA[0]))
+    assert result.exit_code == 0, result.output
+    assert _detect(ini).startswith("Full run (first run)")
+    with Session(engine) as db:
+        contract = db.execute(
+            sa.select(Contract).where(Contract.value_amount.is_not(None)).limit(1)
+        ).scalar_one()
+        contract.value_amount = contract.value_amount * 2  # one contract's value, by a correction
+        db.commit()
+    output = _detect(ini)
+    # Its CPV (or classification) market and its buyer-wide market, its buyer and its group.
+    first = output.splitlines()[0]
+    match = re.fullmatch(
+        r"(\d+) markets, 1 buyers, 1 groups, 0 frameworks changed; 1 tables changed \(contracts\);"
+        r" (\d+) of 12 detectors rerun\.",
+        first,
+    )
+    assert match, first
+    assert match.group(1) in ("1", "2")
+    # Every detector reading contracts reran; the framework-only ones did not.
+    assert "over_long_framework" not in output and "proprietary_interfaces" not in output
+    assert "closed_framework" not in output
+    assert "market_concentration" in output
+    assert re.search(r"Market figures stored for [12] markets", output), output
+
+
+def test_a_change_of_threshold_recomputes_everything(registry: tuple[Path, Any]) -> None:
+    ini, engine = registry
+    result = run_cli(ini, "import", "ocds", str(ARMENIA[0]))
+    assert result.exit_code == 0, result.output
+    _detect(ini)
+    with Session(engine) as db:
+        before = db.execute(sa.select(Flag.detector, Flag.thresholds)).all()
+    with ini.open("a") as ini_file:
+        ini_file.write("registry.detectors.buyer_dependency.share_threshold = 0.5\n")
+    output = _detect(ini)
+    assert output.startswith("Full run (thresholds or method changed)"), output
+    with Session(engine) as db:
+        after = db.execute(sa.select(Flag.detector, Flag.thresholds)).all()
+    # The flags now carry the threshold they were judged by.
+    assert {t["share_threshold"] for d, t in after if d == "buyer_dependency"} == {0.5}
+    assert before != after
+    assert _detect(ini).startswith("Nothing changed since the last run")
