@@ -52,12 +52,14 @@ CHANGED = sa.Table(
 
 def text_digest(text: Any, dialect: str) -> Any:
     """A number from a text's content: part of its MD5 on PostgreSQL; on SQLite, which has no
-    hash function, its length and the code points of its first and last four characters."""
+    hash function, its length and the code points of its first and last eight characters, so
+    codes, statuses, currencies and identifiers up to 16 characters are read whole (an edit in
+    the middle of a longer text that keeps its length is what `--full` is for)."""
     if dialect == "postgresql":
         hex_digits = sa.literal("x") + sa.func.substr(sa.func.md5(text), 1, 7)
         return sa.cast(sa.cast(hex_digits, BIT(28)), sa.BigInteger)
     length = sa.func.length(text)
-    places = [1, 2, 3, 4, -4, -3, -2, -1]
+    places = [*range(1, 9), *range(-8, 0)]
     chars = [
         prime * sa.func.coalesce(sa.func.unicode(sa.func.substr(text, place, 1)), 0)
         for prime, place in zip(PRIMES, places, strict=False)
