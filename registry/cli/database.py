@@ -28,7 +28,8 @@ def _create_search_index(cli: CLIContext) -> None:
 
     with cli.session() as db:
         backend = make_backend(cli.settings, db)
-        if backend.check() is None:
+        # An index built by an older version (other fields) is rebuilt, not written into.
+        if backend.check() is None and not backend.outdated():
             backend.create()
             click.echo(f"The {backend.name} search index is ready.")
         else:

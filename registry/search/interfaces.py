@@ -114,6 +114,10 @@ class ISearchService(Interface):
     def check() -> str | None:  # type: ignore[misc]
         """None when the index is usable; otherwise what is wrong with it."""
 
+    def outdated() -> bool:  # type: ignore[misc]
+        """The index was built by an older version, with other fields: `registry init`
+        rebuilds it."""
+
 
 def selected_filters(params: Any) -> dict[str, list[str]]:
     """The facet filters in a request's query string (?kind=supplier&frameworks=RM1)."""

@@ -85,6 +85,9 @@ class NullSearchService:
     def check(self) -> str | None:
         return None
 
+    def outdated(self) -> bool:
+        return False
+
 
 def backend_class(settings: dict[str, Any]) -> Any:
     """The backend the settings name, checked: a ConfigurationError names the setting."""

@@ -343,6 +343,16 @@ class WhooshSearchService:
         return _display_name(searcher, self.parser, corrected) or " ".join(corrected)
 
     # -- writing -----------------------------------------------------------------------------
+    def outdated(self) -> bool:
+        try:
+            ix = self._open()
+        except SearchUnavailable:
+            return False
+        try:
+            return set(ix.schema.names()) != set(make_schema().names())
+        finally:
+            ix.close()
+
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
         if self.check() is not None:

@@ -48,6 +48,29 @@ def test_init_creates_the_index_and_commands_keep_it_in_step(
     assert index.search("Microtest").total == 1
 
 
+def test_init_rebuilds_an_index_built_with_other_fields(
+    database_factory: Any, tmp_path: Path
+) -> None:
+    """An index an older version built (here, without the `sells` field) cannot take today's
+    documents: `registry init` rebuilds it from the database instead of writing into it."""
+    from whoosh import index as whoosh_index
+
+    from registry.search.whoosh_backend import make_schema
+
+    url = database_factory.fresh()
+    ini = write_ini(tmp_path, url)
+    assert run_cli(ini, "init").exit_code == 0
+    older = make_schema()
+    older.remove("sells")
+    whoosh_index.create_in(str(tmp_path / "index"), older)
+    index = WhooshSearchService(tmp_path / "index")
+    assert index.check() is None and index.outdated()
+    result = run_cli(ini, "init")
+    assert result.exit_code == 0, result.output
+    assert "Built the whoosh search index" in result.output
+    assert not index.outdated()
+
+
 def test_the_default_backend_is_whoosh() -> None:
     assert backend_class({"registry.index_dir": "var/index"}) is WhooshSearchService
     assert backend_class({SETTING: "null"}) is NullSearchService
