@@ -97,6 +97,9 @@ def _framework_formdata(framework: Framework) -> dict[str, Any]:
         "cpv_codes": ", ".join(framework.cpv_codes or []),
         "source_url": framework.source_url,
         "illustrative": framework.illustrative,
+        # Shown again, so saving another change does not clear the ceiling.
+        "ceiling_amount": framework.ceiling_amount,
+        "ceiling_currency": framework.ceiling_currency,
     }
 
 
@@ -282,6 +285,8 @@ class EditLotViews(LotView):
             "cpv_codes": ", ".join(lot.cpv_codes or []),
             "illustrative": lot.illustrative,
             "membership_complete": lot.membership_complete,
+            "ceiling_amount": lot.ceiling_amount,
+            "ceiling_currency": lot.ceiling_currency,
         }
         return self.page(LotForm(data=data))
 

@@ -492,3 +492,33 @@ def test_admin_post_without_csrf_token_is_refused(
     db_session.commit()
     webtest_app.post("/frameworks/RM1/status", {"status": "open", "reason": "x"}, status=400)
     assert _count(db_session, FrameworkStatusChange) == 0
+
+
+def test_editing_a_framework_or_lot_keeps_its_ceiling(
+    webtest_app: webtest.TestApp, admin: Any, db_session: Session
+) -> None:
+    """The edit forms show the ceiling again: saving another change must not clear it."""
+    framework = FrameworkFactory.create(
+        reference="RM1", ceiling_amount=Decimal(10_000_000), ceiling_currency="GBP"
+    )
+    lot = LotFactory.create(
+        framework=framework, number="1", ceiling_amount=Decimal(2_000_000), ceiling_currency="GBP"
+    )
+    db_session.commit()
+    form = _post_form(webtest_app.get("/frameworks/RM1/edit"))
+    form["title"] = "Renamed"
+    form.submit(status=303)
+    form = _post_form(webtest_app.get("/frameworks/RM1/lots/1/edit"))
+    form["title"] = "Renamed lot"
+    form.submit(status=303)
+    db_session.expire_all()
+    assert (framework.title, framework.ceiling_amount, framework.ceiling_currency) == (
+        "Renamed",
+        Decimal(10_000_000),
+        "GBP",
+    )
+    assert (lot.title, lot.ceiling_amount, lot.ceiling_currency) == (
+        "Renamed lot",
+        Decimal(2_000_000),
+        "GBP",
+    )
