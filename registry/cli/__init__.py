@@ -50,7 +50,7 @@ class CLIContext:
             engine = create_engine(self.url)
             try:
                 check_database(engine, self.url)
-            except click.ClickException:
+            except BaseException:  # refused, or any other failure: no pooled connection left open
                 engine.dispose()
                 raise
             self._engine = engine
