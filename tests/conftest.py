@@ -4,6 +4,7 @@ migrated once; each test in a transaction that is rolled back; the real app thro
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sqlite3
 import uuid
@@ -190,6 +191,15 @@ def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         "registry.index_dir": str(var / "index"),
         "session.secret": "test-only-secret-" + uuid.uuid4().hex,
     }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collect_after_module() -> Iterator[None]:
+    """What a module's fixtures let go of (engines, their pooled connections) is closed as the
+    module ends, not whenever the collector next runs: on PostgreSQL both workers share the
+    server's connection limit, and the load test needs its share of it."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")
