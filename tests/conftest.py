@@ -4,7 +4,6 @@ migrated once; each test in a transaction that is rolled back; the real app thro
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sqlite3
 import uuid
@@ -193,13 +192,25 @@ def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def collect_after_module() -> Iterator[None]:
-    """What a module's fixtures let go of (engines, their pooled connections) is closed as the
-    module ends, not whenever the collector next runs: on PostgreSQL both workers share the
-    server's connection limit, and the load test needs its share of it."""
+# Every engine that connected during a test, held until the test and its fixtures' teardown end.
+_ENGINES_THAT_CONNECTED: set[Engine] = set()
+
+
+@sa.event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection: Connection) -> None:
+    _ENGINES_THAT_CONNECTED.add(connection.engine)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Pooled connections are closed when each test's teardown ends, not whenever the collector
+    drops the engine that held them: on PostgreSQL both workers share the server's 100
+    connections (the load test needs its share), and psycopg warns about a connection collected
+    open, which this suite treats as an error. Disposing only empties the pool; an engine a
+    longer-lived fixture keeps connects again on its next use."""
     yield
-    gc.collect()
+    while _ENGINES_THAT_CONNECTED:
+        _ENGINES_THAT_CONNECTED.pop().dispose()
 
 
 @pytest.fixture(scope="session")
