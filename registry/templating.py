@@ -12,6 +12,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.interfaces import IRoutesMapper
 from pyramid_jinja2 import PARENT_RELATIVE_DELIM
 
+from registry import clock
 from registry.authnz import RootFactory
 from registry.frameworks import lifecycle
 from registry.sessions import pop_flashes
@@ -103,12 +104,12 @@ def configure_environment(config: Configurator) -> None:
 
 def framework_status(framework: Any) -> str:
     """The framework's status as shown today (registry/frameworks/lifecycle.py)."""
-    return lifecycle.shown_status(framework, lifecycle.today()).value
+    return lifecycle.shown_status(framework, clock.today()).value
 
 
 def shown_membership(membership: Any, framework: Any) -> Any:
     """The membership's state as shown today: its status, or "Ended" with its framework."""
-    return lifecycle.membership_state(membership, framework, lifecycle.today())
+    return lifecycle.membership_state(membership, framework, clock.today())
 
 
 # (route name, label, permission needed or None). Routes not yet registered are left out, so a

@@ -14,6 +14,7 @@ from registry.api.validation import ApiError, validate_request
 from registry.api.views import DEFAULT_LIMIT, iso_date, json_response
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
+from registry.clock import today
 from registry.scoring import clock_rules as rules
 from registry.scoring import clock_views, clocks
 from registry.scoring.models import Rating
@@ -46,7 +47,7 @@ def buyer_accountability(request: Request) -> Response:
     buyer = request.db.get(Buyer, params["id"])
     if buyer is None:
         raise ApiError(404, f"There is no buyer numbered {params['id']}")
-    as_of = clock_views.today()
+    as_of = today()
     record = clock_views.buyer_record(request.db, buyer.id, as_of)
     overdue = clock_views.clock_page(
         request.db,

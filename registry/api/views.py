@@ -19,6 +19,7 @@ from pyramid.view import exception_view_config, view_config
 from registry.api.tokens import find_token
 from registry.api.validation import ApiError, load_spec, validate_request, validate_response
 from registry.authnz import Permissions, RootFactory
+from registry.clock import today
 from registry.contracts.interfaces import IContractService
 from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.services import ContractError, ContractInput, ContractPermissionError
@@ -27,7 +28,6 @@ from registry.flags.coverage import market_coverage
 from registry.flags.models import Flag
 from registry.flags.services import as_json as flag_json
 from registry.frameworks.lifecycle import shown_status
-from registry.frameworks.lifecycle import today as lifecycle_today
 from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
 from registry.integers import whole_number
@@ -167,7 +167,7 @@ def framework_json(
         "reference": framework.reference,
         "title": framework.title,
         "owner_body": framework.owner_body,
-        "status": shown_status(framework, lifecycle_today()).value,
+        "status": shown_status(framework, today()).value,
         "recorded_status": framework.status.value,
         "start_date": iso_date(framework.start_date),
         "end_date": iso_date(framework.end_date),
@@ -510,7 +510,7 @@ def record_assessment(request: Request) -> Response:
         a = assessments.create_for_contract(request.db, contract, data, user)
         if body.get("submit"):
             window = int(request.registry.settings[REPLY_WINDOW_SETTING])
-            assessments.submit(request.db, a, user, utcnow().date(), window)
+            assessments.submit(request.db, a, user, today(), window)
     except AssessmentError as exc:
         # Raised before anything is added; the transaction is aborted in any case.
         raise ApiError(

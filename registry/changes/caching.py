@@ -10,7 +10,6 @@ private again as it leaves, so no shared cache ever stores a cookie.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import importlib.metadata
 import secrets
@@ -28,6 +27,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from sqlalchemy.engine import Engine
 
+from registry import clock
 from registry.authnz import Permissions
 from registry.changes.version import (
     LocalBumps,
@@ -97,7 +97,7 @@ def entity_tag(request: Request, code_release: str, version: int) -> str:
     parts = [
         code_release,
         str(version),
-        datetime.datetime.now(datetime.UTC).date().isoformat(),
+        clock.today().isoformat(),
         request.host_url,
         environ.get("SCRIPT_NAME", ""),
         environ.get("PATH_INFO", ""),

@@ -9,11 +9,12 @@ import click
 from pyramid.exceptions import ConfigurationError
 
 from registry.cli import CLIContext, main, pass_context
+from registry.clock import today
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
 from registry.flags.incremental import finish, plan_detection
 from registry.flags.services import active_flags, as_json, run_detection
-from registry.frameworks.lifecycle import disagreements, today
+from registry.frameworks.lifecycle import disagreements
 from registry.markets.figures import refresh_market_figures
 from registry.markets.services import cpv_depth
 

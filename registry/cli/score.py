@@ -6,6 +6,7 @@ import datetime
 
 import click
 
+from registry import clock
 from registry.cli import CLIContext, main, pass_context
 from registry.scoring import scores
 from registry.scoring.coverage import score_coverage
@@ -38,7 +39,7 @@ def score(cli: CLIContext, as_of: datetime.datetime | None, verify: bool) -> Non
             raise SystemExit(1)
         click.echo("Every current score matches its assessments.")
         return
-    day = as_of.date() if as_of else datetime.datetime.now(datetime.UTC).date()
+    day = as_of.date() if as_of else clock.today()
     with cli.session() as db:
         summary = scores.recompute(db, day)
         covered = score_coverage(db)

@@ -12,6 +12,7 @@ import wtforms
 from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
+from registry import clock
 from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.services import ContractInput
 from registry.forms import Form, NumberField, WholeNumberField, length, required
@@ -183,7 +184,7 @@ class ExtendForm(Form):
     )
 
     def validate_extended_on(self, field: wtforms.Field) -> None:
-        if field.data and field.data > datetime.date.today() + datetime.timedelta(days=366):
+        if field.data and field.data > clock.today() + datetime.timedelta(days=366):
             raise validators.ValidationError(
                 "Date the extension was agreed cannot be more than a year in the future"
             )

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.changes import fingerprints
 from registry.db import ModelBase
 from registry.flags.detectors import DETECTORS, DetectionSettings
@@ -118,7 +119,7 @@ def plan_detection(
         JOB,
         sources,
         settings_fingerprint(settings),
-        (today or datetime.date.today()).isoformat(),
+        (today or clock.today()).isoformat(),
     )
     if full or changes.settings_changed:
         return Plan(changes, True, list(DETECTORS), None)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from registry.clock import today
 from registry.frameworks.models import (
     Framework,
     FrameworkStatus,
@@ -41,10 +42,6 @@ NOT_YET_LIVE = frozenset(
 )
 # A supplier in one of these on a lot at the award date needs an override to be awarded on it.
 BARRED_MEMBERSHIP = frozenset({MembershipStatus.in_remediation, MembershipStatus.suspended})
-
-
-def today() -> datetime.date:
-    return datetime.date.today()
 
 
 def long_date(day: datetime.date) -> str:

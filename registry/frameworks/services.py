@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
+from registry import clock
 from registry.audit.services import R, add_audited, apply_audited, record_event
 from registry.db import utcnow
 from registry.frameworks.interfaces import IFrameworkService
@@ -340,7 +341,7 @@ class FrameworkService:
         membership.status = target
         if target == MembershipStatus.removed and membership.end_date is None:
             # A removal ends the membership today unless an end was already recorded.
-            membership.end_date = utcnow().date()
+            membership.end_date = clock.today()
         self.db.add(change)
         self.db.flush()
         record_event(

@@ -9,9 +9,9 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.clock import today
 from registry.home import figures, roles
 from registry.markets.cache import cached
-from registry.scoring.views import today
 
 
 @view_config(

@@ -14,11 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
+from registry.clock import today
 from registry.contracts.models import Contract, ContractExtension
 from registry.flags.coverage import checked_at as coverage_checked_at
 from registry.flags.models import DetectorCoverage
 from registry.frameworks.lifecycle import membership_state_sql, shown_status_sql
-from registry.frameworks.lifecycle import today as lifecycle_today
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
 from registry.opendata.findings import rule_title
@@ -126,7 +126,7 @@ _table(
     where=lambda: Framework.retracted_at.is_(None),
     expressions=lambda: {
         **call_off_columns("framework"),
-        "status": shown_status_sql(lifecycle_today()).label("status"),
+        "status": shown_status_sql(today()).label("status"),
     },
 )
 _table(
@@ -190,7 +190,7 @@ _table(
             "framework's, has passed",
         ),
     ],
-    expressions=lambda: {"status": membership_state_sql(lifecycle_today()).label("status")},
+    expressions=lambda: {"status": membership_state_sql(today()).label("status")},
 )
 _table(
     "supplier_groups",

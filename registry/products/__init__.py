@@ -5,10 +5,11 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from registry.clock import today
+
 
 def buyer_exposures(request: Request, buyer_id: int) -> list[Any]:
     """A buyer's exposures today, for templates/products/_buyer_exposures.html (buyer pages)."""
-    from registry.flags.detectors.end_of_support import today
     from registry.products.exposure import find_exposures
 
     grace = request.registry["registry.detection"].thresholds["end_of_support"]["grace_days"]

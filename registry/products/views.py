@@ -12,9 +12,9 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.clock import today
 from registry.contracts.models import Contract
 from registry.flags.detectors import DETECTORS
-from registry.flags.detectors.end_of_support import today
 from registry.flags.models import Flag
 from registry.forms import Form
 from registry.frameworks.models import Framework, Obligation

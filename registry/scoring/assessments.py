@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.audit.services import record_event
 from registry.authnz import Role
+from registry.clock import today
 from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Obligation
@@ -113,10 +114,6 @@ def check_input(db: Session, data: AssessmentInput, key: str) -> Rating:
     return _check(db, data, key, None)
 
 
-def utc_today() -> datetime.date:
-    return utcnow().date()
-
-
 def period_not_ended(period_end: datetime.date, today: datetime.date) -> Problem | None:
     """A rating is of a period that has ended: one ending today or later cannot be judged yet."""
     if period_end < today:
@@ -150,7 +147,7 @@ def _check(db: Session, data: AssessmentInput, key: str, exclude_id: int | None)
         problems.append(("period_start", "Enter the date the period starts"))
     if data.period_end is None:
         problems.append(("period_end", "Enter the date the period ends"))
-    if data.period_end is not None and (unended := period_not_ended(data.period_end, utc_today())):
+    if data.period_end is not None and (unended := period_not_ended(data.period_end, today())):
         problems.append(unended)
     if data.period_start and data.period_end:
         if data.period_end < data.period_start:

@@ -8,10 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
+from registry.clock import today
 from registry.scoring import clock_rules as rules
 from registry.scoring import clocks, days, evidence
 from registry.scoring.models import Assessment, Rating
-from registry.scoring.views import today
 
 CLOCK_COLUMNS = [
     ("contract_id", "contracts.id"),

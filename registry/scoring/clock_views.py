@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
+from registry.clock import today
 from registry.integers import record_by_number
 from registry.pagination import Page, page_number
 from registry.scoring import clock_rules as rules
 from registry.scoring import clocks, evidence
 from registry.scoring.models import Rating
-from registry.scoring.views import today
 from registry.suppliers.models import Supplier
 
 PAGE_SIZE = 25

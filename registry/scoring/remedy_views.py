@@ -13,12 +13,12 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from registry.authnz import Permissions
+from registry.clock import today
 from registry.frameworks.models import Lot, Membership
 from registry.integers import record_id
 from registry.scoring import remedies
 from registry.scoring.assessments import AssessmentError
 from registry.scoring.remedy_forms import BreachForm, ExclusionForm, MembershipForm, PlanForm
-from registry.scoring.views import today
 from registry.suppliers.models import Supplier
 
 FORMS = {

@@ -13,6 +13,7 @@ from pyramid.view import view_config
 from registry.audit import actors
 from registry.audit.services import events_for
 from registry.authnz import Permissions
+from registry.clock import today
 from registry.db import utcnow
 from registry.frameworks.models import Framework
 from registry.integers import whole_number
@@ -26,7 +27,6 @@ from registry.scoring.forms import ReviewForm
 from registry.scoring.models import Assessment, Rating
 from registry.scoring.queue import STAGES
 from registry.scoring.resources import AssessmentContext
-from registry.scoring.views import today
 from registry.suppliers.models import Supplier
 
 CONFLICT = (

@@ -14,12 +14,12 @@ this method on record, the update is a full run as of the latest scored date (or
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.audit.services import record_event
 from registry.db import utcnow
 from registry.scoring import method, scores
@@ -73,7 +73,7 @@ def rescore_suppliers(db: Session, supplier_ids: list[int], actor: Any, reason: 
             db.execute(
                 sa.select(sa.func.max(Score.period_end)).where(Score.current.is_(True))
             ).scalar_one()
-            or datetime.date.today()
+            or clock.today()
         )
         summary = scores.recompute(db, as_of, actor)
         return Update(summary.written, summary.superseded, full_run=True)

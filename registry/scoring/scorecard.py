@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from registry import clock
 from registry.scoring import method
 from registry.scoring.models import Assessment, Rating, Score
 from registry.scoring.public import published_assessments
@@ -119,7 +120,7 @@ def _statements() -> dict[str, Any]:
 
 
 def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None) -> dict[str, Any]:
-    today = today or datetime.date.today()
+    today = today or clock.today()
     statements = _statements()
     supplier = {"supplier_id": supplier_id}
     current = list(db.execute(statements["current"], supplier).scalars())

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
-from registry import PROJECT_ROOT
+from registry import PROJECT_ROOT, clock
 from registry.audit.services import record_event
 from registry.contracts.models import Contract
 from registry.db import utcnow
@@ -339,7 +339,7 @@ def load_scoring_seed(
     """Write the scoring seed in the caller's transaction; the counts written.
 
     Raises ScoringSeedError naming each problem; the caller's rollback then leaves nothing."""
-    today = today or datetime.datetime.now(datetime.UTC).date()
+    today = today or clock.today()
     data = read(directory)
     if data is None:
         return {}

@@ -3,7 +3,6 @@ submit and retract, and the supplier's reply."""
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from registry.audit import actors
 from registry.audit.services import events_for
 from registry.authnz import Permissions, Role
+from registry.clock import today
 from registry.frameworks.models import Obligation
 from registry.integers import record_by_number
 from registry.pagination import page_number, paginate
@@ -50,10 +50,6 @@ def mine_condition(user: Any) -> sa.ColumnElement[bool] | None:
     if user.role == Role.officer and user.buyer_id is not None:
         return Assessment.buyer_id == user.buyer_id
     return None
-
-
-def today() -> datetime.date:
-    return datetime.datetime.now(datetime.UTC).date()
 
 
 def _detail(request: Request, a: Assessment) -> HTTPSeeOther:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.accounts.models import User
 from registry.audit.services import record_event
 from registry.contracts.models import Contract
@@ -120,7 +121,7 @@ def merge(
     _repoint(db, Membership, movable, source=merged.id, target=survivor.id)
     moved["memberships"] = movable
     moved["memberships_ended"] = []
-    today = datetime.date.today()
+    today = clock.today()
     for membership in clashing:
         moved["memberships_ended"].append(
             {

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.accounts.services import DatabaseUserService
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
@@ -43,7 +44,7 @@ def plant(db: Session, contract: Contract, kpi: str, reply_due: datetime.date) -
         evidence="Quarterly service reports for 2022/23.",
     )
     a = assessments.create_for_contract(db, contract, data, None)
-    assessments.submit(db, a, None, datetime.date.today(), 10)
+    assessments.submit(db, a, None, clock.today(), 10)
     a.reply_due = reply_due
     db.flush()
 
@@ -77,7 +78,7 @@ def home_live(
                 for email, organisation in organisations.items():
                     role = email.split("@")[0].removeprefix("home-")
                     users.create_user(email, TEST_PASSWORD, role, **organisation)
-                today = datetime.date.today()
+                today = clock.today()
                 plant(db, contract, WAITING_KPI, today + datetime.timedelta(days=9))
                 plant(db, contract, ACTIONABLE_KPI, today - datetime.timedelta(days=1))
             return {"buyer": buyer.name, "supplier": contract.supplier.name}

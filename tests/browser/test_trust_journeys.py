@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.accounts.services import DatabaseUserService
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
@@ -42,7 +43,7 @@ REPLY_KPI = "Journey KPI: data extract turnaround"
 def _plant_assessment(
     db: Session, contract: Contract, kpi: str, rating: str, reply_due: datetime.date
 ) -> Assessment:
-    today = datetime.date.today()
+    today = clock.today()
     data = assessments.AssessmentInput(
         kpi=kpi,
         period_start=datetime.date(2023, 4, 1),
@@ -89,7 +90,7 @@ def seeded_live(live_server: LiveServer, live_database_url: str) -> dict[str, An
                 users.create_user(
                     SUPPLIER_USER, TEST_PASSWORD, "supplier", supplier_id=contract.supplier_id
                 )
-                yesterday = datetime.date.today() - datetime.timedelta(days=1)
+                yesterday = clock.today() - datetime.timedelta(days=1)
                 for kpi in REVIEW_KPIS:
                     _plant_assessment(db, contract, kpi, "Good", yesterday)
                 _plant_assessment(
@@ -97,7 +98,7 @@ def seeded_live(live_server: LiveServer, live_database_url: str) -> dict[str, An
                     contract,
                     REPLY_KPI,
                     "Requires improvement",
-                    datetime.date.today() + datetime.timedelta(days=10),
+                    clock.today() + datetime.timedelta(days=10),
                 )
             supplier = db.scalars(sa.select(Supplier).order_by(Supplier.id)).first()
             assert supplier is not None

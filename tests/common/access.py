@@ -22,6 +22,7 @@ from pyramid.registry import Registry
 from pyramid.request import Request
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.accounts.services import DatabaseUserService
 from registry.authnz import RootFactory
 from registry.config import configure
@@ -140,7 +141,7 @@ def plant(db: Session) -> Planted:
     r["other_contract"] = ContractFactory(buyer=r["other_buyer"], supplier=r["other_supplier"])
     r["product"] = ProductFactory(group=r["group"])
     # Submitted and inside the reply window: every assessment action is open to someone.
-    window = datetime.date.today() + datetime.timedelta(days=30)
+    window = clock.today() + datetime.timedelta(days=30)
     r["assessment"] = AssessmentFactory(contract=r["contract"], reply_due=window)
     r["other_assessment"] = AssessmentFactory(contract=r["other_contract"], reply_due=window)
     merged = SupplierFactory()

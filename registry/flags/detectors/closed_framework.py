@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from registry.clock import today
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -35,10 +36,6 @@ OPEN_STATUSES = (FrameworkStatus.coming, FrameworkStatus.open)
 
 # Why a lot whose recorded members may not be all of them is not judged.
 INCOMPLETE = "membership list incomplete"
-
-
-def today() -> datetime.date:
-    return datetime.date.today()
 
 
 def lots_query(as_of: datetime.date, *, with_open: bool = False) -> sa.Select[Any]:

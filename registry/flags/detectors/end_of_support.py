@@ -8,11 +8,10 @@ October 2017): trusts kept Windows XP long past the end of Microsoft's extended 
 
 from __future__ import annotations
 
-import datetime
-
 import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
+from registry.clock import today
 from registry.contracts.models import Contract
 from registry.flags.detectors.base import (
     CoverageSource,
@@ -29,11 +28,6 @@ from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import SupplierGroup
 
 HIGH_AFTER_DAYS = 365  # a year or more past support is high severity
-
-
-def today() -> datetime.date:
-    """The day of the check: exposure is counted up to it."""
-    return datetime.date.today()
 
 
 def find(ctx: RunContext) -> list[Finding]:

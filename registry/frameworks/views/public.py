@@ -12,6 +12,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
+from registry import clock
 from registry.authnz import Permissions
 from registry.frameworks import lifecycle
 from registry.frameworks.models import (
@@ -34,7 +35,7 @@ def _status_order() -> Any:
     than alphabetically, with frameworks past their end among the expired."""
     return sa.case(
         {status.value: index for index, status in enumerate(FrameworkStatus)},
-        value=lifecycle.shown_status_sql(lifecycle.today()),
+        value=lifecycle.shown_status_sql(clock.today()),
         else_=len(FrameworkStatus),
     )
 
@@ -123,7 +124,7 @@ def framework_list(request: Request) -> dict[str, Any]:
         query = query.where(Framework.retracted_at.is_(None))
         if status in {s.value for s in FrameworkStatus}:
             # The status shown: "expired" finds a framework recorded live whose end has passed.
-            query = query.where(lifecycle.shown_status_sql(lifecycle.today()) == status)
+            query = query.where(lifecycle.shown_status_sql(clock.today()) == status)
         elif status:
             errors.append("Status must be one of the statuses listed")
             status = ""
@@ -163,9 +164,7 @@ def framework_list(request: Request) -> dict[str, Any]:
         "sorts": {key: label for key, (label, _) in SORTS.items()},
         "can_write": can_write,
         # For an admin: recorded statuses that disagree with their frameworks' dates (issue 19).
-        "disagreements": lifecycle.disagreements(request.db, lifecycle.today())
-        if can_write
-        else [],
+        "disagreements": lifecycle.disagreements(request.db, clock.today()) if can_write else [],
     }
 
 

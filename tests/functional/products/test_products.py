@@ -9,6 +9,7 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.audit.models import AuditEvent
 from registry.products.models import Product
 from tests.common.db.core import (
@@ -19,7 +20,7 @@ from tests.common.db.core import (
 )
 from tests.common.db.products import ContractProductFactory, ProductFactory
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 
 
 def _count(db: Session) -> int:

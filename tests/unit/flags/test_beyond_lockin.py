@@ -11,6 +11,7 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.buyers.models import BuyerType
 from registry.flags.detectors import load_settings
 from registry.flags.models import CoverageState
@@ -33,7 +34,7 @@ from tests.common.db.products import (
     ProductObligationFactory,
 )
 
-TODAY = datetime.date.today()
+TODAY = clock.today()
 
 # Aggregation opportunity: at least N buyers (default 20) buy one group's products separately.
 

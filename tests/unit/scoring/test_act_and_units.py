@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.scoring import assessments as service
 from registry.scoring import clock_rules as rules
 from registry.scoring import evidence, queue
@@ -118,7 +119,7 @@ def test_a_period_that_has_not_ended_is_refused_and_nothing_is_written(
     db_session: Session, lot: Any
 ) -> None:
     contract = ContractFactory.create(lot=lot)
-    today = service.utc_today()
+    today = clock.today()
     data = service.AssessmentInput(
         kpi="Availability",
         period_start=today.replace(day=1),
@@ -178,7 +179,7 @@ def test_the_csv_import_refuses_a_period_that_has_not_ended_and_writes_nothing(
     from registry.csvimport.services import import_csv
 
     ContractFactory.create(lot=lot, reference="CSV-ACT-1")
-    today = service.utc_today()
+    today = clock.today()
     ended = today - datetime.timedelta(days=1)
     unended = today + datetime.timedelta(days=20)
     text = (

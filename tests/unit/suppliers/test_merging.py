@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry import clock
 from registry.accounts.services import DatabaseUserService
 from registry.audit.models import AuditEvent
 from registry.audit.services import verify_chain
@@ -62,7 +61,7 @@ def test_merge_moves_everything_and_keeps_the_record(db_session: Session, pair: 
     clash = db_session.get(Membership, pair["clash"].id)
     assert clash.supplier_id == merged.id
     assert clash.status == MembershipStatus.removed
-    assert clash.end_date == datetime.date.today()
+    assert clash.end_date == clock.today()
     assert pair["obligation"].supplier_id == survivor.id
     assert pair["user"].supplier_id == survivor.id
     # The merged record is kept, pointing at the survivor; its name became an alias.
