@@ -10,8 +10,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from registry.api.responses import DEFAULT_LIMIT, iso_date, json_response
 from registry.api.validation import ApiError, validate_request
-from registry.api.views import DEFAULT_LIMIT, iso_date, json_response
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
 from registry.clock import today

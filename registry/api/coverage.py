@@ -9,8 +9,8 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from registry.api.responses import json_response, keyset_page, next_link
 from registry.api.validation import ApiError, validate_request
-from registry.api.views import json_response, keyset_page, next_link
 from registry.authnz import Permissions
 from registry.flags.coverage import CoverageCounts, coverage_counts
 from registry.flags.detectors import DETECTORS, Detector

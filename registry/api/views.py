@@ -3,8 +3,6 @@ request and response checked against schemas/openapi.yaml."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from decimal import Decimal
 from typing import Any
@@ -16,8 +14,17 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import exception_view_config, view_config
 
+from registry.api.responses import (
+    DEFAULT_LIMIT,
+    decode_cursor,
+    encode_cursor,
+    iso_date,
+    json_response,
+    keyset_page,
+    next_link,
+)
 from registry.api.tokens import find_token
-from registry.api.validation import ApiError, load_spec, validate_request, validate_response
+from registry.api.validation import ApiError, load_spec, validate_request
 from registry.authnz import Permissions, RootFactory
 from registry.clock import today
 from registry.contracts.interfaces import IContractService
@@ -30,7 +37,6 @@ from registry.flags.services import as_json as flag_json
 from registry.frameworks.lifecycle import shown_status
 from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
-from registry.integers import whole_number
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import list_markets
 from registry.scoring import REPLY_WINDOW_SETTING, assessments
@@ -43,17 +49,8 @@ from registry.suppliers.models import Supplier
 
 log = logging.getLogger(__name__)
 
-DEFAULT_LIMIT = 25
 
-
-# -- responses, errors and cursors ------------------------------------------------------------
-
-
-def json_response(request: Request, body: Any, status: int = 200) -> Response:
-    response = Response(json_body=body, status=status, charset="utf-8")
-    response.content_type = "application/json"
-    validate_response(request, response)
-    return response
+# -- errors ------------------------------------------------------------------------------------
 
 
 @exception_view_config(ApiError, path_info=r"^/api/")
@@ -76,62 +73,8 @@ def api_http_error(exc: HTTPException, request: Request) -> Response:
     return Response(json_body={"error": body}, status=status)
 
 
-def encode_cursor(value: int) -> str:
-    return base64.urlsafe_b64encode(f"c1:{value}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(params: dict[str, Any]) -> int:
-    raw = params.get("cursor")
-    if not raw:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        kind, value = text.split(":", 1)
-        number = whole_number(value)
-        if kind != "c1" or number is None:
-            raise ValueError(text)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise ApiError(
-            400,
-            "The cursor is not one this API gave: follow links.next from the previous page",
-            [{"field": "query.cursor", "message": "not a cursor this API gave"}],
-        ) from None
-    return number
-
-
-def next_link(request: Request, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    params = [(k, v) for k, v in request.GET.items() if k != "cursor"] + [("cursor", cursor)]
-    return request.path + "?" + "&".join(f"{k}={_quote(v)}" for k, v in params)
-
-
-def _quote(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(value, safe="")
-
-
-def keyset_page(request: Request, params: dict[str, Any], query: Any, id_column: Any) -> Any:
-    """Items after the cursor's id, one more than asked to know whether a next page exists."""
-    limit = params.get("limit") or DEFAULT_LIMIT
-    after = decode_cursor(params)
-    rows = list(
-        request.db.execute(
-            query.where(id_column > after).order_by(id_column).limit(limit + 1)
-        ).scalars()
-    )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
-
-
 def _number(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
-
-
-def iso_date(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 # -- the document -----------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from registry.api.validation import ApiError, validate_request
-from registry.api.views import (
+from registry.api.responses import (
     DEFAULT_LIMIT,
     decode_cursor,
     encode_cursor,
@@ -19,6 +18,7 @@ from registry.api.views import (
     keyset_page,
     next_link,
 )
+from registry.api.validation import ApiError, validate_request
 from registry.authnz import Permissions
 from registry.opendata import ledger, quality
 from registry.opendata.models import ImportRun

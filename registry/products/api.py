@@ -10,8 +10,8 @@ from pyramid.response import Response
 from pyramid.view import view_config
 from sqlalchemy.orm import joinedload
 
+from registry.api.responses import iso_date, json_response, keyset_page, next_link
 from registry.api.validation import validate_request
-from registry.api.views import iso_date, json_response, keyset_page, next_link
 from registry.authnz import Permissions
 from registry.contracts.models import Contract
 from registry.flags.sql import public_contract
