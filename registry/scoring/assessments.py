@@ -300,7 +300,7 @@ def edit(db: Session, a: Assessment, data: AssessmentInput, actor: Any) -> Asses
     return _fill_and_record(db, a, data, rating, actor, "assessment.edit")
 
 
-def _transition(
+def transition(
     db: Session,
     a: Assessment,
     actor: Any,
@@ -344,7 +344,7 @@ def submit(
         raise AssessmentError([("", f"A {a.status} assessment cannot be submitted")])
     check_contract(a.contract)
     submitted = utcnow()
-    _transition(
+    transition(
         db,
         a,
         actor,
@@ -437,7 +437,7 @@ def review(
         if a.status not in (AssessmentStatus.approved, AssessmentStatus.adjusted):
             raise AssessmentError([("", "Only approved or adjusted assessments can be published")])
         check_contract(a.contract)
-        return _transition(
+        return transition(
             db,
             a,
             actor,
@@ -461,7 +461,7 @@ def review(
         )
     common = {"reviewed_at": utcnow(), "reviewed_by_id": actor.id, "review_reason": reason or None}
     if action == ReviewAction.approve:
-        return _transition(
+        return transition(
             db,
             a,
             actor,
@@ -473,7 +473,7 @@ def review(
     if action == ReviewAction.challenge:
         if not reason:
             raise AssessmentError([("reason", "Enter why you are sending the assessment back")])
-        return _transition(
+        return transition(
             db,
             a,
             actor,
@@ -495,7 +495,7 @@ def review(
             problems.append(("reason", "Enter why you are adjusting the rating"))
         if problems:
             raise AssessmentError(problems)
-        return _transition(
+        return transition(
             db,
             a,
             actor,
@@ -516,7 +516,7 @@ def retract(db: Session, a: Assessment, actor: Any, reason: str) -> Assessment:
     reason = (reason or "").strip()
     if not reason:
         raise AssessmentError([("reason", "Enter why the assessment is being retracted")])
-    return _transition(
+    return transition(
         db,
         a,
         actor,

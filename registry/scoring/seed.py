@@ -186,7 +186,7 @@ class _Loader:
             submitted_at = datetime.datetime.combine(
                 _date(entry["submitted_on"]), datetime.time(12), tzinfo=datetime.UTC
             )
-        service._transition(
+        service.transition(
             self.db,
             a,
             None,
@@ -214,7 +214,7 @@ class _Loader:
         if status == "submitted":
             return
         if "adjusted_from" in entry:
-            service._transition(
+            service.transition(
                 self.db,
                 a,
                 None,
@@ -227,7 +227,7 @@ class _Loader:
                 reviewed_at=utcnow(),
             )
         else:
-            service._transition(
+            service.transition(
                 self.db,
                 a,
                 None,
@@ -235,7 +235,7 @@ class _Loader:
                 status=AssessmentStatus.approved,
                 reviewed_at=utcnow(),
             )
-        service._transition(
+        service.transition(
             self.db,
             a,
             None,
