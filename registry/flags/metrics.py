@@ -8,7 +8,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from registry.templating import format_date, format_money, format_number, format_percent
+from registry.formatting import format_date, format_money, format_number, format_percent
 
 # The metrics that are sums of money, in the flag's `currency` (pounds for the flags raised
 # before detectors named their currency, when every value was in pounds).

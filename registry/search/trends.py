@@ -10,10 +10,10 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.formatting import format_score
 from registry.frameworks.models import Framework
 from registry.scoring.models import Score
 from registry.search.documents import score_band
-from registry.templating import format_score
 
 WIDTH, HEIGHT, PAD = 80, 20, 2
 
