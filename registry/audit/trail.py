@@ -16,6 +16,7 @@ from registry.audit.models import AuditEvent
 from registry.authnz import Permissions
 from registry.frameworks.models import Framework
 from registry.integers import whole_number
+from registry.sql import escape_like
 
 MAX_TEXT = 200
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -116,10 +117,6 @@ def _date(
     return raw, day
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def read_filters(
     params: Mapping[str, Any], subject_types: set[str], actions: set[str]
 ) -> TrailFilters:
@@ -141,7 +138,7 @@ def read_filters(
         )
 
     def actor_like(v: str) -> sa.ColumnElement[bool]:
-        pattern = f"%{_escape_like(v.lower())}%"
+        pattern = f"%{escape_like(v.lower())}%"
         return sa.func.lower(AuditEvent.actor_label).like(pattern, escape="\\")
 
     checks: list[tuple[str, Callable[[str], str | None], Callable[[str], Any]]] = [

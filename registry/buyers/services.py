@@ -16,6 +16,7 @@ from registry.buyers.models import Buyer, BuyerType
 from registry.identifiers import is_ods_code, normalise_name
 from registry.integers import record_by_number
 from registry.problems import Problem, ServiceError
+from registry.sql import escape_like
 
 SUBJECT = "buyer"
 ODS_SCHEME = "GB-NHS-ODS"
@@ -196,8 +197,7 @@ def known_as(text: str) -> sa.ColumnElement[bool]:
     the buyers list and anything that looks a buyer up by what people call it."""
     wanted = " ".join(text.split()).lower()
     lines = sa.func.lower(sa.literal("\n") + sa.func.coalesce(Buyer.also_known_as, "") + "\n")
-    escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.or_(
         sa.func.lower(Buyer.name) == wanted,
-        lines.like(f"%\n{escaped}\n%", escape="\\"),
+        lines.like(f"%\n{escape_like(wanted)}\n%", escape="\\"),
     )

@@ -23,6 +23,7 @@ from registry.forms import Form
 from registry.integers import record_id
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
+from registry.sql import escape_like
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.queries import PUBLISHED
 from registry.views import FormView, form_views
@@ -34,10 +35,6 @@ SORTS = {
     "region": "Region",
     "value": "Published contract value (highest first)",
 }
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
@@ -69,7 +66,7 @@ def buyer_list(request: Request) -> dict[str, Any]:
         errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
         q = ""
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = f"%{escape_like(q.lower())}%"
         query = query.where(
             sa.or_(
                 sa.func.lower(Buyer.name).like(pattern, escape="\\"),

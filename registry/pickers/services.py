@@ -21,6 +21,7 @@ from registry.buyers.models import Buyer
 from registry.frameworks.models import Framework, Lot
 from registry.identifiers import normalise_name
 from registry.integers import record_by_number
+from registry.sql import escape_like
 from registry.suppliers.models import Supplier
 
 # At most this many suggestions in a message or an endpoint's answer.
@@ -55,17 +56,13 @@ class NotPicked(Exception):
         self.message = message
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def words_pattern(text: str) -> str | None:
     """A LIKE pattern finding the normalised words of `text` in order: "g cloud" finds
     "G-Cloud 13"; None when nothing is left to match."""
     words = normalise_name(text).split()
     if not words:
         return None
-    return "%" + "%".join(_escape_like(word) for word in words) + "%"
+    return "%" + "%".join(escape_like(word) for word in words) + "%"
 
 
 def _one(matches: list[Any], noun: str, text: str, label: Callable[[Any], Suggestion]) -> Any:
@@ -158,7 +155,7 @@ def _alias_candidates(db: Session, text: str) -> list[Supplier]:
             _live_first(
                 sa.select(Supplier).where(
                     sa.func.lower(sa.cast(Supplier.aliases, sa.Text)).like(
-                        f"%{_escape_like(lowered)}%", escape="\\"
+                        f"%{escape_like(lowered)}%", escape="\\"
                     )
                 ),
                 Supplier,
@@ -181,7 +178,7 @@ def suggest_suppliers(db: Session, text: str, limit: int = MAX_SUGGESTIONS) -> l
             sa.or_(
                 Supplier.normalised_name.like(pattern, escape="\\"),
                 sa.func.lower(sa.cast(Supplier.aliases, sa.Text)).like(
-                    f"%{_escape_like(text.strip().lower())}%", escape="\\"
+                    f"%{escape_like(text.strip().lower())}%", escape="\\"
                 ),
             ),
         )
@@ -250,7 +247,7 @@ def _buyer_alias_candidates(db: Session, text: str) -> list[Buyer]:
             sa.select(Buyer)
             .where(
                 sa.func.lower(Buyer.also_known_as).like(
-                    f"%{_escape_like(text.lower())}%", escape="\\"
+                    f"%{escape_like(text.lower())}%", escape="\\"
                 )
             )
             .order_by(Buyer.id)
@@ -270,7 +267,7 @@ def suggest_buyers(db: Session, text: str, limit: int = MAX_SUGGESTIONS) -> list
                 Buyer.normalised_name.like(pattern, escape="\\"),
                 sa.func.upper(Buyer.identifier) == text.strip().upper(),
                 sa.func.lower(Buyer.also_known_as).like(
-                    f"%{_escape_like(text.strip().lower())}%", escape="\\"
+                    f"%{escape_like(text.strip().lower())}%", escape="\\"
                 ),
             )
         )
@@ -332,7 +329,7 @@ def suggest_frameworks(db: Session, text: str, limit: int = MAX_SUGGESTIONS) -> 
             sa.or_(
                 sa.func.lower(Framework.title).like(pattern, escape="\\"),
                 sa.func.lower(Framework.reference).like(
-                    f"{_escape_like(text.strip().lower())}%", escape="\\"
+                    f"{escape_like(text.strip().lower())}%", escape="\\"
                 ),
             ),
         )
