@@ -26,6 +26,7 @@ from registry.buyers.models import Buyer
 from registry.forms import Form
 from registry.integers import record_id
 from registry.pagination import page_number, paginate
+from registry.sql import escape_like
 from registry.suppliers.models import Supplier
 from registry.views import post_form
 
@@ -38,10 +39,6 @@ SORTS = {
     "created": "Added (newest first)",
 }
 ACTIVE_CHOICES = {"yes": "Active", "no": "Deactivated"}
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def organisation_names(db: Session, users: list[User]) -> dict[tuple[str, int], str]:
@@ -75,7 +72,7 @@ def user_list(request: Request) -> dict[str, Any]:
         errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
         q = ""
     if q:
-        pattern = f"%{_escape_like(normalise_email(q))}%"
+        pattern = f"%{escape_like(normalise_email(q))}%"
         query = query.where(
             sa.or_(
                 User.email.like(pattern, escape="\\"),

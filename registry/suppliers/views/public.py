@@ -15,6 +15,7 @@ from registry.identifiers import normalise_companies_house_number, normalise_nam
 from registry.integers import record_by_number, record_id
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
+from registry.sql import escape_like
 from registry.suppliers import queries
 from registry.suppliers.models import Supplier, SupplierGroup
 
@@ -33,13 +34,9 @@ SORTS: dict[str, str] = {
 SME_FILTERS = {"yes": "SMEs only", "no": "Not SMEs", "unknown": "SME status not known"}
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_clause(q: str) -> Any:
     """Name, other names or Companies House number; case-insensitive, punctuation forgiven."""
-    pattern = f"%{_escape_like(q.lower())}%"
+    pattern = f"%{escape_like(q.lower())}%"
     clauses: list[Any] = [
         sa.func.lower(Supplier.name).like(pattern, escape="\\"),
         # Aliases are a JSON list: searched as its text, which holds every alias.
@@ -47,7 +44,7 @@ def search_clause(q: str) -> Any:
     ]
     normalised = normalise_name(q)
     if normalised:
-        clauses.append(Supplier.normalised_name.like(f"%{_escape_like(normalised)}%", escape="\\"))
+        clauses.append(Supplier.normalised_name.like(f"%{escape_like(normalised)}%", escape="\\"))
     number = normalise_companies_house_number(q)
     if number:
         clauses.append(Supplier.companies_house_number == number)
@@ -222,7 +219,7 @@ def group_list(request: Request) -> dict[str, Any]:
         q = ""
     if q:
         query = query.where(
-            sa.func.lower(SupplierGroup.name).like(f"%{_escape_like(q.lower())}%", escape="\\")
+            sa.func.lower(SupplierGroup.name).like(f"%{escape_like(q.lower())}%", escape="\\")
         )
     sort = request.params.get("sort", "name")
     if sort == "size":
