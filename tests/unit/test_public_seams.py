@@ -27,6 +27,17 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
 
 
+def _within_package(dotted: str, here: str) -> bool:
+    """A package's own `_module` is for that package: `dotted` may be imported by `here` unless a
+    private module on its path lies in a package `here` is not part of."""
+    parts = dotted.split(".")
+    for depth, part in enumerate(parts):
+        if _private(part) and _is_module(".".join(parts[: depth + 1])):
+            if not here.startswith(".".join(parts[:depth]) + "."):
+                return False
+    return True
+
+
 def _absolute(module: str | None, level: int, here: str, is_package: bool) -> str:
     if not level:
         return module or ""
@@ -45,14 +56,20 @@ def reaches(source: str, here: str, is_package: bool = False) -> Iterator[str]:
             origin = _absolute(node.module, node.level, here, is_package)
             if origin.split(".")[0] != "registry":
                 continue
+            if not _within_package(origin, here):
+                yield f"{node.lineno}: from {origin} import …"
             for alias in node.names:
+                dotted = f"{origin}.{alias.name}"
                 if _private(alias.name) and origin != here:
-                    yield f"{node.lineno}: from {origin} import {alias.name}"
-                if _is_module(f"{origin}.{alias.name}"):
-                    modules[alias.asname or alias.name] = f"{origin}.{alias.name}"
+                    if not (_is_module(dotted) and _within_package(dotted, here)):
+                        yield f"{node.lineno}: from {origin} import {alias.name}"
+                if _is_module(dotted):
+                    modules[alias.asname or alias.name] = dotted
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name.split(".")[0] == "registry":
+                    if not _within_package(alias.name, here):
+                        yield f"{node.lineno}: import {alias.name}"
                     if alias.asname:
                         modules[alias.asname] = alias.name
                     else:
@@ -88,6 +105,7 @@ def test_the_check_sees_each_way_of_reaching_in():
         "from registry.scoring.assessments import _transition\n"
         "from ..scoring.assessments import _check\n"
         "from . import _helpers\n"
+        "from registry.flags.detectors._shares import buyer_group_market_coverage\n"
         "registry.scoring.assessments._one(a._two, assessments._three)\n"
     )
     assert sorted(reaches(source, here)) == sorted(
@@ -95,9 +113,10 @@ def test_the_check_sees_each_way_of_reaching_in():
             "4: from registry.scoring.assessments import _transition",
             "5: from registry.scoring.assessments import _check",
             "6: from registry.suppliers import _helpers",
-            "7: registry.scoring.assessments._one",
-            "7: a._two",
-            "7: assessments._three",
+            "7: from registry.flags.detectors._shares import …",
+            "8: registry.scoring.assessments._one",
+            "8: a._two",
+            "8: assessments._three",
         ]
     )
 
@@ -112,3 +131,14 @@ def test_the_check_leaves_a_modules_own_names_and_public_aliases_alone():
         "_local = 1\n"
     )
     assert list(reaches(source, "registry.models")) == []
+
+
+def test_a_packages_private_module_is_for_the_package():
+    source = (
+        "from registry.flags.detectors._shares import buyer_group_market_coverage\n"
+        "from registry.flags.detectors import _markets\n"
+        "import registry.flags.detectors._markets\n"
+        "_markets.market_shares\n"
+    )
+    assert list(reaches(source, "registry.flags.detectors.repeat_awards")) == []
+    assert len(list(reaches(source, "registry.markets.figures"))) == 3
