@@ -31,11 +31,12 @@ def _within_package(dotted: str, here: str) -> bool:
     """A package's own `_module` is for that package: `dotted` may be imported by `here` unless a
     private module on its path lies in a package `here` is not part of."""
     parts = dotted.split(".")
-    for depth, part in enumerate(parts):
-        if _private(part) and _is_module(".".join(parts[: depth + 1])):
-            if not here.startswith(".".join(parts[:depth]) + "."):
-                return False
-    return True
+    return not any(
+        _private(part)
+        and _is_module(".".join(parts[: depth + 1]))
+        and not here.startswith(".".join(parts[:depth]) + ".")
+        for depth, part in enumerate(parts)
+    )
 
 
 def _absolute(module: str | None, level: int, here: str, is_package: bool) -> str:
@@ -60,9 +61,10 @@ def reaches(source: str, here: str, is_package: bool = False) -> Iterator[str]:
                 yield f"{node.lineno}: from {origin} import …"
             for alias in node.names:
                 dotted = f"{origin}.{alias.name}"
-                if _private(alias.name) and origin != here:
-                    if not (_is_module(dotted) and _within_package(dotted, here)):
-                        yield f"{node.lineno}: from {origin} import {alias.name}"
+                # A package's own private module is the one private name it may import.
+                package_private = _is_module(dotted) and _within_package(dotted, here)
+                if _private(alias.name) and origin != here and not package_private:
+                    yield f"{node.lineno}: from {origin} import {alias.name}"
                 if _is_module(dotted):
                     modules[alias.asname or alias.name] = dotted
         elif isinstance(node, ast.Import):
