@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, append_events, record_event
-from registry.bulk import insert_rows, insert_with_ids, update_rows
+from registry.bulk import among, insert_rows, insert_with_ids, update_rows
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
@@ -233,7 +233,7 @@ class _Writer:
         known: dict[tuple[str, str], dict[str, Any]] = {}
         latest: dict[str, datetime.datetime] = {}
         for row in self.db.execute(
-            sa.select(*RELEASES.c).where(ImportedRelease.ocid.in_(ocids))
+            sa.select(*RELEASES.c).where(among(self.db, RELEASES.c.ocid, ocids))
         ).mappings():
             known[(row["ocid"], row["release_id"])] = dict(row)
             date = row["release_date"]
@@ -340,7 +340,7 @@ class _Writer:
         columns = [table.c.id, table.c.reference, table.c.ocid, table.c.original_end_date]
         columns += [table.c[attr] for attr in UPDATABLE]
         for row in self.db.execute(
-            sa.select(*columns).where(table.c.reference.in_(references))
+            sa.select(*columns).where(among(self.db, table.c.reference, references))
         ).mappings():
             values = dict(row)
             contract = _Contract(values, values.pop("id"))
@@ -506,7 +506,7 @@ class _Writer:
                 (contract_id, extended_on)
                 for contract_id, extended_on in self.db.execute(
                     sa.select(ContractExtension.contract_id, ContractExtension.extended_on).where(
-                        ContractExtension.contract_id.in_(ids)
+                        among(self.db, EXTENSIONS.c.contract_id, ids)
                     )
                 )
             }
@@ -545,7 +545,7 @@ class _Writer:
             assert contract.id is not None  # only updates are audited here: their rows exist
             events.append(Event(subject_id=contract.id, **event))
         append_events(self.db, events)
-        insert_with_ids(self.db, RELEASES, new_releases)
+        insert_rows(self.db, RELEASES, new_releases)  # their ids are not needed: the sequence's
         update_rows(self.db, RELEASES, changed)
         self.start_batch()
 
