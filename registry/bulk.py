@@ -102,7 +102,7 @@ def among(db: Session, column: Any, values: Collection[Any]) -> sa.ColumnElement
     IN list of thousands makes the driver parse a query with as many placeholders."""
     if db.get_bind().dialect.name == "postgresql":
         return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)  # type: ignore[no-any-return]
+    return column.in_(values)
 
 
 def insert_rows(db: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
