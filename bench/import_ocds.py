@@ -15,10 +15,12 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import os
 import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import ijson
@@ -39,11 +41,34 @@ def generate(path: Path, releases: int) -> None:
     write_jsonl(Size(), path, limit=releases)
 
 
-def peers(data: Path) -> dict[str, float]:
-    """Seconds taken by the OCDS peers on the same file."""
-    timings = {}
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def backend_cpu(db: Session) -> Callable[[], float]:
+    """The CPU seconds this session's PostgreSQL backend has used so far, as a function: read
+    from /proc when the server runs on this machine (0 otherwise, and on SQLite, whose work is
+    this process's own)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return lambda: 0.0
+    stat = Path(f"/proc/{db.execute(sa.text('SELECT pg_backend_pid()')).scalar_one()}/stat")
+
+    def used() -> float:
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    return used
+
+
+def peers(data: Path) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds taken by the OCDS peers on the same file, and the CPU seconds they used."""
+    timings, cpu = {}, {}
     schema = Path(__file__).resolve().parent.parent / "schemas/ocds/release-schema-1.1.4.json"
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), children_cpu()
     with data.open("rb") as handle:
         subprocess.run(
             [str(Path(sys.executable).with_name("ocdskit")), "compile", "--schema", str(schema)],
@@ -52,14 +77,16 @@ def peers(data: Path) -> dict[str, float]:
             check=True,
         )
     timings["ocdskit compile"] = time.perf_counter() - started
+    cpu["ocdskit compile"] = children_cpu() - cpu_started
     try:
         import ocdscardinal  # type: ignore[import-not-found]
     except ImportError:
-        return timings
-    started = time.perf_counter()
+        return timings, cpu
+    started, cpu_started = time.perf_counter(), time.process_time()
     ocdscardinal.coverage(str(data))
     timings["ocdscardinal.coverage"] = time.perf_counter() - started
-    return timings
+    cpu["ocdscardinal.coverage"] = time.process_time() - cpu_started
+    return timings, cpu
 
 
 def peak_rss_mb() -> float:
@@ -111,12 +138,19 @@ def main() -> int:
     parse_rss = peak_rss_mb()
     assert parsed == args.releases
 
-    peer_s = peers(data)
+    peer_s, peer_cpu = peers(data)
     engine = create_engine(url)
     try:
-        started = time.perf_counter()
         with Session(engine) as db, db.begin():
+            server = backend_cpu(db)
+            started, cpu_started, server_started = (
+                time.perf_counter(),
+                time.process_time(),
+                server(),
+            )
             summary = import_file(db, data, data.name)
+            import_cpu = time.process_time() - cpu_started
+            server_cpu = server() - server_started
         import_s = time.perf_counter() - started
         with engine.connect() as conn:
             contracts = conn.execute(sa.text("SELECT count(*) FROM contracts")).scalar_one()
@@ -132,11 +166,15 @@ def main() -> int:
         f"registry import  : {import_s:8.1f} s  {args.releases / import_s:10,.0f} releases/s  "
         f"{size_mb / import_s:7.1f} MB/s  peak RSS {peak_rss_mb():,.0f} MB"
     )
+    print(
+        f"import CPU       : {import_cpu:8.1f} s  this process, {server_cpu:.1f} s the database "
+        "server's"
+    )
     print(f"ratio import/parse: {import_s / parse_s:.1f}x")
     for peer, seconds in peer_s.items():
         print(
             f"{peer + ':':<24} {seconds:8.1f} s  {args.releases / seconds:10,.0f} releases/s  "
-            f"import takes {import_s / seconds:.1f}x its time"
+            f"import takes {import_s / seconds:.1f}x its time; CPU {peer_cpu[peer]:.1f} s"
         )
     print(f"summary: {json.dumps(summary.as_json())}; contracts in the database: {contracts:,}")
     rate, parse_rate = args.releases / import_s, args.releases / parse_s
@@ -169,6 +207,19 @@ def main() -> int:
                 rate >= args.releases / seconds if "ocdskit" in peer else None,
             )
         )
+    # On a shared machine the wall clock measures the neighbours too: the CPU each one used
+    # (the import's with the database server's) is the like-for-like figure.
+    cpu_rate = args.releases / (import_cpu + server_cpu)
+    kit_rate = args.releases / peer_cpu["ocdskit compile"]
+    figures.append(
+        figure(
+            "OCDS import, releases per CPU second (with the database server's) vs ocdskit compile",
+            cpu_rate,
+            kit_rate,
+            "faster than ocdskit compile",
+            cpu_rate >= kit_rate,
+        )
+    )
     emit(figures)
     return 0 if contracts == summary.contracts else 1
 

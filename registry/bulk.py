@@ -12,10 +12,11 @@ processor, as SQLAlchemy would, and Python-side column defaults and onupdates ar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from registry.changes.version import mark_written
@@ -86,16 +87,22 @@ def next_ids(db: Session, table: sa.Table, count: int, column: str = "id") -> li
     if count <= 0:
         return []
     if db.get_bind().dialect.name == "postgresql":
-        ids = db.execute(
-            sa.text(
-                "SELECT nextval(pg_get_serial_sequence(:table, :column)) "
-                "FROM generate_series(1, :count)"
-            ),
-            {"table": table.name, "column": column, "count": count},
-        ).scalars()
-        return sorted(ids)
+        # Through the driver: tens of thousands of one-column rows are the cost otherwise.
+        sequence = f"pg_get_serial_sequence('{table.name}', '{column}')"
+        cursor = db.connection().exec_driver_sql(
+            f"SELECT nextval({sequence}) FROM generate_series(1, {int(count)})"
+        )
+        return sorted(id_ for (id_,) in cursor.fetchall())
     last = db.execute(sa.select(sa.func.max(table.c[column]))).scalar() or 0
     return list(range(last + 1, last + 1 + count))
+
+
+def among(db: Session, column: Any, values: Collection[Any]) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY(array)`, one parameter however many values: an
+    IN list of thousands makes the driver parse a query with as many placeholders."""
+    if db.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_rows(db: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

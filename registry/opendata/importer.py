@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import datetime
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,9 +25,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, append_events, record_event
-from registry.bulk import insert_rows, insert_with_ids, update_rows
+from registry.bulk import among, insert_rows, insert_with_ids, update_rows
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
+from registry.opendata.ahead import ReadAhead, held, reads_ahead
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
 from registry.opendata.findings import FindingLog
 from registry.opendata.limits import IMPORT, ReadLimits
@@ -105,8 +107,11 @@ def _import_file(
     writer = _Writer(db, name, lambda: ledger.open_run(db, source), strict=strict)
     check = FileCheck(name, strict=strict, summary=writer.summary, limits=limits)
     writer.findings = check.findings
+    checked: Iterator[tuple[Found, str]] = check.releases(path, progress)
+    ahead = ReadAhead(checked) if reads_ahead(db) else None
+    if ahead is not None:
+        checked, writer.gate = iter(ahead), ahead.gate
     try:
-        checked = check.releases(path, progress)
         try:
             summary = writer.run(checked, failed=lambda: check.total > 0)
         except ImportRefused:
@@ -144,6 +149,9 @@ def _import_file(
     except BaseException:
         savepoint.rollback()
         raise
+    finally:
+        if ahead is not None:
+            ahead.close()
     savepoint.commit()
     return summary
 
@@ -185,6 +193,7 @@ class _Writer:
         self.batch = uuid.uuid4().hex
         self.summary = ImportSummary()
         self.organisations = Organisations(db, self.summary)
+        self.gate: threading.Lock | None = None  # taken turns with a reader ahead (ahead.py)
         self.start_batch()
 
     def start_batch(self) -> None:
@@ -233,7 +242,7 @@ class _Writer:
         known: dict[tuple[str, str], dict[str, Any]] = {}
         latest: dict[str, datetime.datetime] = {}
         for row in self.db.execute(
-            sa.select(*RELEASES.c).where(ImportedRelease.ocid.in_(ocids))
+            sa.select(*RELEASES.c).where(among(self.db, RELEASES.c.ocid, ocids))
         ).mappings():
             known[(row["ocid"], row["release_id"])] = dict(row)
             date = row["release_date"]
@@ -256,6 +265,20 @@ class _Writer:
             references.update(block.reference for block in mapped.blocks)
         self.load_contracts(ocids, references)
 
+        with held(self.gate):  # what the reader ahead also counts and records
+            new_rows, changed_rows = self.record(items, known, latest, losers, mapped_releases)
+        self.write(new_rows, changed_rows)
+
+    def record(
+        self,
+        items: list[tuple[Found, Any, tuple[str, str], str, Any]],
+        known: dict[tuple[str, str], dict[str, Any]],
+        latest: dict[str, datetime.datetime],
+        losers: set[int],
+        mapped_releases: dict[int, Any],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Each release's outcome, counted, and its contracts applied: the rows of the releases
+        new to the registry, and of those it held."""
         new_rows: list[dict[str, Any]] = []
         changed_rows: list[dict[str, Any]] = []
         for index, (item, _, key, digest, date) in enumerate(items):
@@ -304,7 +327,7 @@ class _Writer:
             else:
                 new_rows.append(values)
                 known[key] = values
-        self.write(new_rows, changed_rows)
+        return new_rows, changed_rows
 
     def repeated(
         self,
@@ -340,7 +363,7 @@ class _Writer:
         columns = [table.c.id, table.c.reference, table.c.ocid, table.c.original_end_date]
         columns += [table.c[attr] for attr in UPDATABLE]
         for row in self.db.execute(
-            sa.select(*columns).where(table.c.reference.in_(references))
+            sa.select(*columns).where(among(self.db, table.c.reference, references))
         ).mappings():
             values = dict(row)
             contract = _Contract(values, values.pop("id"))
@@ -506,7 +529,7 @@ class _Writer:
                 (contract_id, extended_on)
                 for contract_id, extended_on in self.db.execute(
                     sa.select(ContractExtension.contract_id, ContractExtension.extended_on).where(
-                        ContractExtension.contract_id.in_(ids)
+                        among(self.db, EXTENSIONS.c.contract_id, ids)
                     )
                 )
             }
@@ -545,7 +568,7 @@ class _Writer:
             assert contract.id is not None  # only updates are audited here: their rows exist
             events.append(Event(subject_id=contract.id, **event))
         append_events(self.db, events)
-        insert_with_ids(self.db, RELEASES, new_releases)
+        insert_rows(self.db, RELEASES, new_releases)  # their ids are not needed: the sequence's
         update_rows(self.db, RELEASES, changed)
         self.start_batch()
 

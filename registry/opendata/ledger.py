@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from registry.bulk import insert_rows
+from registry.bulk import among, insert_rows
 from registry.db import utcnow
 from registry.opendata.models import ImportFinding, ImportOutcome, ImportRun, ImportRunOcid
 
@@ -138,7 +138,7 @@ def note_ocids(db: Session, run_id: int, ocids: set[str]) -> None:
     kept = set(
         db.execute(
             sa.select(ImportRunOcid.ocid).where(
-                ImportRunOcid.run_id == run_id, ImportRunOcid.ocid.in_(ocids)
+                ImportRunOcid.run_id == run_id, among(db, ImportRunOcid.ocid, ocids)
             )
         ).scalars()
     )
