@@ -21,7 +21,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from whoosh import matching
+from whoosh import matching, query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.util.numeric import byte_to_length
 
 from registry.search.interfaces import FACETS
 
@@ -118,7 +121,7 @@ class _Unsupported(Exception):
 
 def _query_scores(parsed: Any, subsearcher: Any, context: Any, key: tuple[Any, ...]) -> Scores:
     try:
-        return _scores(parsed.matcher(subsearcher, context), key)
+        return _scores(parsed.matcher(subsearcher, context), (*key, subsearcher.reader()))
     except _Unsupported:  # phrases, wildcards...: stepped through and scored by Whoosh
         return _walk(parsed.matcher(subsearcher, context))
 
@@ -130,16 +133,20 @@ def _best_first(pair: tuple[int, float]) -> tuple[float, int]:
 def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     """The matches of the matcher tree `m` and their scores, as Whoosh would score them.
     Building the tree moved some matchers on (an intersection skips to its first match): each
-    term's postings are read from their start, and the rest is computed from them."""
+    term's postings are read from their start, and the rest is computed from them. `key` ends
+    with the segment's reader."""
     kind = type(m)
     if kind is matching.NullMatcherClass:
         return {}
     if kind is matching.UnionMatcher:
-        a, b = _scores(m.a, key), _scores(m.b, key)
-        both = a.keys() & b.keys()
-        united = {**a, **b}
-        united.update({d: a[d] + b[d] for d in both})
-        return united
+        # A word asked of every field is a union of its postings in each: the same union in
+        # every query with that word, so kept (as a term's postings are).
+        signature = _signature(m)
+        if signature is None:
+            return _union(m, key)
+        *segment, _ = key
+        found = _cached((*segment, signature), functools.partial(_union, m, key))
+        return dict(zip(*found, strict=True))
     if kind is matching.IntersectionMatcher:
         # "cloud NOT hosting": the NOT side's matcher steps through every document the word is
         # not in; the matches of the other side that lack it are all that are needed.
@@ -158,6 +165,11 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     if kind is matching.AndMaybeMatcher:  # "and, if it also matches, add its score"
         a, b = _scores(m.a, key), _scores(m.b, key)
         return {d: s + b.get(d, 0.0) for d, s in a.items()}
+    if kind is _TierMatcher:
+        try:
+            return dict.fromkeys(_scores(m.child, key), m.tier)
+        except _Unsupported:  # a phrase: Whoosh lists its matches
+            return dict.fromkeys(m.remake().all_ids(), m.tier)
     if kind is matching.ListMatcher and m._all_weights is not None:  # a constant-score query
         return dict.fromkeys(m._ids[m._i :], float(m._all_weights))
     if kind is matching.AndNotMatcher:
@@ -174,7 +186,133 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
         return {d: s * m.boost for d, s in kept.items()} if m.boost != 1.0 else kept
     if not isinstance(m, matching.LeafMatcher) or m.term() is None:
         raise _Unsupported(kind.__name__)
-    return dict(zip(*_cached((*key, m.term()), functools.partial(_walk, m, True)), strict=True))
+    *segment, reader = key
+    read = functools.partial(_term_scores, m, reader)
+    return dict(zip(*_cached((*segment, m.term()), read), strict=True))
+
+
+def _union(m: Any, key: tuple[Any, ...]) -> Scores:
+    a = _union(m.a, key) if type(m.a) is matching.UnionMatcher else _scores(m.a, key)
+    b = _union(m.b, key) if type(m.b) is matching.UnionMatcher else _scores(m.b, key)
+    both = a.keys() & b.keys()
+    united = {**a, **b}
+    united.update({d: a[d] + b[d] for d in both})
+    return united
+
+
+def _signature(m: Any) -> tuple[Any, ...] | None:
+    """What a union of terms computes, as a key of what is kept: its tree's shape and terms
+    (the order of the sums too, so the same floats). None for anything but terms and boosts."""
+    kind = type(m)
+    if kind is matching.NullMatcherClass:  # a field without the word
+        return ("0",)
+    if kind is matching.UnionMatcher:
+        a, b = _signature(m.a), _signature(m.b)
+        return None if a is None or b is None else ("|", a, b)
+    if kind is matching.WrappingMatcher:
+        child = _signature(m.child)
+        return None if child is None else ("^", m.boost, child)
+    if isinstance(m, matching.LeafMatcher) and kind is not matching.ListMatcher:
+        term = m.term()
+        return None if term is None else ("t", *term)
+    return None
+
+
+def _term_scores(m: Any, reader: Any) -> Scores:
+    """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
+    out (the same operations in the same order, so the same floats), with each document's field
+    length read from a list kept per segment instead of a call per posting."""
+    scorer = getattr(m, "scorer", None)
+    if type(m) is not W3LeafMatcher or type(scorer) not in (BM25FScorer, WeightScorer):
+        return _walk(m, True)
+    m.reset()
+    deadline = getattr(_budget, "deadline", None)
+    scores: Scores = {}
+    if type(scorer) is BM25FScorer:
+        lengths = _field_lengths(reader, m.term()[0])
+        if lengths is None:
+            return _walk(m, True)
+        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    while m.is_active():
+        if deadline is not None and time.monotonic() > deadline:
+            raise OverBudget
+        m._read_ids()
+        m._read_weights()
+        ids, weights = m._ids, m._weights
+        if type(scorer) is WeightScorer:
+            scores.update(zip(ids, map(float, weights), strict=True))
+        else:
+            scores.update(
+                zip(
+                    ids,
+                    [
+                        idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+                        for d, tf in zip(ids, weights, strict=True)
+                    ],
+                    strict=True,
+                )
+            )
+        m._next_block()
+    return scores
+
+
+def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """Each document's length of `fieldname` in one segment (as Whoosh's doc_field_length
+    gives it), read once per segment reader from the lengths column's bytes. None when the
+    column is not the one-byte column expected (a length of 0 is Whoosh's None)."""
+    cache: dict[str, list[int] | None] = reader.__dict__.setdefault("_registry_lengths", {})
+    if fieldname in cache:
+        return cache[fieldname]
+    found = None
+    perdoc = getattr(reader, "_perdoc", None)
+    cached_reader = getattr(perdoc, "_cached_reader", None)
+    column = cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if cached_reader else None
+    if column is not None and getattr(column, "_fixedlen", None) == 1:
+        raw = column._dbfile.get(column._basepos, column._count)
+        raw += column._defaultbytes * (reader.doc_count_all() - column._count)
+        if 0 not in raw:
+            found = [byte_to_length(byte) for byte in raw]
+        else:  # a document without the field has no length: only its postings are read
+            found = [byte_to_length(byte) if byte else 0 for byte in raw]
+    cache[fieldname] = found
+    return found
+
+
+class TierQuery(query.ConstantScoreQuery):
+    """Whoosh's ConstantScoreQuery, but its matcher is not listed when it is made: the list
+    is worked out with the rest of the tree's sets (_scores), from the postings kept."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        m = self.child.matcher(searcher, context)
+        if isinstance(m, matching.NullMatcherClass):
+            return m
+        return _TierMatcher(m, self.score, lambda: self.child.matcher(searcher, context))
+
+
+class _TierMatcher(matching.WrappingMatcher):
+    """Matches what its child matches, each with the same score."""
+
+    def __init__(self, child: Any, tier: float, remake: Callable[[], Any]) -> None:
+        super().__init__(child)
+        self.tier, self.remake = tier, remake
+
+    def _replacement(self, newchild: Any) -> Any:
+        return _TierMatcher(newchild, self.tier, self.remake)
+
+    def copy(self) -> Any:
+        return _TierMatcher(self.child.copy(), self.tier, self.remake)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return self.tier
+
+    def weight(self) -> float:
+        return self.tier
+
+    def score(self) -> float:
+        return self.tier
 
 
 def _walk(m: Any, from_start: bool = False) -> Scores:
