@@ -30,8 +30,11 @@ from registry.search.interfaces import FACETS
 
 Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
-CACHED_POSTINGS = 3_000_000  # ~36 MB of matches kept across requests and threads
-_cache: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
+# A term's or union's matches, or a query's with how many of its best come first in order.
+Kept = tuple["array[int]", "array[float]", int]
+CACHED_POSTINGS = 4_000_000  # ~48 MB of matches kept across requests and threads
+IN_ORDER = 100  # a query's best matches put in order when first asked: a page's worth and more
+_cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
@@ -79,40 +82,72 @@ def _evaluate(
         segment = reader.segment().segment_id() if reader.segment() else offset
         key = (*index_key, searcher.ixreader.generation(), segment)
         # A repeated search (the same words and operators) is the common case: kept whole,
-        # best first.
-        ids, scores = _cached(
+        # the best first.
+        ids, scores = _ranked(
             (*key, parsed),
             functools.partial(_query_scores, parsed, subsearcher, context, key),
-            ranked=True,
+            limit,
         )
         if filters:
+            # Those kept are in order only as far as the best were put in order: all are ranked.
             kept = table.kept(ids, filters)
             ids, scores = array("i", [ids[i] for i in kept]), array("d", [scores[i] for i in kept])
+            best = heapq.nsmallest(
+                limit, zip(map(operator.neg, scores), map(offset.__add__, ids), strict=True)
+            )
+        else:
+            best = list(
+                zip(map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True)
+            )
         total += len(ids)
-        ranked += zip(
-            map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True
-        )
+        ranked += best
         table.count(ids, tallies)
     return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
 
 
-def _cached(key: tuple[Any, ...], compute: Callable[[], Scores], ranked: bool = False) -> Matches:
-    global _cache_size
+def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Matches:
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
-            return found
+            return found[0], found[1]
     scores = compute()
-    pairs = sorted(scores.items(), key=_best_first) if ranked else scores.items()
-    found = (array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs]))
+    found = (array("i", scores.keys()), array("d", scores.values()))
+    _keep(key, (*found, 0))
+    return found
+
+
+def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> Matches:
+    """A query's matches and scores, the best `limit` of them first and in the order of
+    Whoosh's TopCollector (by score, then document number); the rest in no order. Sorting
+    every match cost more than the rest of a new query."""
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is not None:
+            _cache.move_to_end(key)
+    if found is not None and found[2] >= min(limit, len(found[0])):
+        return found[0], found[1]
+    pairs = list(zip(*found[:2])) if found is not None else list(compute().items())
+    head = max(limit, IN_ORDER)
+    if head >= len(pairs):
+        pairs.sort(key=_best_first)
+    else:
+        best = heapq.nsmallest(head, pairs, key=_best_first)
+        chosen = {d for d, _ in best}
+        pairs = best + [pair for pair in pairs if pair[0] not in chosen]
+    ids, scores = array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs])
+    _keep(key, (ids, scores, min(head, len(pairs))))
+    return ids, scores
+
+
+def _keep(key: tuple[Any, ...], found: Kept) -> None:
+    global _cache_size
     with _cache_lock:
         if key not in _cache:  # another thread may have computed it meanwhile
-            _cache[key] = found
-            _cache_size += len(scores)
+            _cache_size += len(found[0])
+        _cache[key] = found
         while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
             _cache_size -= len(_cache.popitem(last=False)[1][0])
-    return found
 
 
 class _Unsupported(Exception):

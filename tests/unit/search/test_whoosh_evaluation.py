@@ -126,3 +126,21 @@ def test_sellers_come_first_as_whooshs_own_constant_score_ranks_them(
     # The best of "alpha beta" sell both: the tier is what ranks them first.
     best = service.search("alpha beta", page_size=5).hits
     assert best and all(hit.score >= SELLS_TIER for hit in best)
+
+
+def test_later_pages_and_filtered_pages_are_in_whooshs_order(tmp_path: Path) -> None:
+    # A query's best are put in order as far as its first page needs: a later page, or a facet
+    # filter's, needs more of them in order, from what was kept.
+    service = WhooshSearchService(tmp_path / "index")
+    docs = _documents(5100, seed=5)
+    for doc in docs[::3]:
+        doc.kind = "supplier"
+    service.rebuild(docs)
+    for text in ["beta", "alpha OR gamma", "alpha NOT beta"]:
+        total, best = _whoosh(service, text, 150)
+        assert _ours(service, text, 20) == (total, best[:20]), text
+        third = service.search(text, page=3, page_size=50)
+        assert [(h.document.key, h.score) for h in third.hits] == best[100:150], text
+        suppliers = service.search(text, filters={"kind": ["supplier"]}, page_size=30)
+        expected = [(key, score) for key, score in best if key.startswith("supplier:")]
+        assert [(h.document.key, h.score) for h in suppliers.hits] == expected[:30], text
