@@ -174,14 +174,8 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     if kind is matching.NullMatcherClass:
         return {}
     if kind is matching.UnionMatcher:
-        # A word asked of every field is a union of its postings in each: the same union in
-        # every query with that word, so kept (as a term's postings are).
-        signature = _signature(m)
-        if signature is None:
-            return _union(m, key)
-        *segment, _ = key
-        found = _cached((*segment, signature), functools.partial(_union, m, key))
-        return dict(zip(*found, strict=True))
+        found = _kept_union(m, key)
+        return _union(m, key) if found is None else dict(zip(*found, strict=True))
     if kind is matching.IntersectionMatcher:
         # "cloud NOT hosting": the NOT side's matcher steps through every document the word is
         # not in; the matches of the other side that lack it are all that are needed.
@@ -195,8 +189,7 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
                     for d, s in kept.items()
                     if d not in left_out and not side.missing(d)
                 }
-        a, b = _scores(m.a, key), _scores(m.b, key)
-        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+        return _intersection(_either(m.a, key), _either(m.b, key))
     if kind is matching.AndMaybeMatcher:  # "and, if it also matches, add its score"
         a, b = _scores(m.a, key), _scores(m.b, key)
         return {d: s + b.get(d, 0.0) for d, s in a.items()}
@@ -224,6 +217,37 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     *segment, reader = key
     read = functools.partial(_term_scores, m, reader)
     return dict(zip(*_cached((*segment, m.term()), read), strict=True))
+
+
+def _kept_union(m: Any, key: tuple[Any, ...]) -> Matches | None:
+    """A word asked of every field is a union of its postings in each: the same union in every
+    query with that word, so kept (as a term's postings are). None: not a union of terms."""
+    signature = _signature(m)
+    if signature is None:
+        return None
+    *segment, _ = key
+    return _cached((*segment, signature), functools.partial(_union, m, key))
+
+
+def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches:
+    """A kept union as it was kept (making it a dict again cost more than using it), or the
+    scores of anything else."""
+    found = _kept_union(m, key) if type(m) is matching.UnionMatcher else None
+    return _scores(m, key) if found is None else found
+
+
+def _intersection(a: Scores | Matches, b: Scores | Matches) -> Scores:
+    """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
+    side looked up, the other read through."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+    if isinstance(a, dict) or isinstance(b, dict):
+        looked_up, read = (a, b) if isinstance(a, dict) else (b, a)
+    else:
+        shorter, longer = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+        looked_up, read = dict(zip(*shorter, strict=True)), longer
+    assert isinstance(looked_up, dict) and not isinstance(read, dict)
+    return {d: s + looked_up[d] for d, s in zip(*read, strict=True) if d in looked_up}
 
 
 def _union(m: Any, key: tuple[Any, ...]) -> Scores:
