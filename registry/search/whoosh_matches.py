@@ -97,7 +97,9 @@ def _evaluate(
             )
         else:
             best = list(
-                zip(map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True)
+                zip(
+                    map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True
+                )
             )
         total += len(ids)
         ranked += best
@@ -107,14 +109,14 @@ def _evaluate(
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Matches:
     with _cache_lock:
-        found = _cache.get(key)
-        if found is not None:
+        kept = _cache.get(key)
+        if kept is not None:
             _cache.move_to_end(key)
-            return found[0], found[1]
+            return kept[0], kept[1]
     scores = compute()
-    found = (array("i", scores.keys()), array("d", scores.values()))
-    _keep(key, (*found, 0))
-    return found
+    ids, values = array("i", scores.keys()), array("d", scores.values())
+    _keep(key, (ids, values, 0))
+    return ids, values
 
 
 def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> Matches:
@@ -127,7 +129,9 @@ def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> 
             _cache.move_to_end(key)
     if found is not None and found[2] >= min(limit, len(found[0])):
         return found[0], found[1]
-    pairs = list(zip(*found[:2])) if found is not None else list(compute().items())
+    pairs = (
+        list(zip(found[0], found[1], strict=True)) if found is not None else list(compute().items())
+    )
     head = max(limit, IN_ORDER)
     if head >= len(pairs):
         pairs.sort(key=_best_first)
@@ -281,24 +285,27 @@ def _term_scores(m: Any, reader: Any) -> Scores:
     """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
     out (the same operations in the same order, so the same floats), with each document's field
     length read from a list kept per segment instead of a call per posting."""
-    scorer = getattr(m, "scorer", None)
+    scorer: Any = getattr(m, "scorer", None)
     if type(m) is not W3LeafMatcher or type(scorer) not in (BM25FScorer, WeightScorer):
         return _walk(m, True)
+    weighted = type(scorer) is WeightScorer  # a field scored by its weight alone
+    lengths: list[int] = []
+    if not weighted:
+        found = _field_lengths(reader, m.term()[0])
+        if found is None:
+            return _walk(m, True)
+        lengths = found
+        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
     m.reset()
     deadline = getattr(_budget, "deadline", None)
     scores: Scores = {}
-    if type(scorer) is BM25FScorer:
-        lengths = _field_lengths(reader, m.term()[0])
-        if lengths is None:
-            return _walk(m, True)
-        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
     while m.is_active():
         if deadline is not None and time.monotonic() > deadline:
             raise OverBudget
         m._read_ids()
         m._read_weights()
         ids, weights = m._ids, m._weights
-        if type(scorer) is WeightScorer:
+        if weighted:
             scores.update(zip(ids, map(float, weights), strict=True))
         else:
             scores.update(
