@@ -88,6 +88,9 @@ QUERIES = [
     "RM6000",
     "messaging integration",
 ]
+# Issue 21: a query never asked before (no results kept to answer it), on either backend.
+ASKED_ONCE_MS = 50
+ASKED_ONCE_TARGET = f"<= {ASKED_ONCE_MS} ms"
 ROWS_PER_INSERT = 2_000  # x 12 columns: under either engine's limit on bound parameters
 
 
@@ -350,15 +353,28 @@ def main() -> int:
                         # Results are kept per index generation: a query asked before is
                         # answered from them, so queries never asked before are a figure too.
                         figure(
+                            f"search p50, {total:,} records, queries asked once (Whoosh), ms",
+                            fresh[0],
+                            baseline[0],
+                            "-",
+                            None,
+                        ),
+                        figure(
                             f"search p95, {total:,} records, queries asked once (Whoosh), ms",
                             fresh[1],
                             baseline[1],
-                            "<= 30 ms",
-                            fresh[1] <= 30,
+                            ASKED_ONCE_TARGET,
+                            fresh[1] <= ASKED_ONCE_MS,
                         ),
                     ]
                 if engine.dialect.name == "postgresql":
                     postgres = PostgresSearchService(db)
+                    # Queries asked once first: PostgreSQL keeps no results, but the bench's own
+                    # queries would leave their words' index pages in its buffers.
+                    pg_fresh = describe(
+                        "postgresql full-text search, queries asked once",
+                        [_timed(postgres.search, q) for q in new_queries(args.queries // 4)],
+                    )
                     pg = describe(
                         "postgresql full-text search",
                         latencies(postgres.search, max(24, args.queries // 10)),
@@ -377,6 +393,22 @@ def main() -> int:
                             baseline[1],
                             "<= 30 ms",
                             pg[1] <= 30,
+                        ),
+                        figure(
+                            f"search p50, {total:,} records, queries asked once "
+                            "(PostgreSQL FTS), ms",
+                            pg_fresh[0],
+                            baseline[0],
+                            "-",
+                            None,
+                        ),
+                        figure(
+                            f"search p95, {total:,} records, queries asked once "
+                            "(PostgreSQL FTS), ms",
+                            pg_fresh[1],
+                            baseline[1],
+                            ASKED_ONCE_TARGET,
+                            pg_fresh[1] <= ASKED_ONCE_MS,
                         ),
                     ]
                 emit(figures)

@@ -3,6 +3,7 @@ from the database in set-based chunks (one query per kind per chunk, never one p
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -21,6 +22,9 @@ from registry.search.offers import on_lots, what_they_sell
 from registry.suppliers.models import Supplier, SupplierGroup
 
 CHUNK = 2000
+# Matches whose facet values are read per statement: a search's whole capped list at once (the
+# round trips, not the rows, were what cost).
+FACET_CHUNK = 1000
 NOT_SCORED = "not yet scored"
 
 
@@ -85,7 +89,7 @@ def _lot_docs(db: Session, where: Any) -> list[Document]:
     ]
 
 
-def _supplier_docs(db: Session, where: Any) -> list[Document]:
+def _supplier_docs(db: Session, where: Any, *, sells: bool = True) -> list[Document]:
     rows = list(
         db.execute(
             sa.select(
@@ -101,7 +105,7 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
     frameworks, bands, flagged = _supplier_facets(
         db, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
     )
-    sells = what_they_sell(db, [r.Supplier.id for r in rows])
+    sold = what_they_sell(db, [r.Supplier.id for r in rows]) if sells else {}
     docs = []
     for row in rows:
         s = row.Supplier
@@ -114,7 +118,7 @@ def _supplier_docs(db: Session, where: Any) -> list[Document]:
                 body=_text(aliases, row.group_name if row.group_name != s.name else ""),
                 identifiers=_text(s.companies_house_number, s.duns, s.party_id, row.group_number),
                 names=_text(s.name, aliases),
-                sells=sells.get(s.id, ""),
+                sells=sold.get(s.id, ""),
                 frameworks=sorted(frameworks[s.id]),
                 score_band=bands.get(s.id, NOT_SCORED),
                 open_flags="yes" if s.group_id in flagged else "no",
@@ -289,12 +293,18 @@ def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int
     return wanted
 
 
-def documents_for(db: Session, wanted: dict[str, set[int]]) -> tuple[list[Document], list[str]]:
-    """The current documents of these records, and the keys of those no longer public."""
+def documents_for(
+    db: Session, wanted: dict[str, set[int]], *, shown: bool = False
+) -> tuple[list[Document], list[str]]:
+    """The current documents of these records, and the keys of those no longer public.
+    `shown`: for a page of results, so without what suppliers sell (searched, never shown:
+    three more queries)."""
     docs: list[Document] = []
     removed: list[str] = []
     for kind, ids in wanted.items():
         model, build = BUILDERS[kind]
+        if shown and kind == "supplier":
+            build = functools.partial(_supplier_docs, sells=False)
         for part in _chunks(sorted(ids)):
             found = build(db, model.id.in_(part))
             docs.extend(found)
@@ -354,7 +364,7 @@ def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, Face
         ),
     }
     for kind, ids in wanted.items():
-        for part in _chunks(sorted(ids)):
+        for part in _chunks(sorted(ids), FACET_CHUNK):
             if kind != "supplier":
                 found.update(_facets_of(kind, db.execute(queries[kind](part))))
                 continue

@@ -32,7 +32,7 @@ from registry.search.interfaces import (
     SearchTooBroad,
     SearchUnavailable,
 )
-from registry.search.whoosh_matches import OverBudget, evaluate
+from registry.search.whoosh_matches import OverBudget, TierQuery, evaluate
 
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
@@ -138,7 +138,7 @@ def sells_first(parsed: Any, text: str) -> Any:
         return parsed
     if sells is None or sells is query.NullQuery:
         return parsed
-    return query.AndMaybe(parsed, query.ConstantScoreQuery(sells, SELLS_TIER))
+    return query.AndMaybe(parsed, TierQuery(sells, SELLS_TIER))
 
 
 @implementer(ISearchService)

@@ -21,14 +21,20 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from whoosh import matching
+from whoosh import matching, query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.scoring import BM25FScorer, WeightScorer
+from whoosh.util.numeric import byte_to_length
 
 from registry.search.interfaces import FACETS
 
 Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
-CACHED_POSTINGS = 3_000_000  # ~36 MB of matches kept across requests and threads
-_cache: OrderedDict[tuple[Any, ...], Matches] = OrderedDict()
+# A term's or union's matches, or a query's with how many of its best come first in order.
+Kept = tuple["array[int]", "array[float]", int]
+CACHED_POSTINGS = 4_000_000  # ~48 MB of matches kept across requests and threads
+IN_ORDER = 100  # a query's best matches put in order when first asked: a page's worth and more
+_cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
@@ -76,40 +82,76 @@ def _evaluate(
         segment = reader.segment().segment_id() if reader.segment() else offset
         key = (*index_key, searcher.ixreader.generation(), segment)
         # A repeated search (the same words and operators) is the common case: kept whole,
-        # best first.
-        ids, scores = _cached(
+        # the best first.
+        ids, scores = _ranked(
             (*key, parsed),
             functools.partial(_query_scores, parsed, subsearcher, context, key),
-            ranked=True,
+            limit,
         )
         if filters:
+            # Those kept are in order only as far as the best were put in order: all are ranked.
             kept = table.kept(ids, filters)
             ids, scores = array("i", [ids[i] for i in kept]), array("d", [scores[i] for i in kept])
+            best = heapq.nsmallest(
+                limit, zip(map(operator.neg, scores), map(offset.__add__, ids), strict=True)
+            )
+        else:
+            best = list(
+                zip(
+                    map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True
+                )
+            )
         total += len(ids)
-        ranked += zip(
-            map(operator.neg, scores[:limit]), map(offset.__add__, ids[:limit]), strict=True
-        )
+        ranked += best
         table.count(ids, tallies)
     return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
 
 
-def _cached(key: tuple[Any, ...], compute: Callable[[], Scores], ranked: bool = False) -> Matches:
-    global _cache_size
+def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Matches:
+    with _cache_lock:
+        kept = _cache.get(key)
+        if kept is not None:
+            _cache.move_to_end(key)
+            return kept[0], kept[1]
+    scores = compute()
+    ids, values = array("i", scores.keys()), array("d", scores.values())
+    _keep(key, (ids, values, 0))
+    return ids, values
+
+
+def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> Matches:
+    """A query's matches and scores, the best `limit` of them first and in the order of
+    Whoosh's TopCollector (by score, then document number); the rest in no order. Sorting
+    every match cost more than the rest of a new query."""
     with _cache_lock:
         found = _cache.get(key)
         if found is not None:
             _cache.move_to_end(key)
-            return found
-    scores = compute()
-    pairs = sorted(scores.items(), key=_best_first) if ranked else scores.items()
-    found = (array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs]))
+    if found is not None and found[2] >= min(limit, len(found[0])):
+        return found[0], found[1]
+    pairs = (
+        list(zip(found[0], found[1], strict=True)) if found is not None else list(compute().items())
+    )
+    head = max(limit, IN_ORDER)
+    if head >= len(pairs):
+        pairs.sort(key=_best_first)
+    else:
+        best = heapq.nsmallest(head, pairs, key=_best_first)
+        chosen = {d for d, _ in best}
+        pairs = best + [pair for pair in pairs if pair[0] not in chosen]
+    ids, scores = array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs])
+    _keep(key, (ids, scores, min(head, len(pairs))))
+    return ids, scores
+
+
+def _keep(key: tuple[Any, ...], found: Kept) -> None:
+    global _cache_size
     with _cache_lock:
         if key not in _cache:  # another thread may have computed it meanwhile
-            _cache[key] = found
-            _cache_size += len(scores)
+            _cache_size += len(found[0])
+        _cache[key] = found
         while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
             _cache_size -= len(_cache.popitem(last=False)[1][0])
-    return found
 
 
 class _Unsupported(Exception):
@@ -118,7 +160,7 @@ class _Unsupported(Exception):
 
 def _query_scores(parsed: Any, subsearcher: Any, context: Any, key: tuple[Any, ...]) -> Scores:
     try:
-        return _scores(parsed.matcher(subsearcher, context), key)
+        return _scores(parsed.matcher(subsearcher, context), (*key, subsearcher.reader()))
     except _Unsupported:  # phrases, wildcards...: stepped through and scored by Whoosh
         return _walk(parsed.matcher(subsearcher, context))
 
@@ -130,16 +172,14 @@ def _best_first(pair: tuple[int, float]) -> tuple[float, int]:
 def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     """The matches of the matcher tree `m` and their scores, as Whoosh would score them.
     Building the tree moved some matchers on (an intersection skips to its first match): each
-    term's postings are read from their start, and the rest is computed from them."""
+    term's postings are read from their start, and the rest is computed from them. `key` ends
+    with the segment's reader."""
     kind = type(m)
     if kind is matching.NullMatcherClass:
         return {}
     if kind is matching.UnionMatcher:
-        a, b = _scores(m.a, key), _scores(m.b, key)
-        both = a.keys() & b.keys()
-        united = {**a, **b}
-        united.update({d: a[d] + b[d] for d in both})
-        return united
+        found = _kept_union(m, key)
+        return _union(m, key) if found is None else dict(zip(*found, strict=True))
     if kind is matching.IntersectionMatcher:
         # "cloud NOT hosting": the NOT side's matcher steps through every document the word is
         # not in; the matches of the other side that lack it are all that are needed.
@@ -153,11 +193,15 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
                     for d, s in kept.items()
                     if d not in left_out and not side.missing(d)
                 }
-        a, b = _scores(m.a, key), _scores(m.b, key)
-        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+        return _intersection(_either(m.a, key), _either(m.b, key))
     if kind is matching.AndMaybeMatcher:  # "and, if it also matches, add its score"
         a, b = _scores(m.a, key), _scores(m.b, key)
         return {d: s + b.get(d, 0.0) for d, s in a.items()}
+    if kind is _TierMatcher:
+        try:
+            return dict.fromkeys(_scores(m.child, key), m.tier)
+        except _Unsupported:  # a phrase: Whoosh lists its matches
+            return dict.fromkeys(m.remake().all_ids(), m.tier)
     if kind is matching.ListMatcher and m._all_weights is not None:  # a constant-score query
         return dict.fromkeys(m._ids[m._i :], float(m._all_weights))
     if kind is matching.AndNotMatcher:
@@ -174,7 +218,167 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
         return {d: s * m.boost for d, s in kept.items()} if m.boost != 1.0 else kept
     if not isinstance(m, matching.LeafMatcher) or m.term() is None:
         raise _Unsupported(kind.__name__)
-    return dict(zip(*_cached((*key, m.term()), functools.partial(_walk, m, True)), strict=True))
+    *segment, reader = key
+    read = functools.partial(_term_scores, m, reader)
+    return dict(zip(*_cached((*segment, m.term()), read), strict=True))
+
+
+def _kept_union(m: Any, key: tuple[Any, ...]) -> Matches | None:
+    """A word asked of every field is a union of its postings in each: the same union in every
+    query with that word, so kept (as a term's postings are). None: not a union of terms."""
+    signature = _signature(m)
+    if signature is None:
+        return None
+    *segment, _ = key
+    return _cached((*segment, signature), functools.partial(_union, m, key))
+
+
+def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches:
+    """A kept union as it was kept (making it a dict again cost more than using it), or the
+    scores of anything else."""
+    found = _kept_union(m, key) if type(m) is matching.UnionMatcher else None
+    return _scores(m, key) if found is None else found
+
+
+def _intersection(a: Scores | Matches, b: Scores | Matches) -> Scores:
+    """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
+    side looked up, the other read through."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+    if isinstance(a, dict) or isinstance(b, dict):
+        looked_up, read = (a, b) if isinstance(a, dict) else (b, a)
+    else:
+        shorter, longer = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
+        looked_up, read = dict(zip(*shorter, strict=True)), longer
+    assert isinstance(looked_up, dict) and not isinstance(read, dict)
+    return {d: s + looked_up[d] for d, s in zip(*read, strict=True) if d in looked_up}
+
+
+def _union(m: Any, key: tuple[Any, ...]) -> Scores:
+    a = _union(m.a, key) if type(m.a) is matching.UnionMatcher else _scores(m.a, key)
+    b = _union(m.b, key) if type(m.b) is matching.UnionMatcher else _scores(m.b, key)
+    both = a.keys() & b.keys()
+    united = {**a, **b}
+    united.update({d: a[d] + b[d] for d in both})
+    return united
+
+
+def _signature(m: Any) -> tuple[Any, ...] | None:
+    """What a union of terms computes, as a key of what is kept: its tree's shape and terms
+    (the order of the sums too, so the same floats). None for anything but terms and boosts."""
+    kind = type(m)
+    if kind is matching.NullMatcherClass:  # a field without the word
+        return ("0",)
+    if kind is matching.UnionMatcher:
+        a, b = _signature(m.a), _signature(m.b)
+        return None if a is None or b is None else ("|", a, b)
+    if kind is matching.WrappingMatcher:
+        child = _signature(m.child)
+        return None if child is None else ("^", m.boost, child)
+    if isinstance(m, matching.LeafMatcher) and kind is not matching.ListMatcher:
+        term = m.term()
+        return None if term is None else ("t", *term)
+    return None
+
+
+def _term_scores(m: Any, reader: Any) -> Scores:
+    """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
+    out (the same operations in the same order, so the same floats), with each document's field
+    length read from a list kept per segment instead of a call per posting."""
+    scorer: Any = getattr(m, "scorer", None)
+    if type(m) is not W3LeafMatcher or type(scorer) not in (BM25FScorer, WeightScorer):
+        return _walk(m, True)
+    weighted = type(scorer) is WeightScorer  # a field scored by its weight alone
+    lengths: list[int] = []
+    if not weighted:
+        found = _field_lengths(reader, m.term()[0])
+        if found is None:
+            return _walk(m, True)
+        lengths = found
+        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+    m.reset()
+    deadline = getattr(_budget, "deadline", None)
+    scores: Scores = {}
+    while m.is_active():
+        if deadline is not None and time.monotonic() > deadline:
+            raise OverBudget
+        m._read_ids()
+        m._read_weights()
+        ids, weights = m._ids, m._weights
+        if weighted:
+            scores.update(zip(ids, map(float, weights), strict=True))
+        else:
+            scores.update(
+                zip(
+                    ids,
+                    [
+                        idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[d] / avgfl)))
+                        for d, tf in zip(ids, weights, strict=True)
+                    ],
+                    strict=True,
+                )
+            )
+        m._next_block()
+    return scores
+
+
+def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
+    """Each document's length of `fieldname` in one segment (as Whoosh's doc_field_length
+    gives it), read once per segment reader from the lengths column's bytes. None when the
+    column is not the one-byte column expected (a length of 0 is Whoosh's None)."""
+    cache: dict[str, list[int] | None] = reader.__dict__.setdefault("_registry_lengths", {})
+    if fieldname in cache:
+        return cache[fieldname]
+    found = None
+    perdoc = getattr(reader, "_perdoc", None)
+    cached_reader = getattr(perdoc, "_cached_reader", None)
+    column = cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if cached_reader else None
+    if column is not None and getattr(column, "_fixedlen", None) == 1:
+        raw = column._dbfile.get(column._basepos, column._count)
+        raw += column._defaultbytes * (reader.doc_count_all() - column._count)
+        if 0 not in raw:
+            found = [byte_to_length(byte) for byte in raw]
+        else:  # a document without the field has no length: only its postings are read
+            found = [byte_to_length(byte) if byte else 0 for byte in raw]
+    cache[fieldname] = found
+    return found
+
+
+class TierQuery(query.ConstantScoreQuery):
+    """Whoosh's ConstantScoreQuery, but its matcher is not listed when it is made: the list
+    is worked out with the rest of the tree's sets (_scores), from the postings kept."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        m = self.child.matcher(searcher, context)
+        if isinstance(m, matching.NullMatcherClass):
+            return m
+        return _TierMatcher(m, self.score, lambda: self.child.matcher(searcher, context))
+
+
+class _TierMatcher(matching.WrappingMatcher):
+    """Matches what its child matches, each with the same score."""
+
+    def __init__(self, child: Any, tier: float, remake: Callable[[], Any]) -> None:
+        super().__init__(child)
+        self.tier, self.remake = tier, remake
+
+    def _replacement(self, newchild: Any) -> Any:
+        return _TierMatcher(newchild, self.tier, self.remake)
+
+    def copy(self) -> Any:
+        return _TierMatcher(self.child.copy(), self.tier, self.remake)
+
+    def supports_block_quality(self) -> bool:
+        return False
+
+    def max_quality(self) -> float:
+        return self.tier
+
+    def weight(self) -> float:
+        return self.tier
+
+    def score(self) -> float:
+        return self.tier
 
 
 def _walk(m: Any, from_start: bool = False) -> Scores:

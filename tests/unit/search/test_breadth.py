@@ -82,6 +82,18 @@ def test_postgresql_restores_the_statement_timeout(db_session: Session) -> None:
     assert db_session.execute(text("SHOW statement_timeout")).scalar_one() == before
 
 
+def test_postgresql_plans_the_rest_of_the_request_as_before(db_session: Session) -> None:
+    # The search's own statement is told to read the GIN index, not scan the table: the
+    # request's later statements are planned with every plan allowed again.
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    gp_market()
+    assert db_session.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
+    found = PostgresSearchService(db_session).search("EMIS")
+    assert found.total
+    assert db_session.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
+
+
 def test_the_limits_come_from_the_settings() -> None:
     limits = Limits.from_settings(
         {"registry.search.max_expansions": "7", "registry.search.time_budget": "0.5"}

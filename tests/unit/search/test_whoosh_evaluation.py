@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from whoosh import collectors
+from whoosh import collectors, query
 
 from registry.search.interfaces import Document
-from registry.search.whoosh_backend import WhooshSearchService
+from registry.search.whoosh_backend import SELLS_TIER, WhooshSearchService, _sells_parser
 
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta"]
 # The first puts "beta" inside a NOT (its matcher moved on when the tree was built) before
@@ -93,3 +93,54 @@ def test_threads_share_what_is_kept_and_find_the_same(tmp_path: Path) -> None:
         thread.join()
     assert len(found) == 4 * 3 * len(QUERIES)
     assert all(result == expected[text] for text, result in found)
+
+
+def _with_sales(count: int, seed: int) -> list[Document]:
+    rng = random.Random(seed)
+    docs = _documents(count, seed)
+    for doc in docs[::3]:
+        doc.kind, doc.sells = "supplier", " ".join(rng.choice(WORDS) for _ in range(3))
+    return docs
+
+
+@pytest.mark.parametrize("count", [300, 5100])
+def test_sellers_come_first_as_whooshs_own_constant_score_ranks_them(
+    tmp_path: Path, count: int
+) -> None:
+    # The sellers' tier is worked out with the rest of the sets (TierQuery): the same matches,
+    # order and scores as Whoosh's ConstantScoreQuery stepped through by its own collector,
+    # phrases (which Whoosh itself lists) included.
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(_with_sales(count, seed=count))
+    searcher = service._searcher()
+    for text in [*QUERIES, "alpha beta gamma", "zeta"] * 2:
+        parsed = service._parse(text)
+        sells = _sells_parser().parse(text)
+        tiered = query.AndMaybe(parsed, query.ConstantScoreQuery(sells, SELLS_TIER))
+        collector = collectors.TopCollector(limit=50, usequality=False, replace=0)
+        searcher.search_with_collector(tiered, collector)
+        expected = [
+            (searcher.stored_fields(hit.docnum)["key"], hit.score) for hit in collector.results()
+        ]
+        assert _ours(service, text, 50) == (collector.count(), expected), text
+    # The best of "alpha beta" sell both: the tier is what ranks them first.
+    best = service.search("alpha beta", page_size=5).hits
+    assert best and all(hit.score >= SELLS_TIER for hit in best)
+
+
+def test_later_pages_and_filtered_pages_are_in_whooshs_order(tmp_path: Path) -> None:
+    # A query's best are put in order as far as its first page needs: a later page, or a facet
+    # filter's, needs more of them in order, from what was kept.
+    service = WhooshSearchService(tmp_path / "index")
+    docs = _documents(5100, seed=5)
+    for doc in docs[::3]:
+        doc.kind = "supplier"
+    service.rebuild(docs)
+    for text in ["beta", "alpha OR gamma", "alpha NOT beta"]:
+        total, best = _whoosh(service, text, 150)
+        assert _ours(service, text, 20) == (total, best[:20]), text
+        third = service.search(text, page=3, page_size=50)
+        assert [(h.document.key, h.score) for h in third.hits] == best[100:150], text
+        suppliers = service.search(text, filters={"kind": ["supplier"]}, page_size=30)
+        expected = [(key, score) for key, score in best if key.startswith("supplier:")]
+        assert [(h.document.key, h.score) for h in suppliers.hits] == expected[:30], text
