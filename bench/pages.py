@@ -438,7 +438,8 @@ def figures(measured: dict[str, dict[str, dict[str, float]]]) -> list[dict[str, 
                 hello["p95_ms"],
                 f"<= {COLD_P95_MS} ms",
                 f["p95_ms"] <= COLD_P95_MS,
-                f"{n}, max {f['max_ms']:.1f}",
+                f"{n}, max {f['max_ms']:.1f}"
+                + (f"; {f['untagged']:.0f} without an ETag" if f.get("untagged") else ""),
             ),
         ]
     hello = loaded[HELLO_PAGE]
