@@ -17,6 +17,7 @@ from registry.frameworks.models import (
     Obligation,
 )
 from registry.markets import models as _markets_models  # noqa: F401
+from registry.figures import models as _figures_models  # noqa: F401
 from registry.opendata import models as _opendata_models  # noqa: F401
 from registry.products import models as _products_models  # noqa: F401
 
