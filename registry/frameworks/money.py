@@ -101,6 +101,8 @@ def lot_spend(db: Session, lot_ids: list[int]) -> tuple[Spend, Computed | None]:
         spend.update(
             (lot_id, (Decimal(amount), int(n), int(valued))) for lot_id, amount, n, valued in rows
         )
+    for lot_id in missing:  # no published call-off: nothing spent
+        spend.setdefault(lot_id, (Decimal(0), 0, 0))
     return spend, Computed.of(stored)
 
 
