@@ -11,6 +11,7 @@ out live, as before.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Collection, Iterator
 from typing import Any
 
@@ -168,6 +169,17 @@ def suppliers_of_buyers(buyers: Any) -> sa.Select[Any]:
     """The suppliers with a contract of one of `buyers` (a select of ids): a buyer's type is
     in each of its suppliers' figures."""
     return sa.select(Contract.supplier_id).where(Contract.buyer_id.in_(buyers)).distinct()
+
+
+def buyer_types() -> sa.Select[Any]:
+    """Each buyer's type as it is, a fingerprint for incremental detection (kind, subject,
+    fingerprint): a buyer whose type changed changes its suppliers' figures by buyer type."""
+    query = sa.select(
+        sa.literal("buyer_type", sa.String).label("kind"),
+        sa.cast(Buyer.id, sa.String).label("subject"),
+        sa.cast(Buyer.buyer_type, sa.String).label("fingerprint"),
+    )
+    return typing.cast("sa.Select[Any]", query)
 
 
 def _count(db: Session, scope: sa.Select[Any]) -> int:

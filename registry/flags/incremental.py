@@ -25,7 +25,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.buyers.models import Buyer
 from registry.changes import fingerprints
 from registry.db import ModelBase
 from registry.figures import services as record_figures
@@ -116,14 +115,7 @@ def plan_detection(
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED)]
     sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
     sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth, dialect))
-    # Each buyer's type, as it is (its suppliers' stored figures are by buyer type).
-    sources.append(
-        sa.select(
-            sa.literal("buyer_type", sa.String).label("kind"),
-            sa.cast(Buyer.id, sa.String).label("subject"),
-            sa.cast(Buyer.buyer_type, sa.String).label("fingerprint"),
-        )
-    )
+    sources.append(record_figures.buyer_types())
     changes = fingerprints.compare(
         db,
         JOB,
