@@ -87,6 +87,10 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     from registry.changes.version import listen
 
     listen()
+    # Stored supplier, buyer and lot figures refreshed by the transaction that changes them.
+    from registry.figures.hooks import listen as keep_figures
+
+    keep_figures()
     return engine
 
 

@@ -7,6 +7,7 @@ from registry.buyers.models import Buyer
 from registry.changes import models as _changes_models  # noqa: F401
 from registry.contracts.models import Contract, ContractExtension
 from registry.db import ModelBase
+from registry.figures import models as _figures_models  # noqa: F401
 from registry.flags import models as _flags_models  # noqa: F401
 from registry.frameworks.models import (
     Framework,

@@ -18,10 +18,13 @@ from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.models import Contract
+from registry.figures.models import BuyerSupplierFigures
+from registry.figures.reading import Computed
+from registry.figures.services import USE_NAMES
 from registry.flags.sql import gbp_value
 from registry.forms import Form
 from registry.integers import record_id
-from registry.markets.datause import data_use
+from registry.markets.datause import DataUse, add_up, data_use, use_of
 from registry.pagination import page_number, paginate
 from registry.sql import escape_like
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -186,6 +189,57 @@ def group_shares(db: Session, buyer_id: int) -> list[GroupShare]:
     ]
 
 
+@dataclasses.dataclass
+class BuyerFigures:
+    contracts: int
+    value: Decimal  # every currency summed, as the list's column
+    shares: list[GroupShare]
+    use: DataUse
+    computed: Computed | None  # None: worked out now
+
+
+_STORED = (
+    sa.select(
+        Supplier.group_id,
+        SupplierGroup.name.label("group_name"),
+        Supplier.id.label("supplier_id"),
+        Supplier.name,
+        BuyerSupplierFigures.amount,
+        *(getattr(BuyerSupplierFigures, name) for name in USE_NAMES),
+        BuyerSupplierFigures.method_version,
+        BuyerSupplierFigures.computed_at,
+    )
+    .join(Supplier, Supplier.id == BuyerSupplierFigures.supplier_id)
+    .join(SupplierGroup, SupplierGroup.id == Supplier.group_id)
+    .where(BuyerSupplierFigures.buyer_id == sa.bindparam("buyer_id", type_=sa.Integer))
+    .order_by(Supplier.name)
+)
+
+
+def buyer_figures(db: Session, buyer_id: int) -> BuyerFigures:
+    """The buyer's totals and shares by supplier group: from its stored rows, one per supplier
+    (registry.figures), added up by group here; worked out live for a buyer without any."""
+    rows = db.execute(_STORED, {"buyer_id": buyer_id}).all()
+    if not rows:
+        count, value = _stats(db, [buyer_id]).get(buyer_id, (0, Decimal(0)))
+        use = data_use(db, Contract.buyer_id == buyer_id)
+        return BuyerFigures(count, value, group_shares(db, buyer_id), use, None)
+    use = add_up(use_of(row[5:11]) for row in rows)
+    groups: dict[int, GroupShare] = {}
+    for row in rows:
+        share = groups.setdefault(
+            row.group_id, GroupShare(row.group_id, row.group_name, 0, Decimal(0), None, [])
+        )
+        share.contracts += row.contracts
+        share.value += Decimal(row.value or 0)
+        share.suppliers.append((row.supplier_id, row.name))
+    shares = sorted(groups.values(), key=lambda g: (-g.value, g.group_name))
+    for share in shares:
+        share.share = float(share.value / use.value) if use.value else None
+    amount = sum((Decimal(row.amount or 0) for row in rows), Decimal(0))
+    return BuyerFigures(use.contracts, amount, shares, use, Computed.of(rows))
+
+
 def _get_buyer(request: Request) -> Buyer:
     buyer = request.db.get(Buyer, record_id(request))
     if buyer is None:
@@ -202,7 +256,7 @@ def _get_buyer(request: Request) -> Buyer:
 def buyer_detail(request: Request) -> dict[str, Any]:
     buyer = _get_buyer(request)
     db = request.db
-    count, value = _stats(db, [buyer.id]).get(buyer.id, (0, Decimal(0)))
+    figures = buyer_figures(db, buyer.id)
     latest = list(
         db.execute(
             sa.select(Contract)
@@ -218,11 +272,12 @@ def buyer_detail(request: Request) -> dict[str, Any]:
     )
     return {
         "buyer": buyer,
-        "contract_count": count,
-        "contract_value": value,
+        "contract_count": figures.contracts,
+        "contract_value": figures.value,
         "latest": latest,
-        "shares": group_shares(db, buyer.id),
-        "data_use_figures": data_use(db, Contract.buyer_id == buyer.id),
+        "shares": figures.shares,
+        "data_use_figures": figures.use,
+        "figures_computed_at": figures.computed,
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),
     }
 

@@ -12,7 +12,7 @@ from registry.cli import CLIContext, main, pass_context
 from registry.clock import today
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
-from registry.flags.incremental import finish, plan_detection
+from registry.flags.incremental import finish, plan_detection, refresh_record_figures
 from registry.flags.services import active_flags, as_json, run_detection
 from registry.frameworks.lifecycle import disagreements
 from registry.markets.figures import refresh_market_figures
@@ -74,6 +74,9 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
             only = None if plan is None else plan.markets
             markets = refresh_market_figures(db, cpv_depth(cli.settings), only)
         stored = time.perf_counter() - started
+        started = time.perf_counter()
+        records = refresh_record_figures(db, plan)
+        records_seconds = time.perf_counter() - started
         if plan is not None:
             finish(db, plan)
         flags = [as_json(flag) for flag in active_flags(db, detector_id)]
@@ -101,6 +104,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
     }
     click.echo("; ".join(f"{count} flags {name}" for name, count in totals.items()) + ".")
     click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
+    click.echo(f"{records.summary()} ({records_seconds:.2f}s).")
     click.echo(f"{len(flags)} open flags.")
     # Checked on every run: a recorded status that its dates contradict, for an admin to correct.
     for line in disagree:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from registry import clock
 from registry.changes import fingerprints
 from registry.db import ModelBase
+from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings
 from registry.markets.figures import METHOD_VERSION
 
@@ -98,6 +99,7 @@ def settings_fingerprint(settings: DetectionSettings) -> str:
         "cpv_depth": settings.cpv_depth,
         "detectors": {d.id: d.version for d in DETECTORS.values()},
         "figures": METHOD_VERSION,
+        "record_figures": record_figures.METHOD_VERSION,
     }
     return hashlib.sha256(json.dumps(method, sort_keys=True).encode()).hexdigest()
 
@@ -114,6 +116,7 @@ def plan_detection(
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED)]
     sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
     sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth, dialect))
+    sources.append(record_figures.buyer_types())
     changes = fingerprints.compare(
         db,
         JOB,
@@ -135,6 +138,25 @@ def plan_detection(
         else fingerprints.changed_subjects("market", "market_key")
     )
     return Plan(changes, False, detectors, markets)
+
+
+def _changed_ids(kind: str) -> sa.Select[Any]:
+    subjects = fingerprints.changed_subjects(kind).subquery()
+    return sa.select(sa.cast(subjects.c.subject, sa.Integer))
+
+
+def refresh_record_figures(db: Session, plan: Plan | None) -> record_figures.Refreshed:
+    """The stored supplier, buyer and lot figures: every record's on a full run (or a run of
+    one detector, which compares no fingerprints), otherwise those whose contracts changed."""
+    if plan is None or plan.full:
+        return record_figures.refresh_all(db)
+    return record_figures.refresh_changed(
+        db,
+        groups=_changed_ids("group"),
+        buyers=_changed_ids("buyer"),
+        typed=_changed_ids("buyer_type"),
+        frameworks=_changed_ids("framework"),
+    )
 
 
 def finish(db: Session, plan: Plan) -> None:

@@ -17,6 +17,8 @@ import sqlalchemy.orm
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
+from registry.figures.models import LotFigures
+from registry.figures.reading import Computed
 from registry.flags.sql import gbp_value, public_contract
 from registry.frameworks.models import Framework, Lot
 
@@ -82,12 +84,34 @@ def call_off_columns(per: str) -> dict[str, Any]:
     }
 
 
-def lot_spend(db: Session, lot_ids: list[int]) -> dict[int, tuple[Decimal, int, int]]:
-    """Per lot: call-off spend in pounds, published call-offs, and those with a value in pounds."""
+Spend = dict[int, tuple[Decimal, int, int]]
+
+
+def lot_spend(db: Session, lot_ids: list[int]) -> tuple[Spend, Computed | None]:
+    """Per lot: call-off spend in pounds, published call-offs, and those with a value in pounds;
+    and when they were stored (registry.figures). A lot without stored figures (made since the
+    last refresh) is worked out now."""
     if not lot_ids:
-        return {}
-    rows = db.execute(_lot_spend_statement(), {"lot_ids": lot_ids})
-    return {lot_id: (Decimal(spend), int(n), int(valued)) for lot_id, spend, n, valued in rows}
+        return {}, None
+    stored = db.execute(_stored_lot_spend_statement(), {"lot_ids": lot_ids}).all()
+    spend = {row[0]: (Decimal(row[1]), int(row[2]), int(row[3])) for row in stored}
+    missing = [lot_id for lot_id in lot_ids if lot_id not in spend]
+    if missing:
+        rows = db.execute(_lot_spend_statement(), {"lot_ids": missing})
+        spend.update(
+            (lot_id, (Decimal(amount), int(n), int(valued))) for lot_id, amount, n, valued in rows
+        )
+    for lot_id in missing:  # no published call-off: nothing spent
+        spend.setdefault(lot_id, (Decimal(0), 0, 0))
+    return spend, Computed.of(stored)
+
+
+@functools.cache
+def _stored_lot_spend_statement() -> Any:
+    f = LotFigures
+    return sa.select(
+        f.lot_id, f.spend, f.contracts, f.valued, f.method_version, f.computed_at
+    ).where(f.lot_id.in_(sa.bindparam("lot_ids", expanding=True)))
 
 
 @functools.cache
@@ -107,13 +131,21 @@ def _lot_spend_statement() -> Any:
 
 
 def lot_ceiling_use(db: Session, lots: list[Lot]) -> dict[int, CeilingUse]:
-    spend = lot_spend(db, [lot.id for lot in lots])
-    return {
+    return lot_ceiling_use_computed(db, lots)[0]
+
+
+def lot_ceiling_use_computed(
+    db: Session, lots: list[Lot]
+) -> tuple[dict[int, CeilingUse], Computed | None]:
+    """`lot_ceiling_use`, and when its stored figures were computed (None: now)."""
+    spend, computed = lot_spend(db, [lot.id for lot in lots])
+    uses = {
         lot.id: CeilingUse(
             lot.ceiling_amount, lot.ceiling_currency, *spend.get(lot.id, (Decimal(0), 0, 0))
         )
         for lot in lots
     }
+    return uses, computed
 
 
 def framework_total(framework: Framework, uses: list[CeilingUse]) -> CeilingUse:

@@ -19,6 +19,7 @@ from registry.accounts.models import User
 from registry.audit.services import record_event
 from registry.contracts.models import Contract
 from registry.db import utcnow
+from registry.figures.hooks import touch_suppliers
 from registry.frameworks.models import (
     Membership,
     MembershipStatus,
@@ -100,6 +101,7 @@ def merge(
         ids = _ids(db, model, merged.id)
         _repoint(db, model, ids, source=merged.id, target=survivor.id)
         moved[key] = ids
+    touch_suppliers(db, [merged.id, survivor.id])
 
     # Memberships: move those on lots the survivor is not on; where it already is, keep the
     # survivor's and end the merged record's, remembering its status so a reversal restores it.
@@ -207,6 +209,7 @@ def reverse(db: Session, row: SupplierMerge, *, reason: str, actor: Any) -> None
     for key, model in REPOINTED.items():
         ids = [int(i) for i in moved.get(key, [])]
         returned[key] = _repoint(db, model, ids, source=survivor.id, target=merged.id)
+    touch_suppliers(db, [merged.id, survivor.id])
     # A membership goes back unless the merged record has meanwhile been put on that lot again
     # (one membership per supplier and lot): then it stays with the survivor, and is reported.
     membership_ids = [int(i) for i in moved.get("memberships", [])]

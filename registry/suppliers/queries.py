@@ -12,6 +12,9 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
+from registry.figures.models import SupplierFigures
+from registry.figures.reading import Computed
+from registry.figures.services import USE_NAMES
 from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.markets.datause import DataUse, add_up, use_columns, use_of
@@ -66,12 +69,40 @@ class BuyerTypeRow:
     value: Decimal
 
 
-def contracts_by_buyer_type(db: Session, supplier_id: int) -> tuple[list[BuyerTypeRow], DataUse]:
+@dataclasses.dataclass
+class ByBuyerType:
+    rows: list[BuyerTypeRow]
+    use: DataUse
+    computed: Computed | None  # None: worked out now
+
+
+def contracts_by_buyer_type(db: Session, supplier_id: int) -> ByBuyerType:
     """The supplier's published contracts by type of buyer and currency, and how much of them a
-    figure in pounds could use: one pass over a large supplier's thousands of contracts."""
-    rows = db.execute(_by_buyer_type(), {"supplier_id": supplier_id}).all()
+    figure in pounds could use: the stored figures (registry.figures), or, for a supplier not
+    refreshed since its contracts came in, one pass over its contracts now."""
+    stored = db.execute(_stored_by_buyer_type(), {"supplier_id": supplier_id}).all()
+    rows = stored or db.execute(_by_buyer_type(), {"supplier_id": supplier_id}).all()
     by_type = [BuyerTypeRow(str(r[0]), r[1], r[2], Decimal(r[3] or 0)) for r in rows]
-    return by_type, add_up(use_of(r[4:]) for r in rows)
+    use = add_up(use_of(r[4:10]) for r in rows)
+    return ByBuyerType(by_type, use, Computed.of(stored))
+
+
+@functools.cache
+def _stored_by_buyer_type() -> Any:  # the columns of _by_buyer_type, then when computed
+    f = SupplierFigures
+    return (
+        sa.select(
+            f.buyer_type,
+            f.currency,
+            f.contracts,
+            f.amount,
+            *(getattr(f, name) for name in USE_NAMES),
+            f.method_version,
+            f.computed_at,
+        )
+        .where(f.supplier_id == SUPPLIER_ID)
+        .order_by(f.position)
+    )
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from registry.frameworks.models import (
     Obligation,
     ObligationCategory,
 )
-from registry.frameworks.money import framework_total, lot_ceiling_use
+from registry.frameworks.money import framework_total, lot_ceiling_use, lot_ceiling_use_computed
 from registry.frameworks.services import allowed_statuses
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
@@ -235,12 +235,13 @@ def _obligations(request: Request, *where: Any) -> list[Obligation]:
 def framework_detail(request: Request) -> dict[str, Any]:
     framework = framework_or_404(request)
     lots = list(framework.lots)
-    lot_money = lot_ceiling_use(request.db, lots)
+    lot_money, computed = lot_ceiling_use_computed(request.db, lots)
     return {
         "framework": framework,
         "lots": lots,
         "lot_money": lot_money,
         "money": framework_total(framework, list(lot_money.values())),
+        "figures_computed_at": computed,
         "memberships": _memberships_by_lot(request, [lot.id for lot in lots]),
         "obligation_groups": _obligation_groups(
             list(

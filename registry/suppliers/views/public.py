@@ -142,7 +142,7 @@ def supplier_detail(request: Request) -> dict[str, Any]:
     list with a link to all of them: a large supplier's page stays a page (issue 18)."""
     supplier = get_supplier(request)
     db = request.db
-    by_buyer_type, use = queries.contracts_by_buyer_type(db, supplier.id)
+    by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
     shares, market_count = queries.market_shares(db, supplier.group_id, SUMMARY_ROWS)
     return {
         "supplier": supplier,
@@ -150,11 +150,12 @@ def supplier_detail(request: Request) -> dict[str, Any]:
         "obligations": queries.obligations_page(db, supplier.id, 1, SUMMARY_ROWS),
         "market_shares": shares,
         "market_count": market_count,
-        "by_buyer_type": by_buyer_type,
+        "by_buyer_type": by_buyer_type.rows,
         "latest": queries.latest_contracts(db, supplier.id),
         # Every published contract has a buyer: the rows by buyer type count them all.
-        "contract_count": sum(row.count for row in by_buyer_type),
-        "data_use_figures": use,
+        "contract_count": by_buyer_type.use.contracts,
+        "data_use_figures": by_buyer_type.use,
+        "figures_computed_at": by_buyer_type.computed,
         "merges": queries.merges_into(db, supplier.id),
         "group_size": queries.group_counts(db, [supplier.group_id]).get(supplier.group_id, 0),
         "can_write": request.has_permission(Permissions.AdminSuppliersWrite),

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import Contract
 from registry.contracts.services import ContractInput, ContractService
 from registry.db import create_engine
+from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
 from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -78,6 +79,9 @@ def snapshot(db: Session) -> dict[str, Any]:
         "markets": figures(MarketFigures),
         "groups": figures(MarketGroupFigures),
         "years": figures(MarketYearFigures),
+        "suppliers": figures(SupplierFigures),
+        "buyers": figures(BuyerSupplierFigures),
+        "lots": figures(LotFigures),
     }
 
 
