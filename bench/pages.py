@@ -122,9 +122,11 @@ def _free_port() -> int:
 
 def store_market_figures(url: str) -> tuple[int, float]:
     """What `registry detect` does after its detectors: every market's figures stored, which the
-    market pages read (markets, seconds taken)."""
+    market pages read, and every supplier's, buyer's and lot's figures, which the supplier,
+    buyer and framework pages read (markets, seconds taken)."""
     from sqlalchemy.orm import Session
 
+    from registry.figures.services import refresh_all
     from registry.markets.figures import refresh_market_figures
     from registry.markets.services import DEFAULT_CPV_DEPTH
 
@@ -133,6 +135,7 @@ def store_market_figures(url: str) -> tuple[int, float]:
         started = time.perf_counter()
         with Session(engine) as db, db.begin():
             count = refresh_market_figures(db, DEFAULT_CPV_DEPTH)
+            refresh_all(db)
         return count, time.perf_counter() - started
     finally:
         engine.dispose()
