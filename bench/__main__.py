@@ -4,9 +4,9 @@
 
 Per engine: a fresh database filled by bench.generate (the issue's national data set: 1,000,000
 contracts and 1,000,000 assessments; --tenth for a tenth of those, --small for a fiftieth of
-everything), then `registry detect`, `registry score` and the public pages under load measured
-on it; the OCDS import (with its peers) and search run in their own processes on their own
-databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
+everything), then `registry detect`, `registry score`, the public pages under load and last the
+daily update (bench.daily) measured on it; the OCDS import (with its peers) and search run in
+their own processes on their own databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
 same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
 on REGISTRY_BENCH_POSTGRES and dropped afterwards.
 
@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import detect, generate, pages, score
+from bench import daily, detect, generate, pages, score
 from bench.figures import figure, parse, table
 from registry.migrate import upgrade_to_head
 
@@ -47,6 +47,8 @@ BUDGETS = {
     "detect": 40,
     "score": 90,
     "pages": 75,
+    # The day's import, detect and score, after two untimed first runs and the full baseline.
+    "daily": 150,
     "OCDS import and peers": 60,
     "search": 90,
 }
@@ -243,6 +245,11 @@ def national(
                     f["rps"] >= hello["rps"] / 2 if page == "supplier" else None,
                 )
             )
+
+        with phases.timed(engine, "daily"):  # last: the day's file changes the data
+            updated = daily.measure(url, size)
+        log += daily.describe(updated)
+        figures += daily.figures(updated)
     finally:
         _drop(engine, "national")
     return log, figures
