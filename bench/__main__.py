@@ -7,8 +7,8 @@ contracts and 1,000,000 assessments; --tenth for a tenth of those, --small for a
 everything), then `registry detect`, `registry score`, the public pages under load and last the
 daily update (bench.daily) measured on it; the OCDS import (with its peers) and search run in
 their own processes on their own databases (peak RSS is per process). Every figure is printed
-beside its baseline measured in the same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
-on REGISTRY_BENCH_POSTGRES and dropped afterwards.
+beside its baseline measured in the same run, and the ratio. PostgreSQL databases are made
+with the REGISTRY_BENCH_DB_PREFIX prefix on REGISTRY_BENCH_POSTGRES and dropped afterwards.
 
 Each phase has a time budget (BUDGETS, seconds per engine at the default size) so that the whole
 run fits 15 minutes on 2 cores; RESULTS.md lists every phase's time beside its budget. A phase
