@@ -193,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {size.contracts:,} contracts in {time.perf_counter() - started:.0f} s")
     measured = measure(url, size, args.releases)
     print("\n".join(describe(measured)))
+    for name, (_, printed) in [*measured["steps"].items(), ("full detect", measured["baseline"])]:
+        print(f"-- registry {name}:\n{printed.rstrip()}")
     emit(figures(measured))
     return 0
 
