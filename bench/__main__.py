@@ -4,11 +4,11 @@
 
 Per engine: a fresh database filled by bench.generate (the issue's national data set: 1,000,000
 contracts and 1,000,000 assessments; --tenth for a tenth of those, --small for a fiftieth of
-everything), then `registry detect`, `registry score` and the public pages under load measured
-on it; the OCDS import (with its peers) and search run in their own processes on their own
-databases (peak RSS is per process). Every figure is printed beside its baseline measured in the
-same run, and the ratio. PostgreSQL databases are made with the REGISTRY_BENCH_DB_PREFIX prefix
-on REGISTRY_BENCH_POSTGRES and dropped afterwards.
+everything), then `registry detect`, `registry score`, the public pages under load and last the
+daily update (bench.daily) measured on it; the OCDS import (with its peers) and search run in
+their own processes on their own databases (peak RSS is per process). Every figure is printed
+beside its baseline measured in the same run, and the ratio. PostgreSQL databases are made
+with the REGISTRY_BENCH_DB_PREFIX prefix on REGISTRY_BENCH_POSTGRES and dropped afterwards.
 
 Each phase has a time budget (BUDGETS, seconds per engine at the default size) so that the whole
 run fits 15 minutes on 2 cores; RESULTS.md lists every phase's time beside its budget. A phase
@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import detect, generate, pages, score
+from bench import daily, detect, generate, pages, score
 from bench.figures import figure, parse, table
 from registry.migrate import upgrade_to_head
 
@@ -47,6 +47,8 @@ BUDGETS = {
     "detect": 40,
     "score": 90,
     "pages": 75,
+    # The day's import, detect and score, after two untimed first runs and the full baseline.
+    "daily": 150,
     "OCDS import and peers": 60,
     "search": 90,
 }
@@ -209,9 +211,51 @@ def national(
         figures += score.figures(scored)
 
         with phases.timed(engine, "pages"):
+<<<<<<< HEAD
             measured = pages.measure(url, seconds)
         log += pages.describe(measured)
         figures += pages.figures(measured)
+=======
+            loaded = pages.measure(url, seconds)
+        hello = loaded.pop("hello-world view")
+        log.append(f"hello-world view: p95 {hello['p95_ms']:.1f} ms, {hello['rps']:.0f} req/s")
+        conditional = loaded.pop(pages.CONDITIONAL, None)
+        if conditional is not None:
+            figures.append(pages.conditional_figure(conditional, hello))
+            log.append(
+                f"{pages.CONDITIONAL}: p50 {conditional['p50_ms']:.1f} ms, p95 "
+                f"{conditional['p95_ms']:.1f} ms, {conditional['rps']:.1f} req/s"
+            )
+        for page, f in loaded.items():
+            log.append(
+                f"{page}: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, p99 "
+                f"{f['p99_ms']:.1f} ms, {f['rps']:.1f} req/s, {f['errors']:.0f} errors"
+            )
+            figures.append(
+                figure(
+                    f"{page} page p95, ms",
+                    f["p95_ms"],
+                    hello["p95_ms"],
+                    f"<= 50 ms at {size.contracts:,} contracts",
+                    f["p95_ms"] <= 50,
+                    f"p50 {f['p50_ms']:.1f}, p99 {f['p99_ms']:.1f}",
+                )
+            )
+            figures.append(
+                figure(
+                    f"{page} page, req/s",
+                    f["rps"],
+                    hello["rps"],
+                    ">= 50% of hello-world" if page == "supplier" else "-",
+                    f["rps"] >= hello["rps"] / 2 if page == "supplier" else None,
+                )
+            )
+
+        with phases.timed(engine, "daily"):  # last: the day's file changes the data
+            updated = daily.measure(url, size)
+        log += daily.describe(updated)
+        figures += daily.figures(updated)
+>>>>>>> h/incremental
     finally:
         _drop(engine, "national")
     return log, figures

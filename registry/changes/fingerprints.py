@@ -96,12 +96,24 @@ def _term(column: sa.Column[Any], dialect: str) -> Any | None:
     return sa.func.coalesce(_big(value), 0)
 
 
-def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any], dialect: str) -> Any:
-    """One row's digest: its values weighted by column, reduced, then weighted by its key."""
+def weighted_sum(columns: Iterable[sa.Column[Any]], dialect: str, first: int = 0) -> Any:
+    """A row's values, each weighted by its column's place (from `first`), summed."""
     terms = [t for t in (_term(c, dialect) for c in columns) if t is not None]
-    weighted = sum((PRIMES[i % len(PRIMES)] * term for i, term in enumerate(terms)), start=_big(0))
+    return sum(
+        (PRIMES[(first + i) % len(PRIMES)] * term for i, term in enumerate(terms)),
+        start=_big(0),
+    )
+
+
+def keyed_digest(weighted: Any, keys: Sequence[Any]) -> Any:
+    """A row's digest from its weighted sum: reduced, then weighted by its key."""
     key = sum((_big(k) for k in keys), start=_big(0))
     return (key % SPREAD + 1) * (weighted % MODULUS)
+
+
+def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any], dialect: str) -> Any:
+    """One row's digest: its values weighted by column, reduced, then weighted by its key."""
+    return keyed_digest(weighted_sum(columns, dialect), keys)
 
 
 def fingerprint(digest: Any, keys: Sequence[Any]) -> Any:
@@ -128,46 +140,94 @@ def table_fingerprint(table: sa.Table, dialect: str) -> sa.Select[Any]:
     ).select_from(table)
 
 
-def _contract_digest(dialect: str) -> Any:
-    # A contract's rows plus its supplier's group: a merge or move changes its subjects' sums.
-    table: sa.Table = Contract.__table__  # type: ignore[assignment]
+CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
+# Each contract's weighted sum and subjects, worked out once: every kind of subject is then a
+# GROUP BY of this narrow table, not another pass of the digest over the contracts.
+DIGESTS = sa.Table(
+    "tmp_contract_digests",
+    sa.MetaData(),
+    sa.Column("id", sa.BigInteger),
+    sa.Column("weighted", sa.BigInteger),
+    sa.Column("group_term", sa.BigInteger),
+    *(sa.Column(f"market_{kind}", sa.String(100)) for kind in KINDS),
+    sa.Column("buyer_id", sa.Integer),
+    sa.Column("group_id", sa.Integer),
+    sa.Column("framework_id", sa.Integer),
+    prefixes=["TEMPORARY"],
+)
+
+
+def contract_digests(db: Session, depth: int) -> None:
+    """Fill DIGESTS: one pass over the contracts, their suppliers and lots."""
+    dialect = db.get_bind().dialect.name
+    _fresh(db, DIGESTS)
+    columns = list(CONTRACTS.columns)
     suppliers: sa.Table = Supplier.__table__  # type: ignore[assignment]
     group: sa.Column[Any] = suppliers.c.group_id
-    return row_digest([*table.columns, group], [Contract.id], dialect)
+    # The group's place comes after the contract's fingerprinted columns (binary ones are not).
+    place = sum(1 for column in columns if _term(column, dialect) is not None)
+    markets = {
+        f"market_{kind}": sa.case(
+            (
+                kind_condition(kind, depth),
+                sa.literal(f"{kind}-") + sa.cast(market_column(kind, depth), sa.String),
+            )
+        )
+        for kind in KINDS
+    }
+    values = {
+        "id": Contract.id,
+        "weighted": weighted_sum(columns, dialect),
+        # The supplier's group as one more column: a merge or move changes its subjects' sums.
+        "group_term": weighted_sum([group], dialect, first=place),
+        **markets,
+        "buyer_id": Contract.buyer_id,
+        "group_id": Supplier.group_id,
+        "framework_id": Lot.framework_id,
+    }
+    source = (
+        sa.select(*(value.label(name) for name, value in values.items()))
+        .select_from(Contract)
+        .join(Supplier, Supplier.id == Contract.supplier_id)
+        .outerjoin(Lot, Lot.id == Contract.lot_id)
+    )
+    db.execute(DIGESTS.insert().from_select(list(values), source))
 
 
-def contract_fingerprints(depth: int, dialect: str) -> list[sa.Select[Any]]:
+def contract_fingerprints(db: Session, depth: int) -> list[sa.Select[Any]]:
     """Per market (every kind, keys as the stored figures have them), per buyer, per supplier
     group and per framework (through its lots): the fingerprints of their contracts, published
-    or not (a retraction or a publication changes them too)."""
-    digest = _contract_digest(dialect)
-    keys = [Contract.id]
+    or not (a retraction or a publication changes them too); and the contracts table's own.
+    From DIGESTS, which this fills."""
+    contract_digests(db, depth)
+    d = DIGESTS.c
+    keys = [d.id]
+    digest = keyed_digest(d.weighted + d.group_term, keys)
 
-    def grouped(kind: str, subject: Any, *where: Any, lots: bool = False) -> sa.Select[Any]:
-        query = (
+    def grouped(kind: str, subject: Any, *where: Any) -> sa.Select[Any]:
+        return (
             sa.select(
                 sa.literal(kind, sa.String).label("kind"),
                 sa.cast(subject, sa.String).label("subject"),
                 fingerprint(digest, keys).label("fingerprint"),
             )
-            .select_from(Contract)
-            .join(Supplier, Supplier.id == Contract.supplier_id)
+            .where(*where)
+            .group_by(subject)
         )
-        if lots:
-            query = query.join(Lot, Lot.id == Contract.lot_id)
-        return query.where(*where).group_by(subject)
 
     selects = [
-        grouped(
-            "market",
-            sa.literal(f"{kind}-") + sa.cast(market_column(kind, depth), sa.String),
-            kind_condition(kind, depth),
-        )
-        for kind in KINDS
+        grouped("market", d[f"market_{kind}"], d[f"market_{kind}"].is_not(None)) for kind in KINDS
     ]
-    selects.append(grouped("buyer", Contract.buyer_id))
-    selects.append(grouped("group", Supplier.group_id))
-    selects.append(grouped("framework", Lot.framework_id, lots=True))
+    selects.append(grouped("buyer", d.buyer_id))
+    selects.append(grouped("group", d.group_id))
+    selects.append(grouped("framework", d.framework_id, d.framework_id.is_not(None)))
+    selects.append(
+        sa.select(
+            sa.literal("table", sa.String).label("kind"),
+            sa.literal(CONTRACTS.name, sa.String).label("subject"),
+            fingerprint(keyed_digest(d.weighted, keys), keys).label("fingerprint"),
+        )
+    )
     return selects
 
 
@@ -272,5 +332,6 @@ def remember(db: Session, job: str) -> None:
 
 def forget_temporary(db: Session) -> None:
     connection = db.connection()
+    DIGESTS.drop(connection, checkfirst=True)
     CHANGED.drop(connection, checkfirst=True)
     NOW.drop(connection, checkfirst=True)

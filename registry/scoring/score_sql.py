@@ -32,6 +32,7 @@ SUMS = ["n", "w", "wp", "wpp", *RATING_COUNTS]
 # The `period` of the rows a full run writes beside its scores for its priors (never stored).
 PRIOR, PRIOR_ALL = "prior", "prior:all"
 NO_FRAMEWORK = -1  # stands for "no framework" where a join needs a non-null key
+Suppliers = list[int] | sa.Select[Any] | None  # ids, a SELECT of them, or None for everyone
 
 
 def counted(unindexed: bool = False) -> list[Any]:
@@ -110,7 +111,7 @@ def _intervals(ends: list[datetime.date]) -> tuple[list[int], list[tuple[int, in
     return bounds, counts
 
 
-def all_periods_pairs(periods: list[Period], suppliers: list[int] | None = None) -> Any:
+def all_periods_pairs(periods: list[Period], suppliers: Suppliers = None) -> Any:
     """The sums of every period per (supplier, framework) from one scan of the assessments.
 
     Recency is linear in the day an assessment's period ends: with d its day number less the
@@ -343,10 +344,19 @@ def _prior_rows(pairs: Any, priors: Any, columns: list[Any]) -> list[Any]:
     return rows
 
 
+def population_prior_rows(periods: list[Period]) -> Any:
+    """Each period's priors as a full run takes them from the population, by the same SQL
+    (period PRIOR or PRIOR_ALL, period_end, framework_id, prior_mean), without its scores."""
+    pairs = all_periods_pairs(periods)
+    table = cast(sa.Table, Score.__table__)
+    columns = [table.c[name] for name in ("period", "period_end", "framework_id", "prior_mean")]
+    return sa.union_all(*_prior_rows(pairs, population_priors_sql(pairs), columns))
+
+
 def score_rows(
     periods: list[Period],
     priors: Any = None,
-    suppliers: list[int] | None = None,
+    suppliers: Suppliers = None,
     priors_from: str = "",
 ) -> Any:
     """The scores of every period (of `suppliers`, or all), and with the population's priors

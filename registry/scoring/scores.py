@@ -107,6 +107,15 @@ class RecomputeSummary:
     scores: int
     written: int = 0  # scores that changed (or are new) and were written this time
     superseded: int = 0  # current scores this run replaced or found no longer counted
+    affected: int = 0  # suppliers an incremental run rescored in the periods already scored
+
+
+def current_summary(db: Session, periods: list[Period]) -> RecomputeSummary:
+    """The current scores as they stand, for a run that found nothing to do."""
+    total = db.execute(
+        sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
+    ).scalar_one()
+    return RecomputeSummary(periods=len(periods), scores=total)
 
 
 def _fresh_table(columns: list[str]) -> sa.Table:
@@ -146,7 +155,8 @@ class Scope:
     mean) of the run named `priors_from`."""
 
     priors_from: str
-    suppliers: list[int] | None = None
+    # Supplier ids, or a SELECT of them (an incremental run's affected suppliers).
+    suppliers: list[int] | sa.Select[Any] | None = None
     priors: Any = None
 
 
@@ -159,10 +169,10 @@ def write(
     full run the priors it took from the population)."""
     current = [Score.current.is_(True)]
     if scope.suppliers is not None:
-        current += [
-            Score.supplier_id.in_(scope.suppliers),
-            Score.period_end.in_([end for _, end in periods]),
-        ]
+        current.append(Score.supplier_id.in_(scope.suppliers))
+    if scope.suppliers is not None or scope.priors is not None:
+        # Given priors: a part of a run, these periods only (a full run replaces every period).
+        current.append(Score.period_end.in_([end for _, end in periods]))
     if not periods:
         retired = db.execute(sa.update(Score).where(*current).values(current=False))
         return 0, retired.rowcount, {}  # type: ignore[attr-defined]
@@ -207,6 +217,11 @@ def _take_priors(db: Session, fresh: sa.Table) -> dict[datetime.date, Priors]:
     if not rows:
         return {}
     db.execute(sa.delete(fresh).where(marked))
+    return priors_of(rows)
+
+
+def priors_of(rows: Iterable[Any]) -> dict[datetime.date, Priors]:
+    """Each period's priors from its prior rows (period, period_end, framework_id, prior_mean)."""
     means: dict[datetime.date, dict[int | None, float]] = {}
     everyone: dict[datetime.date, float] = {}
     for row in rows:
@@ -309,6 +324,21 @@ def recompute(db: Session, as_of: datetime.date, actor: Any = None) -> Recompute
     now = utcnow()
     computed_at = now.isoformat()
     written, superseded, priors = write(db, periods, now, Scope(priors_from=computed_at))
+    return record_run(db, as_of, periods, computed_at, written, superseded, priors, actor)
+
+
+def record_run(
+    db: Session,
+    as_of: datetime.date,
+    periods: list[Period],
+    computed_at: str,
+    written: int,
+    superseded: int,
+    priors: dict[datetime.date, Priors],
+    actor: Any = None,
+) -> RecomputeSummary:
+    """Count the current scores and record the run (full, or incremental: same event, same
+    priors for every period) in the audit trail, for the updates that follow."""
     total = db.execute(
         sa.select(sa.func.count()).select_from(Score).where(Score.current.is_(True))
     ).scalar_one()

@@ -1,9 +1,10 @@
-"""Incremental detection (issue 21): `registry detect` after each of a series of real changes (an
-OCDS import of real data, a second import updating processes, a contract recorded and one
-extended, a retraction, a supplier merge and its reversal, a supplier moved to another group, its
-group renamed, a membership change) leaves exactly the
-flags, coverage and stored market figures a full run then leaves; a run after no change writes
-nothing; the command says what it recomputed."""
+"""Incremental detection and scoring (issue 21): `registry detect` and `registry score` after each
+of a series of real changes (an OCDS import of real data, assessments published, a second import
+updating processes, a contract recorded and one extended, a retraction, an assessment re-rated and
+one retracted, a supplier merge and its reversal, a supplier moved to another group, its group
+renamed, a membership change, the as-of date moved) leave exactly the flags, coverage, stored
+market figures and scores full runs then leave; a run after no change writes nothing; each
+command says what it recomputed."""
 
 from __future__ import annotations
 
@@ -28,12 +29,15 @@ from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
 from registry.records import Publication
+from registry.scoring import assessments, scores
+from registry.scoring.models import Assessment, Rating, Score
 from registry.suppliers.merging import merge, reverse
 from registry.suppliers.models import Supplier
 from registry.suppliers.services import SupplierService
 from tests.common.cli import run_cli, write_ini
 from tests.common.db import base as factories
 from tests.common.db.core import ContractFactory, LotFactory, MembershipFactory
+from tests.common.db.scoring import AssessmentFactory
 from tests.conftest import SHARED_DATA
 
 ARMENIA = sorted((SHARED_DATA / "armenia-armeps-2018").glob("*.json"))
@@ -82,7 +86,22 @@ def snapshot(db: Session) -> dict[str, Any]:
         "suppliers": figures(SupplierFigures),
         "buyers": figures(BuyerSupplierFigures),
         "lots": figures(LotFigures),
+        **score_snapshot(db),
     }
+
+
+def score_snapshot(db: Session) -> dict[str, Any]:
+    """The current scores, every number of them, and the priors the last run recorded (which
+    the updates on publication and retraction shrink toward); not when they were computed."""
+    table: sa.Table = Score.__table__  # type: ignore[assignment]
+    skip = {"id", "computed_at", "current", "inputs", "breakdown"}
+    columns = [c for c in table.columns if c.name not in skip]
+    rows = db.execute(sa.select(*columns, table.c.inputs).where(table.c.current.is_(True)))
+    current = sorted(
+        (*(str(v) for v in row[:-1]), str((row[-1] or {}).get("prior_components"))) for row in rows
+    )
+    run = scores.last_run(db)
+    return {"scores": current, "priors": run.priors if run else None}
 
 
 @pytest.fixture
@@ -142,7 +161,37 @@ def _most_contracted(db: Session, offset: int = 0) -> Supplier:
     return supplier
 
 
-def test_incremental_detection_equals_a_full_run_after_each_change(
+def _score(ini: Path, *args: str) -> str:
+    result = run_cli(ini, "score", *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+RATINGS = list(Rating)
+
+
+def _assessed(db: Session, lot_id: int) -> None:
+    """Two assessments, in 2018 and 2019, of six imported contracts (on no framework) and of
+    the framework lot's contracts, with ratings of every kind."""
+    held = db.execute(
+        sa.select(Contract).where(Contract.ocid.is_not(None)).order_by(Contract.id).limit(6)
+    ).scalars()
+    framed = db.execute(sa.select(Contract).where(Contract.lot_id == lot_id)).scalars()
+    factories.bind(db)
+    try:
+        for n, contract in enumerate([*held, *framed]):
+            for k, end in enumerate((datetime.date(2018, 12, 31), datetime.date(2019, 5, 31))):
+                AssessmentFactory(
+                    contract=contract,
+                    rating=RATINGS[(n + k) % len(RATINGS)],
+                    period_start=end.replace(day=1),
+                    period_end=end,
+                )
+    finally:
+        factories.bind(None)
+
+
+def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
     registry: tuple[Path, Any], tmp_path: Path
 ) -> None:
     ini, engine = registry
@@ -155,7 +204,7 @@ def test_incremental_detection_equals_a_full_run_after_each_change(
             for member in members:
                 ContractFactory(lot=lot, supplier=member.supplier, cpv_code="72200000")
             db.commit()
-            membership_id = members[0].id
+            membership_id, lot_id, framework_id = members[0].id, lot.id, lot.framework_id
         finally:
             factories.bind(None)
 
@@ -233,35 +282,81 @@ def test_incremental_detection_equals_a_full_run_after_each_change(
         membership.status = MembershipStatus.removed
         membership.end_date = datetime.date(2021, 1, 1)
 
-    steps = [
-        ("import", lambda: imported(*ARMENIA[:5])),
-        ("second import", lambda: imported(ARMENIA[5], _updates(tmp_path))),
-        ("contract recorded and extended", lambda: _change(engine, recorded)),
-        ("retraction", lambda: _change(engine, retracted)),
-        ("merge", lambda: _change(engine, merged)),
-        ("merge reversed", lambda: _change(engine, reversed_merge)),
-        ("moved to another group", lambda: _change(engine, moved)),
-        ("group renamed", lambda: _change(engine, renamed)),
-        ("membership ended", lambda: _change(engine, membership_ended)),
+    def rerated(db: Session) -> None:
+        # A correction of one rating on the framework: its prior moves, so do its suppliers'.
+        rated = db.execute(
+            sa.select(Assessment)
+            .where(Assessment.framework_id == framework_id, Assessment.rating != Rating.other)
+            .order_by(Assessment.id)
+            .limit(1)
+        ).scalar_one()
+        rated.rating = Rating.inadequate if rated.rating == Rating.good else Rating.good
+
+    def assessment_retracted(db: Session) -> None:
+        # Through the service, which rescores the supplier against the last run's priors.
+        counted = db.execute(
+            sa.select(Assessment)
+            .where(Assessment.framework_id.is_(None), Assessment.rating == Rating.good)
+            .order_by(Assessment.id)
+            .limit(1)
+        ).scalar_one()
+        assessments.retract(db, counted, None, "Rated the wrong contract")
+
+    as_of = ["2019-06-30"]
+    # (name, change, whether detection has work to do, what scoring says it did)
+    steps: list[tuple[str, Any, bool, str]] = [
+        ("import", lambda: imported(*ARMENIA[:5]), True, "Full run (first run)"),
+        (
+            "assessments published",
+            lambda: _change(engine, lambda db: _assessed(db, lot_id)),
+            False,
+            "every supplier in 2 new periods",
+        ),
+        ("second import", lambda: imported(ARMENIA[5], _updates(tmp_path)), True, "Nothing"),
+        ("contract recorded and extended", lambda: _change(engine, recorded), True, "Nothing"),
+        ("retraction", lambda: _change(engine, retracted), True, "Nothing"),
+        ("assessment re-rated", lambda: _change(engine, rerated), False, " 3 suppliers rescored"),
+        ("assessment retracted", lambda: _change(engine, assessment_retracted), False, "rescored"),
+        ("merge", lambda: _change(engine, merged), True, "Nothing"),
+        ("merge reversed", lambda: _change(engine, reversed_merge), True, "Nothing"),
+        ("moved to another group", lambda: _change(engine, moved), True, "Nothing"),
+        ("group renamed", lambda: _change(engine, renamed), True, "Nothing"),
+        ("membership ended", lambda: _change(engine, membership_ended), True, "Nothing"),
+        (
+            "as-of date moved",
+            lambda: as_of.__setitem__(0, "2019-09-30"),
+            False,
+            "1 periods retired",
+        ),
     ]
     seen = []
-    for number, (name, step) in enumerate(steps):
+    for number, (name, step, detects, rescored) in enumerate(steps):
         step()
         output = _detect(ini)
+        scored = _score(ini, "--as-of", as_of[0])
         assert ("Full run" in output) == (number == 0), (name, output)
+        # Each command did the work the change called for, and no more.
+        assert rescored in scored.splitlines()[0], (name, scored)
+        assert number == 0 or "Full run" not in scored, (name, scored)
+        if number and not detects:
+            assert output.startswith("Nothing changed since the last run"), (name, output)
+        elif number:
+            assert "; 0 of 12 detectors rerun" not in output, (name, output)
         with Session(engine) as db:
             incremental = snapshot(db)
         assert _detect(ini, "--full").startswith("Full run (--full)")
+        assert _score(ini, "--full", "--as-of", as_of[0]).startswith("Full run (--full)")
         with Session(engine) as db:
             full = snapshot(db)
+            assert scores.verify(db) == [], name
         for part in full:
             assert incremental[part] == full[part], f"after {name}: {part} differ"
         if number:
-            # Each change reran something and changed what readers see: not a vacuous match.
-            assert "; 0 of 12 detectors rerun" not in output, (name, output)
+            # Each change moved what readers see: not a vacuous match.
             assert full != seen[-1], name
         seen.append(full)
     assert seen[-1]["flags"] and seen[-1]["markets"] and seen[-1]["coverage"]
+    assert seen[-1]["scores"] and seen[-1]["priors"]
 
 
 def test_a_run_after_no_change_writes_nothing(registry: tuple[Path, Any]) -> None:
