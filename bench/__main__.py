@@ -211,51 +211,14 @@ def national(
         figures += score.figures(scored)
 
         with phases.timed(engine, "pages"):
-<<<<<<< HEAD
             measured = pages.measure(url, seconds)
         log += pages.describe(measured)
         figures += pages.figures(measured)
-=======
-            loaded = pages.measure(url, seconds)
-        hello = loaded.pop("hello-world view")
-        log.append(f"hello-world view: p95 {hello['p95_ms']:.1f} ms, {hello['rps']:.0f} req/s")
-        conditional = loaded.pop(pages.CONDITIONAL, None)
-        if conditional is not None:
-            figures.append(pages.conditional_figure(conditional, hello))
-            log.append(
-                f"{pages.CONDITIONAL}: p50 {conditional['p50_ms']:.1f} ms, p95 "
-                f"{conditional['p95_ms']:.1f} ms, {conditional['rps']:.1f} req/s"
-            )
-        for page, f in loaded.items():
-            log.append(
-                f"{page}: p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, p99 "
-                f"{f['p99_ms']:.1f} ms, {f['rps']:.1f} req/s, {f['errors']:.0f} errors"
-            )
-            figures.append(
-                figure(
-                    f"{page} page p95, ms",
-                    f["p95_ms"],
-                    hello["p95_ms"],
-                    f"<= 50 ms at {size.contracts:,} contracts",
-                    f["p95_ms"] <= 50,
-                    f"p50 {f['p50_ms']:.1f}, p99 {f['p99_ms']:.1f}",
-                )
-            )
-            figures.append(
-                figure(
-                    f"{page} page, req/s",
-                    f["rps"],
-                    hello["rps"],
-                    ">= 50% of hello-world" if page == "supplier" else "-",
-                    f["rps"] >= hello["rps"] / 2 if page == "supplier" else None,
-                )
-            )
 
         with phases.timed(engine, "daily"):  # last: the day's file changes the data
             updated = daily.measure(url, size)
         log += daily.describe(updated)
         figures += daily.figures(updated)
->>>>>>> h/incremental
     finally:
         _drop(engine, "national")
     return log, figures

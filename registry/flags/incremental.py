@@ -116,12 +116,8 @@ def plan_detection(
     # The contracts table's fingerprint comes with its subjects', from one pass.
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED - {"contracts"})]
     sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
-<<<<<<< HEAD
-    sources.extend(fingerprints.contract_fingerprints(settings.cpv_depth, dialect))
-    sources.append(record_figures.buyer_types())
-=======
     sources.extend(fingerprints.contract_fingerprints(db, settings.cpv_depth))
->>>>>>> h/incremental
+    sources.append(record_figures.buyer_types())
     changes = fingerprints.compare(
         db,
         JOB,
