@@ -221,7 +221,9 @@ class Organisations:
             seen = (role, party.name, party.party_id)
             if seen not in self._unusable:
                 self._unusable.add(seen)
-                path = "buyer.name" if role == "buyer" else "awards[].suppliers[].name"
+                path = "releases[]." + (
+                    "buyer.name" if role == "buyer" else "awards[].suppliers[].name"
+                )
                 where = f"the {role} {party.party_id or 'without an identifier'}"
                 self.check.findings.add(UNUSABLE_NAME, path, party.name, where)
                 if self.check.strict:
