@@ -141,8 +141,11 @@ class Organisations:
         ) or (party.party_id and index["party"].get(party.party_id))
         if found:
             return found
-        name = self.name_of(party, "supplier")
-        by_name = index["name"].get(name.key) if self.by_name(name, party) else None
+        name = named(party.name)
+        if not name.key:
+            self.unusable(party, "supplier")
+        # An unusable name is no name to find a party with an identifier by.
+        by_name = index["name"].get(name.key) if name.key or not party.party_id else None
         # Same name, but both with identifiers that differ: two companies, not one.
         if by_name and not (party.party_id and by_name in self._identified):
             if party.party_id:
@@ -170,7 +173,7 @@ class Organisations:
         if party.party_id:
             self.remember(index["party"], party.party_id, new)
             self._identified.add(new)
-        if self.by_name(name, party):
+        if name.key or not party.party_id:
             self.remember(index["name"], name.key, new)
         return new
 
@@ -183,8 +186,10 @@ class Organisations:
         )
         name: RecordName | None = None
         if not found:
-            name = self.name_of(party, "buyer")
-            found = index["name"].get(name.key) if self.by_name(name, party) else None
+            name = named(party.name)
+            if not name.key:
+                self.unusable(party, "buyer")
+            found = index["name"].get(name.key) if name.key or not party.party_id else None
         if found:
             if key:
                 self.remember(index["identifier"], key, found)
@@ -203,32 +208,22 @@ class Organisations:
         if key:
             self.remember(index["identifier"], key, new)
             self.remember(index["party"], party.party_id, new)
-        if self.by_name(name, party):
+        if name.key or not party.party_id:
             self.remember(index["name"], name.key, new)
         return new
 
-    @staticmethod
-    def by_name(name: RecordName, party: Party) -> bool:
-        """Whether the party may be found (and later found) by its name: not when the name is
-        unusable and the party has an identifier to be known by. Parties with neither are the
-        one record of no usable name, as the finding says."""
-        return bool(name.key) or not party.party_id
-
-    def name_of(self, party: Party, role: str) -> RecordName:
-        """The party's name by the one rule; an unusable one is a finding, once per party."""
-        name = named(party.name)
-        if not name.key and self.check is not None:
-            seen = (role, party.name, party.party_id)
-            if seen not in self._unusable:
-                self._unusable.add(seen)
-                path = "releases[]." + (
-                    "buyer.name" if role == "buyer" else "awards[].suppliers[].name"
-                )
-                where = f"the {role} {party.party_id or 'without an identifier'}"
-                self.check.findings.add(UNUSABLE_NAME, path, party.name, where)
-                if self.check.strict:
-                    self.check.problem(f"{where}: name {party.name!r}: {NAME_PROBLEM}")
-        return name
+    def unusable(self, party: Party, role: str) -> None:
+        """A finding, once per party: its name gives nothing to match it by. It is known by its
+        identifier alone; parties with neither are the one record of no usable name."""
+        seen = (role, party.name, party.party_id)
+        if self.check is None or seen in self._unusable:
+            return
+        self._unusable.add(seen)
+        path = "releases[]." + ("buyer.name" if role == "buyer" else "awards[].suppliers[].name")
+        where = f"the {role} {party.party_id or 'without an identifier'}"
+        self.check.findings.add(UNUSABLE_NAME, path, party.name, where)
+        if self.check.strict:
+            self.check.problem(f"{where}: name {party.name!r}: {NAME_PROBLEM}")
 
     def classification_id(self, classified: Classified | None) -> Any:
         """The `classifications` row of a contract's market: found, or new with the batch."""
