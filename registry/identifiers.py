@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from typing import Any
 
 # Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
 # digits (SC Scotland, NI Northern Ireland, OC LLPs, and the other registers).
@@ -72,6 +73,15 @@ class RecordName:
 
     name: str
     key: str
+
+    def columns(self, *, party_id: str | None, illustrative: bool) -> dict[str, Any]:
+        """The columns a supplier's and a buyer's row share (their builders add their own)."""
+        return {
+            "name": self.name,
+            "normalised_name": self.key,
+            "party_id": party_id,  # an identifier (PPON, OCDS org-id), never a release's own id
+            "illustrative": illustrative,
+        }
 
 
 def record_name(name: str, *, refuse: bool = True) -> RecordName:

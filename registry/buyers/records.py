@@ -22,13 +22,10 @@ def buyer_row(
 ) -> dict[str, Any]:
     """A new buyer's columns."""
     return {
-        "name": name.name,
-        "normalised_name": name.key,
+        **name.columns(party_id=party_id, illustrative=illustrative),
         "buyer_type": buyer_type,
         "region": region,
         "identifier_scheme": identifier_scheme,
         "identifier": identifier,
-        "party_id": party_id,
         "also_known_as": also_known_as,
-        "illustrative": illustrative,
     }

@@ -22,12 +22,9 @@ def supplier_row(
 ) -> dict[str, Any]:
     """A new supplier's columns, but its group (an object, or an id once written, per way in)."""
     return {
-        "name": name.name,
-        "normalised_name": name.key,
+        **name.columns(party_id=party_id, illustrative=illustrative),
         "companies_house_number": companies_house_number,
         "duns": duns,
-        "party_id": party_id,
         "sme": sme,
         "aliases": list(aliases),
-        "illustrative": illustrative,
     }
