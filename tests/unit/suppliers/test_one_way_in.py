@@ -238,7 +238,7 @@ def test_the_ocds_import_records_it_as_a_finding_and_goes_on(
     releases = [
         _release(1, _org("Ltd", ("GB-COH", "01234567"))),
         _release(2, _org("Ltd", ("GB-COH", "07654321"))),
-        _release(3, _org("- -")),
+        _release(3, _org("- -"), _org("The Co.")),
         _release(4, _org("...")),
         _release(5, _org("Ltd", ("GB-COH", "1234567"))),  # the first one again
     ]
@@ -257,9 +257,16 @@ def test_the_ocds_import_records_it_as_a_finding_and_goes_on(
             sa.select(ImportFinding).where(ImportFinding.run_id == summary.run_id)
         ).scalars()
     }
-    # Once per organisation: the two identified ones and the two unidentified names.
-    assert findings == {("unusable-name", "releases[].awards[].suppliers[].name"): (4, '"Ltd"')}
-    assert summary.findings["unusable-name"] == 4
+    # Once per organisation: the two identified suppliers, the two unidentified names, the buyer.
+    assert findings == {
+        ("unusable-name", "releases[].awards[].suppliers[].name"): (4, '"Ltd"'),
+        ("unusable-name", "releases[].buyer.name"): (1, '"The Co."'),
+    }
+    assert summary.findings["unusable-name"] == 5
+    buyer = db_session.execute(
+        sa.select(Buyer).join(Contract).where(Contract.ocid == "ocds-oneway-3")
+    ).scalar_one()
+    assert (buyer.name, buyer.normalised_name) == ("The Co.", "")
 
     # Again, nothing new: they are found by identifier, and by the empty key.
     again = _import_ocds(db_session, tmp_path, *(dict(r, id=r["id"] + "-2") for r in releases))
