@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
+from typing import Any
 
 # Companies House numbers: eight digits (England and Wales), or a two-letter prefix and six
 # digits (SC Scotland, NI Northern Ireland, OC LLPs, and the other registers).
@@ -41,9 +43,54 @@ def is_cpv_code(value: str) -> bool:
 
 
 def normalise_name(name: str) -> str:
-    """Lower-case ASCII words without punctuation or legal-form words, for matching only."""
+    """Lower-case ASCII words without punctuation or legal-form words, for matching only.
+
+    A name written wholly in another script (Armenian, Cyrillic) keeps its own letters,
+    case-folded, by the same rule: dropping them would leave every such name the same."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
     text = text.replace("&", " and ")
     text = re.sub(r"[^a-z0-9]+", " ", text)
     text = _LEGAL_FORMS.sub(" ", text)
+    key = re.sub(r"\s+", " ", text).strip()[:300]
+    if key or name.isascii():
+        return key
+    text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
+    text = _LEGAL_FORMS.sub(" ", re.sub(r"[\W_]+", " ", text))
     return re.sub(r"\s+", " ", text).strip()[:300]
+
+
+NAME_PROBLEM = "Name must contain letters or digits besides 'Ltd' or 'plc'"
+
+
+class UnusableName(ValueError):
+    """A name with no letters or digits besides words like 'Ltd': nothing to match it by."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecordName:
+    """A supplier's or buyer's name as recorded (runs of spaces made one) and the key it is
+    matched by (`normalise_name`). Made by `record_name`, so every way in names records alike."""
+
+    name: str
+    key: str
+
+    def columns(self, *, party_id: str | None, illustrative: bool) -> dict[str, Any]:
+        """The columns a supplier's and a buyer's row share (their builders add their own)."""
+        return {
+            "name": self.name,
+            "normalised_name": self.key,
+            "party_id": party_id,  # an identifier (PPON, OCDS org-id), never a release's own id
+            "illustrative": illustrative,
+        }
+
+
+def record_name(name: str, *, refuse: bool = True) -> RecordName:
+    """The one name rule for suppliers and buyers, whichever way they arrive.
+
+    Raises UnusableName when the name normalises to nothing; with `refuse=False` (the OCDS
+    import, which records that as a data-quality finding instead) the key is then empty."""
+    text = " ".join(name.split())
+    key = normalise_name(text)
+    if not key and refuse:
+        raise UnusableName(NAME_PROBLEM)
+    return RecordName(text, key)

@@ -13,7 +13,8 @@ from zope.interface import implementer
 from registry.audit.services import add_audited, apply_audited
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
-from registry.identifiers import is_ods_code, normalise_name
+from registry.buyers.records import buyer_row
+from registry.identifiers import UnusableName, is_ods_code, record_name
 from registry.integers import record_by_number
 from registry.problems import Problem, ServiceError
 from registry.sql import escape_like
@@ -100,10 +101,16 @@ class BuyerService:
     def _validate(self, data: BuyerInput, buyer: Buyer | None) -> dict[str, Any]:
         problems: list[Problem] = []
         name = _clean(data.name)
+        recorded = None
         if not name:
             problems.append(("name", "Enter the buyer's name"))
         elif len(name) > 300:
             problems.append(("name", "Name must be 300 characters or fewer"))
+        else:
+            try:
+                recorded = record_name(name)
+            except UnusableName as exc:
+                problems.append(("name", str(exc)))
         buyer_type: BuyerType | None = None
         try:
             buyer_type = BuyerType(data.buyer_type)
@@ -151,19 +158,19 @@ class BuyerService:
             problems.append(("party_id", "Party identifier must be 200 characters or fewer"))
         if problems:
             raise BuyerError(problems)
-        assert name is not None and buyer_type is not None
-        return {
-            "name": name,
-            "normalised_name": normalise_name(name) or name.lower(),
-            "buyer_type": buyer_type,
-            "region": region,
-            "identifier_scheme": scheme,
-            "identifier": identifier,
-            "party_id": party_id,
-        }
+        assert recorded is not None and buyer_type is not None
+        return buyer_row(
+            recorded,
+            buyer_type=buyer_type,
+            region=region,
+            identifier_scheme=scheme,
+            identifier=identifier,
+            party_id=party_id,
+            illustrative=data.illustrative,
+        )
 
     def create(self, data: BuyerInput, *, actor: Any) -> Buyer:
-        buyer = Buyer(illustrative=data.illustrative, **self._validate(data, None))
+        buyer = Buyer(**self._validate(data, None))
         return add_audited(
             self.db,
             buyer,
@@ -175,6 +182,8 @@ class BuyerService:
 
     def update(self, buyer: Buyer, data: BuyerInput, *, actor: Any) -> Buyer:
         values = self._validate(data, buyer)
+        # Made once and kept by an edit: whether it is illustrative, and its other names.
+        del values["illustrative"], values["also_known_as"]
         apply_audited(
             self.db,
             buyer,

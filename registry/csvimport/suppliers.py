@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from registry.csvimport.plan import Plan, first_seen
 from registry.csvimport.reader import Problems, Row, fetch_in
-from registry.identifiers import normalise_name
+from registry.identifiers import UnusableName, normalise_name, record_name
 from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.records import supplier_row
 
 
 def check(db: Session, rows: list[Row], problems: Problems) -> Plan:
@@ -57,6 +58,12 @@ def check(db: Session, rows: list[Row], problems: Problems) -> Plan:
     for row in rows:
         v = row.values
         number, duns, name = v["companies_house_number"], v["duns"], v["name"]
+        if name:
+            try:
+                v["recorded"] = record_name(name)
+            except UnusableName as exc:
+                problems.add(row.line, "name", f"{name}: {exc}")
+                continue
         duplicate = False
         if number and (line := first_seen(seen_numbers, number, row.line)) is not None:
             problems.add(row.line, "companies_house_number", f"{number} is also on line {line}")
@@ -65,7 +72,7 @@ def check(db: Session, rows: list[Row], problems: Problems) -> Plan:
             problems.add(row.line, "duns", f"{duns} is also on line {line}")
             duplicate = True
         if name and not number and not duns:
-            key = normalise_name(name)
+            key = v["recorded"].key
             if (line := first_seen(seen_names, key, row.line)) is not None:
                 problems.add(
                     row.line,
@@ -89,18 +96,23 @@ def check(db: Session, rows: list[Row], problems: Problems) -> Plan:
                 )
             else:
                 plan.present.append((row.line, f"DUNS number {duns}"))
-        elif not number and not duns and normalise_name(name) in names:
+        elif not number and not duns and v["recorded"].key in names:
             plan.present.append((row.line, f"name {name}"))
         else:
             plan.create.append(row)
     return plan
 
 
+def _group_name(row: Row) -> str:
+    """The row's group: the one it names, or one of the supplier's own name."""
+    return str(row.values["group"] or row.values["recorded"].name)
+
+
 def _groups(db: Session, rows: list[Row]) -> dict[str, SupplierGroup]:
     """The group for each row, by lower-case name: existing groups found, missing ones made."""
     wanted: dict[str, tuple[str, bool]] = {}
     for row in rows:
-        name = row.values["group"] or row.values["name"]
+        name = _group_name(row)
         wanted.setdefault(name.lower(), (name, row.values["illustrative"]))
     groups = {
         group.name.lower(): group
@@ -124,15 +136,16 @@ def write(db: Session, plan: Plan) -> list[int]:
     db.flush()
     suppliers = [
         Supplier(
-            name=row.values["name"],
-            normalised_name=normalise_name(row.values["name"]),
-            aliases=row.values["aliases"] or [],
-            companies_house_number=row.values["companies_house_number"],
-            duns=row.values["duns"],
-            party_id=row.values["party_id"],
-            sme=row.values["sme"],
-            group_id=groups[(row.values["group"] or row.values["name"]).lower()].id,
-            illustrative=row.values["illustrative"],
+            **supplier_row(
+                row.values["recorded"],
+                companies_house_number=row.values["companies_house_number"],
+                duns=row.values["duns"],
+                party_id=row.values["party_id"],
+                sme=row.values["sme"],
+                aliases=row.values["aliases"] or [],
+                illustrative=row.values["illustrative"],
+            ),
+            group_id=groups[_group_name(row).lower()].id,
         )
         for row in plan.create
     ]

@@ -48,6 +48,10 @@ RULES: dict[str, str] = {
     ),
     "record-without-releases": "A record with neither a compiledRelease nor releases: skipped",
     "record-not-compiled": "A record whose releases cannot be compiled: skipped",
+    "unusable-name": (
+        "An organisation's name with no letters or digits besides words like 'Ltd': known by "
+        "its identifier alone (without one, as the one organisation of no usable name)"
+    ),
     "not-ocds": (
         "A document or line that is not a release, a release package or a record package: skipped"
     ),

@@ -107,6 +107,7 @@ def _import_file(
     writer = _Writer(db, name, lambda: ledger.open_run(db, source), strict=strict)
     check = FileCheck(name, strict=strict, summary=writer.summary, limits=limits)
     writer.findings = check.findings
+    writer.organisations.check = check  # where an unusable name is reported
     checked: Iterator[tuple[Found, str]] = check.releases(path, progress)
     ahead = ReadAhead(checked) if reads_ahead(db) else None
     if ahead is not None:

@@ -3,11 +3,16 @@ import finds or creates them: loaded once per import as ids only, the new ones w
 with each batch, in the order their foreign keys need.
 
 Organisations are matched by identifier, then by normalised name, never by a release's own party
-id (unique only within its release): see `supplier_id` and `buyer_id`.
+id (unique only within its release): see `supplier_id` and `buyer_id`. Names follow the one rule
+every way in follows (`registry.identifiers.record_name`), and new rows are the suppliers' and
+buyers' own row builders' (`supplier_row`, `buyer_row`), so a supplier made by hand and then met
+in a release is one record. A name that normalises to nothing is a data-quality finding
+(`unusable-name`), not a refusal: the organisation is then known by its identifier alone.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,11 +20,23 @@ from sqlalchemy.orm import Session
 
 from registry.bulk import insert_with_ids
 from registry.buyers.models import Buyer, BuyerType
+from registry.buyers.records import buyer_row
 from registry.contracts.models import Classification
-from registry.opendata.checking import ImportSummary
+from registry.identifiers import NAME_PROBLEM, RecordName, record_name
+from registry.opendata.checking import FileCheck, ImportSummary
 from registry.opendata.classify import Classified
 from registry.opendata.mapping import Party, text
 from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.records import supplier_row
+
+UNUSABLE_NAME = "unusable-name"
+
+
+# Names repeat release after release (the same buyers, the same suppliers): each is worked out once.
+@functools.lru_cache(maxsize=1 << 16)
+def named(name: str) -> RecordName:
+    """The party's name by the one name rule; its key is empty when it gives nothing to match."""
+    return record_name(name, refuse=False)
 
 
 class New:
@@ -44,6 +61,9 @@ class Organisations:
     def __init__(self, db: Session, summary: ImportSummary) -> None:
         self.db = db
         self.summary = summary  # counts the buyers and suppliers created
+        # The file's check (set by the import): unusable names are its findings.
+        self.check: FileCheck | None = None
+        self._unusable: set[tuple[str, str, str | None]] = set()
         self._suppliers: dict[str, dict[str, Any]] | None = None
         self._buyers: dict[str, dict[Any, Any]] | None = None
         self._classifications: dict[tuple[str, str], Any] | None = None
@@ -75,7 +95,8 @@ class Organisations:
                     index["ch"].setdefault(ch, id_)
                 if party:
                     index["party"].setdefault(party, id_)
-                index["name"].setdefault(normalised, id_)
+                if normalised or not (ch or party):  # an unusable name: its identifier alone
+                    index["name"].setdefault(normalised, id_)
             self._suppliers = index
             self._group_names = set(self.db.execute(sa.select(SupplierGroup.name)).scalars())
         return self._suppliers
@@ -97,7 +118,8 @@ class Organisations:
                     index["identifier"].setdefault((scheme, ident), id_)
                 if party:
                     index["party"].setdefault(party, id_)
-                index["name"].setdefault(normalised, id_)
+                if normalised or not party:
+                    index["name"].setdefault(normalised, id_)
             self._buyers = index
         return self._buyers
 
@@ -119,7 +141,11 @@ class Organisations:
         ) or (party.party_id and index["party"].get(party.party_id))
         if found:
             return found
-        by_name = index["name"].get(party.match_name)
+        name = named(party.name)
+        if not name.key:
+            self.unusable(party, "supplier")
+        # An unusable name is no name to find a party with an identifier by.
+        by_name = index["name"].get(name.key) if name.key or not party.party_id else None
         # Same name, but both with identifiers that differ: two companies, not one.
         if by_name and not (party.party_id and by_name in self._identified):
             if party.party_id:
@@ -127,22 +153,18 @@ class Organisations:
                 self._identified.add(by_name)
                 self.remember(index["party"], party.party_id, by_name)
             return by_name
-        group_name = party.name
+        group_name = name.name
         counter = 1
         while group_name in self._group_names:
             counter += 1
-            group_name = text(f"{party.name} ({counter})", 300)
+            group_name = text(f"{name.name} ({counter})", 300)
         self._group_names.add(group_name)
         group = New({"name": group_name, "companies_house_number": party.companies_house_number})
-        new = New(
-            {
-                "name": party.name,
-                "normalised_name": party.match_name,
-                "companies_house_number": party.companies_house_number,
-                "party_id": party.party_id,  # an identifier, never the release's own party id
-                "group_id": group,
-            }
+        # party_id: an identifier, never the release's own party id.
+        row = supplier_row(
+            name, companies_house_number=party.companies_house_number, party_id=party.party_id
         )
+        new = New({**row, "group_id": group})
         self.new_groups.append(group)
         self.new_suppliers.append(new)
         self.summary.suppliers += 1
@@ -151,39 +173,57 @@ class Organisations:
         if party.party_id:
             self.remember(index["party"], party.party_id, new)
             self._identified.add(new)
-        self.remember(index["name"], party.match_name, new)
+        if name.key or not party.party_id:
+            self.remember(index["name"], name.key, new)
         return new
 
     def buyer_id(self, party: Party) -> Any:
         """The registry's buyer for a party: by identifier, then by name; else a new buyer."""
         index = self.buyers()
         key = (party.scheme, party.identifier) if party.party_id else None
-        found = (
-            (key and index["identifier"].get(key))
-            or (party.party_id and index["party"].get(party.party_id))
-            or index["name"].get(party.match_name)
+        found = (key and index["identifier"].get(key)) or (
+            party.party_id and index["party"].get(party.party_id)
         )
+        name: RecordName | None = None
+        if not found:
+            name = named(party.name)
+            if not name.key:
+                self.unusable(party, "buyer")
+            found = index["name"].get(name.key) if name.key or not party.party_id else None
         if found:
             if key:
                 self.remember(index["identifier"], key, found)
             return found
-        new = New(
-            {
-                "name": party.name,
-                "normalised_name": party.match_name,
-                "buyer_type": BuyerType.other,
-                "identifier_scheme": party.scheme,
-                "identifier": party.identifier,
-                "party_id": party.party_id,  # an identifier, never the release's own party id
-            }
+        assert name is not None
+        row = buyer_row(
+            name,
+            buyer_type=BuyerType.other,
+            identifier_scheme=party.scheme,
+            identifier=party.identifier,
+            party_id=party.party_id,  # an identifier, never the release's own party id
         )
+        new = New(row)
         self.new_buyers.append(new)
         self.summary.buyers += 1
         if key:
             self.remember(index["identifier"], key, new)
             self.remember(index["party"], party.party_id, new)
-        self.remember(index["name"], party.match_name, new)
+        if name.key or not party.party_id:
+            self.remember(index["name"], name.key, new)
         return new
+
+    def unusable(self, party: Party, role: str) -> None:
+        """A finding, once per party: its name gives nothing to match it by. It is known by its
+        identifier alone; parties with neither are the one record of no usable name."""
+        seen = (role, party.name, party.party_id)
+        if self.check is None or seen in self._unusable:
+            return
+        self._unusable.add(seen)
+        path = "releases[]." + ("buyer.name" if role == "buyer" else "awards[].suppliers[].name")
+        where = f"the {role} {party.party_id or 'without an identifier'}"
+        self.check.findings.add(UNUSABLE_NAME, path, party.name, where)
+        if self.check.strict:
+            self.check.problem(f"{where}: name {party.name!r}: {NAME_PROBLEM}")
 
     def classification_id(self, classified: Classified | None) -> Any:
         """The `classifications` row of a contract's market: found, or new with the batch."""

@@ -23,12 +23,13 @@ from registry.audit.services import record_event
 from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.identifiers import normalise_name
+from registry.identifiers import UnusableName, record_name
 from registry.scoring import assessments as service
 from registry.scoring import evidence, remedies, scores
 from registry.scoring.models import AssessmentReply, AssessmentStatus, Rating
 from registry.seed.files import SeedDataError
 from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.records import supplier_row
 
 FILE = "scoring/assessments.json"  # its own folder: the core loader owns the top level
 SCHEMA = PROJECT_ROOT / "schemas" / "seed-assessments.schema.json"
@@ -110,14 +111,14 @@ class _Loader:
         return found
 
     def fictional(self, entries: list[dict[str, Any]]) -> None:
-        for entry in entries:
-            group = SupplierGroup(name=entry["name"], illustrative=True)
-            supplier = Supplier(
-                name=entry["name"],
-                normalised_name=normalise_name(entry["name"]),
-                group=group,
-                illustrative=True,
-            )
+        for index, entry in enumerate(entries):
+            try:
+                name = record_name(entry["name"])
+            except UnusableName as exc:
+                self.fail(f"$.fictional_suppliers[{index}].name", f"{entry['name']!r}: {exc}")
+                continue
+            group = SupplierGroup(name=name.name, illustrative=True)
+            supplier = Supplier(**supplier_row(name, illustrative=True), group=group)
             self.db.add_all([group, supplier])
             self.db.flush()
             record_event(

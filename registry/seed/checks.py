@@ -8,7 +8,12 @@ import datetime
 from collections import Counter
 from typing import Any
 
-from registry.identifiers import is_ods_code, normalise_companies_house_number
+from registry.identifiers import (
+    NAME_PROBLEM,
+    is_ods_code,
+    normalise_companies_house_number,
+    normalise_name,
+)
 from registry.seed.files import SeedData, SeedFile
 from registry.seed.practices import codes as practice_codes
 
@@ -37,6 +42,13 @@ def _duplicates(
             problems.append(f"{file.name}: $.{path}[{index}].{field}: duplicate {what} {value!r}")
 
 
+def _names(problems: list[str], file: SeedFile, names: list[str], path: str) -> None:
+    """Each name must give something to match its record by (the rule of record_name)."""
+    for index, name in enumerate(names):
+        if not normalise_name(name):
+            problems.append(f"{file.name}: $.{path.format(index)}: {name!r}: {NAME_PROBLEM}")
+
+
 def _suppliers(seed: SeedData, problems: list[str]) -> tuple[set[str], set[str]]:
     file = seed.suppliers
     groups, suppliers = file.data["groups"], file.data["suppliers"]
@@ -45,6 +57,7 @@ def _suppliers(seed: SeedData, problems: list[str]) -> tuple[set[str], set[str]]
     _duplicates(problems, file, suppliers, "suppliers", "key", "supplier key")
     _duplicates(problems, file, suppliers, "suppliers", "companies_house_number", "number")
     _duplicates(problems, file, suppliers, "suppliers", "duns", "DUNS number")
+    _names(problems, file, [s["name"] for s in suppliers], "suppliers[{}].name")
     group_keys = {g["key"] for g in groups}
     for kind, items in (("groups", groups), ("suppliers", suppliers)):
         for index, item in enumerate(items):
@@ -66,6 +79,7 @@ def _buyers(seed: SeedData, problems: list[str]) -> set[str]:
     file = seed.buyers
     buyers = file.data["buyers"]
     _duplicates(problems, file, buyers, "buyers", "key", "buyer key")
+    _names(problems, file, [b["name"] for b in buyers], "buyers[{}].name")
     seen: dict[tuple[str, str], int] = {}
     for index, buyer in enumerate(buyers):
         if "identifier" not in buyer:
@@ -208,6 +222,8 @@ def _practices(
                 f"{file.name}: $.{part}: the practices add up to {counted}, not {total}"
             )
     _duplicates(problems, file, spec["systems"], "systems", "supplier", "supplier")
+    # Every practice's name starts with a stem: usable stems make usable names.
+    _names(problems, file, spec["name_stems"], "name_stems[{}]")
     _duplicates(problems, file, spec["regions"], "regions", "code_letter", "code letter")
     for index, system in enumerate(spec["systems"]):
         if system["supplier"] not in suppliers:

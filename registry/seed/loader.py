@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
 from registry.buyers.models import Buyer, BuyerType
+from registry.buyers.records import buyer_row
 from registry.contracts.models import Contract, ContractExtension, ProcurementMethod
 from registry.frameworks.models import (
     Framework,
@@ -33,12 +34,13 @@ from registry.frameworks.models import (
     Obligation,
     ObligationCategory,
 )
-from registry.identifiers import normalise_name
+from registry.identifiers import record_name
 from registry.records import Publication
 from registry.seed.checks import check_references
 from registry.seed.files import SeedData, SeedDataError, SeedFile, read_seed_data
 from registry.seed.practices import Practice, generate
 from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.records import supplier_row
 
 ACTOR = "seed"
 SEEDED = "seeded"
@@ -242,16 +244,18 @@ class _Writer:
             self.groups[item["key"]] = group
         self.db.add_all(self.groups.values())
         for item in file.data["suppliers"]:
+            # The names were checked (seed.checks): record_name refuses none of them here.
             self.suppliers[item["key"]] = Supplier(
-                name=item["name"],
-                normalised_name=normalise_name(item["name"]) or item["name"].lower(),
-                aliases=item.get("aliases", []),
-                companies_house_number=item.get("companies_house_number"),
-                duns=item.get("duns"),
-                party_id=item.get("party_id"),
-                sme=item.get("sme"),
+                **supplier_row(
+                    record_name(item["name"]),
+                    companies_house_number=item.get("companies_house_number"),
+                    duns=item.get("duns"),
+                    party_id=item.get("party_id"),
+                    sme=item.get("sme"),
+                    aliases=item.get("aliases", []),
+                    illustrative=item.get("illustrative", False),
+                ),
                 group=self.groups[item["group"]],
-                illustrative=item.get("illustrative", False),
             )
         self.db.add_all(self.suppliers.values())
         self.db.flush()
@@ -357,15 +361,16 @@ class _Writer:
         file = self.seed.buyers
         for item in file.data["buyers"]:
             self.buyers[item["key"]] = Buyer(
-                name=item["name"],
-                normalised_name=normalise_name(item["name"]) or item["name"].lower(),
-                buyer_type=BuyerType(item["buyer_type"]),
-                region=item.get("region"),
-                identifier_scheme=item.get("identifier_scheme"),
-                identifier=item.get("identifier"),
-                party_id=item.get("party_id"),
-                also_known_as="\n".join(item.get("also_known_as", [])) or None,
-                illustrative=item.get("illustrative", False),
+                **buyer_row(
+                    record_name(item["name"]),
+                    buyer_type=BuyerType(item["buyer_type"]),
+                    region=item.get("region"),
+                    identifier_scheme=item.get("identifier_scheme"),
+                    identifier=item.get("identifier"),
+                    party_id=item.get("party_id"),
+                    also_known_as="\n".join(item.get("also_known_as", [])) or None,
+                    illustrative=item.get("illustrative", False),
+                )
             )
         self.db.add_all(self.buyers.values())
         self.db.flush()
@@ -433,15 +438,14 @@ class _Writer:
                 # Core inserts on the tables: the ORM's per-row bookkeeping is not needed here.
                 sa.insert(BUYERS).returning(BUYERS.c.id, sort_by_parameter_order=True),
                 [
-                    {
-                        "name": p.name,
-                        "normalised_name": normalise_name(p.name) or p.name.lower(),
-                        "buyer_type": BuyerType.gp_practice,
-                        "region": p.region,
-                        "identifier_scheme": spec["identifier_scheme"],
-                        "identifier": p.code,
-                        "illustrative": True,
-                    }
+                    buyer_row(
+                        record_name(p.name),
+                        buyer_type=BuyerType.gp_practice,
+                        region=p.region,
+                        identifier_scheme=spec["identifier_scheme"],
+                        identifier=p.code,
+                        illustrative=True,
+                    )
                     for p in practices
                 ],
             )

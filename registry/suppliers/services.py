@@ -15,12 +15,19 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from registry.audit.services import add_audited, apply_audited, record_event
-from registry.identifiers import is_duns, normalise_companies_house_number, normalise_name
+from registry.identifiers import (
+    UnusableName,
+    is_duns,
+    normalise_companies_house_number,
+    normalise_name,
+    record_name,
+)
 from registry.integers import record_by_number
 from registry.problems import Problem, ServiceError
 from registry.suppliers import merging
 from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
+from registry.suppliers.records import supplier_row
 
 SUBJECT = "supplier"
 GROUP_SUBJECT = "supplier_group"
@@ -202,12 +209,16 @@ class SupplierService:
     def _validate(self, data: SupplierInput, supplier: Supplier | None) -> dict[str, Any]:
         problems: list[Problem] = []
         name = re.sub(r"\s+", " ", data.name or "").strip()
+        recorded = None
         if not name:
             problems.append(("name", "Enter the supplier's name"))
         elif len(name) > 300:
             problems.append(("name", "Name must be 300 characters or fewer"))
-        elif not normalise_name(name):
-            problems.append(("name", "Name must contain letters or digits besides 'Ltd' or 'plc'"))
+        else:
+            try:
+                recorded = record_name(name)
+            except UnusableName as exc:
+                problems.append(("name", str(exc)))
         own_id = supplier.id if supplier is not None else None
 
         number = None
@@ -240,15 +251,16 @@ class SupplierService:
         aliases = _clean_aliases(name, data.aliases, problems)
         if problems:
             raise SupplierError(problems)
-        return {
-            "name": name,
-            "normalised_name": normalise_name(name),
-            "companies_house_number": number,
-            "duns": duns,
-            "party_id": party_id,
-            "sme": data.sme,
-            "aliases": aliases,
-        }
+        assert recorded is not None
+        return supplier_row(
+            recorded,
+            companies_house_number=number,
+            duns=duns,
+            party_id=party_id,
+            sme=data.sme,
+            aliases=aliases,
+            illustrative=data.illustrative,
+        )
 
     def _taken(self, column: Any, value: str, own_id: int | None) -> bool:
         query = sa.select(Supplier.id).where(column == value)
@@ -294,7 +306,7 @@ class SupplierService:
             raise SupplierError(problems)
         if group is None:
             group = self.create_group(new_group_name or values["name"], actor=actor)
-        supplier = Supplier(group=group, illustrative=data.illustrative, **values)
+        supplier = Supplier(group=group, **values)
         return add_audited(
             self.db,
             supplier,
@@ -308,6 +320,7 @@ class SupplierService:
         if supplier.is_merged:
             raise SupplierError([("", "A merged record cannot be edited: edit the survivor")])
         values = self._validate(data, supplier)
+        del values["illustrative"]  # set when the record is made, never by an edit
         apply_audited(
             self.db,
             supplier,

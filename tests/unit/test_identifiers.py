@@ -3,11 +3,13 @@ from __future__ import annotations
 import pytest
 
 from registry.identifiers import (
+    UnusableName,
     is_cpv_code,
     is_duns,
     is_ods_code,
     normalise_companies_house_number,
     normalise_name,
+    record_name,
 )
 
 
@@ -40,3 +42,23 @@ def test_names_match_across_legal_forms_and_case() -> None:
     )
     assert normalise_name("The Phoenix Partnership (Leeds) Ltd") == "phoenix partnership leeds"
     assert normalise_name("Café & Co") == "cafe and"
+
+
+def test_names_in_another_script_keep_their_letters() -> None:
+    # Dropping them would make every such name the same (empty) key.
+    assert normalise_name('ЧП "ОКСИМЕД"') == normalise_name("чп «Оксимед»") == "чп оксимед"
+    assert normalise_name("Արմենիա ՍՊԸ") == "արմենիա սպը"
+    # A name with ASCII letters keeps the ASCII rule, as recorded before.
+    assert normalise_name("Արմենիա Alpha Ltd") == "alpha"
+
+
+@pytest.mark.parametrize("name", ["Ltd", "The Company Limited", "- -", "...", "UK plc", "  "])
+def test_a_name_that_normalises_to_nothing_is_unusable(name: str) -> None:
+    with pytest.raises(UnusableName):
+        record_name(name)
+    assert record_name(name, refuse=False).key == ""
+
+
+def test_record_name_folds_spaces_and_keys_by_normalise_name() -> None:
+    recorded = record_name("  EMIS   Health\tLtd ")
+    assert (recorded.name, recorded.key) == ("EMIS Health Ltd", "emis health")
