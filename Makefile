@@ -39,7 +39,8 @@ run: install ## migrate, seed when empty, detect lock-in, and serve on http://12
 	$(BIN)/pserve development.ini
 
 test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report= $(PYTEST_ARGS)
+	@echo "Coverage of registry/ by this run: $$($(BIN)/coverage report --format=total)% of statements and branches"
 
 lint: install ## ruff, mypy, and the migrations-match-models check
 	$(BIN)/ruff check registry tests bench

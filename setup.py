@@ -33,6 +33,7 @@ tests_require = [
     "hypothesis>=6.100",
     "playwright>=1.45",  # drives Debian's chromium (/usr/bin/chromium); no browser download
     "pytest>=8",
+    "pytest-cov>=6",  # make test reports how much of registry/ the suite runs
     "pytest-mock>=3.12",
     "pytest-xdist>=3.5",  # make test runs the suite on every core
     "schemathesis>=4.0",
