@@ -209,8 +209,13 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     open, which this suite treats as an error. Disposing only empties the pool; an engine a
     longer-lived fixture keeps connects again on its next use."""
     yield
-    while _ENGINES_THAT_CONNECTED:
-        _ENGINES_THAT_CONNECTED.pop().dispose()
+    for engine in list(_ENGINES_THAT_CONNECTED):
+        # A connection still checked out (a live server's thread mid-request) would go back to
+        # the pool dispose() drops and be collected open: that engine waits for a later test.
+        checked_out = getattr(engine.pool, "checkedout", lambda: 0)()
+        if not checked_out:
+            _ENGINES_THAT_CONNECTED.discard(engine)
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")
