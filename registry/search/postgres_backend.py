@@ -43,6 +43,11 @@ CONFIG = "english"
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout stops a statement
 MATCH_CAP = 1000  # the best matches that are grouped, faceted and paged
 SELLS_TIER = 1000.0  # as the Whoosh backend: a seller of what was asked for comes first
+# The titles of these kinds are weighted A in their stored vectors (migration 0029): filtered
+# out of them, they are the titles' own vectors, read without parsing the titles again.
+TITLED = ("contract", "lot", "framework")
+TITLES = sa.literal_column("""'{a}'::"char"[]""")
+EVERY_WEIGHT_ALIKE = sa.literal_column("'{0.1,0.1,0.1,0.1}'::float4[]")  # as unweighted words
 
 
 @implementer(ISearchService)
@@ -89,7 +94,12 @@ class PostgresSearchService:
             sa.select(
                 vectors.c.kind,
                 vectors.c.record_id,
-                sa.func.ts_rank(vectors.c.vector, tsquery).label("rank"),
+                sa.func.ts_rank(EVERY_WEIGHT_ALIKE, vectors.c.vector, tsquery).label("rank"),
+                sa.case(
+                    (vectors.c.kind.in_(TITLED), sa.func.ts_filter(vectors.c.vector, TITLES)),
+                )
+                .op("@@")(tsquery)
+                .label("titled"),
             )
             .where(vectors.c.vector.op("@@")(tsquery))
             .cte("hits")
@@ -272,35 +282,28 @@ def _sellers(tsquery: Any, cpv_lots: list[int], hits: Any) -> Any:
     or on a lot of `cpv_lots` (whose CPV names match): what registry.search.offers puts in a
     supplier's Whoosh document, read from the stored vectors at query time so that every write
     path keeps it current. `hits` are the records whose stored vector matches: the candidates,
-    of which the title alone must match, as in the Whoosh document (a framework's description
-    names its suppliers' rivals)."""
+    of which the title alone must match (`titled`), as in the Whoosh document (a framework's
+    description names its suppliers' rivals)."""
     on = Membership.status != MembershipStatus.removed
 
-    def hit(kind: str, record_id: Any) -> Any:
-        return sa.and_(hits.c.kind == kind, hits.c.record_id == record_id)
-
-    def words(title: Any) -> Any:
-        return sa.func.to_tsvector(CONFIG, title).op("@@")(tsquery)
+    def titled(kind: str, record_id: Any) -> Any:
+        return sa.and_(hits.c.kind == kind, hits.c.record_id == record_id, hits.c.titled)
 
     return sa.union(
         sa.select(Membership.supplier_id).where(on, Membership.lot_id.in_(cpv_lots)),
+        sa.select(Membership.supplier_id).join(hits, titled("lot", Membership.lot_id)).where(on),
         sa.select(Membership.supplier_id)
         .join(Lot, Membership.lot_id == Lot.id)
-        .join(hits, hit("lot", Lot.id))
-        .where(on, words(Lot.title)),
-        sa.select(Membership.supplier_id)
-        .join(Lot, Membership.lot_id == Lot.id)
-        .join(Framework, Lot.framework_id == Framework.id)
-        .join(hits, hit("framework", Framework.id))
-        .where(on, words(Framework.title)),
-        sa.select(Contract.supplier_id)
-        .join(hits, hit("contract", Contract.id))
-        .where(words(Contract.title)),
+        .join(hits, titled("framework", Lot.framework_id))
+        .where(on),
+        sa.select(Contract.supplier_id).join(hits, titled("contract", Contract.id)),
         sa.select(Supplier.id)
         .join(Product, Product.group_id == Supplier.group_id)
         .where(
             Product.retracted_at.is_(None),
-            words(sa.func.concat_ws(" ", Product.name, Product.version)),
+            sa.func.to_tsvector(CONFIG, sa.func.concat_ws(" ", Product.name, Product.version)).op(
+                "@@"
+            )(tsquery),
         ),
     )
 
