@@ -26,7 +26,7 @@ from alembic import context, op
 from alembic.script import ScriptDirectory
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 
