@@ -400,10 +400,11 @@ def as_json(flag: Flag) -> dict[str, Any]:
     }
 
 
-def open_flag_links(group_ids: Iterable[int]) -> sa.Select[Any]:
-    """(group id, flag id) of the open flags about these supplier groups: every group a flag
-    concerns through flag_groups (both of a duopoly), and a flag's own group."""
-    ids = list(group_ids)
+def open_flag_links(group_ids: Iterable[int] | sa.Select[Any]) -> sa.Select[Any]:
+    """(group id, flag id) of the open flags about these supplier groups (or those a SELECT
+    gives): every group a flag concerns through flag_groups (both of a duopoly), and a flag's
+    own group."""
+    ids = group_ids if isinstance(group_ids, sa.Select) else list(group_ids)
     linked = (
         sa.select(FlagGroup.group_id, FlagGroup.flag_id)
         .join(Flag, Flag.id == FlagGroup.flag_id)

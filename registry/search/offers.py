@@ -35,7 +35,7 @@ def cpv_words(codes: Iterable[str]) -> list[str]:
     return names
 
 
-def on_lots(supplier_ids: list[int], *columns: Any) -> sa.Select[Any]:
+def on_lots(supplier_ids: list[int] | sa.Select[Any], *columns: Any) -> sa.Select[Any]:
     """(supplier id, framework reference, *columns) of these suppliers' lots that are public and
     not left (a removed membership is no longer what a supplier sells)."""
     return (

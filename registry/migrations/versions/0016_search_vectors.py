@@ -90,15 +90,22 @@ TABLES = {
 }
 
 
-def _refresh_function() -> str:
+# kind -> (table, SQL of the (record_id, vector) rows of the records among `r`): each record's
+# words, as one vector. Revision 0029 weights the titles within them.
+VECTORS = {
+    kind: (table, f"SELECT w.id, to_tsvector('{CONFIG}', w.words) FROM ({sql}) AS w (id, words)")
+    for kind, (table, sql) in WORDS.items()
+}
+
+
+def _refresh_function(vectors: dict[str, tuple[str, str]]) -> str:
     branches = "\n    ELSIF ".join(
         f"""which = '{kind}' THEN
         DELETE FROM search_vectors WHERE kind = '{kind}' AND record_id = ANY(ids);
         INSERT INTO search_vectors (kind, record_id, vector)
         WITH r AS MATERIALIZED (SELECT * FROM {table} WHERE id = ANY(ids))
-        SELECT '{kind}', w.id, to_tsvector('{CONFIG}', w.words)
-        FROM ({sql}) AS w (id, words);"""
-        for kind, (table, sql) in WORDS.items()
+        SELECT '{kind}', v.id, v.vector FROM ({sql}) AS v (id, vector);"""
+        for kind, (table, sql) in vectors.items()
     )
     return f"""
 CREATE OR REPLACE FUNCTION search_vectors_refresh(which text, ids integer[]) RETURNS void
@@ -127,10 +134,11 @@ BEGIN
 END $$"""
 
 
-def create_functions() -> None:
+def create_functions(vectors: dict[str, tuple[str, str]] = VECTORS) -> None:
     """(Re)define the trigger functions; revision 0018 calls this again to replace the first
-    definitions in databases that ran this revision before it was corrected."""
-    op.execute(_refresh_function())
+    definitions in databases that ran this revision before it was corrected, and 0029 with
+    vectors whose titles are weighted."""
+    op.execute(_refresh_function(vectors))
     for table, (kind, carriers) in TABLES.items():
         op.execute(_changed_function(table, kind, carriers))
         if kind:
