@@ -127,11 +127,14 @@ def _day(value: str) -> datetime.date | None:
     return parsed.date() if parsed else None
 
 
+CENT = Decimal("0.01")
+
+
 def _amount(value: Any) -> tuple[Decimal | None, str | None]:
     if not isinstance(value, dict) or value.get("amount") is None:
         return None, None
     currency = value.get("currency")
-    return Decimal(value["amount"]).quantize(Decimal("0.01")), (
+    return Decimal(value["amount"]).quantize(CENT), (
         currency.upper() if isinstance(currency, str) else None
     )
 
