@@ -345,3 +345,29 @@ class FileCheck:
     def finish(self) -> None:
         """Once the file is read: the findings' counts by rule go to the summary."""
         self.summary.findings.update(self.findings.by_rule)
+
+
+def superseded(items: list[tuple[Found, Any, tuple[str, str], str, Any]]) -> set[int]:
+    """The places in the batch of releases whose id a later version repeats with other content:
+    the later by date (an undated one cannot be ordered by it), then by place, is kept."""
+    counts = collections.Counter(key for _, _, key, _, _ in items)
+    if len(counts) == len(items):
+        return set()
+    kept: dict[tuple[str, str], int] = {}
+    losers: set[int] = set()
+    for index, (_, _, key, digest, date) in enumerate(items):
+        if counts[key] == 1:
+            continue
+        best = kept.get(key)
+        if best is None:
+            kept[key] = index
+            continue
+        _, _, _, best_digest, best_date = items[best]
+        if digest == best_digest:
+            continue  # the same content: a duplicate, counted as such
+        if date is not None and best_date is not None and date < best_date:
+            losers.add(index)
+        else:
+            losers.add(best)
+            kept[key] = index
+    return losers

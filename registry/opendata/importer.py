@@ -29,7 +29,7 @@ from registry.bulk import among, insert_rows, insert_with_ids, update_rows
 from registry.contracts.models import Contract, ContractExtension
 from registry.opendata import ledger
 from registry.opendata.ahead import ReadAhead, held, reads_ahead
-from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary
+from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary, superseded
 from registry.opendata.findings import FindingLog
 from registry.opendata.limits import IMPORT, ReadLimits
 from registry.opendata.mapping import ContractData, map_release, reference, text
@@ -253,7 +253,7 @@ class _Writer:
                 )
         mapped_releases: dict[int, Any] = {}
         references: set[str] = set()
-        losers = _superseded(items)
+        losers = superseded(items)
         for index, (_, release, key, digest, _) in enumerate(items):
             previous = known.get(key)
             if index in losers or (previous is not None and previous["content_hash"] == digest):
@@ -339,7 +339,7 @@ class _Writer:
     ) -> bool:
         """A release id repeated in this file with other content: the later by date, then by
         place in the file, is kept (True: this one is not, and is skipped). In one batch the
-        earlier versions are never applied (`_superseded`); one read in an earlier batch was
+        earlier versions are never applied (`checking.superseded`); one read in an earlier batch was
         written then, and a later version updates what it wrote, as any later release of the
         process does. With --strict the file is refused."""
         if self.strict:
@@ -583,32 +583,6 @@ class _Writer:
     def insert(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
         """Insert the rows in one statement; their ids, in order."""
         return insert_with_ids(self.db, table, rows)
-
-
-def _superseded(items: list[tuple[Found, Any, tuple[str, str], str, Any]]) -> set[int]:
-    """The places in the batch of releases whose id a later version repeats with other content:
-    the later by date (an undated one cannot be ordered by it), then by place, is kept."""
-    counts = collections.Counter(key for _, _, key, _, _ in items)
-    if len(counts) == len(items):
-        return set()
-    kept: dict[tuple[str, str], int] = {}
-    losers: set[int] = set()
-    for index, (_, _, key, digest, date) in enumerate(items):
-        if counts[key] == 1:
-            continue
-        best = kept.get(key)
-        if best is None:
-            kept[key] = index
-            continue
-        _, _, _, best_digest, best_date = items[best]
-        if digest == best_digest:
-            continue  # the same content: a duplicate, counted as such
-        if date is not None and best_date is not None and date < best_date:
-            losers.add(index)
-        else:
-            losers.add(best)
-            kept[key] = index
-    return losers
 
 
 def _place(item: Found, key: tuple[str, str]) -> str:

@@ -73,21 +73,29 @@ class Mapped:
 
 
 def _party(org: dict[str, Any], parties: dict[str, dict[str, Any]]) -> Party | None:
-    # The release's own id only finds the party's entry in the same release's `parties`.
-    full = {**parties.get(str(org.get("id")), {}), **{k: v for k, v in org.items() if v}}
-    identifier: dict[str, Any] = (
-        full["identifier"] if isinstance(full.get("identifier"), dict) else {}
-    )
-    key = (
-        full.get("name"),
-        identifier.get("scheme"),
-        identifier.get("id"),
-        identifier.get("legalName"),
-    )
-    if all(value is None or type(value) is str for value in key):
-        return _known_party(*key)
+    # The release's own id only finds the party's entry in the same release's `parties`; the
+    # organisation's own values, where set, win over that entry's (read field by field rather
+    # than merged: this runs for every buyer and supplier of every release).
+    entry = parties.get(str(org.get("id"))) or _NONE
+    identifier = org.get("identifier") or entry.get("identifier")
+    if not isinstance(identifier, dict):
+        identifier = _NONE
+    name = org.get("name") or entry.get("name")
+    scheme = identifier.get("scheme")
+    ident = identifier.get("id")
+    legal = identifier.get("legalName")
+    if (
+        (name is None or type(name) is str)
+        and (scheme is None or type(scheme) is str)
+        and (ident is None or type(ident) is str)
+        and (legal is None or type(legal) is str)
+    ):
+        return _known_party(name, scheme, ident, legal)
     # Other values are worked out every time: equal keys (1, True, Decimal("1.0")) print apart.
-    return _known_party.__wrapped__(*key)
+    return _known_party.__wrapped__(name, scheme, ident, legal)
+
+
+_NONE: dict[str, Any] = {}
 
 
 # The same parties come release after release: each is worked out once.
@@ -109,15 +117,24 @@ def _known_party(raw_name: Any, raw_scheme: Any, raw_ident: Any, legal_name: Any
 
 
 def _date(value: Any) -> datetime.date | None:
+    return _day(value) if type(value) is str else None
+
+
+# A contract has four dates, and releases repeat the same days: each is read once.
+@functools.lru_cache(maxsize=1 << 16)
+def _day(value: str) -> datetime.date | None:
     parsed = parse_datetime(value)
     return parsed.date() if parsed else None
+
+
+CENT = Decimal("0.01")
 
 
 def _amount(value: Any) -> tuple[Decimal | None, str | None]:
     if not isinstance(value, dict) or value.get("amount") is None:
         return None, None
     currency = value.get("currency")
-    return Decimal(value["amount"]).quantize(Decimal("0.01")), (
+    return Decimal(value["amount"]).quantize(CENT), (
         currency.upper() if isinstance(currency, str) else None
     )
 
@@ -195,15 +212,21 @@ def map_release(release: dict[str, Any]) -> Mapped:
     awards = release.get("awards") or []
     if not awards and not release.get("contracts"):
         reasons.append("no award")
+    framework: bool | None = None
     for award in awards:
         award_id = str(award["id"])
         block = blocks_by_award.get(award_id, {})
         suppliers = [s for s in award.get("suppliers") or [] if isinstance(s, dict)]
         found: list[Party] = []
-        for party in (_party(s, parties) for s in suppliers):
+        for supplier_org in suppliers:
+            party = _party(supplier_org, parties)
             # The same supplier named twice on one award is one contract, not two.
-            if party is not None and all(
-                (party.party_id or party.match_name) != (p.party_id or p.match_name) for p in found
+            if party is not None and (
+                not found
+                or all(
+                    (party.party_id or party.match_name) != (p.party_id or p.match_name)
+                    for p in found
+                )
             ):
                 found.append(party)
         amount, currency = _amount(award.get("value"))
@@ -221,11 +244,17 @@ def map_release(release: dict[str, Any]) -> Mapped:
         period = block.get("period") or award.get("contractPeriod") or {}
         original = award.get("contractPeriod") or period
         title = text(award.get("title") or tender.get("title") or block.get("title"), 500)
-        framework = is_framework_agreement(tender)
+        if framework is None:  # the tender's: the same for every award
+            framework = is_framework_agreement(tender)
         cpv = tender_cpv or _cpv(award)
         classified = None if cpv else classification(tender, award)
+        shared = len(found) > 1
+        description = text(award.get("description") or tender.get("description"), 10_000)
+        award_date = _date(award.get("date"))
+        start_date = _date(period.get("startDate"))
+        end_date = _date(period.get("endDate"))
+        original_end_date = _date(original.get("endDate"))
         for index, supplier in enumerate(found):
-            shared = len(found) > 1
             contracts.append(
                 ContractData(
                     reference=reference(ocid, award_id, index if shared else None),
@@ -240,9 +269,7 @@ def map_release(release: dict[str, Any]) -> Mapped:
                         **common,
                         "cpv_code": cpv,
                         "title": title or f"Contract {ocid}",
-                        "description": text(
-                            award.get("description") or tender.get("description"), 10_000
-                        ),
+                        "description": description,
                         # A value shared by several suppliers (a framework award) cannot be
                         # split between them: it is kept on none rather than counted twice.
                         "value_amount": None if shared or framework else amount,
@@ -250,10 +277,10 @@ def map_release(release: dict[str, Any]) -> Mapped:
                         # A framework agreement's value is its ceiling: kept, never spend.
                         "ceiling_amount": amount if framework else None,
                         "ceiling_currency": currency if framework else None,
-                        "award_date": _date(award.get("date")),
-                        "start_date": _date(period.get("startDate")),
-                        "end_date": _date(period.get("endDate")),
-                        "original_end_date": _date(original.get("endDate")),
+                        "award_date": award_date,
+                        "start_date": start_date,
+                        "end_date": end_date,
+                        "original_end_date": original_end_date,
                     },
                 )
             )

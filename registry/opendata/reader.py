@@ -138,6 +138,13 @@ def _json_lines(stream: IO[bytes], on_package: OnPackage | None = None) -> Itera
             raise ReadError(where, f"nested deeper than {MAX_DEPTH} levels") from exc
         except ValueError as exc:
             raise ReadError(where, f"not valid JSON ({exc})") from exc
+        if (
+            type(value) is dict
+            and "ocid" in value
+            and not ("releases" in value or "records" in value)
+        ):
+            yield Found(where, value)  # a release, as most lines are: what _unpack would yield
+            continue
         yield from _unpack(value, where + ": ", on_package)
 
 
