@@ -1,0 +1,41 @@
+"""What the public records' route factories share: the record the URL names, loaded once before
+the view runs (or a 404), and their ACL."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
+from pyramid.httpexceptions import HTTPNotFound
+from pyramid.request import Request
+
+from registry.authnz import Permissions, Role, RootFactory, role_principal
+from registry.integers import record_id
+
+M = TypeVar("M")
+
+# Suppliers, groups, buyers, frameworks and lots are public: everyone reads them and only admins
+# change them. Nothing is denied here, so any other permission a page asks about (a link only
+# officers see) is answered by the site-wide ACL, as on a page without a record.
+PUBLIC_RECORD_ACL: list[tuple[Any, ...]] = [
+    (Allow, role_principal(Role.admin), ALL_PERMISSIONS),
+    (Allow, Everyone, Permissions.PublicRead),
+]
+
+
+class PublicRecordContext:
+    """Base of a public record's route factory: the site above it, the public record's ACL."""
+
+    __acl__ = PUBLIC_RECORD_ACL
+
+    def __init__(self, request: Request) -> None:
+        self.__parent__ = RootFactory(request)
+
+
+def record_or_404(request: Request, model: type[M], *options: Any) -> M:
+    """The `model` record numbered {id} in the URL (with the loader `options`); a 404 when the id
+    cannot be one or no record has it."""
+    record = request.db.get(model, record_id(request), options=list(options))
+    if record is None:
+        raise HTTPNotFound()
+    return record
