@@ -1,5 +1,10 @@
-"""What the public records' route factories share: the record the URL names, loaded once before
-the view runs (or a 404), and their ACL."""
+"""What the public records' route factories share: their ACL, and the record the URL names,
+loaded once (or a 404).
+
+The record is loaded when the view first asks for it, after the permission check: the ACL needs no
+record, so someone refused a form is refused whether or not the record exists (as before these
+factories), and only those let in learn that it does not.
+"""
 
 from __future__ import annotations
 
@@ -24,12 +29,14 @@ PUBLIC_RECORD_ACL: list[tuple[Any, ...]] = [
 
 
 class PublicRecordContext:
-    """Base of a public record's route factory: the site above it, the public record's ACL."""
+    """Base of a public record's route factory: the site above it, the public record's ACL.
+    Subclasses load their record in a `functools.cached_property`."""
 
     __acl__ = PUBLIC_RECORD_ACL
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
+        self.request = request
 
 
 def record_or_404(request: Request, model: type[M], *options: Any) -> M:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyramid.request import Request
+import functools
 
 from registry.buyers.models import Buyer
 from registry.resources import PublicRecordContext, record_or_404
@@ -11,6 +11,6 @@ from registry.resources import PublicRecordContext, record_or_404
 class BuyerContext(PublicRecordContext):
     __name__ = "buyer"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.buyer = record_or_404(request, Buyer)
+    @functools.cached_property
+    def buyer(self) -> Buyer:
+        return record_or_404(self.request, Buyer)

@@ -3,7 +3,8 @@ the framework (and the lot) loaded once, named by the reference and number peopl
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPNotFound
@@ -11,6 +12,8 @@ from pyramid.request import Request
 
 from registry.frameworks.models import Framework, Lot
 from registry.resources import PublicRecordContext
+
+M = TypeVar("M")
 
 _BY_REFERENCE = sa.select(Framework).where(
     Framework.reference == sa.bindparam("reference", type_=sa.String)
@@ -30,19 +33,23 @@ def _named(request: Request, name: str, column: Any) -> str:
     return text
 
 
+def _one_or_404(record: M | None) -> M:
+    if record is None:
+        raise HTTPNotFound()
+    return record
+
+
 class FrameworkContext(PublicRecordContext):
     """A framework's pages, and its obligations' and memberships' forms; retracted or not (the
     views say what a retracted framework may not have)."""
 
     __name__ = "framework"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        reference = _named(request, "reference", Framework.reference)
-        framework = request.db.execute(_BY_REFERENCE, {"reference": reference}).scalar_one_or_none()
-        if framework is None:
-            raise HTTPNotFound()
-        self.framework: Framework = framework
+    @functools.cached_property
+    def framework(self) -> Framework:
+        reference = _named(self.request, "reference", Framework.reference)
+        found = self.request.db.execute(_BY_REFERENCE, {"reference": reference})
+        return _one_or_404(found.scalar_one_or_none())
 
 
 class LotContext(FrameworkContext):
@@ -50,12 +57,10 @@ class LotContext(FrameworkContext):
 
     __name__ = "lot"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        number = _named(request, "number", Lot.number)
-        lot = request.db.execute(
+    @functools.cached_property
+    def lot(self) -> Lot:
+        number = _named(self.request, "number", Lot.number)
+        found = self.request.db.execute(
             _BY_NUMBER, {"framework_id": self.framework.id, "number": number}
-        ).scalar_one_or_none()
-        if lot is None:
-            raise HTTPNotFound()
-        self.lot: Lot = lot
+        )
+        return _one_or_404(found.scalar_one_or_none())

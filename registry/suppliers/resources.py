@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pyramid.request import Request
+import functools
+
 from sqlalchemy.orm import joinedload
 
 from registry.resources import PublicRecordContext, record_or_404
@@ -14,18 +15,18 @@ class SupplierContext(PublicRecordContext):
 
     __name__ = "supplier"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
+    @functools.cached_property
+    def supplier(self) -> Supplier:
         # Its group is on every page of it: read in the same query.
-        self.supplier = record_or_404(request, Supplier, joinedload(Supplier.group))
+        return record_or_404(self.request, Supplier, joinedload(Supplier.group))
 
 
 class GroupContext(PublicRecordContext):
     __name__ = "supplier-group"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.group = record_or_404(request, SupplierGroup)
+    @functools.cached_property
+    def group(self) -> SupplierGroup:
+        return record_or_404(self.request, SupplierGroup)
 
 
 class MergeContext(PublicRecordContext):
@@ -33,6 +34,6 @@ class MergeContext(PublicRecordContext):
 
     __name__ = "supplier-merge"
 
-    def __init__(self, request: Request) -> None:
-        super().__init__(request)
-        self.merge = record_or_404(request, SupplierMerge)
+    @functools.cached_property
+    def merge(self) -> SupplierMerge:
+        return record_or_404(self.request, SupplierMerge)
