@@ -62,29 +62,26 @@ def includeme(config: Configurator) -> None:
     )
 
     # Suppliers and groups (literal paths before the parametrised ones, which load the record once)
-    supplier = "registry.suppliers.resources.SupplierContext"
-    group = "registry.suppliers.resources.GroupContext"
+    supplier, group = "/suppliers/{id:[0-9]+}", "/suppliers/groups/{id:[0-9]+}"
+    in_supplier = "registry.suppliers.resources.SupplierContext"
+    in_group = "registry.suppliers.resources.GroupContext"
     config.add_route("suppliers.list", "/suppliers")
     config.add_route("suppliers.new", "/suppliers/new")
     config.add_route("suppliers.groups.list", "/suppliers/groups")
     config.add_route("suppliers.groups.new", "/suppliers/groups/new")
-    config.add_route("suppliers.groups.detail", "/suppliers/groups/{id:[0-9]+}", factory=group)
-    config.add_route("suppliers.groups.edit", "/suppliers/groups/{id:[0-9]+}/edit", factory=group)
+    config.add_route("suppliers.groups.detail", group, factory=in_group)
+    config.add_route("suppliers.groups.edit", group + "/edit", factory=in_group)
     config.add_route(
         "suppliers.merges.reverse",
         "/suppliers/merges/{id:[0-9]+}/reverse",
         factory="registry.suppliers.resources.MergeContext",
     )
-    config.add_route("suppliers.detail", "/suppliers/{id:[0-9]+}", factory=supplier)
-    config.add_route("suppliers.edit", "/suppliers/{id:[0-9]+}/edit", factory=supplier)
-    config.add_route(
-        "suppliers.memberships", "/suppliers/{id:[0-9]+}/memberships", factory=supplier
-    )
-    config.add_route(
-        "suppliers.obligations", "/suppliers/{id:[0-9]+}/obligations", factory=supplier
-    )
-    config.add_route("suppliers.group", "/suppliers/{id:[0-9]+}/group", factory=supplier)
-    config.add_route("suppliers.merge", "/suppliers/{id:[0-9]+}/merge", factory=supplier)
+    config.add_route("suppliers.detail", supplier, factory=in_supplier)
+    config.add_route("suppliers.edit", supplier + "/edit", factory=in_supplier)
+    config.add_route("suppliers.memberships", supplier + "/memberships", factory=in_supplier)
+    config.add_route("suppliers.obligations", supplier + "/obligations", factory=in_supplier)
+    config.add_route("suppliers.group", supplier + "/group", factory=in_supplier)
+    config.add_route("suppliers.merge", supplier + "/merge", factory=in_supplier)
 
     # Buyers
     buyer = "registry.buyers.resources.BuyerContext"
