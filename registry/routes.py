@@ -25,46 +25,70 @@ def includeme(config: Configurator) -> None:
     config.add_route("audit.trail", "/audit")
 
     # Frameworks, lots, obligations and memberships
-    # (/frameworks/new before the parametrised routes, which Pyramid would match first)
+    # (/frameworks/new before the parametrised routes, which Pyramid would match first; those
+    # load the framework, or the lot, once)
     framework = "/frameworks/{reference}"
+    lot = framework + "/lots/{number}"
+    in_framework = "registry.frameworks.resources.FrameworkContext"
+    in_lot = "registry.frameworks.resources.LotContext"
     config.add_route("frameworks.list", "/frameworks")
     config.add_route("frameworks.new", "/frameworks/new")
-    config.add_route("frameworks.detail", framework)
-    config.add_route("frameworks.edit", framework + "/edit")
-    config.add_route("frameworks.status", framework + "/status")
-    config.add_route("frameworks.retract", framework + "/retract")
-    config.add_route("frameworks.lots.new", framework + "/lots/new")
-    config.add_route("frameworks.lots.detail", framework + "/lots/{number}")
-    config.add_route("frameworks.lots.edit", framework + "/lots/{number}/edit")
-    config.add_route("frameworks.lots.retract", framework + "/lots/{number}/retract")
-    config.add_route("frameworks.memberships.new", framework + "/lots/{number}/suppliers/new")
-    config.add_route("frameworks.memberships.status", framework + "/memberships/{id:[0-9]+}/status")
-    config.add_route("frameworks.obligations.new", framework + "/obligations/new")
-    config.add_route("frameworks.obligations.edit", framework + "/obligations/{id:[0-9]+}/edit")
+    config.add_route("frameworks.detail", framework, factory=in_framework)
+    config.add_route("frameworks.edit", framework + "/edit", factory=in_framework)
+    config.add_route("frameworks.status", framework + "/status", factory=in_framework)
+    config.add_route("frameworks.retract", framework + "/retract", factory=in_framework)
+    config.add_route("frameworks.lots.new", framework + "/lots/new", factory=in_framework)
+    config.add_route("frameworks.lots.detail", lot, factory=in_lot)
+    config.add_route("frameworks.lots.edit", lot + "/edit", factory=in_lot)
+    config.add_route("frameworks.lots.retract", lot + "/retract", factory=in_lot)
+    config.add_route("frameworks.memberships.new", lot + "/suppliers/new", factory=in_lot)
     config.add_route(
-        "frameworks.obligations.retract", framework + "/obligations/{id:[0-9]+}/retract"
+        "frameworks.memberships.status",
+        framework + "/memberships/{id:[0-9]+}/status",
+        factory=in_framework,
+    )
+    config.add_route(
+        "frameworks.obligations.new", framework + "/obligations/new", factory=in_framework
+    )
+    config.add_route(
+        "frameworks.obligations.edit",
+        framework + "/obligations/{id:[0-9]+}/edit",
+        factory=in_framework,
+    )
+    config.add_route(
+        "frameworks.obligations.retract",
+        framework + "/obligations/{id:[0-9]+}/retract",
+        factory=in_framework,
     )
 
-    # Suppliers and groups (literal paths before the parametrised ones)
+    # Suppliers and groups (literal paths before the parametrised ones, which load the record once)
+    supplier, group = "/suppliers/{id:[0-9]+}", "/suppliers/groups/{id:[0-9]+}"
+    in_supplier = "registry.suppliers.resources.SupplierContext"
+    in_group = "registry.suppliers.resources.GroupContext"
     config.add_route("suppliers.list", "/suppliers")
     config.add_route("suppliers.new", "/suppliers/new")
     config.add_route("suppliers.groups.list", "/suppliers/groups")
     config.add_route("suppliers.groups.new", "/suppliers/groups/new")
-    config.add_route("suppliers.groups.detail", "/suppliers/groups/{id:[0-9]+}")
-    config.add_route("suppliers.groups.edit", "/suppliers/groups/{id:[0-9]+}/edit")
-    config.add_route("suppliers.merges.reverse", "/suppliers/merges/{id:[0-9]+}/reverse")
-    config.add_route("suppliers.detail", "/suppliers/{id:[0-9]+}")
-    config.add_route("suppliers.edit", "/suppliers/{id:[0-9]+}/edit")
-    config.add_route("suppliers.memberships", "/suppliers/{id:[0-9]+}/memberships")
-    config.add_route("suppliers.obligations", "/suppliers/{id:[0-9]+}/obligations")
-    config.add_route("suppliers.group", "/suppliers/{id:[0-9]+}/group")
-    config.add_route("suppliers.merge", "/suppliers/{id:[0-9]+}/merge")
+    config.add_route("suppliers.groups.detail", group, factory=in_group)
+    config.add_route("suppliers.groups.edit", group + "/edit", factory=in_group)
+    config.add_route(
+        "suppliers.merges.reverse",
+        "/suppliers/merges/{id:[0-9]+}/reverse",
+        factory="registry.suppliers.resources.MergeContext",
+    )
+    config.add_route("suppliers.detail", supplier, factory=in_supplier)
+    config.add_route("suppliers.edit", supplier + "/edit", factory=in_supplier)
+    config.add_route("suppliers.memberships", supplier + "/memberships", factory=in_supplier)
+    config.add_route("suppliers.obligations", supplier + "/obligations", factory=in_supplier)
+    config.add_route("suppliers.group", supplier + "/group", factory=in_supplier)
+    config.add_route("suppliers.merge", supplier + "/merge", factory=in_supplier)
 
     # Buyers
+    buyer = "registry.buyers.resources.BuyerContext"
     config.add_route("buyers.list", "/buyers")
     config.add_route("buyers.new", "/buyers/new")
-    config.add_route("buyers.detail", "/buyers/{id:[0-9]+}")
-    config.add_route("buyers.edit", "/buyers/{id:[0-9]+}/edit")
+    config.add_route("buyers.detail", "/buyers/{id:[0-9]+}", factory=buyer)
+    config.add_route("buyers.edit", "/buyers/{id:[0-9]+}/edit", factory=buyer)
 
     # Contracts (/contracts/new before the parametrised routes; those load the contract and its ACL)
     contract = "registry.contracts.resources.ContractContext"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +16,7 @@ from registry.authnz import Permissions
 from registry.buyers.forms import BuyerForm
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
+from registry.buyers.resources import BuyerContext
 from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.models import Contract
 from registry.figures.models import BuyerSupplierFigures
@@ -23,7 +24,6 @@ from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
 from registry.flags.sql import gbp_value
 from registry.forms import Form
-from registry.integers import record_id
 from registry.markets.datause import DataUse, add_up, data_use, use_of
 from registry.pagination import page_number, paginate
 from registry.sql import escape_like
@@ -240,21 +240,14 @@ def buyer_figures(db: Session, buyer_id: int) -> BuyerFigures:
     return BuyerFigures(use.contracts, amount, shares, use, Computed.of(rows))
 
 
-def _get_buyer(request: Request) -> Buyer:
-    buyer = request.db.get(Buyer, record_id(request))
-    if buyer is None:
-        raise HTTPNotFound()
-    return buyer
-
-
 @view_config(
     route_name="buyers.detail",
     renderer="buyers/detail.html",
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def buyer_detail(request: Request) -> dict[str, Any]:
-    buyer = _get_buyer(request)
+def buyer_detail(context: BuyerContext, request: Request) -> dict[str, Any]:
+    buyer = context.buyer
     db = request.db
     figures = buyer_figures(db, buyer.id)
     latest = list(
@@ -308,7 +301,7 @@ class EditBuyerViews(BuyerView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.buyer = _get_buyer(request)
+        self.buyer = request.context.buyer
 
     def show(self) -> dict[str, Any]:
         return self.page(BuyerForm(data=dataclasses.asdict(BuyerInput.from_buyer(self.buyer))))

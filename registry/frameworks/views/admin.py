@@ -28,7 +28,6 @@ from registry.frameworks.services import (
     allowed_statuses,
     parse_cpv_codes,
 )
-from registry.frameworks.views.public import framework_or_404, lot_or_404
 from registry.views import FormView, form_views
 
 FORM = "frameworks/form.html"
@@ -49,7 +48,7 @@ class FrameworkView(AdminView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.framework = framework_or_404(request)
+        self.framework: Framework = request.context.framework
 
 
 class LotView(FrameworkView):
@@ -57,7 +56,7 @@ class LotView(FrameworkView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.lot: Lot = lot_or_404(request, self.framework)
+        self.lot: Lot = request.context.lot
 
     def lot_url(self) -> str:
         return self.request.route_path(

@@ -7,7 +7,6 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
@@ -25,6 +24,7 @@ from registry.frameworks.models import (
     ObligationCategory,
 )
 from registry.frameworks.money import framework_total, lot_ceiling_use, lot_ceiling_use_computed
+from registry.frameworks.resources import FrameworkContext, LotContext
 from registry.frameworks.services import allowed_statuses
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
@@ -53,31 +53,6 @@ SORTS: dict[str, tuple[str, Any]] = {
     "end": ("End", Framework.end_date),
 }
 RETRACTED = "retracted"
-
-
-_BY_REFERENCE = sa.select(Framework).where(
-    Framework.reference == sa.bindparam("reference", type_=sa.String)
-)
-
-
-def framework_or_404(request: Request) -> Framework:
-    framework = request.db.execute(
-        _BY_REFERENCE, {"reference": request.matchdict["reference"]}
-    ).scalar_one_or_none()
-    if framework is None:
-        raise HTTPNotFound()
-    return framework
-
-
-def lot_or_404(request: Request, framework: Framework) -> Lot:
-    lot = request.db.execute(
-        sa.select(Lot).where(
-            Lot.framework_id == framework.id, Lot.number == request.matchdict["number"]
-        )
-    ).scalar_one_or_none()
-    if lot is None:
-        raise HTTPNotFound()
-    return lot
 
 
 def _counts(request: Request, framework_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -232,8 +207,8 @@ def _obligations(request: Request, *where: Any) -> list[Obligation]:
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def framework_detail(request: Request) -> dict[str, Any]:
-    framework = framework_or_404(request)
+def framework_detail(context: FrameworkContext, request: Request) -> dict[str, Any]:
+    framework = context.framework
     lots = list(framework.lots)
     lot_money, computed = lot_ceiling_use_computed(request.db, lots)
     return {
@@ -263,9 +238,8 @@ def framework_detail(request: Request) -> dict[str, Any]:
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def lot_detail(request: Request) -> dict[str, Any]:
-    framework = framework_or_404(request)
-    lot = lot_or_404(request, framework)
+def lot_detail(context: LotContext, request: Request) -> dict[str, Any]:
+    framework, lot = context.framework, context.lot
     obligations = _obligations(
         request,
         Obligation.framework_id == framework.id,

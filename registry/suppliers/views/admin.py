@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 
 from registry.authnz import Permissions
 from registry.forms import Form
-from registry.integers import record_id
 from registry.pickers.services import NotPicked, pick_supplier
 from registry.problems import ServiceError
 from registry.suppliers.forms import (
@@ -23,7 +22,6 @@ from registry.suppliers.forms import (
 from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
 from registry.suppliers.services import MergeError, SupplierError
-from registry.suppliers.views.public import get_group, get_supplier
 from registry.views import FormView, form_views
 
 
@@ -85,7 +83,7 @@ class OneSupplierView(SupplierView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.supplier = get_supplier(request)
+        self.supplier = request.context.supplier
 
     def refused(self) -> HTTPSeeOther | None:
         if self.supplier.is_merged:
@@ -200,7 +198,7 @@ class EditGroupViews(GroupView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        self.group = get_group(request)
+        self.group = request.context.group
 
     def show(self) -> dict[str, Any]:
         data = {
@@ -247,10 +245,7 @@ class ReverseMergeViews(SupplierView):
 
     def __init__(self, request: Request) -> None:
         super().__init__(request)
-        merge = request.db.get(SupplierMerge, record_id(request))
-        if merge is None:
-            raise HTTPNotFound()
-        self.merge = merge
+        self.merge: SupplierMerge = request.context.merge
 
     def page(self, form: Form, **extra: Any) -> dict[str, Any]:
         return {"form": form, "merge": self.merge}

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
 from registry.identifiers import normalise_companies_house_number, normalise_name
-from registry.integers import record_by_number, record_id
+from registry.integers import record_by_number
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
 from registry.sql import escape_like
 from registry.suppliers import queries
 from registry.suppliers.models import Supplier, SupplierGroup
+from registry.suppliers.resources import GroupContext, SupplierContext
 
 MAX_QUERY = 200
 # The supplier page shows this many of each long list, and links to the rest.
@@ -116,31 +116,16 @@ def supplier_list(request: Request) -> dict[str, Any]:
     }
 
 
-def get_supplier(request: Request) -> Supplier:
-    # Its group is on every page of it: read in the same query.
-    supplier = request.db.get(Supplier, record_id(request), options=[joinedload(Supplier.group)])
-    if supplier is None:
-        raise HTTPNotFound()
-    return supplier
-
-
-def get_group(request: Request) -> SupplierGroup:
-    group = request.db.get(SupplierGroup, record_id(request))
-    if group is None:
-        raise HTTPNotFound()
-    return group
-
-
 @view_config(
     route_name="suppliers.detail",
     renderer="suppliers/detail.html",
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def supplier_detail(request: Request) -> dict[str, Any]:
+def supplier_detail(context: SupplierContext, request: Request) -> dict[str, Any]:
     """Summary first (group, scores, flags, market shares), then the first few of each long
     list with a link to all of them: a large supplier's page stays a page (issue 18)."""
-    supplier = get_supplier(request)
+    supplier = context.supplier
     db = request.db
     by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
     shares, market_count = queries.market_shares(db, supplier.group_id, SUMMARY_ROWS)
@@ -191,8 +176,8 @@ LONG_LISTS: dict[str, tuple[Any, str, str, str]] = {
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def supplier_long_list(request: Request) -> dict[str, Any]:
-    supplier = get_supplier(request)
+def supplier_long_list(context: SupplierContext, request: Request) -> dict[str, Any]:
+    supplier = context.supplier
     query, title, noun, empty = LONG_LISTS[request.matched_route.name]
     page = query(request.db, supplier.id, page_number(request), PAGE_ROWS)
     return {
@@ -254,8 +239,8 @@ def group_list(request: Request) -> dict[str, Any]:
     permission=Permissions.PublicRead,
     request_method="GET",
 )
-def group_detail(request: Request) -> dict[str, Any]:
-    group = get_group(request)
+def group_detail(context: GroupContext, request: Request) -> dict[str, Any]:
+    group = context.group
     members = queries.group_members(request.db, group.id, include_merged=True)
     count, value = queries.group_value(request.db, group.id)
     figures = data_use(request.db, Supplier.group_id == group.id, by_group=True)
