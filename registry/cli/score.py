@@ -9,8 +9,9 @@ import click
 
 from registry import clock
 from registry.cli import CLIContext, main, pass_context
-from registry.scoring import incremental, scores
-from registry.scoring.coverage import score_coverage
+from registry.scoring.scores import incremental
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.coverage import score_coverage
 
 
 @main.command()

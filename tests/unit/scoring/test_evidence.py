@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.frameworks.models import KPIDirection
-from registry.scoring import assessments as service
-from registry.scoring.evidence import CONTRADICTION_ACTION, contradictions, distribution
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.evidence import CONTRADICTION_ACTION, contradictions, distribution
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 from tests.common.db.scoring import AssessmentFactory
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
 
 # 1.1: clocks only where the Act applies (contracts that ended before it came into force are not
 # applicable; no clock runs before it); units compared after normalisation (UNIT_VOCABULARY).

@@ -27,9 +27,10 @@ from registry.contracts.models import Contract
 from registry.db import Unindexed
 from registry.frameworks.models import Lot, Obligation
 from registry.records import Publication
-from registry.scoring import clock_rules as rules
-from registry.scoring.days import as_date, day_number, least
-from registry.scoring.models import Assessment, AssessmentStatus, Breach, BreachKind
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.clocks import rules
+from registry.scoring.clocks.days import as_date, day_number, least
+from registry.scoring.remedies.models import Breach, BreachKind
 from registry.suppliers.models import Supplier
 
 

@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
 from registry.db import UTCDateTime, utcnow
-from registry.scoring import method
-from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, Score
-from registry.scoring.public import published_assessments
-from registry.scoring.score_sql import (
+from registry.scoring.assessments.models import Assessment
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
+from registry.scoring.scores.models import Score
+from registry.scoring.scores.sql import (
     PRIOR_ALL,
     Key,
     Period,

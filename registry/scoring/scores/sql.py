@@ -20,10 +20,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from registry.db import AsJson, Greatest, Least, RoundHalfEven, Unindexed
-from registry.scoring import method
-from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, Rating, Score
-from registry.scoring.public import published_assessments
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
+from registry.scoring.scores.models import Score
 
 Key = tuple[int, int | None]  # (supplier id, framework id or None for overall)
 Period = tuple[str, datetime.date]  # (label, the date it is scored as of)

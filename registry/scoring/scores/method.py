@@ -20,7 +20,7 @@ import datetime
 import math
 from typing import Any
 
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
 
 METHOD_VERSION = "2.0"
 

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.audit.services import record_event
 from registry.frameworks.models import KPIDirection, Obligation
-from registry.scoring import clock_rules as rules
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
-from registry.scoring.public import published_assessments
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.clocks import rules
 
 CONTRADICTION_ACTION = "assessment.contradiction"
 
