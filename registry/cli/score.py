@@ -57,5 +57,5 @@ def score(cli: CLIContext, as_of: datetime.datetime | None, verify: bool, full: 
         covered = score_coverage(db)
     click.echo(said)
     click.echo(f"Computed {summary.scores} scores over {summary.periods} periods as of {day}.")
-    # Coverage, not silence: who was not scored, and why (registry/scoring/coverage.py).
+    # Coverage, not silence: who was not scored, and why (registry/scoring/scores/coverage.py).
     click.echo(covered.describe())

@@ -518,7 +518,7 @@ _table(
 )
 
 
-# -- assessment clocks and buyers' assessment records (registry.scoring.clock_exports) --------
+# -- assessment clocks and buyers' assessment records (registry.scoring.clocks.exports) -------
 # Registered here so /data and `registry export csv|json` list them with the other tables.
 def _register_clock_tables() -> None:
     from registry.scoring.clocks import exports as clock_exports

@@ -4,7 +4,8 @@
 Procurement Act 2023, s.71: a contracting authority assesses a supplier's performance against
 each KPI of a contract at least once in every 12 months, on the contract's termination, and
 publishes a notice within 30 days of a breach. The SQL that applies these numbers is in
-`registry.scoring.clocks`; the contradiction rule's SQL is in `registry.scoring.evidence`.
+`registry.scoring.clocks.services`; the contradiction rule's SQL is in
+`registry.scoring.assessments.evidence`.
 """
 
 from __future__ import annotations

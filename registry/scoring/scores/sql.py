@@ -5,7 +5,7 @@ that count are read once, grouped by supplier, framework and interval of days (w
 interval every assessment counts in the same periods), keeping n, Σw and Σw·days per rating so
 that each period's recency-weighted sums are arithmetic on those few rows. They are rolled up
 per framework, per supplier and overall, and the method's formula is applied in SQL
-(`score_rows`); `registry.scoring.scores` writes what changed.
+(`score_rows`); `registry.scoring.scores.services` writes what changed.
 """
 
 from __future__ import annotations

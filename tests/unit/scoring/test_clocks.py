@@ -1,4 +1,4 @@
-"""Assessment clocks (registry.scoring.clocks): which KPIs a contract has, when each is due and
+"""Assessment clocks (registry.scoring.clocks.services): which KPIs a contract has, when each is due and
 why, the states, and a buyer's on-time rate; computed in SQL on the test database."""
 
 from __future__ import annotations

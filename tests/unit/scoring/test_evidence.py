@@ -1,4 +1,4 @@
-"""Evidence-bound ratings (registry.scoring.evidence): the narrative rule, the two contradiction
+"""Evidence-bound ratings (registry.scoring.assessments.evidence): the narrative rule, the two contradiction
 rules, the audit event on submission, and a buyer's distribution of published ratings."""
 
 from __future__ import annotations
