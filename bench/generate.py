@@ -44,7 +44,7 @@ from registry.contracts.models import Contract, ContractExtension
 from registry.db import create_engine, refresh_statistics, utcnow
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.migrate import upgrade_to_head
-from registry.scoring.models import Assessment
+from registry.scoring.assessments.models import Assessment
 from registry.suppliers.models import Supplier, SupplierGroup
 
 BATCH = 50_000  # rows per executemany on SQLite

@@ -26,8 +26,8 @@ from bench.figures import figure
 from registry.db import UTCDateTime, create_engine, utcnow
 from registry.frameworks.models import Framework, FrameworkStatus, Obligation, ObligationCategory
 from registry.migrate import upgrade_to_head
-from registry.scoring import scores
-from registry.scoring.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.scores import services as scores
 from registry.suppliers.models import Supplier, SupplierGroup
 
 FRAMEWORKS = 10  # one obligation each: every supplier is assessed on every framework

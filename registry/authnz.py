@@ -32,7 +32,7 @@ class Permissions(enum.StrEnum):
     AuditorFlagsTriage = "auditor:flags:triage"
     AuditTrailRead = "auditor:audit:read"
     SupplierRepliesWrite = "supplier:replies:write"
-    # Granted per assessment: to its buyer's officers and to auditors (see scoring.resources).
+    # Granted per assessment: to its buyer's officers and to auditors (see scoring.assessments.resources).
     AssessmentsRetract = "registry:assessments:retract"
 
 

@@ -22,7 +22,9 @@ from registry.opendata import models as _opendata_models  # noqa: F401
 from registry.products import models as _products_models  # noqa: F401
 
 # Features that own further tables register them by being imported here.
-from registry.scoring import models as _scoring_models  # noqa: F401
+from registry.scoring.assessments import models as _assessments_models  # noqa: F401
+from registry.scoring.remedies import models as _remedies_models  # noqa: F401
+from registry.scoring.scores import models as _scores_models  # noqa: F401
 from registry.search import models as _search_models  # noqa: F401
 from registry.suppliers.models import Supplier, SupplierGroup, SupplierMerge
 

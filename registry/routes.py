@@ -104,12 +104,12 @@ def includeme(config: Configurator) -> None:
     config.add_route("review.queue", "/review")
     config.add_route("methodology", "/methodology")
     config.add_route("clocks", "/assessment-clocks")  # assessment clocks: due, overdue, rules
-    assessment = "registry.scoring.resources.AssessmentContext"
+    assessment = "registry.scoring.assessments.resources.AssessmentContext"
     config.add_route("assessments.list", "/assessments")
     config.add_route(
         "assessments.new",
         "/contracts/{id:[0-9]+}/assessments/new",
-        factory="registry.scoring.resources.ContractAssessmentContext",
+        factory="registry.scoring.assessments.resources.ContractAssessmentContext",
     )
     config.add_route("assessments.detail", "/assessments/{id:[0-9]+}", factory=assessment)
     config.add_route("assessments.edit", "/assessments/{id:[0-9]+}/edit", factory=assessment)

@@ -1,5 +1,5 @@
 """GET /api/v1/buyers/{id}/accountability: a buyer's assessment clocks and on-time rate, and the
-distribution of its published ratings (registry.scoring.clocks and .evidence), as on its page."""
+distribution of its published ratings (registry.scoring.clocks and registry.scoring.assessments.evidence), as on its page."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from registry.api.validation import ApiError, validate_request
 from registry.authnz import Permissions
 from registry.buyers.models import Buyer
 from registry.clock import today
-from registry.scoring import clock_rules as rules
-from registry.scoring import clock_views, clocks
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
+from registry.scoring.clocks import rules, summaries
+from registry.scoring.clocks import services as clocks
 
 
 def clock_json(clock: clocks.Clock, as_of: datetime.date) -> dict[str, Any]:
@@ -48,8 +48,8 @@ def buyer_accountability(request: Request) -> Response:
     if buyer is None:
         raise ApiError(404, f"There is no buyer numbered {params['id']}")
     as_of = today()
-    record = clock_views.buyer_record(request.db, buyer.id, as_of)
-    overdue = clock_views.clock_page(
+    record = summaries.buyer_record(request.db, buyer.id, as_of)
+    overdue = summaries.clock_page(
         request.db,
         clocks.Scope(buyer_id=buyer.id),
         as_of,

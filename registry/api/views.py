@@ -39,10 +39,16 @@ from registry.frameworks.models import Framework, Lot
 from registry.frameworks.money import CeilingUse, framework_total, lot_ceiling_use
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import list_markets
-from registry.scoring import REPLY_WINDOW_SETTING, assessments
-from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
-from registry.scoring.models import Assessment, Score
-from registry.scoring.resources import ContractAssessmentContext
+from registry.scoring.assessments import services as assessments
+from registry.scoring.assessments.models import Assessment
+from registry.scoring.assessments.resources import ContractAssessmentContext
+from registry.scoring.assessments.services import (
+    REPLY_WINDOW_SETTING,
+    AssessmentError,
+    AssessmentInput,
+    parse_links,
+)
+from registry.scoring.scores.models import Score
 from registry.search.interfaces import ISearchService, SearchTooBroad, SearchUnavailable
 from registry.search.views import result_url
 from registry.suppliers.models import Supplier

@@ -9,8 +9,9 @@ import click
 
 from registry import clock
 from registry.cli import CLIContext, main, pass_context
-from registry.scoring import incremental, scores
-from registry.scoring.coverage import score_coverage
+from registry.scoring.scores import incremental
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.coverage import score_coverage
 
 
 @main.command()
@@ -56,5 +57,5 @@ def score(cli: CLIContext, as_of: datetime.datetime | None, verify: bool, full: 
         covered = score_coverage(db)
     click.echo(said)
     click.echo(f"Computed {summary.scores} scores over {summary.periods} periods as of {day}.")
-    # Coverage, not silence: who was not scored, and why (registry/scoring/coverage.py).
+    # Coverage, not silence: who was not scored, and why (registry/scoring/scores/coverage.py).
     click.echo(covered.describe())

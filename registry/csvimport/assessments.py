@@ -17,8 +17,8 @@ from registry.contracts.models import Contract
 from registry.csvimport.plan import Plan, first_seen
 from registry.csvimport.reader import Problems, Row, fetch_in
 from registry.frameworks.models import Lot, Obligation
-from registry.scoring import assessments as service
-from registry.scoring.models import Assessment
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.models import Assessment
 
 
 def _input(v: dict[str, Any], obligation_id: int | None) -> service.AssessmentInput:

@@ -26,7 +26,7 @@ from registry.frameworks.models import (
 )
 from registry.identifiers import is_cpv_code, is_duns, normalise_companies_house_number
 from registry.integers import Bounds, column_bounds
-from registry.scoring.models import Assessment, Rating
+from registry.scoring.assessments.models import Assessment, Rating
 
 KINDS = ("frameworks", "suppliers", "obligations", "contracts", "assessments")
 LIST_SEPARATOR = ";"

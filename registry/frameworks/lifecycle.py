@@ -28,7 +28,7 @@ from registry.frameworks.models import (
     MembershipStatus,
 )
 from registry.problems import Problem
-from registry.scoring.models import Exclusion
+from registry.scoring.remedies.models import Exclusion
 from registry.suppliers.models import Supplier
 
 # Before these, a framework is not yet live: no call-off can be made from it.

@@ -16,7 +16,9 @@ from registry.markets.keys import CLASSIFIED_KINDS
 from registry.markets.models import MarketFigures
 from registry.markets.services import market_labels
 from registry.opendata.models import ImportRun
-from registry.scoring import clock_rules, clock_views, clocks
+from registry.scoring.clocks import rules as clock_rules
+from registry.scoring.clocks import services as clocks
+from registry.scoring.clocks import summaries
 
 ROWS = 5
 
@@ -64,7 +66,7 @@ def latest_imports(db: Session, rows: int = ROWS) -> list[ImportRun]:
 def clocks_coming_due(db: Session, as_of: datetime.date) -> dict[str, Any]:
     """Every clock state's count and the assessments due soonest, of published contracts and
     assessments only, as /assessment-clocks counts them."""
-    totals, due_soon = clock_views.state_summary(
+    totals, due_soon = summaries.state_summary(
         db, clocks.Scope(), as_of, clock_rules.DUE_SOON, ROWS
     )
     return {"clock_totals": totals, "due_soon": due_soon, "as_of": as_of}

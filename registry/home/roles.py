@@ -22,10 +22,13 @@ from registry.opendata import quality
 from registry.opendata.models import ImportRun, ImportRunOcid
 from registry.pagination import Page, paginate
 from registry.records import Publication
-from registry.scoring import clock_rules, clock_views, clocks, evidence
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus
-from registry.scoring.public import of_published_contract
-from registry.scoring.scorecard import scorecard
+from registry.scoring.assessments import evidence
+from registry.scoring.assessments.models import Assessment, AssessmentReply, AssessmentStatus
+from registry.scoring.assessments.public import of_published_contract
+from registry.scoring.clocks import rules as clock_rules
+from registry.scoring.clocks import services as clocks
+from registry.scoring.clocks import summaries
+from registry.scoring.scores.scorecard import scorecard
 from registry.suppliers.models import Supplier
 
 ROWS = 5
@@ -56,8 +59,8 @@ def _active_flags(condition: sa.ColumnElement[bool]) -> sa.Select[Any]:
 
 def _clocks(db: Session, scope: clocks.Scope, as_of: datetime.date) -> dict[str, Any]:
     """Assessments overdue and due soon: the first few of each, and every state's total."""
-    totals, overdue = clock_views.state_summary(db, scope, as_of, clock_rules.OVERDUE, ROWS)
-    due_soon = clock_views.clock_page(
+    totals, overdue = summaries.state_summary(db, scope, as_of, clock_rules.OVERDUE, ROWS)
+    due_soon = summaries.clock_page(
         db, scope, as_of, (clock_rules.DUE_SOON,), 1, ROWS, totals[clock_rules.DUE_SOON]
     )
     return {"overdue": overdue, "due_soon": due_soon, "totals": totals}

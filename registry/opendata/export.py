@@ -25,10 +25,11 @@ from registry.opendata.findings import rule_title
 from registry.opendata.models import ImportFinding, ImportRun
 from registry.products.models import ContractProduct, Product
 from registry.records import Publication
-from registry.scoring.coverage import coverage_select as score_coverage_select
-from registry.scoring.models import Assessment, AssessmentReply, Score
-from registry.scoring.public import published_assessments
-from registry.scoring.scores import explain
+from registry.scoring.assessments.models import Assessment, AssessmentReply
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores.coverage import coverage_select as score_coverage_select
+from registry.scoring.scores.models import Score
+from registry.scoring.scores.services import explain
 from registry.suppliers.models import Supplier, SupplierGroup
 
 LICENSE = "http://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -517,10 +518,10 @@ _table(
 )
 
 
-# -- assessment clocks and buyers' assessment records (registry.scoring.clock_exports) --------
+# -- assessment clocks and buyers' assessment records (registry.scoring.clocks.exports) -------
 # Registered here so /data and `registry export csv|json` list them with the other tables.
 def _register_clock_tables() -> None:
-    from registry.scoring import clock_exports
+    from registry.scoring.clocks import exports as clock_exports
 
     TABLES["assessment_clocks"] = Table(
         "assessment_clocks",

@@ -24,9 +24,11 @@ from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.identifiers import UnusableName, record_name
-from registry.scoring import assessments as service
-from registry.scoring import evidence, remedies, scores
-from registry.scoring.models import AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.assessments import evidence
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.models import AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.remedies import services as remedies
+from registry.scoring.scores import services as scores
 from registry.seed.files import SeedDataError
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.records import supplier_row
@@ -329,7 +331,7 @@ class _Loader:
                 actor=None,
                 illustrative=True,
             )
-        except service.AssessmentError as exc:
+        except remedies.RemedyError as exc:
             for field, message in exc.errors:
                 self.fail(f"{where}.{field}", message)
 

@@ -23,7 +23,7 @@ from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query
 from registry.markets.keys import kind_condition, market_column
 from registry.markets.services import market_labels
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
 from registry.search.trends import ScoreLine, score_lines
 from registry.suppliers.models import Supplier
 

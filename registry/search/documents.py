@@ -17,7 +17,7 @@ from registry.contracts.models import Contract
 from registry.flags.services import open_flag_links
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.records import Publication
-from registry.scoring.models import Score
+from registry.scoring.scores.models import Score
 from registry.search.interfaces import KINDS, Document
 from registry.search.offers import on_lots, what_they_sell
 from registry.suppliers.models import Supplier, SupplierGroup

@@ -26,7 +26,7 @@ from registry.contracts.models import Contract
 from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.products.models import Product
-from registry.scoring.models import Score
+from registry.scoring.scores.models import Score
 from registry.search.documents import all_documents, documents_for, expand
 from registry.search.interfaces import FACETS, Document, ISearchService, SearchResults
 from registry.suppliers.models import Supplier, SupplierGroup

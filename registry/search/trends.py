@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.formatting import format_score
 from registry.frameworks.models import Framework
-from registry.scoring.models import Score
+from registry.scoring.scores.models import Score
 from registry.search.documents import score_band
 
 WIDTH, HEIGHT, PAD = 80, 20, 2

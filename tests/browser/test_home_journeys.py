@@ -17,7 +17,7 @@ from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.db import create_engine
 from registry.records import Publication
-from registry.scoring import assessments
+from registry.scoring.assessments import services as assessments
 from tests.browser.conftest import assert_accessible, follow
 from tests.browser.test_trust_journeys import (
     heading,

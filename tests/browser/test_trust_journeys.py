@@ -22,8 +22,8 @@ from registry.flags.detectors import load_settings
 from registry.flags.services import run_detection
 from registry.frameworks.models import Framework
 from registry.records import Publication
-from registry.scoring import assessments
-from registry.scoring.models import Assessment
+from registry.scoring.assessments import services as assessments
+from registry.scoring.assessments.models import Assessment
 from registry.search.documents import documents_for
 from registry.search.services import make_backend
 from registry.seed.loader import load_seed_data

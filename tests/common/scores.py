@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from registry.scoring import method
-from registry.scoring.method import Aggregates
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
 
 
 def aggregates(counted: list[tuple[float, Rating]]) -> Aggregates:

@@ -9,18 +9,20 @@ import factory
 
 from registry.frameworks.models import KPIDirection, Lot
 from registry.records import Publication
-from registry.scoring.models import (
+from registry.scoring.assessments.models import (
     Assessment,
     AssessmentReply,
     AssessmentStatus,
+    Rating,
+)
+from registry.scoring.remedies.models import (
     Breach,
     BreachKind,
     Exclusion,
     ExclusionKind,
-    Rating,
     RemediationPlan,
-    Score,
 )
+from registry.scoring.scores.models import Score
 from tests.common.db.base import ModelFactory
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 

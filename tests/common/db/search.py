@@ -108,7 +108,7 @@ def a_score(supplier_id: int, value: str, year: int = 2024, framework_id: int | 
     import datetime
     from decimal import Decimal
 
-    from registry.scoring.models import Score
+    from registry.scoring.scores.models import Score
 
     return Score(
         supplier_id=supplier_id,

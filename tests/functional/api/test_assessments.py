@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from registry.api.tokens import issue_token
 from registry.audit.models import AuditEvent
 from registry.db import utcnow
-from registry.scoring import REPLY_WINDOW_SETTING
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments.services import REPLY_WINDOW_SETTING
 from tests.common.db.core import BuyerFactory, ContractFactory, ObligationFactory
 from tests.common.db.search import gp_market
 

@@ -23,7 +23,7 @@ from registry.api.validation import MAX_DEPTH, load_spec
 from registry.audit.models import AuditEvent
 from registry.contracts.models import Contract
 from registry.integers import column_bounds
-from registry.scoring.models import Assessment
+from registry.scoring.assessments.models import Assessment
 from tests.common.access import row_counts
 from tests.common.db.search import EMIS_CH, gp_market
 from tests.functional.badinput.corpus import BAD_DATES, NEGATIVE, OUT_OF_RANGE

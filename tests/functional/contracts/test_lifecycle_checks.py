@@ -18,7 +18,7 @@ from registry.contracts.models import Contract
 from registry.csvimport.services import import_csv
 from registry.frameworks.models import FrameworkStatus, MembershipStatus
 from registry.records import Publication
-from registry.scoring.models import Exclusion, ExclusionKind
+from registry.scoring.remedies.models import Exclusion, ExclusionKind
 from tests.common.db.core import (
     BuyerFactory,
     FrameworkFactory,

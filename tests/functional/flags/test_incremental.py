@@ -29,8 +29,10 @@ from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
 from registry.records import Publication
-from registry.scoring import assessments, scores
-from registry.scoring.models import Assessment, Rating, Score
+from registry.scoring.assessments import services as assessments
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
 from registry.suppliers.merging import merge, reverse
 from registry.suppliers.models import Supplier
 from registry.suppliers.services import SupplierService

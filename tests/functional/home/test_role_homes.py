@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.flags.models import FlagGroup, Severity, SubjectType
 from registry.records import Publication
-from registry.scoring.models import AssessmentStatus
+from registry.scoring.assessments.models import AssessmentStatus
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
 from tests.common.db.flags import open_flag as flag
 from tests.common.db.opendata import ImportFindingFactory, ImportRunFactory

@@ -9,7 +9,7 @@ import webtest
 from sqlalchemy.orm import Session
 
 from registry.frameworks.models import FrameworkStatus, MembershipStatus
-from registry.scoring.models import AssessmentStatus
+from registry.scoring.assessments.models import AssessmentStatus
 from tests.common.db.core import (
     ContractFactory,
     FrameworkFactory,

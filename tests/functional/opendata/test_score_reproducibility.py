@@ -17,8 +17,8 @@ import webtest
 from sqlalchemy.orm import Session
 
 from registry.db import create_engine
-from registry.scoring import method
-from registry.scoring.models import AssessmentStatus, Rating
+from registry.scoring.assessments.models import AssessmentStatus, Rating
+from registry.scoring.scores import method
 from tests.common.cli import run_cli, write_ini
 from tests.common.db.core import (
     ContractFactory,

@@ -16,7 +16,7 @@ from registry.api.tokens import issue_token
 from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
 from registry.records import Publication
-from registry.scoring.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
 from tests.common.access import Client
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory

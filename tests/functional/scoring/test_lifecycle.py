@@ -12,7 +12,12 @@ import webtest
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.assessments.models import (
+    Assessment,
+    AssessmentReply,
+    AssessmentStatus,
+    Rating,
+)
 from tests.common.db.core import (
     BuyerFactory,
     ContractFactory,

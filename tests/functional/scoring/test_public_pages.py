@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.records import Publication
-from registry.scoring import scores
-from registry.scoring.models import AssessmentStatus, Rating
-from registry.scoring.scorecard import scorecard
+from registry.scoring.assessments.models import AssessmentStatus, Rating
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.scorecard import scorecard
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import (
     AssessmentFactory,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.frameworks.models import MembershipStatus
-from registry.scoring.models import Breach, Exclusion, RemediationPlan
+from registry.scoring.remedies.models import Breach, Exclusion, RemediationPlan
 from tests.common.db.core import MembershipFactory
 from tests.conftest import login
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.scoring.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
 from tests.common.db.core import ContractFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory, availability_lot
 from tests.conftest import login

@@ -16,8 +16,10 @@ import webtest
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
-from registry.scoring import method, scores
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.scores import method
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory, ScoreFactory
 from tests.conftest import login

@@ -8,9 +8,9 @@ import datetime
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.scoring import scores
-from registry.scoring.models import AssessmentStatus
-from registry.scoring.scorecard import LATEST, LATEST_PER_FRAMEWORK
+from registry.scoring.assessments.models import AssessmentStatus
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.scorecard import LATEST, LATEST_PER_FRAMEWORK
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from registry.flags.models import Flag, FlagStatus, Severity, SubjectType
 from registry.records import Publication
-from registry.scoring.models import Rating, Score
+from registry.scoring.assessments.models import Rating
+from registry.scoring.scores.models import Score
 from tests.common.db.core import ContractFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory
 from tests.common.db.search import gp_market

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.csvimport.services import import_csv
 from registry.frameworks.models import KPIDirection
-from registry.scoring.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 
 HEADER = "contract_reference,kpi,obligation,period_start,period_end,rating,measured_value,unit,evidence\n"

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import clock
-from registry.scoring import assessments as service
-from registry.scoring import clock_rules as rules
-from registry.scoring import evidence, queue
-from registry.scoring.clocks import Scope, clocks, on_time
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments import evidence, queue
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.clocks import rules
+from registry.scoring.clocks.services import Scope, clocks, on_time
 from tests.common.db.core import ContractFactory
 from tests.common.db.scoring import AssessmentFactory, ReplyFactory, availability_lot
 

@@ -1,4 +1,4 @@
-"""Assessment clocks (registry.scoring.clocks): which KPIs a contract has, when each is due and
+"""Assessment clocks (registry.scoring.clocks.services): which KPIs a contract has, when each is due and
 why, the states, and a buyer's on-time rate; computed in SQL on the test database."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
 from registry.frameworks.models import KPIDirection
-from registry.scoring import clock_rules as rules
-from registry.scoring.clocks import Clock, Scope, clocks, on_time
-from registry.scoring.models import AssessmentStatus, BreachKind
+from registry.scoring.assessments.models import AssessmentStatus
+from registry.scoring.clocks import rules
+from registry.scoring.clocks.services import Clock, Scope, clocks, on_time
+from registry.scoring.remedies.models import BreachKind
 from tests.common.db.core import (
     BuyerFactory,
     ContractFactory,
@@ -189,10 +190,10 @@ def test_on_time_rate_counts_submissions_by_their_due_date_and_overdue_kpis(
 def test_the_supplier_summary_statement_is_built_once_and_bound_per_supplier(
     db_session: Session, world: dict[str, Any]
 ) -> None:
-    """clock_views.state_summary builds its statement once per scope shape and day (issue 8)
+    """summaries.state_summary builds its statement once per scope shape and day (issue 8)
     and binds the supplier when it runs: each supplier still gets its own clocks, the same ones
     the statement built for that supplier alone finds."""
-    from registry.scoring import clock_views
+    from registry.scoring.clocks import summaries
 
     other = ContractFactory.create(
         supplier=SupplierFactory.create(),
@@ -201,15 +202,15 @@ def test_the_supplier_summary_statement_is_built_once_and_bound_per_supplier(
         end_date=D(2029, 1, 1),
     )
     _assess(world, "availability", D(2026, 1, 1), D(2026, 6, 30))
-    clock_views._summary_statement.cache_clear()
+    summaries._summary_statement.cache_clear()
     found = {}
     for contract in (world["contract"], other):
         scope = Scope(supplier_id=contract.supplier_id)
-        totals, overdue = clock_views.state_summary(db_session, scope, AS_OF, rules.OVERDUE, 10)
-        assert totals == clock_views.state_totals(db_session, scope, AS_OF)
+        totals, overdue = summaries.state_summary(db_session, scope, AS_OF, rules.OVERDUE, 10)
+        assert totals == summaries.state_totals(db_session, scope, AS_OF)
         assert {c.contract_id for c in overdue.items} <= {contract.id}
         found[contract.id] = totals
-    assert clock_views._summary_statement.cache_info().misses == 1  # one shape, built once
+    assert summaries._summary_statement.cache_info().misses == 1  # one shape, built once
     assert found[world["contract"].id] == {
         **dict.fromkeys(rules.STATE_LABELS, 0),
         "overdue": 1,

@@ -6,15 +6,15 @@ import datetime
 
 from sqlalchemy.orm import Session
 
-from registry.scoring import scores
-from registry.scoring.coverage import (
+from registry.scoring.assessments.models import Rating
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.coverage import (
     NO_ASSESSMENTS,
     NONE_COUNTED,
     NOT_RECOMPUTED,
     coverage_select,
     score_coverage,
 )
-from registry.scoring.models import Rating
 from tests.common.db.core import ContractFactory, LotFactory, MembershipFactory
 from tests.common.db.scoring import AssessmentFactory
 

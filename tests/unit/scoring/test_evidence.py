@@ -1,4 +1,4 @@
-"""Evidence-bound ratings (registry.scoring.evidence): the narrative rule, the two contradiction
+"""Evidence-bound ratings (registry.scoring.assessments.evidence): the narrative rule, the two contradiction
 rules, the audit event on submission, and a buyer's distribution of published ratings."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.frameworks.models import KPIDirection
-from registry.scoring import assessments as service
-from registry.scoring.evidence import CONTRADICTION_ACTION, contradictions, distribution
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.evidence import CONTRADICTION_ACTION, contradictions, distribution
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 from tests.common.db.scoring import AssessmentFactory
 

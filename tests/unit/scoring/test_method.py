@@ -7,8 +7,8 @@ import math
 
 import pytest
 
-from registry.scoring import method
-from registry.scoring.method import Aggregates
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
 
 AS_OF = datetime.date(2024, 12, 31)
 

@@ -14,8 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from registry.scoring import method, scores
-from registry.scoring.models import Rating, Score
+from registry.scoring.assessments.models import Rating
+from registry.scoring.scores import method
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory
 from tests.common.scores import aggregates

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.frameworks.models import MembershipStatus, MembershipStatusChange
-from registry.scoring import remedies
-from registry.scoring.assessments import AssessmentError
-from registry.scoring.models import Breach, Exclusion
+from registry.scoring.remedies import services as remedies
+from registry.scoring.remedies.models import Breach, Exclusion
 from tests.common.db.core import MembershipFactory, SupplierFactory
 
 
@@ -39,7 +38,7 @@ def test_breach_notice_is_due_30_days_after_the_breach(db_session: Session) -> N
 
 def test_bad_breach_is_refused(db_session: Session) -> None:
     supplier = SupplierFactory.create()
-    with pytest.raises(AssessmentError) as caught:
+    with pytest.raises(remedies.RemedyError) as caught:
         remedies.record_breach(
             db_session,
             supplier_id=supplier.id,
@@ -69,7 +68,7 @@ def test_exclusion_lasts_at_most_five_years(db_session: Session) -> None:
         expected_end_date=datetime.date(2029, 2, 28),
         actor=None,
     )
-    with pytest.raises(AssessmentError) as caught:
+    with pytest.raises(remedies.RemedyError) as caught:
         remedies.record_exclusion(
             db_session,
             supplier_id=supplier.id,
@@ -101,9 +100,9 @@ def test_remediation_plan_shows_overdue(db_session: Session) -> None:
 
 def test_membership_moves_to_in_remediation_with_a_reason_and_audit(db_session: Session) -> None:
     membership = MembershipFactory.create()
-    with pytest.raises(AssessmentError):
+    with pytest.raises(remedies.RemedyError):
         remedies.change_membership_status(db_session, membership, "in remediation", "", None)
-    with pytest.raises(AssessmentError):
+    with pytest.raises(remedies.RemedyError):
         remedies.change_membership_status(db_session, membership, "on holiday", "why", None)
     assert _count(db_session, MembershipStatusChange) == 0
     remedies.change_membership_status(

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
 from registry.db import RoundHalfEven, create_engine, utcnow
-from registry.scoring import scores
-from registry.scoring.models import AssessmentStatus, Rating, Score
+from registry.scoring.assessments.models import AssessmentStatus, Rating
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
 from tests.common.cli import run_cli, write_ini
 from tests.common.db import base as factories
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.db import create_engine
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus
-from registry.scoring import scores
-from registry.scoring.evidence import CONTRADICTION_ACTION
-from registry.scoring.models import Assessment, AssessmentStatus, Exclusion, RemediationPlan, Score
+from registry.scoring.assessments.evidence import CONTRADICTION_ACTION
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.remedies.models import Exclusion, RemediationPlan
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
 from registry.scoring.seed import ScoringSeedError, load_scoring_seed
 from registry.seed import load_seed_data
 from registry.suppliers.models import Supplier

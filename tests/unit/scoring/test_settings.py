@@ -8,7 +8,7 @@ import pytest
 from pyramid.exceptions import ConfigurationError
 
 from registry.config import configure
-from registry.scoring import REPLY_WINDOW_SETTING, reply_window_days
+from registry.scoring.assessments.services import REPLY_WINDOW_SETTING, reply_window_days
 
 
 def test_default_is_14_days() -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from registry.scoring import assessments as service
-from registry.scoring import evidence
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus
+from registry.scoring.assessments import evidence
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.models import Assessment, AssessmentReply, AssessmentStatus
 
 # The queue's stages: label and the statuses in it.
 STAGES: dict[str, tuple[str, tuple[AssessmentStatus, ...]]] = {

@@ -1,4 +1,4 @@
-"""The auditor's review queue (/review), one item with its actions, and the methodology page."""
+"""The auditor's review queue (/review), and one item with its actions."""
 
 from __future__ import annotations
 
@@ -17,16 +17,17 @@ from registry.clock import today
 from registry.db import utcnow
 from registry.frameworks.models import Framework
 from registry.integers import whole_number
-from registry.opendata import methods
 from registry.pagination import page_number, paginate
-from registry.scoring import assessments as service
-from registry.scoring import clock_rules as rules
-from registry.scoring import clock_views, clocks, method, queue, visibility
-from registry.scoring.assessments import AssessmentConflict, AssessmentError, ReviewAction
-from registry.scoring.forms import ReviewForm
-from registry.scoring.models import Assessment, Rating
-from registry.scoring.queue import STAGES
-from registry.scoring.resources import AssessmentContext
+from registry.scoring.assessments import queue, visibility
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments.forms import ReviewForm
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.queue import STAGES
+from registry.scoring.assessments.resources import AssessmentContext
+from registry.scoring.assessments.services import AssessmentConflict, AssessmentError, ReviewAction
+from registry.scoring.clocks import rules
+from registry.scoring.clocks import services as clocks
+from registry.scoring.clocks.summaries import state_totals
 from registry.suppliers.models import Supplier
 
 CONFLICT = (
@@ -91,7 +92,7 @@ def review_queue(request: Request) -> dict[str, Any]:
     ).all()
     page = paginate(request.db, query, page_number(request))
     # What is due, in figures with links: every submitted assessment stops a clock here.
-    totals = clock_views.state_totals(request.db, clocks.Scope(published_only=False), as_of)
+    totals = state_totals(request.db, clocks.Scope(published_only=False), as_of)
     return {
         "page": page,
         "queue_items": queue.queue_items(request.db, page.items, as_of),
@@ -180,32 +181,3 @@ def review_act(context: AssessmentContext, request: Request) -> Any:
     if form.action.data == ReviewAction.publish:
         return HTTPSeeOther(request.route_path("assessments.detail", id=a.id))
     return HTTPSeeOther(request.route_path("review.queue"))
-
-
-@view_config(
-    route_name="methodology",
-    renderer="scoring/methodology.html",
-    permission=Permissions.PublicRead,
-    request_method="GET",
-)
-def methodology(request: Request) -> dict[str, Any]:
-    example = method.compute(
-        method.Aggregates(
-            count=2,
-            weight=2.0,
-            weighted_points=200.0,
-            weighted_points_sq=20000.0,
-            ratings={"Good": 2},
-        ),
-        60.0,
-        datetime.date(2024, 12, 31),
-    )
-    return {
-        "method": method,
-        "procurement_methods": methods,
-        "points": [(r.value, p) for r, p in method.POINTS.items()],
-        "example": example,
-        "reply_window_days": request.registry.settings.get(
-            "registry.scoring.reply_window_days", service.DEFAULT_REPLY_WINDOW_DAYS
-        ),
-    }

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 
 from registry.buyers.models import Buyer
 from registry.clock import today
-from registry.scoring import clock_rules as rules
-from registry.scoring import clocks, days, evidence
-from registry.scoring.models import Assessment, Rating
+from registry.scoring.assessments import evidence
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.clocks import days, rules
+from registry.scoring.clocks import services as clocks
 
 CLOCK_COLUMNS = [
     ("contract_id", "contracts.id"),

@@ -4,14 +4,15 @@
 Procurement Act 2023, s.71: a contracting authority assesses a supplier's performance against
 each KPI of a contract at least once in every 12 months, on the contract's termination, and
 publishes a notice within 30 days of a breach. The SQL that applies these numbers is in
-`registry.scoring.clocks`; the contradiction rule's SQL is in `registry.scoring.evidence`.
+`registry.scoring.clocks.services`; the contradiction rule's SQL is in
+`registry.scoring.assessments.evidence`.
 """
 
 from __future__ import annotations
 
 import datetime
 
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
 
 # 1.1: clocks only where the Act applies (contracts that ended before it came into force are not
 # applicable; no clock runs before it); units compared after normalisation (UNIT_VOCABULARY).

@@ -16,9 +16,8 @@ from registry.authnz import Permissions
 from registry.clock import today
 from registry.frameworks.models import Lot, Membership
 from registry.integers import record_id
-from registry.scoring import remedies
-from registry.scoring.assessments import AssessmentError
-from registry.scoring.remedy_forms import BreachForm, ExclusionForm, MembershipForm, PlanForm
+from registry.scoring.remedies import services as remedies
+from registry.scoring.remedies.forms import BreachForm, ExclusionForm, MembershipForm, PlanForm
 from registry.suppliers.models import Supplier
 
 FORMS = {
@@ -74,7 +73,7 @@ class RemediesPage:
             if str(membership.id) == (raw or ""):
                 return membership
         if required or raw:
-            raise AssessmentError(
+            raise remedies.RemedyError(
                 [("membership_id", "Choose one of the supplier's framework lots")]
             )
         return None
@@ -145,7 +144,7 @@ class RemediesPage:
         if form.validate():
             try:
                 self._write(name, form)
-            except AssessmentError as exc:
+            except remedies.RemedyError as exc:
                 form.add_errors(exc.errors)
             else:
                 self.request.session.flash(DONE[name], queue="success")

@@ -5,7 +5,7 @@ that count are read once, grouped by supplier, framework and interval of days (w
 interval every assessment counts in the same periods), keeping n, Σw and Σw·days per rating so
 that each period's recency-weighted sums are arithmetic on those few rows. They are rolled up
 per framework, per supplier and overall, and the method's formula is applied in SQL
-(`score_rows`); `registry.scoring.scores` writes what changed.
+(`score_rows`); `registry.scoring.scores.services` writes what changed.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from registry.db import AsJson, Greatest, Least, RoundHalfEven, Unindexed
-from registry.scoring import method
-from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, Rating, Score
-from registry.scoring.public import published_assessments
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
+from registry.scoring.scores.models import Score
 
 Key = tuple[int, int | None]  # (supplier id, framework id or None for overall)
 Period = tuple[str, datetime.date]  # (label, the date it is scored as of)

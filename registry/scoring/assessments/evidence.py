@@ -7,7 +7,7 @@ The contradiction rules (version `clock_rules.CLOCK_METHOD_VERSION`, shown on /a
    direction, and gives a measured value (in the obligation's unit, or with no unit), contradicts
    itself when it is rated Good and the value misses the target, or rated Approaching target,
    Requires improvement or Inadequate and the value meets or beats it. Other is never flagged.
-   Units are compared after normalisation (`clock_rules.UNIT_VOCABULARY`); where they still
+   Units are compared after normalisation (`clocks.rules.UNIT_VOCABULARY`); where they still
    differ, or there is no value or target, the check did not run and `not_checked` says why.
 2. *Good beside misses.* A Good rating of a contract KPI contradicts the contract's measurements
    when at least two other KPIs of the same contract, assessed (not drafts, not retracted) for
@@ -24,15 +24,15 @@ from sqlalchemy.orm import Session, aliased
 
 from registry.audit.services import record_event
 from registry.frameworks.models import KPIDirection, Obligation
-from registry.scoring import clock_rules as rules
-from registry.scoring.models import Assessment, AssessmentStatus, Rating
-from registry.scoring.public import published_assessments
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.clocks import rules
 
 CONTRADICTION_ACTION = "assessment.contradiction"
 
 
 def unit_name(unit: Any) -> Any:
-    """SQL for clock_rules.normalise_unit: the name a unit column is compared under (null when
+    """SQL for clocks.rules.normalise_unit: the name a unit column is compared under (null when
     blank)."""
     text = sa.func.lower(sa.func.trim(unit))
     whens: list[Any] = [(sa.or_(unit.is_(None), text == ""), sa.null())]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,18 +23,36 @@ from registry.clock import today
 from registry.contracts.models import Contract
 from registry.db import utcnow
 from registry.frameworks.models import Obligation
+from registry.integers import whole_number
 from registry.problems import Problem, ServiceError
 from registry.records import Publication
-from registry.scoring import score_updates
-from registry.scoring.clock_rules import MIN_NARRATIVE
-from registry.scoring.evidence import flag_contradictions
-from registry.scoring.models import Assessment, AssessmentReply, AssessmentStatus, Rating
+from registry.scoring.assessments.evidence import flag_contradictions
+from registry.scoring.assessments.models import (
+    Assessment,
+    AssessmentReply,
+    AssessmentStatus,
+    Rating,
+)
+from registry.scoring.clocks.rules import MIN_NARRATIVE
+from registry.scoring.scores import updates as score_updates
 from registry.suppliers.models import Supplier
 
 SUBJECT = "assessment"
 DEFAULT_REPLY_WINDOW_DAYS = 14
+REPLY_WINDOW_SETTING = "registry.scoring.reply_window_days"
 RATING_NAMES = ", ".join(r.value for r in Rating)
 MAX_LINKS = 20
+
+
+def reply_window_days(settings: dict[str, Any]) -> int:
+    """The supplier's reply window in days: a whole number from 1 to 90 (CPARS gives 14)."""
+    raw = str(settings.get(REPLY_WINDOW_SETTING, DEFAULT_REPLY_WINDOW_DAYS)).strip()
+    days = whole_number(raw, 1, 90)
+    if days is None:
+        raise ConfigurationError(
+            f"{REPLY_WINDOW_SETTING} must be a whole number of days from 1 to 90, not {raw!r}"
+        )
+    return days
 
 
 class AssessmentError(ServiceError):

@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, WholeNumberField, length
 from registry.frameworks.models import MembershipStatus
-from registry.scoring.models import BreachKind, ExclusionKind, RemediationPlan
+from registry.scoring.remedies.models import BreachKind, ExclusionKind, RemediationPlan
 
 
 def _date(label: str, name: str, optional: bool = False) -> wtforms.DateField:

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry import clock
 from registry.formatting import format_score
-from registry.scoring import method
-from registry.scoring.models import Assessment, Rating, Score
-from registry.scoring.public import published_assessments
-from registry.scoring.remedies import public_remedies
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.remedies.services import public_remedies
+from registry.scoring.scores import method
+from registry.scoring.scores.models import Score
 
 # The chart's drawing area, in SVG user units (the CSS scales it to the column).
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 480, 240, 44, 16, 16, 36

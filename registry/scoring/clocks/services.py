@@ -5,11 +5,11 @@ for every supplier or for its own), and any KPI already assessed on it. For each
 the clock runs from an anchor (the end of the last period assessed, or the contract's start):
 the next assessment is due at the earliest of anchor + 12 months + 30 days, the contract's end
 + 30 days,
-and a later breach + 30 days (the rules and their numbers are in `clock_rules`). The same due-date
+and a later breach + 30 days (the rules and their numbers are in `clocks.rules`). The same due-date
 expression, run from each assessment's previous anchor, says whether it was submitted on time,
 which gives each buyer's on-time rate. Only the Procurement Act 2023's time counts: a contract
 that ended before it came into force is not applicable, and no clock runs from before that day
-(`clock_rules.ACT_IN_FORCE`). Dates are day numbers (date.toordinal) inside the SQL,
+(`rules.ACT_IN_FORCE`). Dates are day numbers (date.toordinal) inside the SQL,
 so the arithmetic is the same on SQLite and PostgreSQL.
 """
 
@@ -27,9 +27,10 @@ from registry.contracts.models import Contract
 from registry.db import Unindexed
 from registry.frameworks.models import Lot, Obligation
 from registry.records import Publication
-from registry.scoring import clock_rules as rules
-from registry.scoring.days import as_date, day_number, least
-from registry.scoring.models import Assessment, AssessmentStatus, Breach, BreachKind
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.clocks import rules
+from registry.scoring.clocks.days import as_date, day_number, least
+from registry.scoring.remedies.models import Breach, BreachKind
 from registry.suppliers.models import Supplier
 
 
@@ -69,7 +70,7 @@ def bound(scope: Scope) -> tuple[Scope, dict[str, int]]:
     """The scope with its ids as bound parameters, and their values: a statement built from the
     first serves every record of that shape when executed with the second. Building the clock
     statement takes many times longer than running it for one supplier, so pages build it once
-    (`clock_views.state_summary`)."""
+    (`summaries.state_summary`)."""
     params: dict[str, Any] = {}
     values: dict[str, int] = {}
     for name in SCOPE_IDS:

@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 from registry import clock
 from registry.audit.services import record_event
 from registry.db import utcnow
-from registry.scoring import method, scores
-from registry.scoring.models import Assessment, AssessmentStatus, Rating, Score
-from registry.scoring.score_sql import counted
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
+from registry.scoring.scores import method
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
+from registry.scoring.scores.sql import counted
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.frameworks.models import Framework, Lot, Membership
-from registry.scoring.models import Assessment, Rating, Score
-from registry.scoring.public import published_assessments
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores.models import Score
 from registry.suppliers.models import Supplier
 
 SCORED = "scored"

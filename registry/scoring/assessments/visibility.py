@@ -11,8 +11,8 @@ from registry.audit import actors
 from registry.authnz import Role
 from registry.contracts import rules as contract_rules
 from registry.records import Publication
-from registry.scoring.models import Assessment, AssessmentStatus
-from registry.scoring.public import of_published_contract, published_assessments
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.public import of_published_contract, published_assessments
 
 
 # Who sees what: the public sees published assessments of published contracts (or of none);

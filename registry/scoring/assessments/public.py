@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from registry.contracts.models import Contract
 from registry.records import Publication
-from registry.scoring.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
 
 
 def of_published_contract() -> sa.ColumnElement[bool]:

@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 
 from registry.forms import Form, NumberField, length
 from registry.integers import whole_number
-from registry.scoring.assessments import AssessmentError, AssessmentInput, parse_links
-from registry.scoring.models import Assessment, Rating
+from registry.scoring.assessments.models import Assessment, Rating
+from registry.scoring.assessments.services import AssessmentError, AssessmentInput, parse_links
 
 RATING_CHOICES = [SelectChoice(r.value, r.value) for r in Rating]
 

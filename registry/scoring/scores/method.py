@@ -9,7 +9,7 @@ average of its component scores each weighted by (its ratings' weight + PRIOR_WE
 always lies within the range of its components and equals a single framework's score.
 
 The aggregates (count, weight and weighted points per supplier and framework) come from SQL in
-`registry.scoring.score_sql`; this module turns one set of aggregates into a score, a confidence
+`registry.scoring.scores.sql`; this module turns one set of aggregates into a score, a confidence
 band and a breakdown in words. The same function computes a score and re-derives it for `--verify`.
 """
 
@@ -20,7 +20,7 @@ import datetime
 import math
 from typing import Any
 
-from registry.scoring.models import Rating
+from registry.scoring.assessments.models import Rating
 
 METHOD_VERSION = "2.0"
 

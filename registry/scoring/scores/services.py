@@ -1,9 +1,9 @@
-"""Recompute and verify scores, set-based (the SQL is in `registry.scoring.score_sql`).
+"""Recompute and verify scores, set-based (the SQL is in `registry.scoring.scores.sql`).
 
 `recompute` (a full run, `registry score`) scores every supplier in one statement and writes only
 the scores that changed; it takes the priors (the means scores are shrunk toward) from the
 population and records them in its audit event. `write` with a `Scope` of a few suppliers
-rescores only them against those recorded priors (`registry.scoring.score_updates`, when an
+rescores only them against those recorded priors (`registry.scoring.scores.updates`, when an
 assessment is published or retracted). The scores keep the aggregates; their inputs and breakdown in words are
 derived when read (`explain`). `verify` re-derives every score the other way, period by period
 with each assessment's own recency and the method in Python (method.compute), and compares.
@@ -23,11 +23,12 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
 from registry.db import UTCDateTime, utcnow
-from registry.scoring import method
-from registry.scoring.method import Aggregates
-from registry.scoring.models import Assessment, Score
-from registry.scoring.public import published_assessments
-from registry.scoring.score_sql import (
+from registry.scoring.assessments.models import Assessment
+from registry.scoring.assessments.public import published_assessments
+from registry.scoring.scores import method
+from registry.scoring.scores.method import Aggregates
+from registry.scoring.scores.models import Score
+from registry.scoring.scores.sql import (
     PRIOR_ALL,
     Key,
     Period,

@@ -19,12 +19,12 @@ from registry.clock import today
 from registry.frameworks.models import Obligation
 from registry.integers import record_by_number
 from registry.pagination import page_number, paginate
-from registry.scoring import REPLY_WINDOW_SETTING, visibility
-from registry.scoring import assessments as service
-from registry.scoring.assessments import AssessmentError
-from registry.scoring.forms import AssessmentForm, ReplyForm, RetractForm, ReviewForm
-from registry.scoring.models import Assessment, AssessmentStatus
-from registry.scoring.resources import AssessmentContext
+from registry.scoring.assessments import services as service
+from registry.scoring.assessments import visibility
+from registry.scoring.assessments.forms import AssessmentForm, ReplyForm, RetractForm, ReviewForm
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
+from registry.scoring.assessments.resources import AssessmentContext
+from registry.scoring.assessments.services import REPLY_WINDOW_SETTING, AssessmentError
 from registry.suppliers.models import Supplier
 
 # The assessments list's orders: label and ORDER BY (the id breaks ties, newest first).

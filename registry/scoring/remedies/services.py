@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from registry.audit.services import record_event
 from registry.frameworks.models import Membership, MembershipStatus, MembershipStatusChange
+from registry.problems import ServiceError
 from registry.records import Publication
-from registry.scoring.assessments import AssessmentError
-from registry.scoring.models import (
+from registry.scoring.remedies.models import (
     Breach,
     BreachKind,
     Exclusion,
@@ -27,6 +27,10 @@ from registry.scoring.models import (
 
 NOTICE_DAYS = 30  # a breach notice is due within 30 days of the breach
 MAX_EXCLUSION_YEARS = 5  # Procurement Act 2023: exclusion for at most five years
+
+
+class RemedyError(ServiceError):
+    """The remedy cannot be recorded as asked. `errors` are (field name, message) pairs."""
 
 
 def _add_years(day: datetime.date, years: int) -> datetime.date:
@@ -58,7 +62,7 @@ def record_breach(
     if notice_published_on is not None and notice_published_on < occurred_on:
         problems.append(("notice_published_on", "The notice cannot come before the breach"))
     if problems:
-        raise AssessmentError(problems)
+        raise RemedyError(problems)
     breach = Breach(
         kind=BreachKind(kind),
         supplier_id=supplier_id,
@@ -112,7 +116,7 @@ def record_remediation_plan(
     if not 0 <= progress_percent <= 100:
         problems.append(("progress_percent", "Progress must be between 0 and 100 per cent"))
     if problems:
-        raise AssessmentError(problems)
+        raise RemedyError(problems)
     plan = RemediationPlan(
         supplier_id=supplier_id,
         obligation_id=obligation_id,
@@ -169,7 +173,7 @@ def record_exclusion(
             ("expected_end_date", "An exclusion lasts at most five years from its start")
         )
     if problems:
-        raise AssessmentError(problems)
+        raise RemedyError(problems)
     exclusion = Exclusion(
         supplier_id=supplier_id,
         ground=ground.strip(),
@@ -214,7 +218,7 @@ def change_membership_status(
     if not reason.strip():
         problems.append(("reason", "Enter the reason for the change"))
     if problems:
-        raise AssessmentError(problems)
+        raise RemedyError(problems)
     before = membership.status
     change = MembershipStatusChange(
         membership_id=membership.id,

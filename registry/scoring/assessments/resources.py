@@ -11,8 +11,8 @@ from pyramid.request import Request
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
 from registry.integers import record_id
-from registry.scoring.models import Assessment
-from registry.scoring.visibility import viewable
+from registry.scoring.assessments.models import Assessment
+from registry.scoring.assessments.visibility import viewable
 
 WRITE = Permissions.OfficerAssessmentsWrite
 REPLY = Permissions.SupplierRepliesWrite

@@ -29,9 +29,11 @@ from sqlalchemy.orm import Session
 from registry.changes import fingerprints
 from registry.contracts.models import Contract
 from registry.db import utcnow
-from registry.scoring import method, scores
-from registry.scoring.models import Assessment, Score
-from registry.scoring.score_sql import NO_FRAMEWORK, Period, population_prior_rows
+from registry.scoring.assessments.models import Assessment
+from registry.scoring.scores import method
+from registry.scoring.scores import services as scores
+from registry.scoring.scores.models import Score
+from registry.scoring.scores.sql import NO_FRAMEWORK, Period, population_prior_rows
 
 JOB = "score"
 ASSESSMENTS: sa.Table = Assessment.__table__  # type: ignore[assignment]

@@ -1,0 +1,2 @@
+"""Assessment pages: the list, one assessment and its forms (assessments.py), and the auditor's
+review queue (review.py)."""
