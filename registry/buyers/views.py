@@ -24,14 +24,14 @@ from registry.figures.services import USE_NAMES
 from registry.flags.sql import gbp_value
 from registry.forms import Form
 from registry.integers import record_id
+from registry.listing import ListFilters
 from registry.markets.datause import DataUse, add_up, data_use, use_of
 from registry.pagination import page_number, paginate
-from registry.sql import escape_like
+from registry.sql import contains
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.queries import PUBLISHED
 from registry.views import FormView, form_views
 
-MAX_QUERY = 200
 SORTS = {
     "name": "Name (A to Z)",
     "type": "Type",
@@ -62,28 +62,22 @@ def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
     request_method="GET",
 )
 def buyer_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(Buyer)
-    q = request.params.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
-        q = ""
+    q = filters.search_text()
     if q:
-        pattern = f"%{escape_like(q.lower())}%"
         query = query.where(
             sa.or_(
-                sa.func.lower(Buyer.name).like(pattern, escape="\\"),
+                contains(sa.func.lower(Buyer.name), q.lower()),
                 known_as(q),
                 Buyer.identifier == q.upper(),
                 Buyer.identifier == q,
             )
         )
-    buyer_type = request.params.get("type", "")
-    if buyer_type in {t.value for t in BuyerType}:
+    types = [t.value for t in BuyerType]
+    buyer_type = filters.choice("type", types, "Type must be one of the types listed")
+    if buyer_type:
         query = query.where(Buyer.buyer_type == BuyerType(buyer_type))
-    elif buyer_type:
-        errors.append("Type must be one of the types listed")
-        buyer_type = ""
     regions = [
         r
         for r in request.db.execute(
@@ -93,15 +87,10 @@ def buyer_list(request: Request) -> dict[str, Any]:
             .order_by(Buyer.region)
         ).scalars()
     ]
-    region = request.params.get("region", "")
-    if region in regions:
+    region = filters.choice("region", regions, "Region must be one of the regions listed")
+    if region:
         query = query.where(Buyer.region == region)
-    elif region:
-        errors.append("Region must be one of the regions listed")
-        region = ""
-    sort = request.params.get("sort", "name")
-    if sort not in SORTS:
-        sort = "name"
+    sort = filters.sort(SORTS, "name")
     name_order = [sa.func.lower(Buyer.name), Buyer.id]
     if sort == "type":
         query = query.order_by(Buyer.buyer_type, *name_order)
@@ -125,10 +114,10 @@ def buyer_list(request: Request) -> dict[str, Any]:
     return {
         "page": page,
         "stats": _stats(request.db, [b.id for b in page.items]),
-        "errors": errors,
+        "errors": filters.errors,
         "q": q,
         "buyer_type": buyer_type,
-        "types": [t.value for t in BuyerType],
+        "types": types,
         "region": region,
         "regions": regions,
         "sort": sort,
