@@ -18,6 +18,7 @@ from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.models import Contract
+from registry.contracts.totals import published_totals, published_value
 from registry.figures.models import BuyerSupplierFigures
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
@@ -38,21 +39,6 @@ SORTS = {
     "region": "Region",
     "value": "Published contract value (highest first)",
 }
-
-
-def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    if not buyer_ids:
-        return {}
-    rows = db.execute(
-        sa.select(
-            Contract.buyer_id,
-            sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
-        )
-        .where(PUBLISHED, Contract.buyer_id.in_(buyer_ids))
-        .group_by(Contract.buyer_id)
-    ).all()
-    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
 
 
 @view_config(
@@ -99,13 +85,8 @@ def buyer_list(request: Request) -> dict[str, Any]:
             sa.case((Buyer.region.is_(None), 1), else_=0), Buyer.region, *name_order
         )
     elif sort == "value":
-        value = (
-            sa.select(Contract.buyer_id, sa.func.sum(Contract.value_amount).label("value"))
-            .where(PUBLISHED)
-            .group_by(Contract.buyer_id)
-            .subquery()
-        )
-        query = query.outerjoin(value, value.c.buyer_id == Buyer.id).order_by(
+        value = published_value(Contract.buyer_id)
+        query = query.outerjoin(value, value.c.party_id == Buyer.id).order_by(
             sa.func.coalesce(value.c.value, 0).desc(), *name_order
         )
     else:
@@ -113,7 +94,7 @@ def buyer_list(request: Request) -> dict[str, Any]:
     page = paginate(request.db, query, page_number(request))
     return {
         "page": page,
-        "stats": _stats(request.db, [b.id for b in page.items]),
+        "stats": published_totals(request.db, Contract.buyer_id, [b.id for b in page.items]),
         "errors": filters.errors,
         "q": q,
         "buyer_type": buyer_type,
@@ -210,7 +191,9 @@ def buyer_figures(db: Session, buyer_id: int) -> BuyerFigures:
     (registry.figures), added up by group here; worked out live for a buyer without any."""
     rows = db.execute(_STORED, {"buyer_id": buyer_id}).all()
     if not rows:
-        count, value = _stats(db, [buyer_id]).get(buyer_id, (0, Decimal(0)))
+        count, value = published_totals(db, Contract.buyer_id, [buyer_id]).get(
+            buyer_id, (0, Decimal(0))
+        )
         use = data_use(db, Contract.buyer_id == buyer_id)
         return BuyerFigures(count, value, group_shares(db, buyer_id), use, None)
     use = add_up(use_of(row[5:11]) for row in rows)

@@ -11,6 +11,8 @@ from pyramid.view import view_config
 from sqlalchemy.orm import joinedload, selectinload
 
 from registry.authnz import Permissions
+from registry.contracts.models import Contract
+from registry.contracts.totals import published_totals, published_value
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number, record_id
 from registry.listing import ListFilters
@@ -84,8 +86,8 @@ def supplier_list(request: Request) -> dict[str, Any]:
         query = query.where(Supplier.merged_into_id.is_(None))
     sort = filters.sort(SORTS, "name")
     if sort == "value":
-        value = queries.value_by_supplier()
-        query = query.outerjoin(value, value.c.supplier_id == Supplier.id).order_by(
+        value = published_value(Contract.supplier_id)
+        query = query.outerjoin(value, value.c.party_id == Supplier.id).order_by(
             sa.func.coalesce(value.c.value, 0).desc(), sa.func.lower(Supplier.name), Supplier.id
         )
     elif sort == "-name":
@@ -97,7 +99,7 @@ def supplier_list(request: Request) -> dict[str, Any]:
     page = paginate(request.db, query, page_number(request))
     return {
         "page": page,
-        "stats": queries.contract_stats(request.db, [s.id for s in page.items]),
+        "stats": published_totals(request.db, Contract.supplier_id, [s.id for s in page.items]),
         "errors": filters.errors,
         "q": q,
         "group": group,
@@ -252,7 +254,7 @@ def group_detail(request: Request) -> dict[str, Any]:
         "group": group,
         "members": [s for s in members if not s.is_merged],
         "merged_members": [s for s in members if s.is_merged],
-        "stats": queries.contract_stats(request.db, [s.id for s in members]),
+        "stats": published_totals(request.db, Contract.supplier_id, [s.id for s in members]),
         "contract_count": count,
         "contract_value": value,
         "data_use_figures": figures,
