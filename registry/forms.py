@@ -156,6 +156,17 @@ def length(name: str, maximum: int, minimum: int = 0) -> validators.Length:
     return validators.Length(min=minimum, max=maximum, message=message)
 
 
+def optional_text(
+    label: str, name: str, maximum: int, *, description: str = "", area: bool = False
+) -> Any:
+    """A text field that may be left empty, refused (naming the field) past `maximum` characters;
+    `area` for a multi-line box."""
+    field = wtforms.TextAreaField if area else wtforms.StringField
+    return field(
+        label, validators=[validators.Optional(), length(name, maximum)], description=description
+    )
+
+
 class Pattern:
     """A regular-expression check whose message names the field and the expected form."""
 

@@ -25,12 +25,12 @@ from registry.authnz import Permissions, Role
 from registry.buyers.models import Buyer
 from registry.forms import Form
 from registry.integers import record_id
+from registry.listing import ListFilters
 from registry.pagination import page_number, paginate
-from registry.sql import escape_like
+from registry.sql import contains
 from registry.suppliers.models import Supplier
 from registry.views import post_form
 
-MAX_QUERY = 200
 RECENT_EVENTS = 20
 SORTS = {
     "email": "E-mail address (A to Z)",
@@ -65,35 +65,21 @@ def organisation_names(db: Session, users: list[User]) -> dict[tuple[str, int], 
     request_method="GET",
 )
 def user_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(User)
-    q = request.params.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
-        q = ""
+    q = filters.search_text()
     if q:
-        pattern = f"%{escape_like(normalise_email(q))}%"
+        text = normalise_email(q)
         query = query.where(
-            sa.or_(
-                User.email.like(pattern, escape="\\"),
-                sa.func.lower(User.name).like(pattern, escape="\\"),
-            )
+            sa.or_(contains(User.email, text), contains(sa.func.lower(User.name), text))
         )
-    role = request.params.get("role", "")
-    if role in {r.value for r in Role}:
+    role = filters.choice("role", {r.value for r in Role}, "Role must be one of the roles listed")
+    if role:
         query = query.where(User.role == Role(role))
-    elif role:
-        errors.append("Role must be one of the roles listed")
-        role = ""
-    active = request.params.get("active", "")
-    if active in ACTIVE_CHOICES:
+    active = filters.choice("active", ACTIVE_CHOICES, "Status must be active or deactivated")
+    if active:
         query = query.where(User.is_active.is_(active == "yes"))
-    elif active:
-        errors.append("Status must be active or deactivated")
-        active = ""
-    sort = request.params.get("sort", "email")
-    if sort not in SORTS:
-        sort = "email"
+    sort = filters.sort(SORTS, "email")
     if sort == "role":
         query = query.order_by(User.role, User.email)
     elif sort == "last_login":
@@ -109,7 +95,7 @@ def user_list(request: Request) -> dict[str, Any]:
     return {
         "page": page,
         "organisations": organisation_names(request.db, page.items),
-        "errors": errors,
+        "errors": filters.errors,
         "q": q,
         "role": role,
         "roles": [r.value for r in Role],

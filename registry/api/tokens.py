@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.models import User
 from registry.api.models import ApiToken
-from registry.audit.services import record_event
+from registry.audit.services import record_event, snapshot_of
 from registry.db import utcnow
 
 PREFIX = "sar_"
@@ -28,14 +28,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _snapshot(token: ApiToken) -> dict[str, Any]:
-    return {
-        "name": token.name,
-        "prefix": token.prefix,
-        "user_id": token.user_id,
-        "expires_at": token.expires_at,
-        "revoked_at": token.revoked_at,
-    }
+_snapshot = snapshot_of("name", "prefix", "user_id", "expires_at", "revoked_at")
 
 
 def issue_token(

@@ -203,6 +203,15 @@ def _chained(seq: int, spec: Event, prev_hash: str) -> dict[str, Any]:
     return row
 
 
+def snapshot_of(*names: str) -> Callable[[Any], dict[str, Any]]:
+    """A record's snapshot for its audit events: these of its attributes, by name."""
+
+    def snapshot(record: Any) -> dict[str, Any]:
+        return {name: getattr(record, name) for name in names}
+
+    return snapshot
+
+
 def add_audited(
     db: Session,
     record: R,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import wtforms
-from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.buyers.models import BuyerType
 from registry.buyers.services import BuyerInput
-from registry.forms import Form, length, required
+from registry.forms import Form, length, optional_text, required
 
 TYPE_CHOICES = [SelectChoice("", "Choose a type")] + [
     SelectChoice(t.value, t.value[:1].upper() + t.value[1:]) for t in BuyerType
@@ -24,26 +23,26 @@ class BuyerForm(Form):
         choices=TYPE_CHOICES,
         validators=[required("the type of public body")],
     )
-    region = wtforms.StringField(
+    region = optional_text(
         "Region (optional)",
-        validators=[validators.Optional(), length("region", 100)],
+        "region",
+        100,
         description="For NHS bodies, the NHS England region, like North East and Yorkshire",
     )
-    identifier_scheme = wtforms.StringField(
+    identifier_scheme = optional_text(
         "Identifier scheme (optional)",
-        validators=[validators.Optional(), length("identifier scheme", 40)],
+        "identifier scheme",
+        40,
         description="GB-NHS-ODS for NHS bodies' ODS codes; GB-GOR for central government; "
         "GB-LAE for English local authorities",
     )
-    identifier = wtforms.StringField(
+    identifier = optional_text(
         "Identifier (optional)",
-        validators=[validators.Optional(), length("identifier", 100)],
+        "identifier",
+        100,
         description="For an NHS body, its ODS code, like RR8 or A81001",
     )
-    party_id = wtforms.StringField(
-        "OCDS party identifier (optional)",
-        validators=[validators.Optional(), length("party identifier", 200)],
-    )
+    party_id = optional_text("OCDS party identifier (optional)", "party identifier", 200)
 
     def to_input(self) -> BuyerInput:
         return BuyerInput(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
-from registry.audit.services import add_audited, apply_audited
+from registry.audit.services import add_audited, apply_audited, snapshot_of
 from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.records import buyer_row
@@ -51,15 +51,9 @@ class BuyerInput:
         )
 
 
-def snapshot(buyer: Buyer) -> dict[str, Any]:
-    return {
-        "name": buyer.name,
-        "buyer_type": buyer.buyer_type,
-        "region": buyer.region,
-        "identifier_scheme": buyer.identifier_scheme,
-        "identifier": buyer.identifier,
-        "party_id": buyer.party_id,
-    }
+snapshot = snapshot_of(
+    "name", "buyer_type", "region", "identifier_scheme", "identifier", "party_id"
+)
 
 
 def _clean(value: str | None) -> str | None:

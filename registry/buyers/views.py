@@ -19,40 +19,26 @@ from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.resources import BuyerContext
 from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.models import Contract
+from registry.contracts.totals import published_totals, published_value
 from registry.figures.models import BuyerSupplierFigures
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
 from registry.flags.sql import gbp_value
 from registry.forms import Form
+from registry.listing import ListFilters
 from registry.markets.datause import DataUse, add_up, data_use, use_of
 from registry.pagination import page_number, paginate
-from registry.sql import escape_like
+from registry.sql import contains
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.queries import PUBLISHED
 from registry.views import FormView, form_views
 
-MAX_QUERY = 200
 SORTS = {
     "name": "Name (A to Z)",
     "type": "Type",
     "region": "Region",
     "value": "Published contract value (highest first)",
 }
-
-
-def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    if not buyer_ids:
-        return {}
-    rows = db.execute(
-        sa.select(
-            Contract.buyer_id,
-            sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
-        )
-        .where(PUBLISHED, Contract.buyer_id.in_(buyer_ids))
-        .group_by(Contract.buyer_id)
-    ).all()
-    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
 
 
 @view_config(
@@ -62,28 +48,22 @@ def _stats(db: Session, buyer_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
     request_method="GET",
 )
 def buyer_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(Buyer)
-    q = request.params.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
-        q = ""
+    q = filters.search_text()
     if q:
-        pattern = f"%{escape_like(q.lower())}%"
         query = query.where(
             sa.or_(
-                sa.func.lower(Buyer.name).like(pattern, escape="\\"),
+                contains(sa.func.lower(Buyer.name), q.lower()),
                 known_as(q),
                 Buyer.identifier == q.upper(),
                 Buyer.identifier == q,
             )
         )
-    buyer_type = request.params.get("type", "")
-    if buyer_type in {t.value for t in BuyerType}:
+    types = [t.value for t in BuyerType]
+    buyer_type = filters.choice("type", types, "Type must be one of the types listed")
+    if buyer_type:
         query = query.where(Buyer.buyer_type == BuyerType(buyer_type))
-    elif buyer_type:
-        errors.append("Type must be one of the types listed")
-        buyer_type = ""
     regions = [
         r
         for r in request.db.execute(
@@ -93,15 +73,10 @@ def buyer_list(request: Request) -> dict[str, Any]:
             .order_by(Buyer.region)
         ).scalars()
     ]
-    region = request.params.get("region", "")
-    if region in regions:
+    region = filters.choice("region", regions, "Region must be one of the regions listed")
+    if region:
         query = query.where(Buyer.region == region)
-    elif region:
-        errors.append("Region must be one of the regions listed")
-        region = ""
-    sort = request.params.get("sort", "name")
-    if sort not in SORTS:
-        sort = "name"
+    sort = filters.sort(SORTS, "name")
     name_order = [sa.func.lower(Buyer.name), Buyer.id]
     if sort == "type":
         query = query.order_by(Buyer.buyer_type, *name_order)
@@ -110,13 +85,8 @@ def buyer_list(request: Request) -> dict[str, Any]:
             sa.case((Buyer.region.is_(None), 1), else_=0), Buyer.region, *name_order
         )
     elif sort == "value":
-        value = (
-            sa.select(Contract.buyer_id, sa.func.sum(Contract.value_amount).label("value"))
-            .where(PUBLISHED)
-            .group_by(Contract.buyer_id)
-            .subquery()
-        )
-        query = query.outerjoin(value, value.c.buyer_id == Buyer.id).order_by(
+        value = published_value(Contract.buyer_id)
+        query = query.outerjoin(value, value.c.party_id == Buyer.id).order_by(
             sa.func.coalesce(value.c.value, 0).desc(), *name_order
         )
     else:
@@ -124,11 +94,11 @@ def buyer_list(request: Request) -> dict[str, Any]:
     page = paginate(request.db, query, page_number(request))
     return {
         "page": page,
-        "stats": _stats(request.db, [b.id for b in page.items]),
-        "errors": errors,
+        "stats": published_totals(request.db, Contract.buyer_id, [b.id for b in page.items]),
+        "errors": filters.errors,
         "q": q,
         "buyer_type": buyer_type,
-        "types": [t.value for t in BuyerType],
+        "types": types,
         "region": region,
         "regions": regions,
         "sort": sort,
@@ -221,7 +191,9 @@ def buyer_figures(db: Session, buyer_id: int) -> BuyerFigures:
     (registry.figures), added up by group here; worked out live for a buyer without any."""
     rows = db.execute(_STORED, {"buyer_id": buyer_id}).all()
     if not rows:
-        count, value = _stats(db, [buyer_id]).get(buyer_id, (0, Decimal(0)))
+        count, value = published_totals(db, Contract.buyer_id, [buyer_id]).get(
+            buyer_id, (0, Decimal(0))
+        )
         use = data_use(db, Contract.buyer_id == buyer_id)
         return BuyerFigures(count, value, group_shares(db, buyer_id), use, None)
     use = add_up(use_of(row[5:11]) for row in rows)

@@ -15,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from registry import clock
 from registry.contracts.models import Contract, ProcurementMethod
 from registry.contracts.services import ContractInput
-from registry.forms import Form, NumberField, WholeNumberField, length, required
+from registry.forms import Form, NumberField, WholeNumberField, length, optional_text, required
 
 
 def _date(label: str, name: str, description: str = "", optional: bool = True) -> wtforms.DateField:
@@ -48,14 +48,16 @@ class ContractForm(Form):
     title = wtforms.StringField(
         "Title", validators=[required("the contract's title"), length("title", 500)]
     )
-    reference = wtforms.StringField(
+    reference = optional_text(
         "Contract reference (optional)",
-        validators=[validators.Optional(), length("contract reference", 200)],
+        "contract reference",
+        200,
         description="Your organisation's contract or award number. It must be unique.",
     )
-    buyer = wtforms.StringField(
+    buyer = optional_text(
         "Buyer",
-        validators=[validators.Optional(), length("buyer", 300)],
+        "buyer",
+        300,
         description="The buyer's name, identifier (an ODS code for NHS bodies) or registry number",
     )
     supplier = wtforms.StringField(
@@ -67,18 +69,18 @@ class ContractForm(Form):
         description="The supplier's name or another name it goes by (like TPP), its Companies "
         "House number, or the registry number shown on its page",
     )
-    description = wtforms.TextAreaField(
-        "Description (optional)", validators=[validators.Optional(), length("description", 10_000)]
-    )
-    framework_reference = wtforms.StringField(
+    description = optional_text("Description (optional)", "description", 10_000, area=True)
+    framework_reference = optional_text(
         "Framework (optional)",
-        validators=[validators.Optional(), length("framework", 300)],
+        "framework",
+        300,
         description="For a call-off from a framework: its title or reference, like GP IT Futures "
         "or RM6116",
     )
-    lot_number = wtforms.StringField(
+    lot_number = optional_text(
         "Lot number (optional)",
-        validators=[validators.Optional(), length("lot number", 20)],
+        "lot number",
+        20,
         description="Needed when the framework has more than one lot: its number or title, "
         "like Lot 1",
     )
@@ -114,20 +116,24 @@ class ContractForm(Form):
         validators=[validators.Optional()],
         invalid_value_message="Number of tenderers must be a whole number, like 3",
     )
-    predecessor = wtforms.StringField(
+    predecessor = optional_text(
         "Predecessor contract (optional)",
-        validators=[validators.Optional(), length("predecessor", 200)],
+        "predecessor",
+        200,
         description="The contract this one replaces: its reference or registry number",
     )
-    cpv_code = wtforms.StringField(
+    cpv_code = optional_text(
         "CPV code (optional)",
-        validators=[validators.Optional(), length("CPV code", 10)],
+        "CPV code",
+        10,
         description="The Common Procurement Vocabulary code, like 48000000-8",
     )
     # Only needed when the framework, lot or supplier fails a lifecycle check on the award date.
-    lifecycle_override = wtforms.TextAreaField(
+    lifecycle_override = optional_text(
         "Lifecycle override reason (optional)",
-        validators=[validators.Optional(), length("lifecycle override reason", 2000)],
+        "lifecycle override reason",
+        2000,
+        area=True,
         description="Only when the framework had expired or was not yet live on the award date, "
         "or the supplier was in remediation, suspended or excluded: why the contract is recorded "
         "anyway. It is kept with the contract and in its audit trail.",

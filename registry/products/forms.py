@@ -7,7 +7,7 @@ from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
 from registry.contracts.forms import MoneyField
-from registry.forms import MAX_TEXT, Form, WholeNumberField, length, required
+from registry.forms import MAX_TEXT, Form, WholeNumberField, length, optional_text, required
 from registry.products.models import ContractProduct, SupportCover
 from registry.products.services import ProductInput
 
@@ -27,9 +27,7 @@ class ProductForm(Form):
     name = wtforms.StringField(
         "Name", validators=[required("the product's name"), length("name", 200)]
     )
-    version = wtforms.StringField(
-        "Version (optional)", validators=[validators.Optional(), length("version", 60)]
-    )
+    version = optional_text("Version (optional)", "version", 60)
     vendor = wtforms.StringField(
         "Vendor",
         validators=[required("the vendor's supplier group"), length("vendor", 300)],
@@ -54,9 +52,7 @@ class ProductForm(Form):
         ],
         description="The vendor's published lifecycle page",
     )
-    notes = wtforms.TextAreaField(
-        "Notes (optional)", validators=[validators.Optional(), length("notes", MAX_TEXT)]
-    )
+    notes = optional_text("Notes (optional)", "notes", MAX_TEXT, area=True)
 
     def to_input(self) -> ProductInput:
         return ProductInput(
@@ -89,10 +85,8 @@ class ContractLinkForm(Form):
         places=2,
         validators=[validators.Optional()],
     )
-    unit = wtforms.StringField(
-        "Unit (optional)",
-        validators=[validators.Optional(), length("unit", 60)],
-        description="What one unit is, like per user per year",
+    unit = optional_text(
+        "Unit (optional)", "unit", 60, description="What one unit is, like per user per year"
     )
 
 

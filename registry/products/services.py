@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import add_audited, record_event
+from registry.audit.services import add_audited, record_event, snapshot_of
 from registry.contracts.models import Contract
 from registry.frameworks.models import Obligation
 from registry.problems import Problem, ServiceError
@@ -46,16 +46,15 @@ class ProductInput:
         )
 
 
-def snapshot(product: Product) -> dict[str, Any]:
-    return {
-        "name": product.name,
-        "version": product.version,
-        "group_id": product.group_id,
-        "mainstream_support_end": product.mainstream_support_end,
-        "extended_support_end": product.extended_support_end,
-        "source_url": product.source_url,
-        "notes": product.notes,
-    }
+snapshot = snapshot_of(
+    "name",
+    "version",
+    "group_id",
+    "mainstream_support_end",
+    "extended_support_end",
+    "source_url",
+    "notes",
+)
 
 
 def find_group(db: Session, name: str) -> SupplierGroup | None:

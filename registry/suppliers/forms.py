@@ -4,10 +4,9 @@ suppliers (formats, uniqueness, groups) are the service's, so every way in keeps
 from __future__ import annotations
 
 import wtforms
-from wtforms import validators
 from wtforms.fields.choices import SelectChoice
 
-from registry.forms import MAX_TEXT, Form, length, required
+from registry.forms import MAX_TEXT, Form, length, optional_text, required
 from registry.suppliers.services import SupplierInput, parse_aliases
 
 SME_CHOICES = [SelectChoice("", "Not known"), SelectChoice("yes", "Yes"), SelectChoice("no", "No")]
@@ -22,25 +21,27 @@ class SupplierForm(Form):
     name = wtforms.StringField(
         "Name", validators=[required("the supplier's name"), length("name", 300)]
     )
-    companies_house_number = wtforms.StringField(
+    companies_house_number = optional_text(
         "Companies House number (optional)",
-        validators=[validators.Optional(), length("Companies House number", 20)],
+        "Companies House number",
+        20,
         description="8 digits, or 2 letters and 6 digits, like 01234567 or SC123456",
     )
-    duns = wtforms.StringField(
-        "DUNS number (optional)",
-        validators=[validators.Optional(), length("DUNS number", 20)],
-        description="9 digits, like 123456789",
+    duns = optional_text(
+        "DUNS number (optional)", "DUNS number", 20, description="9 digits, like 123456789"
     )
-    party_id = wtforms.StringField(
+    party_id = optional_text(
         "PPON or OCDS party identifier (optional)",
-        validators=[validators.Optional(), length("party identifier", 200)],
+        "party identifier",
+        200,
         description="As published in contract notices, like GB-COH-01234567",
     )
     sme = wtforms.SelectField("Small or medium-sized enterprise (SME)", choices=SME_CHOICES)
-    aliases = wtforms.TextAreaField(
+    aliases = optional_text(
         "Other names (optional)",
-        validators=[validators.Optional(), length("other names", MAX_TEXT)],
+        "other names",
+        MAX_TEXT,
+        area=True,
         description="Trading names and former names, one a line. They are searched too.",
     )
 
@@ -61,15 +62,13 @@ class GroupChoiceMixin:
     group_choice = wtforms.RadioField(
         "Group", choices=GROUP_CHOICES, default="own", validate_choice=False
     )
-    group = wtforms.StringField(
+    group = optional_text(
         "Existing group",
-        validators=[validators.Optional(), length("group", 300)],
+        "group",
+        300,
         description="The group's exact name, or its number from the groups page",
     )
-    new_group_name = wtforms.StringField(
-        "New group's name",
-        validators=[validators.Optional(), length("new group's name", 300)],
-    )
+    new_group_name = optional_text("New group's name", "new group's name", 300)
 
 
 class NewSupplierForm(GroupChoiceMixin, SupplierForm):
@@ -97,9 +96,10 @@ class GroupForm(Form):
     name = wtforms.StringField(
         "Group name", validators=[required("the group's name"), length("group name", 300)]
     )
-    companies_house_number = wtforms.StringField(
+    companies_house_number = optional_text(
         "Parent company's Companies House number (optional)",
-        validators=[validators.Optional(), length("Companies House number", 20)],
+        "Companies House number",
+        20,
         description="8 digits, or 2 letters and 6 digits",
     )
 

@@ -32,35 +32,6 @@ PUBLISHED = public_contract()
 SUPPLIER_ID = sa.bindparam("supplier_id", type_=sa.Integer)
 
 
-def contract_stats(db: Session, supplier_ids: list[int]) -> dict[int, tuple[int, Decimal]]:
-    """(published contract count, value) for each supplier in the list."""
-    if not supplier_ids:
-        return {}
-    rows = db.execute(
-        sa.select(
-            Contract.supplier_id,
-            sa.func.count(Contract.id),
-            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
-        )
-        .where(PUBLISHED, Contract.supplier_id.in_(supplier_ids))
-        .group_by(Contract.supplier_id)
-    ).all()
-    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
-
-
-def value_by_supplier() -> Any:
-    """A subquery of each supplier's published contract value, for sorting the list."""
-    return (
-        sa.select(
-            Contract.supplier_id.label("supplier_id"),
-            sa.func.sum(Contract.value_amount).label("value"),
-        )
-        .where(PUBLISHED)
-        .group_by(Contract.supplier_id)
-        .subquery()
-    )
-
-
 @dataclasses.dataclass
 class BuyerTypeRow:
     buyer_type: str

@@ -26,6 +26,7 @@ from registry.frameworks.models import (
 from registry.frameworks.money import framework_total, lot_ceiling_use, lot_ceiling_use_computed
 from registry.frameworks.resources import FrameworkContext, LotContext
 from registry.frameworks.services import allowed_statuses
+from registry.listing import ListFilters
 from registry.pagination import page_number, paginate
 from registry.suppliers.models import Supplier
 
@@ -89,35 +90,29 @@ def _counts(request: Request, framework_ids: list[int]) -> dict[int, dict[str, i
     request_method="GET",
 )
 def framework_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(Framework)
-    status = request.params.get("status", "").strip()
+    statuses = [s.value for s in FrameworkStatus]
+    status = filters.choice(
+        "status", [*statuses, RETRACTED], "Status must be one of the statuses listed"
+    )
     if status == RETRACTED:
         query = query.where(Framework.retracted_at.is_not(None))
     else:
         # Retracted frameworks are kept, but listed only when asked for.
         query = query.where(Framework.retracted_at.is_(None))
-        if status in {s.value for s in FrameworkStatus}:
+        if status:
             # The status shown: "expired" finds a framework recorded live whose end has passed.
             query = query.where(lifecycle.shown_status_sql(clock.today()) == status)
-        elif status:
-            errors.append("Status must be one of the statuses listed")
-            status = ""
     owners = list(
         request.db.execute(
             sa.select(Framework.owner_body).distinct().order_by(Framework.owner_body)
         ).scalars()
     )
-    owner = request.params.get("owner", "").strip()
+    owner = filters.choice("owner", owners, "Owner must be one of the owners listed")
     if owner:
-        if owner in owners:
-            query = query.where(Framework.owner_body == owner)
-        else:
-            errors.append("Owner must be one of the owners listed")
-            owner = ""
-    sort = request.params.get("sort", "reference")
-    if sort not in SORTS:
-        sort = "reference"
+        query = query.where(Framework.owner_body == owner)
+    sort = filters.sort(SORTS, "reference")
     descending = request.params.get("order") == "desc"
     column = SORTS[sort][1] if sort != "status" else _status_order()
     order = [column.desc() if descending else column, Framework.reference]
@@ -129,9 +124,9 @@ def framework_list(request: Request) -> dict[str, Any]:
     return {
         "page": page,
         "counts": _counts(request, [f.id for f in page.items]),
-        "errors": errors,
+        "errors": filters.errors,
         "status": status,
-        "statuses": [s.value for s in FrameworkStatus],
+        "statuses": statuses,
         "owner": owner,
         "owners": owners,
         "sort": sort,

@@ -10,16 +10,18 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
+from registry.contracts.models import Contract
+from registry.contracts.totals import published_totals, published_value
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number
+from registry.listing import ListFilters
 from registry.markets.datause import data_use
 from registry.pagination import page_number, paginate
-from registry.sql import escape_like
+from registry.sql import contains
 from registry.suppliers import queries
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.resources import GroupContext, SupplierContext
 
-MAX_QUERY = 200
 # The supplier page shows this many of each long list, and links to the rest.
 SUMMARY_ROWS = 5
 PAGE_ROWS = 50
@@ -36,15 +38,14 @@ SME_FILTERS = {"yes": "SMEs only", "no": "Not SMEs", "unknown": "SME status not 
 
 def search_clause(q: str) -> Any:
     """Name, other names or Companies House number; case-insensitive, punctuation forgiven."""
-    pattern = f"%{escape_like(q.lower())}%"
     clauses: list[Any] = [
-        sa.func.lower(Supplier.name).like(pattern, escape="\\"),
+        contains(sa.func.lower(Supplier.name), q.lower()),
         # Aliases are a JSON list: searched as its text, which holds every alias.
-        sa.func.lower(sa.cast(Supplier.aliases, sa.Text)).like(pattern, escape="\\"),
+        contains(sa.func.lower(sa.cast(Supplier.aliases, sa.Text)), q.lower()),
     ]
     normalised = normalise_name(q)
     if normalised:
-        clauses.append(Supplier.normalised_name.like(f"%{escape_like(normalised)}%", escape="\\"))
+        clauses.append(contains(Supplier.normalised_name, normalised))
     number = normalise_companies_house_number(q)
     if number:
         clauses.append(Supplier.companies_house_number == number)
@@ -58,12 +59,9 @@ def search_clause(q: str) -> Any:
     request_method="GET",
 )
 def supplier_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(Supplier).options(selectinload(Supplier.group))
-    q = request.params.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
-        q = ""
+    q = filters.search_text()
     if q:
         query = query.where(search_clause(q))
     group: SupplierGroup | None = None
@@ -71,7 +69,7 @@ def supplier_list(request: Request) -> dict[str, Any]:
     if group_text:
         group = record_by_number(request.db, SupplierGroup, group_text)
         if group is None:
-            errors.append("Group must be the number of a supplier group, like 12")
+            filters.errors.append("Group must be the number of a supplier group, like 12")
         else:
             query = query.where(Supplier.group_id == group.id)
     sme = request.params.get("sme", "")
@@ -86,12 +84,10 @@ def supplier_list(request: Request) -> dict[str, Any]:
     include_merged = request.params.get("merged") == "include"
     if not include_merged:
         query = query.where(Supplier.merged_into_id.is_(None))
-    sort = request.params.get("sort", "name")
-    if sort not in SORTS:
-        sort = "name"
+    sort = filters.sort(SORTS, "name")
     if sort == "value":
-        value = queries.value_by_supplier()
-        query = query.outerjoin(value, value.c.supplier_id == Supplier.id).order_by(
+        value = published_value(Contract.supplier_id)
+        query = query.outerjoin(value, value.c.party_id == Supplier.id).order_by(
             sa.func.coalesce(value.c.value, 0).desc(), sa.func.lower(Supplier.name), Supplier.id
         )
     elif sort == "-name":
@@ -103,8 +99,8 @@ def supplier_list(request: Request) -> dict[str, Any]:
     page = paginate(request.db, query, page_number(request))
     return {
         "page": page,
-        "stats": queries.contract_stats(request.db, [s.id for s in page.items]),
-        "errors": errors,
+        "stats": published_totals(request.db, Contract.supplier_id, [s.id for s in page.items]),
+        "errors": filters.errors,
         "q": q,
         "group": group,
         "sme": sme,
@@ -197,16 +193,11 @@ def supplier_long_list(context: SupplierContext, request: Request) -> dict[str, 
     request_method="GET",
 )
 def group_list(request: Request) -> dict[str, Any]:
-    errors: list[str] = []
+    filters = ListFilters(request)
     query = sa.select(SupplierGroup)
-    q = request.params.get("q", "").strip()
-    if len(q) > MAX_QUERY:
-        errors.append(f"Search text must be {MAX_QUERY} characters or fewer")
-        q = ""
+    q = filters.search_text()
     if q:
-        query = query.where(
-            sa.func.lower(SupplierGroup.name).like(f"%{escape_like(q.lower())}%", escape="\\")
-        )
+        query = query.where(contains(sa.func.lower(SupplierGroup.name), q.lower()))
     sort = request.params.get("sort", "name")
     if sort == "size":
         size = (
@@ -225,7 +216,7 @@ def group_list(request: Request) -> dict[str, Any]:
     return {
         "page": page,
         "counts": queries.group_counts(request.db, [g.id for g in page.items]),
-        "errors": errors,
+        "errors": filters.errors,
         "q": q,
         "sort": sort,
         "sorts": {"name": "Name (A to Z)", "size": "Most suppliers"},
@@ -248,7 +239,7 @@ def group_detail(context: GroupContext, request: Request) -> dict[str, Any]:
         "group": group,
         "members": [s for s in members if not s.is_merged],
         "merged_members": [s for s in members if s.is_merged],
-        "stats": queries.contract_stats(request.db, [s.id for s in members]),
+        "stats": published_totals(request.db, Contract.supplier_id, [s.id for s in members]),
         "contract_count": count,
         "contract_value": value,
         "data_use_figures": figures,

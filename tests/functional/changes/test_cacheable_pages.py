@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from registry.changes.caching import DEFAULT_MAX_AGE
 from registry.config import configure
 from registry.suppliers.models import SupplierGroup
+from tests.common.search import IndexHelper
 from tests.conftest import DatabaseFactory, app_on, login
 from tests.functional.scale.test_query_counts import CPV, Registry, counting
-from tests.functional.search.conftest import IndexHelper
 
 MAX_AGE = 120
 

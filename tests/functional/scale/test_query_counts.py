@@ -31,7 +31,7 @@ from tests.common.db.core import (
     SupplierFactory,
 )
 from tests.common.db.flags import market
-from tests.functional.search.conftest import IndexHelper
+from tests.common.search import IndexHelper
 
 CPV = "48814000"
 

@@ -7,27 +7,9 @@ import webtest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from registry.search.documents import all_documents
-from registry.search.whoosh_backend import WhooshSearchService
+from tests.common.search import IndexHelper, search_index
 
-
-class IndexHelper:
-    """The app's Whoosh index. Tests share one app, so each starts from an index of its own data."""
-
-    def __init__(self, settings: dict[str, Any], db: Session) -> None:
-        self.service = WhooshSearchService(settings["registry.index_dir"])
-        self.path = self.service.path
-        self.db = db
-
-    def rebuild(self) -> int:
-        return self.service.rebuild(all_documents(self.db, expunge=False))
-
-
-@pytest.fixture
-def search_index(app_settings: dict[str, Any], db_session: Session) -> IndexHelper:
-    helper = IndexHelper(app_settings, db_session)
-    helper.rebuild()
-    return helper
+__all__ = ["IndexHelper", "search_index"]
 
 
 @pytest.fixture(scope="module")

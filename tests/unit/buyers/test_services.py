@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pyramid.config import Configurator
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy.orm import Session
 from zope.interface.verify import verifyClass
 
@@ -17,6 +15,7 @@ from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.services import BuyerError, BuyerInput, BuyerService
 from tests.common.db.core import BuyerFactory
+from tests.common.services import registered_service
 
 
 def test_service_implements_its_interface() -> None:
@@ -24,15 +23,7 @@ def test_service_implements_its_interface() -> None:
 
 
 def test_includeme_registers_the_service() -> None:
-    config = Configurator()
-    config.include("pyramid_services")
-    includeme(config)
-    config.commit()
-    request = Request.blank("/")
-    request.registry = config.registry
-    apply_request_extensions(request)
-    request.db = None
-    assert isinstance(request.find_service(IBuyerService, context=None), BuyerService)
+    assert isinstance(registered_service(includeme, IBuyerService), BuyerService)
 
 
 def test_create_normalises_and_audits(db_session: Session) -> None:

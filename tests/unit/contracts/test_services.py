@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
-from pyramid.config import Configurator
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy.orm import Session
 from zope.interface.verify import verifyClass
 
@@ -27,6 +25,7 @@ from registry.contracts.services import (
 )
 from registry.records import Publication
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
+from tests.common.services import registered_service
 
 
 def test_verify_service() -> None:
@@ -34,15 +33,7 @@ def test_verify_service() -> None:
 
 
 def test_includeme_registers_the_service() -> None:
-    config = Configurator()
-    config.include("pyramid_services")
-    includeme(config)
-    config.commit()
-    request = Request.blank("/")
-    request.registry = config.registry
-    apply_request_extensions(request)
-    request.db = None
-    assert isinstance(request.find_service(IContractService), ContractService)
+    assert isinstance(registered_service(includeme, IContractService), ContractService)
 
 
 class Actor:

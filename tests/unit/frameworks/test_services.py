@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pyramid.config import Configurator
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy.orm import Session
 from zope.interface.verify import verifyClass
 
@@ -47,6 +45,7 @@ from tests.common.db.core import (
     ObligationFactory,
     SupplierFactory,
 )
+from tests.common.services import registered_service
 
 
 def _events(db: Session, action: str) -> list[AuditEvent]:
@@ -81,15 +80,7 @@ def test_service_implements_its_interface() -> None:
 
 
 def test_includeme_registers_the_service() -> None:
-    config = Configurator()
-    config.include("pyramid_services")
-    includeme(config)
-    config.commit()
-    request = Request.blank("/")
-    request.registry = config.registry
-    apply_request_extensions(request)
-    request.db = None
-    assert isinstance(request.find_service(IFrameworkService, context=None), FrameworkService)
+    assert isinstance(registered_service(includeme, IFrameworkService), FrameworkService)
 
 
 def test_parse_cpv_codes_splits_and_drops_repeats() -> None:

@@ -6,8 +6,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pyramid.config import Configurator
-from pyramid.request import Request, apply_request_extensions
 from sqlalchemy.orm import Session
 from zope.interface.verify import verifyClass
 
@@ -17,6 +15,7 @@ from registry.suppliers.interfaces import ISupplierService
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.services import SupplierError, SupplierInput, SupplierService
 from tests.common.db.core import SupplierFactory, SupplierGroupFactory
+from tests.common.services import registered_service
 
 
 def _events(db: Session, action: str) -> list[AuditEvent]:
@@ -32,15 +31,7 @@ def test_service_implements_its_interface() -> None:
 
 
 def test_includeme_registers_the_service() -> None:
-    config = Configurator()
-    config.include("pyramid_services")
-    includeme(config)
-    config.commit()
-    request = Request.blank("/")
-    request.registry = config.registry
-    apply_request_extensions(request)
-    request.db = None
-    assert isinstance(request.find_service(ISupplierService, context=None), SupplierService)
+    assert isinstance(registered_service(includeme, ISupplierService), SupplierService)
 
 
 def test_create_makes_its_own_group_and_normalises(db_session: Session) -> None:

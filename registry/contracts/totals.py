@@ -1,0 +1,43 @@
+"""Published contract totals per buyer or per supplier: the list pages' counts and values, and
+their sort by value. Only what the public may see counts (published and not retracted)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from registry.contracts.models import Contract
+from registry.flags.sql import public_contract
+
+
+def published_totals(
+    db: Session, party: InstrumentedAttribute[Any], ids: list[int]
+) -> dict[int, tuple[int, Decimal]]:
+    """(published contract count, value) for each of these buyers or suppliers, by id: `party`
+    is `Contract.buyer_id` or `Contract.supplier_id`. One grouped query for a page of them."""
+    if not ids:
+        return {}
+    rows = db.execute(
+        sa.select(
+            party,
+            sa.func.count(Contract.id),
+            sa.func.coalesce(sa.func.sum(Contract.value_amount), 0),
+        )
+        .where(public_contract(), party.in_(ids))
+        .group_by(party)
+    ).all()
+    return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
+
+
+def published_value(party: InstrumentedAttribute[Any]) -> Any:
+    """A subquery of each buyer's or supplier's published contract value (columns `party_id` and
+    `value`), to sort a list by it."""
+    return (
+        sa.select(party.label("party_id"), sa.func.sum(Contract.value_amount).label("value"))
+        .where(public_contract())
+        .group_by(party)
+        .subquery()
+    )
