@@ -116,6 +116,7 @@ def apply_findings(
             linked.setdefault(flag_id, set()).add(group_id)
     wanted: dict[int, frozenset[int]] = {}
     seen: list[int] = []
+    reopened: list[Flag] = []
     raised: list[tuple[dict[str, Any], Finding]] = []
     # Every change is audited, in the order made, with one append to the chain at the end.
     events: list[Event] = []
@@ -152,6 +153,7 @@ def apply_findings(
         wanted[flag.id] = finding.all_group_ids
         if flag.status == FlagStatus.resolved and flag.resolved_by_detector:
             events.append(_move(db, flag, FlagStatus.open, "condition detected again", now, None))
+            reopened.append(flag)
             run.reopened += 1
         values = {
             "metrics": metrics,
@@ -192,6 +194,7 @@ def apply_findings(
         run.resolved += 1
     append_events(db, events)
     _link_groups(db, linked, wanted)
+    _reindex_groups(db, linked, wanted, raised, gone, reopened)
     # When each flag was last seen is bookkeeping, not an accountable change: one bulk update.
     update_rows(db, FLAGS, [{"id": flag_id, "last_detected": now} for flag_id in seen])
     db.flush()
@@ -253,10 +256,38 @@ def _raise(
     return events
 
 
+def _reindex_groups(
+    db: Session,
+    linked: dict[int, set[int]],
+    wanted: dict[int, frozenset[int]],
+    raised: list[tuple[dict[str, Any], Finding]],
+    moved: list[Flag],
+    reopened: list[Flag],
+) -> None:
+    """Name the groups whose open flags changed (raised, resolved, reopened, linked or unlinked)
+    for the search index: their suppliers' open-flags facet is rewritten after the commit, not
+    the whole index rebuilt for the bulk writes (116 of 174 s at 21,800 contracts)."""
+    # Imported here: the search documents read this module's open_flag_links.
+    from registry.search.services import changed
+
+    groups: set[int] = set()
+    for _row, finding in raised:
+        groups |= finding.all_group_ids
+    for flag in [*moved, *reopened]:
+        groups |= linked.get(flag.id, set()) | wanted.get(flag.id, frozenset())
+        if flag.group_id is not None:
+            groups.add(flag.group_id)
+    for flag_id, now in wanted.items():
+        groups |= now ^ linked.get(flag_id, set())
+    changed(db, "group", groups)
+
+
 def _link_groups(
     db: Session, linked: dict[int, set[int]], wanted: dict[int, frozenset[int]]
 ) -> None:
     """Bring flag_groups into line with the findings: an index of who each flag concerns."""
+    from registry.search.services import NAMED  # see _reindex_groups
+
     add = [
         {"flag_id": flag_id, "group_id": group_id}
         for flag_id, groups in wanted.items()
@@ -269,7 +300,8 @@ def _link_groups(
             db.execute(
                 sa.delete(FlagGroup).where(
                     FlagGroup.flag_id == flag_id, FlagGroup.group_id.in_(gone)
-                )
+                ),
+                execution_options={NAMED: True},  # the groups are named by _reindex_groups
             )
 
 

@@ -78,8 +78,13 @@ def _grouped(
     frame: Callable[[sa.Select[Any]], sa.Select[Any]],
     by: list[Any],
     extra: Callable[[Any], list[Any]] = lambda value: [],
+    currencies: Any = None,
 ) -> sa.Select[Any]:
-    chosen = first_currency(_currency_counts(market, amount, currency, where))
+    chosen = (
+        first_currency(_currency_counts(market, amount, currency, where))
+        if currencies is None
+        else currencies
+    )
     value = sa.case((currency == chosen.c.currency, amount), else_=sa.null())
     basis = sa.func.count() if kind == "buyer" else sa.func.count(sa.distinct(buyer_id))
     columns: list[Any] = [
@@ -106,10 +111,33 @@ def aggregate_query(
     since_year: int | None = None,
     within: Any = None,
     extra: Callable[[Any], list[Any]] = lambda value: [],
+    currencies: Any = None,
 ) -> sa.Select[Any]:
     """Per market of one kind (or the one market `only`, or those a select of market values
     `within` names), per group (and year), over the published contracts. `extra(value)`: more
-    aggregate columns, given the value expression."""
+    aggregate columns, given the value expression. `currencies`: a table of (market, currency),
+    as `market_currencies` selects them, staged by a caller that reads every market (joined to
+    a subquery instead, SQLite scans all its rows once per contract)."""
+    market = market_column(kind, depth)
+    return _grouped(
+        kind,
+        market=market,
+        group_id=Supplier.group_id,
+        buyer_id=Contract.buyer_id,
+        amount=Contract.value_amount,
+        currency=Contract.currency,
+        where=_scope(kind, depth, only, since_year, within),
+        frame=lambda q: q.select_from(Contract).join(Supplier, Supplier.id == Contract.supplier_id),
+        by=[contract_year().label("year")] if by_year else [],
+        extra=extra,
+        currencies=currencies,
+    )
+
+
+def _scope(
+    kind: str, depth: int, only: str | None, since_year: int | None, within: Any
+) -> list[Any]:
+    """The published contracts of one kind's markets (one market, those `within` selects)."""
     market = market_column(kind, depth)
     scope = (
         market_condition(MarketKey(kind, only), depth)
@@ -118,18 +146,19 @@ def aggregate_query(
     )
     if within is not None:
         scope = sa.and_(scope, market.in_(within))
-    return _grouped(
-        kind,
-        market=market,
-        group_id=Supplier.group_id,
-        buyer_id=Contract.buyer_id,
-        amount=Contract.value_amount,
-        currency=Contract.currency,
-        where=[public_contract(), since(since_year), scope],
-        frame=lambda q: q.select_from(Contract).join(Supplier, Supplier.id == Contract.supplier_id),
-        by=[contract_year().label("year")] if by_year else [],
-        extra=extra,
+    return [public_contract(), since(since_year), scope]
+
+
+def market_currencies(kind: str, depth: int, *, within: Any = None) -> sa.Select[Any]:
+    """(market, currency): each market's currency, as `aggregate_query` chooses it."""
+    counted = _currency_counts(
+        market_column(kind, depth),
+        Contract.value_amount,
+        Contract.currency,
+        _scope(kind, depth, None, None, within),
     )
+    chosen = first_currency(counted)
+    return sa.select(chosen.c.market, chosen.c.currency)
 
 
 def run_aggregate_query(contracts: Any, kind: str, since_year: int | None) -> sa.Select[Any]:

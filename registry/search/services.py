@@ -168,10 +168,21 @@ INDEXED_TABLES = frozenset(
     }
 )
 BULK = "registry.search.bulk"
+# An execution option: the writer names the records this statement changes with `changed`, so
+# it needs no rebuild (a detection run's flag links, whose groups it knows).
+NAMED = "registry.search.named"
+
+
+def changed(session: Session, kind: str, ids: Iterable[int]) -> None:
+    """Name records a bulk write changed (its statements name no rows, as the ORM's do): their
+    documents, and those they appear in (`expand`), are rewritten after the commit."""
+    session.info.setdefault(CHANGES, set()).update((kind, i) for i in ids if i is not None)
 
 
 def _bulk(state: Any) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    if state.execution_options.get(NAMED):
         return
     table = getattr(state.statement, "table", None)
     if getattr(table, "name", None) in INDEXED_TABLES:
