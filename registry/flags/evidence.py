@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from registry.buyers.models import Buyer
+from registry.contracts.datause import illustrative_in
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
+from registry.contracts.queries import public_contract
 from registry.flags.models import Flag
-from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
-from registry.markets.datause import illustrative_in
 from registry.markets.keys import MarketKey, market_condition
 from registry.suppliers.models import Supplier, SupplierGroup
 

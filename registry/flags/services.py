@@ -27,7 +27,7 @@ from registry.flags.models import (
     FlagStatus,
     FlagStatusChange,
 )
-from registry.flags.sql import drop_run_contracts
+from registry.flags.run_contracts import drop_run_contracts
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
