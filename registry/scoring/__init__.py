@@ -8,7 +8,9 @@ from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
 from registry.integers import whole_number
+from registry.scoring import clock_views
 from registry.scoring.assessments import DEFAULT_REPLY_WINDOW_DAYS
+from registry.scoring.scorecard import scorecard
 
 REPLY_WINDOW_SETTING = "registry.scoring.reply_window_days"
 
@@ -31,14 +33,10 @@ def includeme(config: Configurator) -> None:
     # The scorecard partial asks for its data, so the supplier page needs no scoring code.
     config.add_request_method(_supplier_scorecard, name="supplier_scorecard")
     # The same for the assessment clocks and the buyer's on-time record and rating distribution.
-    from registry.scoring import clock_views
-
     config.add_request_method(clock_views.contract_clocks, name="contract_clocks")
     config.add_request_method(clock_views.supplier_clocks, name="supplier_clocks")
     config.add_request_method(clock_views.buyer_assessment_record, name="buyer_assessment_record")
 
 
 def _supplier_scorecard(request: Any, supplier_id: int) -> dict[str, Any]:
-    from registry.scoring.scorecard import scorecard
-
     return scorecard(request.db, supplier_id)
