@@ -84,11 +84,11 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
     # Every committed write moves the data version public pages' ETags derive from (issue 21).
-    from registry.changes.version import listen
+    from registry.changes.version import listen  # a cycle: its models import this module
 
     listen()
     # Stored supplier, buyer and lot figures refreshed by the transaction that changes them.
-    from registry.figures.hooks import listen as keep_figures
+    from registry.figures.hooks import listen as keep_figures  # a cycle, as above
 
     keep_figures()
     return engine

@@ -3,10 +3,10 @@
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
+from registry.api.validation import SPEC_PATH, openapi
+
 
 def includeme(config: Configurator) -> None:
-    from registry.api.validation import SPEC_PATH, openapi
-
     # A broken OpenAPI document stops the app at start-up, not at the first request.
     try:
         openapi()

@@ -3,8 +3,9 @@
 from pyramid.config import Configurator
 
 from registry.buyers.interfaces import IBuyerService
-from registry.buyers.services import buyer_service_factory
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(buyer_service_factory, IBuyerService)
+    # Named, not imported: importing the package (for its models) must not load its services,
+    # which import other packages' models in turn.
+    config.register_service_factory("registry.buyers.services.buyer_service_factory", IBuyerService)

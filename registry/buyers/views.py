@@ -18,15 +18,15 @@ from registry.buyers.interfaces import IBuyerService
 from registry.buyers.models import Buyer, BuyerType
 from registry.buyers.resources import BuyerContext
 from registry.buyers.services import BuyerError, BuyerInput, known_as
+from registry.contracts.datause import DataUse, add_up, data_use, use_of
 from registry.contracts.models import Contract
+from registry.contracts.queries import gbp_value
 from registry.contracts.totals import published_totals, published_value
 from registry.figures.models import BuyerSupplierFigures
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
-from registry.flags.sql import gbp_value
 from registry.forms import Form
 from registry.listing import ListFilters
-from registry.markets.datause import DataUse, add_up, data_use, use_of
 from registry.pagination import page_number, paginate
 from registry.sql import contains
 from registry.suppliers.models import Supplier, SupplierGroup

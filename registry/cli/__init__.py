@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from registry.cli.errors import RegistryGroup, check_database
 from registry.config import normalise_settings
 from registry.db import create_engine
+from registry.search.services import attach
 
 
 @dataclasses.dataclass
@@ -66,8 +67,6 @@ class CLIContext:
         """One transaction: committed when the block ends, rolled back on any error."""
         with Session(self.engine) as db, db.begin():
             # Search (issue 7): what the command commits is indexed after the commit.
-            from registry.search.services import attach
-
             attach(db, self.settings)
             yield db
 

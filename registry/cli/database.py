@@ -7,6 +7,8 @@ from sqlalchemy.engine import make_url
 
 from registry.cli import CLIContext, main, pass_context
 from registry.migrate import upgrade_to_head
+from registry.search.documents import all_documents
+from registry.search.services import make_backend
 
 
 @main.command()
@@ -23,8 +25,6 @@ def init(cli: CLIContext) -> None:
 
 def _create_search_index(cli: CLIContext) -> None:
     """Search (issue 7): an index that is missing or unreadable is built from the database."""
-    from registry.search.documents import all_documents
-    from registry.search.services import make_backend
 
     with cli.session() as db:
         backend = make_backend(cli.settings, db)

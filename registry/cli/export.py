@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from registry.cli import CLIContext, main, pass_context
+from registry.opendata.export import TABLES
+from registry.opendata.formats import write_csv, write_json
+from registry.opendata.release import write_ocds
+from registry.opendata.snapshots import snapshots_root, write_snapshot
 
 
 @main.command("export")
@@ -25,13 +29,8 @@ def export(cli: CLIContext, kind: str, out: Path | None) -> None:
     `snapshot` writes a dated directory (OCDS release package, a CSV per table and manifest.json
     with each file's sha256) under the snapshot root, which /data lists and serves.
     """
-    from registry.opendata.export import TABLES
-    from registry.opendata.formats import write_csv, write_json
-    from registry.opendata.release import write_ocds
 
     if kind == "snapshot":
-        from registry.opendata.snapshots import snapshots_root, write_snapshot
-
         root = out or snapshots_root(cli.settings)
         with cli.session() as db:
             snapshot = write_snapshot(db, root)

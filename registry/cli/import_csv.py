@@ -11,6 +11,7 @@ from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.csvimport.columns import KINDS
 from registry.csvimport.services import ImportResult, import_csv
+from registry.opendata import ledger
 from registry.opendata.limits import describe
 
 
@@ -40,8 +41,6 @@ def import_csv_command(
     nothing is written, and the exit status is 1. Rows already in the registry are left unchanged
     and counted as already present, so importing the same file twice creates nothing new.
     """
-    from registry.opendata import ledger
-
     source = ledger.describe(file, file.name, via=ledger.VIA_CLI, kind=f"csv {kind}")
     if file.stat().st_size > MAX_BYTES:
         message = f"{file} is larger than {describe(MAX_BYTES)} (the limit on a CSV file): split it"

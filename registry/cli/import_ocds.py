@@ -12,6 +12,8 @@ import click
 from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.db import refresh_statistics
+from registry.opendata.importer import ImportRefused, ImportSummary, import_file
+from registry.opendata.ledger import record_refused
 from registry.opendata.limits import ReadLimits, import_limits, parse_size
 
 if TYPE_CHECKING:
@@ -81,8 +83,6 @@ def import_ocds(
     but its ledger entry. With --strict any finding refuses the file. Files before a refused
     one stay imported.
     """
-    from registry.opendata.importer import ImportRefused, ImportSummary, import_file
-    from registry.opendata.ledger import record_refused
 
     try:
         limits = import_limits(cli.settings).replace(
@@ -133,8 +133,6 @@ def import_ocds(
 
 def _with_progress(db: Session, path: Path, strict: bool, limits: ReadLimits) -> ImportSummary:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from registry.opendata.importer import import_file
 
     with Progress(
         TextColumn("{task.description}"),

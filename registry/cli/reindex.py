@@ -8,14 +8,14 @@ import click
 from pyramid.exceptions import ConfigurationError
 
 from registry.cli import CLIContext, main, pass_context
+from registry.search.documents import all_documents
+from registry.search.services import make_backend
 
 
 @main.command()
 @pass_context
 def reindex(cli: CLIContext) -> None:
     """Rebuild the search index from the database (safe to run while the app serves)."""
-    from registry.search.documents import all_documents
-    from registry.search.services import make_backend
 
     started = time.perf_counter()
     with cli.session() as db:

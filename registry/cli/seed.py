@@ -6,6 +6,7 @@ import click
 
 from registry.cli import CLIContext, main, pass_context
 from registry.db import refresh_statistics
+from registry.seed import SeedDataError, load_seed_data, registry_is_empty
 
 
 @main.command()
@@ -26,8 +27,6 @@ def seed(cli: CLIContext, if_empty: bool, data_dir: Path | None) -> None:
     anything is written. Loading into a registry that already holds the seeded records writes
     nothing and exits 1: use --if-empty to skip quietly.
     """
-    from registry.seed import SeedDataError, load_seed_data, registry_is_empty
-
     try:
         with cli.session() as db:
             if if_empty and not registry_is_empty(db):

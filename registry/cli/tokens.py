@@ -7,7 +7,11 @@ import datetime
 import click
 import sqlalchemy as sa
 
+from registry.accounts.models import User
+from registry.api.models import ApiToken
+from registry.api.tokens import TokenError, issue_token, list_tokens, revoke_token
 from registry.cli import CLIContext, main, pass_context
+from registry.db import utcnow
 from registry.integers import MAX_ID
 
 
@@ -25,9 +29,6 @@ def token() -> None:
 @pass_context
 def token_issue(cli: CLIContext, email: str, name: str, expires_days: int | None) -> None:
     """Issue a token. It is printed once and never stored: keep it safe."""
-    from registry.accounts.models import User
-    from registry.api.tokens import TokenError, issue_token
-    from registry.db import utcnow
 
     with cli.session() as db:
         user = db.execute(
@@ -48,8 +49,6 @@ def token_issue(cli: CLIContext, email: str, name: str, expires_days: int | None
 @pass_context
 def token_list(cli: CLIContext) -> None:
     """List tokens: id, prefix, user, state."""
-    from registry.api.tokens import list_tokens
-
     with cli.session() as db:
         for record in list_tokens(db):
             state = f"revoked {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "live"
@@ -67,8 +66,6 @@ def token_list(cli: CLIContext) -> None:
 @pass_context
 def token_revoke(cli: CLIContext, token_id: int, reason: str) -> None:
     """Revoke a token by its id; it stops working at once."""
-    from registry.api.models import ApiToken
-    from registry.api.tokens import TokenError, revoke_token
 
     with cli.session() as db:
         record = db.get(ApiToken, token_id)

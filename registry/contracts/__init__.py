@@ -3,8 +3,11 @@
 from pyramid.config import Configurator
 
 from registry.contracts.interfaces import IContractService
-from registry.contracts.services import contract_service_factory
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(contract_service_factory, IContractService)
+    # Named, not imported: importing the package (for its models) must not load its services,
+    # which import other packages' models in turn.
+    config.register_service_factory(
+        "registry.contracts.services.contract_service_factory", IContractService
+    )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from registry.contracts.models import Contract
-from registry.flags.sql import public_contract
+from registry.contracts.queries import public_contract
 
 
 def published_totals(

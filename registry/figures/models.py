@@ -20,7 +20,7 @@ MONEY = sa.Numeric(20, 2)
 
 
 class _UseColumns:
-    """How much of the contracts a figure in pounds could use (registry.markets.datause)."""
+    """How much of the contracts a figure in pounds could use (registry.contracts.datause)."""
 
     contracts: Mapped[int] = mapped_column(comment="published contracts")
     valued: Mapped[int] = mapped_column(comment="with a value in pounds")

@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
+from registry.contracts.datause import use_columns
 from registry.contracts.models import Contract
+from registry.contracts.queries import gbp_value, public_contract
 from registry.db import utcnow
 from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
-from registry.flags.sql import gbp_value, public_contract
 from registry.frameworks.models import Lot
-from registry.markets.datause import use_columns
 from registry.suppliers.models import Supplier
 
 # Bump when what the stored figures mean changes: the pages show it, and detection's settings

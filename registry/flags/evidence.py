@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from registry.buyers.models import Buyer
+from registry.contracts.datause import illustrative_in
 from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
+from registry.contracts.queries import public_contract
 from registry.flags.models import Flag
-from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework
-from registry.markets.datause import illustrative_in
 from registry.markets.keys import MarketKey, market_condition
+from registry.opportunities.services import opportunity_contracts
+from registry.products.exposure import exposed_contracts
 from registry.suppliers.models import Supplier, SupplierGroup
 
 MAX_CONTRACTS = 50
@@ -160,13 +162,9 @@ def _contracts_query(flag: Flag) -> sa.Select[Any] | None:
         return sa.select(Contract).where(Contract.id == flag.contract_id)
     # Issue 10's detectors name their contracts more narrowly than by buyer, group and market.
     if flag.detector == "end_of_support" and flag.buyer_id is not None:
-        from registry.products.exposure import exposed_contracts
-
         as_of = datetime.date.fromisoformat(flag.metrics["as_of"])
         return exposed_contracts(flag.buyer_id, int(flag.metrics["product_id"]), as_of)
     if flag.detector == "aggregation_opportunity" and flag.market_key and flag.group_id:
-        from registry.opportunities.services import opportunity_contracts
-
         market = MarketKey.parse(flag.market_key)
         if market is not None:
             depth = len(market.value)

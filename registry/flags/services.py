@@ -8,11 +8,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from registry.audit.services import Event, append_events, record_events, to_json_safe
 from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.db import utcnow
+from registry.flags import SUBJECT_FLAGS_SHOWN
 from registry.flags.coverage import fresh_statistics, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
 from registry.flags.detectors.base import TEMPORARY_TABLES
@@ -27,7 +29,7 @@ from registry.flags.models import (
     FlagStatus,
     FlagStatusChange,
 )
-from registry.flags.sql import drop_run_contracts
+from registry.flags.run_contracts import drop_run_contracts
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
@@ -446,3 +448,16 @@ def open_flag_links(group_ids: Iterable[int] | sa.Select[Any]) -> sa.Select[Any]
         Flag.group_id.in_(ids), Flag.status.in_(ACTIVE_STATUSES)
     )
     return sa.select(linked.union(own).subquery())
+
+
+@dataclasses.dataclass
+class SubjectFlags:
+    shown: list[Any]
+    more: bool  # more than those shown: the page links to /flags filtered by the subject
+
+
+def subject_flags(request: Request, **subject: Any) -> SubjectFlags:
+    """The flags about a supplier group, buyer or framework, for the partial
+    templates/flags/_subject_flags.html that their pages include."""
+    found = flags_for(request.db, **subject, limit=SUBJECT_FLAGS_SHOWN + 1)
+    return SubjectFlags(found[:SUBJECT_FLAGS_SHOWN], len(found) > SUBJECT_FLAGS_SHOWN)

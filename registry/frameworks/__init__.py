@@ -3,8 +3,11 @@
 from pyramid.config import Configurator
 
 from registry.frameworks.interfaces import IFrameworkService
-from registry.frameworks.services import framework_service_factory
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(framework_service_factory, IFrameworkService)
+    # Named, not imported: importing the package (for its models) must not load its services,
+    # which import other packages' models in turn.
+    config.register_service_factory(
+        "registry.frameworks.services.framework_service_factory", IFrameworkService
+    )

@@ -17,9 +17,9 @@ import sqlalchemy.orm
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
+from registry.contracts.queries import gbp_value, public_contract
 from registry.figures.models import LotFigures
 from registry.figures.reading import Computed
-from registry.flags.sql import gbp_value, public_contract
 from registry.frameworks.models import Framework, Lot
 
 METHOD = "spend = sum of published call-off values in pounds; ceiling use = spend / ceiling"

@@ -2,10 +2,11 @@
 
 from pyramid.config import Configurator
 
+from registry.markets.cache import TimedCache, cache_seconds
+from registry.markets.services import cpv_depth
+
 
 def includeme(config: Configurator) -> None:
-    from registry.markets.cache import TimedCache, cache_seconds
-    from registry.markets.services import cpv_depth
 
     # A bad depth stops start-up, naming the setting.
     config.registry["registry.markets.cpv_depth"] = cpv_depth(config.get_settings())

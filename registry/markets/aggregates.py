@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract
-from registry.flags.sql import contract_year, public_contract, since
+from registry.contracts.queries import contract_year, public_contract, since
 from registry.markets.keys import (
     MarketKey,
     kind_condition,
@@ -163,7 +163,7 @@ def market_currencies(kind: str, depth: int, *, within: Any = None) -> sa.Select
 
 def run_aggregate_query(contracts: Any, kind: str, since_year: int | None) -> sa.Select[Any]:
     """`aggregate_query` (per market and group, no year, every market of the kind) over a
-    detection run's published contracts (registry.flags.sql.RUN_CONTRACTS)."""
+    detection run's published contracts (registry.flags.run_contracts.RUN_CONTRACTS)."""
     c = contracts.c
     market = run_market_column(contracts, kind)
     window = sa.true() if since_year is None else sa.or_(c.year >= since_year, c.year.is_(None))

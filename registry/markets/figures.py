@@ -18,10 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.contracts.datause import DataUse, use_columns_in
 from registry.db import utcnow
 from registry.markets.aggregates import aggregate_query, market_currencies
 from registry.markets.concentration import EMPTY, Concentration, Leading, Share
-from registry.markets.datause import DataUse, use_columns_in
 from registry.markets.keys import KINDS, MarketKey
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
 from registry.markets.services import GroupShare, Market, YearPoint, described, market_for

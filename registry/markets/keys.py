@@ -115,7 +115,7 @@ def cpv_prefix_range(prefix: str) -> list[sa.ColumnElement[bool]]:
 
 
 def run_market_column(contracts: Any, kind: str) -> Any:
-    """A run contract's market of one kind (registry.flags.sql.RUN_CONTRACTS); null outside."""
+    """A run contract's market of one kind (registry.flags.run_contracts.RUN_CONTRACTS); null outside."""
     c = contracts.c
     return {
         "cpv": c.cpv_market,

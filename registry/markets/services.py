@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Classification
-from registry.flags.sql import contract_year, public_contract
+from registry.contracts.queries import contract_year, public_contract
 from registry.frameworks.models import Framework, Lot
 from registry.integers import whole_number
 from registry.markets.aggregates import aggregate_query, run_aggregate_query
@@ -34,6 +34,7 @@ from registry.markets.keys import (
     cpv_prefix_range,
     market_condition,
 )
+from registry.markets.models import MarketGroupFigures
 from registry.suppliers.models import SupplierGroup
 
 __all__ = ["MarketKey", "cpv_prefix_range", "market_condition"]  # where they were first defined
@@ -393,3 +394,48 @@ def market_labels(db: Session, keys: set[str], depth: int) -> dict[str, str]:
     parsed = [k for k in map(MarketKey.parse, keys) if k is not None]
     found = described(db, parsed)
     return {str(k): market_for(k, found).label for k in parsed}
+
+
+@dataclasses.dataclass
+class MarketShare:
+    market_key: str
+    label: str
+    rank: int
+    buyers: int
+    buyer_share: float
+    value_share: float
+
+
+def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketShare], int]:
+    """The group's stored market figures (`registry detect` writes them) in the markets where it
+    serves the most buyers, and how many markets it is in. Buyer-wide markets (one buyer's every
+    contract) are left out: they say whom it sells to, not what."""
+    mine = sa.and_(
+        MarketGroupFigures.group_id == group_id,
+        MarketGroupFigures.market_key.not_like("buyer-%"),
+    )
+    total = db.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+    rows = db.execute(
+        sa.select(MarketGroupFigures)
+        .where(mine)
+        .order_by(
+            MarketGroupFigures.buyers.desc(),
+            MarketGroupFigures.value.desc(),
+            MarketGroupFigures.market_key,
+        )
+        .limit(limit)
+    ).scalars()
+    figures = list(rows)
+    # Stored keys carry their CPV prefix already: the depth is not read.
+    labels = market_labels(db, {f.market_key for f in figures}, DEFAULT_CPV_DEPTH)
+    return [
+        MarketShare(
+            f.market_key,
+            labels.get(f.market_key, f.market_key),
+            f.rank,
+            f.buyers,
+            f.buyer_share,
+            f.value_share,
+        )
+        for f in figures
+    ], total

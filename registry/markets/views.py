@@ -10,12 +10,12 @@ from pyramid.request import Request
 from pyramid.view import view_config
 
 from registry.authnz import Permissions
+from registry.contracts.datause import data_use_in, illustrative_in
 from registry.flags import SUBJECT_FLAGS_SHOWN
 from registry.flags.detectors import DETECTORS
 from registry.flags.models import ACTIVE_STATUSES, DetectorCoverage, Flag, SubjectType
 from registry.markets.cache import cached
 from registry.markets.charts import bar_chart, line_chart
-from registry.markets.datause import data_use_in, illustrative_in
 from registry.markets.figures import TOP_SHARES, group_page, stored_market
 from registry.markets.keys import KIND_FILTERS
 from registry.markets.services import (

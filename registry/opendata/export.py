@@ -21,12 +21,14 @@ from registry.flags.models import DetectorCoverage
 from registry.frameworks.lifecycle import membership_state_sql, shown_status_sql
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.frameworks.money import call_off_columns
+from registry.markets import exports
 from registry.opendata.findings import rule_title
 from registry.opendata.models import ImportFinding, ImportRun
 from registry.products.models import ContractProduct, Product
 from registry.records import Publication
 from registry.scoring.assessments.models import Assessment, AssessmentReply
 from registry.scoring.assessments.public import published_assessments
+from registry.scoring.clocks import exports as clock_exports
 from registry.scoring.scores.coverage import coverage_select as score_coverage_select
 from registry.scoring.scores.models import Score
 from registry.scoring.scores.services import explain
@@ -521,8 +523,6 @@ _table(
 # -- assessment clocks and buyers' assessment records (registry.scoring.clocks.exports) -------
 # Registered here so /data and `registry export csv|json` list them with the other tables.
 def _register_clock_tables() -> None:
-    from registry.scoring.clocks import exports as clock_exports
-
     TABLES["assessment_clocks"] = Table(
         "assessment_clocks",
         "Assessment clocks",
@@ -547,8 +547,6 @@ _register_clock_tables()
 
 # -- markets (registry.markets.exports): each market's stored figures, in its own currency ----
 def _register_market_table() -> None:
-    from registry.markets import exports
-
     TABLES["markets"] = Table(
         "markets",
         "Markets",

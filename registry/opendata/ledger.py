@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from registry.bulk import among, insert_rows
 from registry.db import utcnow
 from registry.opendata.models import ImportFinding, ImportOutcome, ImportRun, ImportRunOcid
+from registry.opendata.quality import run_indicators
 
 if TYPE_CHECKING:
     from registry.opendata.checking import ImportSummary
@@ -261,8 +262,6 @@ def runs_query() -> sa.Select[Any]:
 def run_json(run: ImportRun, findings: list[dict[str, Any]]) -> dict[str, Any]:
     """An entry as the pages, the API and the tests read it; `findings` are the run's, from
     `quality.findings_by_run` (one query for a page of runs)."""
-    from registry.opendata.quality import run_indicators  # the read side, kept apart
-
     details = run.details or {}
     return {
         "id": run.id,

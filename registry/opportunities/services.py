@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer, BuyerType
 from registry.contracts.models import Contract
+from registry.contracts.queries import contract_year, public_contract, since
 from registry.flags.currency import in_main, in_other, sum_if, with_main_currency
-from registry.flags.sql import contract_year, public_contract, since
 from registry.markets.services import MarketKey, market_labels
 from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -157,7 +157,7 @@ def separate_buying_query(
 ) -> sa.Select[Any]:
     """The universe and the figures: one row per market, supplier group and year with at least
     `min_buyers` separate buyers. `contracts`: a detection run's published contracts
-    (registry.flags.sql.RUN_CONTRACTS at this depth), read instead of the contracts table;
+    (registry.flags.run_contracts.RUN_CONTRACTS at this depth), read instead of the contracts table;
     `currencies`: every currency they hold, when known (`with_main_currency`)."""
     if contracts is not None:
         c = contracts.c

@@ -23,6 +23,7 @@ from registry.identifiers import normalise_name
 from registry.integers import record_by_number
 from registry.sql import escape_like
 from registry.suppliers.models import Supplier
+from registry.suppliers.services import find_by_number
 
 # At most this many suggestions in a message or an endpoint's answer.
 MAX_SUGGESTIONS = 8
@@ -114,8 +115,6 @@ def pick_supplier(db: Session, text: str) -> Supplier:
     case, punctuation or legal form: "tpp", "EMIS Health Ltd"). A merged record is returned as
     it is (the caller says where it went); of several with one name, a live one is preferred."""
     # Imported here: the suppliers package reaches the contracts service, which imports this.
-    from registry.suppliers.services import find_by_number
-
     text = _checked(text, "supplier")
     # Companies House numbers as people type them (3113109 is 03113109), then registry numbers.
     found = find_by_number(db, text)

@@ -14,7 +14,7 @@ from registry.api.responses import iso_date, json_response, keyset_page, next_li
 from registry.api.validation import validate_request
 from registry.authnz import Permissions
 from registry.contracts.models import Contract
-from registry.flags.sql import public_contract
+from registry.contracts.queries import public_contract
 from registry.products.models import ContractProduct, Product
 
 

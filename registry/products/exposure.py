@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
-from registry.flags.sql import gbp_value, public_contract
+from registry.contracts.queries import gbp_value, public_contract
 from registry.frameworks.models import Lot, Obligation
 from registry.products.models import ContractProduct, Product, ProductObligation
 from registry.suppliers.models import SupplierGroup

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from registry.clock import today
 from registry.contracts.models import Contract
+from registry.contracts.queries import public_contract
 from registry.flags.models import Flag
 from registry.flags.services import open_flag_links
-from registry.flags.sql import public_contract
 from registry.frameworks.lifecycle import membership_state
 from registry.frameworks.models import Framework, Lot, Membership, MembershipStatus, Obligation
 from registry.integers import whole_number

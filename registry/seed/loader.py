@@ -70,11 +70,11 @@ def load_seed_data(db: Session, directory: Path | None = None) -> dict[str, int]
     counts = _Writer(db, seed).write(practices)
     # Scoring (issue 4): illustrative assessments, replies, remedies and scores, from
     # seed_data/scoring/; imported here, as it builds on what was just written.
-    from registry.scoring.seed import load_scoring_seed
+    from registry.scoring.seed import load_scoring_seed  # a cycle: it imports registry.seed
 
     counts.update(load_scoring_seed(db, seed.directory))
     # Products and end of support (issue 10): seed_data/products/, linked to the contracts.
-    from registry.products.seed import load_products_seed
+    from registry.products.seed import load_products_seed  # a cycle, as above
 
     counts.update(load_products_seed(db, seed))
     return counts

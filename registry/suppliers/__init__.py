@@ -3,8 +3,11 @@
 from pyramid.config import Configurator
 
 from registry.suppliers.interfaces import ISupplierService
-from registry.suppliers.services import supplier_service_factory
 
 
 def includeme(config: Configurator) -> None:
-    config.register_service_factory(supplier_service_factory, ISupplierService)
+    # Named, not imported: importing the package (for its models) must not load its services,
+    # which import other packages' models in turn.
+    config.register_service_factory(
+        "registry.suppliers.services.supplier_service_factory", ISupplierService
+    )

@@ -11,20 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from registry.buyers.models import Buyer
+from registry.contracts.datause import DataUse, add_up, use_columns, use_of
 from registry.contracts.models import Contract
+from registry.contracts.queries import public_contract
 from registry.figures.models import SupplierFigures
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
-from registry.flags.sql import public_contract
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.markets.datause import DataUse, add_up, use_columns, use_of
-from registry.markets.models import MarketGroupFigures
-from registry.markets.services import DEFAULT_CPV_DEPTH, market_labels
 from registry.pagination import Page, paginate
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # What the public may see of contracts: published and not retracted (looked up by supplier, never
-# by the publication index, which nearly every contract is in: see flags.sql.public_contract).
+# by the publication index, which nearly every contract is in: see contracts.queries.public_contract).
 PUBLISHED = public_contract()
 
 # The supplier page's statements take longer to build than to run for one supplier: each is built
@@ -174,51 +172,6 @@ def obligations(db: Session, supplier_id: int) -> list[Obligation]:
 def obligations_page(db: Session, supplier_id: int, number: int, size: int) -> Page:
     """One page of `obligations`, with their count."""
     return paginate(db, _obligations().params(supplier_id=supplier_id), number, size)
-
-
-@dataclasses.dataclass
-class MarketShare:
-    market_key: str
-    label: str
-    rank: int
-    buyers: int
-    buyer_share: float
-    value_share: float
-
-
-def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketShare], int]:
-    """The group's stored market figures (`registry detect` writes them) in the markets where it
-    serves the most buyers, and how many markets it is in. Buyer-wide markets (one buyer's every
-    contract) are left out: they say whom it sells to, not what."""
-    mine = sa.and_(
-        MarketGroupFigures.group_id == group_id,
-        MarketGroupFigures.market_key.not_like("buyer-%"),
-    )
-    total = db.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
-    rows = db.execute(
-        sa.select(MarketGroupFigures)
-        .where(mine)
-        .order_by(
-            MarketGroupFigures.buyers.desc(),
-            MarketGroupFigures.value.desc(),
-            MarketGroupFigures.market_key,
-        )
-        .limit(limit)
-    ).scalars()
-    figures = list(rows)
-    # Stored keys carry their CPV prefix already: the depth is not read.
-    labels = market_labels(db, {f.market_key for f in figures}, DEFAULT_CPV_DEPTH)
-    return [
-        MarketShare(
-            f.market_key,
-            labels.get(f.market_key, f.market_key),
-            f.rank,
-            f.buyers,
-            f.buyer_share,
-            f.value_share,
-        )
-        for f in figures
-    ], total
 
 
 @functools.cache

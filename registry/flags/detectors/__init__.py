@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 
 from registry.flags.detectors import (
@@ -86,3 +87,7 @@ def load_settings(settings: Mapping[str, Any]) -> DetectionSettings:
             )
         thresholds[detector_id][threshold_name] = spec.parse(name, raw)
     return DetectionSettings(thresholds=thresholds, cpv_depth=cpv_depth(settings))
+
+
+def includeme(config: Configurator) -> None:
+    config.registry["registry.detection"] = load_settings(config.get_settings())

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from registry.buyers.models import Buyer
 from registry.flags.detectors.base import Examined, RunContext, coverage_select
 from registry.flags.models import SubjectType
-from registry.flags.sql import since_year
+from registry.flags.run_contracts import since_year
 from registry.markets.concentration import Concentration
 from registry.markets.keys import CLASSIFIED_KINDS
 from registry.markets.services import Market, list_market_leaders

@@ -8,9 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from registry.buyers.models import Buyer
 from registry.flags.detectors.base import coverage_select
 from registry.flags.market_keys import join_labels, market_label_sql
 from registry.flags.models import SubjectType
+from registry.suppliers.models import SupplierGroup
 
 
 def _text(value: str) -> Any:
@@ -25,8 +27,6 @@ def buyer_group_market_coverage(
     """Coverage of buyer and supplier-group pairs in a market, from a subquery with buyer_id,
     group_id and market (its full key) columns; keys as the findings make them
     (buyer/group/market)."""
-    from registry.buyers.models import Buyer  # the models import nothing from here
-    from registry.suppliers.models import SupplierGroup
 
     market = pairs.c.market
     key = (

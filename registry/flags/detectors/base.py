@@ -12,8 +12,9 @@ from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import CreateTempTableAs, create_run_contracts
+from registry.flags.run_contracts import create_run_contracts
 from registry.markets.services import window_start
+from registry.sql import CreateTempTableAs
 
 SETTINGS_PREFIX = "registry.detectors."
 # The run cache's list of the temporary tables detectors made (`RunContext.materialise`).

@@ -28,7 +28,7 @@ from registry.flags.detectors._shares import buyer_group_market_coverage
 from registry.flags.detectors.base import CoverageSource, Detector, Finding, RunContext, Threshold
 from registry.flags.market_keys import buyer_market, classified_market
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import since_year
+from registry.flags.run_contracts import since_year
 from registry.markets.services import market_labels
 from registry.suppliers.models import SupplierGroup
 

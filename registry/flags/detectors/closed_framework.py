@@ -26,8 +26,8 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import days_between
 from registry.frameworks.models import Framework, FrameworkStatus, Lot, Membership, MembershipStatus
+from registry.sql import days_between
 from registry.suppliers.models import Supplier
 
 # A framework still taking applications is open to new suppliers by definition.

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from registry.buyers.models import Buyer
 from registry.clock import today
 from registry.contracts.models import Contract
+from registry.contracts.queries import public_contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -22,7 +23,6 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import public_contract
 from registry.products.exposure import covered, find_exposures, live_on, support_end
 from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import SupplierGroup

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract, ContractExtension
+from registry.contracts.queries import public_contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -18,7 +19,7 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import days_between, public_contract
+from registry.sql import days_between
 
 
 def find(ctx: RunContext) -> list[Finding]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from registry.contracts.models import Contract
+from registry.contracts.queries import gbp_value, public_contract
 from registry.flags.detectors.base import (
     CoverageSource,
     Detector,
@@ -19,7 +20,6 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import gbp_value, public_contract
 from registry.frameworks.models import Framework, Obligation, ObligationCategory
 
 EXIT = ObligationCategory.exit_plan

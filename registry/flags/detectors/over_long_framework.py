@@ -17,8 +17,8 @@ from registry.flags.detectors.base import (
     coverage_select,
 )
 from registry.flags.models import Severity, SubjectType
-from registry.flags.sql import days_between
 from registry.frameworks.models import Framework
+from registry.sql import days_between
 
 
 def find(ctx: RunContext) -> list[Finding]:

@@ -5,43 +5,11 @@ need no scoring code."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from pyramid.config import Configurator
-from pyramid.request import Request
 
-
-def contract_clocks(request: Request, contract_id: int) -> dict[str, Any]:
-    from registry.clock import today
-    from registry.scoring.clocks import services
-
-    as_of = today()
-    return {
-        "as_of": as_of,
-        "clocks": services.clocks(request.db, services.Scope(contract_id=contract_id), as_of),
-    }
-
-
-def supplier_clocks(request: Request, supplier_id: int) -> dict[str, Any]:
-    from registry.clock import today
-    from registry.scoring.clocks import rules, services
-    from registry.scoring.clocks.summaries import SUMMARY_ROWS, state_summary
-
-    as_of = today()
-    totals, overdue = state_summary(
-        request.db, services.Scope(supplier_id=supplier_id), as_of, rules.OVERDUE, SUMMARY_ROWS
-    )
-    return {"as_of": as_of, "totals": totals, "labels": rules.STATE_LABELS, "overdue": overdue}
-
-
-def buyer_assessment_record(request: Request, buyer_id: int) -> Any:
-    from registry.clock import today
-    from registry.scoring.clocks.summaries import buyer_record
-
-    return buyer_record(request.db, buyer_id, today())
+_REQUESTS = "registry.scoring.clocks.requests"
 
 
 def includeme(config: Configurator) -> None:
-    config.add_request_method(contract_clocks, name="contract_clocks")
-    config.add_request_method(supplier_clocks, name="supplier_clocks")
-    config.add_request_method(buyer_assessment_record, name="buyer_assessment_record")
+    for name in ("contract_clocks", "supplier_clocks", "buyer_assessment_record"):
+        config.add_request_method(f"{_REQUESTS}.{name}", name=name)

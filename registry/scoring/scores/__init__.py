@@ -8,10 +8,10 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.request import Request
 
+from registry.scoring.scores.scorecard import scorecard
+
 
 def supplier_scorecard(request: Request, supplier_id: int) -> dict[str, Any]:
-    from registry.scoring.scores.scorecard import scorecard
-
     return scorecard(request.db, supplier_id)
 
 

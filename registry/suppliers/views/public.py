@@ -10,12 +10,13 @@ from pyramid.view import view_config
 from sqlalchemy.orm import selectinload
 
 from registry.authnz import Permissions
+from registry.contracts.datause import data_use
 from registry.contracts.models import Contract
 from registry.contracts.totals import published_totals, published_value
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number
 from registry.listing import ListFilters
-from registry.markets.datause import data_use
+from registry.markets.services import market_shares
 from registry.pagination import page_number, paginate
 from registry.sql import contains
 from registry.suppliers import queries
@@ -124,7 +125,7 @@ def supplier_detail(context: SupplierContext, request: Request) -> dict[str, Any
     supplier = context.supplier
     db = request.db
     by_buyer_type = queries.contracts_by_buyer_type(db, supplier.id)
-    shares, market_count = queries.market_shares(db, supplier.group_id, SUMMARY_ROWS)
+    shares, market_count = market_shares(db, supplier.group_id, SUMMARY_ROWS)
     return {
         "supplier": supplier,
         "memberships": queries.memberships_page(db, supplier.id, 1, SUMMARY_ROWS),

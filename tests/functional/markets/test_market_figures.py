@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import webtest
 from sqlalchemy.orm import Session
 
-from registry.markets.datause import data_use_in
+from registry.contracts.datause import data_use_in
 from registry.markets.figures import (
     METHOD_VERSION,
     group_page,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from registry.flags.sql import create_run_contracts, drop_run_contracts
+from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
 from registry.markets.aggregates import market_currency
 from registry.markets.keys import KINDS, MarketKey
 from registry.markets.services import (

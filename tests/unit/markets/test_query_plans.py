@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
-from registry.flags.sql import public_contract
+from registry.contracts.queries import public_contract
 from registry.markets.services import MarketKey, market_condition
 
 

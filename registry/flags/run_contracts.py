@@ -1,96 +1,16 @@
-"""SQL pieces the detectors and markets share; each renders for both SQLite and PostgreSQL."""
+"""The published contracts of one detection run, in one narrow temporary table the detectors read."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
-from registry.contracts.models import Contract
-from registry.db import Unindexed
-from registry.records import Publication
-
-
-class days_between(FunctionElement[float]):
-    """Whole days from the second date to the first: date subtraction on PostgreSQL, julianday
-    differences on SQLite (which stores dates as ISO text)."""
-
-    type = sa.Float()
-    inherit_cache = True
-    name = "days_between"
-
-
-@compiles(days_between)
-def _days_between_default(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    later, earlier = list(element.clauses)
-    return f"(julianday({compiler.process(later, **kw)}) - julianday({compiler.process(earlier, **kw)}))"
-
-
-@functools.cache  # built once: the same immutable SQL every time, cheaper to reuse
-def public_contract() -> sa.ColumnElement[bool]:
-    """Published and not retracted: the only contracts any figure is computed from.
-
-    Nearly every contract is published, so the publication index must not lead a lookup: on
-    SQLite without planner statistics it otherwise beats the supplier, CPV or lot index that
-    finds the few contracts a page asks about (Unindexed; PostgreSQL weighs it itself)."""
-    return sa.and_(
-        Unindexed(Contract.publication) == Publication.published, Contract.retracted_at.is_(None)
-    )
-
-
-@functools.cache
-def contract_year() -> sa.ColumnElement[int]:
-    """The award year, or the start year when the award date is unknown."""
-    return sa.cast(
-        sa.extract("year", sa.func.coalesce(Contract.award_date, Contract.start_date)), sa.Integer
-    )
-
-
-@functools.cache
-def gbp_value() -> sa.ColumnElement[Any]:
-    """The value when it is stated in pounds; null otherwise, so sums compare like with like."""
-    return sa.case(
-        (
-            sa.and_(Contract.currency == "GBP", Contract.value_amount.is_not(None)),
-            Contract.value_amount,
-        ),
-        else_=sa.null(),
-    )
-
-
-def since(year: int | None) -> sa.ColumnElement[bool]:
-    """Contracts in the window: from `year` on, or undated (not known to be older)."""
-    if year is None:
-        return sa.true()
-    return sa.or_(
-        contract_year() >= year,
-        sa.and_(Contract.award_date.is_(None), Contract.start_date.is_(None)),
-    )
-
-
-class CreateTempTableAs(sa.sql.expression.Executable, sa.sql.expression.ClauseElement):
-    """CREATE TEMPORARY TABLE name AS select: the same statement on SQLite and PostgreSQL."""
-
-    inherit_cache = False
-
-    def __init__(self, name: str, select: sa.Select[Any]) -> None:
-        self.name = name
-        self.select = select
-
-
-@compiles(CreateTempTableAs)
-def _create_temp_table_as(element: CreateTempTableAs, compiler: Any, **kw: Any) -> str:
-    return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.select, **kw)}"
-
+from registry.buyers.models import Buyer, BuyerType
+from registry.contracts.models import NON_COMPETITIVE_METHODS, Contract
+from registry.contracts.queries import contract_year, gbp_value, public_contract
+from registry.sql import CreateTempTableAs
+from registry.suppliers.models import Supplier
 
 # The published contracts of one detection run, with the columns the detectors group and filter
 # on already worked out (market, group, year, value in pounds, competition, the buyer's kind):
@@ -122,9 +42,6 @@ RUN_CONTRACTS = sa.Table(
 
 def create_run_contracts(db: Any, depth: int) -> sa.Table:
     """Build RUN_CONTRACTS on the session's connection (replacing one left by an earlier run)."""
-    from registry.buyers.models import Buyer, BuyerType  # the models import nothing from here
-    from registry.contracts.models import NON_COMPETITIVE_METHODS
-    from registry.suppliers.models import Supplier
 
     def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.case((condition, 1), else_=0)

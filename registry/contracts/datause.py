@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
-from registry.flags.sql import gbp_value, public_contract
+from registry.contracts.queries import gbp_value, public_contract
 from registry.suppliers.models import Supplier
 
 
