@@ -42,10 +42,11 @@ test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psyc
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report= $(PYTEST_ARGS)
 	@echo "Coverage of registry/ by this run: $$($(BIN)/coverage report --format=total)% of statements and branches"
 
-lint: install ## ruff, mypy, and the migrations-match-models check
+lint: install ## ruff, mypy, the import rules (import-linter), and the migrations-match-models check
 	$(BIN)/ruff check registry tests bench
 	$(BIN)/ruff format --check registry tests bench
 	$(BIN)/mypy registry
+	$(BIN)/lint-imports
 
 BENCH_ARGS ?=
 bench: install ## run the benchmarks on SQLite and PostgreSQL; writes bench/RESULTS.md (BENCH_ARGS=--small for a quick look)

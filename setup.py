@@ -41,6 +41,7 @@ tests_require = [
 ]
 
 dev_requires = [
+    "import-linter>=2.1",  # make lint checks the packages' import rules (pyproject.toml)
     "mypy>=1.10",
     "ruff>=0.5",
 ]
