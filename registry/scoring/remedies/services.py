@@ -76,15 +76,12 @@ def record_breach(
         created_by_id=getattr(actor, "id", None),
         illustrative=illustrative,
     )
-    db.add(breach)
-    db.flush()
-    record_event(
+    _add_and_record(
         db,
-        action="breach.create",
-        subject_type="breach",
-        subject_id=breach.id,
-        actor=actor,
-        actor_label=None if actor else "system",
+        breach,
+        "breach.create",
+        "breach",
+        actor,
         after={
             "kind": breach.kind,
             "supplier_id": supplier_id,
@@ -130,15 +127,12 @@ def record_remediation_plan(
         created_by_id=getattr(actor, "id", None),
         illustrative=illustrative,
     )
-    db.add(plan)
-    db.flush()
-    record_event(
+    _add_and_record(
         db,
-        action="remediation.create",
-        subject_type="remediation_plan",
-        subject_id=plan.id,
-        actor=actor,
-        actor_label=None if actor else "system",
+        plan,
+        "remediation.create",
+        "remediation_plan",
+        actor,
         after={
             "supplier_id": supplier_id,
             "gap": plan.gap,
@@ -184,15 +178,12 @@ def record_exclusion(
         created_by_id=getattr(actor, "id", None),
         illustrative=illustrative,
     )
-    db.add(exclusion)
-    db.flush()
-    record_event(
+    _add_and_record(
         db,
-        action="exclusion.create",
-        subject_type="exclusion",
-        subject_id=exclusion.id,
-        actor=actor,
-        actor_label=None if actor else "system",
+        exclusion,
+        "exclusion.create",
+        "exclusion",
+        actor,
         after={
             "supplier_id": supplier_id,
             "ground": exclusion.ground,
@@ -242,6 +233,24 @@ def change_membership_status(
         reason=reason.strip(),
     )
     return change
+
+
+def _add_and_record(
+    db: Session, record: Any, action: str, subject_type: str, actor: Any, **change: Any
+) -> None:
+    """Store a new remedy record and its audit event; with no actor (the seed, a command) the
+    trail names the system."""
+    db.add(record)
+    db.flush()
+    record_event(
+        db,
+        action=action,
+        subject_type=subject_type,
+        subject_id=record.id,
+        actor=actor,
+        actor_label=None if actor else "system",
+        **change,
+    )
 
 
 def public_remedies(db: Session, supplier_id: int) -> dict[str, list[Any]]:
