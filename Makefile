@@ -7,6 +7,9 @@ CSS := registry/static/dist/app.css
 PYTEST_ARGS ?=
 # One pytest worker per core; a test module stays on one worker, so its fixtures are made once.
 PYTEST_WORKERS ?= auto
+# The coverage floor: the figure `make test` measured when it was set (94% on SQLite, 6 Dec 2026,
+# rounded down), so it can only rise. A run of a few tests wants COVERAGE_FLOOR=0.
+COVERAGE_FLOOR ?= 93
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench assets clean
@@ -39,7 +42,7 @@ run: install ## migrate, seed when empty, detect lock-in, and serve on http://12
 	$(BIN)/pserve development.ini
 
 test: install ## run the whole test suite (REGISTRY_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report= $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report= --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)
 	@echo "Coverage of registry/ by this run: $$($(BIN)/coverage report --format=total)% of statements and branches"
 
 lint: install ## ruff, mypy, the import rules (import-linter), and the migrations-match-models check
