@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
-from pyramid.httpexceptions import HTTPNotFound
 from pyramid.request import Request
 
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
-from registry.integers import record_id
+from registry.resources import record_or_404
 
 WRITE = Permissions.OfficerContractsWrite
 DRAFTS = Permissions.DraftsRead
@@ -23,10 +22,7 @@ class ContractContext:
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
-        contract = request.db.get(Contract, record_id(request))
-        if contract is None:
-            raise HTTPNotFound()
-        self.contract: Contract = contract
+        self.contract: Contract = record_or_404(request, Contract)
 
     @property
     def __acl__(self) -> list[tuple[Any, ...]]:

@@ -11,6 +11,7 @@ from pyramid.request import Request
 from registry.authnz import Permissions, Role, RootFactory, role_principal
 from registry.contracts.models import Contract
 from registry.integers import record_id
+from registry.resources import record_or_404
 from registry.scoring.assessments.models import Assessment
 from registry.scoring.assessments.visibility import viewable
 
@@ -65,10 +66,7 @@ class ContractAssessmentContext:
 
     def __init__(self, request: Request) -> None:
         self.__parent__ = RootFactory(request)
-        contract = request.db.get(Contract, record_id(request))
-        if contract is None:
-            raise HTTPNotFound()
-        self.contract: Contract = contract
+        self.contract: Contract = record_or_404(request, Contract)
 
     @property
     def __acl__(self) -> list[tuple[Any, ...]]:

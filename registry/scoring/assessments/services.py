@@ -291,7 +291,23 @@ def _fill_and_record(
         a.assessor_id = getattr(actor, "id", None)
         a.assessor_name = getattr(actor, "email", None) or "registry"
         db.add(a)
-    db.flush()
+    _flush_and_audit(db, a, actor, action, before)
+    return a
+
+
+def _flush_and_audit(
+    db: Session,
+    a: Assessment,
+    actor: Any,
+    action: str,
+    before: dict[str, Any] | None,
+    reason: str | None = None,
+) -> None:
+    """Write the change, then its audit event (before and after), in the same transaction."""
+    try:
+        db.flush()
+    except StaleDataError as exc:
+        raise AssessmentConflict() from exc
     record_event(
         db,
         action=action,
@@ -300,8 +316,8 @@ def _fill_and_record(
         actor=actor,
         before=before,
         after=snapshot(a),
+        reason=reason,
     )
-    return a
 
 
 def edit(db: Session, a: Assessment, data: AssessmentInput, actor: Any) -> Assessment:
@@ -334,20 +350,7 @@ def transition(
     counted_before = score_updates.counts(a)
     for name, value in changes.items():
         setattr(a, name, value)
-    try:
-        db.flush()
-    except StaleDataError as exc:
-        raise AssessmentConflict() from exc
-    record_event(
-        db,
-        action=action,
-        subject_type=SUBJECT,
-        subject_id=a.id,
-        actor=actor,
-        before=before,
-        after=snapshot(a),
-        reason=reason,
-    )
+    _flush_and_audit(db, a, actor, action, before, reason)
     # Scores follow their inputs: the supplier is rescored in this transaction (issue 19).
     if rescore:
         score_updates.follow(db, a, actor, action, counted_before)
