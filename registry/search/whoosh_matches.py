@@ -39,6 +39,9 @@ IN_ORDER = 100  # a query's best matches put in order when first asked: a page's
 _cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
+# Long kept unions' scores by document number (_dense), under the same keys as in _cache.
+_by_document: dict[tuple[Any, ...], array[float]] = {}
+DENSE_ABOVE = 8  # matches of more than one document in 8 are kept by document number too
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
 CHECK_EVERY = 1024  # postings read between looks at the clock
 
@@ -165,8 +168,32 @@ def _keep(key: tuple[Any, ...], found: Kept) -> None:
         if key not in _cache:  # another thread may have computed it meanwhile
             _cache_size += len(found[0])
         _cache[key] = found
-        while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
-            _cache_size -= len(_cache.popitem(last=False)[1][0])
+        _make_room()
+
+
+def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
+    global _cache_size
+    with _cache_lock:
+        if key in _cache and key not in _by_document:  # not dropped or made meanwhile
+            _by_document[key] = by_document
+            _cache_size += _cost(by_document)
+            _make_room()
+
+
+def _cost(by_document: array[float]) -> int:
+    """A list by document number in kept matches: a document's 8 bytes against a match's 12."""
+    return len(by_document) * 2 // 3
+
+
+def _make_room() -> None:
+    """Drop the least recently used until what is kept fits (with _cache_lock held)."""
+    global _cache_size
+    while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
+        key, dropped = _cache.popitem(last=False)
+        _cache_size -= len(dropped[0])
+        by_document = _by_document.pop(key, None)
+        if by_document is not None:
+            _cache_size -= _cost(by_document)
 
 
 class _Unsupported(Exception):
@@ -247,16 +274,57 @@ def _kept_union(m: Any, key: tuple[Any, ...]) -> Scores | Matches | None:
     return _cached((*segment, signature), functools.partial(_union, m, key))
 
 
-def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches:
-    """A kept union as it was kept (making it a dict again cost more than using it), or the
-    scores of anything else."""
-    found = _kept_union(m, key) if type(m) is matching.UnionMatcher else None
-    return _scores(m, key) if found is None else found
+def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches | _Dense:
+    """A kept union as it was kept (making it a dict again cost more than using it), with its
+    scores by document number when it is long; or the scores of anything else."""
+    signature = _signature(m) if type(m) is matching.UnionMatcher else None
+    if signature is None:
+        return _scores(m, key)
+    *segment, reader = key
+    kept = (*segment, signature)
+    found = _cached(kept, functools.partial(_union, m, key))
+    dense = _dense(kept, reader.doc_count_all())
+    return found if dense is None else dense
 
 
-def _intersection(a: Scores | Matches, b: Scores | Matches) -> Scores:
+class _Dense:
+    """Kept matches, and their scores by document number (0.0: not a match)."""
+
+    __slots__ = ("by_document", "ids", "scores")
+
+    def __init__(self, ids: array[int], scores: array[float], by_document: array[float]) -> None:
+        self.ids, self.scores, self.by_document = ids, scores, by_document
+
+
+def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
+    """The matches kept under `key` with their scores by document number, for an intersection
+    to look each up in C instead of making a dict of them for every query (which cost most of
+    a query's time). Only for matches of more than one in DENSE_ABOVE of the segment's
+    documents: a list by document number costs more than the matches' own below that."""
+    with _cache_lock:
+        found = _cache.get(key)
+        by_document = _by_document.get(key)
+    if found is None:
+        return None
+    ids, scores = found[0], found[1]
+    if by_document is None:
+        if len(ids) * DENSE_ABOVE < size or 0.0 in scores:  # 0.0 says "not a match"
+            return None
+        by_document = array("d", bytes(8 * size))
+        for d, score in zip(ids, scores, strict=True):
+            by_document[d] = score
+        _keep_by_document(key, by_document)
+    return _Dense(ids, scores, by_document)
+
+
+def _intersection(a: Scores | Matches | _Dense, b: Scores | Matches | _Dense) -> Scores:
     """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
     side looked up, the other read through, in C (map, compress) rather than a Python loop."""
+    if isinstance(b, _Dense) and not (isinstance(a, _Dense) and len(a.ids) >= len(b.ids)):
+        return _looked_up_in(b, a)
+    if isinstance(a, _Dense):
+        return _looked_up_in(a, b)
+    assert not isinstance(b, _Dense)
     if isinstance(a, dict) and isinstance(b, dict):
         both = list(a.keys() & b.keys())
         return dict(_summed(both, a, b))
@@ -274,6 +342,23 @@ def _intersection(a: Scores | Matches, b: Scores | Matches) -> Scores:
             map(operator.add, compress(read[1], inside), map(looked_up.__getitem__, ids)),
             strict=True,
         )
+    )
+
+
+def _looked_up_in(dense: _Dense, other: Scores | Matches | _Dense) -> Scores:
+    """The intersection of `other`, read through, with the longer `dense`, looked up."""
+    read_ids: Sequence[int]
+    read_scores: Iterable[float]
+    if isinstance(other, dict):
+        read_ids, read_scores = list(other.keys()), other.values()
+    elif isinstance(other, _Dense):
+        read_ids, read_scores = other.ids, other.scores
+    else:
+        read_ids, read_scores = other
+    found = list(map(dense.by_document.__getitem__, read_ids))
+    ids = list(compress(read_ids, found))
+    return dict(
+        zip(ids, map(operator.add, compress(read_scores, found), filter(None, found)), strict=True)
     )
 
 
