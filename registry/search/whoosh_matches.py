@@ -34,7 +34,7 @@ Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
 # A term's or union's matches, or a query's with how many of its best come first in order.
 Kept = tuple["array[int]", "array[float]", int]
-CACHED_POSTINGS = 6_000_000  # ~72 MB of matches (and lists by document) kept across requests and threads
+CACHED_POSTINGS = 6_000_000  # ~72 MB of matches and lists by document, across requests
 IN_ORDER = 100  # a query's best matches put in order when first asked: a page's worth and more
 _cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
