@@ -1,6 +1,6 @@
 """Benchmark search: at least 100,000 indexed records; reindex time and query latency p50/p95.
 
-    python -m bench.search [--database-url URL] [--records N] [--queries N]
+    python -m bench.search [--database-url URL] [--records N] [--queries N] [--keep DIR]
 
 Builds a fresh database (a temporary SQLite file unless --database-url names one; it must be
 empty or disposable) with frameworks, lots, suppliers, obligations and published contracts
@@ -8,11 +8,16 @@ empty or disposable) with frameworks, lots, suppliers, obligations and published
 mix of queries against the Whoosh index beside the baseline of a plain SQL LIKE scan of the
 same names, and prints p50/p95 of each and the ratio. On PostgreSQL it also times the PostgreSQL
 full-text backend.
+
+--keep DIR builds the SQLite database and the Whoosh index in DIR and leaves them there; a later
+run with the same DIR (and --records) times the queries against them without building again,
+for measuring a change to search itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import statistics
 import tempfile
@@ -91,6 +96,7 @@ QUERIES = [
 # Issue 21: a query never asked before (no results kept to answer it), on either backend.
 ASKED_ONCE_MS = 50
 ASKED_ONCE_TARGET = f"<= {ASKED_ONCE_MS} ms"
+BUILT = "built"  # under --keep DIR: the records built there, once the index is written too
 ROWS_PER_INSERT = 2_000  # x 12 columns: under either engine's limit on bound parameters
 
 
@@ -281,28 +287,63 @@ def main() -> int:
         action="store_true",
         help="time the PostgreSQL backend alone (the Whoosh index does not depend on the engine)",
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="build the SQLite database and index in DIR once; later runs reuse them",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            tmp = str(args.keep)
+        else:
+            tmp = stack.enter_context(tempfile.TemporaryDirectory())
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench-search.db'}"
-        upgrade_to_head(url)
+        built = Path(tmp) / BUILT
+        reuse = args.keep is not None and built.exists() and built.read_text() == str(args.records)
+        upgrade_to_head(url)  # at head already when kept: it imports every model too
         engine = create_engine(url)
         try:
             started = time.perf_counter()
-            with Session(engine) as db, db.begin():
-                counts = build(db, args.records)
-            total = sum(counts.values())
-            print(f"records: {total:,} ({counts}) inserted in {time.perf_counter() - started:.1f}s")
-            # Planner statistics after the bulk load, as `registry seed` and imports refresh them.
-            refresh_statistics(engine)
+            if reuse:
+                with Session(engine) as db:
+                    total = sum(
+                        db.scalar(sa.select(sa.func.count()).select_from(t)) or 0
+                        for t in (
+                            Framework.__table__,
+                            Lot.__table__,
+                            Supplier.__table__,
+                            Obligation.__table__,
+                            Contract.__table__,
+                        )
+                    )
+                print(f"records: {total:,} kept in {tmp}")
+            else:
+                with Session(engine) as db, db.begin():
+                    counts = build(db, args.records)
+                total = sum(counts.values())
+                print(
+                    f"records: {total:,} ({counts}) inserted in "
+                    f"{time.perf_counter() - started:.1f}s"
+                )
+                # Planner statistics after the bulk load, as `registry seed` and imports do.
+                refresh_statistics(engine)
 
             figures = []
             if not args.no_whoosh:
                 service = WhooshSearchService(Path(tmp) / "index")
-                with Session(engine) as db:
-                    started = time.perf_counter()
-                    indexed = service.rebuild(all_documents(db))
-                    reindex = time.perf_counter() - started
-                print(f"registry reindex (whoosh): {indexed:,} records in {reindex:.1f}s")
+                if not reuse:
+                    with Session(engine) as db:
+                        started = time.perf_counter()
+                        indexed = service.rebuild(all_documents(db))
+                        reindex = time.perf_counter() - started
+                    print(f"registry reindex (whoosh): {indexed:,} records in {reindex:.1f}s")
+            if args.keep is not None and not reuse:
+                built.write_text(str(args.records))
+            if not args.no_whoosh:
                 timings = latencies(service.search, args.queries)
                 whoosh = describe("whoosh search", timings)
                 # Each query's first run reads its words' postings; later runs reuse them.

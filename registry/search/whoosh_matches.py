@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import functools
 import heapq
+import math
 import operator
 import threading
 import time
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from itertools import accumulate, compress, repeat
 from typing import Any
 
 from whoosh import matching, query
@@ -32,11 +34,14 @@ Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
 # A term's or union's matches, or a query's with how many of its best come first in order.
 Kept = tuple["array[int]", "array[float]", int]
-CACHED_POSTINGS = 4_000_000  # ~48 MB of matches kept across requests and threads
+CACHED_POSTINGS = 6_000_000  # ~72 MB of matches and lists by document, across requests
 IN_ORDER = 100  # a query's best matches put in order when first asked: a page's worth and more
 _cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
+# Long kept unions' scores by document number (_dense), under the same keys as in _cache.
+_by_document: dict[tuple[Any, ...], array[float]] = {}
+DENSE_ABOVE = 8  # matches of more than one document in 8 are kept by document number too
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
 CHECK_EVERY = 1024  # postings read between looks at the clock
 
@@ -107,16 +112,21 @@ def _evaluate(
     return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
 
 
-def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Matches:
+def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Scores | Matches:
+    """What was kept under `key`, or `compute`'s scores (kept as arrays, returned as they were
+    computed: making them a dict again cost as much as computing them)."""
     with _cache_lock:
         kept = _cache.get(key)
         if kept is not None:
             _cache.move_to_end(key)
             return kept[0], kept[1]
     scores = compute()
-    ids, values = array("i", scores.keys()), array("d", scores.values())
-    _keep(key, (ids, values, 0))
-    return ids, values
+    _keep(key, (array("i", scores.keys()), array("d", scores.values()), 0))
+    return scores
+
+
+def _as_scores(found: Scores | Matches) -> Scores:
+    return found if isinstance(found, dict) else dict(zip(*found, strict=True))
 
 
 def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> Matches:
@@ -129,19 +139,27 @@ def _ranked(key: tuple[Any, ...], compute: Callable[[], Scores], limit: int) -> 
             _cache.move_to_end(key)
     if found is not None and found[2] >= min(limit, len(found[0])):
         return found[0], found[1]
-    pairs = (
-        list(zip(found[0], found[1], strict=True)) if found is not None else list(compute().items())
-    )
+    scores = _as_scores(found[:2] if found is not None else compute())
     head = max(limit, IN_ORDER)
-    if head >= len(pairs):
-        pairs.sort(key=_best_first)
-    else:
-        best = heapq.nsmallest(head, pairs, key=_best_first)
-        chosen = {d for d, _ in best}
-        pairs = best + [pair for pair in pairs if pair[0] not in chosen]
-    ids, scores = array("i", [d for d, _ in pairs]), array("d", [s for _, s in pairs])
-    _keep(key, (ids, scores, min(head, len(pairs))))
-    return ids, scores
+    values = scores.values()
+    # Every match scoring at least the head'th best score, put in order: the best `head` and
+    # any tied with the last of them. Chosen and sorted in C (compress, sorted), not in a loop.
+    cut = sorted(values)[-head] if head < len(scores) else -math.inf
+    best = sorted(
+        compress(
+            zip(map(operator.neg, values), scores.keys(), strict=True), map(cut.__le__, values)
+        )
+    )
+    ids = array("i", [d for _, d in best])
+    ranked = array("d", [-s for s, _ in best])
+    if len(best) < len(scores):
+        rest = scores.copy()
+        for d in ids:
+            del rest[d]
+        ids.extend(rest.keys())
+        ranked.extend(rest.values())
+    _keep(key, (ids, ranked, len(best)))
+    return ids, ranked
 
 
 def _keep(key: tuple[Any, ...], found: Kept) -> None:
@@ -150,8 +168,32 @@ def _keep(key: tuple[Any, ...], found: Kept) -> None:
         if key not in _cache:  # another thread may have computed it meanwhile
             _cache_size += len(found[0])
         _cache[key] = found
-        while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
-            _cache_size -= len(_cache.popitem(last=False)[1][0])
+        _make_room()
+
+
+def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
+    global _cache_size
+    with _cache_lock:
+        if key in _cache and key not in _by_document:  # not dropped or made meanwhile
+            _by_document[key] = by_document
+            _cache_size += _cost(by_document)
+            _make_room()
+
+
+def _cost(by_document: array[float]) -> int:
+    """A list by document number in kept matches: a document's 8 bytes against a match's 12."""
+    return len(by_document) * 2 // 3
+
+
+def _make_room() -> None:
+    """Drop the least recently used until what is kept fits (with _cache_lock held)."""
+    global _cache_size
+    while _cache_size > CACHED_POSTINGS and len(_cache) > 1:
+        key, dropped = _cache.popitem(last=False)
+        _cache_size -= len(dropped[0])
+        by_document = _by_document.pop(key, None)
+        if by_document is not None:
+            _cache_size -= _cost(by_document)
 
 
 class _Unsupported(Exception):
@@ -165,10 +207,6 @@ def _query_scores(parsed: Any, subsearcher: Any, context: Any, key: tuple[Any, .
         return _walk(parsed.matcher(subsearcher, context))
 
 
-def _best_first(pair: tuple[int, float]) -> tuple[float, int]:
-    return (-pair[1], pair[0])
-
-
 def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     """The matches of the matcher tree `m` and their scores, as Whoosh would score them.
     Building the tree moved some matchers on (an intersection skips to its first match): each
@@ -179,7 +217,7 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
         return {}
     if kind is matching.UnionMatcher:
         found = _kept_union(m, key)
-        return _union(m, key) if found is None else dict(zip(*found, strict=True))
+        return _union(m, key) if found is None else _as_scores(found)
     if kind is matching.IntersectionMatcher:
         # "cloud NOT hosting": the NOT side's matcher steps through every document the word is
         # not in; the matches of the other side that lack it are all that are needed.
@@ -196,7 +234,10 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
         return _intersection(_either(m.a, key), _either(m.b, key))
     if kind is matching.AndMaybeMatcher:  # "and, if it also matches, add its score"
         a, b = _scores(m.a, key), _scores(m.b, key)
-        return {d: s + b.get(d, 0.0) for d, s in a.items()}
+        both = list(a.keys() & b.keys())
+        maybe = a.copy()  # s + 0.0 is s: those without b keep their score as it is
+        maybe.update(_summed(both, a, b))
+        return maybe
     if kind is _TierMatcher:
         try:
             return dict.fromkeys(_scores(m.child, key), m.tier)
@@ -220,10 +261,10 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
         raise _Unsupported(kind.__name__)
     *segment, reader = key
     read = functools.partial(_term_scores, m, reader)
-    return dict(zip(*_cached((*segment, m.term()), read), strict=True))
+    return _as_scores(_cached((*segment, m.term()), read))
 
 
-def _kept_union(m: Any, key: tuple[Any, ...]) -> Matches | None:
+def _kept_union(m: Any, key: tuple[Any, ...]) -> Scores | Matches | None:
     """A word asked of every field is a union of its postings in each: the same union in every
     query with that word, so kept (as a term's postings are). None: not a union of terms."""
     signature = _signature(m)
@@ -233,33 +274,107 @@ def _kept_union(m: Any, key: tuple[Any, ...]) -> Matches | None:
     return _cached((*segment, signature), functools.partial(_union, m, key))
 
 
-def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches:
-    """A kept union as it was kept (making it a dict again cost more than using it), or the
-    scores of anything else."""
-    found = _kept_union(m, key) if type(m) is matching.UnionMatcher else None
-    return _scores(m, key) if found is None else found
+def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches | _Dense:
+    """A kept union as it was kept (making it a dict again cost more than using it), with its
+    scores by document number when it is long; or the scores of anything else."""
+    signature = _signature(m) if type(m) is matching.UnionMatcher else None
+    if signature is None:
+        return _scores(m, key)
+    *segment, reader = key
+    kept = (*segment, signature)
+    found = _cached(kept, functools.partial(_union, m, key))
+    dense = _dense(kept, reader.doc_count_all())
+    return found if dense is None else dense
 
 
-def _intersection(a: Scores | Matches, b: Scores | Matches) -> Scores:
+class _Dense:
+    """Kept matches, and their scores by document number (0.0: not a match)."""
+
+    __slots__ = ("by_document", "ids", "scores")
+
+    def __init__(self, ids: array[int], scores: array[float], by_document: array[float]) -> None:
+        self.ids, self.scores, self.by_document = ids, scores, by_document
+
+
+def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
+    """The matches kept under `key` with their scores by document number, for an intersection
+    to look each up in C instead of making a dict of them for every query (which cost most of
+    a query's time). Only for matches of more than one in DENSE_ABOVE of the segment's
+    documents: a list by document number costs more than the matches' own below that."""
+    with _cache_lock:
+        found = _cache.get(key)
+        by_document = _by_document.get(key)
+    if found is None:
+        return None
+    ids, scores = found[0], found[1]
+    if by_document is None:
+        if len(ids) * DENSE_ABOVE < size or 0.0 in scores:  # 0.0 says "not a match"
+            return None
+        by_document = array("d", bytes(8 * size))
+        for d, score in zip(ids, scores, strict=True):
+            by_document[d] = score
+        _keep_by_document(key, by_document)
+    return _Dense(ids, scores, by_document)
+
+
+def _intersection(a: Scores | Matches | _Dense, b: Scores | Matches | _Dense) -> Scores:
     """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
-    side looked up, the other read through."""
+    side looked up, the other read through, in C (map, compress) rather than a Python loop."""
+    if isinstance(b, _Dense) and not (isinstance(a, _Dense) and len(a.ids) >= len(b.ids)):
+        return _looked_up_in(b, a)
+    if isinstance(a, _Dense):
+        return _looked_up_in(a, b)
+    assert not isinstance(b, _Dense)
     if isinstance(a, dict) and isinstance(b, dict):
-        return {d: a[d] + b[d] for d in a.keys() & b.keys()}
+        both = list(a.keys() & b.keys())
+        return dict(_summed(both, a, b))
     if isinstance(a, dict) or isinstance(b, dict):
         looked_up, read = (a, b) if isinstance(a, dict) else (b, a)
     else:
         shorter, longer = (a, b) if len(a[0]) <= len(b[0]) else (b, a)
         looked_up, read = dict(zip(*shorter, strict=True)), longer
     assert isinstance(looked_up, dict) and not isinstance(read, dict)
-    return {d: s + looked_up[d] for d, s in zip(*read, strict=True) if d in looked_up}
+    inside = list(map(looked_up.__contains__, read[0]))
+    ids = list(compress(read[0], inside))
+    return dict(
+        zip(
+            ids,
+            map(operator.add, compress(read[1], inside), map(looked_up.__getitem__, ids)),
+            strict=True,
+        )
+    )
+
+
+def _looked_up_in(dense: _Dense, other: Scores | Matches | _Dense) -> Scores:
+    """The intersection of `other`, read through, with the longer `dense`, looked up."""
+    read_ids: Sequence[int]
+    read_scores: Iterable[float]
+    if isinstance(other, dict):
+        read_ids, read_scores = list(other.keys()), other.values()
+    elif isinstance(other, _Dense):
+        read_ids, read_scores = other.ids, other.scores
+    else:
+        read_ids, read_scores = other
+    found = list(map(dense.by_document.__getitem__, read_ids))
+    ids = list(compress(read_ids, found))
+    return dict(
+        zip(ids, map(operator.add, compress(read_scores, found), filter(None, found)), strict=True)
+    )
+
+
+def _summed(ids: list[int], a: Scores, b: Scores) -> Iterable[tuple[int, float]]:
+    """Each of `ids` with its score in `a` plus its score in `b`, summed in C (map)."""
+    return zip(
+        ids, map(operator.add, map(a.__getitem__, ids), map(b.__getitem__, ids)), strict=True
+    )
 
 
 def _union(m: Any, key: tuple[Any, ...]) -> Scores:
     a = _union(m.a, key) if type(m.a) is matching.UnionMatcher else _scores(m.a, key)
     b = _union(m.b, key) if type(m.b) is matching.UnionMatcher else _scores(m.b, key)
-    both = a.keys() & b.keys()
+    both = list(a.keys() & b.keys())
     united = {**a, **b}
-    united.update({d: a[d] + b[d] for d in both})
+    united.update(_summed(both, a, b))
     return united
 
 
@@ -283,50 +398,86 @@ def _signature(m: Any) -> tuple[Any, ...] | None:
 
 def _term_scores(m: Any, reader: Any) -> Scores:
     """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
-    out (the same operations in the same order, so the same floats), with each document's field
-    length read from a list kept per segment instead of a call per posting."""
+    out (the same operations in the same order, so the same floats) once per term frequency and
+    field length met (_BM25Table), and each posting's score looked up in C (map), not computed in
+    a Python loop. Each block's document numbers are its deltas summed (accumulate), as Whoosh's
+    delta_decode sums them one by one."""
     scorer: Any = getattr(m, "scorer", None)
-    if type(m) is not W3LeafMatcher or type(scorer) not in (BM25FScorer, WeightScorer):
+    if (
+        type(m) is not W3LeafMatcher
+        or type(scorer) not in (BM25FScorer, WeightScorer)
+        or m._byteids
+    ):
         return _walk(m, True)
-    weighted = type(scorer) is WeightScorer  # a field scored by its weight alone
-    lengths: list[int] = []
-    if not weighted:
-        found = _field_lengths(reader, m.term()[0])
+    table: _BM25Table | None = None
+    codes = b""
+    if type(scorer) is BM25FScorer:
+        found = _length_codes(reader, m.term()[0])
         if found is None:
             return _walk(m, True)
-        lengths = found
-        idf, avgfl, b, k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        codes, table = found, _BM25Table(scorer)
     m.reset()
     deadline = getattr(_budget, "deadline", None)
-    scores: Scores = {}
+    ids: list[int] = []
+    scores: list[float] = []
     while m.is_active():
         if deadline is not None and time.monotonic() > deadline:
             raise OverBudget
-        m._read_ids()
-        m._read_weights()
-        ids, weights = m._ids, m._weights
-        if weighted:
-            scores.update(zip(ids, map(float, weights), strict=True))
+        m._read_data()
+        block = list(accumulate(m._data[0]))
+        ids += block
+        weights = m._data[1]
+        if weights is None or isinstance(weights, float):
+            # Every posting's weight the same: 1.0, or one kept as Whoosh's reader keeps it (a
+            # 32-bit float, as array("f") rounds it).
+            tf = 1.0 if weights is None else array("f", [weights])[0]
+            if table is None:  # a field scored by its weight alone
+                scores += repeat(tf, len(block))
+            else:
+                row = table.row(tf)
+                scores += map(row.__getitem__, map(codes.__getitem__, block))
+        elif table is None:
+            scores += map(float, weights)
         else:
-            scores.update(
-                zip(
-                    ids,
-                    [
-                        idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths[d] / avgfl)))
-                        for d, tf in zip(ids, weights, strict=True)
-                    ],
-                    strict=True,
-                )
+            rows = table.rows_for(weights)
+            scores += map(
+                list.__getitem__, map(rows.__getitem__, weights), map(codes.__getitem__, block)
             )
         m._next_block()
-    return scores
+    return dict(zip(ids, scores, strict=True))
 
 
-def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
-    """Each document's length of `fieldname` in one segment (as Whoosh's doc_field_length
-    gives it), read once per segment reader from the lengths column's bytes. None when the
-    column is not the one-byte column expected (a length of 0 is Whoosh's None)."""
-    cache: dict[str, list[int] | None] = reader.__dict__.setdefault("_registry_lengths", {})
+class _BM25Table:
+    """A term's BM25F score for each term frequency and field length met, as Whoosh's bm25()
+    computes it: a field's length is one of 256 codes (a byte), and term frequencies are few."""
+
+    def __init__(self, scorer: Any) -> None:
+        self.idf, self.avgfl, self.b, self.k1 = scorer.idf, scorer.avgfl, scorer.B, scorer.K1
+        self.rows: dict[float, list[float]] = {}
+
+    def row(self, tf: float) -> list[float]:
+        """The score of `tf` for each length code."""
+        found = self.rows.get(tf)
+        if found is None:
+            idf, avgfl, b, k1 = self.idf, self.avgfl, self.b, self.k1
+            found = self.rows[tf] = [
+                idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * byte_to_length(code) / avgfl)))
+                for code in range(256)
+            ]
+        return found
+
+    def rows_for(self, tfs: Iterable[float]) -> dict[float, list[float]]:
+        """The rows of all of `tfs`, by term frequency."""
+        for tf in set(tfs).difference(self.rows):
+            self.row(tf)
+        return self.rows
+
+
+def _length_codes(reader: Any, fieldname: str) -> bytes | None:
+    """Each document's length of `fieldname` in one segment as Whoosh stores it (a byte whose
+    length is byte_to_length's; 0 for a document without the field), read once per segment
+    reader from the lengths column. None when the column is not the one-byte column expected."""
+    cache: dict[str, bytes | None] = reader.__dict__.setdefault("_registry_lengths", {})
     if fieldname in cache:
         return cache[fieldname]
     found = None
@@ -335,11 +486,7 @@ def _field_lengths(reader: Any, fieldname: str) -> list[int] | None:
     column = cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if cached_reader else None
     if column is not None and getattr(column, "_fixedlen", None) == 1:
         raw = column._dbfile.get(column._basepos, column._count)
-        raw += column._defaultbytes * (reader.doc_count_all() - column._count)
-        if 0 not in raw:
-            found = [byte_to_length(byte) for byte in raw]
-        else:  # a document without the field has no length: only its postings are read
-            found = [byte_to_length(byte) if byte else 0 for byte in raw]
+        found = bytes(raw + column._defaultbytes * (reader.doc_count_all() - column._count))
     cache[fieldname] = found
     return found
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from whoosh import collectors, query
 
+from registry.search import whoosh_matches
 from registry.search.interfaces import Document
 from registry.search.whoosh_backend import SELLS_TIER, WhooshSearchService, _sells_parser
 
@@ -144,3 +145,37 @@ def test_later_pages_and_filtered_pages_are_in_whooshs_order(tmp_path: Path) -> 
         suppliers = service.search(text, filters={"kind": ["supplier"]}, page_size=30)
         expected = [(key, score) for key, score in best if key.startswith("supplier:")]
         assert [(h.document.key, h.score) for h in suppliers.hits] == expected[:30], text
+
+
+def test_a_kept_searcher_and_kept_postings_see_a_document_indexed_after_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The thread's searcher and the postings kept for its generation (a long union's scores by
+    # document number too) are reused between searches; a commit makes a new generation.
+    monkeypatch.setattr(whoosh_matches, "_by_document", {})
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(_documents(5100, seed=7))
+    before = service.search("alpha beta")
+    assert before.total and whoosh_matches._by_document  # the long unions were looked up
+    searcher = service._searcher()
+    service.index(
+        [Document(kind="supplier", record_id=1, title="alpha beta", body="", names="alpha")]
+    )
+    after = service.search("alpha beta", filters={"kind": ["supplier"]})
+    assert service._searcher() is not searcher
+    assert [hit.document.key for hit in after.hits] == ["supplier:1"]
+    assert _ours(service, "alpha beta", 50) == _whoosh(service, "alpha beta", 50)
+
+
+def test_what_is_kept_stays_within_its_limit_and_results_stay_whooshs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Scores by document number are dropped with the kept matches they were made from, and
+    # count towards the same limit: a small one drops some, and none outlives its matches.
+    monkeypatch.setattr(whoosh_matches, "CACHED_POSTINGS", 20_000)
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(_documents(5100, seed=11))
+    for text in [*QUERIES, "alpha beta gamma", "delta epsilon", "zeta theta"] * 2:
+        assert _ours(service, text, 50) == _whoosh(service, text, 50), text
+        assert set(whoosh_matches._by_document) <= set(whoosh_matches._cache)
+        assert whoosh_matches._cache_size <= 20_000 or len(whoosh_matches._cache) == 1
