@@ -44,9 +44,11 @@ REDUNDANT = {
 
 def upgrade() -> None:
     for name, (table, _) in REDUNDANT.items():
-        op.drop_index(name, table_name=table)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(name))
 
 
 def downgrade() -> None:
     for name, (table, column) in REDUNDANT.items():
-        op.create_index(name, table, [column], unique=False)
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(name), [column], unique=False)
