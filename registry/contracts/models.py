@@ -53,6 +53,8 @@ NON_COMPETITIVE_METHODS = frozenset({ProcurementMethod.limited, ProcurementMetho
 
 class Contract(RecordMixin, RetractableMixin, ModelBase):
     __tablename__ = "contracts"
+    # buyer_id, supplier_id and lot_id have no index of their own: each leads one of these, which
+    # answers a lookup by it (and the foreign keys' checks) as well (revision 0032).
     __table_args__ = (
         sa.Index(None, "buyer_id", "supplier_id"),
         # Covers the supplier page's pass over a supplier's contracts (by buyer type, with the
@@ -89,9 +91,9 @@ class Contract(RecordMixin, RetractableMixin, ModelBase):
     ocid: Mapped[str | None] = mapped_column(sa.String(200), index=True, comment="OCDS ocid")
     title: Mapped[str] = mapped_column(sa.String(500))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("buyers.id"), index=True)
-    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id"), index=True)
-    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lots.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(sa.ForeignKey("buyers.id"))
+    supplier_id: Mapped[int] = mapped_column(sa.ForeignKey("suppliers.id"))
+    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("lots.id"))
     value_amount: Mapped[Decimal | None] = mapped_column(sa.Numeric(18, 2))
     currency: Mapped[str | None] = mapped_column(sa.String(3), comment="ISO 4217")
     # An OCDS framework agreement award states what may be called off, not what was spent: it

@@ -16,10 +16,11 @@ class ImportedRelease(ModelBase):
     """One OCDS release the registry has taken in: re-importing it is recognised by its hash."""
 
     __tablename__ = "imported_releases"
+    # Leads with ocid, so it also answers a lookup by ocid alone (revision 0032).
     __table_args__ = (sa.UniqueConstraint("ocid", "release_id"),)
 
     id: Mapped[int_pk]
-    ocid: Mapped[str] = mapped_column(sa.String(200), index=True, comment="OCDS ocid")
+    ocid: Mapped[str] = mapped_column(sa.String(200), comment="OCDS ocid")
     release_id: Mapped[str] = mapped_column(sa.String(200), comment="OCDS release id")
     release_date: Mapped[datetime.datetime | None] = mapped_column(comment="the release's date")
     content_hash: Mapped[str] = mapped_column(
