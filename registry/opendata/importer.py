@@ -39,6 +39,7 @@ from registry.opendata.organisations import Organisations, resolved
 from registry.opendata.reader import Found
 from registry.opendata.validation import parse_datetime
 from registry.records import Publication
+from registry.search import services as search
 
 # The tables the write pass writes with Core statements, a batch at a time.
 CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
@@ -564,6 +565,8 @@ class _Writer:
         insert_rows(
             self.db, EXTENSIONS, [{"contract_id": c.id, **row} for c, row in self.extensions]
         )
+        # Their documents are rewritten after the commit (a bulk write names no rows itself).
+        search.changed(self.db, "contract", (c.id for c in (*inserted, *updated)))
         events = []
         for contract, event in self.events:
             assert contract.id is not None  # only updates are audited here: their rows exist

@@ -26,6 +26,7 @@ from registry.identifiers import NAME_PROBLEM, RecordName, record_name
 from registry.opendata.checking import FileCheck, ImportSummary
 from registry.opendata.classify import Classified
 from registry.opendata.mapping import Party, text
+from registry.search import services as search
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.records import supplier_row
 
@@ -245,13 +246,15 @@ class Organisations:
             self.new_keys.append((index, key))
 
     def write_new(self) -> None:
-        """Insert the batch's new rows, each kind in one statement, and index them by id."""
+        """Insert the batch's new rows, each kind in one statement, and index them by id; the
+        new suppliers (and their groups) are named for the search index."""
         self.insert_new(self.new_buyers, Buyer)
         self.insert_new(self.new_classifications, Classification)
         self.insert_new(self.new_groups, SupplierGroup)
         for supplier in self.new_suppliers:
             supplier.row["group_id"] = resolved(supplier.row["group_id"])
         self.insert_new(self.new_suppliers, Supplier)
+        search.changed(self.db, "supplier", (s.id for s in self.new_suppliers))
         for index, key in self.new_keys:
             index[key] = resolved(index[key])
         self._identified = {resolved(v) for v in self._identified}

@@ -175,8 +175,16 @@ NAMED = "registry.search.named"
 
 def changed(session: Session, kind: str, ids: Iterable[int]) -> None:
     """Name records a bulk write changed (its statements name no rows, as the ORM's do): their
-    documents, and those they appear in (`expand`), are rewritten after the commit."""
-    session.info.setdefault(CHANGES, set()).update((kind, i) for i in ids if i is not None)
+    documents, and those they appear in (`expand`), are rewritten after the commit; past
+    REBUILD_ABOVE records the index is rebuilt instead, and the names are no longer held (a
+    national file's import would otherwise hold a million)."""
+    if session.info.get(BULK):
+        return
+    names = session.info.setdefault(CHANGES, set())
+    names.update((kind, i) for i in ids if i is not None)
+    if len(names) > REBUILD_ABOVE:
+        session.info[BULK] = True
+        names.clear()
 
 
 def _bulk(state: Any) -> None:
