@@ -17,7 +17,7 @@ and what it was in before, read from the log.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -39,13 +39,12 @@ TAKEN = sa.Table(
 )
 # The subjects of the contracts changed (and of every contract of a supplier moved to another
 # group), as they are now: one row per contract.
+SUBJECT_IDS = ("buyer_id", "group_id", "framework_id")
 TOUCHED = sa.Table(
     "tmp_touched_contracts",
     sa.MetaData(),
     *(sa.Column(f"market_{kind}", sa.String(100)) for kind in KINDS),
-    sa.Column("buyer_id", sa.Integer),
-    sa.Column("group_id", sa.Integer),
-    sa.Column("framework_id", sa.Integer),
+    *(sa.Column(name, sa.Integer) for name in SUBJECT_IDS),
     prefixes=["TEMPORARY"],
 )
 
@@ -101,7 +100,7 @@ def _touched(db: Session, depth: int) -> None:
         Contract.id.in_(_logged_ids("contract")),
         Contract.supplier_id.in_(_logged_ids("supplier")),
     ):
-        source = (
+        source: Any = (
             sa.select(*(value.label(name) for name, value in values.items()))
             .select_from(Contract)
             .join(Supplier, Supplier.id == Contract.supplier_id)
@@ -112,12 +111,12 @@ def _touched(db: Session, depth: int) -> None:
 
 
 def _rows(kind: str, subject: Any, *where: Any, source: Any = None) -> sa.Select[Any]:
-    select = sa.select(
+    select: Any = sa.select(
         sa.literal(kind, sa.String).label("kind"), sa.cast(subject, sa.String).label("subject")
     )
     if source is not None:
         select = select.select_from(source)
-    return select.where(*where)
+    return cast("sa.Select[Any]", select.where(*where))
 
 
 def changed_subjects(db: Session, depth: int) -> list[sa.Select[Any]]:
