@@ -1,5 +1,7 @@
 """Fingerprints of the registry's data, per subject, so a job can tell what changed since its last
-run without any writer having to say so (a writer that forgot would leave a stale flag).
+run without any writer having to say so (a writer that forgot would leave a stale flag). The
+contracts, too many to fingerprint on every run, are followed by the database's own triggers
+instead (registry.changes.logged), which no writer can forget either.
 
 A subject's fingerprint is its rows' count, the sum of their keys, and the sum of a digest of
 every row's values (each column turned into a number, weighted by its place and by the row's key),
@@ -20,10 +22,6 @@ from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
 from registry.changes.models import WorkFingerprint
-from registry.contracts.models import Contract
-from registry.frameworks.models import Lot
-from registry.markets.keys import KINDS, kind_condition, market_column
-from registry.suppliers.models import Supplier
 
 SPREAD = 9973  # a row's weight is its key modulo this prime, plus one
 MODULUS = 1_000_003  # a row's digest of its values stays under this prime
@@ -140,97 +138,6 @@ def table_fingerprint(table: sa.Table, dialect: str) -> sa.Select[Any]:
     ).select_from(table)
 
 
-CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
-# Each contract's weighted sum and subjects, worked out once: every kind of subject is then a
-# GROUP BY of this narrow table, not another pass of the digest over the contracts.
-DIGESTS = sa.Table(
-    "tmp_contract_digests",
-    sa.MetaData(),
-    sa.Column("id", sa.BigInteger),
-    sa.Column("weighted", sa.BigInteger),
-    sa.Column("group_term", sa.BigInteger),
-    *(sa.Column(f"market_{kind}", sa.String(100)) for kind in KINDS),
-    sa.Column("buyer_id", sa.Integer),
-    sa.Column("group_id", sa.Integer),
-    sa.Column("framework_id", sa.Integer),
-    prefixes=["TEMPORARY"],
-)
-
-
-def contract_digests(db: Session, depth: int) -> None:
-    """Fill DIGESTS: one pass over the contracts, their suppliers and lots."""
-    dialect = db.get_bind().dialect.name
-    _fresh(db, DIGESTS)
-    columns = list(CONTRACTS.columns)
-    suppliers: sa.Table = Supplier.__table__  # type: ignore[assignment]
-    group: sa.Column[Any] = suppliers.c.group_id
-    # The group's place comes after the contract's fingerprinted columns (binary ones are not).
-    place = sum(1 for column in columns if _term(column, dialect) is not None)
-    markets = {
-        f"market_{kind}": sa.case(
-            (
-                kind_condition(kind, depth),
-                sa.literal(f"{kind}-") + sa.cast(market_column(kind, depth), sa.String),
-            )
-        )
-        for kind in KINDS
-    }
-    values = {
-        "id": Contract.id,
-        "weighted": weighted_sum(columns, dialect),
-        # The supplier's group as one more column: a merge or move changes its subjects' sums.
-        "group_term": weighted_sum([group], dialect, first=place),
-        **markets,
-        "buyer_id": Contract.buyer_id,
-        "group_id": Supplier.group_id,
-        "framework_id": Lot.framework_id,
-    }
-    source = (
-        sa.select(*(value.label(name) for name, value in values.items()))
-        .select_from(Contract)
-        .join(Supplier, Supplier.id == Contract.supplier_id)
-        .outerjoin(Lot, Lot.id == Contract.lot_id)
-    )
-    db.execute(DIGESTS.insert().from_select(list(values), source))
-
-
-def contract_fingerprints(db: Session, depth: int) -> list[sa.Select[Any]]:
-    """Per market (every kind, keys as the stored figures have them), per buyer, per supplier
-    group and per framework (through its lots): the fingerprints of their contracts, published
-    or not (a retraction or a publication changes them too); and the contracts table's own.
-    From DIGESTS, which this fills."""
-    contract_digests(db, depth)
-    d = DIGESTS.c
-    keys = [d.id]
-    digest = keyed_digest(d.weighted + d.group_term, keys)
-
-    def grouped(kind: str, subject: Any, *where: Any) -> sa.Select[Any]:
-        return (
-            sa.select(
-                sa.literal(kind, sa.String).label("kind"),
-                sa.cast(subject, sa.String).label("subject"),
-                fingerprint(digest, keys).label("fingerprint"),
-            )
-            .where(*where)
-            .group_by(subject)
-        )
-
-    selects = [
-        grouped("market", d[f"market_{kind}"], d[f"market_{kind}"].is_not(None)) for kind in KINDS
-    ]
-    selects.append(grouped("buyer", d.buyer_id))
-    selects.append(grouped("group", d.group_id))
-    selects.append(grouped("framework", d.framework_id, d.framework_id.is_not(None)))
-    selects.append(
-        sa.select(
-            sa.literal("table", sa.String).label("kind"),
-            sa.literal(CONTRACTS.name, sa.String).label("subject"),
-            fingerprint(keyed_digest(d.weighted, keys), keys).label("fingerprint"),
-        )
-    )
-    return selects
-
-
 @dataclasses.dataclass
 class Changes:
     """What differs between the data now and the job's last run."""
@@ -257,10 +164,16 @@ def _fresh(db: Session, table: sa.Table) -> None:
 
 
 def compare(
-    db: Session, job: str, sources: Sequence[sa.Select[Any]], settings: str, today: str
+    db: Session,
+    job: str,
+    sources: Sequence[sa.Select[Any]],
+    settings: str,
+    today: str,
+    changed: Sequence[sa.Select[Any]] = (),
 ) -> Changes:
     """Work out the fingerprints now (INSERT ... SELECT into a temporary table) and the subjects
-    whose fingerprint differs from the stored one (left in CHANGED for the job to scope by)."""
+    whose fingerprint differs from the stored one (left in CHANGED for the job to scope by),
+    beside those known changed otherwise (`changed`: (kind, subject) selects)."""
     _fresh(db, NOW)
     _fresh(db, CHANGED)
     columns = ["kind", "subject", "fingerprint"]
@@ -288,6 +201,8 @@ def compare(
                 sa.select(table.c.kind, table.c.subject).where(where, ~same),
             )
         )
+    for select in changed:
+        db.execute(CHANGED.insert().from_select(["kind", "subject"], select))
     counts: dict[str, int] = {
         kind: count
         for kind, count in db.execute(
@@ -332,6 +247,5 @@ def remember(db: Session, job: str) -> None:
 
 def forget_temporary(db: Session) -> None:
     connection = db.connection()
-    DIGESTS.drop(connection, checkfirst=True)
     CHANGED.drop(connection, checkfirst=True)
     NOW.drop(connection, checkfirst=True)

@@ -1,9 +1,9 @@
 """The registry's change records.
 
 `data_version` is one row whose counter moves on every committed write, so a cached public page
-can be validated without rendering it. `change_log` names what a write touched (a market, buyer,
-supplier group, framework…) so `registry detect` and `registry score` redo only that work;
-`work_marks` remembers how far each of them has read the log.
+can be validated without rendering it. `change_log` names what a write touched, written by the
+database's triggers on contracts, suppliers and lots (migration 0033, registry.changes.logged), so
+`registry detect` redoes only that work; it deletes the rows it has taken. `work_marks` is unused.
 """
 
 from __future__ import annotations

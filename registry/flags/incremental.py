@@ -1,8 +1,9 @@
 """Incremental detection: which detectors and which markets' stored figures a run must redo.
 
-Design (docs/DEVELOPING.md, "Incremental detection"): per-subject fingerprints
-(registry.changes.fingerprints), not a log the writers keep, so no writer can forget to say what it
-touched. Each run compares the data now with what the last run saw:
+Design (docs/DEVELOPING.md, "Incremental detection"): what no writer can forget to say it
+touched: the contracts' changes as the database's triggers log them (registry.changes.logged),
+and fingerprints of the other tables (registry.changes.fingerprints), compared with what the
+last run saw:
 - a detector reruns when a table it reads changed (`READS`), when its thresholds, the CPV depth
   or a method version changed, or, for a detector that judges against today's date (`DATED`),
   when the date moved; otherwise its flags and coverage are left as they are;
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import clock
-from registry.changes import fingerprints
+from registry.changes import fingerprints, logged
 from registry.db import ModelBase
 from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings
@@ -113,17 +114,19 @@ def plan_detection(
 ) -> Plan:
     """Compare the data with the last run's fingerprints and decide what to redo."""
     dialect = db.get_bind().dialect.name
-    # The contracts table's fingerprint comes with its subjects', from one pass.
+    # The contracts, too many to fingerprint each run, are followed by the triggers' log; the
+    # other tables are small enough to fingerprint whole.
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED - {"contracts"})]
     sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
-    sources.extend(fingerprints.contract_fingerprints(db, settings.cpv_depth))
     sources.append(record_figures.buyer_types())
+    logged.take(db)
     changes = fingerprints.compare(
         db,
         JOB,
         sources,
         settings_fingerprint(settings),
         (today or clock.today()).isoformat(),
+        logged.changed_subjects(db, settings.cpv_depth),
     )
     if full or changes.settings_changed:
         return Plan(changes, True, list(DETECTORS), None)
@@ -165,3 +168,4 @@ def finish(db: Session, plan: Plan) -> None:
     if plan.full or not plan.changes.nothing:
         fingerprints.remember(db, JOB)
     fingerprints.forget_temporary(db)
+    logged.forget_temporary(db)

@@ -2,8 +2,10 @@
 of a series of real changes (an OCDS import of real data, assessments published, a second import
 updating processes, a contract recorded and one extended, a retraction, an assessment re-rated and
 one retracted, a supplier merge and its reversal, a supplier moved to another group, its group
-renamed, a membership change, the as-of date moved) leave exactly the flags, coverage, stored
-market figures and scores full runs then leave; a run after no change writes nothing; each
+renamed, a membership change, contracts moved to another market and buyer, a supplier to
+another group and a lot to another framework by hand-written SQL, which only the database's
+triggers see, the as-of date moved) leave exactly the flags, coverage, stored market figures
+and scores full runs then leave; a run after no change writes nothing; each
 command says what it recomputed."""
 
 from __future__ import annotations
@@ -38,7 +40,12 @@ from registry.suppliers.models import Supplier
 from registry.suppliers.services import SupplierService
 from tests.common.cli import run_cli, write_ini
 from tests.common.db import base as factories
-from tests.common.db.core import ContractFactory, LotFactory, MembershipFactory
+from tests.common.db.core import (
+    ContractFactory,
+    FrameworkFactory,
+    LotFactory,
+    MembershipFactory,
+)
 from tests.common.db.scoring import AssessmentFactory
 from tests.conftest import SHARED_DATA
 
@@ -205,6 +212,7 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
             members = [MembershipFactory(lot=lot) for _ in range(3)]
             for member in members:
                 ContractFactory(lot=lot, supplier=member.supplier, cpv_code="72200000")
+            other_framework_id = FrameworkFactory().id
             db.commit()
             membership_id, lot_id, framework_id = members[0].id, lot.id, lot.framework_id
         finally:
@@ -304,6 +312,39 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
         ).scalar_one()
         assessments.retract(db, counted, None, "Rated the wrong contract")
 
+    def written_by_hand(db: Session) -> None:
+        # Behind the ORM's back, as a script or a COPY writes: the largest supplier's contracts
+        # in its busiest market move to another market and buyer (their old market, buyer and
+        # group-wide shares must be redone too), the second largest supplier joins a third's
+        # group, and the framework lot moves to another framework.
+        largest, second, third = (_most_contracted(db, n) for n in range(3))
+        busiest, buyer_id = db.execute(
+            sa.select(Contract.cpv_code, Contract.buyer_id)
+            .where(Contract.supplier_id == largest.id, Contract.cpv_code.is_not(None))
+            .group_by(Contract.cpv_code, Contract.buyer_id)
+            .order_by(sa.func.count().desc(), Contract.cpv_code, Contract.buyer_id)
+            .limit(1)
+        ).one()
+        other_buyer = db.execute(
+            sa.select(Contract.buyer_id).where(Contract.buyer_id != buyer_id).limit(1)
+        ).scalar_one()
+        connection = db.connection()
+        connection.execute(
+            sa.text(
+                "UPDATE contracts SET cpv_code = '79800000', buyer_id = :buyer"
+                " WHERE supplier_id = :supplier AND cpv_code = :cpv"
+            ),
+            {"buyer": other_buyer, "supplier": largest.id, "cpv": busiest},
+        )
+        connection.execute(
+            sa.text("UPDATE suppliers SET group_id = :group WHERE id = :supplier"),
+            {"group": third.group_id, "supplier": second.id},
+        )
+        connection.execute(
+            sa.text("UPDATE lots SET framework_id = :framework WHERE id = :lot"),
+            {"framework": other_framework_id, "lot": lot_id},
+        )
+
     as_of = ["2019-06-30"]
     # (name, change, whether detection has work to do, what scoring says it did)
     steps: list[tuple[str, Any, bool, str]] = [
@@ -324,6 +365,7 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
         ("moved to another group", lambda: _change(engine, moved), True, "Nothing"),
         ("group renamed", lambda: _change(engine, renamed), True, "Nothing"),
         ("membership ended", lambda: _change(engine, membership_ended), True, "Nothing"),
+        ("written by hand", lambda: _change(engine, written_by_hand), True, "Nothing"),
         (
             "as-of date moved",
             lambda: as_of.__setitem__(0, "2019-09-30"),
