@@ -173,7 +173,7 @@ BULK = "registry.search.bulk"
 NAMED = "registry.search.named"
 
 
-def changed(session: Session, kind: str, ids: Iterable[int]) -> None:
+def changed(session: Session, kind: str, ids: Iterable[int | None]) -> None:
     """Name records a bulk write changed (its statements name no rows, as the ORM's do): their
     documents, and those they appear in (`expand`), are rewritten after the commit; past
     REBUILD_ABOVE records the index is rebuilt instead, and the names are no longer held (a

@@ -1,7 +1,7 @@
 """change log: triggers on contracts, suppliers and lots write what changed (issue 21)
 
 Revision ID: 0033
-Revises: 0029
+Revises: 0032
 Create Date: 2026-12-06
 
 Rules for every migration here:
@@ -25,7 +25,7 @@ contracts is one INSERT ... SELECT into the log.
 from alembic import op
 
 revision = "0033"
-down_revision = "0029"
+down_revision = "0032"
 branch_labels = None
 depends_on = None
 

@@ -21,7 +21,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -203,15 +203,7 @@ def _rescore(db: Session, plan: ScorePlan, as_of: datetime.date) -> scores.Recom
     given = sa.select(PRIORS).cte("priors")
     written = superseded = 0
     if plan.gone:
-        superseded += cast(
-            sa.CursorResult[Any],
-            db.execute(
-                sa.update(Score)
-                .where(Score.current.is_(True), Score.period_end.in_(plan.gone))
-                .values(current=False)
-                .execution_options(synchronize_session=False)
-            ),
-        ).rowcount
+        superseded += scores.retire(db, Score.current.is_(True), Score.period_end.in_(plan.gone))
     parts = [
         (plan.new, scores.Scope(priors_from=computed_at, priors=given)),
         (

@@ -38,6 +38,7 @@ from registry.scoring.scores.sql import (
     period_pairs,
     score_rows,
 )
+from registry.search import services as search
 
 RECOMPUTE = "scores.recompute"  # the audit action of a full run, which records its priors
 
@@ -175,8 +176,7 @@ def write(
         # Given priors: a part of a run, these periods only (a full run replaces every period).
         current.append(Score.period_end.in_([end for _, end in periods]))
     if not periods:
-        retired = db.execute(sa.update(Score).where(*current).values(current=False))
-        return 0, retired.rowcount, {}  # type: ignore[attr-defined]
+        return 0, retire(db, *current), {}
     computed = score_rows(periods, scope.priors, scope.suppliers, scope.priors_from).subquery(
         "computed"
     )
@@ -186,25 +186,47 @@ def write(
     db.execute(sa.insert(fresh).from_select(columns, sa.select(computed)))
     priors = _take_priors(db, fresh)
     same = _same(fresh, columns)
-    superseded = db.execute(
-        sa.update(Score)
-        .where(*current, ~sa.select(fresh.c.supplier_id).where(same).exists())
-        .values(current=False)
-        .execution_options(synchronize_session=False)
-    ).rowcount  # type: ignore[attr-defined]
+    superseded = retire(db, *current, ~sa.select(fresh.c.supplier_id).where(same).exists())
     # What is still current is unchanged: leave it. (Deleting from the temporary table first,
     # rather than testing the scores table while inserting into it, keeps each step one join.)
     db.execute(sa.delete(fresh).where(sa.select(Score.id).where(*current, same).exists()))
+    search.changed(
+        db,
+        "supplier",
+        db.execute(
+            sa.select(fresh.c.supplier_id).where(fresh.c.supplier_id.is_not(None)).distinct()
+        ).scalars(),
+    )
     source = sa.select(
         *fresh.c, sa.literal(now, UTCDateTime).label("computed_at"), sa.true().label("current")
     )
     written = db.execute(
         sa.insert(cast(sa.Table, Score.__table__))
         .from_select([*columns, "computed_at", "current"], source)
-        .execution_options(preserve_rowcount=True)
+        .execution_options(preserve_rowcount=True, **NAMED)
     ).rowcount  # type: ignore[attr-defined]
     fresh.drop(db.connection())
     return written, superseded, priors
+
+
+# Score writes name their suppliers (a score band is in a supplier's search document), so the
+# index rewrites those documents after the commit rather than rebuilding every record.
+NAMED = {search.NAMED: True}
+
+
+def retire(db: Session, *where: Any) -> int:
+    """Mark the current scores `where` holds not current (kept, for tracing); their suppliers
+    are named for the search index. How many were retired."""
+    search.changed(
+        db, "supplier", db.execute(sa.select(Score.supplier_id).where(*where).distinct()).scalars()
+    )
+    result = db.execute(
+        sa.update(Score)
+        .where(*where)
+        .values(current=False)
+        .execution_options(synchronize_session=False, **NAMED)
+    )
+    return cast(sa.CursorResult[Any], result).rowcount
 
 
 def _take_priors(db: Session, fresh: sa.Table) -> dict[datetime.date, Priors]:

@@ -86,16 +86,12 @@ def rescore_suppliers(db: Session, supplier_ids: list[int], actor: Any, reason: 
         written, superseded, _ = scores.write(db, periods, utcnow(), scope)
     else:  # no rating of theirs counts any more: retire their scores in the run's periods
         ends = sorted(run.priors)
-        superseded = db.execute(
-            sa.update(Score)
-            .where(
-                Score.current.is_(True),
-                Score.supplier_id.in_(supplier_ids),
-                Score.period_end.in_(ends),
-            )
-            .values(current=False)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # type: ignore[attr-defined]
+        superseded = scores.retire(
+            db,
+            Score.current.is_(True),
+            Score.supplier_id.in_(supplier_ids),
+            Score.period_end.in_(ends),
+        )
         written = 0
     record_event(
         db,
