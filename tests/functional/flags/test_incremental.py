@@ -3,8 +3,8 @@ of a series of real changes (an OCDS import of real data, assessments published,
 updating processes, a contract recorded and one extended, a retraction, an assessment re-rated and
 one retracted, a supplier merge and its reversal, a supplier moved to another group, its group
 renamed, a membership change, the as-of date moved) leave exactly the flags, coverage, stored
-market figures and scores full runs then leave; a run after no change writes nothing; each
-command says what it recomputed."""
+market figures, record figures and totals (ratings included) and scores full runs then leave; a
+run after no change writes nothing; each command says what it recomputed."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import Contract
 from registry.contracts.services import ContractInput, ContractService
 from registry.db import create_engine
-from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
+from registry.figures.models import (
+    BuyerSupplierFigures,
+    BuyerTotals,
+    LotFigures,
+    SupplierFigures,
+    SupplierTotals,
+)
 from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -88,6 +94,8 @@ def snapshot(db: Session) -> dict[str, Any]:
         "suppliers": figures(SupplierFigures),
         "buyers": figures(BuyerSupplierFigures),
         "lots": figures(LotFigures),
+        "supplier_totals": figures(SupplierTotals),
+        "buyer_totals": figures(BuyerTotals),
         **score_snapshot(db),
     }
 
