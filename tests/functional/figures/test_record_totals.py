@@ -31,16 +31,10 @@ from tests.common.db.core import (
     SupplierFactory,
 )
 from tests.common.db.scoring import AssessmentFactory
+from tests.common.site import form_posting_to, merge_on_site
 from tests.conftest import login
 
 AS_OF = datetime.date(2024, 12, 31)
-
-
-def _form(page: webtest.TestResponse, action: str) -> webtest.Form:
-    for form in page.forms.values():
-        if (form.action or "").endswith(action):
-            return form
-    raise AssertionError(f"no form posting to {action}")
 
 
 @pytest.fixture
@@ -166,7 +160,9 @@ def test_publishing_and_retracting_a_rating_moves_the_totals_at_once(
     before = stored_and_live(db_session, world)[0]
 
     login(webtest_app, world["auditor"].email)
-    _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit("action", value="publish")
+    form_posting_to(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
+        "action", value="publish"
+    )
     stored, live = stored_and_live(db_session, world)
     assert stored == live
     assert stored[1][leeds.id]["Good"] == before[1][leeds.id]["Good"] + 1
@@ -176,7 +172,7 @@ def test_publishing_and_retracting_a_rating_moves_the_totals_at_once(
     assert "These counts were computed" in page
 
     login(webtest_app, world["officer"].email)
-    form = _form(webtest_app.get(f"/assessments/{a.id}/retract"), "/retract")
+    form = form_posting_to(webtest_app.get(f"/assessments/{a.id}/retract"), "/retract")
     form["reason"] = "Entered against the wrong contract"
     form.submit().follow()
     stored, live = stored_and_live(db_session, world)
@@ -188,10 +184,7 @@ def test_a_merge_moves_the_totals(
 ) -> None:
     merged, survivor = world["other"], world["acme"]
     login_as("admin")
-    form = webtest_app.get(f"/suppliers/{merged.id}/merge").forms[0]
-    form["survivor"] = str(survivor.id)
-    form["reason"] = "The same company"
-    form.submit().follow()
+    merge_on_site(webtest_app, merged.id, survivor.id)
     stored, live = stored_and_live(db_session, world)
     assert stored == live
     assert stored[0][0][survivor.id] == (3, Decimal("1350.49"))
