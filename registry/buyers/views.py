@@ -21,10 +21,11 @@ from registry.buyers.services import BuyerError, BuyerInput, known_as
 from registry.contracts.datause import DataUse, add_up, data_use, use_of
 from registry.contracts.models import Contract
 from registry.contracts.queries import gbp_value
-from registry.contracts.totals import published_totals, published_value
-from registry.figures.models import BuyerSupplierFigures
+from registry.contracts.totals import published_totals
+from registry.figures.models import BuyerSupplierFigures, BuyerTotals
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
+from registry.figures.totals import by_value, stored_totals
 from registry.forms import Form
 from registry.listing import ListFilters
 from registry.pagination import page_number, paginate
@@ -85,16 +86,16 @@ def buyer_list(request: Request) -> dict[str, Any]:
             sa.case((Buyer.region.is_(None), 1), else_=0), Buyer.region, *name_order
         )
     elif sort == "value":
-        value = published_value(Contract.buyer_id)
-        query = query.outerjoin(value, value.c.party_id == Buyer.id).order_by(
-            sa.func.coalesce(value.c.value, 0).desc(), *name_order
-        )
+        query = by_value(query, BuyerTotals, Buyer).order_by(*name_order)
     else:
         query = query.order_by(*name_order)
     page = paginate(request.db, query, page_number(request))
+    ids = [b.id for b in page.items]
+    stats, computed = stored_totals(request.db, BuyerTotals, Contract.buyer_id, ids)
     return {
         "page": page,
-        "stats": published_totals(request.db, Contract.buyer_id, [b.id for b in page.items]),
+        "stats": stats,
+        "figures_computed_at": computed,
         "errors": filters.errors,
         "q": q,
         "buyer_type": buyer_type,

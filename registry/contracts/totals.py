@@ -1,5 +1,6 @@
-"""Published contract totals per buyer or per supplier: the list pages' counts and values, and
-their sort by value. Only what the public may see counts (published and not retracted)."""
+"""Published contract totals per buyer or per supplier, worked out now: for records without stored
+totals (registry.figures.totals) and the group page. Only what the public may see counts
+(published and not retracted)."""
 
 from __future__ import annotations
 
@@ -30,14 +31,3 @@ def published_totals(
         .group_by(party)
     ).all()
     return {row[0]: (row[1], Decimal(row[2] or 0)) for row in rows}
-
-
-def published_value(party: InstrumentedAttribute[Any]) -> Any:
-    """A subquery of each buyer's or supplier's published contract value (columns `party_id` and
-    `value`), to sort a list by it."""
-    return (
-        sa.select(party.label("party_id"), sa.func.sum(Contract.value_amount).label("value"))
-        .where(public_contract())
-        .group_by(party)
-        .subquery()
-    )

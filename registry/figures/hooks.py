@@ -22,16 +22,20 @@ from sqlalchemy.orm import Session
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.figures import services
+from registry.scoring.assessments.models import Assessment
 
 TOUCHED = "registry.figures.touched"
-KINDS = ("suppliers", "buyers", "lots", "typed_buyers")
+KINDS = ("suppliers", "buyers", "lots", "typed_buyers", "rated_suppliers", "rated_buyers")
 # A contract's keys, and the figures each is the key of.
 CONTRACT_KEYS = {"supplier_id": "suppliers", "buyer_id": "buyers", "lot_id": "lots"}
+# An assessment's keys, and the totals whose ratings it is counted in.
+ASSESSMENT_KEYS = {"supplier_id": "rated_suppliers", "buyer_id": "rated_buyers"}
 
 
 def touch(db: Session, **ids: Any) -> None:
-    """Note records whose figures this transaction changed: suppliers, buyers, lots (ids), or
-    typed_buyers (buyers whose type changed)."""
+    """Note records whose figures this transaction changed: suppliers, buyers, lots (ids),
+    typed_buyers (buyers whose type changed), or rated_suppliers and rated_buyers (whose
+    assessments changed)."""
     touched = db.info.setdefault(TOUCHED, {kind: set() for kind in KINDS})
     for kind, values in ids.items():
         touched[kind].update(v for v in values if v is not None)
@@ -46,13 +50,19 @@ def touch_suppliers(db: Session, supplier_ids: list[int]) -> None:
     touch(db, suppliers=supplier_ids, buyers=list(buyers))
 
 
+def _touch_keys(session: Session, obj: Any, keys: dict[str, str]) -> None:
+    state = sa.inspect(obj)
+    for key, kind in keys.items():
+        # Where it is now and where it was: a move changes both records' figures.
+        touch(session, **{kind: [getattr(obj, key), *state.attrs[key].history.deleted]})
+
+
 def _after_flush(session: Session, context: Any) -> None:
     for obj in itertools.chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Contract):
-            state = sa.inspect(obj)
-            for key, kind in CONTRACT_KEYS.items():
-                # Where it is now and where it was: a move changes both records' figures.
-                touch(session, **{kind: [getattr(obj, key), *state.attrs[key].history.deleted]})
+            _touch_keys(session, obj, CONTRACT_KEYS)
+        elif isinstance(obj, Assessment):
+            _touch_keys(session, obj, ASSESSMENT_KEYS)
         elif isinstance(obj, Buyer) and sa.inspect(obj).attrs.buyer_type.history.deleted:
             touch(session, typed_buyers=[obj.id])
 
@@ -71,6 +81,11 @@ def _before_commit(session: Session) -> None:
         services.refresh_buyer_figures(session, touched["buyers"])
     if touched["lots"]:
         services.refresh_lot_figures(session, touched["lots"])
+    # Those refreshed above have their totals, ratings included, already.
+    rated_suppliers = touched["rated_suppliers"] - touched["suppliers"]
+    rated_buyers = touched["rated_buyers"] - touched["buyers"]
+    if rated_suppliers or rated_buyers:
+        services.refresh_ratings(session, rated_suppliers, rated_buyers)
 
 
 def _after_transaction_end(session: Session, transaction: Any) -> None:

@@ -70,3 +70,41 @@ class LotFigures(ModelBase):
     spend: Mapped[Decimal] = mapped_column(MONEY, comment="their value in pounds")
     method_version: Mapped[str] = mapped_column(sa.String(20))
     computed_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+
+class _TotalColumns:
+    """A record's published contracts and published ratings, one row per record (zeros too, so
+    a record with none is not worked out again): the list pages' columns and their sort by
+    value, and the ratings the buyer page and the supplier's scorecard count."""
+
+    contracts: Mapped[int] = mapped_column(comment="published contracts")
+    value: Mapped[Decimal] = mapped_column(
+        MONEY, comment="their value in any currency, summed, as the list pages show it"
+    )
+    # Published assessments by rating (registry.scoring.assessments.evidence.rating_columns).
+    ratings_good: Mapped[int]
+    ratings_approaching: Mapped[int]
+    ratings_requires_improvement: Mapped[int]
+    ratings_inadequate: Mapped[int]
+    ratings_other: Mapped[int]
+    method_version: Mapped[str] = mapped_column(sa.String(20))
+    computed_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
+
+
+class SupplierTotals(_TotalColumns, ModelBase):
+    """A supplier's totals: the suppliers list and its scorecard's count of assessments."""
+
+    __tablename__ = "supplier_totals"
+    # The list sorted by value reads this index, not every contract.
+    __table_args__ = (sa.Index(None, "value"),)
+
+    supplier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
+class BuyerTotals(_TotalColumns, ModelBase):
+    """A buyer's totals: the buyers list and the buyer page's ratings."""
+
+    __tablename__ = "buyer_totals"
+    __table_args__ = (sa.Index(None, "value"),)
+
+    buyer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

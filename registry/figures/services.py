@@ -23,6 +23,7 @@ from registry.contracts.datause import use_columns
 from registry.contracts.models import Contract
 from registry.contracts.queries import gbp_value, public_contract
 from registry.db import utcnow
+from registry.figures import totals
 from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
 from registry.frameworks.models import Lot
 from registry.suppliers.models import Supplier
@@ -129,11 +130,22 @@ def _refresh(db: Session, model: Any, key: str, rows: Any, source: Any, scope: S
 
 
 def refresh_supplier_figures(db: Session, suppliers: Scope = None) -> None:
+    """The suppliers' figures, then their totals (added up from those figures)."""
     _refresh(db, SupplierFigures, "supplier_id", supplier_rows, Contract.supplier_id, suppliers)
+    totals.refresh_supplier_totals(db, _stamp(), suppliers)
 
 
 def refresh_buyer_figures(db: Session, buyers: Scope = None) -> None:
+    """The buyers' figures, then their totals."""
     _refresh(db, BuyerSupplierFigures, "buyer_id", buyer_rows, Contract.buyer_id, buyers)
+    totals.refresh_buyer_totals(db, _stamp(), buyers)
+
+
+def refresh_ratings(db: Session, suppliers: Scope, buyers: Scope) -> None:
+    """The totals of suppliers and buyers whose assessments changed (their contracts did not:
+    the contract counts are added up again from the figures as they are)."""
+    totals.refresh_supplier_totals(db, _stamp(), suppliers)
+    totals.refresh_buyer_totals(db, _stamp(), buyers)
 
 
 def refresh_lot_figures(db: Session, lots: Scope = None) -> None:

@@ -48,7 +48,8 @@ class MarketGroupFigures(ModelBase):
     """One supplier group in one market: its counts, shares and ranks (the page's table)."""
 
     __tablename__ = "market_group_figures"
-    __table_args__ = (sa.Index(None, "market_key", "rank"),)
+    # By market for the market page; by group for the supplier page (its group's markets).
+    __table_args__ = (sa.Index(None, "market_key", "rank"), sa.Index(None, "group_id", "buyers"))
 
     market_key: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     group_id: Mapped[int] = mapped_column(primary_key=True)

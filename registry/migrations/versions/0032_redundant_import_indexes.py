@@ -1,7 +1,7 @@
 """redundant indexes: four single-column indexes that lead a composite one (issue 21)
 
 Revision ID: 0032
-Revises: 0029
+Revises: 0031
 Create Date: 2026-12-06
 
 This revision belongs to the OCDS import. Every contract and release an import writes updates
@@ -30,7 +30,7 @@ Rules for every migration here:
 from alembic import op
 
 revision = "0032"
-down_revision = "0029"
+down_revision = "0031"
 branch_labels = None
 depends_on = None
 

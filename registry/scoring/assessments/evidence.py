@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from registry.audit.services import record_event
+from registry.figures.models import BuyerTotals
+from registry.figures.reading import Computed
 from registry.frameworks.models import KPIDirection, Obligation
 from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
 from registry.scoring.assessments.public import published_assessments
@@ -193,6 +195,8 @@ class Distribution:
     """Counts of published ratings by the Procurement Act scale."""
 
     counts: dict[str, int]
+    # When the stored counts were computed (registry.figures.totals); None: counted now.
+    computed: Computed | None = None
 
     @property
     def total(self) -> int:
@@ -209,7 +213,28 @@ def published_ratings() -> list[Any]:
     return published_assessments()
 
 
+def stored_ratings(db: Session, model: Any, record_id: int) -> Distribution | None:
+    """A supplier's or buyer's published ratings from its stored totals (`model` SupplierTotals
+    or BuyerTotals), or None when it has none yet."""
+    key = model.__table__.primary_key.columns.values()[0]
+    names = {r.value: _column_name(r) for r in Rating}
+    row = db.execute(
+        sa.select(
+            *(model.__table__.c[n] for n in names.values()), model.method_version, model.computed_at
+        ).where(key == record_id)
+    ).first()
+    if row is None:
+        return None
+    counts = {rating: count for rating, count in zip(names, row, strict=False) if count}
+    return Distribution(counts, Computed.of([row]))
+
+
 def distribution(db: Session, buyer_id: int) -> Distribution:
+    """The buyer's published ratings: stored (registry.figures.totals), or counted now for a
+    buyer without stored totals."""
+    stored = stored_ratings(db, BuyerTotals, buyer_id)
+    if stored is not None:
+        return stored
     rows = db.execute(
         sa.select(Assessment.rating, sa.func.count())
         .where(*published_ratings(), Assessment.buyer_id == buyer_id)

@@ -525,11 +525,16 @@ def history_counts(scope: Scope) -> sa.Select[Any]:
 
 def on_time(db: Session, scope: Scope, as_of: datetime.date) -> OnTime:
     """The on-time record of the contracts in scope (e.g. one buyer's)."""
+    return on_time_of(db.execute(state_counts(scope, as_of)), db.execute(history_counts(scope)))
+
+
+def on_time_of(state_rows: Any, history_rows: Any) -> OnTime:
+    """The on-time record from the rows of `state_counts` and `history_counts`."""
     states: dict[str, int] = {}
-    for _, state, count in db.execute(state_counts(scope, as_of)):
+    for _, state, count in state_rows:
         states[state] = states.get(state, 0) + count
     submitted = done = 0
-    for _, with_due, in_time in db.execute(history_counts(scope)):
+    for _, with_due, in_time in history_rows:
         submitted += with_due
         done += int(in_time or 0)
     return OnTime(

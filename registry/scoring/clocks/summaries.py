@@ -28,6 +28,14 @@ def _soonest_due(clock: Any) -> tuple[Any, ...]:
     )
 
 
+def _in_states(scope: services.Scope, as_of: datetime.date, states: tuple[str, ...]) -> Any:
+    query = services.clocks_select(scope, as_of)
+    if states:
+        inner = query.subquery("clock_rows")
+        query = sa.select(inner).where(inner.c.state.in_(states)).order_by(*_soonest_due(inner))
+    return query
+
+
 def clock_page(
     db: Session,
     scope: services.Scope,
@@ -39,10 +47,7 @@ def clock_page(
 ) -> Page:
     """One page of clocks in the given states, soonest due first; paged in SQL. Pass `total`
     when the caller has counted already (state_totals), to save computing the clocks twice."""
-    query = services.clocks_select(scope, as_of)
-    if states:
-        inner = query.subquery("clock_rows")
-        query = sa.select(inner).where(inner.c.state.in_(states)).order_by(*_soonest_due(inner))
+    query = _in_states(scope, as_of, states)
     if total is None:
         total = db.execute(
             sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
@@ -116,13 +121,25 @@ class BuyerRecord:
 
 
 def buyer_record(db: Session, buyer_id: int, as_of: datetime.date) -> BuyerRecord:
-    scope = services.Scope(buyer_id=buyer_id)
-    on_time = services.on_time(db, scope, as_of)
+    states, history, overdue = _buyer_statements(as_of)
+    values = {"scope_buyer_id": buyer_id}
+    on_time = services.on_time_of(db.execute(states, values), db.execute(history, values))
     return BuyerRecord(
         as_of=as_of,
         on_time=on_time,
         ratings=evidence.distribution(db, buyer_id),
-        overdue=clock_page(
-            db, scope, as_of, (rules.OVERDUE,), 1, SUMMARY_ROWS, on_time.overdue
-        ).items,
+        overdue=services.to_clocks(db.execute(overdue, values)),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _buyer_statements(as_of: datetime.date) -> tuple[Any, Any, Any]:
+    """buyer_record's statements for any one buyer, its id bound when executed: built once per
+    day, as building them costs many times more than running them (most of the buyer page's
+    time, as the supplier page's clocks were: `_summary_statement`)."""
+    scope, _ = services.bound(services.Scope(buyer_id=0))
+    return (
+        services.state_counts(scope, as_of),
+        services.history_counts(scope),
+        _in_states(scope, as_of, (rules.OVERDUE,)).limit(SUMMARY_ROWS),
     )

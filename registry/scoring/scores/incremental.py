@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from registry.changes import fingerprints
 from registry.contracts.models import Contract
 from registry.db import utcnow
+from registry.figures import services as record_figures
+from registry.figures.totals import buyers_rated
 from registry.scoring.assessments.models import Assessment
 from registry.scoring.scores import method
 from registry.scoring.scores import services as scores
@@ -224,6 +226,18 @@ def _rescore(db: Session, plan: ScorePlan, as_of: datetime.date) -> scores.Recom
     return summary
 
 
+def _refresh_ratings(db: Session, plan: ScorePlan) -> None:
+    """The stored ratings (registry.figures.totals) of the suppliers whose assessments changed
+    and of those suppliers' buyers; everyone's on a full run. Web writes keep them in their own
+    transaction; this catches what was written around the site."""
+    if plan.full:
+        record_figures.refresh_ratings(db, None, None)
+    elif not plan.changes.nothing:
+        changed = fingerprints.changed_subjects("supplier").subquery()
+        suppliers = sa.select(sa.cast(changed.c.subject, sa.Integer))
+        record_figures.refresh_ratings(db, suppliers, buyers_rated(suppliers))
+
+
 def score(
     db: Session, as_of: datetime.date, *, full: bool = False
 ) -> tuple[str, scores.RecomputeSummary]:
@@ -239,6 +253,7 @@ def score(
     else:
         summary = _rescore(db, plan, as_of)
         said = plan.summary(summary.affected)
+    _refresh_ratings(db, plan)
     if plan.full or not plan.changes.nothing:
         run = scores.last_run(db)
         # What the next run compares with: the full run this one recorded.

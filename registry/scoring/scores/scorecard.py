@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from registry import clock
+from registry.figures.models import SupplierTotals
 from registry.formatting import format_score
+from registry.scoring.assessments.evidence import stored_ratings
 from registry.scoring.assessments.models import Assessment, Rating
 from registry.scoring.assessments.public import published_assessments
 from registry.scoring.remedies.services import public_remedies
@@ -136,7 +138,10 @@ def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None)
     # Issue 8: a supplier may have thousands of assessments; the page shows the latest few, loaded
     # with a LIMIT, and links to the full list. The scores above come from stored scores, which
     # count every assessment, so bounding this list changes no figure.
-    total = db.execute(statements["total"], supplier).scalar_one()
+    # The count from the supplier's stored totals (registry.figures.totals): counted now only
+    # for a supplier without them.
+    stored = stored_ratings(db, SupplierTotals, supplier_id)
+    total = stored.total if stored else db.execute(statements["total"], supplier).scalar_one()
     assessments = list(db.execute(statements["latest"], supplier).scalars())
     return {
         "overall": overall,
@@ -145,6 +150,7 @@ def scorecard(db: Session, supplier_id: int, today: datetime.date | None = None)
         "chart": chart(trend),
         "assessments": assessments,
         "assessments_total": total,
+        "assessments_computed": stored.computed if stored else None,
         "assessments_by_framework": _counted_by_framework(db, supplier_id, latest_end),
         "today": today,
         **public_remedies(db, supplier_id),

@@ -12,7 +12,9 @@ from sqlalchemy.orm import selectinload
 from registry.authnz import Permissions
 from registry.contracts.datause import data_use
 from registry.contracts.models import Contract
-from registry.contracts.totals import published_totals, published_value
+from registry.contracts.totals import published_totals
+from registry.figures.models import SupplierTotals
+from registry.figures.totals import by_value, stored_totals
 from registry.identifiers import normalise_companies_house_number, normalise_name
 from registry.integers import record_by_number
 from registry.listing import ListFilters
@@ -87,9 +89,8 @@ def supplier_list(request: Request) -> dict[str, Any]:
         query = query.where(Supplier.merged_into_id.is_(None))
     sort = filters.sort(SORTS, "name")
     if sort == "value":
-        value = published_value(Contract.supplier_id)
-        query = query.outerjoin(value, value.c.party_id == Supplier.id).order_by(
-            sa.func.coalesce(value.c.value, 0).desc(), sa.func.lower(Supplier.name), Supplier.id
+        query = by_value(query, SupplierTotals, Supplier).order_by(
+            sa.func.lower(Supplier.name), Supplier.id
         )
     elif sort == "-name":
         query = query.order_by(sa.func.lower(Supplier.name).desc(), Supplier.id.desc())
@@ -98,9 +99,12 @@ def supplier_list(request: Request) -> dict[str, Any]:
     else:
         query = query.order_by(sa.func.lower(Supplier.name), Supplier.id)
     page = paginate(request.db, query, page_number(request))
+    ids = [s.id for s in page.items]
+    stats, computed = stored_totals(request.db, SupplierTotals, Contract.supplier_id, ids)
     return {
         "page": page,
-        "stats": published_totals(request.db, Contract.supplier_id, [s.id for s in page.items]),
+        "stats": stats,
+        "figures_computed_at": computed,
         "errors": filters.errors,
         "q": q,
         "group": group,

@@ -1,5 +1,6 @@
-"""Stored supplier, buyer and lot figures (issue 21): the pages read them, so their statements do
-not grow with the contracts; they equal the live aggregates; a web write shows at once."""
+"""Stored supplier, buyer and lot figures and totals (issue 21): the record and list pages read
+them, so their statements do not grow with the contracts or the assessments; they equal the live
+aggregates; a web write shows at once."""
 
 from __future__ import annotations
 
@@ -17,10 +18,17 @@ from sqlalchemy.orm import Session
 from registry.buyers.models import BuyerType
 from registry.buyers.views import buyer_figures
 from registry.contracts.models import Contract
-from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
+from registry.figures.models import (
+    BuyerSupplierFigures,
+    BuyerTotals,
+    LotFigures,
+    SupplierFigures,
+    SupplierTotals,
+)
 from registry.figures.services import refresh_all
 from registry.frameworks.money import lot_spend
 from registry.records import Publication
+from registry.scoring.assessments.models import Assessment, AssessmentStatus, Rating
 from registry.suppliers import queries
 from tests.common.db.core import (
     BuyerFactory,
@@ -30,6 +38,7 @@ from tests.common.db.core import (
     SupplierFactory,
     SupplierGroupFactory,
 )
+from tests.common.site import merge_on_site
 
 N = 12
 # A page summing contract values itself: what the stored figures replace. (The buyer page's
@@ -93,8 +102,42 @@ def add_contracts(db: Session, world: dict[str, Any], count: int, start: int = 0
     db.execute(sa.insert(Contract), rows)
 
 
+RATINGS = list(Rating)
+
+
+def add_assessments(db: Session, count: int, start: int = 0) -> None:
+    """`count` assessments of the contracts there are (a bulk insert, as the benchmark's data
+    is written): every rating, drafts, retractions."""
+    contracts = db.execute(
+        sa.select(Contract.id, Contract.supplier_id, Contract.buyer_id).order_by(Contract.id)
+    ).all()
+    rows = []
+    for n in range(start, start + count):
+        contract = contracts[n % len(contracts)]
+        end = datetime.date(2024, 1 + n % 12, 28)
+        rows.append(
+            {
+                "contract_id": contract.id,
+                "supplier_id": contract.supplier_id,
+                "buyer_id": contract.buyer_id,
+                "kpi": f"KPI {n}",
+                "kpi_key": f"kpi {n}",
+                "period_start": datetime.date(2024, 1, 1),
+                "period_end": end,
+                "period_end_day": end.toordinal(),
+                "rating": RATINGS[n % len(RATINGS)],
+                "weight": Decimal(1),
+                "status": AssessmentStatus.draft if n % 9 == 0 else AssessmentStatus.published,
+                "retracted_at": datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC)
+                if n % 10 == 0
+                else None,
+            }
+        )
+    db.execute(sa.insert(Assessment), rows)
+
+
 def drop_stored(db: Session) -> None:
-    for model in (SupplierFigures, BuyerSupplierFigures, LotFigures):
+    for model in (SupplierFigures, BuyerSupplierFigures, LotFigures, SupplierTotals, BuyerTotals):
         db.execute(sa.delete(model))
 
 
@@ -117,7 +160,20 @@ def pages(world: dict[str, Any]) -> list[str]:
         f"/suppliers/{world['suppliers'][0].id}",
         f"/buyers/{world['buyers'][0].id}",
         f"/frameworks/{world['framework'].reference}",
+        *LISTS,
     ]
+
+
+LISTS = [
+    "/suppliers",
+    "/suppliers?sort=value",
+    "/buyers",
+    "/buyers?sort=value",
+    "/suppliers/groups",
+]
+# A page counting assessments itself: what the stored ratings replace (the clocks' statement
+# counts within windows over its rows, not this).
+COUNTS_ASSESSMENTS = re.compile(r"count\(\*\)[^()]*FROM assessments", re.IGNORECASE)
 
 
 def counted(app: webtest.TestApp, statements: list[str], path: str) -> list[str]:
@@ -134,21 +190,37 @@ def test_page_statements_do_not_grow_with_the_contracts(
     statements: list[str],
 ) -> None:
     add_contracts(db_session, world, N)
+    add_assessments(db_session, N)
     refresh_all(db_session)
     db_session.commit()
     before = {path: counted(webtest_app, statements, path) for path in pages(world)}
     add_contracts(db_session, world, 9 * N, start=N)
+    add_assessments(db_session, 9 * N, start=N)
     refresh_all(db_session)
     db_session.commit()
     after = {path: counted(webtest_app, statements, path) for path in pages(world)}
     for path in pages(world):
         assert len(after[path]) == len(before[path]), path
-        # Read from the stored rows, not summed from the contracts.
-        assert not [s for s in after[path] if sums_contracts(s)], path
-        assert [s for s in before[path] if sums_contracts(s)] == [], path
-    assert any("supplier_figures" in s for s in after[pages(world)[0]])
-    assert any("buyer_supplier_figures" in s for s in after[pages(world)[1]])
-    assert any("lot_figures" in s for s in after[pages(world)[2]])
+        # Read from the stored rows, not summed from the contracts nor counted from assessments.
+        for seen in (before[path], after[path]):
+            assert not [s for s in seen if sums_contracts(s)], path
+            assert not [s for s in seen if COUNTS_ASSESSMENTS.search(s)], path
+            if path in LISTS:  # no totals grouped from the contracts (the old lists' way)
+                assert not [s for s in seen if "GROUP BY contracts." in s], path
+    supplier, buyer, framework, *lists, _ = pages(world)
+    assert any("supplier_figures" in s for s in after[supplier])
+    assert any("supplier_totals" in s for s in after[supplier])  # its scorecard's count
+    assert any("buyer_supplier_figures" in s for s in after[buyer])
+    assert any("buyer_totals" in s for s in after[buyer])  # its ratings
+    assert any("lot_figures" in s for s in after[framework])
+    for path in lists:
+        table = "supplier_totals" if path.startswith("/suppliers") else "buyer_totals"
+        assert any(table in s for s in after[path]), path
+    # The pages show what the stored rows hold, and when they were computed.
+    buyer_page = webtest_app.get(buyer).text
+    assert "These counts were computed" in buyer_page
+    for path in lists:
+        assert "These figures were computed" in webtest_app.get(path).text, path
     # Ten times the contracts, and the pages say so.
     page = webtest_app.get(pages(world)[0])
     assert "These figures were computed" in page.text
@@ -282,7 +354,7 @@ def test_a_page_without_stored_figures_works_them_out_now(
 ) -> None:
     add_contracts(db_session, world, N)
     db_session.commit()
-    for path in pages(world):
+    for path in pages(world)[:-1]:
         assert "These figures are worked out now" in webtest_app.get(path).text, path
 
 
@@ -294,10 +366,7 @@ def test_a_merge_moves_the_stored_figures(
     db_session.commit()
     merged, survivor = world["suppliers"][1], world["suppliers"][0]
     login_as("admin")
-    form = webtest_app.get(f"/suppliers/{merged.id}/merge").forms[0]
-    form["survivor"] = str(survivor.id)
-    form["reason"] = "The same company"
-    form.submit().follow()
+    merge_on_site(webtest_app, merged.id, survivor.id)
     stored, live = stored_and_live(db_session, world)
     assert stored["suppliers"][survivor.id][2]
     assert without_when(stored) == without_when(live)

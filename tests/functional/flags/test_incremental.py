@@ -4,9 +4,9 @@ updating processes, a contract recorded and one extended, a retraction, an asses
 one retracted, a supplier merge and its reversal, a supplier moved to another group, its group
 renamed, a membership change, contracts moved to another market and buyer, a supplier to
 another group and a lot to another framework by hand-written SQL, which only the database's
-triggers see, the as-of date moved) leave exactly the flags, coverage, stored market figures
-and scores full runs then leave; a run after no change writes nothing; each
-command says what it recomputed."""
+triggers see, the as-of date moved) leave exactly the flags, coverage, stored market figures,
+record figures and totals (ratings included) and scores full runs then leave; a run after no
+change writes nothing; each command says what it recomputed."""
 
 from __future__ import annotations
 
@@ -26,7 +26,13 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import Contract
 from registry.contracts.services import ContractInput, ContractService
 from registry.db import create_engine
-from registry.figures.models import BuyerSupplierFigures, LotFigures, SupplierFigures
+from registry.figures.models import (
+    BuyerSupplierFigures,
+    BuyerTotals,
+    LotFigures,
+    SupplierFigures,
+    SupplierTotals,
+)
 from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -95,6 +101,8 @@ def snapshot(db: Session) -> dict[str, Any]:
         "suppliers": figures(SupplierFigures),
         "buyers": figures(BuyerSupplierFigures),
         "lots": figures(LotFigures),
+        "supplier_totals": figures(SupplierTotals),
+        "buyer_totals": figures(BuyerTotals),
         **score_snapshot(db),
     }
 

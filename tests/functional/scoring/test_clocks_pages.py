@@ -6,6 +6,7 @@ review queue with what is due and the contradiction mark."""
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import re
 from typing import Any
@@ -19,6 +20,7 @@ from registry.accounts.services import DatabaseUserService
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract
 from registry.frameworks.models import KPIDirection
+from registry.scoring.clocks import rules, services, summaries
 from tests.common.db.core import ContractFactory, LotFactory, ObligationFactory
 from tests.conftest import TEST_PASSWORD, login
 
@@ -173,3 +175,28 @@ def test_review_queue_shows_what_is_due_and_marks_the_contradiction(
     ).scalar_one()
     detail = _text(seeded_webtest_app.get(f"/review/{item}"))
     assert "This rating contradicts its measurements" in detail
+
+
+def test_the_buyer_record_built_once_equals_the_clocks_worked_out_for_the_buyer(
+    seeded_db_session: Session,
+) -> None:
+    """The buyer page's record runs statements built once per day with the buyer bound: the
+    same on-time record and overdue clocks as the clocks built for that one buyer."""
+    db = seeded_db_session
+    as_of = datetime.date(2027, 6, 1)  # late enough for clocks of every state
+    buyers = db.execute(
+        sa.select(Contract.buyer_id)
+        .group_by(Contract.buyer_id)
+        .order_by(sa.func.count().desc(), Contract.buyer_id)
+        .limit(6)
+    ).scalars()
+    overdue = 0
+    for buyer_id in buyers:
+        record = summaries.buyer_record(db, buyer_id, as_of)
+        scope = services.Scope(buyer_id=buyer_id)
+        on_time = services.on_time(db, scope, as_of)
+        page = summaries.clock_page(db, scope, as_of, (rules.OVERDUE,), 1, summaries.SUMMARY_ROWS)
+        assert record.on_time == on_time, buyer_id
+        assert record.overdue == page.items, buyer_id
+        overdue += len(record.overdue)
+    assert overdue  # the sample holds overdue clocks to compare

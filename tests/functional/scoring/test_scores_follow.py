@@ -22,17 +22,11 @@ from registry.scoring.scores import services as scores
 from registry.scoring.scores.models import Score
 from tests.common.db.core import ContractFactory, FrameworkFactory, LotFactory, SupplierFactory
 from tests.common.db.scoring import AssessmentFactory, ScoreFactory
+from tests.common.site import form_posting_to
 from tests.conftest import login
 
 AS_OF = datetime.date(2024, 12, 31)
 PENDING_END = datetime.date(2024, 6, 30)
-
-
-def _form(page: webtest.TestResponse, action: str) -> webtest.Form:
-    for form in page.forms.values():
-        if (form.action or "").endswith(action):
-            return form
-    raise AssertionError(f"no form posting to {action}")
 
 
 @pytest.fixture
@@ -101,7 +95,7 @@ def test_publishing_moves_the_score_at_once_and_retracting_moves_it_back(
     assert before[None] == before[world["rm6221"].id]  # one framework: overall equals it
 
     login(webtest_app, world["auditor"].email)
-    page = _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
+    page = form_posting_to(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
         "action", value="publish"
     )
     assert "scores have been recalculated" in page.follow().text
@@ -130,7 +124,7 @@ def test_publishing_moves_the_score_at_once_and_retracting_moves_it_back(
     assert shown == str(after[None].quantize(Decimal("0.1")))
 
     login(webtest_app, world["officer"].email)
-    form = _form(webtest_app.get(f"/assessments/{a.id}/retract"), "/retract")
+    form = form_posting_to(webtest_app.get(f"/assessments/{a.id}/retract"), "/retract")
     form["reason"] = "Entered against the wrong contract"
     form.submit().follow()
     back = {f: s.score for f, s in _current(db_session, acme.id).items()}
@@ -148,7 +142,9 @@ def test_verify_still_checks_the_priors_and_the_scores_after_a_publish(
 ) -> None:
     login(webtest_app, world["auditor"].email)
     a = world["pending"]
-    _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit("action", value="publish")
+    form_posting_to(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
+        "action", value="publish"
+    )
     row = _current(db_session, world["acme"].id)[None]
     db_session.execute(sa.update(Score).where(Score.id == row.id).values(score=Decimal("12.5")))
     problems = scores.verify(db_session)
@@ -177,7 +173,9 @@ def test_every_score_says_how_much_is_the_suppliers_own(
     # After publishing a Good whose period ended 184 days earlier (recency 1 - 184/1096).
     login(webtest_app, world["auditor"].email)
     a = world["pending"]
-    _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit("action", value="publish")
+    form_posting_to(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
+        "action", value="publish"
+    )
     weight = 1 + (1 - (AS_OF - PENDING_END).days / method.WINDOW_DAYS)
     body = webtest_app.get(f"/api/v1/suppliers/{acme.id}/scores").json
     overall = next(s for s in body["data"] if s["framework"] is None and s["period"] == "2024")
@@ -216,7 +214,9 @@ def test_the_first_publication_scores_everyone_when_no_full_run_is_on_record(
     db_session.commit()
     assert scores.last_run(db_session) is None
     login(webtest_app, make_user("auditor").email)
-    _form(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit("action", value="publish")
+    form_posting_to(webtest_app.get(f"/review/{a.id}"), f"/review/{a.id}").submit(
+        "action", value="publish"
+    )
     db_session.expire_all()
     run = scores.last_run(db_session)
     assert run is not None  # a full run, its priors recorded for the updates that follow
