@@ -26,3 +26,18 @@ class SearchVector(ModelBase):
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     record_id: Mapped[int] = mapped_column(primary_key=True)
     vector: Mapped[str] = mapped_column(VECTOR)
+
+
+class SupplierSells(ModelBase):
+    """What each public supplier sells (registry.search.offers' titles: its public contracts',
+    lots' and their frameworks'), one vector a supplier, kept in step by triggers (migration
+    0030): the PostgreSQL backend finds the sellers of what was asked for with one index lookup."""
+
+    __tablename__ = "supplier_sells"
+    __table_args__ = (
+        sa.Index("ix_supplier_sells_vector", "vector", postgresql_using="gin"),
+        {"comment": "what each public supplier sells, for the PostgreSQL search backend"},
+    )
+
+    supplier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    vector: Mapped[str] = mapped_column(VECTOR)

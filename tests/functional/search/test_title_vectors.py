@@ -84,7 +84,7 @@ def test_the_migration_weights_the_titles_already_stored(
         finally:
             factories.bind(None)
     engine.dispose()  # alembic works on its own connection; the downgrade must not wait on ours
-    command.downgrade(alembic_config(url), "-1")
+    command.downgrade(alembic_config(url), "0028")
     with engine.connect() as conn:
         assert [title for _, title, _ in titled(conn)] == ["", "", ""]  # no weighted words
     engine.dispose()

@@ -1,0 +1,153 @@
+"""PostgreSQL: what each supplier sells is one row (supplier_sells, migration 0030) that the
+triggers keep in step with its contracts, lots and frameworks through every write path: an
+insert, a retitling, a retraction, a removal from a lot, a merge and its reversal; and the
+migration fills it from the rows already there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from registry.contracts.services import ContractService
+from registry.db import create_engine
+from registry.frameworks.models import MembershipStatus
+from registry.migrate import alembic_config, upgrade_to_head
+from registry.search.postgres_backend import PostgresSearchService
+from registry.suppliers.merging import merge, reverse
+from tests.common.db import base as factories
+from tests.common.db.core import (
+    ContractFactory,
+    FrameworkFactory,
+    LotFactory,
+    MembershipFactory,
+    SupplierFactory,
+)
+
+SOLD = sa.text(
+    "SELECT supplier_id, strip(vector)::text FROM supplier_sells ORDER BY supplier_id"
+)
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("supplier_sells is the PostgreSQL search backend's")
+
+
+def sold(db: Session | sa.Connection) -> dict[int, str]:
+    return {supplier_id: words for supplier_id, words in db.execute(SOLD)}
+
+
+def test_a_contract_adds_its_title_and_a_retitling_or_retraction_takes_it_away(
+    db_session: Session,
+) -> None:
+    supplier = SupplierFactory(name="Acme Ltd")
+    contract = ContractFactory(supplier=supplier, title="Pathology results messaging")
+    ContractFactory(supplier=supplier, title="Mortuary refrigeration")
+    db_session.flush()
+    assert sold(db_session) == {
+        supplier.id: "'messag' 'mortuari' 'patholog' 'refriger' 'result'",
+    }
+
+    contract.title = "Radiology imaging"
+    db_session.flush()
+    assert sold(db_session)[supplier.id] == "'imag' 'mortuari' 'radiolog' 'refriger'"
+
+    ContractService(db_session).retract(contract, "Published in error", actor=None)
+    assert sold(db_session)[supplier.id] == "'mortuari' 'refriger'"
+
+
+def test_an_unrelated_change_leaves_the_row_alone(db_session: Session) -> None:
+    contract = ContractFactory(title="Pathology results messaging")
+    db_session.flush()
+    where = sa.text("SELECT ctid::text FROM supplier_sells WHERE supplier_id = :id")
+    before = db_session.execute(where, {"id": contract.supplier_id}).scalar_one()
+    contract.value_amount = contract.value_amount + 1
+    contract.title = contract.title  # unchanged, though written
+    db_session.flush()
+    # The same tuple: a refresh deletes the row and inserts it again, elsewhere in the table.
+    assert db_session.execute(where, {"id": contract.supplier_id}).scalar_one() == before
+    contract.title = "Mortuary refrigeration"
+    db_session.flush()
+    assert db_session.execute(where, {"id": contract.supplier_id}).scalar_one() != before
+
+
+def test_lots_and_frameworks_count_while_the_supplier_is_on_them(db_session: Session) -> None:
+    framework = FrameworkFactory(title="Digital pathology", description="Names its rivals")
+    lot = LotFactory(framework=framework, title="Slide scanners")
+    membership = MembershipFactory(lot=lot)
+    db_session.flush()
+    supplier_id = membership.supplier_id
+    assert sold(db_session)[supplier_id] == "'digit' 'patholog' 'scanner' 'slide'"
+
+    framework.title = "Cellular pathology"
+    db_session.flush()
+    assert sold(db_session)[supplier_id] == "'cellular' 'patholog' 'scanner' 'slide'"
+
+    membership.status = MembershipStatus.removed
+    db_session.flush()
+    assert supplier_id not in sold(db_session)
+
+
+def test_a_merge_moves_the_titles_to_the_survivor_and_a_reversal_moves_them_back(
+    db_session: Session,
+) -> None:
+    merged = ContractFactory(title="Pathology results messaging").supplier
+    survivor = ContractFactory(title="Mortuary refrigeration").supplier
+    db_session.flush()
+    row = merge(db_session, merged, survivor, reason="Same company", actor=None)
+    db_session.flush()
+    assert sold(db_session) == {
+        survivor.id: "'messag' 'mortuari' 'patholog' 'refriger' 'result'",
+    }
+
+    reverse(db_session, row, reason="Not the same company after all", actor=None)
+    db_session.flush()
+    assert sold(db_session) == {
+        merged.id: "'messag' 'patholog' 'result'",
+        survivor.id: "'mortuari' 'refriger'",
+    }
+
+
+def test_the_search_finds_a_seller_by_the_words_of_its_titles(db_session: Session) -> None:
+    supplier = SupplierFactory(name="Acme Ltd")
+    ContractFactory(supplier=supplier, title="Pathology results messaging")
+    rival = SupplierFactory(name="Pathology Messaging Ltd")  # named so, selling nothing
+    db_session.flush()
+    hits = PostgresSearchService(db_session).search("pathology messaging").hits
+    assert [h.document.key for h in hits][0] == f"supplier:{supplier.id}"
+    # Found by its name, but not a seller: below the one that is.
+    assert [h.document.key for h in hits].index(f"supplier:{rival.id}") > 0
+
+
+@pytest.fixture
+def migrated_engine(database_factory: Any) -> Iterator[tuple[str, Engine]]:
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    yield url, engine
+    engine.dispose()
+
+
+def test_the_migration_fills_the_rows_from_what_is_already_there(
+    migrated_engine: tuple[str, Engine],
+) -> None:
+    url, engine = migrated_engine
+    engine.dispose()  # alembic works on its own connection; the downgrade must not wait on ours
+    command.downgrade(alembic_config(url), "0029")
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            supplier_id = ContractFactory(title="Pathology results messaging").supplier_id
+            db.commit()
+        finally:
+            factories.bind(None)
+    engine.dispose()
+    upgrade_to_head(url)
+    with engine.connect() as conn:
+        assert sold(conn) == {supplier_id: "'messag' 'patholog' 'result'"}
