@@ -32,20 +32,39 @@ depends_on = None
 
 CONFIG = "english"
 PLANNED = "SET plan_cache_mode = force_custom_plan"  # as 0016: plans from the current sizes
-# The titles each supplier among `ids` sells under, once each: its public contracts', and (as
-# the backend read them before) the public lots and frameworks of memberships not removed.
+# The titles the suppliers of `contracts` and `memberships` (rows of those tables) sell under,
+# once each: the public contracts', and (as the backend read them before) the public lots and
+# frameworks of memberships not removed.
 TITLES = """
-    SELECT c.supplier_id, c.title FROM contracts c
-    WHERE c.supplier_id = ANY(ids) AND c.publication = 'published' AND c.retracted_at IS NULL
+    SELECT c.supplier_id, c.title FROM {contracts} c
+    WHERE c.publication = 'published' AND c.retracted_at IS NULL
     UNION
-    SELECT m.supplier_id, l.title FROM memberships m
+    SELECT m.supplier_id, l.title FROM {memberships} m
     JOIN lots l ON l.id = m.lot_id JOIN frameworks f ON f.id = l.framework_id
-    WHERE m.supplier_id = ANY(ids) AND m.status <> 'removed'
-        AND l.retracted_at IS NULL AND f.retracted_at IS NULL
+    WHERE m.status <> 'removed' AND l.retracted_at IS NULL AND f.retracted_at IS NULL
     UNION
-    SELECT m.supplier_id, f.title FROM memberships m
+    SELECT m.supplier_id, f.title FROM {memberships} m
     JOIN lots l ON l.id = m.lot_id JOIN frameworks f ON f.id = l.framework_id
-    WHERE m.supplier_id = ANY(ids) AND m.status <> 'removed' AND f.retracted_at IS NULL"""
+    WHERE m.status <> 'removed' AND f.retracted_at IS NULL"""
+
+
+def _sold(contracts: str, memberships: str) -> str:
+    """(supplier id, vector) of the public suppliers among those of these rows."""
+    titles = TITLES.format(contracts=contracts, memberships=memberships)
+    return f"""SELECT t.supplier_id, to_tsvector('{CONFIG}', string_agg(t.title, ' ' ORDER BY t.title))
+    FROM ({titles}) AS t (supplier_id, title)
+    JOIN suppliers s ON s.id = t.supplier_id AND s.merged_into_id IS NULL
+    GROUP BY t.supplier_id"""
+
+
+NONE = "(SELECT * FROM {table} WHERE false)"
+# An inserted contract or membership adds its words to its supplier's row (an import inserts a
+# national supplier's contracts statement by statement: reading them all again each time would
+# grow with the square of their number); every other change reads the supplier's titles again.
+ADDED = {
+    "contracts": ("changed", NONE.format(table="memberships")),
+    "memberships": (NONE.format(table="contracts"), "changed"),
+}
 # table -> (the columns the sold words depend on, SQL of the suppliers whose words the rows of
 # `rows` (a transition table) change).
 SOURCES = {
@@ -77,16 +96,17 @@ BEGIN
     END IF;
     DELETE FROM supplier_sells WHERE supplier_id = ANY(ids);
     INSERT INTO supplier_sells (supplier_id, vector)
-    SELECT t.supplier_id, to_tsvector('{CONFIG}', string_agg(t.title, ' ' ORDER BY t.title))
-    FROM ({TITLES}) AS t (supplier_id, title)
-    JOIN suppliers s ON s.id = t.supplier_id AND s.merged_into_id IS NULL
-    GROUP BY t.supplier_id;
+    {_sold(
+        "(SELECT * FROM contracts WHERE supplier_id = ANY(ids))",
+        "(SELECT * FROM memberships WHERE supplier_id = ANY(ids))",
+    )};
 END $$"""
 
 
 def _changed_function(table: str, columns: str, suppliers: str) -> str:
-    """INSERT and DELETE refresh the suppliers of their rows; UPDATE those of the rows whose
-    `columns` changed, before and after (a contract moved to another supplier changes both)."""
+    """INSERT (but of contracts and memberships, ADDED) and DELETE refresh the suppliers of
+    their rows; UPDATE those of the rows whose `columns` changed, before and after (a contract
+    moved to another supplier changes both)."""
     moved = f"""SELECT {{side}}.* FROM changed n JOIN gone o ON o.id = n.id
         WHERE ({", ".join(f"n.{c}" for c in columns.split(", "))})
             IS DISTINCT FROM ({", ".join(f"o.{c}" for c in columns.split(", "))})"""
@@ -94,12 +114,16 @@ def _changed_function(table: str, columns: str, suppliers: str) -> str:
     def of(rows: str) -> str:
         return f"WITH rows AS MATERIALIZED ({rows}) {suppliers}"
 
+    inserted = f"PERFORM supplier_sells_refresh(ARRAY({of('SELECT * FROM changed')}));"
+    if table in ADDED:
+        inserted = f"""INSERT INTO supplier_sells (supplier_id, vector) {_sold(*ADDED[table])}
+        ON CONFLICT (supplier_id) DO UPDATE SET vector = supplier_sells.vector || EXCLUDED.vector;"""
     return f"""
 CREATE OR REPLACE FUNCTION supplier_sells_{table}_changed() RETURNS trigger
 LANGUAGE plpgsql {PLANNED} AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM supplier_sells_refresh(ARRAY({of("SELECT * FROM changed")}));
+        {inserted}
     ELSIF TG_OP = 'DELETE' THEN
         PERFORM supplier_sells_refresh(ARRAY({of("SELECT * FROM gone")}));
     ELSE
