@@ -402,9 +402,11 @@ def _supplier_facet_rows(ids: Any) -> sa.Select[Any]:
     lots = on_lots(
         sa.select(Supplier.id).where(Supplier.id.in_(ids), Supplier.merged_into_id.is_(None))
     ).subquery()
-    return sa.union_all(
-        own, _facet_row("supplier", lots.c.supplier_id, lots.c.reference)
-    ).subquery().select()
+    return (
+        sa.union_all(own, _facet_row("supplier", lots.c.supplier_id, lots.c.reference))
+        .subquery()
+        .select()
+    )
 
 
 _facet_rows: dict[str, Callable[[Any], sa.Select[Any]]] = {

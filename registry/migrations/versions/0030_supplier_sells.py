@@ -96,10 +96,12 @@ BEGIN
     END IF;
     DELETE FROM supplier_sells WHERE supplier_id = ANY(ids);
     INSERT INTO supplier_sells (supplier_id, vector)
-    {_sold(
-        "(SELECT * FROM contracts WHERE supplier_id = ANY(ids))",
-        "(SELECT * FROM memberships WHERE supplier_id = ANY(ids))",
-    )};
+    {
+        _sold(
+            "(SELECT * FROM contracts WHERE supplier_id = ANY(ids))",
+            "(SELECT * FROM memberships WHERE supplier_id = ANY(ids))",
+        )
+    };
 END $$"""
 
 
@@ -128,8 +130,8 @@ BEGIN
         PERFORM supplier_sells_refresh(ARRAY({of("SELECT * FROM gone")}));
     ELSE
         PERFORM supplier_sells_refresh(ARRAY({
-            of(f"{moved.format(side='n')} UNION ALL {moved.format(side='o')}")
-        }));
+        of(f"{moved.format(side='n')} UNION ALL {moved.format(side='o')}")
+    }));
     END IF;
     RETURN NULL;
 END $$"""
@@ -179,7 +181,9 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         for table in SOURCES:
             for event in TRANSITIONS:
-                op.execute(f"DROP TRIGGER IF EXISTS supplier_sells_{table}_{event.lower()} ON {table}")
+                op.execute(
+                    f"DROP TRIGGER IF EXISTS supplier_sells_{table}_{event.lower()} ON {table}"
+                )
             op.execute(f"DROP FUNCTION IF EXISTS supplier_sells_{table}_changed()")
         op.execute("DROP FUNCTION IF EXISTS supplier_sells_refresh(integer[])")
     op.drop_index("ix_supplier_sells_vector", table_name="supplier_sells")

@@ -29,9 +29,7 @@ from tests.common.db.core import (
     SupplierFactory,
 )
 
-SOLD = sa.text(
-    "SELECT supplier_id, strip(vector)::text FROM supplier_sells ORDER BY supplier_id"
-)
+SOLD = sa.text("SELECT supplier_id, strip(vector)::text FROM supplier_sells ORDER BY supplier_id")
 
 
 @pytest.fixture(autouse=True)
@@ -121,9 +119,10 @@ def test_the_search_finds_a_seller_by_the_words_of_its_titles(db_session: Sessio
     rival = SupplierFactory(name="Pathology Messaging Ltd")  # named so, selling nothing
     db_session.flush()
     hits = PostgresSearchService(db_session).search("pathology messaging").hits
-    assert [h.document.key for h in hits][0] == f"supplier:{supplier.id}"
-    # Found by its name, but not a seller: below the one that is.
-    assert [h.document.key for h in hits].index(f"supplier:{rival.id}") > 0
+    keys = [h.document.key for h in hits]
+    # The seller first; the rival found by its name, but not a seller: below it.
+    assert keys[0] == f"supplier:{supplier.id}"
+    assert keys.index(f"supplier:{rival.id}") > 0
 
 
 @pytest.fixture
