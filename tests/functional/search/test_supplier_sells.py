@@ -5,9 +5,6 @@ migration fills it from the rows already there."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -15,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from registry.contracts.services import ContractService
-from registry.db import create_engine, refresh_statistics
+from registry.db import refresh_statistics
 from registry.frameworks.models import MembershipStatus
 from registry.migrate import alembic_config, upgrade_to_head
 from registry.search.postgres_backend import PostgresSearchService
@@ -123,14 +120,6 @@ def test_the_search_finds_a_seller_by_the_words_of_its_titles(db_session: Sessio
     # The seller first; the rival found by its name, but not a seller: below it.
     assert keys[0] == f"supplier:{supplier.id}"
     assert keys.index(f"supplier:{rival.id}") > 0
-
-
-@pytest.fixture
-def migrated_engine(database_factory: Any) -> Iterator[tuple[str, Engine]]:
-    url = database_factory.fresh()
-    engine = create_engine(url)
-    yield url, engine
-    engine.dispose()
 
 
 def test_the_migration_fills_the_rows_from_what_is_already_there(
