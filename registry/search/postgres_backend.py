@@ -85,7 +85,7 @@ class PostgresSearchService:
     def _matches(self, text: str) -> list[tuple[str, int]]:
         # Only public records have a vector: one GIN-indexed table answers. Suppliers that sell
         # what was asked for (registry.search.offers) come first, in a tier of their own: found
-        # in their own GIN-indexed row of what they sell (supplier_sells, migration 0030).
+        # among the GIN-indexed titles they sell under (supplier_sells, migration 0030).
         tsquery = _tsquery(text)
         vectors = SearchVector.__table__
         hits = sa.select(
@@ -263,11 +263,12 @@ def _tsquery(text: str) -> Any:
 
 
 def _sellers(tsquery: Any, cpv_lots: list[int] | sa.Select[Any]) -> Any:
-    """The public suppliers that sell what `tsquery` asks for: whose titles sold (their public
-    contracts', lots' and frameworks', supplier_sells) match, on a lot of `cpv_lots` (whose CPV
-    names match), or of a group with a product that matches: what registry.search.offers puts
-    in a supplier's Whoosh document, read from rows the triggers keep current (a framework's
-    description, which names its suppliers' rivals, is not among them)."""
+    """The public suppliers that sell what `tsquery` asks for: with a title (of a public
+    contract, lot or framework of theirs: supplier_sells) that matches alone, on a lot of
+    `cpv_lots` (whose CPV names match), or of a group with a product that matches: what
+    registry.search.offers puts in a supplier's Whoosh document, read from rows the triggers
+    keep current (a framework's description, which names its suppliers' rivals, is not among
+    them)."""
     sells = SupplierSells.__table__
     public = sa.exists().where(
         SearchVector.kind == "supplier", SearchVector.record_id == Supplier.id

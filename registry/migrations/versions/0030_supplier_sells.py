@@ -1,4 +1,4 @@
-"""supplier_sells: what each supplier sells, one GIN-indexed vector per supplier (issue 21)
+"""supplier_sells: the titles each supplier sells under, GIN-indexed (issue 21)
 
 Revision ID: 0030
 Revises: 0029
@@ -14,8 +14,9 @@ what was asked for above word matches, and found those suppliers by joining ever
 contract, lot and framework back to its suppliers at query time (a join per titled hit, then a
 check that each seller is public): most of a broad query's time at 100,000 records. A supplier's
 sold words (the titles of its public contracts, of the public lots it is on and of their
-frameworks, as registry.search.offers gives the Whoosh document) are now one row, so the sellers
-are one index lookup. The table is created on both engines; on PostgreSQL alone (as 0016: full-
+frameworks, as registry.search.offers gives the Whoosh document) are now rows of their own, a
+row a title (the title alone must match the whole query, as before: one row a supplier would
+match "cloud identity" across two titles), so the sellers are one index lookup. The table is created on both engines; on PostgreSQL alone (as 0016: full-
 text search is that engine's own) it is filled and kept in step by statement-level triggers with
 transition tables, one set-based refresh of the suppliers a statement touched, whatever wrote
 the rows. An UPDATE touching none of the columns the words come from refreshes nothing.
@@ -49,16 +50,16 @@ TITLES = """
 
 
 def _sold(contracts: str, memberships: str) -> str:
-    """(supplier id, vector) of the public suppliers among those of these rows."""
+    """(supplier id, title key, title vector) of the public suppliers among those of these rows:
+    a row a title, so that the title alone must match, as before."""
     titles = TITLES.format(contracts=contracts, memberships=memberships)
-    return f"""SELECT t.supplier_id, to_tsvector('{CONFIG}', string_agg(t.title, ' ' ORDER BY t.title))
+    return f"""SELECT t.supplier_id, md5(t.title), to_tsvector('{CONFIG}', t.title)
     FROM ({titles}) AS t (supplier_id, title)
-    JOIN suppliers s ON s.id = t.supplier_id AND s.merged_into_id IS NULL
-    GROUP BY t.supplier_id"""
+    JOIN suppliers s ON s.id = t.supplier_id AND s.merged_into_id IS NULL"""
 
 
 NONE = "(SELECT * FROM {table} WHERE false)"
-# An inserted contract or membership adds its words to its supplier's row (an import inserts a
+# An inserted contract or membership adds its titles to its supplier's (an import inserts a
 # national supplier's contracts statement by statement: reading them all again each time would
 # grow with the square of their number); every other change reads the supplier's titles again.
 ADDED = {
@@ -95,7 +96,7 @@ BEGIN
         RETURN;
     END IF;
     DELETE FROM supplier_sells WHERE supplier_id = ANY(ids);
-    INSERT INTO supplier_sells (supplier_id, vector)
+    INSERT INTO supplier_sells (supplier_id, title_key, vector)
     {
         _sold(
             "(SELECT * FROM contracts WHERE supplier_id = ANY(ids))",
@@ -118,8 +119,8 @@ def _changed_function(table: str, columns: str, suppliers: str) -> str:
 
     inserted = f"PERFORM supplier_sells_refresh(ARRAY({of('SELECT * FROM changed')}));"
     if table in ADDED:
-        inserted = f"""INSERT INTO supplier_sells (supplier_id, vector) {_sold(*ADDED[table])}
-        ON CONFLICT (supplier_id) DO UPDATE SET vector = supplier_sells.vector || EXCLUDED.vector;"""
+        inserted = f"""INSERT INTO supplier_sells (supplier_id, title_key, vector)
+        {_sold(*ADDED[table])} ON CONFLICT DO NOTHING;"""
     return f"""
 CREATE OR REPLACE FUNCTION supplier_sells_{table}_changed() RETURNS trigger
 LANGUAGE plpgsql {PLANNED} AS $$
@@ -148,13 +149,14 @@ def upgrade() -> None:
     op.create_table(
         "supplier_sells",
         sa.Column("supplier_id", sa.Integer(), nullable=False),
+        sa.Column("title_key", sa.String(length=32), nullable=False),
         sa.Column(
             "vector",
             sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("supplier_id", name=op.f("pk_supplier_sells")),
-        comment="what each public supplier sells, for the PostgreSQL search backend",
+        sa.PrimaryKeyConstraint("supplier_id", "title_key", name=op.f("pk_supplier_sells")),
+        comment="the titles each public supplier sells under, for the PostgreSQL search backend",
     )
     op.create_index(
         "ix_supplier_sells_vector",

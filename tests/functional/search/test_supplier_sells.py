@@ -26,7 +26,13 @@ from tests.common.db.core import (
     SupplierFactory,
 )
 
-SOLD = sa.text("SELECT supplier_id, strip(vector)::text FROM supplier_sells ORDER BY supplier_id")
+SOLD = sa.text(
+    "SELECT supplier_id, strip(vector)::text FROM supplier_sells ORDER BY supplier_id, 2"
+)
+
+
+M = "'messag' 'patholog' 'result'"  # "Pathology results messaging"
+R = "'mortuari' 'refriger'"  # "Mortuary refrigeration"
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +41,12 @@ def _postgresql_only(database_url: str) -> None:
         pytest.skip("supplier_sells is the PostgreSQL search backend's")
 
 
-def sold(db: Session | sa.Connection) -> dict[int, str]:
-    return {supplier_id: words for supplier_id, words in db.execute(SOLD)}
+def sold(db: Session | sa.Connection) -> dict[int, list[str]]:
+    """Each supplier's titles, as their words, in order."""
+    found: dict[int, list[str]] = {}
+    for supplier_id, words in db.execute(SOLD):
+        found.setdefault(supplier_id, []).append(words)
+    return found
 
 
 def test_a_contract_adds_its_title_and_a_retitling_or_retraction_takes_it_away(
@@ -47,15 +57,15 @@ def test_a_contract_adds_its_title_and_a_retitling_or_retraction_takes_it_away(
     ContractFactory(supplier=supplier, title="Mortuary refrigeration")
     db_session.flush()
     assert sold(db_session) == {
-        supplier.id: "'messag' 'mortuari' 'patholog' 'refriger' 'result'",
+        supplier.id: [M, R],
     }
 
     contract.title = "Radiology imaging"
     db_session.flush()
-    assert sold(db_session)[supplier.id] == "'imag' 'mortuari' 'radiolog' 'refriger'"
+    assert sold(db_session)[supplier.id] == ["'imag' 'radiolog'", R]
 
     ContractService(db_session).retract(contract, "Published in error", actor=None)
-    assert sold(db_session)[supplier.id] == "'mortuari' 'refriger'"
+    assert sold(db_session)[supplier.id] == [R]
 
 
 def test_an_unrelated_change_leaves_the_row_alone(db_session: Session) -> None:
@@ -79,11 +89,11 @@ def test_lots_and_frameworks_count_while_the_supplier_is_on_them(db_session: Ses
     membership = MembershipFactory(lot=lot)
     db_session.flush()
     supplier_id = membership.supplier_id
-    assert sold(db_session)[supplier_id] == "'digit' 'patholog' 'scanner' 'slide'"
+    assert sold(db_session)[supplier_id] == ["'digit' 'patholog'", "'scanner' 'slide'"]
 
     framework.title = "Cellular pathology"
     db_session.flush()
-    assert sold(db_session)[supplier_id] == "'cellular' 'patholog' 'scanner' 'slide'"
+    assert sold(db_session)[supplier_id] == ["'cellular' 'patholog'", "'scanner' 'slide'"]
 
     membership.status = MembershipStatus.removed
     db_session.flush()
@@ -99,14 +109,14 @@ def test_a_merge_moves_the_titles_to_the_survivor_and_a_reversal_moves_them_back
     row = merge(db_session, merged, survivor, reason="Same company", actor=None)
     db_session.flush()
     assert sold(db_session) == {
-        survivor.id: "'messag' 'mortuari' 'patholog' 'refriger' 'result'",
+        survivor.id: [M, R],
     }
 
     reverse(db_session, row, reason="Not the same company after all", actor=None)
     db_session.flush()
     assert sold(db_session) == {
-        merged.id: "'messag' 'patholog' 'result'",
-        survivor.id: "'mortuari' 'refriger'",
+        merged.id: [M],
+        survivor.id: [R],
     }
 
 
@@ -138,7 +148,7 @@ def test_the_migration_fills_the_rows_from_what_is_already_there(
     engine.dispose()
     upgrade_to_head(url)
     with engine.connect() as conn:
-        assert sold(conn) == {supplier_id: "'messag' 'patholog' 'result'"}
+        assert sold(conn) == {supplier_id: [M]}
 
 
 def test_refreshing_statistics_after_a_load_empties_the_indexes_pending_lists(
@@ -161,3 +171,16 @@ def test_refreshing_statistics_after_a_load_empties_the_indexes_pending_lists(
     # list first) are in the indexes proper. Peeking first would flush them itself.
     with engine.connect() as conn:
         assert conn.execute(pending).scalar_one() == 0
+
+
+def test_the_whole_query_must_match_one_title(db_session: Session) -> None:
+    # As before the titles had rows of their own: words spread over two titles do not make a
+    # seller of what was asked for.
+    both = ContractFactory(title="Cloud identity").supplier
+    spread = ContractFactory(title="Cloud hosting").supplier
+    ContractFactory(supplier=spread, title="Identity checks")
+    db_session.flush()
+    hits = PostgresSearchService(db_session).search("cloud identity").hits
+    keys = [h.document.key for h in hits]
+    assert keys[0] == f"supplier:{both.id}"
+    assert f"supplier:{spread.id}" not in keys
