@@ -353,16 +353,20 @@ def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, Face
     # once per process (compiling each new combination cost more than running it).
     parts = [_facet_rows[kind](among(db, sorted(wanted.get(kind, ())))) for kind in KINDS]
     found: dict[str, FacetValues] = {}
-    for row in db.execute(sa.union_all(*parts)):
-        key = f"{row.kind}:{row.id}"
-        values = found.setdefault(key, {"kind": [row.kind], "frameworks": []})
-        if row.kind != "supplier":
-            values["category"] = [row.category] if row.category else []
-        if row.reference and row.reference not in values["frameworks"]:
-            values["frameworks"].append(row.reference)
-        if row.kind == "supplier" and row.reference is None:  # the supplier's own row
-            values["score_band"] = [score_band(row.score) if row.score is not None else NOT_SCORED]
-            values["open_flags"] = ["yes" if row.flagged else "no"]
+    rows = db.execute(sa.union_all(*parts)).tuples()
+    for kind, record_id, reference, category, score, flagged in rows:
+        key = f"{kind}:{record_id}"
+        values = found.get(key)
+        if values is None:
+            values = found[key] = {"kind": [kind], "frameworks": []}
+            if kind != "supplier":
+                values["category"] = [category] if category else []
+        if reference is not None:
+            if reference not in values["frameworks"]:
+                values["frameworks"].append(reference)
+        elif kind == "supplier":  # the supplier's own row
+            values["score_band"] = [score_band(score) if score is not None else NOT_SCORED]
+            values["open_flags"] = ["yes" if flagged else "no"]
     for values in found.values():
         values["frameworks"].sort()
     return found
