@@ -353,7 +353,7 @@ def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, Face
     # once per process (compiling each new combination cost more than running it).
     parts = [_facet_rows[kind](among(db, sorted(wanted.get(kind, ())))) for kind in KINDS]
     found: dict[str, FacetValues] = {}
-    rows = db.execute(sa.union_all(*parts)).tuples()
+    rows = db.execute(sa.union_all(*parts))
     for kind, record_id, reference, category, score, flagged in rows:
         key = f"{kind}:{record_id}"
         values = found.get(key)

@@ -12,14 +12,15 @@ Rules for every migration here:
 This revision belongs to the search feature. The PostgreSQL backend ranks a supplier that sells
 what was asked for above word matches, and found those suppliers by joining every matching
 contract, lot and framework back to its suppliers at query time (a join per titled hit, then a
-check that each seller is public): most of a broad query's time at 100,000 records. A supplier's
-sold words (the titles of its public contracts, of the public lots it is on and of their
+check that each seller is public): most of a broad query's time at 100,000 records. The titles
+a supplier sells under (of its public contracts, of the public lots it is on and of their
 frameworks, as registry.search.offers gives the Whoosh document) are now rows of their own, a
 row a title (the title alone must match the whole query, as before: one row a supplier would
-match "cloud identity" across two titles), so the sellers are one index lookup. The table is created on both engines; on PostgreSQL alone (as 0016: full-
-text search is that engine's own) it is filled and kept in step by statement-level triggers with
-transition tables, one set-based refresh of the suppliers a statement touched, whatever wrote
-the rows. An UPDATE touching none of the columns the words come from refreshes nothing.
+match "cloud identity" across two titles), so the sellers are one index lookup. The table is
+created on both engines; on PostgreSQL alone (as 0016: full-text search is that engine's own)
+it is filled and kept in step by statement-level triggers with transition tables, set-based,
+whatever wrote the rows. An UPDATE touching none of the columns the titles come from refreshes
+nothing.
 """
 
 import sqlalchemy as sa
