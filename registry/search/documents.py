@@ -23,10 +23,9 @@ from registry.search.offers import on_lots, what_they_sell
 from registry.suppliers.models import Supplier, SupplierGroup
 
 CHUNK = 2000
-# Matches whose facet values are read per statement: a search's whole capped list at once (the
-# round trips, not the rows, were what cost).
-FACET_CHUNK = 1000
 NOT_SCORED = "not yet scored"
+# A record's facet values: {facet name: values}, as its Document holds them.
+FacetValues = dict[str, list[str]]
 
 
 def score_band(score: Any) -> str:
@@ -90,7 +89,10 @@ def _lot_docs(db: Session, where: Any) -> list[Document]:
     ]
 
 
-def _supplier_docs(db: Session, where: Any, *, sells: bool = True) -> list[Document]:
+def _supplier_docs(
+    db: Session, where: Any, *, sells: bool = True, facets: dict[str, FacetValues] | None = None
+) -> list[Document]:
+    """`facets`: the suppliers' facet values already read (facet_values_for), not read again."""
     rows = list(
         db.execute(
             sa.select(
@@ -103,9 +105,14 @@ def _supplier_docs(db: Session, where: Any, *, sells: bool = True) -> list[Docum
             .order_by(Supplier.id)
         )
     )
-    frameworks, bands, flagged = _supplier_facets(
-        db, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
-    )
+    if facets is None:
+        frameworks, bands, flagged = _supplier_facets(
+            db, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
+        )
+    else:
+        frameworks, bands, flagged = _known_facets(
+            facets, [(r.Supplier.id, r.Supplier.group_id) for r in rows]
+        )
     sold = what_they_sell(db, [r.Supplier.id for r in rows]) if sells else {}
     docs = []
     for row in rows:
@@ -149,6 +156,22 @@ def _supplier_facets(
     flagged = {group_id for group_id, _ in db.execute(open_flag_links(groups))}
     for supplier_id, reference in db.execute(on_lots(ids)):
         frameworks[supplier_id].add(reference)
+    return frameworks, bands, flagged
+
+
+def _known_facets(
+    facets: dict[str, FacetValues], suppliers: list[tuple[int, int]]
+) -> tuple[dict[int, set[str]], dict[int, str], set[int]]:
+    """_supplier_facets' answer, from facet values already read."""
+    frameworks: dict[int, set[str]] = defaultdict(set)
+    bands: dict[int, str] = {}
+    flagged: set[int] = set()
+    for supplier_id, group_id in suppliers:
+        values = facets.get(f"supplier:{supplier_id}", {})
+        frameworks[supplier_id].update(values.get("frameworks", ()))
+        bands[supplier_id] = values.get("score_band", [NOT_SCORED])[0]
+        if values.get("open_flags") == ["yes"]:
+            flagged.add(group_id)
     return frameworks, bands, flagged
 
 
@@ -295,17 +318,21 @@ def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int
 
 
 def documents_for(
-    db: Session, wanted: dict[str, set[int]], *, shown: bool = False
+    db: Session,
+    wanted: dict[str, set[int]],
+    *,
+    shown: bool = False,
+    facets: dict[str, FacetValues] | None = None,
 ) -> tuple[list[Document], list[str]]:
     """The current documents of these records, and the keys of those no longer public.
     `shown`: for a page of results, so without what suppliers sell (searched, never shown:
-    three more queries)."""
+    three more queries); `facets`: the suppliers' facet values, if already read (three more)."""
     docs: list[Document] = []
     removed: list[str] = []
     for kind, ids in wanted.items():
         model, build = BUILDERS[kind]
         if shown and kind == "supplier":
-            build = functools.partial(_supplier_docs, sells=False)
+            build = functools.partial(_supplier_docs, sells=False, facets=facets)
         for part in _chunks(sorted(ids)):
             found = build(db, model.id.in_(part))
             docs.extend(found)
@@ -314,77 +341,114 @@ def documents_for(
     return docs, removed
 
 
-# A record's facet values: {facet name: values}, as its Document holds them.
-FacetValues = dict[str, list[str]]
-
-
-def _facets_of(kind: str, rows: Iterable[Any]) -> Iterator[tuple[str, FacetValues]]:
-    for r in rows:
-        yield (
-            f"{kind}:{r.id}",
-            {
-                "kind": [kind],
-                "frameworks": [r.reference] if r.reference else [],
-                "category": [r.category.value] if getattr(r, "category", None) else [],
-            },
-        )
-
-
 def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, FacetValues]:
-    """The facet values of the public records among these, by document key, read with a few
-    narrow queries: what a search needs to count and filter every match it groups, without
-    building each match's whole document (only the page shown needs those)."""
+    """The facet values of the public records among these, by document key, read in one
+    statement (each statement was a round trip, and a search asked five to eight): what a search
+    needs to count and filter every match it groups, without building each match's whole
+    document (only the page shown needs those). `wanted` is a search's capped matches: a
+    thousand ids at most, one array parameter a kind on PostgreSQL."""
+    if not any(wanted.values()):
+        return {}
+    # Every kind, those without matches too: one statement text whatever was found, compiled
+    # once per process (compiling each new combination cost more than running it).
+    parts = [_facet_rows[kind](among(db, sorted(wanted.get(kind, ())))) for kind in KINDS]
     found: dict[str, FacetValues] = {}
-    queries = {
-        "framework": lambda ids: sa.select(Framework.id, Framework.reference).where(
-            Framework.id.in_(ids), Framework.retracted_at.is_(None)
-        ),
-        "lot": lambda ids: (
-            sa.select(Lot.id, Framework.reference)
-            .join(Framework, Lot.framework_id == Framework.id)
-            .where(Lot.id.in_(ids), Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
-        ),
-        "obligation": lambda ids: (
-            sa.select(Obligation.id, Obligation.category, Framework.reference)
-            .join(Framework, Obligation.framework_id == Framework.id)
-            .where(
-                Obligation.id.in_(ids),
-                Obligation.retracted_at.is_(None),
-                Framework.retracted_at.is_(None),
-            )
-        ),
-        "contract": lambda ids: (
-            sa.select(Contract.id, Framework.reference)
-            .outerjoin(Lot, Contract.lot_id == Lot.id)
-            .outerjoin(Framework, Lot.framework_id == Framework.id)
-            .where(
-                Contract.id.in_(ids),
-                Contract.publication == Publication.published,
-                Contract.retracted_at.is_(None),
-            )
-        ),
-    }
-    for kind, ids in wanted.items():
-        for part in _chunks(sorted(ids), FACET_CHUNK):
+    rows = db.execute(sa.union_all(*parts))
+    for kind, record_id, reference, category, score, flagged in rows:
+        key = f"{kind}:{record_id}"
+        values = found.get(key)
+        if values is None:
+            values = found[key] = {"kind": [kind], "frameworks": []}
             if kind != "supplier":
-                found.update(_facets_of(kind, db.execute(queries[kind](among(db, part)))))
-                continue
-            suppliers = db.execute(
-                sa.select(Supplier.id, Supplier.group_id).where(
-                    Supplier.id.in_(among(db, part)), Supplier.merged_into_id.is_(None)
-                )
-            ).all()
-            frameworks, bands, flagged = _supplier_facets(
-                db, [(r.id, r.group_id) for r in suppliers]
-            )
-            for supplier_id, group_id in suppliers:
-                found[f"supplier:{supplier_id}"] = {
-                    "kind": ["supplier"],
-                    "frameworks": sorted(frameworks[supplier_id]),
-                    "score_band": [bands.get(supplier_id, NOT_SCORED)],
-                    "open_flags": ["yes" if group_id in flagged else "no"],
-                }
+                values["category"] = [category] if category else []
+        if reference is not None:
+            if reference not in values["frameworks"]:
+                values["frameworks"].append(reference)
+        elif kind == "supplier":  # the supplier's own row
+            values["score_band"] = [score_band(score) if score is not None else NOT_SCORED]
+            values["open_flags"] = ["yes" if flagged else "no"]
+    for values in found.values():
+        values["frameworks"].sort()
     return found
+
+
+def _facet_row(kind: str, record_id: Any, reference: Any, **more: Any) -> sa.Select[Any]:
+    """(kind, id, framework reference, category, score, flagged): one row shape for every kind,
+    so that one UNION ALL reads the facet values of every kind at once."""
+    return sa.select(
+        sa.literal(kind, sa.String).label("kind"),
+        record_id.label("id"),
+        sa.cast(reference, sa.String).label("reference"),
+        more.get("category", sa.cast(sa.null(), sa.String)).label("category"),
+        more.get("score", sa.cast(sa.null(), Score.score.type)).label("score"),
+        more.get("flagged", sa.cast(sa.null(), sa.Boolean)).label("flagged"),
+    )
+
+
+def _supplier_facet_rows(ids: Any) -> sa.Select[Any]:
+    """A public supplier's own row (its current overall score, whether its group has an open
+    lock-in flag), then a row per framework reference of its lots (on_lots)."""
+    score = (
+        sa.select(Score.score)
+        .where(Score.supplier_id == Supplier.id, Score.current.is_(True))
+        .where(Score.framework_id.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    flagged = open_flag_links(sa.select(Supplier.group_id).where(Supplier.id.in_(ids))).subquery()
+    own = _facet_row(
+        "supplier",
+        Supplier.id,
+        sa.null(),
+        score=score,
+        flagged=Supplier.group_id.in_(sa.select(flagged.c[0])),
+    ).where(Supplier.id.in_(ids), Supplier.merged_into_id.is_(None))
+    lots = on_lots(
+        sa.select(Supplier.id).where(Supplier.id.in_(ids), Supplier.merged_into_id.is_(None))
+    ).subquery()
+    return (
+        sa.union_all(own, _facet_row("supplier", lots.c.supplier_id, lots.c.reference))
+        .subquery()
+        .select()
+    )
+
+
+_facet_rows: dict[str, Callable[[Any], sa.Select[Any]]] = {
+    "framework": lambda ids: _facet_row("framework", Framework.id, Framework.reference).where(
+        Framework.id.in_(ids), Framework.retracted_at.is_(None)
+    ),
+    "lot": lambda ids: (
+        _facet_row("lot", Lot.id, Framework.reference)
+        .join(Framework, Lot.framework_id == Framework.id)
+        .where(Lot.id.in_(ids), Lot.retracted_at.is_(None), Framework.retracted_at.is_(None))
+    ),
+    "obligation": lambda ids: (
+        _facet_row(
+            "obligation",
+            Obligation.id,
+            Framework.reference,
+            category=sa.cast(Obligation.category, sa.String),
+        )
+        .join(Framework, Obligation.framework_id == Framework.id)
+        .where(
+            Obligation.id.in_(ids),
+            Obligation.retracted_at.is_(None),
+            Framework.retracted_at.is_(None),
+        )
+    ),
+    "contract": lambda ids: (
+        _facet_row("contract", Contract.id, Framework.reference)
+        .select_from(Contract)
+        .outerjoin(Lot, Contract.lot_id == Lot.id)
+        .outerjoin(Framework, Lot.framework_id == Framework.id)
+        .where(
+            Contract.id.in_(ids),
+            Contract.publication == Publication.published,
+            Contract.retracted_at.is_(None),
+        )
+    ),
+    "supplier": _supplier_facet_rows,
+}
 
 
 def among(db: Session, ids: list[int]) -> list[int] | sa.Select[Any]:

@@ -26,3 +26,23 @@ class SearchVector(ModelBase):
     kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     record_id: Mapped[int] = mapped_column(primary_key=True)
     vector: Mapped[str] = mapped_column(VECTOR)
+
+
+class SupplierSells(ModelBase):
+    """The titles each public supplier sells under (registry.search.offers': its public
+    contracts', lots' and their frameworks'), a row a title, kept in step by triggers (migration
+    0030): the PostgreSQL backend finds the sellers of what was asked for with one index lookup."""
+
+    __tablename__ = "supplier_sells"
+    __table_args__ = (
+        sa.Index("ix_supplier_sells_vector", "vector", postgresql_using="gin"),
+        {
+            "comment": (
+                "the titles each public supplier sells under, for the PostgreSQL search backend"
+            )
+        },
+    )
+
+    supplier_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    title_key: Mapped[str] = mapped_column(sa.String(32), primary_key=True)  # md5 of the title
+    vector: Mapped[str] = mapped_column(VECTOR)

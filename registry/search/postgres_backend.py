@@ -25,7 +25,7 @@ from registry.markets.cpv import CPV_NAMES
 from registry.products.models import Product
 from registry.records import Publication
 from registry.search.breadth import Limits, check_wildcards, too_slow
-from registry.search.documents import FacetValues, documents_for, facet_values_for
+from registry.search.documents import FacetValues, among, documents_for, facet_values_for
 from registry.search.highlight import WORD, plain_words, tidy_query
 from registry.search.interfaces import (
     FACETS,
@@ -35,7 +35,7 @@ from registry.search.interfaces import (
     ISearchService,
     SearchResults,
 )
-from registry.search.models import SearchVector
+from registry.search.models import SearchVector, SupplierSells
 from registry.search.offers import cpv_words
 from registry.suppliers.models import Supplier
 
@@ -43,10 +43,6 @@ CONFIG = "english"
 QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE when statement_timeout stops a statement
 MATCH_CAP = 1000  # the best matches that are grouped, faceted and paged
 SELLS_TIER = 1000.0  # as the Whoosh backend: a seller of what was asked for comes first
-# The titles of these kinds are weighted A in their stored vectors (migration 0029): filtered
-# out of them, they are the titles' own vectors, read without parsing the titles again.
-TITLED = ("contract", "lot", "framework")
-TITLES: sa.ColumnClause[Any] = sa.literal_column("""'{a}'::"char"[]""")
 # Ranked as before the titles were weighted: every weight as the default, unweighted, one.
 ALIKE = "'{0.1,0.1,0.1,0.1}'::float4[]"
 EVERY_WEIGHT_ALIKE: sa.ColumnClause[Any] = sa.literal_column(ALIKE)
@@ -87,37 +83,23 @@ class PostgresSearchService:
         return sum(1 for _ in documents)
 
     def _matches(self, text: str) -> list[tuple[str, int]]:
-        # Only public records have a vector: one GIN-indexed table answers, read once (`hits`).
-        # Suppliers that sell what was asked for (registry.search.offers) come first, in a tier
-        # of their own: found from the lots, frameworks and contracts among the hits.
+        # Only public records have a vector: one GIN-indexed table answers. Suppliers that sell
+        # what was asked for (registry.search.offers) come first, in a tier of their own: found
+        # among the GIN-indexed titles they sell under (supplier_sells, migration 0030).
         tsquery = _tsquery(text)
         vectors = SearchVector.__table__
-        hits = (
-            sa.select(
-                vectors.c.kind,
-                vectors.c.record_id,
-                sa.func.ts_rank(EVERY_WEIGHT_ALIKE, vectors.c.vector, tsquery).label("rank"),
-                sa.case(
-                    (vectors.c.kind.in_(TITLED), sa.func.ts_filter(vectors.c.vector, TITLES)),
-                )
-                .op("@@")(tsquery)
-                .label("titled"),
-            )
-            .where(vectors.c.vector.op("@@")(tsquery))
-            .cte("hits")
-            .prefix_with("MATERIALIZED")
-        )
-        sellers = _sellers(tsquery, self._cpv_lots(tsquery), hits).subquery()
+        hits = sa.select(
+            vectors.c.kind,
+            vectors.c.record_id,
+            sa.func.ts_rank(EVERY_WEIGHT_ALIKE, vectors.c.vector, tsquery).label("rank"),
+        ).where(vectors.c.vector.op("@@")(tsquery))
+        sellers = _sellers(tsquery, among(self.db, self._cpv_lots(tsquery))).subquery()
         sold = sa.select(
             sa.literal("supplier").label("kind"),
             sellers.c.supplier_id,
             sa.literal(SELLS_TIER).label("rank"),
-        ).where(
-            sa.exists().where(
-                vectors.c.kind == "supplier", vectors.c.record_id == sellers.c.supplier_id
-            )
         )
-        both = sa.union_all(sa.select(hits.c.kind, hits.c.record_id, hits.c.rank), sold).subquery()
+        both = sa.union_all(hits, sold).subquery()
         rank = sa.func.sum(both.c.rank)
         select = (
             sa.select(both.c.kind, both.c.record_id)
@@ -207,7 +189,7 @@ class PostgresSearchService:
         for key in shown:
             kind, number = key.split(":")
             on_page.setdefault(kind, set()).add(int(number))
-        docs = {d.key: d for d in documents_for(self.db, on_page, shown=True)[0]}
+        docs = {d.key: d for d in documents_for(self.db, on_page, shown=True, facets=values)[0]}
         hits = [Hit(docs[key]) for key in shown if key in docs]
         suggestion = self._suggest(words) if words and not matches else None
         return SearchResults(text, hits, total, page, page_size, facets, suggestion, notice)
@@ -280,27 +262,26 @@ def _tsquery(text: str) -> Any:
     return alternatives
 
 
-def _sellers(tsquery: Any, cpv_lots: list[int], hits: Any) -> Any:
-    """The suppliers that sell what `tsquery` asks for: on a lot or framework whose words match,
-    of a group with a product that matches, or holding a published contract whose title does
-    or on a lot of `cpv_lots` (whose CPV names match): what registry.search.offers puts in a
-    supplier's Whoosh document, read from the stored vectors at query time so that every write
-    path keeps it current. `hits` are the records whose stored vector matches: the candidates,
-    of which the title alone must match (`titled`), as in the Whoosh document (a framework's
-    description names its suppliers' rivals)."""
-    on = Membership.status != MembershipStatus.removed
-
-    def titled(kind: str, record_id: Any) -> Any:
-        return sa.and_(hits.c.kind == kind, hits.c.record_id == record_id, hits.c.titled)
-
+def _sellers(tsquery: Any, cpv_lots: list[int] | sa.Select[Any]) -> Any:
+    """The public suppliers that sell what `tsquery` asks for: with a title (of a public
+    contract, lot or framework of theirs: supplier_sells) that matches alone, on a lot of
+    `cpv_lots` (whose CPV names match), or of a group with a product that matches: what
+    registry.search.offers puts in a supplier's Whoosh document, read from rows the triggers
+    keep current (a framework's description, which names its suppliers' rivals, is not among
+    them)."""
+    sells = SupplierSells.__table__
+    public = sa.exists().where(
+        SearchVector.kind == "supplier", SearchVector.record_id == Supplier.id
+    )
     return sa.union(
-        sa.select(Membership.supplier_id).where(on, Membership.lot_id.in_(cpv_lots)),
-        sa.select(Membership.supplier_id).join(hits, titled("lot", Membership.lot_id)).where(on),
+        sa.select(sells.c.supplier_id).where(sells.c.vector.op("@@")(tsquery)),
         sa.select(Membership.supplier_id)
-        .join(Lot, Membership.lot_id == Lot.id)
-        .join(hits, titled("framework", Lot.framework_id))
-        .where(on),
-        sa.select(Contract.supplier_id).join(hits, titled("contract", Contract.id)),
+        .join(Supplier, Membership.supplier_id == Supplier.id)
+        .where(
+            Membership.status != MembershipStatus.removed,
+            Membership.lot_id.in_(cpv_lots),
+            public,
+        ),
         sa.select(Supplier.id)
         .join(Product, Product.group_id == Supplier.group_id)
         .where(
@@ -308,6 +289,7 @@ def _sellers(tsquery: Any, cpv_lots: list[int], hits: Any) -> Any:
             sa.func.to_tsvector(CONFIG, sa.func.concat_ws(" ", Product.name, Product.version)).op(
                 "@@"
             )(tsquery),
+            public,
         ),
     )
 

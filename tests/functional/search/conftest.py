@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -7,6 +8,7 @@ import webtest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from registry.db import create_engine
 from tests.common.search import IndexHelper, search_index
 
 __all__ = ["IndexHelper", "search_index"]
@@ -22,3 +24,12 @@ def seeded_index(seeded_engine: Engine, app_settings: dict[str, Any]) -> None:
 @pytest.fixture
 def seeded_search(seeded_index: None, seeded_webtest_app: webtest.TestApp) -> webtest.TestApp:
     return seeded_webtest_app
+
+
+@pytest.fixture
+def migrated_engine(database_factory: Any) -> Iterator[tuple[str, Engine]]:
+    """A fresh, migrated database of its own (url, engine): for tests that downgrade it."""
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    yield url, engine
+    engine.dispose()
