@@ -1,7 +1,7 @@
 """record totals
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-06
 
 Issue 21: the suppliers and buyers lists and the buyer and supplier pages' counts of ratings read
@@ -22,7 +22,7 @@ from alembic import op
 import registry.db
 
 revision = "0031"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 
