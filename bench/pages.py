@@ -87,11 +87,12 @@ def make_app(url: str) -> Any:
     from pyramid.config import Configurator
     from pyramid.response import Response
 
-    from registry.config import configure
+    from registry.config import configure, freeze_start_up
 
     # As production.ini: market figures kept five minutes per process.
     settings = {"sqlalchemy.url": url, "registry.markets.cache_seconds": "300"}
     registry_app = configure(settings).make_wsgi_app()
+    freeze_start_up({"registry.gc_freeze": "true"})  # as the ini files have it
     with Configurator() as config:
         config.add_route("hello", HELLO)
         config.add_view(lambda request: Response("Hello world"), route_name="hello")

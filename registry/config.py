@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import secrets
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
 from pyramid.router import Router
+from pyramid.settings import asbool
 
 from registry import PROJECT_ROOT
 from registry.authnz import RootFactory
@@ -111,4 +113,17 @@ def configure(settings: dict[str, Any] | None = None) -> Configurator:
 
 def main(global_config: dict[str, Any], **settings: Any) -> Router:
     """The paste entry point used by pserve and waitress."""
-    return configure(settings).make_wsgi_app()
+    app = configure(settings).make_wsgi_app()
+    freeze_start_up(settings)
+    return app
+
+
+def freeze_start_up(settings: dict[str, Any]) -> None:
+    """With `registry.gc_freeze` (the ini files set it; a test process does not, so its
+    garbage is still found and its unclosed files still warned of): what start-up built (routes,
+    templates, mappers, settings) lives as long as the process, so it is moved out of the
+    collector's sight. A full collection then walks only what requests make: at 100,000 records
+    full collections were most of a search's p95 on PostgreSQL."""
+    if asbool(settings.get("registry.gc_freeze", False)):
+        gc.collect()
+        gc.freeze()
