@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
+from whoosh import index as whoosh_index
 
 from registry.search.documents import all_documents
 from registry.search.interfaces import MAX_QUERY_LENGTH, ISearchService, SearchUnavailable
@@ -223,3 +224,35 @@ def test_whoosh_reads_the_next_generation_when_a_writer_removed_the_one_it_opene
     monkeypatch.setattr(whoosh_backend.whoosh_index, "open_dir", always_gone)
     with pytest.raises(SearchUnavailable):
         WhooshSearchService(tmp_path / "index")._open()
+
+
+def test_whoosh_rebuilt_in_segments_side_by_side_finds_the_same_in_the_same_order(
+    db_session: Session, tmp_path: Path
+) -> None:
+    gp_market()
+    for number in range(7):  # equal scores: their order is the documents' order in the index
+        SupplierFactory(name=f"Clinical Systems {number} Ltd", aliases=["Clinical Systems"])
+    whole = WhooshSearchService(tmp_path / "whole")
+    parts = WhooshSearchService(tmp_path / "parts")
+    count = whole.rebuild(all_documents(db_session, expunge=False))
+    # Segments of three documents, built by worker processes and listed in the order read.
+    assert parts.rebuild(all_documents(db_session, expunge=False), segment_size=3) == count
+    ix = whoosh_index.open_dir(str(parts.path))
+    with ix.searcher() as searcher:
+        assert len(searcher.leaf_searchers()) == -(-count // 3)
+        assert searcher.doc_count() == count
+    ix.close()
+
+    def found(service: WhooshSearchService, text: str, **kwargs: Any) -> Any:
+        results = service.search(text, page_size=3, **kwargs)
+        hits = [(hit.document, hit.score) for hit in results.hits]
+        return hits, results.total, results.facets, results.suggestion
+
+    # Not wildcards: Whoosh scores a wildcard that stands for one word in a segment as that
+    # word, and one that stands for more at a constant score, segment by segment.
+    for text in ("clinical systems", "EMIS", "systmone", "bulk extract", "clinicl", "practice"):
+        for page in (1, 2):
+            assert found(parts, text, page=page) == found(whole, text, page=page), text
+        kind = {"kind": ["supplier"]}
+        assert found(parts, text, filters=kind) == found(whole, text, filters=kind), text
+    assert found(parts, "clinical systems")[1] >= 7
