@@ -109,6 +109,7 @@ def test_a_killed_import_leaves_the_database_consistent_and_reruns_cleanly(
 ) -> None:
     url = database_factory.fresh()
     ini = write_ini(tmp_path, url)
+    assert run_cli(ini, "reindex").exit_code == 0  # as `registry init` leaves it: imports index
     files = [FIRST, _second_file(tmp_path)]
     _import_and_kill(ini, url, files)
 
