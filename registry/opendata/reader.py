@@ -125,12 +125,12 @@ _fast_decode = msgspec.json.Decoder(float_hook=Decimal).decode
 
 
 def _loads(raw: bytes) -> Any:
-    if raw.startswith(BOM):  # a byte-order mark: files joined line by line keep theirs
-        raw = raw[3:]
+    # A byte-order mark: files joined line by line keep theirs.
     try:
-        return _fast_decode(raw)
-    except Exception:  # noqa: BLE001 - the json way below raises what the caller reports
-        return _decode(raw.decode("utf-8"))
+        return _fast_decode(raw[3:] if raw.startswith(BOM) else raw)
+    except (ValueError, ArithmeticError, RecursionError):  # the json way words it, or reads it
+        text = raw.decode("utf-8")
+        return _decode(text[1:] if text.startswith("\ufeff") else text)
 
 
 def _json_lines(stream: IO[bytes], on_package: OnPackage | None = None) -> Iterator[Found]:

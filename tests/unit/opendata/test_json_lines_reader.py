@@ -71,5 +71,12 @@ def test_every_real_line_reads_as_json_reads_it() -> None:
         expected = []
         for line in lines:
             value = as_json_reads(line)
-            expected += value["releases"] if "releases" in value else [value]
+            expected += value.get("releases", [value])
         assert typed([found.release for found in iter_releases(path)]) == typed(expected)
+
+
+def test_a_line_not_utf8_is_refused_naming_its_byte_from_the_line_start(tmp_path: Path) -> None:
+    path = tmp_path / "releases.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"ocid": "a", "t": "\xff"}\n')  # after a byte-order mark
+    with pytest.raises(ReadError, match=r"line 1: not UTF-8 \(byte 24\)"):
+        list(iter_releases(path))
