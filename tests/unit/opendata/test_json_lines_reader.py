@@ -77,6 +77,7 @@ def test_every_real_line_reads_as_json_reads_it() -> None:
 
 def test_a_line_not_utf8_is_refused_naming_its_byte_from_the_line_start(tmp_path: Path) -> None:
     path = tmp_path / "releases.jsonl"
-    path.write_bytes(b'\xef\xbb\xbf{"ocid": "a", "t": "\xff"}\n')  # after a byte-order mark
-    with pytest.raises(ReadError, match=r"line 1: not UTF-8 \(byte 24\)"):
+    # A byte-order mark on the second line: the file's own, before the first, is skipped earlier.
+    path.write_bytes(b'{"ocid": "a"}\n\xef\xbb\xbf{"ocid": "a", "t": "\xff"}\n')
+    with pytest.raises(ReadError, match=r"line 2: not UTF-8 \(byte 24\)"):
         list(iter_releases(path))
