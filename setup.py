@@ -10,6 +10,7 @@ install_requires = [
     "govuk-frontend-jinja==4.1.0",  # pinned with the govuk-frontend 6.3.0 npm package
     "ijson>=3.2",
     "jsonschema>=4.21",
+    "msgspec>=0.18",  # the import reads JSON Lines with it: numbers to Decimal as published
     "ocdsmerge>=0.8",  # compiles record packages that lack a compiledRelease
     "openapi-core>=0.19",
     "orjson>=3.9",  # the import's release hashes: canonical JSON, ten times faster than json

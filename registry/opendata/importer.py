@@ -376,6 +376,8 @@ class _Writer:
 
     def shared_awards(self, mapped: Any) -> None:
         """Several parties of one award that are one registry supplier make one contract."""
+        if len(mapped.contracts) < 2:  # most releases: one award, one supplier
+            return
         groups: dict[str, list[ContractData]] = collections.defaultdict(list)
         for data in mapped.contracts:
             groups[data.award_id].append(data)
