@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.contracts.datause import DataUse, use_columns_in
 from registry.db import utcnow
-from registry.markets.aggregates import aggregate_query, market_currencies
+from registry.markets.aggregates import aggregate_query, market_currencies, stage_currencies
 from registry.markets.concentration import EMPTY, Concentration, Leading, Share
 from registry.markets.keys import KINDS, MarketKey
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -204,30 +204,6 @@ def _values_of(kind: str, keys: Any) -> Any:
     return sa.select(value).where(keys.c.market_key.like(f"{kind}-%"))
 
 
-def _stage_currencies(db: Session, kind: str, depth: int, within: Any) -> sa.Table:
-    """Each market's currency, in a temporary table keyed by market: the group and year rows
-    join it by key. (Joined as a subquery, SQLite scanned every market's row for each contract:
-    contracts x markets, 420 of 477 s at 100,000 contracts and 20,000 buyer-wide markets.)"""
-    table = sa.Table(
-        "tmp_market_currency",
-        sa.MetaData(),
-        sa.Column("market", sa.String(8) if kind == "cpv" else sa.Integer, primary_key=True),
-        sa.Column("currency", sa.String(3)),
-        prefixes=["TEMPORARY"],
-    )
-    connection = db.connection()
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-    db.execute(
-        table.insert().from_select(
-            ["market", "currency"], market_currencies(kind, depth, within=within)
-        )
-    )
-    if connection.dialect.name == "postgresql":
-        db.execute(sa.text(f"ANALYZE {table.name}"))  # else planned as an empty table
-    return table
-
-
 def refresh_market_figures(db: Session, depth: int, only: Any = None) -> int:
     """Replace every market's stored figures (every kind: CPV markets at `depth`, other
     classifications, framework lots, buyer-wide markets) with the published contracts' figures
@@ -256,7 +232,7 @@ def refresh_market_figures(db: Session, depth: int, only: Any = None) -> int:
     try:
         for kind in KINDS:
             within = None if keys is None else _values_of(kind, keys)
-            currencies = _stage_currencies(db, kind, depth, within)
+            currencies = stage_currencies(db, kind, market_currencies(kind, depth, within=within))
             groups = _group_rows(kind, depth, within, currencies)
             db.execute(staged.insert().from_select(list(groups.selected_columns.keys()), groups))
             years = _year_rows(kind, depth, within, currencies)
