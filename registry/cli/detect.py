@@ -12,10 +12,14 @@ from registry.cli import CLIContext, main, pass_context
 from registry.clock import today
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
-from registry.flags.incremental import finish, plan_detection, refresh_record_figures
+from registry.flags.incremental import (
+    finish,
+    plan_detection,
+    refresh_markets,
+    refresh_record_figures,
+)
 from registry.flags.services import active_flags, as_json, run_detection
 from registry.frameworks.lifecycle import disagreements
-from registry.markets.figures import refresh_market_figures
 from registry.markets.services import cpv_depth
 
 
@@ -72,7 +76,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         markets = 0
         if plan is None or plan.markets is None or plan.changes.count("market"):
             only = None if plan is None else plan.markets
-            markets = refresh_market_figures(db, cpv_depth(cli.settings), only)
+            markets = refresh_markets(db, cpv_depth(cli.settings), only)
         stored = time.perf_counter() - started
         started = time.perf_counter()
         records = refresh_record_figures(db, plan)

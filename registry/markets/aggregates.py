@@ -201,11 +201,18 @@ def run_market_currencies(contracts: Any, kind: str, since_year: int | None) -> 
 
 
 def run_aggregate_query(
-    contracts: Any, kind: str, since_year: int | None, currencies: Any = None
+    contracts: Any,
+    kind: str,
+    since_year: int | None,
+    currencies: Any = None,
+    *,
+    by_year: bool = False,
+    extra: Callable[[Any], list[Any]] = lambda value: [],
 ) -> sa.Select[Any]:
-    """`aggregate_query` (per market and group, no year, every market of the kind) over a
-    detection run's published contracts (registry.flags.run_contracts.RUN_CONTRACTS).
-    `currencies`: `run_market_currencies` staged (`stage_currencies`), as `aggregate_query`."""
+    """`aggregate_query` (per market and group, and year when `by_year`, every market of the
+    kind) over a detection run's published contracts
+    (registry.flags.run_contracts.RUN_CONTRACTS). `currencies`: `run_market_currencies`
+    staged (`stage_currencies`), as `aggregate_query` has them."""
     c = contracts.c
     market, where = _run_scope(contracts, kind, since_year)
     return _grouped(
@@ -217,7 +224,8 @@ def run_aggregate_query(
         currency=c.currency,
         where=where,
         frame=lambda q: q.select_from(contracts),
-        by=[],
+        by=[c.year.label("year")] if by_year else [],
+        extra=extra,
         currencies=currencies,
     )
 
