@@ -1,5 +1,5 @@
-"""Time `registry detect` (every detector) on generated contracts, beside one plain GROUP BY
-scan of the contracts table measured in the same run, and print the ratio.
+"""Time `registry detect` (every detector) on generated contracts, beside one pass over the
+contracts joined to their suppliers measured in the same run, and print the ratio.
 
     python -m bench.detect [--contracts 1000000] [--database-url URL] [--postgres URL]
 
@@ -28,10 +28,12 @@ from sqlalchemy.orm import Session
 
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
+from registry.contracts.queries import contract_year
 from registry.db import create_engine, refresh_statistics, utcnow
 from registry.flags.detectors import load_settings
 from registry.flags.services import run_detection
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
+from registry.markets.services import DEFAULT_CPV_DEPTH
 from registry.migrate import upgrade_to_head
 from registry.products.models import ContractProduct, Product
 from registry.suppliers.models import Supplier, SupplierGroup
@@ -287,10 +289,17 @@ def measure(url: str) -> dict[str, Any]:
         # without them PostgreSQL plans the aggregates as if the tables were empty.
         refresh_statistics(engine)
         with engine.connect() as conn:
+            # The baseline (issue 21): one pass over the contracts joined to their suppliers,
+            # reading what every detector needs (group, market, buyer, year and value), not an
+            # index-only scan (best of three, warm cache).
             scan = sa.select(
-                Contract.supplier_id, sa.func.count(), sa.func.sum(Contract.value_amount)
-            ).group_by(Contract.supplier_id)
-            # The baseline: one plain aggregate over every contract (best of three, warm cache).
+                sa.func.count(),
+                sa.func.sum(Contract.value_amount),
+                sa.func.max(Supplier.group_id),
+                sa.func.max(sa.func.substr(Contract.cpv_code, 1, DEFAULT_CPV_DEPTH)),
+                sa.func.max(Contract.buyer_id),
+                sa.func.max(contract_year()),
+            ).join_from(Contract, Supplier, Supplier.id == Contract.supplier_id)
             baseline = min(_timed("scan", lambda: conn.execute(scan).all())[0] for _ in range(3))
             count = conn.execute(sa.select(sa.func.count()).select_from(Contract)).scalar_one()
         settings = load_settings({})
@@ -335,7 +344,7 @@ def report(name: str, url: str, contracts: int, reuse: bool = False) -> None:
     figures = measure(url)
     baseline = figures["baseline"]
     print(f"contracts in the table:          {figures['contracts']:>12,}")
-    print(f"baseline GROUP BY scan:          {baseline:>10.3f} s")
+    print(f"baseline one pass:               {baseline:>10.3f} s")
     for label, (seconds, runs) in figures["runs"].items():
         print(
             f"detect, {label + ':':<31}{seconds:>9.3f} s   ratio {seconds / baseline:>6.1f}x the scan"

@@ -128,14 +128,14 @@ def store_market_figures(url: str) -> tuple[int, float]:
     from sqlalchemy.orm import Session
 
     from registry.figures.services import refresh_all
-    from registry.markets.figures import refresh_market_figures
+    from registry.flags.incremental import refresh_markets
     from registry.markets.services import DEFAULT_CPV_DEPTH
 
     engine = create_engine(url)
     try:
         started = time.perf_counter()
         with Session(engine) as db, db.begin():
-            count = refresh_market_figures(db, DEFAULT_CPV_DEPTH)
+            count = refresh_markets(db, DEFAULT_CPV_DEPTH, None)  # as `registry detect --full`
             refresh_all(db)
         return count, time.perf_counter() - started
     finally:

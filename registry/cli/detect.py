@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import click
 from pyramid.exceptions import ConfigurationError
@@ -12,10 +13,14 @@ from registry.cli import CLIContext, main, pass_context
 from registry.clock import today
 from registry.flags.coverage import coverage_counts
 from registry.flags.detectors import DETECTORS, load_settings
-from registry.flags.incremental import finish, plan_detection, refresh_record_figures
-from registry.flags.services import active_flags, as_json, run_detection
+from registry.flags.incremental import (
+    finish,
+    plan_detection,
+    refresh_markets,
+    refresh_record_figures,
+)
+from registry.flags.services import active_flags, as_json, drop_run_tables, run_detection
 from registry.frameworks.lifecycle import disagreements
-from registry.markets.figures import refresh_market_figures
 from registry.markets.services import cpv_depth
 
 
@@ -62,18 +67,23 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         raise click.ClickException(str(exc)) from exc
     with cli.session() as db:
         plan = None if detector_id else plan_detection(db, settings, full=full)
-        if plan is None:
-            summary = f"Detector {detector_id} run in full."
-            runs = run_detection(db, settings, [str(detector_id)])
-        else:
-            summary = plan.summary()
-            runs = run_detection(db, settings, plan.detectors) if plan.detectors else []
-        started = time.perf_counter()
-        markets = 0
-        if plan is None or plan.markets is None or plan.changes.count("market"):
-            only = None if plan is None else plan.markets
-            markets = refresh_market_figures(db, cpv_depth(cli.settings), only)
-        stored = time.perf_counter() - started
+        # The run's temporary tables, kept after the detectors for the market figures to read.
+        cache: dict[Any, Any] = {}
+        try:
+            if plan is None:
+                summary = f"Detector {detector_id} run in full."
+                runs = run_detection(db, settings, [str(detector_id)], cache)
+            else:
+                summary = plan.summary()
+                runs = run_detection(db, settings, plan.detectors, cache) if plan.detectors else []
+            started = time.perf_counter()
+            markets = 0
+            if plan is None or plan.markets is None or plan.changes.count("market"):
+                only = None if plan is None else plan.markets
+                markets = refresh_markets(db, cpv_depth(cli.settings), only, cache)
+            stored = time.perf_counter() - started
+        finally:
+            drop_run_tables(db, cache)
         started = time.perf_counter()
         records = refresh_record_figures(db, plan)
         records_seconds = time.perf_counter() - started

@@ -30,8 +30,9 @@ from registry import clock
 from registry.changes import fingerprints, logged
 from registry.db import ModelBase
 from registry.figures import services as record_figures
-from registry.flags.detectors import DETECTORS, DetectionSettings
-from registry.markets.figures import METHOD_VERSION
+from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
+from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
+from registry.markets.figures import METHOD_VERSION, refresh_market_figures
 
 JOB = "detect"
 # What the detectors reading the run's contracts read: contracts, their suppliers, groups, buyers,
@@ -161,6 +162,25 @@ def refresh_record_figures(db: Session, plan: Plan | None) -> record_figures.Ref
         typed=_changed_ids("buyer_type"),
         frameworks=_changed_ids("framework"),
     )
+
+
+def refresh_markets(
+    db: Session, depth: int, only: sa.Select[Any] | None, cache: dict[Any, Any] | None = None
+) -> int:
+    """The stored market figures: every market's from the published contracts staged once in
+    RUN_CONTRACTS (one pass over contracts, suppliers and buyers, where each kind's figures
+    would join contracts and suppliers three times), or those of the markets `only` selects.
+    `cache`: the detection run's (`run_detection`), whose contracts are read if it built them;
+    its caller drops them."""
+    if only is not None:
+        return refresh_market_figures(db, depth, only)
+    if cache is not None:
+        contracts = RunContext(db, {}, depth, cache).contracts()
+        return refresh_market_figures(db, depth, None, contracts)
+    try:
+        return refresh_market_figures(db, depth, None, create_run_contracts(db, depth))
+    finally:
+        drop_run_contracts(db)
 
 
 def finish(db: Session, plan: Plan) -> None:

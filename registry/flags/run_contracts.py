@@ -36,6 +36,7 @@ RUN_CONTRACTS = sa.Table(
     sa.Column("uncompeted", sa.Integer),  # 1: direct award or limited procedure
     sa.Column("uncompeted_or_single_bid", sa.Integer),  # ... or a single tenderer
     sa.Column("separate", sa.Integer),  # 1: the buyer buys for itself (not a national body)
+    sa.Column("ceiling_only", sa.Integer),  # 1: no value, only a ceiling (the data-use counts)
     prefixes=["TEMPORARY"],
 )
 
@@ -75,6 +76,9 @@ def create_run_contracts(db: Any, depth: int) -> sa.Table:
                 "uncompeted_or_single_bid"
             ),
             flag(Buyer.buyer_type.not_in((BuyerType.nhs_national,))).label("separate"),
+            flag(
+                sa.and_(Contract.value_amount.is_(None), Contract.ceiling_amount.is_not(None))
+            ).label("ceiling_only"),
         )
         .join(Supplier, Supplier.id == Contract.supplier_id)
         .join(Buyer, Buyer.id == Contract.buyer_id)

@@ -54,13 +54,19 @@ class FlagError(Exception):
 
 
 def run_detection(
-    db: Session, settings: DetectionSettings, only: Sequence[str] | None = None
+    db: Session,
+    settings: DetectionSettings,
+    only: Sequence[str] | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> list[DetectorRun]:
-    """Run the detectors (all, or those named) and bring their flags into line with what they find."""
+    """Run the detectors (all, or those named) and bring their flags into line with what they
+    find. `cache`: the run's, given by a caller that reads its temporary tables afterwards (the
+    stored market figures read the run's contracts) and then drops them (`drop_run_tables`)."""
     runs = []
     # Shared by the detectors of this run: the window's first year, the market figures, and the
     # run's published contracts (a temporary table, built by the first detector that reads it).
-    cache: dict[Any, Any] = {}
+    owned = cache is None
+    cache = {} if cache is None else cache
     fresh_statistics(db)
     try:
         for detector_id in only or list(DETECTORS):
@@ -76,10 +82,17 @@ def run_detection(
             run.seconds = time.perf_counter() - started
             runs.append(run)
     finally:
-        drop_run_contracts(db)
-        for name in cache.get(TEMPORARY_TABLES, []):
-            db.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+        if owned:
+            drop_run_tables(db, cache)
     return runs
+
+
+def drop_run_tables(db: Session, cache: dict[Any, Any]) -> None:
+    """Drop the temporary tables of a detection run (its contracts, what detectors materialised)."""
+    drop_run_contracts(db)
+    for name in cache.pop(TEMPORARY_TABLES, []):
+        db.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    cache.clear()
 
 
 SNAPSHOT = ("status", "severity", "metrics", "thresholds", "subject_label")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,13 @@ from sqlalchemy.orm import Session
 
 from registry.contracts.datause import DataUse, use_columns_in
 from registry.db import utcnow
-from registry.markets.aggregates import aggregate_query, market_currencies
+from registry.markets.aggregates import (
+    aggregate_query,
+    market_currencies,
+    run_aggregate_query,
+    run_market_currencies,
+    stage_currencies,
+)
 from registry.markets.concentration import EMPTY, Concentration, Leading, Share
 from registry.markets.keys import KINDS, MarketKey
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -60,18 +67,39 @@ def _hhi(amount: Any, total: Any) -> Any:
     return sa.case((total > 0, 10_000.0 * squares / (_float(total) * _float(total))), else_=0.0)
 
 
-def _group_rows(kind: str, depth: int, within: Any = None, currencies: Any = None) -> Any:
+def _use_columns(contracts: Any) -> Callable[[Any], list[Any]]:
+    """The data-use counts (USE_NAMES) of a value expression, over the contracts table or, given
+    one, a run's contracts (registry.flags.run_contracts.RUN_CONTRACTS)."""
+    if contracts is None:
+        return lambda value: [
+            c.label(n) for c, n in zip(use_columns_in(value)[3:], USE_NAMES, strict=True)
+        ]
+    c = contracts.c
+    return lambda value: [
+        sa.func.count(sa.case((c.amount.is_(None), 1))).label("no_value"),
+        (sa.func.count(c.amount) - sa.func.count(value)).label("other_currency"),
+        sa.func.count(sa.case((c.ceiling_only == 1, 1))).label("ceiling_only"),
+    ]
+
+
+def _aggregate(
+    kind: str, depth: int, within: Any, currencies: Any, contracts: Any, **kwargs: Any
+) -> sa.Select[Any]:
+    """`aggregate_query` over the contracts table, or over a run's contracts when given (every
+    market of the kind: `within` is then None)."""
+    if contracts is None:
+        return aggregate_query(kind, depth, within=within, currencies=currencies, **kwargs)
+    return run_aggregate_query(contracts, kind, None, currencies, **kwargs)
+
+
+def _group_rows(
+    kind: str, depth: int, within: Any = None, currencies: Any = None, contracts: Any = None
+) -> Any:
     """Every (market, group) of one kind (or of the markets `within` selects), with shares and
     ranks within the market (the page's order breaks ties by the group's name, as the live page
     does)."""
-    groups = aggregate_query(
-        kind,
-        depth,
-        within=within,
-        currencies=currencies,
-        extra=lambda value: [
-            c.label(n) for c, n in zip(use_columns_in(value)[3:], USE_NAMES, strict=True)
-        ],
+    groups = _aggregate(
+        kind, depth, within, currencies, contracts, extra=_use_columns(contracts)
     ).subquery()
     market = sa.literal(f"{kind}-") + sa.cast(groups.c.market, sa.String)
     value = sa.func.coalesce(groups.c.value, 0.0)
@@ -115,12 +143,12 @@ def _group_rows(kind: str, depth: int, within: Any = None, currencies: Any = Non
 USE_NAMES = ("no_value", "other_currency", "ceiling_only")
 
 
-def _year_rows(kind: str, depth: int, markets: Any = None, currencies: Any = None) -> Any:
+def _year_rows(
+    kind: str, depth: int, markets: Any = None, currencies: Any = None, contracts: Any = None
+) -> Any:
     """Every (market, year) of one kind (or of the markets `markets` selects), its concentration
     both ways."""
-    rows = aggregate_query(
-        kind, depth, by_year=True, within=markets, currencies=currencies
-    ).subquery()
+    rows = _aggregate(kind, depth, markets, currencies, contracts, by_year=True).subquery()
     value = _positive(sa.func.coalesce(rows.c.value, 0.0))
     within: dict[str, Any] = {"partition_by": [rows.c.market, rows.c.year]}
     key = sa.cast(rows.c.group_id, sa.String)
@@ -204,36 +232,17 @@ def _values_of(kind: str, keys: Any) -> Any:
     return sa.select(value).where(keys.c.market_key.like(f"{kind}-%"))
 
 
-def _stage_currencies(db: Session, kind: str, depth: int, within: Any) -> sa.Table:
-    """Each market's currency, in a temporary table keyed by market: the group and year rows
-    join it by key. (Joined as a subquery, SQLite scanned every market's row for each contract:
-    contracts x markets, 420 of 477 s at 100,000 contracts and 20,000 buyer-wide markets.)"""
-    table = sa.Table(
-        "tmp_market_currency",
-        sa.MetaData(),
-        sa.Column("market", sa.String(8) if kind == "cpv" else sa.Integer, primary_key=True),
-        sa.Column("currency", sa.String(3)),
-        prefixes=["TEMPORARY"],
-    )
-    connection = db.connection()
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-    db.execute(
-        table.insert().from_select(
-            ["market", "currency"], market_currencies(kind, depth, within=within)
-        )
-    )
-    if connection.dialect.name == "postgresql":
-        db.execute(sa.text(f"ANALYZE {table.name}"))  # else planned as an empty table
-    return table
-
-
-def refresh_market_figures(db: Session, depth: int, only: Any = None) -> int:
+def refresh_market_figures(db: Session, depth: int, only: Any = None, contracts: Any = None) -> int:
     """Replace every market's stored figures (every kind: CPV markets at `depth`, other
     classifications, framework lots, buyer-wide markets) with the published contracts' figures
     now, or only those of the markets whose keys the select `only` gives (incremental
-    detection: the markets whose contracts changed); returns how many markets were stored."""
+    detection: the markets whose contracts changed); returns how many markets were stored.
+    `contracts`: the published contracts at `depth` staged in one narrow table
+    (registry.flags.run_contracts.RUN_CONTRACTS), read by every market's figures when all are
+    refreshed instead of joining contracts and suppliers three times per kind."""
     computed_at = utcnow()
+    if only is not None:
+        contracts = None  # a few markets: found through the contracts' indexes
     keys = None if only is None else only.subquery()
     for model in (MarketFigures, MarketGroupFigures, MarketYearFigures):
         delete = sa.delete(model)
@@ -256,10 +265,15 @@ def refresh_market_figures(db: Session, depth: int, only: Any = None) -> int:
     try:
         for kind in KINDS:
             within = None if keys is None else _values_of(kind, keys)
-            currencies = _stage_currencies(db, kind, depth, within)
-            groups = _group_rows(kind, depth, within, currencies)
+            chosen = (
+                market_currencies(kind, depth, within=within)
+                if contracts is None
+                else run_market_currencies(contracts, kind, None)
+            )
+            currencies = stage_currencies(db, kind, chosen)
+            groups = _group_rows(kind, depth, within, currencies, contracts)
             db.execute(staged.insert().from_select(list(groups.selected_columns.keys()), groups))
-            years = _year_rows(kind, depth, within, currencies)
+            years = _year_rows(kind, depth, within, currencies, contracts)
             db.execute(
                 sa.insert(MarketYearFigures).from_select(list(years.selected_columns.keys()), years)
             )

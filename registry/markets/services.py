@@ -24,7 +24,12 @@ from registry.contracts.models import Classification
 from registry.contracts.queries import contract_year, public_contract
 from registry.frameworks.models import Framework, Lot
 from registry.integers import whole_number
-from registry.markets.aggregates import aggregate_query, run_aggregate_query
+from registry.markets.aggregates import (
+    aggregate_query,
+    run_aggregate_query,
+    run_market_currencies,
+    stage_currencies,
+)
 from registry.markets.concentration import EMPTY, Concentration, concentration, leading
 from registry.markets.cpv import cpv_name
 from registry.markets.keys import (
@@ -258,8 +263,10 @@ def list_market_leaders(
     instead of joining contracts and suppliers again."""
     markets = []
     for kind in kinds:
+        staged = None
         if contracts is not None:
-            groups = run_aggregate_query(contracts, kind, since_year).subquery()
+            staged = stage_currencies(db, kind, run_market_currencies(contracts, kind, since_year))
+            groups = run_aggregate_query(contracts, kind, since_year, staged).subquery()
         else:
             groups = aggregate_query(kind, depth, since_year=since_year).subquery()
         value = sa.case((groups.c.value > 0, groups.c.value), else_=sa.null())
@@ -290,6 +297,8 @@ def list_market_leaders(
             .outerjoin(SupplierGroup, SupplierGroup.id == ranked.c.group_id)
             .where(sa.or_(ranked.c.buyer_rank <= leaders, ranked.c.value_rank <= leaders))
         ).all()
+        if staged is not None:
+            staged.drop(db.connection())
         by_market: dict[MarketKey, list[sa.Row[Any]]] = defaultdict(list)
         for row in rows:
             by_market[MarketKey(kind, str(row.market))].append(row)

@@ -14,13 +14,14 @@ import webtest
 from sqlalchemy.orm import Session
 
 from registry.contracts.datause import data_use_in
+from registry.flags.incremental import refresh_markets
 from registry.markets.figures import (
     METHOD_VERSION,
     group_page,
     refresh_market_figures,
     stored_market,
 )
-from registry.markets.models import MarketFigures
+from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
 from registry.markets.services import MarketKey, get_market, market_condition
 from tests.common.cli import run_cli, write_ini
 from tests.common.db.core import ContractFactory, LotFactory, SupplierFactory
@@ -101,6 +102,47 @@ def test_stored_figures_equal_the_live_computation_on_the_seed(
     gpsoc = stored_market(seeded_db_session, MarketKey("cpv", "48814"), DEPTH)
     assert gpsoc is not None and round(gpsoc.market.by_buyers.hhi) == 4375
     assert gpsoc.method_version == METHOD_VERSION
+
+
+def _stored(db: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every stored market figure but when it was computed, floats to 9 significant digits (a
+    sum of floats on SQLite depends on the order the contracts are read in)."""
+
+    def rows(model: Any) -> list[tuple[Any, ...]]:
+        columns = [c for c in model.__table__.columns if c.name != "computed_at"]
+        return sorted(
+            tuple(f"{v:.9g}" if isinstance(v, float) else v for v in row)
+            for row in db.execute(sa.select(*columns))
+        )
+
+    return {
+        m.__tablename__: rows(m) for m in (MarketFigures, MarketGroupFigures, MarketYearFigures)
+    }
+
+
+def test_figures_from_the_run_contracts_equal_those_from_the_contracts(
+    seeded_db_session: Session,
+) -> None:
+    """`registry detect` stores every market's figures from the published contracts staged once
+    (refresh_markets): the same figures as joining contracts and suppliers per kind."""
+    db = seeded_db_session
+    lot = LotFactory()
+    valued = [("10.00", "GBP", None), ("30.00", "EUR", None)]
+    for amount, currency, ceiling in [*valued, (None, "GBP", "900.00"), (None, "GBP", None)]:
+        ContractFactory(
+            lot=lot,
+            value_amount=amount and Decimal(amount),
+            currency=currency,
+            ceiling_amount=ceiling and Decimal(ceiling),
+        )
+    from_contracts = refresh_market_figures(db, DEPTH)
+    want = _stored(db)
+    assert refresh_markets(db, DEPTH, None) == from_contracts
+    got = _stored(db)
+    assert got == want
+    lot_rows = [r for r in got["market_figures"] if r[0] == f"lot-{lot.id}"]
+    assert len(lot_rows) == 1  # with its no-value, other-currency and ceiling-only counts
+    assert lot_rows[0][-5:-2] == (2, 1, 1)
 
 
 def test_stored_figures_equal_the_live_ones_with_ties_currencies_and_lots(
