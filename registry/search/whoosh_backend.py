@@ -59,7 +59,7 @@ LIMIT_MB = 256  # postings a segment's writer sorts in memory before spilling ru
 def make_schema() -> Schema:
     return Schema(
         key=ID(unique=True, stored=True),
-        # Facets are counted from these fields' postings (whoosh_matches): no columns to write.
+        # Facets are counted from these fields' postings (whoosh_facets): no columns to write.
         kind=ID(stored=True),
         record_id=STORED,
         title=TEXT(stored=True, field_boost=3.0, analyzer=StemmingAnalyzer()),

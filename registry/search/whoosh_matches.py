@@ -29,6 +29,7 @@ from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.util.numeric import byte_to_length
 
 from registry.search.interfaces import FACETS
+from registry.search.whoosh_facets import facet_table
 
 Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
@@ -82,7 +83,7 @@ def _evaluate(
     tallies: list[Counter[str]] = [Counter() for _ in FACETS]
     for subsearcher, offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
-        table = _facet_table(reader)
+        table = facet_table(reader)
         # Scores depend on the whole index's statistics: keyed by its generation too.
         segment = reader.segment().segment_id() if reader.segment() else offset
         key = (*index_key, searcher.ixreader.generation(), segment)
@@ -541,104 +542,3 @@ def _walk(m: Any, from_start: bool = False) -> Scores:
         m.next()
         read += 1
     return scores
-
-
-class _FacetPart:
-    """Some facets' values in one segment, each document's as the number of its combination of
-    values: counting or filtering matches is one pass over small integers, then a loop over
-    the few combinations. Frameworks (many values) are a part of their own, so the number of
-    combinations stays near the number of values."""
-
-    def __init__(
-        self,
-        names: tuple[str, ...],
-        keys: Iterable[tuple[Any, ...]],
-        values: Callable[[Any], tuple[tuple[str, ...], ...]],
-    ) -> None:
-        self.positions = [FACETS.index(name) for name in names]
-        numbers: dict[tuple[Any, ...], int] = {}
-        self.number_of = [numbers.setdefault(key, len(numbers)) for key in keys]
-        self.combos = [values(key) for key in numbers]  # number -> each facet's values
-        self._allowed: dict[Any, frozenset[int]] = {}
-
-    def count(self, docnums: Iterable[int], counts: list[Counter[str]]) -> None:
-        for number, count in Counter(map(self.number_of.__getitem__, docnums)).items():
-            for position, values in zip(self.positions, self.combos[number], strict=True):
-                for value in values:
-                    counts[position][value] += count
-
-    def allowed(self, filters: dict[str, list[str]]) -> frozenset[int] | None:
-        """The combinations holding a chosen value of each of this part's filtered facets
-        (None: none of them is filtered)."""
-        wanted = [
-            (i, frozenset(filters[FACETS[position]]))
-            for i, position in enumerate(self.positions)
-            if FACETS[position] in filters
-        ]
-        if not wanted:
-            return None
-        key = tuple(wanted)
-        found = self._allowed.get(key)
-        if found is None:
-            found = self._allowed[key] = frozenset(
-                number
-                for number, combo in enumerate(self.combos)
-                if all(chosen.intersection(combo[i]) for i, chosen in wanted)
-            )
-        return found
-
-
-class _FacetTable:
-    """Each document's facet values in one segment."""
-
-    def __init__(self, reader: Any) -> None:
-        # Read from the terms' postings: the columns cost ten times as long (a Python call and
-        # a decode per document), and each facet has few values.
-        size = reader.doc_count_all()
-        singles = tuple(name for name in FACETS if name != "frameworks")
-        columns: list[list[str]] = []
-        for name in singles:
-            column = [""] * size
-            for value, docnums in _postings(reader, name):
-                for docnum in docnums:
-                    column[docnum] = value
-            columns.append(column)
-        frameworks: list[list[str]] = [[] for _ in range(size)]
-        for value, docnums in _postings(reader, "frameworks"):
-            for docnum in docnums:
-                frameworks[docnum].append(value)
-        self.parts = [
-            _FacetPart(
-                singles, zip(*columns, strict=True), lambda k: tuple((v,) if v else () for v in k)
-            ),
-            _FacetPart(("frameworks",), map(tuple, frameworks), lambda k: (k,)),
-        ]
-
-    def count(self, docnums: Sequence[int], counts: list[Counter[str]]) -> None:
-        for part in self.parts:
-            part.count(docnums, counts)
-
-    def kept(self, docnums: Sequence[int], filters: dict[str, list[str]]) -> list[int]:
-        """The positions in `docnums` of the documents that pass every filter."""
-        kept: Iterable[int] = range(len(docnums))
-        for part in self.parts:
-            allowed = part.allowed(filters)
-            if allowed is not None:
-                number_of = part.number_of
-                kept = [i for i in kept if number_of[docnums[i]] in allowed]
-        return list(kept)
-
-
-def _postings(reader: Any, name: str) -> Iterable[tuple[str, Iterable[int]]]:
-    for term in reader.lexicon(name):
-        value = term.decode() if isinstance(term, bytes) else term
-        yield value, reader.postings(name, term).all_ids()
-
-
-def _facet_table(reader: Any) -> _FacetTable:
-    """Read once per segment reader (a refreshed searcher keeps the readers of the segments
-    that did not change)."""
-    table: _FacetTable | None = getattr(reader, "_registry_facets", None)
-    if table is None:
-        table = reader._registry_facets = _FacetTable(reader)
-    return table
