@@ -220,6 +220,7 @@ def add_audited(
     action: str,
     subject_type: str,
     actor: Any,
+    actor_label: str | None = None,
 ) -> R:
     """Add a new record and its "created" event (the flush gives it the id the event names)."""
     db.add(record)
@@ -230,6 +231,7 @@ def add_audited(
         subject_type=subject_type,
         subject_id=record.id,
         actor=actor,
+        actor_label=actor_label,
         after=snapshot(record),
     )
     return record

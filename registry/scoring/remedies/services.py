@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.audit.services import record_event
+from registry.audit.services import add_audited, record_event, snapshot_of
 from registry.frameworks.models import Membership, MembershipStatus, MembershipStatusChange
 from registry.problems import ServiceError
 from registry.records import Publication
@@ -82,12 +82,7 @@ def record_breach(
         "breach.create",
         "breach",
         actor,
-        after={
-            "kind": breach.kind,
-            "supplier_id": supplier_id,
-            "occurred_on": occurred_on,
-            "notice_due": breach.notice_due,
-        },
+        ("kind", "supplier_id", "occurred_on", "notice_due"),
     )
     return breach
 
@@ -133,12 +128,7 @@ def record_remediation_plan(
         "remediation.create",
         "remediation_plan",
         actor,
-        after={
-            "supplier_id": supplier_id,
-            "gap": plan.gap,
-            "agreed_date": agreed_date,
-            "progress_percent": progress_percent,
-        },
+        ("supplier_id", "gap", "agreed_date", "progress_percent"),
     )
     return plan
 
@@ -184,13 +174,7 @@ def record_exclusion(
         "exclusion.create",
         "exclusion",
         actor,
-        after={
-            "supplier_id": supplier_id,
-            "ground": exclusion.ground,
-            "kind": kind,
-            "start_date": start_date,
-            "expected_end_date": expected_end_date,
-        },
+        ("supplier_id", "ground", "kind", "start_date", "expected_end_date"),
     )
     return exclusion
 
@@ -236,20 +220,18 @@ def change_membership_status(
 
 
 def _add_and_record(
-    db: Session, record: Any, action: str, subject_type: str, actor: Any, **change: Any
+    db: Session, record: Any, action: str, subject_type: str, actor: Any, shown: tuple[str, ...]
 ) -> None:
-    """Store a new remedy record and its audit event; with no actor (the seed, a command) the
-    trail names the system."""
-    db.add(record)
-    db.flush()
-    record_event(
+    """Store a new remedy record and its audit event (these of its attributes after); with no
+    actor (the seed, a command) the trail names the system."""
+    add_audited(
         db,
+        record,
+        snapshot=snapshot_of(*shown),
         action=action,
         subject_type=subject_type,
-        subject_id=record.id,
         actor=actor,
         actor_label=None if actor else "system",
-        **change,
     )
 
 
