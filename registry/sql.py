@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
 
@@ -56,3 +57,11 @@ class CreateTempTableAs(sa.sql.expression.Executable, sa.sql.expression.ClauseEl
 @compiles(CreateTempTableAs)
 def _create_temp_table_as(element: CreateTempTableAs, compiler: Any, **kw: Any) -> str:
     return f"CREATE TEMPORARY TABLE {element.name} AS {compiler.process(element.select, **kw)}"
+
+
+def fresh_table(db: Session, table: sa.Table) -> None:
+    """Create a temporary table on the session's connection, replacing one an earlier run in
+    the same connection left."""
+    connection = db.connection()
+    table.drop(connection, checkfirst=True)
+    table.create(connection)

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
 from registry.changes.models import WorkFingerprint
+from registry.sql import fresh_table
 
 SPREAD = 9973  # a row's weight is its key modulo this prime, plus one
 MODULUS = 1_000_003  # a row's digest of its values stays under this prime
@@ -157,12 +158,6 @@ class Changes:
         return self.counts.get(kind, 0)
 
 
-def _fresh(db: Session, table: sa.Table) -> None:
-    connection = db.connection()
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-
-
 def compare(
     db: Session,
     job: str,
@@ -174,8 +169,8 @@ def compare(
     """Work out the fingerprints now (INSERT ... SELECT into a temporary table) and the subjects
     whose fingerprint differs from the stored one (left in CHANGED for the job to scope by),
     beside those known changed otherwise (`changed`: (kind, subject) selects)."""
-    _fresh(db, NOW)
-    _fresh(db, CHANGED)
+    fresh_table(db, NOW)
+    fresh_table(db, CHANGED)
     columns = ["kind", "subject", "fingerprint"]
     for select in sources:
         db.execute(NOW.insert().from_select(columns, select))

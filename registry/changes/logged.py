@@ -26,6 +26,7 @@ from registry.changes.models import Change
 from registry.contracts.models import Contract
 from registry.frameworks.models import Lot
 from registry.markets.keys import KINDS, kind_condition, market_column
+from registry.sql import fresh_table
 from registry.suppliers.models import Supplier
 
 CHANGE_LOG: sa.Table = Change.__table__  # type: ignore[assignment]
@@ -49,15 +50,9 @@ TOUCHED = sa.Table(
 )
 
 
-def _fresh(db: Session, table: sa.Table) -> None:
-    connection = db.connection()
-    table.drop(connection, checkfirst=True)
-    table.create(connection)
-
-
 def take(db: Session) -> int:
     """Move the logged changes into TAKEN and off the log; how many there were."""
-    _fresh(db, TAKEN)
+    fresh_table(db, TAKEN)
     log = CHANGE_LOG.c
     db.execute(
         TAKEN.insert().from_select(
@@ -81,7 +76,7 @@ def _logged_ids(kind: str) -> sa.Select[Any]:
 
 def _touched(db: Session, depth: int) -> None:
     """Fill TOUCHED from the contracts logged and those of the suppliers logged (moved)."""
-    _fresh(db, TOUCHED)
+    fresh_table(db, TOUCHED)
     values = {
         **{
             f"market_{kind}": sa.case(

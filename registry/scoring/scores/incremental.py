@@ -36,6 +36,7 @@ from registry.scoring.scores import method
 from registry.scoring.scores import services as scores
 from registry.scoring.scores.models import Score
 from registry.scoring.scores.sql import NO_FRAMEWORK, Period, population_prior_rows
+from registry.sql import fresh_table
 
 JOB = "score"
 ASSESSMENTS: sa.Table = Assessment.__table__  # type: ignore[assignment]
@@ -167,15 +168,10 @@ def plan_scoring(db: Session, as_of: datetime.date, *, full: bool = False) -> Sc
     )
 
 
-def _fresh(db: Session, table: sa.Table) -> None:
-    table.drop(db.connection(), checkfirst=True)
-    table.create(db.connection())
-
-
 def _affected(db: Session) -> int:
     """The suppliers to rescore in the kept periods (into AFFECTED): those whose assessments
     changed and those rated on a framework whose assessments changed."""
-    _fresh(db, AFFECTED)
+    fresh_table(db, AFFECTED)
     changed = fingerprints.changed_subjects("supplier").subquery()
     frameworks = fingerprints.changed_subjects("framework").subquery()
     rated = sa.select(Assessment.supplier_id).where(
@@ -194,7 +190,7 @@ def _rescore(db: Session, plan: ScorePlan, as_of: datetime.date) -> scores.Recom
     now = utcnow()
     computed_at = now.isoformat()
     priors = scores.priors_of(db.execute(population_prior_rows(plan.periods)))
-    _fresh(db, PRIORS)
+    fresh_table(db, PRIORS)
     rows = [
         {"period_end": end, "framework_id": framework_id, "mean": mean}
         for end, p in sorted(priors.items())
