@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections.abc import Collection, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,9 +31,8 @@ from registry.suppliers.models import Supplier
 # fingerprint carries it, so the first run after a change recomputes every record.
 METHOD_VERSION = "1"
 USE_NAMES = ("contracts", "valued", "value", "no_value", "other_currency", "ceiling_only")
-CHUNK = 5000  # ids per IN (...), well under SQLite's bound-parameter limit
 
-Scope = Collection[int] | sa.Select[Any] | None  # ids, a select of ids, or None: every record
+Scope = totals.Scope
 
 
 def _uses() -> list[Any]:
@@ -108,24 +106,11 @@ def lot_rows(*where: Any) -> sa.Select[Any]:
     )
 
 
-def _conditions(column: Any, scope: Scope) -> Iterator[Any]:
-    """One condition on `column` per chunk of the scope (one for a select, none for all)."""
-    if scope is None:
-        yield sa.true()
-    elif isinstance(scope, sa.Select):
-        yield column.in_(scope)
-    else:
-        ids = sorted(scope)
-        for start in range(0, len(ids), CHUNK):
-            yield column.in_(ids[start : start + CHUNK])
-
-
 def _refresh(db: Session, model: Any, key: str, rows: Any, source: Any, scope: Scope) -> None:
     table = model.__table__
-    stored = _conditions(table.c[key], scope)
-    for condition, source_condition in zip(stored, _conditions(source, scope), strict=True):
-        db.execute(sa.delete(table).where(condition))
-        select = rows(source_condition)
+    for where in totals.scope_wheres(scope):
+        db.execute(sa.delete(table).where(where(table.c[key])))
+        select = rows(where(source))
         db.execute(sa.insert(table).from_select(list(select.selected_columns.keys()), select))
 
 

@@ -35,8 +35,9 @@ Scope = Collection[int] | sa.Select[Any] | None  # ids, a select of ids, or None
 Where = Callable[[Any], Any]  # a column of ids -> the condition that it is in the scope
 
 
-def _wheres(scope: Scope) -> Iterator[Where]:
-    """One condition-maker per chunk of the scope (one for a select, one for every record)."""
+def scope_wheres(scope: Scope) -> Iterator[Where]:
+    """One condition-maker per chunk of the scope (one for a select, one for every record):
+    the same chunk is applied to each column it is given."""
     if scope is None:
         yield lambda column: sa.true()
     elif isinstance(scope, sa.Select):
@@ -84,7 +85,7 @@ def _rows(
 
 def _refresh(db: Session, model: Any, key: str, rows: Callable[[Where], Any], scope: Scope) -> None:
     table = model.__table__
-    for where in _wheres(scope):
+    for where in scope_wheres(scope):
         db.execute(sa.delete(table).where(where(table.c[key])))
         select = rows(where)
         names = [key, *list(select.selected_columns.keys())[1:]]
