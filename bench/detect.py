@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench import daily
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
 from registry.contracts.queries import contract_year
@@ -282,17 +283,17 @@ def _timed(label: str, fn: Any) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def measure(url: str) -> dict[str, Any]:
+def scan(url: str) -> tuple[float, int]:
+    """The baseline (issue 21): one pass over the contracts joined to their suppliers, reading
+    what every detector needs (group, market, buyer, year and value), not an index-only scan
+    (best of three, warm cache); and how many contracts there are."""
     engine = create_engine(url)
     try:
         # Planner statistics after the bulk load, as autovacuum (or ANALYZE) would keep them;
         # without them PostgreSQL plans the aggregates as if the tables were empty.
         refresh_statistics(engine)
         with engine.connect() as conn:
-            # The baseline (issue 21): one pass over the contracts joined to their suppliers,
-            # reading what every detector needs (group, market, buyer, year and value), not an
-            # index-only scan (best of three, warm cache).
-            scan = sa.select(
+            query = sa.select(
                 sa.func.count(),
                 sa.func.sum(Contract.value_amount),
                 sa.func.max(Supplier.group_id),
@@ -300,8 +301,19 @@ def measure(url: str) -> dict[str, Any]:
                 sa.func.max(Contract.buyer_id),
                 sa.func.max(contract_year()),
             ).join_from(Contract, Supplier, Supplier.id == Contract.supplier_id)
-            baseline = min(_timed("scan", lambda: conn.execute(scan).all())[0] for _ in range(3))
+            baseline = min(_timed("scan", lambda: conn.execute(query).all())[0] for _ in range(3))
             count = conn.execute(sa.select(sa.func.count()).select_from(Contract)).scalar_one()
+        return baseline, count
+    finally:
+        engine.dispose()
+
+
+def measure(url: str) -> dict[str, Any]:
+    """Every detector run twice in one transaction each (no market or record figures), beside
+    the scan: the detectors' own cost, each timed."""
+    baseline, count = scan(url)
+    engine = create_engine(url)
+    try:
         settings = load_settings({})
         results = {}
         for label in ("first run (raises flags)", "second run (nothing changes)"):
@@ -311,6 +323,17 @@ def measure(url: str) -> dict[str, Any]:
         return {"contracts": count, "baseline": baseline, "runs": results}
     finally:
         engine.dispose()
+
+
+def measure_command(url: str, ini: Path) -> dict[str, Any]:
+    """`registry detect --full` and then `registry detect` with nothing new, run as a user runs
+    them (`ini` names the database), beside the scan: {label: (seconds, what it printed)}."""
+    baseline, count = scan(url)
+    runs = {
+        "registry detect --full": daily.run(ini, "detect", "--full"),
+        "registry detect, nothing new": daily.run(ini, "detect"),
+    }
+    return {"contracts": count, "baseline": baseline, "commands": runs}
 
 
 def clear_flags(url: str) -> None:

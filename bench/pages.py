@@ -11,8 +11,8 @@ in the same run (issue 21):
     python -m bench.pages --database-url URL [--seconds 6] [--connections 8] [--records 60]
     python -m bench.pages serve --database-url URL --port N     (the server, run by the above)
 
-The database is one `bench.generate` filled (and `registry detect` flagged, its market figures
-stored: `store_market_figures`).
+The database is one `bench.generate` filled and `registry detect --full` ran on (its flags, and
+the market and record figures the pages read, stored).
 """
 
 from __future__ import annotations
@@ -119,27 +119,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def store_market_figures(url: str) -> tuple[int, float]:
-    """What `registry detect` does after its detectors: every market's figures stored, which the
-    market pages read, and every supplier's, buyer's and lot's figures, which the supplier,
-    buyer and framework pages read (markets, seconds taken)."""
-    from sqlalchemy.orm import Session
-
-    from registry.figures.services import refresh_all
-    from registry.flags.incremental import refresh_markets
-    from registry.markets.services import DEFAULT_CPV_DEPTH
-
-    engine = create_engine(url)
-    try:
-        started = time.perf_counter()
-        with Session(engine) as db, db.begin():
-            count = refresh_markets(db, DEFAULT_CPV_DEPTH, None)  # as `registry detect --full`
-            refresh_all(db)
-        return count, time.perf_counter() - started
-    finally:
-        engine.dispose()
 
 
 def sample_paths(url: str, count: int = 200, seed: int = SEED) -> dict[str, list[str]]:
