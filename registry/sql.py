@@ -3,12 +3,23 @@ Each renders for both SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
+
+T = TypeVar("T")
+# Values per IN (...) list: well under SQLite's bound-parameter limit (32,766; 999 before 3.32).
+IN_LIST = 1000
+
+
+def in_chunks(values: Sequence[T], size: int = IN_LIST) -> Iterator[Sequence[T]]:
+    """`values` in consecutive slices of at most `size`, one IN (...) list each."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def escape_like(text: str) -> str:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.csvimport.columns import COLUMNS, CellError
+from registry.sql import in_chunks
 
 # Lookups go to the database in chunks: SQLite and PostgreSQL both cap bound parameters.
-CHUNK = 1000
 
 
 @dataclasses.dataclass
@@ -115,6 +115,6 @@ def fetch_in(
     """Run `make_query(chunk)` over the distinct values in chunks; all the result rows."""
     distinct = sorted(set(values), key=str)
     rows: list[Any] = []
-    for i in range(0, len(distinct), CHUNK):
-        rows.extend(db.execute(make_query(distinct[i : i + CHUNK])).all())
+    for chunk in in_chunks(distinct):
+        rows.extend(db.execute(make_query(list(chunk))).all())
     return rows

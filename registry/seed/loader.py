@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,12 @@ from registry.records import Publication
 from registry.seed.checks import check_references
 from registry.seed.files import SeedData, SeedDataError, SeedFile, read_seed_data
 from registry.seed.practices import Practice, generate
+from registry.sql import in_chunks
 from registry.suppliers.models import Supplier, SupplierGroup
 from registry.suppliers.records import supplier_row
 
 ACTOR = "seed"
 SEEDED = "seeded"
-CHUNK = 1000  # identifiers per IN (...) when looking for records that already exist
 MAX_LISTED = 10
 BUYERS: sa.Table = Buyer.__table__  # type: ignore[assignment]
 CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
@@ -80,14 +80,9 @@ def load_seed_data(db: Session, directory: Path | None = None) -> dict[str, int]
     return counts
 
 
-def _chunks(values: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(values), CHUNK):
-        yield values[start : start + CHUNK]
-
-
 def _existing(db: Session, column: Any, values: Iterable[Any], *where: Any) -> list[str]:
     found: list[str] = []
-    for chunk in _chunks(sorted(set(values))):
+    for chunk in in_chunks(sorted(set(values))):
         found.extend(str(v) for v in db.scalars(sa.select(column).where(column.in_(chunk), *where)))
     return sorted(found)
 

@@ -8,7 +8,6 @@ moved are kept on the SupplierMerge, so a reversal moves those rows back and not
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +26,7 @@ from registry.frameworks.models import (
     Obligation,
 )
 from registry.problems import ServiceError
+from registry.sql import in_chunks
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # The tables whose rows follow a supplier through a merge, by the key used in SupplierMerge.moved.
@@ -44,11 +44,6 @@ class MergeError(ServiceError):
     """The merge or its reversal cannot be made; the message says why."""
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def _ids(db: Session, model: Any, supplier_id: int) -> list[int]:
     return list(
         db.execute(
@@ -59,7 +54,7 @@ def _ids(db: Session, model: Any, supplier_id: int) -> list[int]:
 
 def _repoint(db: Session, model: Any, ids: list[int], *, source: int, target: int) -> int:
     moved = 0
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids, CHUNK):
         result = db.execute(
             sa.update(model)
             .where(model.id.in_(chunk), model.supplier_id == source)
