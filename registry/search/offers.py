@@ -40,7 +40,9 @@ def on_lots(supplier_ids: list[int] | sa.Select[Any], *columns: Any) -> sa.Selec
     not left (a removed membership is no longer what a supplier sells)."""
     return (
         sa.select(Membership.supplier_id, Framework.reference, *columns)
-        .join(Lot, Membership.lot_id == Lot.id)
+        # "+ 0" keeps SQLite from probing memberships by (supplier, lot) for every lot of every
+        # framework (0.6 s for 1,500 suppliers): it starts from the suppliers' memberships.
+        .join(Lot, Membership.lot_id + 0 == Lot.id)
         .join(Framework, Lot.framework_id == Framework.id)
         .where(
             Membership.supplier_id.in_(supplier_ids),

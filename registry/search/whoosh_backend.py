@@ -372,10 +372,17 @@ class WhooshSearchService:
         try:
             writer = ix.writer(timeout=WRITE_TIMEOUT)
             try:
-                for key in removed:
-                    writer.delete_by_term("key", key)
-                for doc in documents:
-                    writer.update_document(**_fields(doc))
+                # The last document given for a key replaces the one indexed. Whoosh's own
+                # update_document and delete_by_term open a searcher over every segment for each
+                # document; one searcher finds them all, then the new ones are added (as Whoosh's
+                # documentation advises for a batch).
+                replacing = {fields["key"]: fields for fields in map(_fields, documents)}
+                with writer.searcher() as searcher:
+                    for key in {*removed, *replacing}:
+                        for number in searcher.document_numbers(key=key):
+                            writer.delete_document(number)
+                for fields in replacing.values():
+                    writer.add_document(**fields)
             except BaseException:
                 writer.cancel()
                 raise

@@ -3,6 +3,7 @@ search when the test database is PostgreSQL (Kinto's shared backend tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from pathlib import Path
 from typing import Any
@@ -256,3 +257,29 @@ def test_whoosh_rebuilt_in_segments_side_by_side_finds_the_same_in_the_same_orde
         kind = {"kind": ["supplier"]}
         assert found(parts, text, filters=kind) == found(whole, text, filters=kind), text
     assert found(parts, "clinical systems")[1] >= 7
+
+
+def test_whoosh_index_replaces_and_removes_documents_in_every_segment(
+    db_session: Session, tmp_path: Path
+) -> None:
+    """`index` deletes the documents it replaces or removes wherever they are (a rebuilt index
+    has many segments), and of two documents given for one key keeps the last."""
+    market = gp_market()
+    for number in range(5):
+        SupplierFactory(name=f"Segment Supplier {number} Ltd")
+    db_session.flush()
+    service = WhooshSearchService(tmp_path / "index")
+    count = service.rebuild(all_documents(db_session, expunge=False), segment_size=2)
+    documents = {d.key: d for d in all_documents(db_session, expunge=False)}
+    emis = documents[f"supplier:{market.emis.id}"]
+    tpp = documents[f"supplier:{market.tpp.id}"]
+    renamed = dataclasses.replace(emis, title="Egton Renamed Ltd", names="Egton Renamed Ltd")
+    service.index([emis, renamed], removed=[tpp.key])
+    assert service.search("Egton Renamed").total == 1
+    assert keys(service.search("Egton Renamed")) == [emis.key]
+    assert tpp.key not in keys(service.search("TPP", page_size=50))
+    ix = whoosh_index.open_dir(str(service.path))
+    with ix.searcher() as searcher:
+        assert searcher.doc_count() == count - 1  # one replaced in place, one removed
+        assert len(list(searcher.document_numbers(key=emis.key))) == 1
+    ix.close()
