@@ -417,7 +417,7 @@ class WhooshSearchService:
 def _build(ix: Any, documents: Iterable[Document], segment_size: int) -> int:
     """Index the documents into `ix`, a fresh index. Whoosh indexes in pure Python, one core:
     past one segment's worth, segments of `segment_size` documents are built side by side in
-    worker processes (while this one reads the database) and listed in the order read. Each
+    worker processes (`_segments`, while this one reads the database) and listed in the order read. Each
     segment keeps its documents contiguous, so document numbers, and with them the order of
     equal scores, are those of a single-segment build; none is merged (the merge was the costly
     part of the commit)."""
@@ -436,20 +436,9 @@ def _build(ix: Any, documents: Iterable[Document], segment_size: int) -> int:
         return len(first)
     batches = itertools.chain([first, second], batches)
     del first, second  # held only until sent: a batch is a segment's worth of documents
-    count = 0
     writer = ix.writer(timeout=WRITE_TIMEOUT)  # holds the lock; lists the segments at the end
     try:
-        workers = min(SEGMENT_PROCESSES, os.cpu_count() or 1)
-        # Fork: a spawned worker would run the calling script again (no main guard in a bench).
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            pending: list[Future[Any]] = []
-            for batch in batches:
-                # No batch waits for a worker (the next is read meanwhile): memory stays flat.
-                while len(busy := [f for f in pending if not f.done()]) >= workers:
-                    wait(busy, return_when=FIRST_COMPLETED)
-                pending.append(pool.submit(_segment, str(ix.storage.folder), batch))
-                count += len(batch)
-            segments = [future.result() for future in pending]
+        segments, count = _segments(str(ix.storage.folder), batches)
     except BaseException:
         writer.cancel()
         raise
@@ -457,6 +446,28 @@ def _build(ix: Any, documents: Iterable[Document], segment_size: int) -> int:
     writer._commit_toc(segments)
     writer._finish()
     return count
+
+
+def _segments(folder: str, batches: Iterable[list[dict[str, Any]]]) -> tuple[list[Any], int]:
+    """The batches' segments, in the order read, and how many documents they hold: built side by
+    side in worker processes, or here when this process runs other threads. A forked child has
+    only the forking thread, and every lock the others held (a web server's, logging's) stays
+    held in it; a command line's rebuild has no other thread."""
+    if threading.active_count() > 1:
+        built = [(_segment(folder, batch), len(batch)) for batch in batches]
+        return [segment for segment, _ in built], sum(size for _, size in built)
+    count = 0
+    workers = min(SEGMENT_PROCESSES, os.cpu_count() or 1)
+    # Fork: a spawned worker would run the calling script again (no main guard in a bench).
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: list[Future[Any]] = []
+        for batch in batches:
+            # No batch waits for a worker (the next is read meanwhile): memory stays flat.
+            while len(busy := [f for f in pending if not f.done()]) >= workers:
+                wait(busy, return_when=FIRST_COMPLETED)
+            pending.append(pool.submit(_segment, folder, batch))
+            count += len(batch)
+        return [future.result() for future in pending], count
 
 
 def _batches(documents: Iterable[Document], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -283,3 +283,41 @@ def test_whoosh_index_replaces_and_removes_documents_in_every_segment(
         assert searcher.doc_count() == count - 1  # one replaced in place, one removed
         assert len(list(searcher.document_numbers(key=emis.key))) == 1
     ix.close()
+
+
+def test_whoosh_rebuilds_without_forking_a_process_that_runs_other_threads(
+    db_session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild from a web request (a bulk write past REBUILD_ABOVE) runs beside the server's
+    threads: its segments are built in-process, the same as the workers would build them."""
+    import threading
+
+    from registry.search import whoosh_backend
+
+    gp_market()
+    for number in range(5):
+        SupplierFactory(name=f"Threaded Supplier {number} Ltd")
+    db_session.flush()
+    forked = WhooshSearchService(tmp_path / "forked")
+    count = forked.rebuild(all_documents(db_session, expunge=False), segment_size=3)
+
+    def no_fork(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a worker process was forked beside other threads")
+
+    monkeypatch.setattr(whoosh_backend, "ProcessPoolExecutor", no_fork)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        here = WhooshSearchService(tmp_path / "here")
+        assert here.rebuild(all_documents(db_session, expunge=False), segment_size=3) == count
+    finally:
+        release.set()
+        other.join()
+    for text in ("threaded supplier", "EMIS", "practice"):
+        hits = [(h.document, h.score) for h in here.search(text, page_size=50).hits]
+        assert hits == [(h.document, h.score) for h in forked.search(text, page_size=50).hits]
+    with pytest.raises(AssertionError, match="forked"):  # and a command line's rebuild forks
+        WhooshSearchService(tmp_path / "cli").rebuild(
+            all_documents(db_session, expunge=False), segment_size=3
+        )
