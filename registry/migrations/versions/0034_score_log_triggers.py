@@ -85,8 +85,7 @@ def _sqlite() -> None:
         ),
         "score_log_assessments_deleted": ("AFTER DELETE ON assessments", _subjects("OLD")),
         "score_log_contracts_published": (
-            "AFTER UPDATE OF publication ON contracts"
-            " WHEN OLD.publication IS NOT NEW.publication",
+            "AFTER UPDATE OF publication ON contracts WHEN OLD.publication IS NOT NEW.publication",
             _subjects("a", " FROM assessments a WHERE a.contract_id = NEW.id"),
         ),
     }

@@ -217,16 +217,21 @@ NAMED = {search.NAMED: True}
 def retire(db: Session, *where: Any) -> int:
     """Mark the current scores `where` holds not current (kept, for tracing); their suppliers
     are named for the search index. How many were retired."""
-    search.changed(
-        db, "supplier", db.execute(sa.select(Score.supplier_id).where(*where).distinct()).scalars()
+    # One statement: the rows it retires name their suppliers (no SELECT first by the same
+    # condition, a second pass over the scores).
+    suppliers = (
+        db.execute(
+            sa.update(Score)
+            .where(*where)
+            .values(current=False)
+            .returning(Score.supplier_id)
+            .execution_options(synchronize_session=False, **NAMED)
+        )
+        .scalars()
+        .all()
     )
-    result = db.execute(
-        sa.update(Score)
-        .where(*where)
-        .values(current=False)
-        .execution_options(synchronize_session=False, **NAMED)
-    )
-    return cast(sa.CursorResult[Any], result).rowcount
+    search.changed(db, "supplier", set(suppliers))
+    return len(suppliers)
 
 
 def _take_priors(db: Session, fresh: sa.Table) -> dict[datetime.date, Priors]:
