@@ -51,8 +51,9 @@ def changed_subjects() -> list[sa.Select[Any]]:
     """(kind, subject) selects of the suppliers and frameworks taken, after `take`, keys as the
     fingerprints compare them (text)."""
     t = TAKEN.c
+    subject: Any = sa.cast(t.subject, sa.String)
     return [
-        sa.select(sa.literal(kind, sa.String).label("kind"), sa.cast(t.subject, sa.String))
+        sa.select(sa.literal(kind, sa.String).label("kind"), subject)
         .where(t.kind == kind)
         .distinct()
         for kind in KINDS
