@@ -7,7 +7,6 @@ goes cleanly."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -211,14 +210,6 @@ def test_a_run_that_finds_nothing_changed_reads_no_assessment(db_session: Sessio
     assert len(larger.seen) == len(small.seen)
 
 
-@pytest.fixture
-def migrated(database_factory: Any) -> Iterator[tuple[str, Any]]:
-    url = database_factory.fresh()
-    engine = create_engine(url)
-    yield url, engine
-    engine.dispose()
-
-
 def _triggers(conn: Any) -> set[str]:
     sql = (
         "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
@@ -229,9 +220,10 @@ def _triggers(conn: Any) -> set[str]:
 
 
 def test_the_migration_adds_the_log_and_its_triggers_and_takes_them_away(
-    migrated: tuple[str, Any],
+    database_factory: Any,
 ) -> None:
-    url, engine = migrated
+    url = database_factory.fresh()
+    engine = create_engine(url)
     with engine.connect() as conn:
         before = _triggers(conn)
     assert before >= TRIGGERS
@@ -253,3 +245,4 @@ def test_the_migration_adds_the_log_and_its_triggers_and_takes_them_away(
             assert ("supplier", assessment.supplier_id) in logged_now(db)
         finally:
             factories.bind(None)
+    engine.dispose()
