@@ -21,6 +21,7 @@ from registry.db import create_engine
 from registry.migrate import alembic_config, upgrade_to_head
 from registry.scoring.assessments.models import Assessment
 from registry.scoring.scores import incremental
+from registry.scoring.scores import services as scores
 from registry.scoring.scores.sql import NO_FRAMEWORK
 from tests.common.db import base as factories
 from tests.common.db.core import ContractFactory, LotFactory, SupplierFactory
@@ -194,13 +195,17 @@ def test_a_run_that_finds_nothing_changed_reads_no_assessment(db_session: Sessio
     # The full run reads the assessments: what this test looks for is there to be seen.
     assert len(first.reading("assessments")) > 1
     small = _nothing_changed(db_session)
-    # Only the first scoring period's look-up (min of period_end, by an index) reads them.
-    ((periods, parameters),) = small.reading("assessments")
-    assert "min(" in periods.lower()
+    # Only the first scoring period's look-ups read them: the earliest published period end
+    # (a minimum, off the status index), and one assessment that counts at that end.
+    lookups = small.reading("assessments")
+    assert len(lookups) == 2
+    assert "min(" in lookups[0][0].lower() and "contracts" not in lookups[0][0]
+    assert "LIMIT" in lookups[1][0]
     if db_session.get_bind().dialect.name == "sqlite":
-        plan = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {periods}", parameters)
-        details = [row[-1] for row in plan]
-        assert not [d for d in details if d.startswith("SCAN assessments")], details
+        for sql, parameters in lookups:
+            plan = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+            details = [row[-1] for row in plan]
+            assert not [d for d in details if d.startswith("SCAN assessments")], details
     # Ten times the assessments, rescored by an incremental run: nothing changed costs the same.
     _rated(30)
     db_session.flush()
@@ -246,3 +251,23 @@ def test_the_migration_adds_the_log_and_its_triggers_and_takes_them_away(
         finally:
             factories.bind(None)
     engine.dispose()
+
+
+def test_the_first_period_is_that_of_the_earliest_assessment_that_counts(
+    db_session: Session,
+) -> None:
+    early, _ = (
+        AssessmentFactory.create(period_start=datetime.date(year, 1, 1), period_end=end)
+        for year, end in ((2021, datetime.date(2021, 6, 30)), (2023, datetime.date(2023, 6, 30)))
+    )
+    db_session.flush()
+    assert scores.scoring_periods(db_session, AS_OF)[0][1].year == 2021
+    # The earliest rates a contract made a draft again: it no longer counts.
+    by_sql(
+        db_session,
+        "UPDATE contracts SET publication = 'draft' WHERE id = :id",
+        id=early.contract_id,
+    )
+    assert scores.scoring_periods(db_session, AS_OF)[0][1].year == 2023
+    by_sql(db_session, "UPDATE assessments SET status = 'retracted'")
+    assert scores.scoring_periods(db_session, AS_OF) == []
