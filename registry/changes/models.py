@@ -3,7 +3,10 @@
 `data_version` is one row whose counter moves on every committed write, so a cached public page
 can be validated without rendering it. `change_log` names what a write touched, written by the
 database's triggers on contracts, suppliers and lots (migration 0033, registry.changes.logged), so
-`registry detect` redoes only that work; it deletes the rows it has taken. `work_marks` is unused.
+`registry detect` redoes only that work; it deletes the rows it has taken. `score_log` names the
+suppliers and frameworks whose assessments changed, for `registry score` alone (migration 0034,
+registry.changes.rated): a log of its own, so neither job takes the other's rows. `work_marks` is
+unused.
 """
 
 from __future__ import annotations
@@ -39,6 +42,23 @@ class Change(ModelBase):
         sa.String(100), comment="its key: a record id, or a market key such as cpv-48"
     )
     created: Mapped[datetime_now]
+
+
+class ScoreChange(ModelBase):
+    """A supplier or framework whose assessments changed as the scores read them, written by the
+    database's triggers on assessments and contracts (migration 0034)."""
+
+    __tablename__ = "score_log"
+    # The triggers log a subject only if it is not there yet: one lookup each.
+    __table_args__ = (sa.Index(None, "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(24), comment="supplier or framework")
+    subject: Mapped[int] = mapped_column(
+        comment="its id (a framework's -1: assessments on no framework)"
+    )
 
 
 class WorkMark(ModelBase):

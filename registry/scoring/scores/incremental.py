@@ -1,8 +1,10 @@
 """Incremental scoring: `registry score` rescores only what the assessments that changed move.
 
-The same fingerprints as incremental detection (registry.changes.fingerprints), over what the
-scores read of each assessment (supplier, framework, rating, weight, period, status, retraction,
-and its contract's publication), per supplier and per framework. A supplier's scores depend on
+The suppliers and frameworks whose assessments changed in what the scores read of them
+(supplier, framework, rating, weight, period, status, retraction, and the contract's
+publication) are those the database's triggers logged (registry.changes.rated), so a run that
+finds nothing to do reads no assessment; the periods scored and the full run on record are
+compared as fingerprints (registry.changes.fingerprints). A supplier's scores depend on
 its own ratings and on the priors of its frameworks, which depend on every rating on them, so a
 run rescores:
 - the suppliers whose assessments changed, and every supplier rated on a framework whose
@@ -26,8 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.changes import fingerprints
-from registry.contracts.models import Contract
+from registry.changes import fingerprints, rated
 from registry.db import utcnow
 from registry.figures import services as record_figures
 from registry.figures.totals import buyers_rated
@@ -39,9 +40,8 @@ from registry.scoring.scores.sql import NO_FRAMEWORK, Period, population_prior_r
 from registry.sql import fresh_table
 
 JOB = "score"
-ASSESSMENTS: sa.Table = Assessment.__table__  # type: ignore[assignment]
-CONTRACTS: sa.Table = Contract.__table__  # type: ignore[assignment]
-# What the scores read of an assessment; an edit of anything else (evidence, a reply) moves none.
+# What the scores read of an assessment, which the triggers of migration 0034 watch (with its
+# retraction and contract); an edit of anything else (evidence, a reply) moves no score.
 READ = ("supplier_id", "framework_id", "rating", "weight", "period_end_day", "status")
 PRIORS = sa.Table(
     "tmp_score_priors",
@@ -59,25 +59,6 @@ AFFECTED = sa.Table(
 )
 
 
-def assessment_fingerprints(dialect: str) -> list[sa.Select[Any]]:
-    """Per supplier and per framework (no framework as NO_FRAMEWORK): every assessment's
-    fingerprint, counted or not (a publication or a retraction changes it)."""
-    a = ASSESSMENTS.c
-    columns = [*(a[name] for name in READ), a.retracted_at, CONTRACTS.c.publication]
-    digest = fingerprints.row_digest(columns, [a.id], dialect)
-    framework = sa.func.coalesce(a.framework_id, NO_FRAMEWORK)
-    return [
-        sa.select(
-            sa.literal(kind, sa.String).label("kind"),
-            sa.cast(subject, sa.String).label("subject"),
-            fingerprints.fingerprint(digest, [a.id]).label("fingerprint"),
-        )
-        .select_from(ASSESSMENTS.outerjoin(CONTRACTS, CONTRACTS.c.id == a.contract_id))
-        .group_by(subject)
-        for kind, subject in (("supplier", a.supplier_id), ("framework", framework))
-    ]
-
-
 def settings_fingerprint() -> str:
     """The method a run scored by: a change means a full run."""
     settings = {
@@ -85,6 +66,9 @@ def settings_fingerprint() -> str:
         "window": method.WINDOW_DAYS,
         "prior_weight": method.PRIOR_WEIGHT,
         "points": {rating.name: points for rating, points in method.POINTS.items()},
+        # Changes found by the triggers' log since then, not by fingerprints of the assessments:
+        # a run after a run of the other kind is a full one.
+        "changes": "score_log",
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
@@ -125,17 +109,20 @@ class ScorePlan:
 
 
 def plan_scoring(db: Session, as_of: datetime.date, *, full: bool = False) -> ScorePlan:
-    """Compare the assessments with the last run's fingerprints and decide what to rescore."""
-    dialect = db.get_bind().dialect.name
+    """Take the assessments' changes off the log, compare the periods and the full run on record
+    with the last run's, and decide what to rescore. Every run takes the log, a full one too
+    (it rescores everything the log names)."""
+    rated.take(db)
     periods = scores.scoring_periods(db, as_of)
     run = scores.last_run(db)
-    sources = assessment_fingerprints(dialect)
-    sources += _literals(
+    sources = _literals(
         [("period", end.isoformat(), label) for label, end in periods]
         # The full run on record: the last run's own, unless something else ran one since.
         + [("run", "last", run.computed_at if run else "none")]
     )
-    changes = fingerprints.compare(db, JOB, sources, settings_fingerprint(), as_of.isoformat())
+    changes = fingerprints.compare(
+        db, JOB, sources, settings_fingerprint(), as_of.isoformat(), rated.changed_subjects()
+    )
     why = (
         "first run"
         if changes.first_run
@@ -260,4 +247,5 @@ def score(
         )
         fingerprints.remember(db, JOB)
     fingerprints.forget_temporary(db)
+    rated.forget_temporary(db)
     return said, summary

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditEvent
 from registry.audit.services import record_event
 from registry.db import UTCDateTime, utcnow
-from registry.scoring.assessments.models import Assessment
+from registry.scoring.assessments.models import Assessment, AssessmentStatus
 from registry.scoring.assessments.public import published_assessments
 from registry.scoring.scores import method
 from registry.scoring.scores.method import Aggregates
@@ -94,10 +94,32 @@ def compute_period(
     return results
 
 
-def scoring_periods(db: Session, as_of: datetime.date) -> list[Period]:
-    first = db.execute(
-        sa.select(sa.func.min(Assessment.period_end)).where(*published_assessments())
+def _first_period_end(db: Session) -> datetime.date | None:
+    """The earliest period end of the assessments that count. The earliest published and
+    unretracted one first: a minimum over one table, which both engines read off the status
+    index; it counts unless its contract is a draft. With the contract's test in the same
+    statement PostgreSQL may plan a pass over every assessment instead, so only then."""
+    a = Assessment
+    earliest = db.execute(
+        sa.select(sa.func.min(a.period_end)).where(
+            a.status == AssessmentStatus.published, a.retracted_at.is_(None)
+        )
     ).scalar_one()
+    if earliest is None:
+        return None
+    counts = sa.select(a.id).where(*published_assessments(), a.period_end == earliest).limit(1)
+    if db.execute(counts).first() is not None:
+        return cast(datetime.date, earliest)
+    return cast(
+        "datetime.date | None",
+        db.execute(
+            sa.select(sa.func.min(a.period_end)).where(*published_assessments())
+        ).scalar_one(),
+    )
+
+
+def scoring_periods(db: Session, as_of: datetime.date) -> list[Period]:
+    first = _first_period_end(db)
     if first is None or first > as_of:
         return []
     return method.periods(first.year, as_of)
@@ -217,16 +239,21 @@ NAMED = {search.NAMED: True}
 def retire(db: Session, *where: Any) -> int:
     """Mark the current scores `where` holds not current (kept, for tracing); their suppliers
     are named for the search index. How many were retired."""
-    search.changed(
-        db, "supplier", db.execute(sa.select(Score.supplier_id).where(*where).distinct()).scalars()
+    # One statement: the rows it retires name their suppliers (no SELECT first by the same
+    # condition, a second pass over the scores).
+    suppliers = (
+        db.execute(
+            sa.update(Score)
+            .where(*where)
+            .values(current=False)
+            .returning(Score.supplier_id)
+            .execution_options(synchronize_session=False, **NAMED)
+        )
+        .scalars()
+        .all()
     )
-    result = db.execute(
-        sa.update(Score)
-        .where(*where)
-        .values(current=False)
-        .execution_options(synchronize_session=False, **NAMED)
-    )
-    return cast(sa.CursorResult[Any], result).rowcount
+    search.changed(db, "supplier", set(suppliers))
+    return len(suppliers)
 
 
 def _take_priors(db: Session, fresh: sa.Table) -> dict[datetime.date, Priors]:

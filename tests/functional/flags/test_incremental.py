@@ -4,7 +4,8 @@ updating processes, a contract recorded and one extended, a retraction, an asses
 one retracted, a supplier merge and its reversal, a supplier moved to another group, its group
 renamed, a membership change, contracts moved to another market and buyer, a supplier to
 another group and a lot to another framework by hand-written SQL, which only the database's
-triggers see, the as-of date moved) leave exactly the flags, coverage, stored market figures,
+triggers see, assessments re-rated and copied and a rated contract unpublished the same way,
+the as-of date moved) leave exactly the flags, coverage, stored market figures,
 record figures and totals (ratings included) and scores full runs then leave; a run after no
 change writes nothing; each command says what it recomputed."""
 
@@ -353,6 +354,50 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
             {"framework": other_framework_id, "lot": lot_id},
         )
 
+    def assessments_by_hand(db: Session) -> None:
+        # Behind the ORM's back too: a rating on the framework corrected (its prior moves), an
+        # assessment on no framework copied into another period, and a rated contract made a
+        # draft again (its assessments stop counting). Only the triggers' log names them.
+        table: sa.Table = Assessment.__table__  # type: ignore[assignment]
+        a = table.c
+        framed, loose = (
+            db.execute(
+                sa.select(a.id, a.contract_id)
+                .where(where, a.rating != Rating.other.value, a.retracted_at.is_(None))
+                .order_by(a.id.desc())
+                .limit(1)
+            ).one()
+            for where in (a.framework_id == framework_id, a.framework_id.is_(None))
+        )
+        connection = db.connection()
+        connection.execute(
+            sa.text(
+                "UPDATE assessments SET rating = CASE rating WHEN 'Good' THEN 'Inadequate'"
+                " ELSE 'Good' END WHERE id = :id"
+            ),
+            {"id": framed.id},
+        )
+        columns = [c.name for c in table.columns if c.name not in ("id", "kpi_key")]
+        copied = {name: a[name] for name in columns}
+        copied["kpi_key"] = a.kpi_key + "-copy"
+        copied["period_end_day"] = a.period_end_day - 1
+        connection.execute(
+            table.insert().from_select(
+                [*columns, "kpi_key"],
+                sa.select(*(v.label(k) for k, v in copied.items())).where(a.id == loose.id),
+            )
+        )
+        unpublished = db.execute(
+            sa.select(a.contract_id)
+            .where(a.framework_id.is_(None), a.contract_id != loose.contract_id)
+            .order_by(a.id)
+            .limit(1)
+        ).scalar_one()
+        connection.execute(
+            sa.text("UPDATE contracts SET publication = 'draft' WHERE id = :id"),
+            {"id": unpublished},
+        )
+
     as_of = ["2019-06-30"]
     # (name, change, whether detection has work to do, what scoring says it did)
     steps: list[tuple[str, Any, bool, str]] = [
@@ -374,6 +419,12 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
         ("group renamed", lambda: _change(engine, renamed), True, "Nothing"),
         ("membership ended", lambda: _change(engine, membership_ended), True, "Nothing"),
         ("written by hand", lambda: _change(engine, written_by_hand), True, "Nothing"),
+        (
+            "assessments written by hand",
+            lambda: _change(engine, assessments_by_hand),
+            True,
+            "suppliers rescored",
+        ),
         (
             "as-of date moved",
             lambda: as_of.__setitem__(0, "2019-09-30"),
