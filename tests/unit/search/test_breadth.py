@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from registry.search.breadth import MIN_PREFIX, Limits, check_wildcards
@@ -14,6 +14,7 @@ from registry.search.documents import all_documents
 from registry.search.interfaces import SearchTooBroad
 from registry.search.postgres_backend import PostgresSearchService
 from registry.search.whoosh_backend import WhooshSearchService
+from tests.common.db.core import SupplierFactory
 from tests.common.db.search import gp_market
 
 TOO_BROAD = ["?*?*", "*", "a*", "??", "*:*", "title:?*", "(e?*)", "EMIS -*", "\u061f*"]
@@ -94,6 +95,46 @@ def test_postgresql_plans_the_rest_of_the_request_as_before(db_session: Session)
     assert db_session.execute(text("SHOW enable_seqscan")).scalar_one() == "on"
 
 
+def test_postgresql_plans_its_statement_without_jit_and_restores_it(db_session: Session) -> None:
+    # With sequential scans off, a plan that still needs one is priced past jit_above_cost, and
+    # compiling it took longer than running it.
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    before = db_session.execute(text("SHOW jit")).scalar_one()
+    service = PostgresSearchService(db_session)
+    settings = select(func.current_setting("jit"), func.current_setting("enable_seqscan"))
+    assert tuple(service._within_budget(settings)[0]) == ("off", "off")
+    assert db_session.execute(text("SHOW jit")).scalar_one() == before
+
+
+def test_postgresql_answers_a_search_in_four_statements_however_many_match(
+    db_session: Session,
+) -> None:
+    # The savepoint and its settings, the one statement that matches, filters, counts and pages,
+    # the rollback, and the page's records of each kind shown: never a statement per match.
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    for n in range(30):
+        SupplierFactory(name=f"Zebracorp {n} Ltd")
+    db_session.flush()
+    service = PostgresSearchService(db_session)
+    statements: list[str] = []
+    connection = db_session.connection()
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        first = service.search("zebracorp")
+        counted = len(statements)
+        filtered = service.search("zebracorp", filters={"kind": ["supplier"]}, page=2)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert (first.total, filtered.total, len(filtered.hits)) == (30, 30, 10)
+    assert counted == 4 and len(statements) == 8, statements
+
+
 def test_the_limits_come_from_the_settings() -> None:
     limits = Limits.from_settings(
         {"registry.search.max_expansions": "7", "registry.search.time_budget": "0.5"}
@@ -109,5 +150,7 @@ def test_postgresql_stops_a_query_past_its_budget_and_carries_on(db_session: Ses
     service = PostgresSearchService(db_session, Limits(time_budget=0.01))
     with pytest.raises(SearchTooBroad, match=r"within 0\.01 seconds"):
         service._within_budget(select(func.pg_sleep(1)))
-    # The savepoint is rolled back: the request's transaction goes on.
-    assert f"supplier:{market.emis.id}" in [h.document.key for h in service.search("EMIS").hits]
+    # The savepoint is rolled back: the request's transaction goes on (a search of its own
+    # budget: ten milliseconds are too few for a search's one statement, counting its facets).
+    found = PostgresSearchService(db_session).search("EMIS")
+    assert f"supplier:{market.emis.id}" in [h.document.key for h in found.hits]
