@@ -108,6 +108,9 @@ class PostgresSearchService:
         parameters), and the savepoint is rolled back, never released: the statement only
         reads, and the rollback puts the settings back as they were (under load each round
         trip cost several milliseconds)."""
+        # Pending changes flushed first, as begin_nested did: searched, and never written inside
+        # the savepoint, whose rollback would take them away behind the session's back.
+        self.db.flush()
         connection = self.db.connection()
         settings = {
             "statement_timeout": f"{self.limits.time_budget * 1000:.0f}",

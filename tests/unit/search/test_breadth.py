@@ -14,6 +14,7 @@ from registry.search.documents import all_documents
 from registry.search.interfaces import SearchTooBroad
 from registry.search.postgres_backend import PostgresSearchService
 from registry.search.whoosh_backend import WhooshSearchService
+from registry.suppliers.models import Supplier
 from tests.common.db.core import SupplierFactory
 from tests.common.db.search import gp_market
 
@@ -105,6 +106,18 @@ def test_postgresql_plans_its_statement_without_jit_and_restores_it(db_session: 
     settings = select(func.current_setting("jit"), func.current_setting("enable_seqscan"))
     assert tuple(service._within_budget(settings)[0]) == ("off", "off")
     assert db_session.execute(text("SHOW jit")).scalar_one() == before
+
+
+def test_postgresql_searches_pending_changes_and_keeps_them(db_session: Session) -> None:
+    if db_session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    supplier = SupplierFactory(name="Wombat Ltd")
+    db_session.flush()
+    supplier.name = "Quokkacorp Ltd"  # not flushed yet
+    found = PostgresSearchService(db_session).search("quokkacorp")
+    assert [h.document.key for h in found.hits] == [f"supplier:{supplier.id}"]
+    name = select(Supplier.name).where(Supplier.id == supplier.id)
+    assert db_session.execute(name).scalar_one() == "Quokkacorp Ltd"
 
 
 def test_postgresql_answers_a_search_in_four_statements_however_many_match(
