@@ -28,16 +28,24 @@ NOT_SCORED = "not yet scored"
 FacetValues = dict[str, list[str]]
 
 
+# The score-band facet's bands: (lowest score, band), highest first; below the last, BELOW.
+SCORE_BANDS = ((85, "85 to 100"), (70, "70 to 84"), (50, "50 to 69"))
+BELOW = "below 50"
+
+
 def score_band(score: Any) -> str:
     """The band a 0-100 score falls in, as the score-band facet shows it."""
     value = float(score)
-    if value >= 85:
-        return "85 to 100"
-    if value >= 70:
-        return "70 to 84"
-    if value >= 50:
-        return "50 to 69"
-    return "below 50"
+    return next((band for lowest, band in SCORE_BANDS if value >= lowest), BELOW)
+
+
+def score_band_sql(score: Any) -> Any:
+    """score_band in SQL, from the same bands: NOT_SCORED for no score."""
+    return sa.case(
+        (score.is_(None), NOT_SCORED),
+        *((score >= lowest, band) for lowest, band in SCORE_BANDS),
+        else_=BELOW,
+    )
 
 
 def _text(*parts: Any) -> str:
@@ -341,37 +349,6 @@ def documents_for(
     return docs, removed
 
 
-def facet_values_for(db: Session, wanted: dict[str, set[int]]) -> dict[str, FacetValues]:
-    """The facet values of the public records among these, by document key, read in one
-    statement (each statement was a round trip, and a search asked five to eight): what a search
-    needs to count and filter every match it groups, without building each match's whole
-    document (only the page shown needs those). `wanted` is a search's capped matches: a
-    thousand ids at most, one array parameter a kind on PostgreSQL."""
-    if not any(wanted.values()):
-        return {}
-    # Every kind, those without matches too: one statement text whatever was found, compiled
-    # once per process (compiling each new combination cost more than running it).
-    parts = [_facet_rows[kind](among(db, sorted(wanted.get(kind, ())))) for kind in KINDS]
-    found: dict[str, FacetValues] = {}
-    rows = db.execute(sa.union_all(*parts))
-    for kind, record_id, reference, category, score, flagged in rows:
-        key = f"{kind}:{record_id}"
-        values = found.get(key)
-        if values is None:
-            values = found[key] = {"kind": [kind], "frameworks": []}
-            if kind != "supplier":
-                values["category"] = [category] if category else []
-        if reference is not None:
-            if reference not in values["frameworks"]:
-                values["frameworks"].append(reference)
-        elif kind == "supplier":  # the supplier's own row
-            values["score_band"] = [score_band(score) if score is not None else NOT_SCORED]
-            values["open_flags"] = ["yes" if flagged else "no"]
-    for values in found.values():
-        values["frameworks"].sort()
-    return found
-
-
 def _facet_row(kind: str, record_id: Any, reference: Any, **more: Any) -> sa.Select[Any]:
     """(kind, id, framework reference, category, score, flagged): one row shape for every kind,
     so that one UNION ALL reads the facet values of every kind at once."""
@@ -413,7 +390,9 @@ def _supplier_facet_rows(ids: Any) -> sa.Select[Any]:
     )
 
 
-_facet_rows: dict[str, Callable[[Any], sa.Select[Any]]] = {
+# Each kind's facet rows for the public records among `ids` (a select of ids): what the
+# PostgreSQL backend counts and filters its matches by (registry.search.postgres_results).
+facet_rows: dict[str, Callable[[Any], sa.Select[Any]]] = {
     "framework": lambda ids: _facet_row("framework", Framework.id, Framework.reference).where(
         Framework.id.in_(ids), Framework.retracted_at.is_(None)
     ),

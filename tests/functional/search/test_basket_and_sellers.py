@@ -253,3 +253,25 @@ def test_obligations_grouped_by_framework_without_duplicates_and_ended_membershi
     assert rm9999.count("GP Connect access record") == 1
     row = next(r for r in page.html.select("tr") if r.select_one("th") and "RM0001" in r.th.text)
     assert [" ".join(td.text.split()) for td in row.select("td")] == ["Ended 31 March 2018"] * 2
+
+
+def test_a_supplier_is_found_by_the_name_of_its_lots_cpv_code(
+    backend: Any, db_session: Session
+) -> None:
+    # The name of the longest known code a lot's code starts with: 48180000 is "Medical software
+    # packages" (4818), not "Industry-specific software packages" (481) as well.
+    medical = SupplierFactory(name="Alpha Ltd")
+    industry = SupplierFactory(name="Beta Ltd")
+    unnamed = SupplierFactory(name="Gamma Ltd")
+    MembershipFactory(supplier=medical, lot=LotFactory(cpv_codes=["48180000-3"]))
+    MembershipFactory(supplier=industry, lot=LotFactory(cpv_codes=["48100000"]))
+    MembershipFactory(supplier=unnamed, lot=LotFactory(cpv_codes=None))  # no codes: no words
+    db_session.flush()
+    service = backend()
+    found = keys(service.search("medical software"))
+    assert f"supplier:{medical.id}" in found
+    assert f"supplier:{industry.id}" not in found
+    found = keys(service.search("industry"))
+    assert f"supplier:{industry.id}" in found
+    assert f"supplier:{medical.id}" not in found
+    assert f"supplier:{unnamed.id}" not in keys(service.search("software"))
