@@ -20,16 +20,19 @@ import time
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate, compress, repeat
+from itertools import compress
 from typing import Any
 
 from whoosh import matching, query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.util.numeric import byte_to_length
 
 from registry.search.interfaces import FACETS
 from registry.search.whoosh_facets import facet_table
+from registry.search.whoosh_postings import OverBudget, postings, segment_key
+
+__all__ = ["OverBudget", "TierQuery", "evaluate", "keep_unions"]
 
 Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
@@ -45,10 +48,6 @@ _by_document: dict[tuple[Any, ...], array[float]] = {}
 DENSE_ABOVE = 8  # matches of more than one document in 8 are kept by document number too
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
 CHECK_EVERY = 1024  # postings read between looks at the clock
-
-
-class OverBudget(Exception):
-    """The search ran past its deadline (registry.search.breadth.Limits.time_budget)."""
 
 
 def evaluate(
@@ -111,6 +110,24 @@ def _evaluate(
         ranked += best
         table.count(ids, tallies)
     return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
+
+
+def keep_unions(searcher: Any, index_key: tuple[Any, ...], parsed: Any) -> None:
+    """Work out and keep the unions of terms in `parsed` (a word asked of every field) in each
+    segment, as a search would, with the lists by document number an intersection looks them
+    up in: done ahead (whoosh_postings.warm) for the commonest words of a new generation."""
+    context = searcher.context()
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        segment = reader.segment().segment_id() if reader.segment() else offset
+        key = (*index_key, searcher.ixreader.generation(), segment, reader)
+        pending = [parsed.matcher(subsearcher, context)]
+        while pending:
+            m = pending.pop()
+            if type(m) is matching.UnionMatcher and _signature(m) is not None:
+                _either(m, key)
+            else:
+                pending.extend(m.children())
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Scores | Matches:
@@ -261,7 +278,7 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     if not isinstance(m, matching.LeafMatcher) or m.term() is None:
         raise _Unsupported(kind.__name__)
     *segment, reader = key
-    read = functools.partial(_term_scores, m, reader)
+    read = functools.partial(_term_scores, m, reader, segment_key(segment[0], reader))
     return _as_scores(_cached((*segment, m.term()), read))
 
 
@@ -397,55 +414,38 @@ def _signature(m: Any) -> tuple[Any, ...] | None:
     return None
 
 
-def _term_scores(m: Any, reader: Any) -> Scores:
-    """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
-    out (the same operations in the same order, so the same floats) once per term frequency and
-    field length met (_BM25Table), and each posting's score looked up in C (map), not computed in
-    a Python loop. Each block's document numbers are its deltas summed (accumulate), as Whoosh's
-    delta_decode sums them one by one."""
+def _term_scores(m: Any, reader: Any, segment: tuple[str, str] | None) -> Scores:
+    """A term's postings (kept across generations, whoosh_postings) and their scores: Whoosh's
+    own BM25F sum, written out (the same operations in the same order, so the same floats) once
+    per term frequency and field length met (_BM25Table), and each posting's score looked up in
+    C (map), not computed in a Python loop."""
     scorer: Any = getattr(m, "scorer", None)
-    if (
-        type(m) is not W3LeafMatcher
-        or type(scorer) not in (BM25FScorer, WeightScorer)
-        or m._byteids
-    ):
+    if type(scorer) not in (BM25FScorer, WeightScorer):
         return _walk(m, True)
-    table: _BM25Table | None = None
     codes = b""
     if type(scorer) is BM25FScorer:
         found = _length_codes(reader, m.term()[0])
         if found is None:
             return _walk(m, True)
-        codes, table = found, _BM25Table(scorer)
-    m.reset()
-    deadline = getattr(_budget, "deadline", None)
-    ids: list[int] = []
-    scores: list[float] = []
-    while m.is_active():
-        if deadline is not None and time.monotonic() > deadline:
-            raise OverBudget
-        m._read_data()
-        block = list(accumulate(m._data[0]))
-        ids += block
-        weights = m._data[1]
-        if weights is None or isinstance(weights, float):
-            # Every posting's weight the same: 1.0, or one kept as Whoosh's reader keeps it (a
-            # 32-bit float, as array("f") rounds it).
-            tf = 1.0 if weights is None else array("f", [weights])[0]
-            if table is None:  # a field scored by its weight alone
-                scores += repeat(tf, len(block))
-            else:
-                row = table.row(tf)
-                scores += map(row.__getitem__, map(codes.__getitem__, block))
-        elif table is None:
-            scores += map(float, weights)
-        else:
-            rows = table.rows_for(weights)
-            scores += map(
-                list.__getitem__, map(rows.__getitem__, weights), map(codes.__getitem__, block)
-            )
-        m._next_block()
-    return dict(zip(ids, scores, strict=True))
+        codes = found
+    read = postings(segment, m, getattr(_budget, "deadline", None))
+    if read is None:
+        return _walk(m, True)
+    if type(scorer) is WeightScorer:  # a field scored by its weight alone
+        return dict(zip(read.ids, map(read.frequencies.__getitem__, read.which), strict=True))
+    table = _BM25Table(scorer)
+    rows = [table.row(tf) for tf in read.frequencies]
+    return dict(
+        zip(
+            read.ids,
+            map(
+                list.__getitem__,
+                map(rows.__getitem__, read.which),
+                map(codes.__getitem__, read.ids),
+            ),
+            strict=True,
+        )
+    )
 
 
 class _BM25Table:
@@ -466,12 +466,6 @@ class _BM25Table:
                 for code in range(256)
             ]
         return found
-
-    def rows_for(self, tfs: Iterable[float]) -> dict[float, list[float]]:
-        """The rows of all of `tfs`, by term frequency."""
-        for tf in set(tfs).difference(self.rows):
-            self.row(tf)
-        return self.rows
 
 
 def _length_codes(reader: Any, fieldname: str) -> bytes | None:
