@@ -44,7 +44,9 @@ _cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
 # Long kept unions' scores by document number (_dense), under the same keys as in _cache.
-_by_document: dict[tuple[Any, ...], array[float]] = {}
+# (and which documents match, a byte each: an intersection of two long ones is then an AND of
+# two integers, its matches picked out in C by compress)
+_by_document: dict[tuple[Any, ...], tuple[array[float], int]] = {}
 DENSE_ABOVE = 8  # matches of more than one document in 8 are kept by document number too
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
 CHECK_EVERY = 1024  # postings read between looks at the clock
@@ -189,7 +191,7 @@ def _keep(key: tuple[Any, ...], found: Kept) -> None:
         _make_room()
 
 
-def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
+def _keep_by_document(key: tuple[Any, ...], by_document: tuple[array[float], int]) -> None:
     global _cache_size
     with _cache_lock:
         if key in _cache and key not in _by_document:  # not dropped or made meanwhile
@@ -198,9 +200,10 @@ def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
             _make_room()
 
 
-def _cost(by_document: array[float]) -> int:
-    """A list by document number in kept matches: a document's 8 bytes against a match's 12."""
-    return len(by_document) * 2 // 3
+def _cost(by_document: tuple[array[float], int]) -> int:
+    """A list by document number in kept matches: a document's 8 + 1 bytes against a match's
+    12."""
+    return len(by_document[0]) * 3 // 4
 
 
 def _make_room() -> None:
@@ -306,12 +309,15 @@ def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches | _Dense:
 
 
 class _Dense:
-    """Kept matches, and their scores by document number (0.0: not a match)."""
+    """Kept matches, their scores by document number (0.0: not a match), and which match."""
 
-    __slots__ = ("by_document", "ids", "scores")
+    __slots__ = ("by_document", "ids", "mask", "scores")
 
-    def __init__(self, ids: array[int], scores: array[float], by_document: array[float]) -> None:
-        self.ids, self.scores, self.by_document = ids, scores, by_document
+    def __init__(
+        self, ids: array[int], scores: array[float], by_document: tuple[array[float], int]
+    ) -> None:
+        self.ids, self.scores = ids, scores
+        self.by_document, self.mask = by_document
 
 
 def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
@@ -328,9 +334,10 @@ def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
     if by_document is None:
         if len(ids) * DENSE_ABOVE < size or 0.0 in scores:  # 0.0 says "not a match"
             return None
-        by_document = array("d", bytes(8 * size))
+        each, found_in = array("d", bytes(8 * size)), bytearray(size)
         for d, score in zip(ids, scores, strict=True):
-            by_document[d] = score
+            each[d], found_in[d] = score, 1
+        by_document = each, int.from_bytes(found_in, "little")
         _keep_by_document(key, by_document)
     return _Dense(ids, scores, by_document)
 
@@ -338,6 +345,20 @@ def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
 def _intersection(a: Scores | Matches | _Dense, b: Scores | Matches | _Dense) -> Scores:
     """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
     side looked up, the other read through, in C (map, compress) rather than a Python loop."""
+    if isinstance(a, _Dense) and isinstance(b, _Dense):
+        size = len(a.by_document)
+        ids = list(compress(range(size), (a.mask & b.mask).to_bytes(size, "little")))
+        return dict(
+            zip(
+                ids,
+                map(
+                    operator.add,
+                    map(a.by_document.__getitem__, ids),
+                    map(b.by_document.__getitem__, ids),
+                ),
+                strict=True,
+            )
+        )
     if isinstance(b, _Dense) and not (isinstance(a, _Dense) and len(a.ids) >= len(b.ids)):
         return _looked_up_in(b, a)
     if isinstance(a, _Dense):
