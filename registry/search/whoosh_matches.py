@@ -419,7 +419,7 @@ def _union(m: Any, key: tuple[Any, ...]) -> Scores:
 
 def _signature(m: Any) -> tuple[Any, ...] | None:
     """What a union of terms computes, as a key of what is kept: its tree's shape and terms
-    (the order of the sums too, so the same floats). None for anything but terms and boosts."""
+    (the order of the sums too, so the same floats). None for anything but terms, boosts and deleted documents."""
     kind = type(m)
     if kind is matching.NullMatcherClass:  # a field without the word
         return ("0",)
@@ -429,6 +429,11 @@ def _signature(m: Any) -> tuple[Any, ...] | None:
     if kind is matching.WrappingMatcher:
         child = _signature(m.child)
         return None if child is None else ("^", m.boost, child)
+    if kind is matching.FilterMatcher:
+        # A segment's deleted documents left out, the same in all its terms in a generation
+        # (and what is kept is kept per generation).
+        child = _signature(m.child)
+        return None if child is None else ("-", m._exclude, m.boost, child)
     if isinstance(m, matching.LeafMatcher) and kind is not matching.ListMatcher:
         term = m.term()
         return None if term is None else ("t", *term)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 DECODED_POSTINGS = 4_000_000  # ~20 MB: each posting's document number and term frequency
 WARM_POSTINGS = 2_000_000  # read ahead when an index is first opened, across its segments
+WARM_SHORTEST = 200  # postings: a shorter term's are read when a search needs them
 WARM_PAUSE = 0.001  # seconds the warming thread steps aside between terms, for searches
 
 
@@ -184,6 +185,9 @@ def warm(
     commonest words' unions). It steps aside while searches are under way. Returns at once."""
     segments = [segment_key(path, reader) for reader, _ in searcher.reader().leaf_readers()]
     with _lock:
+        # Segments merged away are not seen again: forget them.
+        for gone in [s for s in _warming if s[0] == path and s not in segments]:
+            del _warming[gone]
         new = [s for s in segments if s is not None and s not in _warming]
         if not new:
             return
@@ -248,8 +252,11 @@ def _longest(reader: Any, fields: list[str], budget: int) -> Iterator[tuple[int,
     for field in fields:
         if field in reader.schema and reader.schema[field].scorable:
             step_aside()
+            # Short postings cost a search little to read: not listed (nor held) at all.
             lengths += [
-                (info.doc_frequency(), field, term) for term, info in reader.iter_field(field)
+                (length, field, term)
+                for term, info in reader.iter_field(field)
+                if (length := info.doc_frequency()) >= WARM_SHORTEST
             ]
     lengths.sort(reverse=True)
     total = 0

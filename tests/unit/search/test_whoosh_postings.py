@@ -97,7 +97,7 @@ def test_what_is_read_ahead_is_what_searches_read_and_finds_the_same(
 
 def test_reading_ahead_waits_while_a_search_is_under_way(tmp_path: Path) -> None:
     service = WhooshSearchService(tmp_path / "index")
-    service.rebuild(_documents(300, seed=19))
+    service.rebuild(_documents(1000, seed=19))  # words in some 450: long enough to read ahead
     with whoosh_postings.searching():
         service._searcher()  # opened: reading ahead starts, and waits
         time.sleep(0.2)
