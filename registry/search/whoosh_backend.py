@@ -241,31 +241,21 @@ class WhooshSearchService:
         empty = SearchResults(text, [], 0, 1, page_size, {f: [] for f in FACETS}, notice=notice)
         if parsed is query.NullQuery:
             return empty
+        # Reading ahead (whoosh_postings.warm) waits while any search is under way.
         with searching():
-            return self._search(text, parsed, filters, page, page_size, notice)
-
-    def _search(
-        self,
-        text: str,
-        parsed: Any,
-        filters: dict[str, list[str]],
-        page: int,
-        page_size: int,
-        notice: str | None,
-    ) -> SearchResults:
-        searcher = self._searcher()
-        try:
-            self.expansions(searcher, parsed)
-            ranked = sells_first(parsed, DANGLING.sub("", text))
-            return self._run(searcher, text, ranked, filters, page, page_size, notice)
-        except SearchTooBroad:
-            raise
-        except OverBudget:
-            raise too_slow(self.limits.time_budget) from None
-        except Exception as exc:
-            self._forget()
-            log.exception("search failed on the Whoosh index")
-            raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
+            searcher = self._searcher()
+            try:
+                self.expansions(searcher, parsed)
+                ranked = sells_first(parsed, DANGLING.sub("", text))
+                return self._run(searcher, text, ranked, filters, page, page_size, notice)
+            except SearchTooBroad:
+                raise
+            except OverBudget:
+                raise too_slow(self.limits.time_budget) from None
+            except Exception as exc:
+                self._forget()
+                log.exception("search failed on the Whoosh index")
+                raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
 
     def expansions(self, searcher: Any, parsed: Any) -> int:
         """How many words the query's wildcards stand for (Whoosh's own expansion of each

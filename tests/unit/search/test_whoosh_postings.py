@@ -4,6 +4,7 @@ results must stay Whoosh's own whatever was kept, read ahead, merged or dropped.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -122,3 +123,28 @@ def test_kept_postings_stay_within_their_limit_and_results_stay_whooshs(
     for text in [*QUERIES, "alpha beta gamma", "delta epsilon"]:
         assert _ours(service, text, 50) == _whoosh(service, text, 50), text
         assert whoosh_postings.kept_size() <= 3_000 or len(whoosh_postings._kept) == 1
+
+
+def test_reading_ahead_keeps_to_its_budget_and_gives_up_on_a_removed_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = WhooshSearchService(tmp_path / "index")
+    service.rebuild(_documents(1000, seed=29))
+    ix = service._open()
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        longest = max((reader.doc_frequency("body", w), w) for w in reader.lexicon("body"))
+        whoosh_postings.warm(str(service.path), searcher, ["body"], None, longest[0])
+        whoosh_postings.wait_for_warming()
+    ix.close()
+    kept = [key[2:] for key in whoosh_postings._kept if key[0] == str(service.path)]
+    assert kept == [("body", longest[1])]  # the longest alone fits the budget
+
+    # Rebuilt meanwhile (its segments' files gone): reading ahead stops, searches still work.
+    removed = WhooshSearchService(tmp_path / "other")
+    removed.rebuild(_documents(1000, seed=31))
+    with whoosh_postings.searching():
+        removed._searcher()
+        shutil.rmtree(removed.path)
+    whoosh_postings.wait_for_warming()
+    assert not [key for key in whoosh_postings._kept if key[0] == str(removed.path)]
