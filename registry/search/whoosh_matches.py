@@ -84,7 +84,7 @@ def _evaluate(
     tallies: list[Counter[str]] = [Counter() for _ in FACETS]
     for subsearcher, offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
-        table = facet_table(reader)
+        table = facet_table(reader, index_key[0])
         # Scores depend on the whole index's statistics: keyed by its generation too.
         segment = reader.segment().segment_id() if reader.segment() else offset
         key = (*index_key, searcher.ixreader.generation(), segment)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from whoosh import index as whoosh_index
 
-from registry.search import whoosh_backend, whoosh_matches, whoosh_postings
+from registry.search import whoosh_backend, whoosh_facets, whoosh_matches, whoosh_postings
 from registry.search.whoosh_backend import WhooshSearchService
 from tests.unit.search.test_whoosh_evaluation import QUERIES, _documents, _ours, _whoosh
 
@@ -148,3 +148,28 @@ def test_reading_ahead_keeps_to_its_budget_and_gives_up_on_a_removed_index(
         shutil.rmtree(removed.path)
     whoosh_postings.wait_for_warming()
     assert not [key for key in whoosh_postings._kept if key[0] == str(removed.path)]
+
+
+def test_a_segments_facet_values_are_kept_across_generations(tmp_path: Path) -> None:
+    # Read once per segment: a commit (its deletions and a new segment) reuses the first
+    # segment's table, and the counts are those of a table read afresh.
+    service = WhooshSearchService(tmp_path / "index")
+    docs = _documents(5100, seed=37)
+    for doc in docs[::3]:
+        doc.kind = "supplier"
+    service.rebuild(docs)
+    service.search("alpha")
+    first = service._searcher().reader().leaf_readers()[0][0]
+    table = whoosh_facets.facet_table(first)
+    service.index(_documents(30, seed=41), removed=["contract:2", "supplier:4"])
+    kept = service.search("alpha OR beta").facets
+    reader = service._searcher().reader().leaf_readers()[0][0]
+    assert reader is not first and whoosh_facets.facet_table(reader, str(service.path)) is table
+    whoosh_facets._tables.clear()
+    with whoosh_matches._cache_lock:  # nothing scored kept either: counted afresh
+        whoosh_matches._cache.clear()
+        whoosh_matches._by_document.clear()
+        whoosh_matches._cache_size = 0
+    service._forget()
+    assert service.search("alpha OR beta").facets == kept
+    assert whoosh_facets.facet_table(service._searcher().reader().leaf_readers()[0][0]) is not table
