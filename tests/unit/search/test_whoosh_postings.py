@@ -15,7 +15,13 @@ from whoosh import index as whoosh_index
 
 from registry.search import whoosh_backend, whoosh_facets, whoosh_matches, whoosh_postings
 from registry.search.whoosh_backend import WhooshSearchService
-from tests.unit.search.test_whoosh_evaluation import QUERIES, _documents, _ours, _whoosh
+from tests.unit.search.test_whoosh_evaluation import (
+    QUERIES,
+    _documents,
+    _ours,
+    _whoosh,
+    _with_suppliers,
+)
 
 
 @pytest.fixture
@@ -154,10 +160,7 @@ def test_a_segments_facet_values_are_kept_across_generations(tmp_path: Path) -> 
     # Read once per segment: a commit (its deletions and a new segment) reuses the first
     # segment's table, and the counts are those of a table read afresh.
     service = WhooshSearchService(tmp_path / "index")
-    docs = _documents(5100, seed=37)
-    for doc in docs[::3]:
-        doc.kind = "supplier"
-    service.rebuild(docs)
+    service.rebuild(_with_suppliers(5100, seed=37))
     service.search("alpha")
     first = service._searcher().reader().leaf_readers()[0][0]
     table = whoosh_facets.facet_table(first)
