@@ -36,7 +36,8 @@ from registry.search.interfaces import (
     SearchTooBroad,
     SearchUnavailable,
 )
-from registry.search.whoosh_matches import OverBudget, TierQuery, evaluate
+from registry.search.whoosh_matches import OverBudget, TierQuery, evaluate, keep_unions
+from registry.search.whoosh_postings import searching, step_aside, warm
 
 log = logging.getLogger(__name__)
 OPEN_ATTEMPTS = 5
@@ -117,6 +118,10 @@ def _document(stored: dict[str, Any]) -> Document:
 # so a rebuild (which swaps in a new directory) is picked up; commits in place by refresh().
 _open_searchers = threading.local()
 MAX_OPEN_SEARCHERS = 4
+# A new generation's unions of this many of the commonest words in suppliers' names (of at
+# least MIN_COMMON_WORD letters) are worked out ahead, in the thread that reads postings ahead.
+COMMON_WORDS = 60
+MIN_COMMON_WORD = 3
 
 
 @functools.cache
@@ -236,19 +241,21 @@ class WhooshSearchService:
         empty = SearchResults(text, [], 0, 1, page_size, {f: [] for f in FACETS}, notice=notice)
         if parsed is query.NullQuery:
             return empty
-        searcher = self._searcher()
-        try:
-            self.expansions(searcher, parsed)
-            ranked = sells_first(parsed, DANGLING.sub("", text))
-            return self._run(searcher, text, ranked, filters, page, page_size, notice)
-        except SearchTooBroad:
-            raise
-        except OverBudget:
-            raise too_slow(self.limits.time_budget) from None
-        except Exception as exc:
-            self._forget()
-            log.exception("search failed on the Whoosh index")
-            raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
+        # Reading ahead (whoosh_postings.warm) waits while any search is under way.
+        with searching():
+            searcher = self._searcher()
+            try:
+                self.expansions(searcher, parsed)
+                ranked = sells_first(parsed, DANGLING.sub("", text))
+                return self._run(searcher, text, ranked, filters, page, page_size, notice)
+            except SearchTooBroad:
+                raise
+            except OverBudget:
+                raise too_slow(self.limits.time_budget) from None
+            except Exception as exc:
+                self._forget()
+                log.exception("search failed on the Whoosh index")
+                raise SearchUnavailable(f"the search index cannot be read: {exc}") from exc
 
     def expansions(self, searcher: Any, parsed: Any) -> int:
         """How many words the query's wildcards stand for (Whoosh's own expansion of each
@@ -286,10 +293,25 @@ class WhooshSearchService:
         # those copies are found again. A new generation gets a searcher of its own.
         self._forget()
         searcher = self._open().searcher()
+        # The longest postings of segments new to this process, read ahead in a thread.
+        warm(key, searcher, SEARCH_FIELDS, self._common_words)
         while len(cache) >= MAX_OPEN_SEARCHERS:  # many index dirs (tests): close the oldest
             _close(cache.pop(next(iter(cache)))[1])
         cache[key] = (inode, searcher)
         return searcher
+
+    def _common_words(self, searcher: Any) -> None:
+        """Work out ahead the unions of the commonest words of suppliers' names (a word asked
+        of every field), in `searcher`'s generation: the first search of a common word in a
+        generation spent most of its time on them."""
+        key = (str(self.path), os.stat(self.path).st_ino)
+        reader = searcher.reader()
+        common = reader.most_frequent_terms("names", COMMON_WORDS * 2)
+        texts = [word.decode() if isinstance(word, bytes) else word for _, word in common]
+        words = [word for word in texts if word.isalpha() and len(word) >= MIN_COMMON_WORD]
+        for word in words[:COMMON_WORDS]:
+            step_aside()
+            keep_unions(searcher, key, self._parse(word))
 
     def _index_key(self) -> tuple[str, int]:
         """Which index this thread's searcher reads: the directory and its inode (a rebuild

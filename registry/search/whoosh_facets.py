@@ -4,11 +4,18 @@ integers (registry.search.whoosh_matches evaluates the queries)."""
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from whoosh.matching import FilterMatcher
+
 from registry.search.interfaces import FACETS
+
+KEPT_TABLES = 64  # segments' tables kept (an index of a million records has about ten)
+_tables: OrderedDict[tuple[str, str], FacetTable] = OrderedDict()
+_lock = threading.Lock()
 
 
 class _FacetPart:
@@ -100,13 +107,36 @@ class FacetTable:
 def _postings(reader: Any, name: str) -> Iterable[tuple[str, Iterable[int]]]:
     for term in reader.lexicon(name):
         value = term.decode() if isinstance(term, bytes) else term
-        yield value, reader.postings(name, term).all_ids()
+        postings = reader.postings(name, term)
+        # Deleted documents too (a query never matches them): the same table in every
+        # generation, whatever was deleted since.
+        if isinstance(postings, FilterMatcher):
+            postings = postings.child
+        yield value, postings.all_ids()
 
 
-def facet_table(reader: Any) -> FacetTable:
-    """Read once per segment reader (a refreshed searcher keeps the readers of the segments
-    that did not change)."""
+def facet_table(reader: Any, path: str = "") -> FacetTable:
+    """Read once per segment in a process: a segment's facet values never change (a deleted
+    document is left out of every query's matches before they are counted), so the table is
+    kept by the segment's id across the index's generations and the threads' readers (reading
+    it cost a fifth of a second at 100,000 documents, in every thread after every commit)."""
     table: FacetTable | None = getattr(reader, "_registry_facets", None)
-    if table is None:
-        table = reader._registry_facets = FacetTable(reader)
+    if table is not None:
+        return table
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
+        table = FacetTable(reader)
+    else:
+        key = (path, segment.segment_id())
+        with _lock:
+            table = _tables.get(key)
+            if table is not None:
+                _tables.move_to_end(key)
+        if table is None:
+            table = FacetTable(reader)
+            with _lock:
+                _tables[key] = table
+                while len(_tables) > KEPT_TABLES:
+                    _tables.popitem(last=False)
+    reader._registry_facets = table
     return table

@@ -20,16 +20,19 @@ import time
 from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate, compress, repeat
+from itertools import compress
 from typing import Any
 
 from whoosh import matching, query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.scoring import BM25FScorer, WeightScorer
 from whoosh.util.numeric import byte_to_length
 
 from registry.search.interfaces import FACETS
 from registry.search.whoosh_facets import facet_table
+from registry.search.whoosh_postings import OverBudget, postings, segment_key
+
+__all__ = ["OverBudget", "TierQuery", "evaluate", "keep_unions"]
 
 Scores = dict[int, float]  # a segment's document number -> score
 Matches = tuple["array[int]", "array[float]"]  # a segment's matches and their scores, compactly
@@ -41,14 +44,12 @@ _cache: OrderedDict[tuple[Any, ...], Kept] = OrderedDict()
 _cache_size = 0
 _cache_lock = threading.Lock()
 # Long kept unions' scores by document number (_dense), under the same keys as in _cache.
-_by_document: dict[tuple[Any, ...], array[float]] = {}
+# (and which documents match, a byte each: an intersection of two long ones is then an AND of
+# two integers, its matches picked out in C by compress)
+_by_document: dict[tuple[Any, ...], tuple[array[float], int]] = {}
 DENSE_ABOVE = 8  # matches of more than one document in 8 are kept by document number too
 _budget = threading.local()  # when this thread's search must give up (time.monotonic())
 CHECK_EVERY = 1024  # postings read between looks at the clock
-
-
-class OverBudget(Exception):
-    """The search ran past its deadline (registry.search.breadth.Limits.time_budget)."""
 
 
 def evaluate(
@@ -83,7 +84,7 @@ def _evaluate(
     tallies: list[Counter[str]] = [Counter() for _ in FACETS]
     for subsearcher, offset in searcher.leaf_searchers():
         reader = subsearcher.reader()
-        table = facet_table(reader)
+        table = facet_table(reader, index_key[0])
         # Scores depend on the whole index's statistics: keyed by its generation too.
         segment = reader.segment().segment_id() if reader.segment() else offset
         key = (*index_key, searcher.ixreader.generation(), segment)
@@ -111,6 +112,24 @@ def _evaluate(
         ranked += best
         table.count(ids, tallies)
     return total, heapq.nsmallest(limit, ranked), dict(zip(FACETS, tallies, strict=True))
+
+
+def keep_unions(searcher: Any, index_key: tuple[Any, ...], parsed: Any) -> None:
+    """Work out and keep the unions of terms in `parsed` (a word asked of every field) in each
+    segment, as a search would, with the lists by document number an intersection looks them
+    up in: done ahead (whoosh_postings.warm) for the commonest words of a new generation."""
+    context = searcher.context()
+    for subsearcher, offset in searcher.leaf_searchers():
+        reader = subsearcher.reader()
+        segment = reader.segment().segment_id() if reader.segment() else offset
+        key = (*index_key, searcher.ixreader.generation(), segment, reader)
+        pending = [parsed.matcher(subsearcher, context)]
+        while pending:
+            m = pending.pop()
+            if type(m) is matching.UnionMatcher and _signature(m) is not None:
+                _either(m, key)
+            else:
+                pending.extend(m.children())
 
 
 def _cached(key: tuple[Any, ...], compute: Callable[[], Scores]) -> Scores | Matches:
@@ -172,7 +191,7 @@ def _keep(key: tuple[Any, ...], found: Kept) -> None:
         _make_room()
 
 
-def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
+def _keep_by_document(key: tuple[Any, ...], by_document: tuple[array[float], int]) -> None:
     global _cache_size
     with _cache_lock:
         if key in _cache and key not in _by_document:  # not dropped or made meanwhile
@@ -181,9 +200,10 @@ def _keep_by_document(key: tuple[Any, ...], by_document: array[float]) -> None:
             _make_room()
 
 
-def _cost(by_document: array[float]) -> int:
-    """A list by document number in kept matches: a document's 8 bytes against a match's 12."""
-    return len(by_document) * 2 // 3
+def _cost(by_document: tuple[array[float], int]) -> int:
+    """A list by document number in kept matches: a document's 8 + 1 bytes against a match's
+    12."""
+    return len(by_document[0]) * 3 // 4
 
 
 def _make_room() -> None:
@@ -261,7 +281,7 @@ def _scores(m: Any, key: tuple[Any, ...]) -> Scores:
     if not isinstance(m, matching.LeafMatcher) or m.term() is None:
         raise _Unsupported(kind.__name__)
     *segment, reader = key
-    read = functools.partial(_term_scores, m, reader)
+    read = functools.partial(_term_scores, m, reader, segment_key(segment[0], reader))
     return _as_scores(_cached((*segment, m.term()), read))
 
 
@@ -289,12 +309,15 @@ def _either(m: Any, key: tuple[Any, ...]) -> Scores | Matches | _Dense:
 
 
 class _Dense:
-    """Kept matches, and their scores by document number (0.0: not a match)."""
+    """Kept matches, their scores by document number (0.0: not a match), and which match."""
 
-    __slots__ = ("by_document", "ids", "scores")
+    __slots__ = ("by_document", "ids", "mask", "scores")
 
-    def __init__(self, ids: array[int], scores: array[float], by_document: array[float]) -> None:
-        self.ids, self.scores, self.by_document = ids, scores, by_document
+    def __init__(
+        self, ids: array[int], scores: array[float], by_document: tuple[array[float], int]
+    ) -> None:
+        self.ids, self.scores = ids, scores
+        self.by_document, self.mask = by_document
 
 
 def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
@@ -311,9 +334,10 @@ def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
     if by_document is None:
         if len(ids) * DENSE_ABOVE < size or 0.0 in scores:  # 0.0 says "not a match"
             return None
-        by_document = array("d", bytes(8 * size))
+        each, found_in = array("d", bytes(8 * size)), bytearray(size)
         for d, score in zip(ids, scores, strict=True):
-            by_document[d] = score
+            each[d], found_in[d] = score, 1
+        by_document = each, int.from_bytes(found_in, "little")
         _keep_by_document(key, by_document)
     return _Dense(ids, scores, by_document)
 
@@ -321,6 +345,20 @@ def _dense(key: tuple[Any, ...], size: int) -> _Dense | None:
 def _intersection(a: Scores | Matches | _Dense, b: Scores | Matches | _Dense) -> Scores:
     """The documents in both, each score the sum of its two (a + b is b + a, exactly): one
     side looked up, the other read through, in C (map, compress) rather than a Python loop."""
+    if isinstance(a, _Dense) and isinstance(b, _Dense):
+        size = len(a.by_document)
+        ids = list(compress(range(size), (a.mask & b.mask).to_bytes(size, "little")))
+        return dict(
+            zip(
+                ids,
+                map(
+                    operator.add,
+                    map(a.by_document.__getitem__, ids),
+                    map(b.by_document.__getitem__, ids),
+                ),
+                strict=True,
+            )
+        )
     if isinstance(b, _Dense) and not (isinstance(a, _Dense) and len(a.ids) >= len(b.ids)):
         return _looked_up_in(b, a)
     if isinstance(a, _Dense):
@@ -381,7 +419,7 @@ def _union(m: Any, key: tuple[Any, ...]) -> Scores:
 
 def _signature(m: Any) -> tuple[Any, ...] | None:
     """What a union of terms computes, as a key of what is kept: its tree's shape and terms
-    (the order of the sums too, so the same floats). None for anything but terms and boosts."""
+    (the order of the sums too, so the same floats). None for anything but terms, boosts and deleted documents."""
     kind = type(m)
     if kind is matching.NullMatcherClass:  # a field without the word
         return ("0",)
@@ -391,61 +429,49 @@ def _signature(m: Any) -> tuple[Any, ...] | None:
     if kind is matching.WrappingMatcher:
         child = _signature(m.child)
         return None if child is None else ("^", m.boost, child)
+    if kind is matching.FilterMatcher:
+        # A segment's deleted documents left out, the same in all its terms in a generation
+        # (and what is kept is kept per generation).
+        child = _signature(m.child)
+        return None if child is None else ("-", m._exclude, m.boost, child)
     if isinstance(m, matching.LeafMatcher) and kind is not matching.ListMatcher:
         term = m.term()
         return None if term is None else ("t", *term)
     return None
 
 
-def _term_scores(m: Any, reader: Any) -> Scores:
-    """A term's postings and their scores, a block at a time: Whoosh's own BM25F sum, written
-    out (the same operations in the same order, so the same floats) once per term frequency and
-    field length met (_BM25Table), and each posting's score looked up in C (map), not computed in
-    a Python loop. Each block's document numbers are its deltas summed (accumulate), as Whoosh's
-    delta_decode sums them one by one."""
+def _term_scores(m: Any, reader: Any, segment: tuple[str, str] | None) -> Scores:
+    """A term's postings (kept across generations, whoosh_postings) and their scores: Whoosh's
+    own BM25F sum, written out (the same operations in the same order, so the same floats) once
+    per term frequency and field length met (_BM25Table), and each posting's score looked up in
+    C (map), not computed in a Python loop."""
     scorer: Any = getattr(m, "scorer", None)
-    if (
-        type(m) is not W3LeafMatcher
-        or type(scorer) not in (BM25FScorer, WeightScorer)
-        or m._byteids
-    ):
+    if type(scorer) not in (BM25FScorer, WeightScorer):
         return _walk(m, True)
-    table: _BM25Table | None = None
     codes = b""
     if type(scorer) is BM25FScorer:
         found = _length_codes(reader, m.term()[0])
         if found is None:
             return _walk(m, True)
-        codes, table = found, _BM25Table(scorer)
-    m.reset()
-    deadline = getattr(_budget, "deadline", None)
-    ids: list[int] = []
-    scores: list[float] = []
-    while m.is_active():
-        if deadline is not None and time.monotonic() > deadline:
-            raise OverBudget
-        m._read_data()
-        block = list(accumulate(m._data[0]))
-        ids += block
-        weights = m._data[1]
-        if weights is None or isinstance(weights, float):
-            # Every posting's weight the same: 1.0, or one kept as Whoosh's reader keeps it (a
-            # 32-bit float, as array("f") rounds it).
-            tf = 1.0 if weights is None else array("f", [weights])[0]
-            if table is None:  # a field scored by its weight alone
-                scores += repeat(tf, len(block))
-            else:
-                row = table.row(tf)
-                scores += map(row.__getitem__, map(codes.__getitem__, block))
-        elif table is None:
-            scores += map(float, weights)
-        else:
-            rows = table.rows_for(weights)
-            scores += map(
-                list.__getitem__, map(rows.__getitem__, weights), map(codes.__getitem__, block)
-            )
-        m._next_block()
-    return dict(zip(ids, scores, strict=True))
+        codes = found
+    read = postings(segment, m, getattr(_budget, "deadline", None))
+    if read is None:
+        return _walk(m, True)
+    if type(scorer) is WeightScorer:  # a field scored by its weight alone
+        return dict(zip(read.ids, map(read.frequencies.__getitem__, read.which), strict=True))
+    table = _BM25Table(scorer)
+    rows = [table.row(tf) for tf in read.frequencies]
+    return dict(
+        zip(
+            read.ids,
+            map(
+                list.__getitem__,
+                map(rows.__getitem__, read.which),
+                map(codes.__getitem__, read.ids),
+            ),
+            strict=True,
+        )
+    )
 
 
 class _BM25Table:
@@ -466,12 +492,6 @@ class _BM25Table:
                 for code in range(256)
             ]
         return found
-
-    def rows_for(self, tfs: Iterable[float]) -> dict[float, list[float]]:
-        """The rows of all of `tfs`, by term frequency."""
-        for tf in set(tfs).difference(self.rows):
-            self.row(tf)
-        return self.rows
 
 
 def _length_codes(reader: Any, fieldname: str) -> bytes | None:
