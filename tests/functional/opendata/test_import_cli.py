@@ -396,11 +396,12 @@ def _contracts_in_statistics(conn: Any) -> float:
     return float(str(value).split()[0])
 
 
-def test_a_small_import_into_a_larger_registry_keeps_the_statistics(
+def test_a_small_import_into_a_larger_registry_keeps_sqlites_statistics(
     ini: Any, tmp_path: Path
 ) -> None:
-    """A day's notices into a national registry: no ANALYZE of every table (seconds at a million
-    contracts) for a change the statistics still describe; a bulk load still has one."""
+    """A day's notices into a national registry: on SQLite no ANALYZE of every index (seconds at a
+    million contracts) for a change the statistics still describe; a bulk load still has one.
+    PostgreSQL's ANALYZE samples, and is run after every import that wrote."""
     path, url = ini
     assert run_cli(path, "import", "ocds", *map(str, REAL["armenia"])).exit_code == 0
     release = {
@@ -435,6 +436,7 @@ def test_a_small_import_into_a_larger_registry_keeps_the_statistics(
         assert result.exit_code == 0, result.output
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM contracts")).scalar_one() == held + 1
-            assert _contracts_in_statistics(conn) == held  # not analysed again
+            postgresql = conn.dialect.name == "postgresql"
+            assert _contracts_in_statistics(conn) == (held + 1 if postgresql else held)
     finally:
         engine.dispose()
