@@ -59,12 +59,12 @@ AFFECTED = sa.Table(
 )
 
 
-def assessment_fingerprints(dialect: str) -> list[sa.Select[Any]]:
+def assessment_fingerprints() -> list[sa.Select[Any]]:
     """Per supplier and per framework (no framework as NO_FRAMEWORK): every assessment's
     fingerprint, counted or not (a publication or a retraction changes it)."""
     a = ASSESSMENTS.c
     columns = [*(a[name] for name in READ), a.retracted_at, CONTRACTS.c.publication]
-    digest = fingerprints.row_digest(columns, [a.id], dialect)
+    digest = fingerprints.row_digest(columns, [a.id])
     framework = sa.func.coalesce(a.framework_id, NO_FRAMEWORK)
     return [
         sa.select(
@@ -126,10 +126,9 @@ class ScorePlan:
 
 def plan_scoring(db: Session, as_of: datetime.date, *, full: bool = False) -> ScorePlan:
     """Compare the assessments with the last run's fingerprints and decide what to rescore."""
-    dialect = db.get_bind().dialect.name
     periods = scores.scoring_periods(db, as_of)
     run = scores.last_run(db)
-    sources = assessment_fingerprints(dialect)
+    sources = assessment_fingerprints()
     sources += _literals(
         [("period", end.isoformat(), label) for label, end in periods]
         # The full run on record: the last run's own, unless something else ran one since.
