@@ -128,12 +128,6 @@ def refresh_statistics(engine: Engine, written: tuple[str, int] | None = None) -
         table, rows = written or ("", 0)
         if not written or believed_rows(connection, table) < rows * STALE_SHARE:
             connection.exec_driver_sql("ANALYZE")
-        else:
-            # Still every table with no statistics yet (one a command filled since the last
-            # ANALYZE, as `registry detect` its flags): SQLite never gathers them on its own.
-            for name in sa.inspect(connection).get_table_names():
-                if not believed_rows(connection, name):
-                    connection.exec_driver_sql(f'ANALYZE "{name}"')
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(GIN_PENDING_LISTS)
         connection.commit()
