@@ -95,39 +95,16 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-STALE_SHARE = 10  # statistics describe a table still after a write of a tenth of its rows
-
-
-def believed_rows(connection: Any, table: str) -> float:
-    """How many rows the planner's statistics say `table` has (0: none gathered)."""
-    if connection.dialect.name == "postgresql":
-        query = "SELECT reltuples FROM pg_class WHERE oid = CAST(:table AS regclass)"
-        return max(0.0, float(connection.execute(sa.text(query), {"table": table}).scalar()))
-    if not connection.execute(
-        sa.text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
-    ).scalar():
-        return 0.0
-    stat = connection.execute(
-        sa.text("SELECT stat FROM sqlite_stat1 WHERE tbl = :table LIMIT 1"), {"table": table}
-    ).scalar()
-    return float(stat.split()[0]) if stat else 0.0
-
-
-def refresh_statistics(engine: Engine, written: tuple[str, int] | None = None) -> None:
+def refresh_statistics(engine: Engine) -> None:
     """ANALYZE every table, after a bulk load has committed. Until then the planner's statistics
     describe the tables as they were before it (empty, after a first seed or import), and the
     next `registry detect` or page plans for empty tables until autovacuum catches up: three
     times slower on the seed. On PostgreSQL it also moves the GIN indexes' pending entries into
     the indexes proper, as a VACUUM would: a bulk load leaves up to gin_pending_list_limit of
     them, which every full-text search then reads one by one (a third of a search's index scan
-    at 100,000 records). `written`: (table, rows) a load wrote, a small share of what the
-    statistics already count (a day's file into a national registry): then they still describe
-    the tables, and ANALYZE, which reads every table (seconds at a million contracts), is
-    skipped."""
+    at 100,000 records)."""
     with engine.connect() as connection:
-        table, rows = written or ("", 0)
-        if not written or believed_rows(connection, table) < rows * STALE_SHARE:
-            connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("ANALYZE")
         if engine.dialect.name == "postgresql":
             connection.exec_driver_sql(GIN_PENDING_LISTS)
         connection.commit()

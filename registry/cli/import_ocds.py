@@ -123,8 +123,7 @@ def import_ocds(
         if not as_json:
             click.echo(_describe(path.name, summary))
     if total.created or total.updated:
-        # So the next `registry detect` plans for what is here (unless it was a small share).
-        refresh_statistics(cli.engine, ("contracts", total.created + total.updated))
+        refresh_statistics(cli.engine)  # so the next `registry detect` plans for what is here
     if as_json:
         # The totals, and each imported file's own figures (its findings among them).
         click.echo(json.dumps({**total.as_json(), "files": per_file}))

@@ -73,11 +73,8 @@ def market_column(kind: str, depth: int) -> sa.ColumnElement[Any]:
     """A contract's market of one kind (its key without the kind)."""
     if kind == "cpv":
         return sa.func.substr(Contract.cpv_code, 1, depth)
-    # The column itself, never an expression of it: the markets a detection run refreshes are
-    # found through its index (a cast of lot_id made SQLite read every contract for a few lots).
-    columns: dict[str, Any] = {"cls": Contract.classification_id, "buyer": Contract.buyer_id}
-    column: sa.ColumnElement[Any] = columns.get(kind, Contract.lot_id)
-    return column
+    column: Any = {"cls": Contract.classification_id, "buyer": Contract.buyer_id}.get(kind)
+    return column if column is not None else sa.cast(Contract.lot_id, sa.Integer)
 
 
 def kind_condition(kind: str, depth: int) -> sa.ColumnElement[bool]:

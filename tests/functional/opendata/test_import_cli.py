@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from registry.db import believed_rows, create_engine
+from registry.db import create_engine
 from registry.identifiers import normalise_name
 from tests.common.cli import run_cli, write_ini
 from tests.conftest import SHARED_DATA
@@ -382,30 +382,5 @@ def test_an_import_leaves_the_planner_statistics_of_what_it_wrote(ini: Any) -> N
             else:
                 query = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'contracts'"
             assert conn.execute(sa.text(query)).scalar_one() > 0
-    finally:
-        engine.dispose()
-
-
-def test_a_small_import_into_a_larger_table_leaves_its_statistics_as_they_are(ini: Any) -> None:
-    """A tenth or less of the contracts the statistics count: no ANALYZE of every table (the
-    daily file into a national registry); they are refreshed once an import is larger."""
-    path, url = ini
-    assert run_cli(path, "import", "ocds", *map(str, REAL["armenia"][:2])).exit_code == 0
-    engine = create_engine(url)
-
-    def believed_and_held() -> tuple[float, int]:
-        with engine.connect() as conn:
-            held = conn.execute(sa.text("SELECT count(*) FROM contracts")).scalar_one()
-            return believed_rows(conn, "contracts"), held
-
-    try:
-        before, held = believed_and_held()
-        assert before == held > 0
-        assert run_cli(path, "import", "ocds", str(REAL["mexico-records"][0])).exit_code == 0
-        after, now_held = believed_and_held()
-        assert now_held > held
-        assert after == before
-        assert run_cli(path, "import", "ocds", *map(str, REAL["armenia"][2:])).exit_code == 0
-        assert believed_and_held()[0] > before
     finally:
         engine.dispose()
