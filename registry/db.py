@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import hashlib
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -141,6 +142,33 @@ def _round_postgresql(element: RoundHalfEven, compiler: Any, **kw: Any) -> str:
     return f"CAST(to_char({compiler.process(value, **kw)}, '{pattern}') AS NUMERIC)"
 
 
+def _digest(text: str | None) -> int | None:
+    if text is None:
+        return None
+    # Change detection, not security: the bits PostgreSQL's md5() gives, so both agree.
+    return int(hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()[:7], 16)
+
+
+class TextDigest(sa.sql.functions.FunctionElement[Any]):
+    """A number from a whole text's content, the same on both engines: the first 28 bits of its
+    MD5 (registry.changes.fingerprints). SQLite, which has no hash function, calls Python's."""
+
+    inherit_cache = True
+    name = "registry_digest"
+    type = sa.BigInteger()
+
+
+@compiles(TextDigest)
+def _digest_sqlite(element: TextDigest, compiler: Any, **kw: Any) -> str:
+    return f"registry_digest({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(TextDigest, "postgresql")
+def _digest_postgresql(element: TextDigest, compiler: Any, **kw: Any) -> str:
+    text = compiler.process(element.clauses, **kw)
+    return f"CAST(CAST('x' || substr(md5({text}), 1, 7) AS BIT(28)) AS BIGINT)"
+
+
 class Greatest(sa.sql.functions.FunctionElement[Any]):
     """The larger of two values: greatest() on PostgreSQL, two-argument max() on SQLite."""
 
@@ -208,6 +236,7 @@ def _configure_sqlite(engine: Engine) -> None:
         # (and the C printf behind PostgreSQL's to_char) round the exact binary value half to
         # even. Set-based SQL that must give Python's numbers rounds with this (see RoundHalfEven).
         dbapi_connection.create_function("registry_round", 2, _round, deterministic=True)
+        dbapi_connection.create_function("registry_digest", 1, _digest, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.orm import Session
 
 from registry.changes.models import WorkFingerprint
+from registry.db import TextDigest
 from registry.sql import fresh_table
 
 SPREAD = 9973  # a row's weight is its key modulo this prime, plus one
@@ -49,28 +49,11 @@ CHANGED = sa.Table(
 )
 
 
-def text_digest(text: Any, dialect: str) -> Any:
-    """A number from a text's content: part of its MD5 on PostgreSQL; on SQLite, which has no
-    hash function, its length and the code points of its first and last eight characters, so
-    codes, statuses, currencies and identifiers up to 16 characters are read whole (an edit in
-    the middle of a longer text that keeps its length is what `--full` is for)."""
-    if dialect == "postgresql":
-        hex_digits = sa.literal("x") + sa.func.substr(sa.func.md5(text), 1, 7)
-        return sa.cast(sa.cast(hex_digits, BIT(28)), sa.BigInteger)
-    length = sa.func.length(text)
-    places = [*range(1, 9), *range(-8, 0)]
-    chars = [
-        prime * sa.func.coalesce(sa.func.unicode(sa.func.substr(text, place, 1)), 0)
-        for prime, place in zip(PRIMES, places, strict=False)
-    ]
-    return sum(chars, start=length * 1009)
-
-
 def _big(value: Any) -> Any:
     return sa.cast(value, sa.BigInteger)
 
 
-def _term(column: sa.Column[Any], dialect: str) -> Any | None:
+def _term(column: sa.Column[Any]) -> Any | None:
     """The column's value as a number (null as 0, so it differs from any value), or None for a
     type not fingerprinted (binary)."""
     kind = column.type
@@ -89,15 +72,15 @@ def _term(column: sa.Column[Any], dialect: str) -> Any | None:
             + sa.extract("day", column)
         )
     elif isinstance(kind, sa.String | sa.Text | sa.Enum | sa.JSON):  # JSON as its text
-        value = text_digest(sa.cast(column, sa.Text), dialect) + 1
+        value = TextDigest(sa.cast(column, sa.Text)) + 1
     else:
         return None
     return sa.func.coalesce(_big(value), 0)
 
 
-def weighted_sum(columns: Iterable[sa.Column[Any]], dialect: str, first: int = 0) -> Any:
+def weighted_sum(columns: Iterable[sa.Column[Any]], first: int = 0) -> Any:
     """A row's values, each weighted by its column's place (from `first`), summed."""
-    terms = [t for t in (_term(c, dialect) for c in columns) if t is not None]
+    terms = [t for t in (_term(c) for c in columns) if t is not None]
     return sum(
         (PRIMES[(first + i) % len(PRIMES)] * term for i, term in enumerate(terms)),
         start=_big(0),
@@ -110,9 +93,9 @@ def keyed_digest(weighted: Any, keys: Sequence[Any]) -> Any:
     return (key % SPREAD + 1) * (weighted % MODULUS)
 
 
-def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any], dialect: str) -> Any:
+def row_digest(columns: Iterable[sa.Column[Any]], keys: Sequence[Any]) -> Any:
     """One row's digest: its values weighted by column, reduced, then weighted by its key."""
-    return keyed_digest(weighted_sum(columns, dialect), keys)
+    return keyed_digest(weighted_sum(columns), keys)
 
 
 def fingerprint(digest: Any, keys: Sequence[Any]) -> Any:
@@ -128,10 +111,10 @@ def fingerprint(digest: Any, keys: Sequence[Any]) -> Any:
     return text
 
 
-def table_fingerprint(table: sa.Table, dialect: str) -> sa.Select[Any]:
+def table_fingerprint(table: sa.Table) -> sa.Select[Any]:
     """One row (kind `table`, the table's name) over the whole table."""
     keys = list(table.primary_key.columns)
-    digest = row_digest(table.columns, keys, dialect)
+    digest = row_digest(table.columns, keys)
     return sa.select(
         sa.literal("table", sa.String).label("kind"),
         sa.literal(table.name, sa.String).label("subject"),

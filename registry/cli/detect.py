@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import click
+import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 
 from registry.cli import CLIContext, main, pass_context
@@ -19,6 +20,7 @@ from registry.flags.incremental import (
     refresh_markets,
     refresh_record_figures,
 )
+from registry.flags.models import ACTIVE_STATUSES, Flag
 from registry.flags.services import active_flags, as_json, drop_run_tables, run_detection
 from registry.frameworks.lifecycle import disagreements
 from registry.markets.services import cpv_depth
@@ -33,6 +35,14 @@ def _epilog() -> str:
         )
         lines.append(f"  {detector.id}: {defaults}")
     return "\n".join(lines)
+
+
+def _count_open(db: Any, detector_id: str | None) -> int:
+    """How many flags `active_flags` would list (open or acknowledged)."""
+    query = sa.select(sa.func.count()).select_from(Flag).where(Flag.status.in_(ACTIVE_STATUSES))
+    if detector_id:
+        query = query.where(Flag.detector == detector_id)
+    return int(db.execute(query).scalar_one())
 
 
 @main.command(epilog=_epilog())
@@ -89,7 +99,9 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         records_seconds = time.perf_counter() - started
         if plan is not None:
             finish(db, plan)
-        flags = [as_json(flag) for flag in active_flags(db, detector_id)]
+        # Only --json prints the flags; otherwise their number, counted without loading them.
+        flags = [as_json(flag) for flag in active_flags(db, detector_id)] if as_json_output else []
+        open_flags = len(flags) if as_json_output else _count_open(db, detector_id)
         coverage = coverage_counts(db)
         disagree = [f"{d.framework.reference}: {d.message}" for d in disagreements(db, today())]
     if as_json_output:
@@ -115,7 +127,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
     click.echo("; ".join(f"{count} flags {name}" for name, count in totals.items()) + ".")
     click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
     click.echo(f"{records.summary()} ({records_seconds:.2f}s).")
-    click.echo(f"{len(flags)} open flags.")
+    click.echo(f"{open_flags} open flags.")
     # Checked on every run: a recorded status that its dates contradict, for an admin to correct.
     for line in disagree:
         click.echo(f"Framework status disagrees with its dates: {line}.")

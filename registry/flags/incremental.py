@@ -114,11 +114,10 @@ def plan_detection(
     today: datetime.date | None = None,
 ) -> Plan:
     """Compare the data with the last run's fingerprints and decide what to redo."""
-    dialect = db.get_bind().dialect.name
     # The contracts, too many to fingerprint each run, are followed by the triggers' log; the
     # other tables are small enough to fingerprint whole.
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED - {"contracts"})]
-    sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
+    sources = [fingerprints.table_fingerprint(table) for table in tables]
     sources.append(record_figures.buyer_types())
     logged.take(db)
     changes = fingerprints.compare(
