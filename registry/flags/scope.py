@@ -1,0 +1,164 @@
+"""A detector's rerun scoped to the subjects whose contracts changed (issue 21).
+
+An incremental run knows the markets, buyers and supplier groups the changed contracts are in,
+now and before (registry.changes.logged, through the plan's changed subjects). A detector whose
+finding about a subject depends only on the contracts of one such changed-subject kind and on
+quantities over all the data (the window's first year, the currencies, which `RunContext` then
+reads from the whole contracts table) declares it (`Detector.scope`: per subject type, the kind
+its key begins with: `<buyer>/<group>/<market>`, `<market>`, `<group>`). Its rerun reads only the
+contracts of the changed subjects of that kind, found through the contracts' indexes, and its
+flags and coverage are reconciled for those subjects alone: the others' are left as they are,
+which is what a full run would leave them. What it works out about other subjects, from the part
+of their contracts it read, is discarded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.contracts.models import Contract
+from registry.flags.models import SubjectType
+from registry.sql import fresh_table
+from registry.suppliers.models import Supplier
+
+if TYPE_CHECKING:
+    from registry.flags.detectors.base import Detector
+
+KINDS = ("market", "buyer", "group")
+BATCH = 500  # keys per IN list
+RANGES = 50  # CPV prefixes per statement, each a range of the CPV index
+SUBJECTS = sa.Table(
+    "scope_subjects",
+    sa.MetaData(),
+    sa.Column("kind", sa.String(24)),
+    sa.Column("subject", sa.String(100)),
+    sa.Index("scope_subjects_key", "kind", "subject"),
+    prefixes=["TEMPORARY"],
+)
+# The contracts of the changed subjects, by the kind of subject that brought them in.
+CONTRACTS = sa.Table(
+    "scope_contracts",
+    sa.MetaData(),
+    sa.Column("kind", sa.String(24)),
+    sa.Column("id", sa.Integer),
+    sa.Index("scope_contracts_kind", "kind", "id"),
+    prefixes=["TEMPORARY"],
+)
+
+
+@dataclasses.dataclass
+class Scope:
+    """The changed subjects of an incremental run, and the detectors that may be scoped to them
+    (those that read no changed table the change log does not name by subject)."""
+
+    subjects: sa.Select[Any]  # (kind, subject) rows
+    detectors: frozenset[str]
+    keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)
+    staged: set[str] = dataclasses.field(default_factory=set)
+    dialect: str = ""
+
+    def prepare(self, db: Session) -> list[str]:
+        """Stage the changed subjects (indexed, for the reconciliation's IN) and hold their keys;
+        the names of the temporary tables made, for the run to drop."""
+        self.dialect = db.get_bind().dialect.name
+        fresh_table(db, SUBJECTS)
+        fresh_table(db, CONTRACTS)
+        rows = self.subjects.subquery()
+        wanted = sa.select(rows.c.kind, rows.c.subject).where(rows.c.kind.in_(KINDS)).distinct()
+        db.execute(SUBJECTS.insert().from_select(["kind", "subject"], wanted))
+        self.keys = {kind: set() for kind in KINDS}
+        for kind, subject in db.execute(sa.select(SUBJECTS.c.kind, SUBJECTS.c.subject)):
+            self.keys[kind].add(subject)
+        self.staged = set()
+        return [SUBJECTS.name, CONTRACTS.name]
+
+    def applies(self, detector: Detector) -> bool:
+        return bool(detector.scope) and detector.id in self.detectors
+
+    def holds(self, detector: Detector, subject_type: SubjectType, subject_key: str) -> bool:
+        """Whether the subject is in scope for the detector."""
+        first = subject_key.split("/", 1)[0]
+        return any(
+            subject_type == scoped and first in self.keys[kind] for scoped, kind in detector.scope
+        )
+
+    def where(self, detector: Detector, types: Any, keys: Any) -> sa.ColumnElement[bool]:
+        """The SQL of `holds`, on a table's subject type and key columns (flags, coverage)."""
+        first = self._first_part(keys)
+        return sa.or_(
+            *(
+                sa.and_(
+                    sa.cast(types, sa.String) == scoped.value,
+                    first.in_(sa.select(SUBJECTS.c.subject).where(SUBJECTS.c.kind == kind)),
+                )
+                for scoped, kind in detector.scope
+            )
+        )
+
+    def _first_part(self, keys: Any) -> Any:
+        """A subject key up to its first slash (a whole key that has none)."""
+        if self.dialect == "postgresql":
+            return sa.func.split_part(keys, "/", 1)
+        ended = keys + sa.literal("/")
+        return sa.func.substr(ended, 1, sa.func.instr(ended, "/") - 1)
+
+    def contracts(self, db: Session, kinds: Iterable[str]) -> sa.ColumnElement[bool]:
+        """A condition on contracts: those of the changed subjects of these kinds (staged at
+        the first call for each kind)."""
+        kinds = sorted(set(kinds))
+        for kind in kinds:
+            if kind not in self.staged:
+                for condition in _conditions(kind, self.keys[kind]):
+                    ids = sa.select(sa.literal(kind, sa.String), Contract.id).where(condition)
+                    db.execute(CONTRACTS.insert().from_select(["kind", "id"], ids))
+                self.staged.add(kind)
+        return Contract.id.in_(sa.select(CONTRACTS.c.id).where(CONTRACTS.c.kind.in_(kinds)))
+
+
+def _batches(values: Iterable[Any], size: int = BATCH) -> Iterable[list[Any]]:
+    ordered = sorted(values)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def _ids(keys: Iterable[str], prefix: str = "") -> list[int]:
+    return [int(key[len(prefix) :]) for key in keys if key.startswith(prefix)]
+
+
+def _conditions(kind: str, keys: set[str]) -> Iterable[sa.ColumnElement[bool]]:
+    """Conditions, each on an index of contracts, that together select every contract of these
+    subjects (a few others too, which are discarded later: never fewer)."""
+    if kind == "buyer":
+        for batch in _batches(_ids(keys)):
+            yield Contract.buyer_id.in_(batch)
+    elif kind == "group":
+        for batch in _batches(_ids(keys)):
+            yield Contract.supplier_id.in_(
+                sa.select(Supplier.id).where(Supplier.group_id.in_(batch))
+            )
+    else:
+        # A market: a CPV prefix (a range of the CPV index), a classification, a lot, or a
+        # buyer's every contract.
+        for batch in _batches(_ids(keys, "buyer-")):
+            yield Contract.buyer_id.in_(batch)
+        for batch in _batches(_ids(keys, "cls-")):
+            yield Contract.classification_id.in_(batch)
+        for batch in _batches(_ids(keys, "lot-")):
+            yield Contract.lot_id.in_(batch)
+        prefixes = [key[4:] for key in keys if key.startswith("cpv-")]
+        for batch in _batches(prefixes, RANGES):
+            yield sa.or_(*(_beginning(prefix) for prefix in batch))
+
+
+def _beginning(prefix: str) -> sa.ColumnElement[bool]:
+    """CPV codes beginning with `prefix` (digits), as a range: from it to the next prefix."""
+    digits = prefix.rstrip("9")
+    if not digits:
+        return Contract.cpv_code >= prefix
+    after = digits[:-1] + chr(ord(digits[-1]) + 1)
+    return sa.and_(Contract.cpv_code >= prefix, Contract.cpv_code < after)

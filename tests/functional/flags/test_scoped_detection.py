@@ -1,0 +1,129 @@
+"""A scoped rerun (issue 21): after a change to some buyers' contracts, the detectors keyed by
+buyer or market recompute those buyers and markets alone; a flag there is raised and another
+resolved, the flags of the buyers and markets outside the change are not touched (not even when
+they were last seen), and what is left is what `registry detect --full` leaves."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.contracts.models import ProcurementMethod
+from registry.db import create_engine
+from registry.flags.models import Flag, FlagStatus
+from tests.common.cli import run_cli, write_ini
+from tests.common.db import base as factories
+from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
+from tests.functional.flags.test_incremental import snapshot
+
+SCOPED = ("market_concentration", "buyer_dependency", "repeat_awards", "non_competitive_share")
+
+
+@pytest.fixture
+def registry(database_factory: Any, tmp_path: Path) -> Iterator[tuple[Path, Any]]:
+    url = database_factory.fresh()
+    engine = create_engine(url)
+    try:
+        yield write_ini(tmp_path, url), engine
+    finally:
+        engine.dispose()
+
+
+def _contracts(buyer: Any, supplier: Any, cpv: str, count: int) -> None:
+    for n in range(count):
+        ContractFactory(
+            buyer=buyer,
+            supplier=supplier,
+            cpv_code=cpv,
+            procurement_method=ProcurementMethod.direct_award,
+            award_date=datetime.date(2021, 1, 1 + n),
+        )
+
+
+def _detect(ini: Path, *args: str) -> str:
+    result = run_cli(ini, "detect", *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _flags(db: Session) -> dict[tuple[str, str], tuple[Any, ...]]:
+    return {
+        (flag.detector, flag.subject_key): (flag.status, flag.last_detected, flag.metrics)
+        for flag in db.execute(sa.select(Flag)).scalars()
+    }
+
+
+def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
+    registry: tuple[Path, Any],
+) -> None:
+    ini, engine = registry
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            first, second, changed, bystander = (BuyerFactory() for _ in range(4))
+            held, other, newcomer, joined = (SupplierFactory() for _ in range(4))
+            _contracts(first, held, "72200000", 3)  # first depends on held
+            _contracts(second, other, "79800000", 5)  # second on other, its market theirs
+            # Unchanged, in the changed market: read through the CPV index's range.
+            _contracts(bystander, held, "72200000", 2)
+            db.commit()
+            ids = {"first": first.id, "second": second.id, "changed": changed.id}
+            ids["bystander"] = bystander.id
+            groups = {"held": held.group_id, "other": other.group_id, "joined": joined.group_id}
+            suppliers = {"held": held.id, "newcomer": newcomer.id, "joined": joined.id}
+        finally:
+            factories.bind(None)
+    assert _detect(ini).startswith("Full run (first run)")
+    with Session(engine) as db:
+        before = _flags(db)
+    untouched = [
+        ("buyer_dependency", f"{ids['second']}/{groups['other']}/cpv-79800"),
+        ("market_concentration", "cpv-79800"),
+        ("repeat_awards", f"{ids['second']}/{groups['other']}/cpv-79800"),
+        ("buyer_dependency", f"{ids['bystander']}/{groups['held']}/cpv-72200"),
+    ]
+    resolved = ("buyer_dependency", f"{ids['first']}/{groups['held']}/cpv-72200")
+    assert all(before[key][0] == FlagStatus.open for key in [*untouched, resolved])
+
+    # The first buyer turns to another supplier (its dependence gone, its market now shared);
+    # a third buyer starts depending on one.
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            buyer, supplier = type(first), type(held)
+            turned = db.get(buyer, ids["first"]), db.get(supplier, suppliers["newcomer"])
+            _contracts(*turned, "72200000", 2)
+            started = db.get(buyer, ids["changed"]), db.get(supplier, suppliers["joined"])
+            _contracts(*started, "72200000", 3)
+            db.commit()
+        finally:
+            factories.bind(None)
+    output = _detect(ini)
+    assert "1 tables changed (contracts)" in output.splitlines()[0], output
+    for detector in SCOPED:
+        line = next(line for line in output.splitlines() if line.startswith(detector))
+        assert "changed subjects only" in line, line
+    with Session(engine) as db:
+        after = _flags(db)
+        scoped = snapshot(db)
+    for key in untouched:  # not even seen again
+        assert after[key] == before[key], key
+    assert after[resolved][0] == FlagStatus.resolved
+    raised = ("buyer_dependency", f"{ids['changed']}/{groups['joined']}/cpv-72200")
+    assert raised not in before and after[raised][0] == FlagStatus.open
+    assert after[("market_concentration", "cpv-72200")][0] == FlagStatus.open
+
+    assert _detect(ini, "--full").startswith("Full run (--full)")
+    with Session(engine) as db:
+        full = snapshot(db)
+        seen_again = _flags(db)
+    for part in ("flags", "coverage"):
+        assert scoped[part] == full[part], part
+    # The full run saw the untouched flags again, where the scoped one had left them be.
+    assert all(seen_again[key][1] != before[key][1] for key in untouched)
