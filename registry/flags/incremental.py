@@ -34,7 +34,7 @@ from registry.db import ModelBase
 from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
 from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
-from registry.flags.scope import Scope
+from registry.flags.scope import GLOBALS, Scope, contract_globals
 from registry.markets.figures import METHOD_VERSION, refresh_market_figures
 
 JOB = "detect"
@@ -128,6 +128,7 @@ def plan_detection(
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED - {"contracts"})]
     sources = [fingerprints.table_fingerprint(table, dialect) for table in tables]
     sources.append(record_figures.buyer_types())
+    sources.append(contract_globals())
     logged.take(db)
     changes = fingerprints.compare(
         db,
@@ -150,7 +151,12 @@ def plan_detection(
         if "supplier_groups" in changes.tables
         else fingerprints.changed_subjects("market", "market_key")
     )
-    scoped = frozenset(d for d in detectors if not (READS[d] & changes.tables) - LOGGED)
+    # A scope is a run's changed subjects; when what all subjects share moved, it is all.
+    scoped = frozenset(
+        d
+        for d in detectors
+        if not (READS[d] & changes.tables) - LOGGED and not changes.count(GLOBALS)
+    )
     changed = sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject)
     return Plan(changes, False, detectors, markets, Scope(changed, scoped) if scoped else None)
 

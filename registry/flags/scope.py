@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Contract
+from registry.contracts.queries import contract_year, public_contract
 from registry.flags.models import SubjectType
 from registry.sql import fresh_table
 from registry.suppliers.models import Supplier
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from registry.flags.detectors.base import Detector
 
 KINDS = ("market", "buyer", "group")
+GLOBALS = "globals"  # the kind of `contract_globals`' fingerprint
 BATCH = 500  # keys per IN list
 RANGES = 50  # CPV prefixes per statement, each a range of the CPV index
 SUBJECTS = sa.Table(
@@ -118,6 +120,25 @@ class Scope:
                     db.execute(CONTRACTS.insert().from_select(["kind", "id"], ids))
                 self.staged.add(kind)
         return Contract.id.in_(sa.select(CONTRACTS.c.id).where(CONTRACTS.c.kind.in_(kinds)))
+
+
+def contract_globals() -> sa.Select[Any]:
+    """A fingerprint (kind `globals`) of what scoped detectors' findings depend on beyond their
+    subjects' contracts: the latest contract year (their windows end there) and the currency
+    of the valued contracts, when they are all in one ("many" otherwise: each subject's is then
+    its own). When it changed, no rerun is scoped."""
+    valued = sa.case((Contract.value_amount.is_not(None), Contract.currency))
+    currency = sa.case(
+        (sa.func.count(sa.distinct(valued)) <= 1, sa.func.coalesce(sa.func.max(valued), "")),
+        else_=sa.literal("many"),
+    )
+    latest = sa.func.coalesce(sa.cast(sa.func.max(contract_year()), sa.String), "")
+    query: sa.Select[Any] = sa.select(  # type: ignore[assignment]
+        sa.literal(GLOBALS, sa.String).label("kind"),
+        sa.literal("contracts", sa.String).label("subject"),
+        (latest + sa.literal(":") + currency).label("fingerprint"),
+    ).where(public_contract())
+    return query
 
 
 def _batches(values: Iterable[Any], size: int = BATCH) -> Iterable[list[Any]]:

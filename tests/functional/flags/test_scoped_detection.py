@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import ProcurementMethod
 from registry.db import create_engine
 from registry.flags.models import Flag, FlagStatus
+from registry.suppliers.models import Supplier
 from tests.common.cli import run_cli, write_ini
 from tests.common.db import base as factories
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
@@ -96,10 +97,10 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
     with Session(engine) as db:
         factories.bind(db)
         try:
-            buyer, supplier = type(first), type(held)
-            turned = db.get(buyer, ids["first"]), db.get(supplier, suppliers["newcomer"])
+            buyer = type(first)
+            turned = db.get(buyer, ids["first"]), db.get(Supplier, suppliers["newcomer"])
             _contracts(*turned, "72200000", 2)
-            started = db.get(buyer, ids["changed"]), db.get(supplier, suppliers["joined"])
+            started = db.get(buyer, ids["changed"]), db.get(Supplier, suppliers["joined"])
             _contracts(*started, "72200000", 3)
             db.commit()
         finally:
@@ -127,3 +128,47 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
         assert scoped[part] == full[part], part
     # The full run saw the untouched flags again, where the scoped one had left them be.
     assert all(seen_again[key][1] != before[key][1] for key in untouched)
+
+
+def test_a_change_of_what_every_subject_shares_is_not_scoped(registry: tuple[Path, Any]) -> None:
+    """A contract years later moves every buyer's window (buyer dependency judges the last
+    five years): every buyer must be judged again, not only the changed one."""
+    ini, engine = registry
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            first, second = BuyerFactory(), BuyerFactory()
+            _contracts(first, SupplierFactory(), "72200000", 3)
+            _contracts(second, SupplierFactory(), "79800000", 3)
+            db.commit()
+            later = {"buyer_id": first.id, "supplier_id": SupplierFactory().id}
+            buyers = {str(first.id), str(second.id)}
+            db.commit()
+        finally:
+            factories.bind(None)
+    _detect(ini)
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            buyer = db.get(type(first), later["buyer_id"])
+            supplier = db.get(Supplier, later["supplier_id"])
+            ContractFactory(buyer=buyer, supplier=supplier, award_date=datetime.date(2030, 1, 1))
+            db.commit()
+        finally:
+            factories.bind(None)
+    output = _detect(ini)
+    assert "changed subjects only" not in output, output
+    with Session(engine) as db:
+        incremental = snapshot(db)
+        resolved = db.execute(
+            sa.select(Flag.subject_key).where(
+                Flag.detector == "buyer_dependency", Flag.status == FlagStatus.resolved
+            )
+        ).scalars()
+        # The unchanged buyer's too: its contracts are now out of the window.
+        assert {key.split("/")[0] for key in resolved} == buyers
+    _detect(ini, "--full")
+    with Session(engine) as db:
+        full = snapshot(db)
+    for part in ("flags", "coverage"):
+        assert incremental[part] == full[part], part
