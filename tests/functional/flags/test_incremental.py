@@ -382,9 +382,12 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
         ),
     ]
     seen = []
+    scoped: list[str] = []  # the steps after which some detectors reran for the changed subjects
     for number, (name, step, detects, rescored) in enumerate(steps):
         step()
         output = _detect(ini)
+        if "changed subjects only" in output:
+            scoped.append(name)
         scored = _score(ini, "--as-of", as_of[0])
         assert ("Full run" in output) == (number == 0), (name, output)
         # Each command did the work the change called for, and no more.
@@ -408,6 +411,15 @@ def test_incremental_detection_and_scoring_equal_full_runs_after_each_change(
             assert full != seen[-1], name
         seen.append(full)
     assert seen[-1]["flags"] and seen[-1]["markets"] and seen[-1]["coverage"]
+    # Scoped reruns were among those compared (registry.flags.scope): after each change of
+    # contracts or suppliers' groups alone.
+    assert scoped == [
+        "contract recorded and extended",
+        "retraction",
+        "merge",
+        "merge reversed",
+        "moved to another group",
+    ]
     assert seen[-1]["scores"] and seen[-1]["priors"]
 
 
