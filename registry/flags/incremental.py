@@ -157,7 +157,11 @@ def plan_detection(
         for d in detectors
         if not (READS[d] & changes.tables) - LOGGED and not changes.count(GLOBALS)
     )
-    changed = sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject)
+    taken = logged.TAKEN.c
+    changed = sa.union_all(
+        sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject),
+        sa.select(taken.kind, taken.subject).where(taken.kind == "contract"),
+    )
     return Plan(changes, False, detectors, markets, Scope(changed, scoped) if scoped else None)
 
 

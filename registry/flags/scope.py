@@ -1,11 +1,11 @@
 """A detector's rerun scoped to the subjects whose contracts changed (issue 21).
 
-An incremental run knows the markets, buyers and supplier groups the changed contracts are in,
-now and before (registry.changes.logged, through the plan's changed subjects). A detector whose
+An incremental run knows the contracts changed and the markets, buyers and supplier groups they
+are in, now and before (registry.changes.logged, through the plan's changed subjects). A detector whose
 finding about a subject depends only on the contracts of one such changed-subject kind and on
 quantities over all the data (the window's first year, the currencies, which `RunContext` then
 reads from the whole contracts table) declares it (`Detector.scope`: per subject type, the kind
-its key begins with: `<buyer>/<group>/<market>`, `<market>`, `<group>`). Its rerun reads only the
+its key begins with: `<buyer>/<group>/<market>`, `<market>`, `<group>`, `<contract>`). Its rerun reads only the
 contracts of the changed subjects of that kind, found through the contracts' indexes, and its
 flags and coverage are reconciled for those subjects alone: the others' are left as they are,
 which is what a full run would leave them. What it works out about other subjects, from the part
@@ -30,7 +30,7 @@ from registry.suppliers.models import Supplier
 if TYPE_CHECKING:
     from registry.flags.detectors.base import Detector
 
-KINDS = ("market", "buyer", "group")
+KINDS = ("market", "buyer", "group", "contract")
 GLOBALS = "globals"  # the kind of `contract_globals`' fingerprint
 BATCH = 500  # keys per IN list
 RANGES = 50  # CPV prefixes per statement, each a range of the CPV index
@@ -58,7 +58,7 @@ class Scope:
     """The changed subjects of an incremental run, and the detectors that may be scoped to them
     (those that read no changed table the change log does not name by subject)."""
 
-    subjects: sa.Select[Any]  # (kind, subject) rows
+    subjects: sa.Select[Any] | sa.CompoundSelect[Any]  # (kind, subject) rows
     detectors: frozenset[str]
     keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     staged: set[str] = dataclasses.field(default_factory=set)
@@ -154,7 +154,10 @@ def _ids(keys: Iterable[str], prefix: str = "") -> list[int]:
 def _conditions(kind: str, keys: set[str]) -> Iterable[sa.ColumnElement[bool]]:
     """Conditions, each on an index of contracts, that together select every contract of these
     subjects (a few others too, which are discarded later: never fewer)."""
-    if kind == "buyer":
+    if kind == "contract":
+        for batch in _batches(_ids(keys)):
+            yield Contract.id.in_(batch)
+    elif kind == "buyer":
         for batch in _batches(_ids(keys)):
             yield Contract.buyer_id.in_(batch)
     elif kind == "group":

@@ -176,6 +176,13 @@ class RunContext:
         table: sa.Table = self.cache[key]
         return table
 
+    def in_scope(self) -> sa.ColumnElement[bool]:
+        """On contracts: those a scoped rerun reads (every one when not scoped), for detectors
+        that read the contracts table itself."""
+        if self.scope is None:
+            return sa.true()
+        return self.scope.contracts(self.db, self.scoped_by)
+
     def contracts(self) -> sa.Table:
         """This run's published contracts (`RUN_CONTRACTS`), built at the first call; for a
         scoped rerun, those of its changed subjects (one table per kinds of them)."""

@@ -23,7 +23,11 @@ from tests.common.db import base as factories
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
 from tests.functional.flags.test_incremental import snapshot
 
-SCOPED = ("market_concentration", "buyer_dependency", "repeat_awards", "non_competitive_share")
+SCOPED = (
+    *("market_concentration", "monopoly_duopoly", "buyer_dependency", "repeat_awards"),
+    *("non_competitive_share", "extension_creep", "missing_exit_portability"),
+)
+LATE = datetime.date(2030, 1, 1)  # an end that far beyond the original one is extension creep
 
 
 @pytest.fixture
@@ -73,9 +77,13 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
             _contracts(second, other, "79800000", 5)  # second on other, its market theirs
             # Unchanged, in the changed market: read through the CPV index's range.
             _contracts(bystander, held, "72200000", 2)
+            crept = ContractFactory(
+                buyer=second, supplier=other, cpv_code="79800000", end_date=LATE
+            )
             db.commit()
             ids = {"first": first.id, "second": second.id, "changed": changed.id}
             ids["bystander"] = bystander.id
+            ids["crept"] = crept.id
             groups = {"held": held.group_id, "other": other.group_id, "joined": joined.group_id}
             suppliers = {"held": held.id, "newcomer": newcomer.id, "joined": joined.id}
         finally:
@@ -88,6 +96,7 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
         ("market_concentration", "cpv-79800"),
         ("repeat_awards", f"{ids['second']}/{groups['other']}/cpv-79800"),
         ("buyer_dependency", f"{ids['bystander']}/{groups['held']}/cpv-72200"),
+        ("extension_creep", str(ids["crept"])),
     ]
     resolved = ("buyer_dependency", f"{ids['first']}/{groups['held']}/cpv-72200")
     assert all(before[key][0] == FlagStatus.open for key in [*untouched, resolved])
@@ -102,6 +111,9 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
             _contracts(*turned, "72200000", 2)
             started = db.get(buyer, ids["changed"]), db.get(Supplier, suppliers["joined"])
             _contracts(*started, "72200000", 3)
+            ids["creeping"] = ContractFactory(
+                buyer=started[0], supplier=started[1], end_date=LATE
+            ).id
             db.commit()
         finally:
             factories.bind(None)
@@ -119,6 +131,7 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
     raised = ("buyer_dependency", f"{ids['changed']}/{groups['joined']}/cpv-72200")
     assert raised not in before and after[raised][0] == FlagStatus.open
     assert after[("market_concentration", "cpv-72200")][0] == FlagStatus.open
+    assert after[("extension_creep", str(ids["creeping"]))][0] == FlagStatus.open
 
     assert _detect(ini, "--full").startswith("Full run (--full)")
     with Session(engine) as db:
