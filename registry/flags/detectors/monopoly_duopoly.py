@@ -95,5 +95,4 @@ DETECTOR = Detector(
     coverage=market_coverage,
     # 2: classification markets, values within each market's currency, buyer-wide not applicable.
     version="2",
-    scope=((SubjectType.market, "market"),),
 )
