@@ -38,12 +38,15 @@ if TYPE_CHECKING:
 KINDS = ("buyer", "group", "contract")
 GLOBALS = "globals"  # the kind of `contract_globals`' fingerprint
 BATCH = 500  # keys per IN list
+# The subject types whose key joins several subjects' keys with "/", the scope's first.
+COMPOUND = frozenset({SubjectType.buyer_supplier})
+# The changed subjects, looked up by kind and key (the reconciliation's IN).
 SUBJECTS = sa.Table(
     "scope_subjects",
     sa.MetaData(),
     sa.Column("kind", sa.String(24)),
     sa.Column("subject", sa.String(100)),
-    sa.Index("scope_subjects_key", "kind", "subject"),
+    sa.PrimaryKeyConstraint("kind", "subject"),
     prefixes=["TEMPORARY"],
 )
 # The contracts of the changed subjects, by the kind of subject that brought them in.
@@ -95,12 +98,14 @@ class Scope:
 
     def where(self, detector: Detector, types: Any, keys: Any) -> sa.ColumnElement[bool]:
         """The SQL of `holds`, on a table's subject type and key columns (flags, coverage)."""
-        first = self._first_part(keys)
         return sa.or_(
             *(
                 sa.and_(
-                    sa.cast(types, sa.String) == scoped.value,
-                    first.in_(sa.select(SUBJECTS.c.subject).where(SUBJECTS.c.kind == kind)),
+                    types == scoped,
+                    # A whole key is looked up in the subjects' index; a pair's, by its first.
+                    (self._first_part(keys) if scoped in COMPOUND else keys).in_(
+                        sa.select(SUBJECTS.c.subject).where(SUBJECTS.c.kind == kind)
+                    ),
                 )
                 for scoped, kind in detector.scope
             )

@@ -5,20 +5,19 @@ they were last seen), and what is left is what `registry detect --full` leaves."
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import ProcurementMethod
-from registry.db import create_engine
 from registry.flags.models import Flag, FlagStatus
 from registry.suppliers.models import Supplier
-from tests.common.cli import run_cli, write_ini
+from tests.common.cli import run_cli
 from tests.common.db import base as factories
 from tests.common.db.core import BuyerFactory, ContractFactory, SupplierFactory
 from tests.functional.flags.test_incremental import snapshot
@@ -30,14 +29,16 @@ SCOPED = (
 LATE = datetime.date(2030, 1, 1)  # an end that far beyond the original one is extension creep
 
 
-@pytest.fixture
-def registry(database_factory: Any, tmp_path: Path) -> Iterator[tuple[Path, Any]]:
-    url = database_factory.fresh()
-    engine = create_engine(url)
-    try:
-        yield write_ini(tmp_path, url), engine
-    finally:
-        engine.dispose()
+@contextlib.contextmanager
+def _written(engine: Any) -> Iterator[Session]:
+    """A session the factories write through, committed at the end."""
+    with Session(engine) as db:
+        factories.bind(db)
+        try:
+            yield db
+            db.commit()
+        finally:
+            factories.bind(None)
 
 
 def _contracts(buyer: Any, supplier: Any, cpv: str, count: int) -> None:
@@ -68,26 +69,20 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
     registry: tuple[Path, Any],
 ) -> None:
     ini, engine = registry
-    with Session(engine) as db:
-        factories.bind(db)
-        try:
-            first, second, changed, bystander = (BuyerFactory() for _ in range(4))
-            held, other, newcomer, joined = (SupplierFactory() for _ in range(4))
-            _contracts(first, held, "72200000", 3)  # first depends on held
-            _contracts(second, other, "79800000", 5)  # second on other, its market theirs
-            # Unchanged, in the changed market.
-            _contracts(bystander, held, "72200000", 2)
-            crept = ContractFactory(
-                buyer=second, supplier=other, cpv_code="79800000", end_date=LATE
-            )
-            db.commit()
-            ids = {"first": first.id, "second": second.id, "changed": changed.id}
-            ids["bystander"] = bystander.id
-            ids["crept"] = crept.id
-            groups = {"held": held.group_id, "other": other.group_id, "joined": joined.group_id}
-            suppliers = {"held": held.id, "newcomer": newcomer.id, "joined": joined.id}
-        finally:
-            factories.bind(None)
+    with _written(engine) as db:
+        first, second, changed, bystander = (BuyerFactory() for _ in range(4))
+        held, other, newcomer, joined = (SupplierFactory() for _ in range(4))
+        _contracts(first, held, "72200000", 3)  # first depends on held
+        _contracts(second, other, "79800000", 5)  # second on other, its market theirs
+        # Unchanged, in the changed market.
+        _contracts(bystander, held, "72200000", 2)
+        crept = ContractFactory(buyer=second, supplier=other, cpv_code="79800000", end_date=LATE)
+        db.commit()
+        ids = {"first": first.id, "second": second.id, "changed": changed.id}
+        ids["bystander"] = bystander.id
+        ids["crept"] = crept.id
+        groups = {"held": held.group_id, "other": other.group_id, "joined": joined.group_id}
+        suppliers = {"held": held.id, "newcomer": newcomer.id, "joined": joined.id}
     assert _detect(ini).startswith("Full run (first run)")
     with Session(engine) as db:
         before = _flags(db)
@@ -102,20 +97,13 @@ def test_a_scoped_rerun_touches_only_the_changed_subjects_and_equals_a_full_run(
 
     # The first buyer turns to another supplier (its dependence gone, its market now shared);
     # a third buyer starts depending on one.
-    with Session(engine) as db:
-        factories.bind(db)
-        try:
-            buyer = type(first)
-            turned = db.get(buyer, ids["first"]), db.get(Supplier, suppliers["newcomer"])
-            _contracts(*turned, "72200000", 2)
-            started = db.get(buyer, ids["changed"]), db.get(Supplier, suppliers["joined"])
-            _contracts(*started, "72200000", 3)
-            ids["creeping"] = ContractFactory(
-                buyer=started[0], supplier=started[1], end_date=LATE
-            ).id
-            db.commit()
-        finally:
-            factories.bind(None)
+    with _written(engine) as db:
+        buyer = type(first)
+        turned = db.get(buyer, ids["first"]), db.get(Supplier, suppliers["newcomer"])
+        _contracts(*turned, "72200000", 2)
+        started = db.get(buyer, ids["changed"]), db.get(Supplier, suppliers["joined"])
+        _contracts(*started, "72200000", 3)
+        ids["creeping"] = ContractFactory(buyer=started[0], supplier=started[1], end_date=LATE).id
     output = _detect(ini)
     assert "1 tables changed (contracts)" in output.splitlines()[0], output
     for detector in SCOPED:
@@ -146,28 +134,18 @@ def test_a_change_of_what_every_subject_shares_is_not_scoped(registry: tuple[Pat
     """A contract years later moves every buyer's window (buyer dependency judges the last
     five years): every buyer must be judged again, not only the changed one."""
     ini, engine = registry
-    with Session(engine) as db:
-        factories.bind(db)
-        try:
-            first, second = BuyerFactory(), BuyerFactory()
-            _contracts(first, SupplierFactory(), "72200000", 3)
-            _contracts(second, SupplierFactory(), "79800000", 3)
-            db.commit()
-            later = {"buyer_id": first.id, "supplier_id": SupplierFactory().id}
-            buyers = {str(first.id), str(second.id)}
-            db.commit()
-        finally:
-            factories.bind(None)
+    with _written(engine) as db:
+        first, second = BuyerFactory(), BuyerFactory()
+        _contracts(first, SupplierFactory(), "72200000", 3)
+        _contracts(second, SupplierFactory(), "79800000", 3)
+        db.commit()
+        later = {"buyer_id": first.id, "supplier_id": SupplierFactory().id}
+        buyers = {str(first.id), str(second.id)}
     _detect(ini)
-    with Session(engine) as db:
-        factories.bind(db)
-        try:
-            buyer = db.get(type(first), later["buyer_id"])
-            supplier = db.get(Supplier, later["supplier_id"])
-            ContractFactory(buyer=buyer, supplier=supplier, award_date=datetime.date(2030, 1, 1))
-            db.commit()
-        finally:
-            factories.bind(None)
+    with _written(engine) as db:
+        buyer = db.get(type(first), later["buyer_id"])
+        supplier = db.get(Supplier, later["supplier_id"])
+        ContractFactory(buyer=buyer, supplier=supplier, award_date=datetime.date(2030, 1, 1))
     output = _detect(ini)
     assert "changed subjects only" not in output, output
     with Session(engine) as db:
