@@ -27,11 +27,14 @@ EPSILON = 1e-9  # shares are floats: 4/10 + 4/10 must count as 80%
 
 def markets_in_window(ctx: RunContext) -> tuple[list[Market], int | None]:
     start = ctx.window_start(int(ctx.thresholds["window_years"]))
-    contracts = ctx.contracts()  # a scoped rerun's are its changed markets'
-    key = ("markets", ctx.cpv_depth, start, contracts.name)
+    key = ("markets", ctx.cpv_depth, start)
     if key not in ctx.cache:
         ctx.cache[key] = list_market_leaders(
-            ctx.db, ctx.cpv_depth, since_year=start, contracts=contracts, kinds=CLASSIFIED_KINDS
+            ctx.db,
+            ctx.cpv_depth,
+            since_year=start,
+            contracts=ctx.contracts(),
+            kinds=CLASSIFIED_KINDS,
         )
     return ctx.cache[key], start
 

@@ -215,7 +215,7 @@ class Detector:
     # The method's version, stamped on its coverage rows: bump it when the rule's logic changes.
     version: str = "1"
     # What a rerun can be scoped to (registry.flags.scope): per subject type it flags, the kind
-    # of changed subject (market, buyer, group) whose contracts alone decide it, named by its
+    # of changed subject (buyer, group, contract) whose contracts alone decide it, named by its
     # key's first part. Empty: a rerun recomputes every subject.
     scope: tuple[tuple[SubjectType, str], ...] = ()
 
