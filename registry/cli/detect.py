@@ -85,7 +85,11 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
                 runs = run_detection(db, settings, [str(detector_id)], cache)
             else:
                 summary = plan.summary()
-                runs = run_detection(db, settings, plan.detectors, cache) if plan.detectors else []
+                runs = (
+                    run_detection(db, settings, plan.detectors, cache, plan.scope)
+                    if plan.detectors
+                    else []
+                )
             started = time.perf_counter()
             markets = 0
             if plan is None or plan.markets is None or plan.changes.count("market"):
@@ -112,7 +116,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         click.echo(
             f"{run.detector:<26} found {run.found:>6}  raised {run.raised:>5}  "
             f"updated {run.updated:>5}  reopened {run.reopened:>4}  resolved {run.resolved:>5}  "
-            f"({run.seconds:.2f}s)"
+            f"({run.seconds:.2f}s{', changed subjects only' if run.scoped else ''})"
         )
         # Coverage, not silence: what it examined without flagging, and what it could not judge.
         if counts := coverage.get(run.detector):

@@ -21,6 +21,7 @@ from registry.bulk import insert_rows
 from registry.db import utcnow
 from registry.flags.detectors.base import Detector, Examined, Finding, RunContext
 from registry.flags.models import CoverageState, DetectorCoverage, DetectorRunRecord, SubjectType
+from registry.flags.scope import Scope
 
 NOT_DECLARED = "This detector does not report the subjects it checked: only its flags are listed."
 
@@ -84,7 +85,7 @@ def record_coverage(
     now = utcnow()
     # A first run has nothing to compare with: the subjects its coverage selects name go
     # straight into detector_coverage (only its flagged and in-memory subjects pass the stage).
-    first = not _has_run(db, detector.id)
+    first = not has_run(db, detector.id)
     _drop_stage(db)
     STAGE.create(db.connection())
     FLAGGED.create(db.connection())
@@ -92,10 +93,9 @@ def record_coverage(
         _stage(db, detector, ctx, findings, (detector, now) if first else None)
         if first:
             db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _new_rows(detector, now)))
-            kept = DetectorCoverage
-            states = sa.select(kept.state, sa.func.count()).where(kept.detector == detector.id)
-            counts = _counts(db, states.group_by(kept.state))
+            counts = _kept_counts(db, detector)
         else:
+            in_scope = _outside_discarded(db, detector, ctx.scope)
             db.execute(STAGE_KEY)  # which also refuses a subject staged twice
             if db.get_bind().dialect.name == "postgresql":
                 # Without statistics the planner reckons the stage's rows from its size, far
@@ -104,8 +104,12 @@ def record_coverage(
                 db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
                 db.execute(sa.text("ANALYZE coverage_stage"))
                 db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
-            _apply(db, detector, now)
-            counts = _counts(db, sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state))
+            _apply(db, detector, now, in_scope)
+            if in_scope is None:
+                staged = sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
+                counts = _counts(db, staged)
+            else:  # every subject's: those outside the scope kept theirs
+                counts = _kept_counts(db, detector)
     finally:
         _drop_stage(db)
     run = DetectorRunRecord(
@@ -124,6 +128,24 @@ def record_coverage(
 def _counts(db: Session, query: Any) -> dict[str, int]:
     """Subjects per state (its value), from a query of (state, count) rows."""
     return {str(getattr(state, "value", state)): int(count) for state, count in db.execute(query)}
+
+
+def _kept_counts(db: Session, detector: Detector) -> dict[str, int]:
+    kept = DetectorCoverage
+    states = sa.select(kept.state, sa.func.count()).where(kept.detector == detector.id)
+    return _counts(db, states.group_by(kept.state))
+
+
+def _outside_discarded(
+    db: Session, detector: Detector, scope: Scope | None
+) -> sa.ColumnElement[bool] | None:
+    """For a scoped rerun: what it made of subjects outside its scope dropped from the stage;
+    the condition on the detector's kept rows that are in it (None: not scoped)."""
+    if scope is None:
+        return None
+    in_scope = scope.where(detector, STAGE.c.subject_type, STAGE.c.subject_key)
+    db.execute(sa.delete(STAGE).where(~in_scope))
+    return scope.where(detector, DetectorCoverage.subject_type, DetectorCoverage.subject_key)
 
 
 def _drop_stage(db: Session) -> None:
@@ -205,7 +227,7 @@ def _insert_select(db: Session, select: sa.Select[Any], direct: Direct) -> None:
     db.execute(sa.insert(DetectorCoverage).from_select(INSERTED, _in_key_order(rows)))
 
 
-def _has_run(db: Session, detector: str) -> bool:
+def has_run(db: Session, detector: str) -> bool:
     """Whether the detector has run before (so may have coverage rows to compare with)."""
     return (
         db.execute(
@@ -266,10 +288,19 @@ def fresh_statistics(db: Session) -> None:
         db.execute(sa.text("ANALYZE detector_coverage"))
 
 
-def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
-    """The difference between the stage and the detector's rows: measured first in one join,
-    then applied by only the statements it needs (usually none: nothing changed)."""
+def _apply(
+    db: Session,
+    detector: Detector,
+    now: datetime.datetime,
+    in_scope: sa.ColumnElement[bool] | None = None,
+) -> None:
+    """The difference between the stage and the detector's rows (those `in_scope`, for a
+    scoped rerun): measured first in one join, then applied by only the statements it needs
+    (usually none: nothing changed)."""
     kept = DetectorCoverage
+    mine = kept.detector == detector.id
+    if in_scope is not None:
+        mine = sa.and_(mine, in_scope)
     version = detector.version
     same_subject = sa.and_(
         STAGE.c.subject_type == kept.subject_type, STAGE.c.subject_key == kept.subject_key
@@ -288,12 +319,12 @@ def _apply(db: Session, detector: Detector, now: datetime.datetime) -> None:
         .join(kept, sa.and_(kept.detector == detector.id, same_subject))
     ).one()
     count = sa.select(sa.func.count())
-    kept_rows = db.execute(count.select_from(kept).where(kept.detector == detector.id)).scalar()
+    kept_rows = db.execute(count.select_from(kept).where(mine)).scalar()
     staged = db.execute(count.select_from(STAGE)).scalar()
     if kept_rows != matched:
         db.execute(
             sa.delete(kept)
-            .where(kept.detector == detector.id, ~sa.exists().where(same_subject))
+            .where(mine, ~sa.exists().where(same_subject))
             .execution_options(synchronize_session=False)
         )
     if changes:

@@ -12,7 +12,9 @@ last run saw:
   the settings changed;
 - a first run, or `--full`, redoes everything.
 A detector that reruns recomputes all its subjects, as `--full` would, so incremental and full
-runs agree by construction wherever the fingerprints see a change.
+runs agree by construction wherever the fingerprints see a change; except one that declares a
+scope (registry.flags.scope) when every changed table it reads is one whose changes the log
+names by subject (`LOGGED`): it recomputes the changed subjects alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from registry.db import ModelBase
 from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
 from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
+from registry.flags.scope import GLOBALS, Scope, contract_globals
 from registry.markets.figures import METHOD_VERSION, refresh_market_figures
 
 JOB = "detect"
@@ -59,6 +62,9 @@ READS: dict[str, frozenset[str]] = {
 # Detectors whose findings move with today's date (an end of support passed, a framework ended).
 DATED = frozenset({"closed_framework", "end_of_support"})
 TRACKED = frozenset().union(*READS.values())
+# The tables whose every change a scoped detector reads the change log names by its subjects:
+# the contracts, and the suppliers' groups (of the suppliers' columns, all they read).
+LOGGED = frozenset({"contracts", "suppliers"})
 
 
 @dataclasses.dataclass
@@ -70,6 +76,8 @@ class Plan:
     full: bool
     detectors: list[str]
     markets: sa.Select[Any] | None
+    # The changed subjects, and the detectors that may rerun for them alone (None: full run).
+    scope: Scope | None = None
 
     def summary(self) -> str:
         """What changed, as the CLI prints it."""
@@ -119,6 +127,7 @@ def plan_detection(
     tables = [ModelBase.metadata.tables[name] for name in sorted(TRACKED - {"contracts"})]
     sources = [fingerprints.table_fingerprint(table) for table in tables]
     sources.append(record_figures.buyer_types())
+    sources.append(contract_globals())
     logged.take(db)
     changes = fingerprints.compare(
         db,
@@ -141,7 +150,18 @@ def plan_detection(
         if "supplier_groups" in changes.tables
         else fingerprints.changed_subjects("market", "market_key")
     )
-    return Plan(changes, False, detectors, markets)
+    # A scope is a run's changed subjects; when what all subjects share moved, it is all.
+    scoped = frozenset(
+        d
+        for d in detectors
+        if not (READS[d] & changes.tables) - LOGGED and not changes.count(GLOBALS)
+    )
+    taken = logged.TAKEN.c
+    changed = sa.union_all(
+        sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject),
+        sa.select(taken.kind, taken.subject).where(taken.kind == "contract"),
+    )
+    return Plan(changes, False, detectors, markets, Scope(changed, scoped) if scoped else None)
 
 
 def _changed_ids(kind: str) -> sa.Select[Any]:

@@ -41,8 +41,12 @@ RUN_CONTRACTS = sa.Table(
 )
 
 
-def create_run_contracts(db: Any, depth: int) -> sa.Table:
-    """Build RUN_CONTRACTS on the session's connection (replacing one left by an earlier run)."""
+def create_run_contracts(
+    db: Any, depth: int, only: sa.ColumnElement[bool] | None = None, name: str | None = None
+) -> sa.Table:
+    """Build RUN_CONTRACTS on the session's connection (replacing one left by an earlier run);
+    or, given `only` (a condition on contracts) and `name`, a table of those contracts' rows
+    alone, as a scoped detector reads them (`registry.flags.scope`)."""
 
     def flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.case((condition, 1), else_=0)
@@ -82,13 +86,14 @@ def create_run_contracts(db: Any, depth: int) -> sa.Table:
         )
         .join(Supplier, Supplier.id == Contract.supplier_id)
         .join(Buyer, Buyer.id == Contract.buyer_id)
-        .where(public_contract())
+        .where(public_contract(), sa.true() if only is None else only)
     )
-    drop_run_contracts(db)
-    db.execute(CreateTempTableAs(RUN_CONTRACTS.name, select))
+    table = RUN_CONTRACTS if name is None else RUN_CONTRACTS.to_metadata(sa.MetaData(), name=name)
+    db.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+    db.execute(CreateTempTableAs(table.name, select))
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(sa.text(f"ANALYZE {RUN_CONTRACTS.name}"))
-    return RUN_CONTRACTS
+        db.execute(sa.text(f"ANALYZE {table.name}"))
+    return table
 
 
 def drop_run_contracts(db: Any) -> None:

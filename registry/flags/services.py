@@ -15,7 +15,7 @@ from registry.audit.services import Event, append_events, record_events, to_json
 from registry.bulk import insert_rows, insert_with_ids, update_rows
 from registry.db import utcnow
 from registry.flags import SUBJECT_FLAGS_SHOWN
-from registry.flags.coverage import fresh_statistics, record_coverage
+from registry.flags.coverage import fresh_statistics, has_run, record_coverage
 from registry.flags.detectors import DETECTORS, DetectionSettings, Detector, Finding, RunContext
 from registry.flags.detectors.base import TEMPORARY_TABLES
 from registry.flags.models import (
@@ -30,6 +30,7 @@ from registry.flags.models import (
     FlagStatusChange,
 )
 from registry.flags.run_contracts import drop_run_contracts
+from registry.flags.scope import Scope
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
@@ -47,6 +48,7 @@ class DetectorRun:
     reopened: int = 0
     resolved: int = 0
     seconds: float = 0.0
+    scoped: bool = False  # rerun for the changed subjects only
 
 
 class FlagError(Exception):
@@ -58,10 +60,13 @@ def run_detection(
     settings: DetectionSettings,
     only: Sequence[str] | None = None,
     cache: dict[Any, Any] | None = None,
+    scope: Scope | None = None,
 ) -> list[DetectorRun]:
     """Run the detectors (all, or those named) and bring their flags into line with what they
     find. `cache`: the run's, given by a caller that reads its temporary tables afterwards (the
-    stored market figures read the run's contracts) and then drops them (`drop_run_tables`)."""
+    stored market figures read the run's contracts) and then drops them (`drop_run_tables`).
+    `scope`: an incremental run's changed subjects, to which the detectors it names that
+    declare a scope are limited (registry.flags.scope)."""
     runs = []
     # Shared by the detectors of this run: the window's first year, the market figures, and the
     # run's published contracts (a temporary table, built by the first detector that reads it).
@@ -69,16 +74,27 @@ def run_detection(
     cache = {} if cache is None else cache
     fresh_statistics(db)
     try:
+        if scope is not None:
+            cache.setdefault(TEMPORARY_TABLES, []).extend(scope.prepare(db))
         for detector_id in only or list(DETECTORS):
             detector = DETECTORS[detector_id]
             thresholds = settings.thresholds[detector_id]
             started = time.perf_counter()
-            ctx = RunContext(db, thresholds, settings.cpv_depth, cache)
+            # A detector that never ran has nothing outside the scope to keep: it runs in full.
+            scoped = (
+                scope if scope and scope.applies(detector) and has_run(db, detector.id) else None
+            )
+            ctx = RunContext(db, thresholds, settings.cpv_depth, cache, scoped, detector.scoped_by)
             findings = list(detector.find(ctx))
+            if scoped is not None:  # what it made of subjects outside the scope is discarded
+                findings = [
+                    f for f in findings if scoped.holds(detector, f.subject_type, f.subject_key)
+                ]
             # Coverage first: a flag resolved because its subject is now not applicable is
             # resolved with that reason (e.g. "membership list incomplete").
             record_coverage(db, detector, ctx, findings)
-            run = apply_findings(db, detector, thresholds, findings)
+            run = apply_findings(db, detector, thresholds, findings, scoped)
+            run.scoped = scoped is not None
             run.seconds = time.perf_counter() - started
             runs.append(run)
     finally:
@@ -106,17 +122,25 @@ def _snapshot(flag: Flag | dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_findings(
-    db: Session, detector: Detector, thresholds: dict[str, Any], findings: Iterable[Finding]
+    db: Session,
+    detector: Detector,
+    thresholds: dict[str, Any],
+    findings: Iterable[Finding],
+    scope: Scope | None = None,
 ) -> DetectorRun:
     """Raise new flags, update changed ones, reopen ones the detector had resolved, and resolve
-    active ones whose pattern is gone. A flag people dismissed or resolved keeps that state."""
+    active ones whose pattern is gone. A flag people dismissed or resolved keeps that state.
+    With a `scope`, only the flags of subjects in it are compared: the others are left as
+    they are."""
     run = DetectorRun(detector.id)
     now = utcnow()
     rule = detector.describe(thresholds)
     thresholds = to_json_safe(thresholds) or {}
+    query = sa.select(Flag).where(Flag.detector == detector.id)
+    if scope is not None:
+        query = query.where(scope.where(detector, Flag.subject_type, Flag.subject_key))
     existing = {
-        (flag.subject_type.value, flag.subject_key): flag
-        for flag in db.execute(sa.select(Flag).where(Flag.detector == detector.id)).scalars()
+        (flag.subject_type.value, flag.subject_key): flag for flag in db.execute(query).scalars()
     }
     linked: dict[int, set[int]] = {}
     # By the ids in hand, not a join on the detector: just after a first run the planner's

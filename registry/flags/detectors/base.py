@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from pyramid.exceptions import ConfigurationError
 from sqlalchemy.orm import Session
 
+from registry.contracts.models import Contract
+from registry.contracts.queries import public_contract
 from registry.flags.models import Severity, SubjectType
 from registry.flags.run_contracts import create_run_contracts
 from registry.markets.services import window_start
 from registry.sql import CreateTempTableAs
+
+if TYPE_CHECKING:
+    from registry.flags.scope import Scope
 
 SETTINGS_PREFIX = "registry.detectors."
 # The run cache's list of the temporary tables detectors made (`RunContext.materialise`).
@@ -126,26 +131,33 @@ class RunContext:
     cpv_depth: int
     # Shared by the detectors of one run, so the market figures are computed once.
     cache: dict[Any, Any] = dataclasses.field(default_factory=dict)
+    # A scoped rerun's changed subjects, and the kinds of them whose contracts it reads.
+    scope: Scope | None = None
+    scoped_by: tuple[str, ...] = ()
 
     def window_start(self, window_years: int) -> int | None:
         """The first year of the window (`window_start`), read once per run from the run's
-        contracts (narrower than the contracts table, and built anyway)."""
+        contracts (narrower than the contracts table, and built anyway); from every contract
+        when the run's are a scope's, which need not hold the latest."""
         key = ("window_start", window_years)
         if key not in self.cache:
-            self.cache[key] = window_start(self.db, window_years, self.contracts())
+            contracts = None if self.scope is not None else self.contracts()
+            self.cache[key] = window_start(self.db, window_years, contracts)
         start: int | None = self.cache[key]
         return start
 
     def currencies(self) -> list[str]:
-        """Every currency the run's valued contracts are in (one, in most national data)."""
+        """Every currency the run's valued contracts are in (one, in most national data); of
+        every contract when the run's are a scope's."""
         key = ("currencies", self.cpv_depth)
         if key not in self.cache:
-            rc = self.contracts()
-            self.cache[key] = list(
-                self.db.execute(
-                    sa.select(rc.c.currency).where(rc.c.currency.is_not(None)).distinct()
-                ).scalars()
-            )
+            if self.scope is None:
+                rc = self.contracts()
+                query = sa.select(rc.c.currency).where(rc.c.currency.is_not(None))
+            else:
+                valued = sa.and_(Contract.value_amount.is_not(None), Contract.currency.is_not(None))
+                query = sa.select(Contract.currency).where(public_contract(), valued)
+            self.cache[key] = list(self.db.execute(query.distinct()).scalars())
         currencies: list[str] = self.cache[key]
         return currencies
 
@@ -164,11 +176,25 @@ class RunContext:
         table: sa.Table = self.cache[key]
         return table
 
+    def in_scope(self) -> sa.ColumnElement[bool]:
+        """On contracts: those a scoped rerun reads (every one when not scoped), for detectors
+        that read the contracts table itself."""
+        if self.scope is None:
+            return sa.true()
+        return self.scope.contracts(self.db, self.scoped_by)
+
     def contracts(self) -> sa.Table:
-        """This run's published contracts (`RUN_CONTRACTS`), built at the first call."""
-        key = ("run_contracts", self.cpv_depth)
+        """This run's published contracts (`RUN_CONTRACTS`), built at the first call; for a
+        scoped rerun, those of its changed subjects (one table per kinds of them)."""
+        key = ("run_contracts", self.cpv_depth, self.scoped_by if self.scope else ())
         if key not in self.cache:
-            self.cache[key] = create_run_contracts(self.db, self.cpv_depth)
+            if self.scope is None:
+                self.cache[key] = create_run_contracts(self.db, self.cpv_depth)
+            else:
+                name = "run_contracts_" + "_".join(self.scoped_by)
+                only = self.scope.contracts(self.db, self.scoped_by)
+                self.cache.setdefault(TEMPORARY_TABLES, []).append(name)
+                self.cache[key] = create_run_contracts(self.db, self.cpv_depth, only, name)
         table: sa.Table = self.cache[key]
         return table
 
@@ -188,6 +214,14 @@ class Detector:
     coverage: Callable[[RunContext], CoverageSource] | None = None
     # The method's version, stamped on its coverage rows: bump it when the rule's logic changes.
     version: str = "1"
+    # What a rerun can be scoped to (registry.flags.scope): per subject type it flags, the kind
+    # of changed subject (buyer, group, contract) whose contracts alone decide it, named by its
+    # key's first part. Empty: a rerun recomputes every subject.
+    scope: tuple[tuple[SubjectType, str], ...] = ()
+
+    @property
+    def scoped_by(self) -> tuple[str, ...]:
+        return tuple(sorted({kind for _subject, kind in self.scope}))
 
     @property
     def defaults(self) -> dict[str, int | float]:

@@ -201,4 +201,5 @@ DETECTOR = Detector(
     find=find,
     coverage=coverage,
     version="2",
+    scope=((SubjectType.buyer_supplier, "buyer"),),
 )

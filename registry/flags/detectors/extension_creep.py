@@ -55,7 +55,7 @@ def find(ctx: RunContext) -> list[Finding]:
             overran.label("overran"),
         )
         .outerjoin(extensions, extensions.c.contract_id == Contract.id)
-        .where(public_contract(), sa.or_(overran, count >= max_extensions))
+        .where(public_contract(), ctx.in_scope(), sa.or_(overran, count >= max_extensions))
     )
     findings = []
     for row in rows:
@@ -105,7 +105,7 @@ def coverage(ctx: RunContext) -> CoverageSource:
             )
         ],
     )
-    return [sa.select(*columns).where(public_contract())]
+    return [sa.select(*columns).where(public_contract(), ctx.in_scope())]
 
 
 DETECTOR = Detector(
@@ -126,4 +126,5 @@ DETECTOR = Detector(
     subjects="contracts",
     find=find,
     coverage=coverage,
+    scope=((SubjectType.contract, "contract"),),
 )

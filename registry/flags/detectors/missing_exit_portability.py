@@ -76,6 +76,7 @@ def _contracts(ctx: RunContext) -> list[Finding]:
             Contract.id, Contract.reference, Contract.title, Contract.buyer_id, value.label("value")
         ).where(
             public_contract(),
+            ctx.in_scope(),
             Contract.lot_id.is_(None),
             value >= float(ctx.thresholds["contract_min_value"]),
         )
@@ -123,7 +124,7 @@ def coverage(ctx: RunContext) -> CoverageSource:
     )
     return [
         sa.select(*frameworks).where(Framework.retracted_at.is_(None)),
-        sa.select(*contracts).where(public_contract()),
+        sa.select(*contracts).where(public_contract(), ctx.in_scope()),
     ]
 
 
@@ -148,4 +149,6 @@ DETECTOR = Detector(
     subjects="frameworks and contracts",
     find=find,
     coverage=coverage,
+    # Its frameworks' findings read no contract: a rerun for changed contracts keeps them.
+    scope=((SubjectType.contract, "contract"),),
 )

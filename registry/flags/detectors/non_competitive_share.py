@@ -164,4 +164,5 @@ DETECTOR = Detector(
     find=find,
     coverage=coverage,
     version="2",
+    scope=((SubjectType.supplier_group, "group"), (SubjectType.buyer, "buyer")),
 )

@@ -185,4 +185,5 @@ DETECTOR = Detector(
     find=find,
     coverage=coverage,
     version="3",
+    scope=((SubjectType.buyer_supplier, "buyer"),),
 )
