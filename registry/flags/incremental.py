@@ -190,9 +190,12 @@ def refresh_markets(
     RUN_CONTRACTS (one pass over contracts, suppliers and buyers, where each kind's figures
     would join contracts and suppliers three times), or those of the markets `only` selects.
     `cache`: the detection run's (`run_detection`), whose contracts are read if it built them;
-    its caller drops them."""
+    its caller drops them. The changed markets read the run's contracts too when a detector
+    built them (the day's changed markets are the large ones, most of the contracts), else
+    they are found through the contracts' indexes."""
     if only is not None:
-        return refresh_market_figures(db, depth, only)
+        built = (cache or {}).get(("run_contracts", depth, ()))
+        return refresh_market_figures(db, depth, only, built)
     if cache is not None:
         contracts = RunContext(db, {}, depth, cache).contracts()
         return refresh_market_figures(db, depth, None, contracts)

@@ -188,18 +188,23 @@ def stage_currencies(db: Any, kind: str, chosen: sa.Select[Any]) -> sa.Table:
     return table
 
 
-def _run_scope(contracts: Any, kind: str, since_year: int | None) -> tuple[Any, list[Any]]:
-    """A run contract's market of one kind, and the run contracts in the kind's markets and
-    the window."""
+def _run_scope(
+    contracts: Any, kind: str, since_year: int | None, within: Any = None
+) -> tuple[Any, list[Any]]:
+    """A run contract's market of one kind, and the run contracts in the kind's markets (those
+    a select of market values `within` names) and the window."""
     c = contracts.c
     market = run_market_column(contracts, kind)
     window = sa.true() if since_year is None else sa.or_(c.year >= since_year, c.year.is_(None))
-    return market, [market.is_not(None), window]
+    chosen = market.is_not(None) if within is None else market.in_(within)
+    return market, [chosen, window]
 
 
-def run_market_currencies(contracts: Any, kind: str, since_year: int | None) -> sa.Select[Any]:
+def run_market_currencies(
+    contracts: Any, kind: str, since_year: int | None, within: Any = None
+) -> sa.Select[Any]:
     """(market, currency) over a detection run's contracts, as `run_aggregate_query` chooses."""
-    market, where = _run_scope(contracts, kind, since_year)
+    market, where = _run_scope(contracts, kind, since_year, within)
     chosen = first_currency(
         _currency_counts(market, contracts.c.amount, contracts.c.currency, where)
     )
@@ -214,13 +219,14 @@ def run_aggregate_query(
     *,
     by_year: bool = False,
     extra: Callable[[Any], list[Any]] = lambda value: [],
+    within: Any = None,
 ) -> sa.Select[Any]:
     """`aggregate_query` (per market and group, and year when `by_year`, every market of the
-    kind) over a detection run's published contracts
+    kind, or those `within` names) over a detection run's published contracts
     (registry.flags.run_contracts.RUN_CONTRACTS). `currencies`: `run_market_currencies`
     staged (`stage_currencies`), as `aggregate_query` has them."""
     c = contracts.c
-    market, where = _run_scope(contracts, kind, since_year)
+    market, where = _run_scope(contracts, kind, since_year, within)
     return _grouped(
         kind,
         market=market,

@@ -85,11 +85,10 @@ def _use_columns(contracts: Any) -> Callable[[Any], list[Any]]:
 def _aggregate(
     kind: str, depth: int, within: Any, currencies: Any, contracts: Any, **kwargs: Any
 ) -> sa.Select[Any]:
-    """`aggregate_query` over the contracts table, or over a run's contracts when given (every
-    market of the kind: `within` is then None)."""
+    """`aggregate_query` over the contracts table, or over a run's contracts when given."""
     if contracts is None:
         return aggregate_query(kind, depth, within=within, currencies=currencies, **kwargs)
-    return run_aggregate_query(contracts, kind, None, currencies, **kwargs)
+    return run_aggregate_query(contracts, kind, None, currencies, within=within, **kwargs)
 
 
 def _group_rows(
@@ -238,11 +237,10 @@ def refresh_market_figures(db: Session, depth: int, only: Any = None, contracts:
     now, or only those of the markets whose keys the select `only` gives (incremental
     detection: the markets whose contracts changed); returns how many markets were stored.
     `contracts`: the published contracts at `depth` staged in one narrow table
-    (registry.flags.run_contracts.RUN_CONTRACTS), read by every market's figures when all are
-    refreshed instead of joining contracts and suppliers three times per kind."""
+    (registry.flags.run_contracts.RUN_CONTRACTS), read instead of joining contracts and
+    suppliers three times per kind (without it, the changed markets' contracts are found
+    through the contracts' indexes)."""
     computed_at = utcnow()
-    if only is not None:
-        contracts = None  # a few markets: found through the contracts' indexes
     keys = None if only is None else only.subquery()
     for model in (MarketFigures, MarketGroupFigures, MarketYearFigures):
         delete = sa.delete(model)
@@ -268,7 +266,7 @@ def refresh_market_figures(db: Session, depth: int, only: Any = None, contracts:
             chosen = (
                 market_currencies(kind, depth, within=within)
                 if contracts is None
-                else run_market_currencies(contracts, kind, None)
+                else run_market_currencies(contracts, kind, None, within)
             )
             currencies = stage_currencies(db, kind, chosen)
             groups = _group_rows(kind, depth, within, currencies, contracts)
