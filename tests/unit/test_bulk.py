@@ -4,9 +4,7 @@ their days as written, and the change log's trigger fired for each."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -19,14 +17,17 @@ from registry.suppliers.models import Supplier, SupplierGroup
 from tests.conftest import DatabaseFactory
 
 
-@pytest.fixture
-def fresh_engine(database_factory: DatabaseFactory) -> Iterator[Engine]:
+def test_many_rows_go_in_with_their_ids_days_and_change_log(
+    database_factory: DatabaseFactory,
+) -> None:
     engine = create_engine(database_factory.fresh())
-    yield engine
-    engine.dispose()
+    try:
+        _check_many_rows(engine)
+    finally:
+        engine.dispose()
 
 
-def test_many_rows_go_in_with_their_ids_days_and_change_log(fresh_engine: Engine) -> None:
+def _check_many_rows(fresh_engine: Engine) -> None:
     count = 2 * ROWS_PER_STATEMENT + 7  # three statements on SQLite, the last a short one
     days = [datetime.date(2024, 1, 1), datetime.date(2024, 2, 29), None]
     with Session(fresh_engine) as db:
