@@ -22,6 +22,10 @@ _LEGAL_FORMS = re.compile(
 )
 
 
+_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+
+
 def normalise_companies_house_number(value: str) -> str | None:
     """Upper-case, spaces removed, short numeric forms zero-padded; None when not a valid number."""
     text = re.sub(r"\s+", "", value).upper()
@@ -47,11 +51,14 @@ def normalise_name(name: str) -> str:
 
     A name written wholly in another script (Armenian, Cyrillic) keeps its own letters,
     case-folded, by the same rule: dropping them would leave every such name the same."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    if name.isascii():  # most names: decomposing them would change nothing
+        text = name.lower()
+    else:
+        text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
     text = text.replace("&", " and ")
-    text = re.sub(r"[^a-z0-9]+", " ", text)
+    text = _NOT_ALPHANUMERIC.sub(" ", text)
     text = _LEGAL_FORMS.sub(" ", text)
-    key = re.sub(r"\s+", " ", text).strip()[:300]
+    key = _SPACES.sub(" ", text).strip()[:300]
     if key or name.isascii():
         return key
     text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -38,10 +38,12 @@ class _End:
 
 
 class ReadAhead:
-    """Iterates over `items` (a generator), which a thread of its own runs ahead."""
+    """Iterates over `items` (a generator), which a thread of its own runs ahead; each item as
+    `then` makes it, when given (work of the item's own, done outside the gate)."""
 
-    def __init__(self, items: Iterator[Any]) -> None:
+    def __init__(self, items: Iterator[Any], then: Callable[[Any], Any] | None = None) -> None:
         self.items = items
+        self.then = then
         self.gate = threading.Lock()
         self.queue: queue.Queue[Any] = queue.Queue(maxsize=DEPTH)
         self.stopping = threading.Event()
@@ -57,6 +59,8 @@ class ReadAhead:
                         item = next(self.items)
                     except StopIteration:
                         break
+                if self.then is not None:
+                    item = self.then(item)
                 self.queue.put(item)
         except BaseException as exc:  # raised again where the releases are used
             end = _End(exc)

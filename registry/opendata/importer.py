@@ -32,7 +32,7 @@ from registry.opendata.ahead import ReadAhead, held, reads_ahead
 from registry.opendata.checking import FileCheck, ImportRefused, ImportSummary, superseded
 from registry.opendata.findings import FindingLog
 from registry.opendata.limits import IMPORT, ReadLimits
-from registry.opendata.mapping import ContractData, map_release, reference, text
+from registry.opendata.mapping import ContractData, Mapped, map_release, reference, text
 from registry.opendata.memory import fewer_collections
 from registry.opendata.models import ImportedRelease, ImportRun
 from registry.opendata.organisations import Organisations, resolved
@@ -109,8 +109,11 @@ def _import_file(
     check = FileCheck(name, strict=strict, summary=writer.summary, limits=limits)
     writer.findings = check.findings
     writer.organisations.check = check  # where an unusable name is reported
-    checked: Iterator[tuple[Found, str]] = check.releases(path, progress)
-    ahead = ReadAhead(checked) if reads_ahead(db) else None
+    checked: Iterator[Checked] = (
+        (found, digest, None) for found, digest in check.releases(path, progress)
+    )
+    # The reader ahead also maps each release (pure work of its own) while the database works.
+    ahead = ReadAhead(checked, then=_mapped) if reads_ahead(db) else None
     if ahead is not None:
         checked, writer.gate = iter(ahead), ahead.gate
     try:
@@ -156,6 +159,17 @@ def _import_file(
             ahead.close()
     savepoint.commit()
     return summary
+
+
+# A release as read: where it was found, the hash of it as published, and its mapping when the
+# reader ahead made it (else None: made by the write pass, for the releases that need it).
+Checked = tuple[Found, str, Mapped | None]
+
+
+def _mapped(item: Checked) -> Checked:
+    found, digest, _ = item
+    assert found.release is not None
+    return found, digest, map_release(found.release)
 
 
 class _Contract:
@@ -215,11 +229,9 @@ class _Writer:
             self.entry = self.open_run()
         return self.entry
 
-    def run(
-        self, checked: Iterator[tuple[Found, str]], failed: Callable[[], bool]
-    ) -> ImportSummary:
+    def run(self, checked: Iterator[Checked], failed: Callable[[], bool]) -> ImportSummary:
         """Write the releases a batch at a time; stop writing once the file has `failed`."""
-        chunk: list[tuple[Found, str]] = []
+        chunk: list[Checked] = []
         for item in checked:
             chunk.append(item)
             if len(chunk) >= CHUNK:
@@ -229,11 +241,11 @@ class _Writer:
             self.write_chunk(chunk)
         return self.summary
 
-    def write_chunk(self, chunk: list[tuple[Found, str]]) -> None:
+    def write_chunk(self, chunk: list[Checked]) -> None:
         # First in memory: each release's key, hash and date, and the mapping of those that
         # may change something; then what the database holds of them, in two queries.
         items = []
-        for item, digest in chunk:
+        for item, digest, _ in chunk:
             release = item.release
             assert release is not None
             key = (text(release["ocid"], 200), text(release["id"], 200))
@@ -259,7 +271,7 @@ class _Writer:
             previous = known.get(key)
             if index in losers or (previous is not None and previous["content_hash"] == digest):
                 continue
-            mapped = map_release(release)
+            mapped = chunk[index][2] or map_release(release)
             mapped_releases[index] = mapped
             # An award's suppliers found to be one take the award's own reference.
             for data in mapped.contracts:

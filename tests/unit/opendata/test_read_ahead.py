@@ -46,3 +46,11 @@ def test_an_import_that_stops_early_stops_the_reader_and_closes_its_file():
     assert first == 0
     assert closed == [True]
     assert not ahead.thread.is_alive()
+
+
+def test_each_item_comes_as_then_makes_it_in_order():
+    ahead = ReadAhead(iter(range(DEPTH * 2)), then=lambda n: (n, n * n))
+    try:
+        assert list(ahead) == [(n, n * n) for n in range(DEPTH * 2)]
+    finally:
+        ahead.close()
