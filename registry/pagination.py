@@ -53,6 +53,16 @@ def paginate(
     return Page(items=items, number=number, size=size, total=total)
 
 
+def first_page(db: Session, query: sa.Select[Any], size: int = DEFAULT_PAGE_SIZE) -> Page:
+    """Page 1 of `query` and the total in one round trip: each row carries the count of all of
+    them (a window count, worked out before the LIMIT; no rows, none). For a query of one entity
+    whose joins add no rows, and no DISTINCT: a summary's first few (issue 21)."""
+    rows = db.execute(query.add_columns(sa.func.count().over()).limit(size)).all()
+    return Page(
+        items=[row[0] for row in rows], number=1, size=size, total=rows[0][-1] if rows else 0
+    )
+
+
 def paginate_list(items: list[Any], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page:
     """A page of a list already computed in Python (markets, opportunities: figures per row)."""
     pages = max(1, math.ceil(len(items) / size))

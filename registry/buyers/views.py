@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from registry.authnz import Permissions
 from registry.buyers.forms import BuyerForm
@@ -31,7 +31,7 @@ from registry.listing import ListFilters
 from registry.pagination import page_number, paginate
 from registry.sql import contains
 from registry.suppliers.models import Supplier, SupplierGroup
-from registry.suppliers.queries import PUBLISHED
+from registry.suppliers.queries import PUBLISHED, latest_statement
 from registry.views import FormView, form_views
 
 SORTS = {
@@ -223,19 +223,7 @@ def buyer_detail(context: BuyerContext, request: Request) -> dict[str, Any]:
     buyer = context.buyer
     db = request.db
     figures = buyer_figures(db, buyer.id)
-    latest = list(
-        db.execute(
-            sa.select(Contract)
-            .options(selectinload(Contract.supplier))
-            .where(PUBLISHED, Contract.buyer_id == buyer.id)
-            .order_by(
-                sa.case((Contract.award_date.is_(None), 1), else_=0),
-                Contract.award_date.desc(),
-                Contract.id.desc(),
-            )
-            .limit(10)
-        ).scalars()
-    )
+    latest = list(db.execute(latest_statement("buyer", 10), {"party_id": buyer.id}).scalars())
     return {
         "buyer": buyer,
         "contract_count": figures.contracts,

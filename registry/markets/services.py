@@ -11,6 +11,7 @@ every group's buyers, or its contracts in a buyer-wide market.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -419,22 +420,9 @@ def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketSh
     """The group's stored market figures (`registry detect` writes them) in the markets where it
     serves the most buyers, and how many markets it is in. Buyer-wide markets (one buyer's every
     contract) are left out: they say whom it sells to, not what."""
-    mine = sa.and_(
-        MarketGroupFigures.group_id == group_id,
-        MarketGroupFigures.market_key.not_like("buyer-%"),
-    )
-    total = db.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
-    rows = db.execute(
-        sa.select(MarketGroupFigures)
-        .where(mine)
-        .order_by(
-            MarketGroupFigures.buyers.desc(),
-            MarketGroupFigures.value.desc(),
-            MarketGroupFigures.market_key,
-        )
-        .limit(limit)
-    ).scalars()
-    figures = list(rows)
+    rows = db.execute(_market_shares(), {"group_id": group_id, "limit": limit}).all()
+    figures = [row[0] for row in rows]
+    total = rows[0][1] if rows else 0
     # Stored keys carry their CPV prefix already: the depth is not read.
     labels = market_labels(db, {f.market_key for f in figures}, DEFAULT_CPV_DEPTH)
     return [
@@ -448,3 +436,23 @@ def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketSh
         )
         for f in figures
     ], total
+
+
+@functools.cache
+def _market_shares() -> Any:
+    """market_shares' statement, built once per process: the first rows and, on each, how many
+    markets the group is in (a window count, so one round trip; no rows, no markets)."""
+    mine = sa.and_(
+        MarketGroupFigures.group_id == sa.bindparam("group_id", type_=sa.Integer),
+        MarketGroupFigures.market_key.not_like("buyer-%"),
+    )
+    return (
+        sa.select(MarketGroupFigures, sa.func.count().over())
+        .where(mine)
+        .order_by(
+            MarketGroupFigures.buyers.desc(),
+            MarketGroupFigures.value.desc(),
+            MarketGroupFigures.market_key,
+        )
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )

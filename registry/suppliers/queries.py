@@ -18,7 +18,7 @@ from registry.figures.models import SupplierFigures
 from registry.figures.reading import Computed
 from registry.figures.services import USE_NAMES
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
-from registry.pagination import Page, paginate
+from registry.pagination import Page, first_page, paginate
 from registry.suppliers.models import Supplier, SupplierMerge
 
 # What the public may see of contracts: published and not retracted (looked up by supplier, never
@@ -109,11 +109,23 @@ def _by_buyer_type() -> Any:  # a Select of four columns, then the data-use colu
 
 
 def latest_contracts(db: Session, supplier_id: int, limit: int = 10) -> list[Contract]:
-    return list(db.execute(_latest_contracts(limit), {"supplier_id": supplier_id}).scalars())
+    return list(
+        db.execute(latest_statement("supplier", limit), {"party_id": supplier_id}).scalars()
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _latest_contracts(limit: int) -> sa.Select[Any]:
+def latest_statement(party: str, limit: int) -> sa.Select[Any]:
+    """A supplier's ("supplier") or a buyer's ("buyer") latest published contracts, newest award
+    first, each with the other party loaded in the same query; the id bound as "party_id" when
+    executed. Built once per process (building costs more than running it for one record)."""
+    party_id = sa.bindparam("party_id", type_=sa.Integer)
+    own, other = (
+        (Contract.supplier_id, Contract.buyer)
+        if party == "supplier"
+        else (Contract.buyer_id, Contract.supplier)
+    )
+
     def newest_first(contract: Any) -> tuple[Any, ...]:
         return (
             sa.case((contract.award_date.is_(None), 1), else_=0),
@@ -121,17 +133,17 @@ def _latest_contracts(limit: int) -> sa.Select[Any]:
             contract.id.desc(),
         )
 
-    # The latest few chosen first, then their buyers joined: joined to the whole list, PostgreSQL
-    # would scan every buyer to match a large supplier's thousands of contracts.
+    # The latest few chosen first, then the other party joined: joined to the whole list,
+    # PostgreSQL would scan every buyer to match a large supplier's thousands of contracts.
     latest = (
         sa.select(Contract.id)
-        .where(PUBLISHED, Contract.supplier_id == SUPPLIER_ID)
+        .where(PUBLISHED, own == party_id)
         .order_by(*newest_first(Contract))
         .limit(limit)
     )
     return (
         sa.select(Contract)
-        .options(joinedload(Contract.buyer))  # many-to-one: in the same query
+        .options(joinedload(other))  # many-to-one: in the same query
         .where(Contract.id.in_(latest))
         .order_by(*newest_first(Contract))
     )
@@ -144,7 +156,7 @@ def memberships(db: Session, supplier_id: int) -> list[Membership]:
 
 def memberships_page(db: Session, supplier_id: int, number: int, size: int) -> Page:
     """One page of `memberships`, with their count: the supplier page shows the first few."""
-    return paginate(db, _memberships().params(supplier_id=supplier_id), number, size)
+    return _page(db, _memberships(), supplier_id, number, size)
 
 
 @functools.cache
@@ -171,7 +183,13 @@ def obligations(db: Session, supplier_id: int) -> list[Obligation]:
 
 def obligations_page(db: Session, supplier_id: int, number: int, size: int) -> Page:
     """One page of `obligations`, with their count."""
-    return paginate(db, _obligations().params(supplier_id=supplier_id), number, size)
+    return _page(db, _obligations(), supplier_id, number, size)
+
+
+def _page(db: Session, query: sa.Select[Any], supplier_id: int, number: int, size: int) -> Page:
+    # The supplier page's first few and their count in one query; a later page counts first.
+    bound = query.params(supplier_id=supplier_id)
+    return first_page(db, bound, size) if number == 1 else paginate(db, bound, number, size)
 
 
 @functools.cache

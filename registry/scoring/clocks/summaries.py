@@ -121,25 +121,26 @@ class BuyerRecord:
 
 
 def buyer_record(db: Session, buyer_id: int, as_of: datetime.date) -> BuyerRecord:
-    states, history, overdue = _buyer_statements(as_of)
-    values = {"scope_buyer_id": buyer_id}
-    on_time = services.on_time_of(db.execute(states, values), db.execute(history, values))
+    # The clocks computed once: the totals per state and the longest overdue in one query
+    # (state_summary), as the supplier page has them (issue 21).
+    totals, overdue = state_summary(
+        db, services.Scope(buyer_id=buyer_id), as_of, rules.OVERDUE, SUMMARY_ROWS
+    )
+    on_time = services.on_time_of(
+        ((buyer_id, state, count) for state, count in totals.items()),
+        db.execute(_buyer_history(), {"scope_buyer_id": buyer_id}),
+    )
     return BuyerRecord(
         as_of=as_of,
         on_time=on_time,
         ratings=evidence.distribution(db, buyer_id),
-        overdue=services.to_clocks(db.execute(overdue, values)),
+        overdue=list(overdue.items),
     )
 
 
-@functools.lru_cache(maxsize=4)
-def _buyer_statements(as_of: datetime.date) -> tuple[Any, Any, Any]:
-    """buyer_record's statements for any one buyer, its id bound when executed: built once per
-    day, as building them costs many times more than running them (most of the buyer page's
-    time, as the supplier page's clocks were: `_summary_statement`)."""
+@functools.cache
+def _buyer_history() -> Any:
+    """buyer_record's history for any one buyer, its id bound when executed: built once per
+    process, as building it costs many times more than running it."""
     scope, _ = services.bound(services.Scope(buyer_id=0))
-    return (
-        services.state_counts(scope, as_of),
-        services.history_counts(scope),
-        _in_states(scope, as_of, (rules.OVERDUE,)).limit(SUMMARY_ROWS),
-    )
+    return services.history_counts(scope)
