@@ -251,10 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {size.contracts:,} contracts in {time.perf_counter() - started:.0f} s")
     measured = measure(url, size, args.releases)
     print("\n".join(describe(measured)))
-    # What the other commands printed, in full (describe has the detect step's).
+    # What the other commands printed, every line (describe has the detect step's).
     for name, (_, printed) in [*measured["steps"].items(), ("full detect", measured["baseline"])]:
         if name != "detect":
-            print(f"-- registry {name}:\n{printed.rstrip()}")
+            print("\n".join([f"-- registry {name}:", *log_lines(printed)]))
     emit(figures(measured))
     return 0
 
