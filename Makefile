@@ -7,9 +7,9 @@ CSS := registry/static/dist/app.css
 PYTEST_ARGS ?=
 # One pytest worker per core; a test module stays on one worker, so its fixtures are made once.
 PYTEST_WORKERS ?= auto
-# The coverage floor: the figure `make test` measured when it was set (94% on SQLite, 6 Dec 2026,
-# rounded down), so it can only rise. A run of a few tests wants COVERAGE_FLOOR=0.
-COVERAGE_FLOOR ?= 93
+# The coverage floor: the figure `make test` measured when it was set (94% on SQLite, 95% on
+# PostgreSQL, 7 Dec 2026), so it can only rise. A run of a few tests wants COVERAGE_FLOOR=0.
+COVERAGE_FLOOR ?= 94
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench assets clean

@@ -184,12 +184,7 @@ def national(
         scan = found["baseline"]
         for label, (seconds_taken, printed) in found["commands"].items():
             log.append(f"{label}: {seconds_taken:.2f} s; scan {scan:.3f} s")
-            lines = printed.strip().splitlines()
-            # The generated frameworks' dates disagree with their statuses by design: counted.
-            disagree = [line for line in lines if line.startswith("Framework status disagrees")]
-            log += [f"    {line}" for line in lines if line not in disagree]
-            if disagree:
-                log.append(f"    ({len(disagree)} frameworks' statuses disagree with their dates)")
+            log += daily.log_lines(printed)
         full, again = (seconds_taken for seconds_taken, _ in found["commands"].values())
         figures += [
             figure(

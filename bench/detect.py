@@ -1,5 +1,6 @@
-"""Time `registry detect` (every detector) on generated contracts, beside one pass over the
-contracts joined to their suppliers measured in the same run, and print the ratio.
+"""Time `registry detect --full`, then `registry detect` with nothing new (each run as a user runs
+it, as `make bench` times them), on generated contracts, beside one pass over the contracts
+joined to their suppliers measured in the same run, and print the ratios and what each printed.
 
     python -m bench.detect [--contracts 1000000] [--database-url URL] [--postgres URL]
 
@@ -24,15 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from bench import daily
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
 from registry.contracts.queries import contract_year
 from registry.db import create_engine, refresh_statistics, utcnow
-from registry.flags.detectors import load_settings
-from registry.flags.services import run_detection
 from registry.frameworks.models import Framework, Lot, Membership, Obligation
 from registry.markets.services import DEFAULT_CPV_DEPTH
 from registry.migrate import upgrade_to_head
@@ -308,23 +306,6 @@ def scan(url: str) -> tuple[float, int]:
         engine.dispose()
 
 
-def measure(url: str) -> dict[str, Any]:
-    """Every detector run twice in one transaction each (no market or record figures), beside
-    the scan: the detectors' own cost, each timed."""
-    baseline, count = scan(url)
-    engine = create_engine(url)
-    try:
-        settings = load_settings({})
-        results = {}
-        for label in ("first run (raises flags)", "second run (nothing changes)"):
-            with Session(engine) as db, db.begin():
-                seconds, runs = _timed(label, lambda: run_detection(db, settings))
-            results[label] = (seconds, runs)
-        return {"contracts": count, "baseline": baseline, "runs": results}
-    finally:
-        engine.dispose()
-
-
 def measure_command(url: str, ini: Path) -> dict[str, Any]:
     """`registry detect --full` and then `registry detect` with nothing new, run as a user runs
     them (`ini` names the database), beside the scan: {label: (seconds, what it printed)}."""
@@ -364,19 +345,13 @@ def report(name: str, url: str, contracts: int, reuse: bool = False) -> None:
     else:
         seconds, _ = _timed("generate", lambda: generate(url, contracts))
         print(f"generated {contracts:,} contracts in {seconds:.1f}s")
-    figures = measure(url)
-    baseline = figures["baseline"]
-    print(f"contracts in the table:          {figures['contracts']:>12,}")
+    found = measure_command(url, daily.write_ini(url))
+    baseline = found["baseline"]
+    print(f"contracts in the table:          {found['contracts']:>12,}")
     print(f"baseline one pass:               {baseline:>10.3f} s")
-    for label, (seconds, runs) in figures["runs"].items():
-        print(
-            f"detect, {label + ':':<31}{seconds:>9.3f} s   ratio {seconds / baseline:>6.1f}x the scan"
-        )
-        for run in runs:
-            print(
-                f"    {run.detector:<26} {run.seconds:>8.3f} s  found {run.found:>6}  raised {run.raised:>6}"
-                f"  updated {run.updated:>4}  resolved {run.resolved:>4}"
-            )
+    for label, (seconds, printed) in found["commands"].items():
+        print(f"{label + ':':<31}{seconds:>11.3f} s   ratio {seconds / baseline:>6.1f}x the scan")
+        print("\n".join(daily.log_lines(printed)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,8 +20,14 @@ from registry.flags.incremental import (
     refresh_markets,
     refresh_record_figures,
 )
-from registry.flags.models import ACTIVE_STATUSES, Flag
-from registry.flags.services import active_flags, as_json, drop_run_tables, run_detection
+from registry.flags.models import Flag
+from registry.flags.services import (
+    active_flags,
+    active_flags_where,
+    as_json,
+    drop_run_tables,
+    run_detection,
+)
 from registry.frameworks.lifecycle import disagreements
 from registry.markets.services import cpv_depth
 
@@ -39,9 +45,7 @@ def _epilog() -> str:
 
 def _count_open(db: Any, detector_id: str | None) -> int:
     """How many flags `active_flags` would list (open or acknowledged)."""
-    query = sa.select(sa.func.count()).select_from(Flag).where(Flag.status.in_(ACTIVE_STATUSES))
-    if detector_id:
-        query = query.where(Flag.detector == detector_id)
+    query = sa.select(sa.func.count()).select_from(Flag).where(active_flags_where(detector_id))
     return int(db.execute(query).scalar_one())
 
 

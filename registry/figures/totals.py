@@ -27,6 +27,7 @@ from registry.figures.models import (
 from registry.figures.reading import Computed
 from registry.scoring.assessments.evidence import rating_columns
 from registry.scoring.assessments.models import Assessment
+from registry.sql import in_chunks
 from registry.suppliers.models import Supplier
 
 CHUNK = 5000  # ids per IN (...), well under SQLite's bound-parameter limit
@@ -43,9 +44,7 @@ def scope_wheres(scope: Scope) -> Iterator[Where]:
     elif isinstance(scope, sa.Select):
         yield lambda column: column.in_(scope)
     else:
-        ids = sorted(scope)
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for chunk in in_chunks(sorted(scope), CHUNK):
             yield lambda column, chunk=chunk: column.in_(chunk)  # type: ignore[misc]
 
 

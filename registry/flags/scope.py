@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from registry.contracts.models import Contract
 from registry.contracts.queries import contract_year, public_contract
 from registry.flags.models import SubjectType
-from registry.sql import fresh_table
+from registry.sql import fresh_table, in_chunks
 from registry.suppliers.models import Supplier
 
 if TYPE_CHECKING:
@@ -150,27 +150,15 @@ def contract_globals() -> sa.Select[Any]:
     return query
 
 
-def _batches(values: Iterable[Any], size: int = BATCH) -> Iterable[list[Any]]:
-    ordered = sorted(values)
-    for start in range(0, len(ordered), size):
-        yield ordered[start : start + size]
-
-
-def _ids(keys: Iterable[str]) -> list[int]:
-    return [int(key) for key in keys]
-
-
 def _conditions(kind: str, keys: set[str]) -> Iterable[sa.ColumnElement[bool]]:
     """Conditions, each on an index of contracts, that together select every contract of these
     subjects (a few others too, which are discarded later: never fewer)."""
-    if kind == "contract":
-        for batch in _batches(_ids(keys)):
+    for batch in in_chunks(sorted(int(key) for key in keys), BATCH):
+        if kind == "contract":
             yield Contract.id.in_(batch)
-    elif kind == "buyer":
-        for batch in _batches(_ids(keys)):
+        elif kind == "buyer":
             yield Contract.buyer_id.in_(batch)
-    else:
-        for batch in _batches(_ids(keys)):
+        else:
             yield Contract.supplier_id.in_(
                 sa.select(Supplier.id).where(Supplier.group_id.in_(batch))
             )

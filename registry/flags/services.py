@@ -439,7 +439,7 @@ def flags_for(
         return []
     query = sa.select(Flag).where(sa.or_(*conditions))
     if active_only:
-        query = query.where(Flag.status.in_(ACTIVE_STATUSES))
+        query = query.where(active_flags_where())
     active_first = sa.case((Flag.status.in_(ACTIVE_STATUSES), 0), else_=1)
     return list(
         db.execute(
@@ -448,10 +448,17 @@ def flags_for(
     )
 
 
-def active_flags(db: Session, detector_id: str | None = None) -> list[Flag]:
-    query = sa.select(Flag).where(Flag.status.in_(ACTIVE_STATUSES))
+def active_flags_where(detector_id: str | None = None) -> sa.ColumnElement[bool]:
+    """The flags still standing (open or acknowledged), only one detector's if given: what
+    `registry detect` lists, and counts without loading them."""
+    condition = Flag.status.in_(ACTIVE_STATUSES)
     if detector_id:
-        query = query.where(Flag.detector == detector_id)
+        return sa.and_(condition, Flag.detector == detector_id)
+    return condition
+
+
+def active_flags(db: Session, detector_id: str | None = None) -> list[Flag]:
+    query = sa.select(Flag).where(active_flags_where(detector_id))
     return list(
         db.execute(query.order_by(Flag.detector, Flag.subject_type, Flag.subject_key)).scalars()
     )

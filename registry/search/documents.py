@@ -20,9 +20,11 @@ from registry.records import Publication
 from registry.scoring.scores.models import Score
 from registry.search.interfaces import KINDS, Document
 from registry.search.offers import on_lots, what_they_sell
+from registry.sql import in_chunks
 from registry.suppliers.models import Supplier, SupplierGroup
 
 CHUNK = 2000
+BATCH = 500  # ids per IN list when reading changed records
 NOT_SCORED = "not yet scored"
 # A record's facet values: {facet name: values}, as its Document holds them.
 FacetValues = dict[str, list[str]]
@@ -320,7 +322,7 @@ def expand(db: Session, changes: Iterable[tuple[str, int]]) -> dict[str, set[int
             "obligation",
         ),
     ):
-        for part in _chunks(sorted(ids)):
+        for part in in_chunks(sorted(ids), BATCH):
             wanted[kind].update(db.execute(query(part)).scalars())
     return wanted
 
@@ -341,7 +343,7 @@ def documents_for(
         model, build = BUILDERS[kind]
         if shown and kind == "supplier":
             build = functools.partial(_supplier_docs, sells=False, facets=facets)
-        for part in _chunks(sorted(ids)):
+        for part in in_chunks(sorted(ids), BATCH):
             found = build(db, model.id.in_(part))
             docs.extend(found)
             present = {d.record_id for d in found}
@@ -438,8 +440,3 @@ def among(db: Session, ids: list[int]) -> list[int] | sa.Select[Any]:
     if db.get_bind().dialect.name != "postgresql":
         return ids
     return sa.select(sa.func.unnest(sa.literal(ids, ARRAY(sa.Integer))))
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]

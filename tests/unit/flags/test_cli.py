@@ -9,12 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.services import DatabaseUserService
 from registry.db import create_engine
-from registry.flags.models import Flag
+from registry.flags.models import Flag, FlagStatus
+from registry.flags.services import change_status
 from tests.common.cli import run_cli, write_ini
 from tests.common.db import base as factories
 from tests.common.db.core import ContractFactory
 from tests.common.db.flags import market
+from tests.conftest import TEST_PASSWORD
 
 
 def _database(database_factory: Any) -> str:
@@ -84,6 +87,38 @@ def test_detect_one_detector(tmp_path: Path, database_factory: Any) -> None:
         detectors = set(conn.execute(sa.select(Flag.detector)).scalars())
     engine.dispose()
     assert detectors == {"monopoly_duopoly"}
+
+
+def _open_flags(output: str) -> int:
+    (line,) = [line for line in output.splitlines() if line.endswith(" open flags.")]
+    return int(line.split()[0])
+
+
+def test_detect_counts_the_flags_it_would_list(tmp_path: Path, database_factory: Any) -> None:
+    """The summary's count of open flags is the number --json lists: open and acknowledged
+    flags, not dismissed ones, and only the detector's own with --detector."""
+    url = _database(database_factory)
+    ini = write_ini(tmp_path, url)
+    every = json.loads(run_cli(ini, "detect", "--json").output)
+    concentration = [f for f in every if f["detector"] == "market_concentration"]
+    assert len(every) > len(concentration) > 0
+    engine = create_engine(url)
+    with Session(engine) as db:
+        auditor = DatabaseUserService(db).create_user(
+            "auditor@example.org", TEST_PASSWORD, "auditor"
+        )
+        first, second = (db.get(Flag, f["id"]) for f in concentration[:1] + every[-1:])
+        assert first is not None and second is not None and first.id != second.id
+        change_status(db, first, FlagStatus.acknowledged, actor=auditor, reason="Looking")
+        change_status(db, second, FlagStatus.dismissed, actor=auditor, reason="Exempt")
+        db.commit()
+    engine.dispose()
+
+    listed = json.loads(run_cli(ini, "detect", "--json").output)
+    assert len(listed) == len(every) - 1  # the acknowledged flag listed, the dismissed not
+    assert _open_flags(run_cli(ini, "detect").output) == len(listed)
+    one = run_cli(ini, "detect", "--detector", "market_concentration")
+    assert _open_flags(one.output) == len(concentration)
 
 
 def test_an_unknown_detector_is_refused(tmp_path: Path, database_url: str) -> None:
