@@ -192,6 +192,44 @@ def app_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _argon2_once_per_password() -> Iterator[None]:
+    """Argon2id at the app's cost (0.2 s of CPU a hash or check) is most of the suite's time when
+    every test signs users up and in with the one test password: each distinct hash and check is
+    computed for real once per worker, then remembered. A remembered check of a wrong password
+    still raises, and a new password still gets a hash of its own."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import VerificationError
+
+    hash_once, verify_once = PasswordHasher.hash, PasswordHasher.verify
+    hashes: dict[tuple[Any, ...], str] = {}
+    checks: dict[tuple[Any, ...], VerificationError | None] = {}
+
+    def hash_(self: PasswordHasher, password: str | bytes, *, salt: bytes | None = None) -> str:
+        key = (self.time_cost, self.memory_cost, self.parallelism, password, salt)
+        if key not in hashes:
+            hashes[key] = hash_once(self, password, salt=salt)
+        return hashes[key]
+
+    def verify(self: PasswordHasher, hash: str | bytes, password: str | bytes) -> bool:
+        key = (hash, password)
+        if key not in checks:
+            try:
+                verify_once(self, hash, password)
+                checks[key] = None
+            except VerificationError as error:
+                checks[key] = error
+        error = checks[key]
+        if error is not None:
+            raise type(error)(*error.args)
+        return True
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PasswordHasher, "hash", hash_)
+        patch.setattr(PasswordHasher, "verify", verify)
+        yield
+
+
 # Every engine that connected during a test, held until the test and its fixtures' teardown end.
 _ENGINES_THAT_CONNECTED: set[Engine] = set()
 
