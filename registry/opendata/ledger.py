@@ -24,6 +24,7 @@ from registry.bulk import among, insert_rows
 from registry.db import utcnow
 from registry.opendata.models import ImportFinding, ImportOutcome, ImportRun, ImportRunOcid
 from registry.opendata.quality import run_indicators
+from registry.opendata.strings import text
 
 if TYPE_CHECKING:
     from registry.opendata.checking import ImportSummary
@@ -75,8 +76,9 @@ class PublisherCounter:
     def __call__(self, package: dict[str, Any]) -> None:
         publisher = package.get("publisher")
         name = publisher.get("name") if isinstance(publisher, dict) else None
-        if isinstance(name, str) and name.strip():
-            self.counts[name.strip()[:300]] += 1
+        # Cleaned as any text the file gives (no NUL, no lone surrogate): PostgreSQL refuses them.
+        if isinstance(name, str) and (cleaned := text(name, 300)):
+            self.counts[cleaned] += 1
 
 
 def source_key(

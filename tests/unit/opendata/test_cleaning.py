@@ -283,3 +283,17 @@ def test_transparency_indicators_count_the_releases_that_state_each(
         run.with_procurement_method,
         run.with_tender_period,
     ) == (1, 1, 2, 1, 1, 1)
+
+
+def test_a_publishers_name_with_nul_and_a_lone_surrogate_is_cleaned_into_the_ledger(
+    db_session: Session, tmp_path: Path
+) -> None:
+    """PostgreSQL refuses NUL in text and psycopg cannot encode a lone surrogate: the name is
+    cleaned as any text the file gives, and the file is imported (found by the fuzz test)."""
+    summary = _import(
+        db_session, tmp_path, [_release()], publisher={"name": " Crown\x00 Office \ud800 "}
+    )
+    run = db_session.get(ImportRun, summary.run_id)
+    assert run is not None and summary.created == 1
+    assert run.publisher == "Crown Office ?"
+    assert run.details["publishers"] == [{"name": "Crown Office ?", "packages": 1}]
