@@ -8,7 +8,7 @@ make it wait for the GIL again after every row.
 
 The reader and the writer share the import's summary and findings, so they take turns: the
 reader holds `gate` for each release it reads, the writer while it counts and records (see
-importer._Writer), never while it waits for the database.
+writing.Writer), never while it waits for the database.
 """
 
 from __future__ import annotations

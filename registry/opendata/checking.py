@@ -1,7 +1,8 @@
 """The import's checks and results: cleaning (or, with --strict, checking) a whole OCDS file as
 it is read, the refusal that lists its problems, and the summary of what a good file's import did.
 
-Split from importer.py (the write pass) so each stays readable; importer re-exports the names.
+Split from importer.py so each stays readable (the write pass is writing.py); importer
+re-exports the names.
 """
 
 from __future__ import annotations

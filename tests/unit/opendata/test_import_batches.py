@@ -18,7 +18,7 @@ from registry.audit.models import AuditEvent
 from registry.audit.services import verify_chain
 from registry.buyers.models import Buyer
 from registry.contracts.models import Contract, ContractExtension
-from registry.opendata import importer
+from registry.opendata import importer, writing
 from registry.opendata.checking import release_hash
 from registry.opendata.importer import import_file
 from registry.opendata.models import ImportedRelease, ImportFinding, ImportRunOcid
@@ -99,7 +99,7 @@ def _count(db: Session, model: Any, *where: Any) -> int:
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> int:
-    monkeypatch.setattr(importer, "CHUNK", 3)
+    monkeypatch.setattr(writing, "CHUNK", 3)
     return 3
 
 
@@ -217,7 +217,7 @@ def test_a_repeated_release_id_keeps_the_later_version_across_batches(
     assert contracts["ocds-batch-1"].value_amount == Decimal("5.00")
     assert contracts["ocds-batch-2"].value_amount == Decimal("1000.00")
     assert contracts["ocds-batch-8"].value_amount == Decimal("9.00")
-    assert summary.skip_reasons == {importer.SUPERSEDED: 2}  # 2's older, 8's first
+    assert summary.skip_reasons == {writing.SUPERSEDED: 2}  # 2's older, 8's first
     assert summary.findings == {"repeated-release-id": 3}
     rows = db_session.execute(
         sa.select(ImportedRelease.ocid, ImportedRelease.content_hash).where(
@@ -249,7 +249,7 @@ def test_a_repeated_release_id_keeps_the_later_version_across_batches(
         Decimal("1000.00"),
         Decimal("9.00"),
     ]
-    assert again.created == 0 and again.skip_reasons[importer.SUPERSEDED] >= 1
+    assert again.created == 0 and again.skip_reasons[writing.SUPERSEDED] >= 1
     assert _count(db_session, AuditEvent) - events == 3  # and the file's own event
 
 

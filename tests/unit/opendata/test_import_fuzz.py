@@ -272,7 +272,7 @@ def test_a_bad_release_after_whole_batches_refuses_the_file_with_nothing_written
 ) -> None:
     """--strict: the import checks as it writes: batches already written are rolled back with
     the rest. Without it, the bad date is a finding and the release is imported without it."""
-    from registry.opendata.importer import CHUNK
+    from registry.opendata.writing import CHUNK
 
     releases = _numbered(CHUNK + 10)
     bad = copy.deepcopy(releases[-1])

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.contracts.models import Classification, Contract, ProcurementMethod
-from registry.opendata import importer
+from registry.opendata import writing
 from registry.opendata.importer import import_file
 from registry.suppliers.models import Supplier
 
@@ -193,7 +193,7 @@ def test_a_later_import_finds_the_organisations_by_identifier_and_name(
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importer, "CHUNK", 2)
+    monkeypatch.setattr(writing, "CHUNK", 2)
 
 
 def test_contracts_without_cpv_share_one_classification_row(
