@@ -33,6 +33,7 @@ from registry.changes import fingerprints, logged
 from registry.db import ModelBase
 from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
+from registry.flags.detectors.base import built_contracts
 from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
 from registry.flags.scope import GLOBALS, Scope, contract_globals
 from registry.markets.figures import METHOD_VERSION, refresh_market_figures
@@ -194,7 +195,7 @@ def refresh_markets(
     built them (the day's changed markets are the large ones, most of the contracts), else
     they are found through the contracts' indexes."""
     if only is not None:
-        built = (cache or {}).get(("run_contracts", depth, ()))
+        built = None if cache is None else built_contracts(cache, depth)
         return refresh_market_figures(db, depth, only, built)
     if cache is not None:
         contracts = RunContext(db, {}, depth, cache).contracts()

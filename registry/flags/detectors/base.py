@@ -186,7 +186,7 @@ class RunContext:
     def contracts(self) -> sa.Table:
         """This run's published contracts (`RUN_CONTRACTS`), built at the first call; for a
         scoped rerun, those of its changed subjects (one table per kinds of them)."""
-        key = ("run_contracts", self.cpv_depth, self.scoped_by if self.scope else ())
+        key = _contracts_key(self.cpv_depth, self.scoped_by if self.scope else ())
         if key not in self.cache:
             if self.scope is None:
                 self.cache[key] = create_run_contracts(self.db, self.cpv_depth)
@@ -197,6 +197,17 @@ class RunContext:
                 self.cache[key] = create_run_contracts(self.db, self.cpv_depth, only, name)
         table: sa.Table = self.cache[key]
         return table
+
+
+def _contracts_key(depth: int, scoped_by: tuple[str, ...] = ()) -> tuple[Any, ...]:
+    return ("run_contracts", depth, scoped_by)
+
+
+def built_contracts(cache: dict[Any, Any], depth: int) -> sa.Table | None:
+    """A run's published contracts (all of them, at `depth`) if one of its detectors built
+    them (`RunContext.contracts`); None if none did."""
+    table: sa.Table | None = cache.get(_contracts_key(depth))
+    return table
 
 
 @dataclasses.dataclass(frozen=True)
