@@ -28,7 +28,7 @@ _SPACES = re.compile(r"\s+")
 
 def normalise_companies_house_number(value: str) -> str | None:
     """Upper-case, spaces removed, short numeric forms zero-padded; None when not a valid number."""
-    text = re.sub(r"\s+", "", value).upper()
+    text = _SPACES.sub("", value).upper()
     if re.fullmatch("[0-9]{1,7}", text):
         text = text.zfill(8)
     return text if COMPANIES_HOUSE_RE.fullmatch(text) else None
@@ -63,7 +63,7 @@ def normalise_name(name: str) -> str:
         return key
     text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
     text = _LEGAL_FORMS.sub(" ", re.sub(r"[\W_]+", " ", text))
-    return re.sub(r"\s+", " ", text).strip()[:300]
+    return _SPACES.sub(" ", text).strip()[:300]
 
 
 NAME_PROBLEM = "Name must contain letters or digits besides 'Ltd' or 'plc'"

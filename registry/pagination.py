@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,14 +54,23 @@ def paginate(
     return Page(items=items, number=number, size=size, total=total)
 
 
+def counted(query: sa.Select[Any]) -> sa.Select[Any]:
+    """`query` with the count of all its rows on each row (a window count, worked out before any
+    LIMIT): its first rows and their total in one round trip. For a query of one entity whose
+    joins add no rows, and no DISTINCT. `counted_rows` reads the result."""
+    return query.add_columns(sa.func.count().over())
+
+
+def counted_rows(rows: Sequence[Any]) -> tuple[list[Any], int]:
+    """The entities of a `counted` query's rows, and the total they carry (no rows: 0)."""
+    return [row[0] for row in rows], rows[0][-1] if rows else 0
+
+
 def first_page(db: Session, query: sa.Select[Any], size: int = DEFAULT_PAGE_SIZE) -> Page:
-    """Page 1 of `query` and the total in one round trip: each row carries the count of all of
-    them (a window count, worked out before the LIMIT; no rows, none). For a query of one entity
-    whose joins add no rows, and no DISTINCT: a summary's first few (issue 21)."""
-    rows = db.execute(query.add_columns(sa.func.count().over()).limit(size)).all()
-    return Page(
-        items=[row[0] for row in rows], number=1, size=size, total=rows[0][-1] if rows else 0
-    )
+    """Page 1 of `query` and the total in one round trip (`counted`): a summary's first few
+    (issue 21)."""
+    items, total = counted_rows(db.execute(counted(query).limit(size)).all())
+    return Page(items=items, number=1, size=size, total=total)
 
 
 def paginate_list(items: list[Any], number: int, size: int = DEFAULT_PAGE_SIZE) -> Page:

@@ -31,6 +31,7 @@ from registry.flags.models import (
 )
 from registry.flags.run_contracts import drop_run_contracts
 from registry.flags.scope import Scope
+from registry.sql import in_chunks
 
 DETECTOR_LABEL = "detector"
 LINK_FIELDS = ("market_key", "buyer_id", "group_id", "framework_id", "contract_id")
@@ -146,11 +147,9 @@ def apply_findings(
     # By the ids in hand, not a join on the detector: just after a first run the planner's
     # statistics can still say flags is empty, and PostgreSQL then loops over it per link.
     ids = [flag.id for flag in existing.values()]
-    for start in range(0, len(ids), BATCH):
+    for chunk in in_chunks(ids, BATCH):
         for flag_id, group_id in db.execute(
-            sa.select(FlagGroup.flag_id, FlagGroup.group_id).where(
-                FlagGroup.flag_id.in_(ids[start : start + BATCH])
-            )
+            sa.select(FlagGroup.flag_id, FlagGroup.group_id).where(FlagGroup.flag_id.in_(chunk))
         ):
             linked.setdefault(flag_id, set()).add(group_id)
     wanted: dict[int, frozenset[int]] = {}
@@ -244,7 +243,7 @@ def _not_applicable(db: Session, detector_id: str, flags: list[Flag]) -> dict[tu
     """Why the detector's latest coverage holds these flags' subjects not applicable, if it does."""
     found: dict[tuple[str, str], str] = {}
     keys = [flag.subject_key for flag in flags]
-    for start in range(0, len(keys), BATCH):
+    for chunk in in_chunks(keys, BATCH):
         for subject_type, key, reason in db.execute(
             sa.select(
                 DetectorCoverage.subject_type,
@@ -253,7 +252,7 @@ def _not_applicable(db: Session, detector_id: str, flags: list[Flag]) -> dict[tu
             ).where(
                 DetectorCoverage.detector == detector_id,
                 DetectorCoverage.state == CoverageState.not_applicable,
-                DetectorCoverage.subject_key.in_(keys[start : start + BATCH]),
+                DetectorCoverage.subject_key.in_(chunk),
             )
         ):
             found[(subject_type.value, key)] = reason or ""

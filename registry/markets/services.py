@@ -41,6 +41,7 @@ from registry.markets.keys import (
     market_condition,
 )
 from registry.markets.models import MarketGroupFigures
+from registry.pagination import counted, counted_rows
 from registry.suppliers.models import SupplierGroup
 
 __all__ = ["MarketKey", "cpv_prefix_range", "market_condition"]  # where they were first defined
@@ -421,8 +422,7 @@ def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketSh
     serves the most buyers, and how many markets it is in. Buyer-wide markets (one buyer's every
     contract) are left out: they say whom it sells to, not what."""
     rows = db.execute(_market_shares(), {"group_id": group_id, "limit": limit}).all()
-    figures = [row[0] for row in rows]
-    total = rows[0][1] if rows else 0
+    figures, total = counted_rows(rows)
     # Stored keys carry their CPV prefix already: the depth is not read.
     labels = market_labels(db, {f.market_key for f in figures}, DEFAULT_CPV_DEPTH)
     return [
@@ -440,15 +440,14 @@ def market_shares(db: Session, group_id: int, limit: int) -> tuple[list[MarketSh
 
 @functools.cache
 def _market_shares() -> Any:
-    """market_shares' statement, built once per process: the first rows and, on each, how many
-    markets the group is in (a window count, so one round trip; no rows, no markets)."""
+    """market_shares' statement, built once per process: the first rows and how many markets
+    the group is in, in one round trip (`counted`)."""
     mine = sa.and_(
         MarketGroupFigures.group_id == sa.bindparam("group_id", type_=sa.Integer),
         MarketGroupFigures.market_key.not_like("buyer-%"),
     )
     return (
-        sa.select(MarketGroupFigures, sa.func.count().over())
-        .where(mine)
+        counted(sa.select(MarketGroupFigures).where(mine))
         .order_by(
             MarketGroupFigures.buyers.desc(),
             MarketGroupFigures.value.desc(),
