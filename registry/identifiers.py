@@ -18,7 +18,23 @@ CPV_RE = re.compile(r"[0-9]{8}(-[0-9])?")
 
 # Legal-form words dropped when matching names: "EMIS Health Ltd" and "EMIS HEALTH LIMITED" match.
 _LEGAL_FORM_WORDS = frozenset(
-    "limited ltd plc llp lp inc incorporated corporation corp company co the uk gb group".split()
+    (
+        "limited",
+        "ltd",
+        "plc",
+        "llp",
+        "lp",
+        "inc",
+        "incorporated",
+        "corporation",
+        "corp",
+        "company",
+        "co",
+        "the",
+        "uk",
+        "gb",
+        "group",
+    )
 )
 _LEGAL_FORMS = re.compile(rf"\b({'|'.join(sorted(_LEGAL_FORM_WORDS))})\b")
 
