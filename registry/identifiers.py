@@ -17,13 +17,29 @@ ODS_RE = re.compile(r"[A-Z0-9]{3,6}")
 CPV_RE = re.compile(r"[0-9]{8}(-[0-9])?")
 
 # Legal-form words dropped when matching names: "EMIS Health Ltd" and "EMIS HEALTH LIMITED" match.
-_LEGAL_FORMS = re.compile(
-    r"\b(limited|ltd|plc|llp|lp|inc|incorporated|corporation|corp|company|co|the|uk|gb|group)\b"
+_LEGAL_FORM_WORDS = frozenset(
+    (
+        "limited",
+        "ltd",
+        "plc",
+        "llp",
+        "lp",
+        "inc",
+        "incorporated",
+        "corporation",
+        "corp",
+        "company",
+        "co",
+        "the",
+        "uk",
+        "gb",
+        "group",
+    )
 )
+_LEGAL_FORMS = re.compile(rf"\b({'|'.join(sorted(_LEGAL_FORM_WORDS))})\b")
 
 
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
-_SPACES = re.compile(r"\s+")
 
 
 def normalise_companies_house_number(value: str) -> str | None:
@@ -55,10 +71,10 @@ def normalise_name(name: str) -> str:
         text = name.lower()
     else:
         text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("&", " and ")
-    text = _NOT_ALPHANUMERIC.sub(" ", text)
-    text = _LEGAL_FORMS.sub(" ", text)
-    key = _SPACES.sub(" ", text).strip()[:300]
+    # Left with ASCII letters, digits and spaces, its words are the runs between spaces: the
+    # legal-form words are dropped as whole words (as _LEGAL_FORMS does), without a regex pass.
+    words = _NOT_ALPHANUMERIC.sub(" ", text.replace("&", " and ")).split()
+    key = " ".join([word for word in words if word not in _LEGAL_FORM_WORDS])[:300]
     if key or name.isascii():
         return key
     text = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ")
