@@ -40,6 +40,7 @@ _LEGAL_FORMS = re.compile(rf"\b({'|'.join(sorted(_LEGAL_FORM_WORDS))})\b")
 
 
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
 
 
 def normalise_companies_house_number(value: str) -> str | None:
