@@ -105,7 +105,8 @@ def bad_request(exc: HTTPBadRequest, request: Request) -> Response:
 @exception_view_config(DBAPIError)
 def database_error(exc: DBAPIError, request: Request) -> Response:
     """The database refused a connection or dropped it: a 503 to try again, not a traceback.
-    pool_pre_ping replaces dead connections, so the app recovers when the database returns."""
+    pool_pre_ping replaces a server's dead connections (a SQLite file has none to lose), so the
+    app recovers when the database returns."""
     if not (isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated):
         return server_error(exc, request)
     log.error("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
