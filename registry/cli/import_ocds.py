@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import click
 import sqlalchemy as sa
 
-from registry.cli import CLIContext, pass_context
 from registry.changes.logged import CHANGE_LOG
+from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.contracts.models import Contract
 from registry.db import refresh_statistics

@@ -36,7 +36,7 @@ from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
 from registry.flags.detectors.base import built_contracts
 from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
-from registry.flags.scope import GLOBALS, Scope, contract_globals
+from registry.flags.scope import GLOBALS, Scope, contract_globals, latest_year
 from registry.markets.figures import METHOD_VERSION, refresh_market_figures
 
 JOB = "detect"
@@ -170,8 +170,15 @@ def plan_detection(
         sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject),
         sa.select(taken.kind, taken.subject).where(taken.kind == "contract"),
     )
-    scope = Scope(changed, scoped) if scoped else None
+    scope = Scope(changed, scoped, latest_year(_globals_read(db))) if scoped else None
     return Plan(changes, False, detectors, markets, scope, seconds)
+
+
+def _globals_read(db: Session) -> str | None:
+    """The fingerprint of what all subjects share, as this run's plan worked it out."""
+    now = fingerprints.NOW.c
+    query = sa.select(now.fingerprint).where(now.kind == GLOBALS)
+    return db.execute(query.limit(1)).scalar()
 
 
 def _changed_ids(kind: str) -> sa.Select[Any]:
