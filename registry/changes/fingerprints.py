@@ -14,6 +14,7 @@ in practice, and `--full` recomputes everything regardless.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -148,15 +149,19 @@ def compare(
     settings: str,
     today: str,
     changed: Sequence[sa.Select[Any]] = (),
+    seconds: dict[str, float] | None = None,
 ) -> Changes:
     """Work out the fingerprints now (INSERT ... SELECT into a temporary table) and the subjects
     whose fingerprint differs from the stored one (left in CHANGED for the job to scope by),
-    beside those known changed otherwise (`changed`: (kind, subject) selects)."""
+    beside those known changed otherwise (`changed`: (kind, subject) selects). `seconds`: given,
+    gets the time the fingerprints took and the time the comparison took."""
+    started = time.perf_counter()
     fresh_table(db, NOW)
     fresh_table(db, CHANGED)
     columns = ["kind", "subject", "fingerprint"]
     for select in sources:
         db.execute(NOW.insert().from_select(columns, select))
+    fingerprinted = time.perf_counter()
     literal = [
         {"kind": "settings", "subject": job, "fingerprint": settings[:200]},
         {"kind": "date", "subject": "today", "fingerprint": today},
@@ -198,6 +203,9 @@ def compare(
         ).scalar_one()
         == 0
     )
+    if seconds is not None:
+        seconds["fingerprints"] = fingerprinted - started
+        seconds["changed subjects"] = time.perf_counter() - fingerprinted
     return Changes(
         first_run=first_run,
         counts=counts,

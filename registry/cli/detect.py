@@ -80,7 +80,9 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from exc
     with cli.session() as db:
+        started = time.perf_counter()
         plan = None if detector_id else plan_detection(db, settings, full=full)
+        planned = time.perf_counter() - started
         # The run's temporary tables, kept after the detectors for the market figures to read.
         cache: dict[Any, Any] = {}
         try:
@@ -105,6 +107,7 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         started = time.perf_counter()
         records = refresh_record_figures(db, plan)
         records_seconds = time.perf_counter() - started
+        started = time.perf_counter()
         if plan is not None:
             finish(db, plan)
         # Only --json prints the flags; otherwise their number, counted without loading them.
@@ -112,10 +115,16 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
         open_flags = len(flags) if as_json_output else _count_open(db, detector_id)
         coverage = coverage_counts(db)
         disagree = [f"{d.framework.reference}: {d.message}" for d in disagreements(db, today())]
+        counted = time.perf_counter() - started
+        started = time.perf_counter()
+    committed = time.perf_counter() - started  # the commit, and the search index's update
     if as_json_output:
         click.echo(json.dumps(flags, indent=2, ensure_ascii=False))
         return
     click.echo(summary)
+    if plan is not None:
+        parts = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in plan.seconds.items())
+        click.echo(f"Planned in {planned:.2f}s ({parts}).")
     for run in runs:
         click.echo(
             f"{run.detector:<26} found {run.found:>6}  raised {run.raised:>5}  "
@@ -136,6 +145,10 @@ def detect(cli: CLIContext, detector_id: str | None, as_json_output: bool, full:
     click.echo(f"Market figures stored for {markets:,} markets ({stored:.2f}s).")
     click.echo(f"{records.summary()} ({records_seconds:.2f}s).")
     click.echo(f"{open_flags} open flags.")
+    click.echo(
+        f"Run recorded, flags and coverage counted in {counted:.2f}s; "
+        f"committed and search index updated in {committed:.2f}s."
+    )
     # Checked on every run: a recorded status that its dates contradict, for an admin to correct.
     for line in disagree:
         click.echo(f"Framework status disagrees with its dates: {line}.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 import sqlalchemy as sa
 
+from registry.changes.logged import CHANGE_LOG
 from registry.cli import CLIContext, pass_context
 from registry.cli.imports import import_group
 from registry.contracts.models import Contract
@@ -27,20 +28,24 @@ if TYPE_CHECKING:
 # On SQLite, an import that changed less than this share of the contracts held leaves the
 # planner's statistics as they are: they still describe the tables (a day's notices into a national
 # registry), where SQLite's ANALYZE reads every index of a million contracts (seconds).
-# PostgreSQL's samples a bounded number of rows, and the next `registry detect` plans its change
-# log's join by it (without it, seconds slower on a day's file).
+# PostgreSQL's is per table: those whose rows changed by more than autovacuum's threshold are
+# analysed (registry.db.refresh_statistics), and the change log, drained by every detect run and
+# refilled by the import, by which the next `registry detect` plans its join (without it,
+# seconds slower on a day's file).
 STALE_SHARE = 0.1
 
 
-def _statistics_stale(cli: CLIContext, changed: int) -> bool:
-    """Whether `changed` contracts call for the planner's statistics to be refreshed."""
+def _refresh_statistics(cli: CLIContext, changed: int) -> None:
+    """Refresh the planner's statistics that `changed` contracts made stale."""
     if not changed:
-        return False
+        return
     if cli.engine.dialect.name == "postgresql":
-        return True
+        refresh_statistics(cli.engine, stale_and=[CHANGE_LOG.name])
+        return
     with cli.engine.connect() as connection:
         held = connection.execute(sa.select(sa.func.count()).select_from(Contract)).scalar_one()
-    return changed >= STALE_SHARE * held
+    if changed >= STALE_SHARE * held:
+        refresh_statistics(cli.engine)
 
 
 class SizeType(click.ParamType):
@@ -143,8 +148,7 @@ def import_ocds(
         per_file.append({"file": path.name, "import": summary.run_id, **summary.as_json()})
         if not as_json:
             click.echo(_describe(path.name, summary))
-    if _statistics_stale(cli, total.created + total.updated):
-        refresh_statistics(cli.engine)  # so the next `registry detect` plans for what is here
+    _refresh_statistics(cli, total.created + total.updated)  # for the next `registry detect`
     if as_json:
         # The totals, and each imported file's own figures (its findings among them).
         click.echo(json.dumps({**total.as_json(), "files": per_file}))

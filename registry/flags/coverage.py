@@ -104,12 +104,11 @@ def record_coverage(
                 db.execute(sa.text("SET LOCAL default_statistics_target = 10"))
                 db.execute(sa.text("ANALYZE coverage_stage"))
                 db.execute(sa.text("SET LOCAL default_statistics_target TO DEFAULT"))
-            _apply(db, detector, now, in_scope)
-            if in_scope is None:
-                staged = sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
-                counts = _counts(db, staged)
-            else:  # every subject's: those outside the scope kept theirs
-                counts = _kept_counts(db, detector)
+            replaced = _apply(db, detector, now, in_scope)
+            staged = sa.select(STAGE.c.state, sa.func.count()).group_by(STAGE.c.state)
+            counts = _counts(db, staged)
+            if in_scope is not None:  # every subject's: those outside the scope kept theirs
+                counts = _rest_kept(db, detector, replaced, counts)
     finally:
         _drop_stage(db)
     run = DetectorRunRecord(
@@ -134,6 +133,29 @@ def _kept_counts(db: Session, detector: Detector) -> dict[str, int]:
     kept = DetectorCoverage
     states = sa.select(kept.state, sa.func.count()).where(kept.detector == detector.id)
     return _counts(db, states.group_by(kept.state))
+
+
+def _rest_kept(
+    db: Session, detector: Detector, replaced: dict[str, int], staged: dict[str, int]
+) -> dict[str, int]:
+    """A scoped rerun's counts of every subject: the last run's (which counted every row the
+    detector had), less those of the rows in scope it replaced, plus those it staged; rather
+    than a count of all the detector's rows (hundreds of thousands) each run."""
+    last = db.execute(
+        sa.select(DetectorRunRecord)
+        .where(DetectorRunRecord.detector == detector.id)
+        .order_by(DetectorRunRecord.id.desc())
+        .limit(1)
+    ).scalar_one()
+    before = {
+        CoverageState.flagged.value: last.flagged,
+        CoverageState.checked.value: last.checked,
+        CoverageState.not_applicable.value: last.not_applicable,
+    }
+    return {
+        state: count - replaced.get(state, 0) + staged.get(state, 0)
+        for state, count in before.items()
+    }
 
 
 def _outside_discarded(
@@ -293,10 +315,11 @@ def _apply(
     detector: Detector,
     now: datetime.datetime,
     in_scope: sa.ColumnElement[bool] | None = None,
-) -> None:
+) -> dict[str, int]:
     """The difference between the stage and the detector's rows (those `in_scope`, for a
     scoped rerun): measured first in one join, then applied by only the statements it needs
-    (usually none: nothing changed)."""
+    (usually none: nothing changed). Returns, for a scoped rerun, how many of the rows in scope
+    there were, per state."""
     kept = DetectorCoverage
     mine = kept.detector == detector.id
     if in_scope is not None:
@@ -319,7 +342,13 @@ def _apply(
         .join(kept, sa.and_(kept.detector == detector.id, same_subject))
     ).one()
     count = sa.select(sa.func.count())
-    kept_rows = db.execute(count.select_from(kept).where(mine)).scalar()
+    replaced: dict[str, int] = {}  # per state, for a scoped rerun's counts (_rest_kept)
+    if in_scope is None:
+        kept_rows = db.execute(count.select_from(kept).where(mine)).scalar()
+    else:
+        states = sa.select(kept.state, sa.func.count()).where(mine).group_by(kept.state)
+        replaced = _counts(db, states)
+        kept_rows = sum(replaced.values())
     staged = db.execute(count.select_from(STAGE)).scalar()
     if kept_rows != matched:
         db.execute(
@@ -345,6 +374,7 @@ def _apply(
             ~sa.exists().where(kept.detector == detector.id, same_subject)
         )
         db.execute(sa.insert(kept).from_select(INSERTED, new))
+    return replaced
 
 
 def latest_runs() -> sa.Select[Any]:

@@ -23,6 +23,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -35,7 +36,7 @@ from registry.figures import services as record_figures
 from registry.flags.detectors import DETECTORS, DetectionSettings, RunContext
 from registry.flags.detectors.base import built_contracts
 from registry.flags.run_contracts import create_run_contracts, drop_run_contracts
-from registry.flags.scope import GLOBALS, Scope, contract_globals
+from registry.flags.scope import GLOBALS, Scope, contract_globals, latest_year
 from registry.markets.figures import METHOD_VERSION, refresh_market_figures
 
 JOB = "detect"
@@ -79,6 +80,8 @@ class Plan:
     markets: sa.Select[Any] | None
     # The changed subjects, and the detectors that may rerun for them alone (None: full run).
     scope: Scope | None = None
+    # Seconds each part of the planning took, for the daily log.
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def summary(self) -> str:
         """What changed, as the CLI prints it."""
@@ -129,17 +132,22 @@ def plan_detection(
     sources = [fingerprints.table_fingerprint(table) for table in tables]
     sources.append(record_figures.buyer_types())
     sources.append(contract_globals())
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
     logged.take(db)
+    subjects = logged.changed_subjects(db, settings.cpv_depth)
+    seconds["change log"] = time.perf_counter() - started
     changes = fingerprints.compare(
         db,
         JOB,
         sources,
         settings_fingerprint(settings),
         (today or clock.today()).isoformat(),
-        logged.changed_subjects(db, settings.cpv_depth),
+        subjects,
+        seconds,
     )
     if full or changes.settings_changed:
-        return Plan(changes, True, list(DETECTORS), None)
+        return Plan(changes, True, list(DETECTORS), None, seconds=seconds)
     detectors = [
         detector_id
         for detector_id in DETECTORS
@@ -162,7 +170,15 @@ def plan_detection(
         sa.select(fingerprints.CHANGED.c.kind, fingerprints.CHANGED.c.subject),
         sa.select(taken.kind, taken.subject).where(taken.kind == "contract"),
     )
-    return Plan(changes, False, detectors, markets, Scope(changed, scoped) if scoped else None)
+    scope = Scope(changed, scoped, latest_year(_globals_read(db))) if scoped else None
+    return Plan(changes, False, detectors, markets, scope, seconds)
+
+
+def _globals_read(db: Session) -> str | None:
+    """The fingerprint of what all subjects share, as this run's plan worked it out."""
+    now = fingerprints.NOW.c
+    query = sa.select(now.fingerprint).where(now.kind == GLOBALS)
+    return db.execute(query.limit(1)).scalar()
 
 
 def _changed_ids(kind: str) -> sa.Select[Any]:

@@ -67,6 +67,9 @@ class Scope:
 
     subjects: sa.Select[Any] | sa.CompoundSelect[Any]  # (kind, subject) rows
     detectors: frozenset[str]
+    # The latest contract year, as the plan read it in what all subjects share (unchanged since
+    # the last run, or there would be no scope): the windows end there. None: not known.
+    latest_year: int | None = None
     keys: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     staged: set[str] = dataclasses.field(default_factory=set)
     dialect: str = ""
@@ -148,6 +151,12 @@ def contract_globals() -> sa.Select[Any]:
         (latest + sa.literal(":") + currency).label("fingerprint"),
     ).where(public_contract())
     return query
+
+
+def latest_year(fingerprint: str | None) -> int | None:
+    """The latest contract year in a `contract_globals` fingerprint (None: no dated contract)."""
+    year = (fingerprint or "").split(":", 1)[0]
+    return int(year) if year.isdigit() else None
 
 
 def _conditions(kind: str, keys: set[str]) -> Iterable[sa.ColumnElement[bool]]:

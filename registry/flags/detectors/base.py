@@ -138,8 +138,12 @@ class RunContext:
     def window_start(self, window_years: int) -> int | None:
         """The first year of the window (`window_start`), read once per run from the run's
         contracts (narrower than the contracts table, and built anyway); from every contract
-        when the run's are a scope's, which need not hold the latest."""
+        when the run's are a scope's, which need not hold the latest (or from the latest year
+        the plan read, which a scope holds)."""
         key = ("window_start", window_years)
+        latest = None if self.scope is None else self.scope.latest_year
+        if key not in self.cache and latest is not None:  # the plan read it: no second pass
+            self.cache[key] = latest - window_years + 1 if window_years > 0 else None
         if key not in self.cache:
             contracts = None if self.scope is not None else self.contracts()
             self.cache[key] = window_start(self.db, window_years, contracts)

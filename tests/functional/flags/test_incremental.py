@@ -31,6 +31,7 @@ from registry.figures.models import (
     SupplierFigures,
     SupplierTotals,
 )
+from registry.flags.coverage import latest_runs
 from registry.flags.models import Flag, FlagGroup
 from registry.frameworks.models import Membership, MembershipStatus
 from registry.markets.models import MarketFigures, MarketGroupFigures, MarketYearFigures
@@ -85,6 +86,12 @@ def snapshot(db: Session) -> dict[str, Any]:
         for flag in db.execute(sa.select(Flag)).scalars()
     )
     coverage = sorted(tuple(str(v) for v in row) for row in db.execute(sa.select(COVERAGE)))
+    # What each detector's page and `registry detect` say it covered (a scoped rerun counts
+    # its subjects from the last run's counts, not from all its rows).
+    counted = sorted(
+        (run.detector, run.flagged, run.checked, run.not_applicable)
+        for run in db.execute(latest_runs()).scalars()
+    )
 
     def figures(model: Any) -> list[tuple[Any, ...]]:
         columns = [c for c in model.__table__.columns if c.name != "computed_at"]
@@ -93,6 +100,7 @@ def snapshot(db: Session) -> dict[str, Any]:
     return {
         "flags": flags,
         "coverage": coverage,
+        "counted": counted,
         "markets": figures(MarketFigures),
         "groups": figures(MarketGroupFigures),
         "years": figures(MarketYearFigures),
