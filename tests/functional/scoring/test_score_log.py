@@ -230,9 +230,15 @@ def test_the_migration_adds_the_log_and_its_triggers_and_takes_them_away(
     url = database_factory.fresh()
     engine = create_engine(url)
     with engine.connect() as conn:
+        at_head = _triggers(conn)
+    assert at_head >= TRIGGERS
+    engine.dispose()  # alembic works on its own connection; the downgrade must not wait on ours
+    # Compared at 0034 itself: later migrations replace other tables' triggers (0035).
+    command.downgrade(alembic_config(url), "0034")
+    with engine.connect() as conn:
         before = _triggers(conn)
     assert before >= TRIGGERS
-    engine.dispose()  # alembic works on its own connection; the downgrade must not wait on ours
+    engine.dispose()
     command.downgrade(alembic_config(url), "0033")
     with engine.connect() as conn:
         assert not sa.inspect(conn).has_table("score_log")
@@ -241,7 +247,7 @@ def test_the_migration_adds_the_log_and_its_triggers_and_takes_them_away(
     engine.dispose()
     upgrade_to_head(url)
     with engine.connect() as conn:
-        assert _triggers(conn) == before
+        assert _triggers(conn) == at_head
     with Session(engine) as db:
         factories.bind(db)
         try:
