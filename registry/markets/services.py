@@ -395,8 +395,15 @@ def window_start(db: Session, window_years: int, contracts: Any = None) -> int |
     """The first year of a window of `window_years` ending at the latest year; None for all years."""
     if window_years <= 0:
         return None
-    latest = latest_year(db, contracts)
-    return None if latest is None else latest - window_years + 1
+    return window_from(latest_year(db, contracts), window_years)
+
+
+def window_from(latest: int | None, window_years: int) -> int | None:
+    """The first year of a window of `window_years` ending at `latest`; None for all years (or
+    no dated contract)."""
+    if window_years <= 0 or latest is None:
+        return None
+    return latest - window_years + 1
 
 
 def market_labels(db: Session, keys: set[str], depth: int) -> dict[str, str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 
 def _pre_pings(engine: Any) -> bool:
     return bool(engine.pool._pre_ping)
@@ -21,7 +23,7 @@ def test_the_app_engine_pings_a_server_not_a_sqlite_file(wsgi_app: Any) -> None:
 def test_sqlite_connections_read_the_file_through_a_memory_map(wsgi_app: Any) -> None:
     engine = wsgi_app.registry["sqlalchemy.engine"]
     if engine.dialect.name != "sqlite":
-        return  # PostgreSQL keeps its own shared buffers
+        pytest.skip("a SQLite file's setting: PostgreSQL keeps its own shared buffers")
     with engine.connect() as conn:
         mapped = conn.exec_driver_sql("PRAGMA mmap_size").scalar_one()
         # Every other setting of the connection kept: WAL for readers beside a writer.

@@ -15,7 +15,7 @@ from registry.contracts.models import Contract
 from registry.contracts.queries import public_contract
 from registry.flags.models import Severity, SubjectType
 from registry.flags.run_contracts import create_run_contracts
-from registry.markets.services import window_start
+from registry.markets.services import window_from, window_start
 from registry.sql import CreateTempTableAs
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ class RunContext:
         key = ("window_start", window_years)
         latest = None if self.scope is None else self.scope.latest_year
         if key not in self.cache and latest is not None:  # the plan read it: no second pass
-            self.cache[key] = latest - window_years + 1 if window_years > 0 else None
+            self.cache[key] = window_from(latest, window_years)
         if key not in self.cache:
             contracts = None if self.scope is not None else self.contracts()
             self.cache[key] = window_start(self.db, window_years, contracts)
